@@ -1,0 +1,15 @@
+# Sourced by the bin/ scripts after java-env.sh: builds a module's jar (and copies its
+# runtime libraries to target/lib) when it is missing or older than any source file.
+
+yaad_ensure_built() { # $1 = module directory, e.g. yaad-server
+  local module="$1" jar="$YAAD_ROOT/$1/target/$1.jar"
+  if [ -f "$jar" ] && [ -z "$(find "$YAAD_ROOT/pom.xml" "$YAAD_ROOT"/yaad-*/pom.xml "$YAAD_ROOT"/yaad-*/src/main \
+      -newer "$jar" -type f -print -quit 2>/dev/null)" ]; then
+    return 0
+  fi
+  echo "yaad: building $module (first run or sources changed; this takes a minute)..." >&2
+  (cd "$YAAD_ROOT" && mvn -B -q -DskipTests -pl "$module" -am package) >&2 || {
+    echo "yaad: the build failed; run 'mvn -B -DskipTests -pl $module -am package' to see why." >&2
+    exit 1
+  }
+}
