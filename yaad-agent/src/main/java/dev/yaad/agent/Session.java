@@ -395,6 +395,7 @@ public final class Session {
     if (speech.outcome() == Speech.Outcome.FAILED) {
       log.warn("session {}: {} failed: {}", id, speech.kind(), String.valueOf(speech.error()));
     }
+    speech.announceDone();
   }
 
   /** One model call of a reply; tool calls lead to another round, up to the configured limit. */

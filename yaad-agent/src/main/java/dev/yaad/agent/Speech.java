@@ -46,6 +46,7 @@ public final class Speech {
   static Speech cancelled(Kind kind) {
     Speech s = new Speech(kind);
     s.finish(Outcome.CANCELLED, null);
+    s.announceDone();
     return s;
   }
 
@@ -58,7 +59,7 @@ public final class Speech {
     return text.toString();
   }
 
-  /** Completes when the speech is over, with how it ended. */
+  /** Completes when the speech is over (after the listeners heard so), with how it ended. */
   public CompletionStage<Outcome> done() {
     return done;
   }
@@ -106,14 +107,18 @@ public final class Speech {
     text.append(delta);
   }
 
-  /** Ends it once; later calls return false. */
+  /** Ends it once (nothing more is delivered); later calls return false. */
   boolean finish(Outcome how, Throwable cause) {
     if (!outcome.compareAndSet(null, how)) {
       return false;
     }
     error = cause;
-    done.complete(how);
     return true;
+  }
+
+  /** Completes {@link #done()}, after the listeners have heard that it ended. */
+  void announceDone() {
+    done.complete(outcome.get());
   }
 
   @Override

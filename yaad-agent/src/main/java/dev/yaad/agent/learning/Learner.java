@@ -114,6 +114,8 @@ public final class Learner implements AutoCloseable {
   private final Condition progress = idleLock.newCondition();
   private final ScheduledFuture<?> poller;
   private volatile boolean stopped;
+  /** Set by {@link #abandon()}: behave as a dead process, write nothing more. */
+  private volatile boolean abandoned;
 
   private final AtomicLong turnsAccepted = new AtomicLong();
   private final AtomicLong turnsExtracted = new AtomicLong();
@@ -267,6 +269,7 @@ public final class Learner implements AutoCloseable {
 
   /** Stops at once as a crash would: no waiting, no releasing of leases. For crash-recovery tests. */
   void abandon() {
+    abandoned = true;
     stopped = true;
     timers.shutdownNow();
     workers.shutdownNow();
@@ -416,7 +419,9 @@ public final class Learner implements AutoCloseable {
       }
     } finally {
       try {
-        outbox.release(userId, owner);
+        if (!abandoned) {
+          outbox.release(userId, owner);
+        }
       } catch (MemoryException e) {
         log.warn("learner: cannot release work of user {} (its lease will expire): {}", userId, e.getMessage());
       }
@@ -448,6 +453,9 @@ public final class Learner implements AutoCloseable {
     } catch (RuntimeException e) {
       metrics.llmCall("extract", Duration.ofNanos(System.nanoTime() - start), false);
       return failed(userId, turns, "extraction LLM call", e);
+    }
+    if (abandoned) {
+      return false;
     }
     List<JsonNode> operations;
     try {
@@ -664,6 +672,9 @@ public final class Learner implements AutoCloseable {
 
   /** Leaves the rows for a later attempt with exponential backoff; always returns false. */
   private boolean failed(String userId, List<Outbox.Row> rows, String what, RuntimeException error) {
+    if (abandoned) {
+      return false;
+    }
     failures.incrementAndGet();
     metrics.learning("failure");
     int attempts = rows.stream().mapToInt(Outbox.Row::attempts).max().orElse(0);
