@@ -62,7 +62,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Profile refresh</b> is asked for by memory changes only (extraction that changed
  * something, a memory tool writing), never by message count. It is debounced
- * ({@link LearningConfig#profileDebounce()}), rate-limited per user
+ * (it runs once no change has arrived for {@link LearningConfig#profileDebounce()}), rate-limited per user
  * ({@link LearningConfig#profileMinInterval()}), coalesced (one pending refresh per user
  * collects every reason), single-flight (a user's work runs on one strand at a time), and
  * saved only if meaningfully different ({@link LearningConfig#profileSimilarity()}).
@@ -103,7 +103,9 @@ public final class Learner implements AutoCloseable {
   private final String owner = "learner-" + UUID.randomUUID();
   private final ExecutorService workers;
   private final ScheduledExecutorService timers;
-  private final Map<String, CompletableFuture<Void>> strands = new ConcurrentHashMap<>();
+  private final ExecutorService acceptThreads = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("yaad-learner-accept-", 0).factory());
+  private final Map<String, CompletableFuture<Void>> acceptLanes = new ConcurrentHashMap<>();
+  private final Map<String, CompletableFuture<Void>> workLanes = new ConcurrentHashMap<>();
   private final Set<String> signalled = ConcurrentHashMap.newKeySet();
   private final AtomicInteger queued = new AtomicInteger();
   private final Map<String, SessionBatch> sessions = new ConcurrentHashMap<>();
@@ -165,7 +167,7 @@ public final class Learner implements AutoCloseable {
     payload.put("user", userText);
     payload.put("assistant", assistantText.length() > MAX_ASSISTANT_CHARS ? assistantText.substring(0, MAX_ASSISTANT_CHARS) : assistantText);
     Runnable accept = () -> acceptTurn(userId, sessionId, payload.toString());
-    if (!submit(userId, accept)) {
+    if (!submitAccept(userId, accept)) {
       // The queue is full: never drop a turn; write it on the caller's thread instead.
       queueFull.incrementAndGet();
       accept.run();
@@ -174,16 +176,21 @@ public final class Learner implements AutoCloseable {
 
   /** Memories of this user changed outside extraction (a tool wrote): schedule a profile refresh. */
   public void memoryChanged(String userId, String reason) {
-    submit(userId, () -> requestProfile(userId, reason, 1));
+    if (!submitWork(userId, () -> requestProfile(userId, reason, 1))) {
+      log.warn("learner: queue full; a profile refresh for user {} is skipped ({})", userId, reason);
+    }
   }
 
   /** The session ended: extract its waiting turns now. */
   public void sessionEnded(String userId, String sessionId) {
-    submit(userId, () -> {
+    boolean queuedOk = submitAccept(userId, () -> {
       flushSession(sessionId, clock.millis());
       sessions.remove(sessionId);
-      process(userId);
+      signalWork(userId);
     });
+    if (!queuedOk) {
+      sessions.remove(sessionId); // its turns are in the outbox and fall due after the pause delay
+    }
   }
 
   public void addListener(Consumer<RefreshDecision> listener) {
@@ -255,8 +262,10 @@ public final class Learner implements AutoCloseable {
     stopped = true;
     poller.cancel(false);
     timers.shutdownNow();
+    acceptThreads.shutdown();
     workers.shutdown();
     try {
+      acceptThreads.awaitTermination(5, TimeUnit.SECONDS);
       if (!workers.awaitTermination(5, TimeUnit.SECONDS)) {
         workers.shutdownNow();
       }
@@ -272,6 +281,7 @@ public final class Learner implements AutoCloseable {
     abandoned = true;
     stopped = true;
     timers.shutdownNow();
+    acceptThreads.shutdownNow();
     workers.shutdownNow();
   }
 
@@ -285,8 +295,15 @@ public final class Learner implements AutoCloseable {
 
   // ---------------------------------------------------------------- strands: per-user order, bounded
 
-  /** Runs {@code task} after the user's earlier tasks; false if the queue is full or stopped. */
-  private boolean submit(String userId, Runnable task) {
+  /**
+   * Runs {@code task} after the user's earlier tasks of the same lane; false if the queue is
+   * full or the learner stopped. Two lanes per user: accepting turns (quick database
+   * writes) never waits behind working on them (LLM calls that may take seconds), so a
+   * slow model never leaves a finished turn only in memory.
+   */
+  private boolean submit(Map<String, CompletableFuture<Void>> lane, ExecutorService threads, String userId, Runnable task) {
+    // Accepting is never skipped once queued: close() lets queued turns reach the outbox.
+    boolean essential = lane == acceptLanes;
     if (stopped) {
       return false;
     }
@@ -294,26 +311,50 @@ public final class Learner implements AutoCloseable {
       queued.decrementAndGet();
       return false;
     }
+    @SuppressWarnings("unchecked")
     CompletableFuture<Void>[] mine = new CompletableFuture[1];
-    strands.compute(userId, (k, tail) -> {
-      CompletableFuture<Void> start = tail == null ? CompletableFuture.completedFuture(null) : tail;
-      mine[0] = start.handleAsync((v, e) -> {
-        try {
-          if (!stopped) {
-            task.run();
+    try {
+      lane.compute(userId, (k, tail) -> {
+        CompletableFuture<Void> start = tail == null ? CompletableFuture.completedFuture(null) : tail;
+        mine[0] = start.handleAsync((v, e) -> {
+          try {
+            if (!abandoned && (essential || !stopped)) {
+              task.run();
+            }
+          } catch (RuntimeException ex) {
+            log.warn("learner: task for user {} failed: {}", userId, ex.toString(), ex);
+          } finally {
+            queued.decrementAndGet();
+            signalProgress();
           }
-        } catch (RuntimeException ex) {
-          log.warn("learner: task for user {} failed: {}", userId, ex.toString(), ex);
-        } finally {
-          queued.decrementAndGet();
-          signalProgress();
-        }
-        return null;
-      }, workers);
-      return mine[0];
-    });
-    mine[0].whenComplete((v, e) -> strands.remove(userId, mine[0]));
+          return null;
+        }, threads);
+        return mine[0];
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      queued.decrementAndGet();
+      return false;
+    }
+    mine[0].whenComplete((v, e) -> lane.remove(userId, mine[0]));
     return true;
+  }
+
+  private boolean submitAccept(String userId, Runnable task) {
+    return submit(acceptLanes, acceptThreads, userId, task);
+  }
+
+  private boolean submitWork(String userId, Runnable task) {
+    return submit(workLanes, workers, userId, task);
+  }
+
+  /** Asks for the user's due work to be done, once however often asked before it starts. */
+  private void signalWork(String userId) {
+    if (signalled.add(userId) && !submitWork(userId, () -> {
+      signalled.remove(userId);
+      process(userId);
+    })) {
+      signalled.remove(userId); // full or stopped: the poller will find the work in the database
+    }
   }
 
   private void signalProgress() {
@@ -332,12 +373,7 @@ public final class Learner implements AutoCloseable {
     }
     try {
       for (String userId : outbox.dueUsers(clock.millis(), 100)) {
-        if (signalled.add(userId) && !submit(userId, () -> {
-          signalled.remove(userId);
-          process(userId);
-        })) {
-          signalled.remove(userId);
-        }
+        signalWork(userId);
       }
     } catch (RuntimeException e) {
       log.warn("learner: polling the outbox failed: {}", e.getMessage());
@@ -363,16 +399,16 @@ public final class Learner implements AutoCloseable {
       if (batch.waiting < config.batchTurns()) {
         // The pause trigger: a timer, restarted by every turn.
         if (!stopped) {
-          batch.pauseTimer = timers.schedule(() -> submit(userId, () -> {
+          batch.pauseTimer = timers.schedule(() -> submitAccept(userId, () -> {
             flushSession(sessionId, clock.millis());
-            process(userId);
+            signalWork(userId);
           }), config.pauseDelay().toMillis(), TimeUnit.MILLISECONDS);
         }
         return;
       }
     }
     flushSession(sessionId, now);
-    process(userId);
+    signalWork(userId);
   }
 
   private void flushSession(String sessionId, long now) {
@@ -550,6 +586,11 @@ public final class Learner implements AutoCloseable {
         reasons.add(reason);
       }
       outbox.updatePayload(pending, payload.toString());
+      // Trailing debounce: the refresh waits until changes have stopped arriving for a while.
+      long due = Math.max(pending.dueAt(), now + config.profileDebounce().toMillis());
+      if (due != pending.dueAt()) {
+        outbox.postpone(pending, due);
+      }
       decide(userId, RefreshDecision.Action.COALESCED, reason + " joined a pending refresh");
       return;
     }

@@ -9,8 +9,8 @@ import java.util.Objects;
  * @param batchTurns         a session's turns are extracted together once this many are waiting, 1..50
  * @param pauseDelay         ... or once the session has been quiet this long (and always when it ends)
  * @param maxBatchTurns      the most turns one extraction call covers, {@code >= batchTurns}
- * @param profileDebounce    a profile refresh waits this long after the change that asked for it,
- *                           so that changes arriving together make one refresh
+ * @param profileDebounce    a profile refresh waits until no memory change has arrived for this
+ *                           long, so that the changes of a conversation make one refresh
  * @param profileMinInterval at most one profile refresh per user in this interval
  * @param profileSimilarity  a new profile whose word overlap (Jaccard) with the old one is at least
  *                           this is "not meaningfully changed" and is not saved, 0..1

@@ -62,7 +62,7 @@ abstract class LearnerContract {
   static LearningConfig fast() {
     return LearningConfig.defaults()
         .withBatch(3, Duration.ofHours(1))
-        .withProfile(Duration.ofMillis(300), Duration.ofHours(1), 0.85)
+        .withProfile(Duration.ofSeconds(1), Duration.ofHours(1), 0.85)
         .withRetry(Duration.ofMillis(50), Duration.ofMillis(200))
         .withLease(Duration.ofMillis(500), Duration.ofMillis(50));
   }
