@@ -232,6 +232,7 @@ public final class Learner implements AutoCloseable {
         }
       }
       while (true) {
+        outbox.makeAllDue(clock.millis()); // again each time: work creates work (extraction -> profile refresh)
         poll();
         if (outbox.count() == 0 && queued.get() == 0) {
           return true;

@@ -70,6 +70,11 @@ final class Outbox {
         now, sessionId, now);
   }
 
+  /** Makes all waiting work due now, except retries, which keep their backoff. */
+  void makeAllDue(long now) {
+    update("UPDATE agent_outbox SET due_at = ? WHERE due_at > ? AND attempts = 0", now, now);
+  }
+
   /** Users with due work that no live lease holds, oldest first. */
   List<String> dueUsers(long now, int limit) {
     List<String> users = new ArrayList<>();
