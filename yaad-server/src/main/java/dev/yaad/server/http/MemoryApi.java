@@ -126,12 +126,12 @@ public final class MemoryApi {
 
   void delete(Context ctx) {
     store.delete(ctx.pathParam("userId"), memoryId(ctx));
-    ctx.status(HttpStatus.NO_CONTENT);
+    noContent(ctx);
   }
 
   void deleteUser(Context ctx) {
     store.deleteUser(ctx.pathParam("userId"));
-    ctx.status(HttpStatus.NO_CONTENT);
+    noContent(ctx);
   }
 
   void profile(Context ctx) {
@@ -158,6 +158,11 @@ public final class MemoryApi {
     body.allowOnly(MEMORY_FIELDS);
     return new NewMemory(body.requiredString("category"), body.requiredString("content"),
         body.objectAsText("metadata", true), body.instant("occurredAt", true));
+  }
+
+  private static void noContent(Context ctx) {
+    ctx.status(HttpStatus.NO_CONTENT);
+    ctx.res().setContentType(null); // Javalin's default text/plain would describe a body there is not
   }
 
   private static UUID memoryId(Context ctx) {
