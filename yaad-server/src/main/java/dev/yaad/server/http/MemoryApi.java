@@ -103,10 +103,8 @@ public final class MemoryApi {
   }
 
   void list(Context ctx) {
-    String category = ctx.queryParam("category");
     int limit = intQueryParam(ctx, "limit", Limits.DEFAULT_PAGE_SIZE);
-    Page<Memory> page = store.list(ctx.pathParam("userId"),
-        category == null || category.isBlank() ? null : category, limit, ctx.queryParam("cursor"));
+    Page<Memory> page = store.list(ctx.pathParam("userId"), textQueryParam(ctx, "category"), limit, textQueryParam(ctx, "cursor"));
     ctx.json(new PageView(page.items().stream().map(MemoryView::of).toList(), page.nextCursor()));
   }
 
@@ -167,6 +165,12 @@ public final class MemoryApi {
 
   private static UUID memoryId(Context ctx) {
     return Ids.parse(ctx.pathParam("id"));
+  }
+
+  /** An empty parameter ({@code ?cursor=}) counts as absent: clients often build URLs that way. */
+  private static String textQueryParam(Context ctx, String name) {
+    String value = ctx.queryParam(name);
+    return value == null || value.isBlank() ? null : value;
   }
 
   private static int intQueryParam(Context ctx, String name, int fallback) {

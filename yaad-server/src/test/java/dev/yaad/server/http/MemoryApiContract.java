@@ -184,6 +184,9 @@ abstract class MemoryApiContract {
     assertThat(plans.get("items").findValuesAsText("category")).containsOnly("PLAN");
     assertThat(plans.get("nextCursor").isNull()).isTrue();
 
+    JsonNode blanks = http.get(memories(user) + "?category=&cursor=&limit=").json();
+    assertThat(blanks).isEqualTo(all);
+
     JsonNode hundred = http.get(memories(user) + "?limit=100").json();
     assertThat(hundred.get("items").size()).isEqualTo(25);
   }
@@ -559,6 +562,13 @@ abstract class MemoryApiContract {
     assertMessage(http.post("/api/v1/users/" + "u".repeat(Limits.MAX_USER_ID_LENGTH + 1) + "/memories",
         "{\"category\":\"FACT\",\"content\":\"x\"}"), 400, "malformed user id");
     assertError(http.rawGet(memories(user) + "/%zz"), 400, "invalid_input");
+    assertMessage(http.get("/api/v1/users/a%2Fb/profile"), 400, "malformed user id 'a/b'");
+  }
+
+  @Test
+  void oversizedHeaders_getAJsonError() {
+    Http.Response response = http.send("GET", "/health", "application/json; x=" + "y".repeat(20_000), (String) null);
+    assertError(response, 431, "too_large");
   }
 
   @Test
