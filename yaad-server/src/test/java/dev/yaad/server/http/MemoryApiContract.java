@@ -6,8 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.yaad.memory.Limits;
+import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.memory.store.MemoryStore;
 import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.server.YaadServer;
+import io.javalin.Javalin;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -616,7 +619,7 @@ abstract class MemoryApiContract {
   }
 
   @Test
-  void storeFailure_is503WithRetryAfterAndNoDatabaseDetails() throws Exception {
+  void brokenSchema_is500WithNoDatabaseDetails() throws Exception {
     StoreConfig failing = trackedDatabase();
     Http doomed = new Http(start(failing).port());
     String user = newUser();
@@ -627,9 +630,24 @@ abstract class MemoryApiContract {
     }
 
     Http.Response response = doomed.get(memories(user));
-    assertError(response, 503, "unavailable");
-    assertThat(response.header("Retry-After")).isEqualTo(ApiErrors.RETRY_AFTER_SECONDS);
+    assertError(response, 500, "internal");
+    assertThat(response.header("Retry-After")).isNull();
     assertThat(response.json().get("message").asText()).doesNotContainIgnoringCase("sql").doesNotContain("memories");
+  }
+
+  @Test
+  void unreachableStore_is503WithRetryAfterAndNoDatabaseDetails() {
+    MemoryStore store = JdbcMemoryStore.open(trackedDatabase());
+    Javalin app = MemoryApi.app(store, MemoryApi.DEFAULT_MAX_BODY_BYTES).start("127.0.0.1", 0);
+    try {
+      store.close(); // every later request finds no database connection
+      Http.Response response = new Http(app.port()).get(memories(newUser()));
+      assertError(response, 503, "unavailable");
+      assertThat(response.header("Retry-After")).isEqualTo(ApiErrors.RETRY_AFTER_SECONDS);
+      assertThat(response.json().get("message").asText()).doesNotContainIgnoringCase("sql").doesNotContainIgnoringCase("hikari");
+    } finally {
+      app.stop();
+    }
   }
 
   // --- helpers -----------------------------------------------------------------------------
