@@ -91,7 +91,8 @@ function renderState() {
   if (app.listening) { state = 'listening'; text = 'listening…'; }
   else if (app.busy) { state = 'thinking'; text = 'thinking…'; }
   else if (app.speaking) { state = 'speaking'; text = 'speaking…'; }
-  else if (!app.socket || !app.socket.open) { state = 'offline'; text = 'memories only'; }
+  else if (!app.socket) { state = 'offline'; text = 'memories only'; }
+  else if (!app.socket.open || !app.socket.active) { state = 'offline'; text = 'connecting…'; }
   const el = $('state');
   el.dataset.state = state;
   $('state-text').textContent = text;
@@ -367,6 +368,7 @@ function resumeListening() {
 class Conversation {
   constructor() {
     this.open = false;
+    this.active = false;        // the session said `state: active`: it takes user turns
     this.closedByUs = false;
     this.retries = 0;
     this.bubbles = new Map();   // speechId -> <li>
@@ -393,6 +395,7 @@ class Conversation {
       clearInterval(this.heartbeat);
       const wasOpen = this.open;
       this.open = false;
+      this.active = false;
       app.busy = false;
       renderState();
       if (this.closedByUs || event.code === 1000) return;
@@ -433,7 +436,7 @@ class Conversation {
   handle(m) {
     switch (m.type) {
       case 'state':
-        if (m.state === 'closed' || m.state === 'closing') { this.open = m.state !== 'closed' && this.open; }
+        this.active = m.state === 'active';
         renderState();
         break;
       case 'greeting_delta':
@@ -490,6 +493,10 @@ function send(text) {
   if (!text) return;
   if (!app.socket || !app.socket.open) {
     addMessage('system', chatUnavailableReason());
+    return;
+  }
+  if (!app.socket.active) {
+    addMessage('system', 'Still connecting to your companion; one moment, then say it again.');
     return;
   }
   if (app.speaking) speech.stop();
