@@ -3,7 +3,9 @@
 //   YAAD_BASE_URL       http://127.0.0.1:<port> of the running server
 //   YAAD_CHROMIUM       the Chromium binary (Debian's /usr/bin/chromium)
 //   YAAD_SCREENSHOTS    a directory for screenshots (under target/)
-//   YAAD_CREDENTIAL     optional: an API key, when the server runs with authentication
+//   YAAD_CREDENTIAL     optional: an API key, when the server runs with authentication; the
+//                       script then issues a session token for its user and opens /?token=
+//   YAAD_SCREENSHOT_NAME optional: the screenshot's file name, without .png (companion)
 // Each scenario says which servers it applies to (a predicate on GET /api/v1/config), so
 // the same file serves a memory-only server today and a server with the WebSocket session
 // endpoint and a scripted LLM later: start that server in BrowserTest, run this file again,
@@ -17,6 +19,7 @@ const base = process.env.YAAD_BASE_URL;
 const executablePath = process.env.YAAD_CHROMIUM || '/usr/bin/chromium';
 const shots = process.env.YAAD_SCREENSHOTS || '.';
 const credential = process.env.YAAD_CREDENTIAL || null;
+const shotName = process.env.YAAD_SCREENSHOT_NAME || 'companion';
 if (!base) { console.error('browser: YAAD_BASE_URL is not set'); process.exit(2); }
 
 const scenarios = [];
@@ -25,6 +28,7 @@ const always = () => true;
 const noLlm = (c) => !c.llmConfigured;
 const memoriesOnly = (c) => !c.sessionsAvailable || !c.llmConfigured;
 const chat = (c) => c.sessionsAvailable && c.llmConfigured;
+const authOn = (c) => c.authRequired;
 
 /** The REST API, as an admin or on an open server. */
 async function api(path, options = {}) {
@@ -124,27 +128,55 @@ scenario('without conversation, sending text explains why and memory browsing go
   check(await page.locator('#state').getAttribute('data-state') === 'offline', 'the state indicator does not say offline');
 });
 
-// Runs once the server has the WebSocket session endpoint and an LLM (the scripted one in
-// tests): one text turn, the reply streamed, and the panel updated by a `learned` event.
+// Runs where the server has the WebSocket session endpoint and an LLM: the greeting, one
+// text turn with its reply streamed, and the panel updated by the `learned` event.
 scenario('a text turn streams the reply and the panel learns', { when: chat }, async ({ open }) => {
   const page = await open('chat');
-  await page.locator('#state[data-state="idle"]').waitFor();
+  const greeting = page.locator('.msg.companion:not(.streaming)').first();
+  await greeting.waitFor();
+  check((await greeting.innerText()).trim().length > 0, 'the greeting is empty');
   await page.locator('#input').fill('I start my new job at the bank on Monday');
   await page.locator('#input').press('Enter');
   await page.locator('.msg.me', { hasText: 'new job' }).waitFor();
-  const reply = page.locator('.msg.companion:not(.streaming)').last();
+  const reply = page.locator('.msg.companion:not(.streaming)').nth(1);
   await reply.waitFor();
-  check((await reply.innerText()).trim().length > 0, 'the reply is empty');
-  await page.locator('.item.fresh').first().waitFor({ timeout: 15000 });
+  check((await reply.innerText()).includes('new job'), 'the reply is not the streamed text: ' + await reply.innerText());
+  await page.locator('.msg.companion .chip').first().waitFor();
+  await page.locator('.item.fresh', { hasText: 'new job at the bank' }).waitFor({ timeout: 15000 });
+  check(await page.locator('#input').inputValue() === '', 'the input was not cleared');
+});
+
+scenario('with authentication the page asks for a token', { when: authOn }, async ({ user, token }) => {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${base}/`);
+    const form = page.locator('#auth-banner form');
+    await form.waitFor();
+    await form.locator('input[name="credential"]').fill(await token());
+    await form.locator('button[type="submit"]').click();
+    await page.locator('#user-id').waitFor();
+    await page.waitForFunction((u) => document.getElementById('user-id').value === u, user);
+    check(await page.locator('#user-id').evaluate((el) => el.readOnly), 'the user can be changed despite the token');
+    await page.locator('.item').first().waitFor();
+  } finally {
+    await page.close();
+  }
 });
 
 scenario('a screenshot of the page', async ({ open }) => {
   const page = await open('screenshot');
   await page.locator('.item').first().waitFor();
+  if (chat(config)) {
+    await page.locator('.msg.companion:not(.streaming)').first().waitFor();
+    await page.locator('#input').fill('کل میں اپنی بہن سے ملنے لاہور جا رہا ہوں');
+    await page.locator('#input').press('Enter');
+    await page.locator('.msg.companion:not(.streaming)').nth(1).waitFor();
+    await page.locator('.item', { hasText: 'لاہور' }).waitFor();
+  }
   await page.locator('#input').fill('آج موسم بہت اچھا ہے');
-  await page.screenshot({ path: join(shots, 'companion.png'), fullPage: true });
+  await page.screenshot({ path: join(shots, shotName + '.png'), fullPage: true });
   await page.setViewportSize({ width: 420, height: 860 });
-  await page.screenshot({ path: join(shots, 'companion-narrow.png'), fullPage: true });
+  await page.screenshot({ path: join(shots, shotName + '-narrow.png'), fullPage: true });
 });
 
 // --- runner ----------------------------------------------------------------------------------
@@ -162,6 +194,16 @@ const browser = await chromium.launchPersistentContext(profile, {
 browser.setDefaultTimeout(10000);
 const config = (await api('/api/v1/config')).json;
 const user = 'browser-' + Date.now().toString(36);
+let sessionToken = null;
+/** A session token for the script's user, issued with the API key (servers with auth only). */
+async function token() {
+  if (!sessionToken) {
+    const r = await api('/api/v1/tokens', { method: 'POST', body: { userId: user, ttlSeconds: 900 } });
+    if (r.status !== 201) throw new Error('could not issue a token: ' + JSON.stringify(r.json));
+    sessionToken = r.json.token;
+  }
+  return sessionToken;
+}
 let ok = 0, failed = 0, skipped = 0;
 try {
   for (const s of scenarios) {
@@ -177,12 +219,12 @@ try {
       pages.push(page);
       page.on('pageerror', (e) => errors.push(`${label}: ${e.message}`));
       page.on('console', (m) => { if (m.type() === 'error') errors.push(`${label}: console: ${m.text()}`); });
-      const token = credential ? '&token=' + encodeURIComponent(credential) : '';
-      await page.goto(`${base}/?user=${user}${token}`);
+      const query = config.authRequired ? '&token=' + encodeURIComponent(await token()) : '';
+      await page.goto(`${base}/?user=${user}${query}`);
       return page;
     };
     try {
-      await s.fn({ open, user, config });
+      await s.fn({ open, user, config, token });
       // A 404 for the session socket is how a memory-only server answers; anything else is a bug.
       const real = errors.filter((e) => !/WebSocket|404/.test(e));
       if (real.length) throw new Error('errors in the page: ' + real.join('; '));

@@ -424,10 +424,12 @@ class Conversation {
     setTimeout(() => this.ws && this.ws.close(1000), 500);
   }
 
+  /** The bubble of one greeting or reply: its text streams into `.body`, tool chips go below. */
   bubble(speechId) {
     let li = this.bubbles.get(speechId);
     if (!li) {
       li = addMessage('companion streaming', '');
+      li.append(Object.assign(document.createElement('span'), { className: 'body' }));
       this.bubbles.set(speechId, li);
     }
     return li;
@@ -444,7 +446,7 @@ class Conversation {
         app.busy = false;
         this.streaming = true;
         const li = this.bubble(m.speechId);
-        li.append(document.createTextNode(m.text));
+        li.querySelector('.body').append(document.createTextNode(m.text));
         li.scrollIntoView({ block: 'end' });
         speech.feed(m.text, false);
         renderState();
@@ -462,9 +464,10 @@ class Conversation {
         break;
       }
       case 'tool': {
-        const last = [...this.bubbles.values()].pop() || addMessage('system', '');
-        let tools = last.querySelector('.tools');
-        if (!tools) { tools = document.createElement('div'); tools.className = 'tools'; last.append(tools); }
+        // Tools run before the reply's first words: this opens its bubble, showing the cursor.
+        const li = this.bubble(m.speechId);
+        let tools = li.querySelector('.tools');
+        if (!tools) { tools = document.createElement('div'); tools.className = 'tools'; li.append(tools); }
         tools.append(Object.assign(document.createElement('span'), { className: 'chip', textContent: m.name + ' · ' + m.ms + ' ms' }));
         break;
       }

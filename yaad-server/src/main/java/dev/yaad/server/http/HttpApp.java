@@ -21,7 +21,8 @@ import java.util.function.Consumer;
  * <p>The WebSocket session endpoint plugs in through {@link Setup#sessions()}: a function
  * that adds {@code app.ws("/api/v1/sessions", ...)} (and its {@code wsBeforeUpgrade}, which
  * calls {@link Access#sessionUser}); while it is {@code null}, {@code /api/v1/config} says
- * {@code "sessionsAvailable": false} and the page offers memory browsing only.
+ * {@code "sessionsAvailable": false} and the page offers memory browsing only. The browser
+ * test's {@code FakeSessions} is a scripted example of such a function.
  */
 public final class HttpApp {
   /** Where the page lives, in the jar and on the server. */

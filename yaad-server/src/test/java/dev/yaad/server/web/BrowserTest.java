@@ -3,8 +3,16 @@ package dev.yaad.server.web;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.yaad.memory.store.JdbcMemoryStore;
 import dev.yaad.memory.testing.TestStores;
 import dev.yaad.server.YaadServer;
+import dev.yaad.server.auth.AuthConfig;
+import dev.yaad.server.auth.Authenticator;
+import dev.yaad.server.http.HttpApp;
+import dev.yaad.server.http.MemoryApi;
+import dev.yaad.server.ops.Metrics;
+import dev.yaad.server.ops.Readiness;
+import io.javalin.Javalin;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,6 +41,7 @@ class BrowserTest {
   private static final Path SCRIPTS = Path.of("src/test/browser").toAbsolutePath();
   private static final Path SCREENSHOTS = Path.of("target/browser").toAbsolutePath();
   private static final long SCRIPT_TIMEOUT_SECONDS = 180;
+  private static final String API_KEY = "browser-test-admin-key-0123456789";
 
   private static String chromium;
 
@@ -64,6 +73,31 @@ class BrowserTest {
           "browser: ok   without an LLM the page says exactly what to set", "browser: ok   Urdu renders right to left",
           "browser: ok   forgetting a memory removes it");
       assertThat(SCREENSHOTS.resolve("companion.png")).isNotEmptyFile();
+    }
+  }
+
+  /**
+   * The page's client side of the session protocol, against {@link FakeSessions} (a scripted
+   * stand-in for the WebSocket endpoint), with authentication on: the page gets a session
+   * token through {@code ?token=}. When the real endpoint lands, start the real server with
+   * the scripted LLM here instead; the scenarios stay.
+   */
+  @Test
+  void companionPage_withSessionsAndAuth() throws Exception {
+    AuthConfig auth = AuthConfig.of(API_KEY, "browser-test-secret-0123456789-0123456789");
+    Authenticator authenticator = new Authenticator(auth);
+    try (JdbcMemoryStore store = JdbcMemoryStore.open(TestStores.h2(Files.createTempDirectory("yaad-browser")));
+        Metrics metrics = new Metrics()) {
+      Javalin app = HttpApp.create(new HttpApp.Setup(store, MemoryApi.DEFAULT_MAX_BODY_BYTES, authenticator, metrics,
+          new Readiness(Readiness.DEFAULT_TIMEOUT), true, FakeSessions.endpoint(store, authenticator)));
+      app.start("127.0.0.1", 0);
+      try {
+        Result result = runScript(app.port(), Map.of("YAAD_CREDENTIAL", API_KEY, "YAAD_SCREENSHOT_NAME", "companion-chat"));
+        assertThat(result.output).contains("browser: ok   a text turn streams the reply and the panel learns",
+            "browser: ok   with authentication the page asks for a token");
+      } finally {
+        app.stop();
+      }
     }
   }
 
