@@ -36,8 +36,8 @@ import picocli.CommandLine.Spec;
 /** {@code yaad users export|import|delete}: a user's data in and out of the store, for operators. */
 @Command(name = "users", usageHelpAutoWidth = true,
     subcommands = {UsersCommand.Export.class, UsersCommand.Import.class, UsersCommand.Delete.class},
-    description = {"Exports, imports and deletes users' memories and profiles, straight in the database",
-        "(the server may be running: the store is shared safely)."})
+    description = {"Exports, imports and deletes users' memories and profiles, straight in the database.",
+        "With PostgreSQL the server may keep running. The embedded H2 file opens in one process at a time: stop 'yaad serve' first."})
 final class UsersCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -66,8 +66,8 @@ final class UsersCommand implements Runnable {
   }
 
   @Command(name = "export", usageHelpAutoWidth = true, sortOptions = false,
-      description = {"Writes one user's profile and memories as JSONL: one line for the profile (if any),",
-          "then one per memory, oldest first. 'yaad users import' reads it back."})
+      description = "Writes one user's profile and memories as JSONL: one line for the profile (if any), then one per memory,"
+          + " oldest first. 'yaad users import' reads it back.")
   static final class Export implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -115,10 +115,10 @@ final class UsersCommand implements Runnable {
   }
 
   @Command(name = "import", usageHelpAutoWidth = true, sortOptions = false,
-      description = {"Reads a JSONL file written by 'yaad users export' (one or more users) and adds its memories",
-          "and profiles. The whole file is checked first; then each user's memories are stored in one",
-          "transaction (all or none, at most " + Limits.MAX_BATCH_SIZE + " per user), and the profile replaced.",
-          "Memories get new ids and times; importing a file twice adds its memories twice."})
+      description = {"Reads a JSONL file written by 'yaad users export' (one or more users) and adds its memories and"
+          + " profiles. The whole file is checked first; then each user's memories are stored in one transaction (all or"
+          + " none, at most " + Limits.MAX_BATCH_SIZE + " per user), and the profile replaced.",
+          "Memories get new ids and times: importing a file twice adds its memories twice."})
   static final class Import implements Callable<Integer> {
     private static final Pattern ELEMENT = Pattern.compile("^memories\\[(\\d+)]\\.?(.*)$", Pattern.DOTALL);
 
