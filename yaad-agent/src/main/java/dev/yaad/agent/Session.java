@@ -67,6 +67,8 @@ public final class Session {
   private final MemoryTools tools;
   private final Set<Future<?>> work = ConcurrentHashMap.newKeySet();
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
+  private final java.util.concurrent.atomic.AtomicInteger speechIds = new java.util.concurrent.atomic.AtomicInteger();
+  private volatile String language;
 
   private volatile SessionState state = SessionState.CONNECTING; // written under lock
   private Speech current; // guarded by lock
@@ -115,6 +117,18 @@ public final class Session {
 
   public SessionState state() {
     return state;
+  }
+
+  /**
+   * The language the person speaks and wants replies in (a BCP 47 tag such as {@code ur-PK}),
+   * or {@code null} to follow whatever they speak. Applies from the next greeting or reply.
+   */
+  public void language(String bcp47Tag) {
+    this.language = bcp47Tag == null || bcp47Tag.isBlank() ? null : bcp47Tag.strip();
+  }
+
+  public String language() {
+    return language;
   }
 
   public void addListener(SessionListener listener) {
@@ -171,9 +185,9 @@ public final class Session {
         return greeting;
       }
       if (state != SessionState.ACTIVE || (current != null && !current.isDone()) || !history.isEmpty()) {
-        return Speech.cancelled(Speech.Kind.GREETING);
+        return Speech.cancelled(Speech.Kind.GREETING, null);
       }
-      speech = new Speech(Speech.Kind.GREETING);
+      speech = new Speech(Speech.Kind.GREETING, "g-" + speechIds.incrementAndGet(), null);
       greeting = speech;
       start(speech);
     } finally {
@@ -188,7 +202,7 @@ public final class Session {
             return;
           }
           List<ChatMessage> messages = List.of(
-              SystemMessage.from(Prompts.GREETING_MARKER + "\n" + Prompts.GREETING),
+              SystemMessage.from(Prompts.GREETING_MARKER + "\n" + Prompts.GREETING + languageHint()),
               UserMessage.from("What you know about the user:\n" + describe(snap)));
           stream(speech, "greeting", ChatRequest.builder().messages(messages).build(),
               response -> end(speech, Speech.Outcome.COMPLETED, null));
@@ -203,12 +217,19 @@ public final class Session {
    * @return the reply's handle; already cancelled if the session is not active or the text is blank
    */
   public Speech reply(String userText) {
-    Speech speech = new Speech(Speech.Kind.REPLY);
+    return reply(userText, null);
+  }
+
+  /**
+   * {@link #reply(String)} with the caller's id for the turn, echoed by {@link Speech#turnId()}.
+   */
+  public Speech reply(String userText, String turnId) {
+    Speech speech = new Speech(Speech.Kind.REPLY, "r-" + speechIds.incrementAndGet(), turnId);
     Speech interrupted;
     lock.lock();
     try {
       if (state != SessionState.ACTIVE || userText == null || userText.isBlank()) {
-        return Speech.cancelled(Speech.Kind.REPLY);
+        return Speech.cancelled(Speech.Kind.REPLY, turnId);
       }
       interrupted = current;
       start(speech);
@@ -232,12 +253,12 @@ public final class Session {
    * the companion was saying.
    */
   public Speech say(String text) {
-    Speech speech = new Speech(Speech.Kind.SAY);
+    Speech speech = new Speech(Speech.Kind.SAY, "s-" + speechIds.incrementAndGet(), null);
     Speech interrupted;
     lock.lock();
     try {
       if (state != SessionState.ACTIVE || text == null || text.isEmpty()) {
-        return Speech.cancelled(Speech.Kind.SAY);
+        return Speech.cancelled(Speech.Kind.SAY, null);
       }
       interrupted = current;
       start(speech);
@@ -418,7 +439,7 @@ public final class Session {
           if (speech.isDone()) {
             return;
           }
-          next.add(ToolExecutionResultMessage.from(call, runTool(call)));
+          next.add(ToolExecutionResultMessage.from(call, runTool(speech, call)));
         }
         if (!speech.isDone()) {
           round(speech, next, round + 1);
@@ -427,14 +448,14 @@ public final class Session {
     });
   }
 
-  private String runTool(ToolExecutionRequest call) {
+  private String runTool(Speech speech, ToolExecutionRequest call) {
     long start = System.nanoTime();
     String result = tools.execute(call);
     Duration latency = Duration.ofNanos(System.nanoTime() - start);
     boolean ok = !result.startsWith("error:");
     runtime.metrics().toolCall(call.name(), latency, ok);
     for (SessionListener l : listeners) {
-      safely(() -> l.onToolCall(this, call.name(), latency, ok));
+      safely(() -> l.onToolCall(this, speech, call.name(), latency, ok));
     }
     return result;
   }
@@ -499,12 +520,17 @@ public final class Session {
 
   private String conversationPrompt() {
     StringBuilder prompt = new StringBuilder(Prompts.CONVERSATION_MARKER).append('\n')
-        .append(runtime.config().systemPrompt());
+        .append(runtime.config().systemPrompt()).append(languageHint());
     Snapshot snap = snapshot.isDone() && !snapshot.isCompletedExceptionally() ? snapshot.getNow(null) : null;
     if (snap != null && snap.profile().exists()) {
       prompt.append("\n\nWhat you know about the user (use the tools for more): ").append(snap.profile().content());
     }
     return prompt.toString();
+  }
+
+  private String languageHint() {
+    String lang = language;
+    return lang == null ? "" : "\nThe user's language is " + lang + " (BCP 47): speak it.";
   }
 
   /** The snapshot as prompt text: the profile, then one {@code - [CATEGORY] content} line per memory. */

@@ -24,6 +24,6 @@ public interface SessionListener {
   /** The speech ended; {@link Speech#outcome()} says how. */
   default void onSpeechEnded(Session session, Speech speech) {}
 
-  /** A memory tool ran on behalf of the model. */
-  default void onToolCall(Session session, String tool, Duration latency, boolean ok) {}
+  /** A memory tool ran on behalf of the model, for {@code speech} (a reply). */
+  default void onToolCall(Session session, Speech speech, String tool, Duration latency, boolean ok) {}
 }

@@ -27,7 +27,10 @@ public final class Speech {
   }
 
   private final Kind kind;
+  private final String id;
+  private final String turnId;
   private final long startNanos = System.nanoTime();
+  private volatile long endNanos;
   private final StringBuilder text = new StringBuilder();
   private final CompletableFuture<Outcome> done = new CompletableFuture<>();
   private final AtomicReference<Outcome> outcome = new AtomicReference<>();
@@ -39,12 +42,14 @@ public final class Speech {
   /** For a reply: what the user said. */
   volatile String userText;
 
-  Speech(Kind kind) {
+  Speech(Kind kind, String id, String turnId) {
     this.kind = kind;
+    this.id = id;
+    this.turnId = turnId;
   }
 
-  static Speech cancelled(Kind kind) {
-    Speech s = new Speech(kind);
+  static Speech cancelled(Kind kind, String turnId) {
+    Speech s = new Speech(kind, kind.name().toLowerCase(java.util.Locale.ROOT).charAt(0) + "-cancelled", turnId);
     s.finish(Outcome.CANCELLED, null);
     s.announceDone();
     return s;
@@ -52,6 +57,22 @@ public final class Speech {
 
   public Kind kind() {
     return kind;
+  }
+
+  /** Unique within its session, e.g. {@code g-1} for the greeting, {@code r-2} for a reply. */
+  public String id() {
+    return id;
+  }
+
+  /** The caller's id for the user turn this replies to ({@link Session#reply(String, String)}), or {@code null}. */
+  public String turnId() {
+    return turnId;
+  }
+
+  /** From start to end, or {@code null} while it goes on. */
+  public Duration duration() {
+    long end = endNanos;
+    return end == 0 ? null : Duration.ofNanos(end - startNanos);
   }
 
   /** The text delivered so far (all of it once completed). */
@@ -113,6 +134,7 @@ public final class Speech {
       return false;
     }
     error = cause;
+    endNanos = System.nanoTime();
     return true;
   }
 
@@ -123,6 +145,6 @@ public final class Speech {
 
   @Override
   public String toString() {
-    return "Speech[" + kind + ", " + (outcome.get() == null ? "speaking" : outcome.get()) + "]";
+    return "Speech[" + id + ", " + (outcome.get() == null ? "speaking" : outcome.get()) + "]";
   }
 }

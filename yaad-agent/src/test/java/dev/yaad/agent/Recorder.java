@@ -40,7 +40,7 @@ final class Recorder implements SessionListener {
   }
 
   @Override
-  public void onToolCall(Session session, String tool, Duration latency, boolean ok) {
+  public void onToolCall(Session session, Speech speech, String tool, Duration latency, boolean ok) {
     tools.add(tool + (ok ? "" : " (error)"));
   }
 }

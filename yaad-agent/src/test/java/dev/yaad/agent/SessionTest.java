@@ -76,6 +76,16 @@ class SessionTest {
   }
 
   @Test
+  void language_isPassedToTheModel() {
+    Session session = runtime.open("urdu-speaker", recorder);
+    session.language("ur-PK");
+    session.ready();
+    Await.done(session.greet().done());
+    Await.done(session.reply("السلام علیکم").done());
+    assertThat(llmServer.calls()).allSatisfy(c -> assertThat(c.systemPrompt()).contains("ur-PK"));
+  }
+
+  @Test
   void greeting_forANewUser_isWarmAndGeneric() {
     Speech greeting = activeSession("nobody-yet").greet();
     assertThat(Await.done(greeting.done())).isEqualTo(Speech.Outcome.COMPLETED);
@@ -118,8 +128,11 @@ class SessionTest {
   void reply_streamsDeltas_andKeepsShortTermHistory() {
     Session session = activeSession("talker");
     Await.done(session.greet().done());
-    Speech reply = session.reply("I had a long day at work");
+    Speech reply = session.reply("I had a long day at work", "t-1");
     assertThat(Await.done(reply.done())).isEqualTo(Speech.Outcome.COMPLETED);
+    assertThat(reply.id()).isEqualTo("r-2"); // g-1 was the greeting
+    assertThat(reply.turnId()).isEqualTo("t-1");
+    assertThat(reply.duration()).isPositive();
     assertThat(reply.text()).startsWith("I hear you.");
     assertThat(reply.firstDeltaLatency()).isNotNull();
     ScriptedLlmServer.Call call = llmServer.calls(Purpose.CONVERSATION).getFirst();

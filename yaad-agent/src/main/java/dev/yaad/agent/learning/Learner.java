@@ -111,6 +111,7 @@ public final class Learner implements AutoCloseable {
   private final Map<String, SessionBatch> sessions = new ConcurrentHashMap<>();
   private final Map<String, Long> lastRefresh = new ConcurrentHashMap<>();
   private final List<Consumer<RefreshDecision>> listeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<Learned>> learnedListeners = new CopyOnWriteArrayList<>();
   private final Deque<RefreshDecision> decisions = new ArrayDeque<>();
   private final ReentrantLock idleLock = new ReentrantLock();
   private final Condition progress = idleLock.newCondition();
@@ -193,8 +194,14 @@ public final class Learner implements AutoCloseable {
     }
   }
 
+  /** Told every profile-refresh decision (on a learner thread; keep it quick). */
   public void addListener(Consumer<RefreshDecision> listener) {
     listeners.add(listener);
+  }
+
+  /** Told what was stored for a user, after it is stored (on a learner thread; keep it quick). */
+  public void onLearned(Consumer<Learned> listener) {
+    learnedListeners.add(listener);
   }
 
   public Stats stats() {
@@ -510,15 +517,21 @@ public final class Learner implements AutoCloseable {
       }
       return failed(userId, turns, "extraction output", e);
     }
-    int changed = 0;
+    List<Memory> added = new ArrayList<>();
+    List<Memory> updated = new ArrayList<>();
+    List<UUID> deleted = new ArrayList<>();
     try {
       for (JsonNode op : operations) {
-        changed += apply(userId, op) ? 1 : 0;
+        apply(userId, op, added, updated, deleted);
       }
       outbox.delete(turns);
     } catch (MemoryException e) {
       // Memories saved before the failure are saved again on retry and come back UNCHANGED.
       return failed(userId, turns, "storing extracted memories", e);
+    }
+    int changed = added.size() + updated.size() + deleted.size();
+    if (changed > 0) {
+      announce(new Learned(userId, List.copyOf(added), List.copyOf(updated), List.copyOf(deleted), null));
     }
     turnsExtracted.addAndGet(turns.size());
     memoriesChanged.addAndGet(changed);
@@ -530,26 +543,43 @@ public final class Learner implements AutoCloseable {
     return true;
   }
 
-  /** Applies one extracted operation; true if a memory changed. Invalid operations are skipped. */
-  private boolean apply(String userId, JsonNode op) {
+  /** Applies one extracted operation, noting what changed. Invalid operations are skipped. */
+  private void apply(String userId, JsonNode op, List<Memory> added, List<Memory> updated, List<UUID> deleted) {
     String content = op.path("content").asText("").strip();
     String category = op.path("category").asText("FACT");
     String operation = op.path("operation").asText("ADD").toUpperCase(Locale.ROOT);
     if (content.isEmpty()) {
-      return false;
+      return;
     }
     try {
       if (operation.equals("DELETE")) {
         List<Memory> match = memory.search(userId, content, List.of(), 1);
-        return !match.isEmpty() && memory.forget(userId, match.getFirst().id()).isPresent();
+        if (!match.isEmpty() && memory.forget(userId, match.getFirst().id()).isPresent()) {
+          deleted.add(match.getFirst().id());
+        }
+        return;
       }
-      return memory.save(userId, category, content).changed();
+      MemoryAccess.Saved saved = memory.save(userId, category, content);
+      switch (saved.outcome()) {
+        case ADDED -> added.add(saved.memory());
+        case UPDATED -> updated.add(saved.memory());
+        case UNCHANGED -> { }
+      }
     } catch (MemoryException e) {
       if (e.isRetriable()) {
         throw e;
       }
       log.debug("learner: skipping an invalid extracted memory for user {}: {}", userId, e.getMessage());
-      return false;
+    }
+  }
+
+  private void announce(Learned learned) {
+    for (Consumer<Learned> l : learnedListeners) {
+      try {
+        l.accept(learned);
+      } catch (RuntimeException e) {
+        log.warn("learner: a learned listener failed: {}", e.toString());
+      }
     }
   }
 
@@ -655,8 +685,9 @@ public final class Learner implements AutoCloseable {
             "; not saved: similarity %.2f >= %.2f", similarity, config.profileSimilarity()));
         return;
       }
-      memory.putProfile(userId, text, before.version());
+      Profile saved = memory.putProfile(userId, text, before.version());
       outbox.delete(List.of(row));
+      announce(new Learned(userId, List.of(), List.of(), List.of(), saved));
       lastRefresh.put(userId, now);
       profilesSaved.incrementAndGet();
       decide(userId, RefreshDecision.Action.SAVED, why + String.format(Locale.ROOT, "; saved (similarity %.2f)", similarity));

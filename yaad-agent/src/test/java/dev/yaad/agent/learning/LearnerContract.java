@@ -90,6 +90,8 @@ abstract class LearnerContract {
   void turns_areExtractedInBatches_andOneProfileRefreshCoversThem() {
     Llm llm = llm(0);
     Learner learner = learner(fast(), llm);
+    List<Learned> learned = new java.util.concurrent.CopyOnWriteArrayList<>();
+    learner.onLearned(learned::add);
     Session session = runtime(learner, llm).open("batcher");
     session.ready();
     talk(session,
@@ -113,6 +115,9 @@ abstract class LearnerContract {
         .containsExactly("I want to learn to play the sitar");
     assertThat(store.profile("batcher").content()).contains("sitar");
     assertThat(learner.recentDecisions()).extracting(RefreshDecision::action).contains(RefreshDecision.Action.SAVED);
+    assertThat(learned.stream().mapToInt(l -> l.added().size()).sum()).isEqualTo(7);
+    assertThat(learned).filteredOn(l -> l.profile() != null).singleElement()
+        .satisfies(l -> assertThat(l.profile().content()).contains("sitar"));
     // Extraction saw the whole batch in one request.
     assertThat(llmServer.calls(Purpose.EXTRACT).getFirst().lastUserMessage())
         .contains("USER: I want to learn to play the sitar", "USER: I love long walks by the sea");
