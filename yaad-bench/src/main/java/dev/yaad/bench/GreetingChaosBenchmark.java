@@ -87,6 +87,9 @@ final class GreetingChaosBenchmark implements Callable<Integer> {
   @Option(names = "--jdbc-user", description = "database user (PostgreSQL)")
   String jdbcUser;
 
+  @Option(names = "--jdbc-schema", description = "schema to create and use (PostgreSQL), e.g. yaad_agent_bench")
+  String jdbcSchema;
+
   @Option(names = "--seed", defaultValue = "42")
   long seed;
 
@@ -163,7 +166,7 @@ final class GreetingChaosBenchmark implements Callable<Integer> {
       tmp = Files.createTempDirectory("yaad-greeting-chaos");
       storeConfig = StoreConfig.of("jdbc:h2:file:" + tmp.resolve("yaad").toAbsolutePath());
     } else {
-      storeConfig = StoreConfig.of(jdbcUrl).withCredentials(jdbcUser, null);
+      storeConfig = StoreConfig.of(jdbcUrl).withCredentials(jdbcUser, null).withSchema(jdbcSchema);
     }
     int stay = stayMs != null ? stayMs : ttftMs + 30 * perTokenMs + 500;
     Random random = new Random(seed);

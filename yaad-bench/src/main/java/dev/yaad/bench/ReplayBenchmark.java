@@ -74,6 +74,9 @@ final class ReplayBenchmark implements Callable<Integer> {
   @Option(names = "--jdbc-user", description = "database user (PostgreSQL)")
   String jdbcUser;
 
+  @Option(names = "--jdbc-schema", description = "schema to create and use (PostgreSQL), e.g. yaad_agent_bench")
+  String jdbcSchema;
+
   @Option(names = "--seed", defaultValue = "42")
   long seed;
 
@@ -89,7 +92,7 @@ final class ReplayBenchmark implements Callable<Integer> {
       tmp = Files.createTempDirectory("yaad-replay");
       storeConfig = StoreConfig.of("jdbc:h2:file:" + tmp.resolve("yaad").toAbsolutePath());
     } else {
-      storeConfig = StoreConfig.of(jdbcUrl).withCredentials(jdbcUser, null);
+      storeConfig = StoreConfig.of(jdbcUrl).withCredentials(jdbcUser, null).withSchema(jdbcSchema);
     }
     Random random = new Random(seed);
     AtomicInteger injected = new AtomicInteger();
