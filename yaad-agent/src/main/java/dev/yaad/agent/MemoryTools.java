@@ -13,7 +13,6 @@ import dev.yaad.agent.memory.MemoryAccess;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryException;
 import dev.yaad.memory.Snapshot;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -240,9 +239,6 @@ final class MemoryTools {
   private static String abbreviate(String s) {
     return s.length() <= 80 ? s : s.substring(0, 80) + "...";
   }
-
-  /** Latency of one call, for listeners and metrics. */
-  record Timed(String result, Duration latency, boolean ok) {}
 
   private static final class BadArguments extends RuntimeException {
     BadArguments(String message) {
