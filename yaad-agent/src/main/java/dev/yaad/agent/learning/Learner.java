@@ -680,17 +680,17 @@ public final class Learner implements AutoCloseable {
       if (text.isEmpty() || (before.exists() && similarity >= config.profileSimilarity())) {
         outbox.delete(List.of(row));
         lastRefresh.put(userId, now);
-        profilesUnchanged.incrementAndGet();
         decide(userId, RefreshDecision.Action.UNCHANGED, why + String.format(Locale.ROOT,
             "; not saved: similarity %.2f >= %.2f", similarity, config.profileSimilarity()));
+        profilesUnchanged.incrementAndGet(); // after the decision is recorded: stats never run ahead of it
         return;
       }
       Profile saved = memory.putProfile(userId, text, before.version());
       outbox.delete(List.of(row));
       announce(new Learned(userId, List.of(), List.of(), List.of(), saved));
       lastRefresh.put(userId, now);
-      profilesSaved.incrementAndGet();
       decide(userId, RefreshDecision.Action.SAVED, why + String.format(Locale.ROOT, "; saved (similarity %.2f)", similarity));
+      profilesSaved.incrementAndGet();
     } catch (ConflictException e) {
       failed(userId, List.of(row), "saving the profile (changed meanwhile)", e);
       decide(userId, RefreshDecision.Action.FAILED, why + "; the profile changed meanwhile, retrying");

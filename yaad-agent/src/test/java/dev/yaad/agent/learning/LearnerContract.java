@@ -103,7 +103,8 @@ abstract class LearnerContract {
         "I really enjoy cooking biryani for friends",
         "I think kindness matters more than success");
     session.close();
-    Await.until(() -> learner.stats().turnsExtracted() == 7 && learner.pending() == 0, WAIT, "all turns extracted, outbox empty");
+    Await.until(() -> learner.stats().turnsExtracted() == 7 && learner.pending() == 0 && learner.stats().profilesSaved() == 1,
+        WAIT, "all turns extracted, profile saved, outbox empty");
 
     Learner.Stats stats = learner.stats();
     assertThat(stats.turnsAccepted()).isEqualTo(7);
