@@ -16,6 +16,9 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
@@ -25,13 +28,34 @@ import org.postgresql.copy.PGCopyOutputStream;
  * The benchmark data set in a migrated store: {@code users} users, each with a profile and
  * {@code memoriesPerUser} memories (see {@link SyntheticMemories}).
  *
+ * <p>Where rows sit on disk matters as much as how many there are: see {@link Layout}.
+ *
  * <p>Seeding takes a while at full size, so it is done once: a one-row {@code bench_meta}
- * table records what is there, and a later run with the same sizes reuses it. Different
- * sizes (or a newer generator) empty the tables and seed again. PostgreSQL is loaded with
+ * table records what is there, and a later run with the same sizes and layout reuses it.
+ * Anything different (or a newer generator) empties the tables and seeds again. PostgreSQL is loaded with
  * COPY in one transaction and then vacuumed and analysed, so the planner and the visibility
  * map look like a settled production table; H2 with batched inserts.
  */
 final class BenchData {
+  /** The physical order of the memories table. */
+  enum Layout {
+    /**
+     * Rows in creation order across users, as in a table written turn by turn over months:
+     * a user's memories are scattered over many pages (a conversation's few stay together).
+     * The realistic default.
+     */
+    TIME,
+    /** Each user's rows next to each other, as after {@code CLUSTER}: a best case for reads. */
+    USER;
+
+    @Override
+    public String toString() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** Users whose memories are generated together and written in creation order (bounds memory use). */
+  private static final int TIME_ORDER_USERS = 2_000;
   private static final int H2_BATCH = 1_000;
   private static final int H2_COMMIT_EVERY = 20_000;
 
@@ -46,25 +70,26 @@ final class BenchData {
   }
 
   /** @return true if it seeded, false if the data was already there */
-  boolean ensure(int users, int memoriesPerUser) throws SQLException {
+  boolean ensure(int users, int memoriesPerUser, Layout layout) throws SQLException {
     try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
       s.execute("CREATE TABLE IF NOT EXISTS bench_meta (id INT PRIMARY KEY, users INT NOT NULL,"
-          + " memories_per_user INT NOT NULL, data_version INT NOT NULL, seeded_at TIMESTAMP WITH TIME ZONE NOT NULL)");
-      try (ResultSet rs = s.executeQuery("SELECT users, memories_per_user, data_version FROM bench_meta WHERE id = 1")) {
+          + " memories_per_user INT NOT NULL, layout VARCHAR(16) NOT NULL, data_version INT NOT NULL,"
+          + " seeded_at TIMESTAMP WITH TIME ZONE NOT NULL)");
+      try (ResultSet rs = s.executeQuery("SELECT users, memories_per_user, layout, data_version FROM bench_meta WHERE id = 1")) {
         if (rs.next() && rs.getInt(1) == users && rs.getInt(2) == memoriesPerUser
-            && rs.getInt(3) == SyntheticMemories.DATA_VERSION) {
+            && layout.name().equals(rs.getString(3)) && rs.getInt(4) == SyntheticMemories.DATA_VERSION) {
           return false;
         }
       }
     }
-    seed(users, memoriesPerUser);
+    seed(users, memoriesPerUser, layout);
     return true;
   }
 
-  private void seed(int users, int memoriesPerUser) throws SQLException {
+  private void seed(int users, int memoriesPerUser, Layout layout) throws SQLException {
     long rows = (long) users * memoriesPerUser;
-    out.printf("seeding %s: %,d users x %,d memories = %,d rows (once; later runs reuse them)...%n",
-        backend, users, memoriesPerUser, rows);
+    out.printf("seeding %s: %,d users x %,d memories = %,d rows, %s layout (once; later runs reuse them)...%n",
+        backend, users, memoriesPerUser, rows, layout);
     out.flush();
     long start = System.nanoTime();
     SyntheticMemories data = new SyntheticMemories(memoriesPerUser, Instant.now());
@@ -81,16 +106,17 @@ final class BenchData {
         }
       }
       if (backend == Backend.POSTGRES) {
-        copy(c, users, data);
+        copy(c, users, data, layout);
       } else {
-        insert(c, users, data);
+        insert(c, users, data, layout);
       }
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO bench_meta (id, users, memories_per_user, data_version, seeded_at) VALUES (1, ?, ?, ?, ?)")) {
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO bench_meta"
+          + " (id, users, memories_per_user, layout, data_version, seeded_at) VALUES (1, ?, ?, ?, ?, ?)")) {
         ps.setInt(1, users);
         ps.setInt(2, memoriesPerUser);
-        ps.setInt(3, SyntheticMemories.DATA_VERSION);
-        ps.setObject(4, OffsetDateTime.now(ZoneOffset.UTC));
+        ps.setString(3, layout.name());
+        ps.setInt(4, SyntheticMemories.DATA_VERSION);
+        ps.setObject(5, OffsetDateTime.now(ZoneOffset.UTC));
         ps.executeUpdate();
       }
       c.commit();
@@ -108,7 +134,26 @@ final class BenchData {
     }
   }
 
-  private static void copy(Connection c, int users, SyntheticMemories data) throws SQLException {
+  /** Every user's memories, in the table order the layout asks for. */
+  private static void memories(int users, SyntheticMemories data, Layout layout, Consumer<Memory> sink) {
+    if (layout == Layout.USER) {
+      for (int i = 0; i < users; i++) {
+        data.memories(i, sink);
+      }
+      return;
+    }
+    List<Memory> batch = new ArrayList<>();
+    for (int first = 0; first < users; first += TIME_ORDER_USERS) {
+      batch.clear();
+      for (int i = first; i < Math.min(users, first + TIME_ORDER_USERS); i++) {
+        data.memories(i, batch::add);
+      }
+      batch.sort(Comparator.comparing(Memory::createdAt));
+      batch.forEach(sink);
+    }
+  }
+
+  private static void copy(Connection c, int users, SyntheticMemories data, Layout layout) throws SQLException {
     PGConnection pg = c.unwrap(PGConnection.class);
     copy(pg, "COPY users (id, created_at) FROM STDIN", w -> {
       for (int i = 0; i < users; i++) {
@@ -123,13 +168,9 @@ final class BenchData {
       }
     });
     copy(pg, "COPY memories (id, user_id, category, content, metadata, occurred_at, created_at, updated_at) FROM STDIN",
-        w -> {
-          for (int i = 0; i < users; i++) {
-            data.memories(i, m -> row(w, m.id().toString(), m.userId(), m.category(), m.content(), m.metadata(),
-                m.occurredAt() == null ? null : m.occurredAt().toString(), m.createdAt().toString(),
-                m.updatedAt().toString()));
-          }
-        });
+        w -> memories(users, data, layout, m -> row(w, m.id().toString(), m.userId(), m.category(), m.content(),
+            m.metadata(), m.occurredAt() == null ? null : m.occurredAt().toString(), m.createdAt().toString(),
+            m.updatedAt().toString())));
   }
 
   private static void copy(PGConnection pg, String sql, Consumer<Writer> rows) throws SQLException {
@@ -177,7 +218,7 @@ final class BenchData {
     }
   }
 
-  private static void insert(Connection c, int users, SyntheticMemories data) throws SQLException {
+  private static void insert(Connection c, int users, SyntheticMemories data, Layout layout) throws SQLException {
     try (PreparedStatement user = c.prepareStatement("INSERT INTO users (id, created_at) VALUES (?, ?)");
         PreparedStatement profile = c.prepareStatement(
             "INSERT INTO profiles (user_id, content, version, updated_at) VALUES (?, ?, 1, ?)");
@@ -199,22 +240,20 @@ final class BenchData {
         }
       }
       try {
-        for (int i = 0; i < users; i++) {
-          data.memories(i, m -> {
-            try {
-              bind(memory, m);
-              memory.addBatch();
-              if (++pending[0] % H2_BATCH == 0) {
-                memory.executeBatch();
-              }
-              if (pending[0] % H2_COMMIT_EVERY == 0) {
-                c.commit(); // bounded transactions: H2 keeps uncommitted changes in memory
-              }
-            } catch (SQLException e) {
-              throw new UncheckedSql(e);
+        memories(users, data, layout, m -> {
+          try {
+            bind(memory, m);
+            memory.addBatch();
+            if (++pending[0] % H2_BATCH == 0) {
+              memory.executeBatch();
             }
-          });
-        }
+            if (pending[0] % H2_COMMIT_EVERY == 0) {
+              c.commit(); // bounded transactions: H2 keeps uncommitted changes in memory
+            }
+          } catch (SQLException e) {
+            throw new UncheckedSql(e);
+          }
+        });
       } catch (UncheckedSql e) {
         throw e.sql;
       }

@@ -17,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +42,7 @@ final class DelayingRelay implements AutoCloseable {
   private final long delayNanos;
   private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+  private final LongAdder chunks = new LongAdder();
   private volatile boolean closed;
 
   private DelayingRelay(ServerSocket listener, InetSocketAddress target, Duration delay) {
@@ -69,6 +71,15 @@ final class DelayingRelay implements AutoCloseable {
   /** The local port clients connect to. */
   int port() {
     return listener.getLocalPort();
+  }
+
+  /**
+   * Client-to-server chunks relayed so far. A request/response protocol sends one chunk per
+   * round trip unless a request is larger than a socket buffer, so the difference across a
+   * call counts the call's round trips.
+   */
+  long chunks() {
+    return chunks.sum();
   }
 
   private void acceptLoop() {
@@ -120,6 +131,7 @@ final class DelayingRelay implements AutoCloseable {
       int n;
       while ((n = in.read(buffer)) >= 0) {
         inFlight.add(new Chunk(System.nanoTime() + delayNanos, Arrays.copyOf(buffer, n)));
+        chunks.increment();
       }
     } catch (IOException e) {
       // The connection was cut (or the relay closed); END below tells the writer.

@@ -69,6 +69,11 @@ final class SnapshotBenchmark implements Callable<Integer> {
   @Option(names = "--memories-per-user", defaultValue = "200", description = "memories per user (default: ${DEFAULT-VALUE})")
   int memoriesPerUser;
 
+  @Option(names = "--layout", defaultValue = "time",
+      description = "table order of the seeded memories: time (as written over months, a user's rows scattered;"
+          + " realistic) or user (each user's rows together, as after CLUSTER; a best case) (default: ${DEFAULT-VALUE})")
+  BenchData.Layout layout;
+
   @Option(names = "--per-category", defaultValue = "5", description = "newest memories per category (default: ${DEFAULT-VALUE})")
   int perCategory;
 
@@ -81,6 +86,21 @@ final class SnapshotBenchmark implements Callable<Integer> {
   @Option(names = "--delay-ms", defaultValue = "0",
       description = "PostgreSQL only: added to every database round trip by a delaying relay (default: ${DEFAULT-VALUE})")
   int delayMs;
+
+  @Option(names = "--naive-statements", defaultValue = "prepared",
+      description = "prepared: the naive queries run as server-side prepared statements, planned once (the fair"
+          + " baseline); unprepared: parsed and planned on every call, as the Python predecessor ran them"
+          + " (PostgreSQL only) (default: ${DEFAULT-VALUE})")
+  NaiveStatements naiveStatements;
+
+  enum NaiveStatements {
+    PREPARED, UNPREPARED;
+
+    @Override
+    public String toString() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
 
   @Option(names = "--json", description = "end the output with one line of JSON holding every figure")
   boolean json;
@@ -98,7 +118,7 @@ final class SnapshotBenchmark implements Callable<Integer> {
     boolean seeded;
     long seedStart = System.nanoTime();
     try (JdbcMemoryStore store = JdbcMemoryStore.open(config)) {
-      seeded = new BenchData(store.dataSource(), backend, out).ensure(users, memoriesPerUser);
+      seeded = new BenchData(store.dataSource(), backend, out).ensure(users, memoriesPerUser, layout);
     }
     double seedSeconds = (System.nanoTime() - seedStart) / 1e9;
 
@@ -107,7 +127,7 @@ final class SnapshotBenchmark implements Callable<Integer> {
     try (JdbcMemoryStore store = JdbcMemoryStore.open(relay == null ? config
         : new StoreConfig(viaRelay(url, relay.port()), config.username(), config.password(), config.schema(),
             config.maxPoolSize(), config.categories()))) {
-      result = measure(store, new PerCategoryQueries(store.dataSource()), categories);
+      result = measure(store, new PerCategoryQueries(store.dataSource(), naiveStatements == NaiveStatements.PREPARED), categories, relay);
     } finally {
       if (relay != null) {
         relay.close();
@@ -122,14 +142,23 @@ final class SnapshotBenchmark implements Callable<Integer> {
     return 0;
   }
 
-  private record Result(Latencies.Summary naive, Latencies.Summary snapshot, double rowsPerCall) {}
+  /** @param naiveTrips, snapshotTrips round trips per call seen at the relay, or NaN without one */
+  private record Result(Latencies.Summary naive, Latencies.Summary snapshot, double rowsPerCall,
+      double naiveTrips, double snapshotTrips) {}
 
-  private Result measure(JdbcMemoryStore store, PerCategoryQueries naive, List<String> categories) throws SQLException {
+  private Result measure(JdbcMemoryStore store, PerCategoryQueries naive, List<String> categories, DelayingRelay relay)
+      throws SQLException {
     SplittableRandom random = new SplittableRandom(42);
+    long naiveChunks = 0;
+    long snapshotChunks = 0;
     for (int i = 0; i < CHECKED_USERS; i++) {
       String userId = SyntheticMemories.userId(random.nextInt(users));
+      long before = relay == null ? 0 : relay.chunks();
       Map<String, List<Memory>> expected = naive.fetch(userId, categories, perCategory);
+      long between = relay == null ? 0 : relay.chunks();
       Map<String, List<Memory>> actual = store.snapshot(userId, categories, perCategory).memories();
+      naiveChunks += between - before;
+      snapshotChunks += (relay == null ? 0 : relay.chunks()) - between;
       if (!expected.equals(actual)) {
         throw new IllegalStateException("the two paths disagree for user " + userId
             + ": per-category queries returned " + expected + " but the snapshot returned " + actual);
@@ -162,19 +191,24 @@ final class SnapshotBenchmark implements Callable<Integer> {
         }
       }
     }
-    return new Result(naiveTimes.summary(), snapshotTimes.summary(), (double) rows / iterations);
+    double noRelay = relay == null ? Double.NaN : 1;
+    return new Result(naiveTimes.summary(), snapshotTimes.summary(), (double) rows / iterations,
+        noRelay * naiveChunks / CHECKED_USERS, noRelay * snapshotChunks / CHECKED_USERS);
   }
 
   private void printTable(PrintWriter out, Result r, int categoryCount) {
-    out.printf("%nsnapshot benchmark: %s, %,d users x %,d memories, %d categories x %d newest (%.1f rows per call),"
-            + " delay %d ms per round trip, %,d iterations after %,d warm-up%n",
-        backend, users, memoriesPerUser, categoryCount, perCategory, r.rowsPerCall(), delayMs, iterations, warmup);
+    out.printf("%nsnapshot benchmark: %s, %,d users x %,d memories (%s layout), %d categories x %d newest"
+            + " (%.1f rows per call), delay %d ms per round trip, %,d iterations after %,d warm-up%n",
+        backend, users, memoriesPerUser, layout, categoryCount, perCategory, r.rowsPerCall(), delayMs, iterations, warmup);
     out.printf("%-34s %9s %9s %9s %9s%n", "path", "p50 ms", "p90 ms", "p99 ms", "mean ms");
-    row(out, "naive: " + categoryCount + " queries, 1 per category", r.naive());
+    row(out, "naive: " + categoryCount + " queries (" + naiveStatements + ")", r.naive());
     row(out, "snapshot: 1 statement", r.snapshot());
     out.printf("%-34s %8.2fx %8.2fx %8.2fx %8.2fx%n", "ratio naive / snapshot",
         r.naive().p50() / r.snapshot().p50(), r.naive().p90() / r.snapshot().p90(),
         r.naive().p99() / r.snapshot().p99(), r.naive().mean() / r.snapshot().mean());
+    if (!Double.isNaN(r.naiveTrips())) {
+      out.printf("round trips per call seen at the relay: naive %.1f, snapshot %.1f%n", r.naiveTrips(), r.snapshotTrips());
+    }
   }
 
   private static void row(PrintWriter out, String label, Latencies.Summary s) {
@@ -187,14 +221,17 @@ final class SnapshotBenchmark implements Callable<Integer> {
     figures.put("backend", backend.toString());
     figures.put("users", users);
     figures.put("memoriesPerUser", memoriesPerUser);
+    figures.put("layout", layout.toString());
     figures.put("categories", categoryCount);
     figures.put("perCategory", perCategory);
     figures.put("rowsPerCall", round(r.rowsPerCall(), 2));
     figures.put("delayMs", delayMs);
     figures.put("iterations", iterations);
     figures.put("warmup", warmup);
-    figures.put("naive", jsonSummary(r.naive(), categoryCount));
-    figures.put("snapshot", jsonSummary(r.snapshot(), 1));
+    Map<String, Object> naive = jsonSummary(r.naive(), categoryCount, r.naiveTrips());
+    naive.put("statements", naiveStatements.toString());
+    figures.put("naive", naive);
+    figures.put("snapshot", jsonSummary(r.snapshot(), 1, r.snapshotTrips()));
     figures.put("ratioP50", round(r.naive().p50() / r.snapshot().p50(), 2));
     figures.put("ratioP99", round(r.naive().p99() / r.snapshot().p99(), 2));
     figures.put("ratioMean", round(r.naive().mean() / r.snapshot().mean(), 2));
@@ -205,9 +242,12 @@ final class SnapshotBenchmark implements Callable<Integer> {
     return figures;
   }
 
-  private static Map<String, Object> jsonSummary(Latencies.Summary s, int roundTrips) {
+  private static Map<String, Object> jsonSummary(Latencies.Summary s, int roundTrips, double observedTrips) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("roundTrips", roundTrips);
+    if (!Double.isNaN(observedTrips)) {
+      m.put("roundTripsSeenAtRelay", round(observedTrips, 2));
+    }
     m.put("p50Ms", round(s.p50(), 4));
     m.put("p90Ms", round(s.p90(), 4));
     m.put("p99Ms", round(s.p99(), 4));
@@ -232,6 +272,8 @@ final class SnapshotBenchmark implements Callable<Integer> {
     check(delayMs >= 0 && delayMs <= 10_000, "--delay-ms must be 0 to 10000 (was " + delayMs + ")");
     check(delayMs == 0 || backend == Backend.POSTGRES,
         "--delay-ms needs --backend postgres: H2 runs inside this process, there is no round trip to delay");
+    check(naiveStatements == NaiveStatements.PREPARED || backend == Backend.POSTGRES,
+        "--naive-statements unprepared needs --backend postgres: H2 always plans a statement once");
     check(backend != Backend.POSTGRES || SCHEMA.matcher(schema).matches(),
         "--schema must be a lower-case SQL identifier (was '" + schema + "')");
     if (dbUrl != null) {
