@@ -120,6 +120,9 @@ final class SnapshotBenchmark implements Callable<Integer> {
     try (JdbcMemoryStore store = JdbcMemoryStore.open(config)) {
       seeded = new BenchData(store.dataSource(), backend, out).ensure(users, memoriesPerUser, layout);
     }
+    if (seeded && backend == Backend.H2) {
+      BenchData.compactH2(url, out);
+    }
     double seedSeconds = (System.nanoTime() - seedStart) / 1e9;
 
     DelayingRelay relay = delayMs > 0 ? DelayingRelay.start(postgresAddress(url), Duration.ofMillis(delayMs)) : null;
