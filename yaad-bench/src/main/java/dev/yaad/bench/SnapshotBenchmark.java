@@ -125,13 +125,15 @@ final class SnapshotBenchmark implements Callable<Integer> {
     }
     double seedSeconds = (System.nanoTime() - seedStart) / 1e9;
 
+    // Seeding went direct; measuring goes through the relay, if any, for both paths alike.
     DelayingRelay relay = delayMs > 0 ? DelayingRelay.start(postgresAddress(url), Duration.ofMillis(delayMs)) : null;
+    StoreConfig measured = relay == null ? config : new StoreConfig(viaRelay(url, relay.port()), config.username(),
+        config.password(), config.schema(), config.maxPoolSize(), config.categories());
     Result result;
-    try (JdbcMemoryStore store = JdbcMemoryStore.open(relay == null ? config
-        : new StoreConfig(viaRelay(url, relay.port()), config.username(), config.password(), config.schema(),
-            config.maxPoolSize(), config.categories()))) {
-      result = measure(store, new PerCategoryQueries(store.dataSource(), naiveStatements == NaiveStatements.PREPARED), categories, relay);
-    } finally {
+    try (JdbcMemoryStore store = JdbcMemoryStore.open(measured)) {
+      var naive = new PerCategoryQueries(store.dataSource(), naiveStatements == NaiveStatements.PREPARED);
+      result = measure(store, naive, categories, relay);
+    } finally { // the pool is closed first (try-with-resources), then the relay it talked through
       if (relay != null) {
         relay.close();
       }
@@ -194,9 +196,10 @@ final class SnapshotBenchmark implements Callable<Integer> {
         }
       }
     }
-    double noRelay = relay == null ? Double.NaN : 1;
+    double naiveTrips = relay == null ? Double.NaN : (double) naiveChunks / CHECKED_USERS;
+    double snapshotTrips = relay == null ? Double.NaN : (double) snapshotChunks / CHECKED_USERS;
     return new Result(naiveTimes.summary(), snapshotTimes.summary(), (double) rows / iterations,
-        noRelay * naiveChunks / CHECKED_USERS, noRelay * snapshotChunks / CHECKED_USERS);
+        naiveTrips, snapshotTrips);
   }
 
   private void printTable(PrintWriter out, Result r, int categoryCount) {
