@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Small runs of the agent benchmarks: they work end to end and their JSON line holds the invariants. */
 class AgentBenchmarksTest {
@@ -23,7 +22,7 @@ class AgentBenchmarksTest {
     System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
     int exit;
     try {
-      exit = new CommandLine(new AgentBenchMain()).execute(args);
+      exit = BenchMain.commandLine().execute(args);
     } finally {
       System.setOut(original);
     }
