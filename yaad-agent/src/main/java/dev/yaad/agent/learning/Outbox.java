@@ -92,6 +92,16 @@ final class Outbox {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
+        // Lock the user's rows first: a second learner claiming the same user waits here,
+        // then sees this one's lease and backs off.
+        try (PreparedStatement lock = c.prepareStatement("SELECT id FROM agent_outbox WHERE user_id = ? FOR UPDATE")) {
+          lock.setString(1, userId);
+          try (ResultSet rs = lock.executeQuery()) {
+            while (rs.next()) {
+              // rows are locked as they are read
+            }
+          }
+        }
         try (PreparedStatement held = c.prepareStatement(
             "SELECT COUNT(*) FROM agent_outbox WHERE user_id = ? AND owner IS NOT NULL AND owner <> ? AND lease_until >= ?")) {
           held.setString(1, userId);

@@ -197,4 +197,18 @@ abstract class LearnerContract {
         "I want to open a small bakery", "My son Bilal starts school soon", "I love the smell of rain",
         "I am going to visit my mother tomorrow");
   }
+
+  @Test
+  void twoLearnersOnOneDatabase_extractEachTurnOnce() {
+    LearningConfig config = fast().withBatch(3, Duration.ofMillis(100));
+    Learner a = learner(config, llm(0));
+    Learner b = learner(config, llm(0));
+    // No session: the turns fall due after the pause, and both pollers see them at once.
+    a.turnCompleted("shared", null, "I want to climb K2 one day", "Wow.");
+    a.turnCompleted("shared", null, "My uncle Tariq taught me chess", "Nice.");
+    a.turnCompleted("shared", null, "I love the smell of jasmine at night", "Lovely.");
+    Await.until(() -> a.stats().turnsExtracted() + b.stats().turnsExtracted() == 3 && a.pending() == 0, WAIT, "extracted");
+    assertThat(llmServer.count(Purpose.EXTRACT)).isEqualTo(1);
+    assertThat(store.list("shared", null, 20, null).items()).hasSize(3);
+  }
 }
