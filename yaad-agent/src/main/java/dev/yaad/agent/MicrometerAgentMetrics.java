@@ -1,11 +1,19 @@
 package dev.yaad.agent;
 
+import dev.yaad.agent.learning.Learner;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.Locale;
 
-/** {@link AgentMetrics} on a Micrometer registry; meter names start with {@code yaad.agent.}. */
+/**
+ * {@link AgentMetrics} on a Micrometer registry; meter names start with {@code yaad.agent.}.
+ * Latencies someone puts a percentile on (first tokens, LLM calls, tools) publish histogram
+ * buckets, so they aggregate across instances. {@link #monitor(AgentRuntime)} adds the gauges
+ * that read live objects (open sessions, the learning queue).
+ */
 public final class MicrometerAgentMetrics implements AgentMetrics {
   private final MeterRegistry registry;
   private final Timer greetingFirstToken;
@@ -14,9 +22,36 @@ public final class MicrometerAgentMetrics implements AgentMetrics {
   public MicrometerAgentMetrics(MeterRegistry registry) {
     this.registry = registry;
     this.greetingFirstToken = Timer.builder("yaad.agent.greeting.first_token")
-        .description("connection ready to first greeting token").publishPercentiles(0.5, 0.99).register(registry);
+        .description("connection ready to first greeting token").publishPercentileHistogram().register(registry);
     this.replyFirstToken = Timer.builder("yaad.agent.reply.first_token")
-        .description("user text to first reply token").publishPercentiles(0.5, 0.99).register(registry);
+        .description("user text to first reply token").publishPercentileHistogram().register(registry);
+  }
+
+  /**
+   * Gauges on {@code runtime}: {@code yaad.agent.sessions.active} (sessions not yet closed)
+   * and, if it learns, {@code yaad.agent.learning.queue} (tasks waiting in memory) and
+   * {@code yaad.agent.learning.outbox} (rows waiting in the database: one count query per
+   * scrape). The registry holds gauges weakly: the runtime must stay referenced, as it does
+   * while it runs.
+   */
+  public MicrometerAgentMetrics monitor(AgentRuntime runtime) {
+    Gauge.builder("yaad.agent.sessions.active", runtime, AgentRuntime::openSessions)
+        .description("sessions open (connecting or active)").register(registry);
+    runtime.learner().ifPresent(learner -> {
+      Gauge.builder("yaad.agent.learning.queue", learner, Learner::queueDepth)
+          .description("background learning tasks waiting in memory").register(registry);
+      Gauge.builder("yaad.agent.learning.outbox", learner, MicrometerAgentMetrics::outboxRows)
+          .description("turns and profile refreshes waiting in the outbox table").register(registry);
+    });
+    return this;
+  }
+
+  private static double outboxRows(Learner learner) {
+    try {
+      return learner.pending();
+    } catch (RuntimeException e) {
+      return Double.NaN; // the database is down: /ready says so
+    }
   }
 
   @Override
@@ -38,20 +73,37 @@ public final class MicrometerAgentMetrics implements AgentMetrics {
   public void speechEnded(Speech.Kind kind, Speech.Outcome outcome) {
     registry.counter("yaad.agent.speech", "kind", kind.name().toLowerCase(Locale.ROOT),
         "outcome", outcome.name().toLowerCase(Locale.ROOT)).increment();
+    if (kind == Speech.Kind.GREETING) {
+      String result = switch (outcome) {
+        case COMPLETED -> "sent";
+        case INTERRUPTED -> "interrupted";
+        case CANCELLED -> "cancelled";
+        case FAILED -> "failed";
+      };
+      Counter.builder("yaad.agent.greetings").description("greetings by how they ended").tag("outcome", result)
+          .register(registry).increment();
+    }
   }
 
   @Override
   public void toolCall(String tool, Duration latency, boolean ok) {
-    registry.timer("yaad.agent.tool", "tool", tool, "ok", Boolean.toString(ok)).record(latency);
+    Timer.builder("yaad.agent.tool").description("memory tool calls").tag("tool", tool).tag("ok", Boolean.toString(ok))
+        .publishPercentileHistogram().register(registry).record(latency);
   }
 
   @Override
   public void llmCall(String purpose, Duration latency, boolean ok) {
-    registry.timer("yaad.agent.llm", "purpose", purpose, "ok", Boolean.toString(ok)).record(latency);
+    Timer.builder("yaad.agent.llm.duration").description("LLM calls, start to end (streamed: to the last token)")
+        .tag("purpose", purpose).tag("ok", Boolean.toString(ok)).publishPercentileHistogram().register(registry)
+        .record(latency);
   }
 
   @Override
   public void learning(String event) {
     registry.counter("yaad.agent.learning", "event", event).increment();
+    if (event.startsWith("profile.")) {
+      // The decision of each profile refresh asked for by memory changes: saved, unchanged, postponed, coalesced, failed.
+      registry.counter("yaad.agent.profile.refreshes", "decision", event.substring("profile.".length())).increment();
+    }
   }
 }

@@ -14,10 +14,16 @@ class MicrometerAgentMetricsTest {
     metrics.greetingFirstToken(Duration.ofMillis(12));
     metrics.toolCall("searchMemories", Duration.ofMillis(3), true);
     metrics.speechEnded(Speech.Kind.GREETING, Speech.Outcome.CANCELLED);
+    metrics.speechEnded(Speech.Kind.GREETING, Speech.Outcome.COMPLETED);
+    metrics.llmCall("reply", Duration.ofMillis(40), true);
     metrics.learning("profile.saved");
     assertThat(registry.get("yaad.agent.greeting.first_token").timer().count()).isEqualTo(1);
     assertThat(registry.get("yaad.agent.tool").tag("tool", "searchMemories").tag("ok", "true").timer().count()).isEqualTo(1);
     assertThat(registry.get("yaad.agent.speech").tag("kind", "greeting").tag("outcome", "cancelled").counter().count()).isEqualTo(1);
     assertThat(registry.get("yaad.agent.learning").tag("event", "profile.saved").counter().count()).isEqualTo(1);
+    assertThat(registry.get("yaad.agent.greetings").tag("outcome", "cancelled").counter().count()).isEqualTo(1);
+    assertThat(registry.get("yaad.agent.greetings").tag("outcome", "sent").counter().count()).isEqualTo(1);
+    assertThat(registry.get("yaad.agent.llm.duration").tag("purpose", "reply").tag("ok", "true").timer().count()).isEqualTo(1);
+    assertThat(registry.get("yaad.agent.profile.refreshes").tag("decision", "saved").counter().count()).isEqualTo(1);
   }
 }

@@ -217,6 +217,11 @@ public final class Learner implements AutoCloseable {
     }
   }
 
+  /** Tasks waiting in memory for a learner thread (bounded by {@link LearningConfig#queueCapacity()}); cheap to read. */
+  public int queueDepth() {
+    return queued.get();
+  }
+
   /** Rows waiting in the outbox (all kinds). */
   public long pending() {
     return outbox.count();
