@@ -1,5 +1,8 @@
 package dev.yaad.server;
 
+import dev.yaad.agent.AgentConfig;
+import dev.yaad.agent.learning.LearningConfig;
+import dev.yaad.agent.llm.LlmConfig;
 import dev.yaad.memory.StoreUnavailableException;
 import dev.yaad.memory.store.JdbcMemoryStore;
 import dev.yaad.memory.store.StoreConfig;
@@ -7,6 +10,7 @@ import dev.yaad.server.auth.AuthConfig;
 import dev.yaad.server.auth.Authenticator;
 import dev.yaad.server.http.HttpApp;
 import dev.yaad.server.http.MemoryApi;
+import dev.yaad.server.http.SessionApi;
 import dev.yaad.server.ops.Metrics;
 import dev.yaad.server.ops.Readiness;
 import io.javalin.Javalin;
@@ -21,9 +25,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Yaad server: the memory store plus the HTTP API and the web page in front of it.
- * {@link #start()} opens (and migrates) the store, then listens; {@link #stop()} stops
- * listening, then closes the store. Tests start it on port 0 and ask {@link #port()}.
+ * One Yaad server: the memory store plus the HTTP API and the web page in front of it and,
+ * when an LLM is configured, the companion: the agent runtime, background learning and the
+ * WebSocket session endpoint. {@link #start()} opens (and migrates) the store, starts the
+ * companion, then listens; {@link #stop()} undoes it in reverse. Tests start it on port 0
+ * and ask {@link #port()}.
  *
  * <p>It listens on loopback unless told otherwise, and refuses any other address while
  * authentication is off (see {@link AuthConfig}).
@@ -87,13 +93,37 @@ public final class YaadServer implements AutoCloseable {
     }
   }
 
+  /**
+   * How the companion's sessions and background learning behave when an LLM is configured.
+   * {@link #defaults()} is for people; tests shorten it (a learning batch of one turn, a fast
+   * heartbeat).
+   */
+  public record AgentTuning(AgentConfig agent, LearningConfig learning, SessionApi.Settings sessions) {
+    public AgentTuning {
+      Objects.requireNonNull(agent, "agent");
+      Objects.requireNonNull(learning, "learning");
+      Objects.requireNonNull(sessions, "sessions");
+    }
+
+    public static AgentTuning defaults() {
+      return new AgentTuning(AgentConfig.defaults(), LearningConfig.defaults(), SessionApi.Settings.defaults());
+    }
+  }
+
   private final Config config;
+  private final AgentTuning tuning;
   private final Metrics metrics = new Metrics();
   private JdbcMemoryStore store;
+  private Companion companion;
   private Javalin app;
 
   public YaadServer(Config config) {
+    this(config, AgentTuning.defaults());
+  }
+
+  public YaadServer(Config config, AgentTuning tuning) {
     this.config = Objects.requireNonNull(config, "config");
+    this.tuning = Objects.requireNonNull(tuning, "tuning");
   }
 
   /**
@@ -124,21 +154,32 @@ public final class YaadServer implements AutoCloseable {
     }
     createH2Directory(config.store().jdbcUrl());
     JdbcMemoryStore opened = JdbcMemoryStore.open(config.store());
+    Companion started = null;
     try {
       Readiness readiness = new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", Readiness.sql(opened.dataSource()));
       Authenticator authenticator = new Authenticator(config.auth());
+      if (config.llm().configured()) {
+        started = Companion.start(opened, config.llm(), tuning, metrics.registry(), authenticator);
+      }
       HttpApp.Setup setup = new HttpApp.Setup(opened, config.maxBodyBytes(), authenticator, metrics, readiness,
-          config.llm().configured(), null /* the WebSocket session endpoint: see HttpApp.Setup#sessions */);
+          config.llm().configured(), started == null ? null : started.sessions()::install);
       app = HttpApp.create(setup).start(config.host(), config.port());
     } catch (RuntimeException e) {
       app = null;
+      if (started != null) {
+        started.close();
+      }
       opened.close();
       throw e;
     }
     store = opened;
+    companion = started;
     log.info("server: listening on http://{}:{} with store {}{}; {}; {}", config.host(), port(), config.store().safeUrl(),
         config.store().username() == null ? "" : " as " + config.store().username(), authSummary(),
-        config.llm().configured() ? "LLM at " + config.llm().baseUrl() : "no LLM configured (set YAAD_LLM_BASE_URL)");
+        config.llm().configured()
+            ? "LLM at " + config.llm().baseUrl() + " (model " + (config.llm().model() == null ? LlmConfig.DEFAULT_MODEL : config.llm().model())
+                + "), sessions at ws://" + config.host() + ":" + port() + SessionApi.PATH
+            : "no LLM configured (set YAAD_LLM_BASE_URL): memories only, no sessions");
     if (config.auth().required() && !config.auth().tokenSecretConfigured()) {
       log.warn("server: no YAAD_TOKEN_SECRET: session tokens are signed with a random secret and stop working when this"
           + " process stops (and on other instances)");
@@ -162,18 +203,33 @@ public final class YaadServer implements AutoCloseable {
     return app.port();
   }
 
-  /** Stops listening, then closes the store. Does nothing if not running. */
+  /**
+   * Stops in order: the sessions (each client gets {@code closing}, {@code closed} and close
+   * code {@code 1001}), listening, the agent runtime and background learning (work not done
+   * stays in the outbox for the next start), the LLM client, and last the store. Does nothing
+   * if not running.
+   */
   public synchronized void stop() {
     if (app == null) {
       return;
     }
     try {
+      if (companion != null) {
+        companion.closeSessions();
+      }
       app.stop();
     } finally {
-      store.close();
-      app = null;
-      store = null;
-      log.info("server: stopped");
+      try {
+        if (companion != null) {
+          companion.close();
+        }
+      } finally {
+        store.close();
+        app = null;
+        store = null;
+        companion = null;
+        log.info("server: stopped");
+      }
     }
   }
 

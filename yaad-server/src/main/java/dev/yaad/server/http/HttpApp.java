@@ -6,6 +6,7 @@ import dev.yaad.server.auth.Authenticator;
 import dev.yaad.server.ops.Metrics;
 import dev.yaad.server.ops.Readiness;
 import io.javalin.Javalin;
+import io.javalin.http.ServiceUnavailableResponse;
 import io.javalin.http.staticfiles.Location;
 import java.util.List;
 import java.util.Map;
@@ -18,11 +19,11 @@ import java.util.function.Consumer;
  * {@code /health}, {@code /ready}, {@code /metrics}, {@code /api/v1/config},
  * {@code /api/v1/tokens} and the memory API, all behind {@link Access}.
  *
- * <p>The WebSocket session endpoint plugs in through {@link Setup#sessions()}: a function
- * that adds {@code app.ws("/api/v1/sessions", ...)} (and its {@code wsBeforeUpgrade}, which
- * calls {@link Access#sessionUser}); while it is {@code null}, {@code /api/v1/config} says
- * {@code "sessionsAvailable": false} and the page offers memory browsing only. The browser
- * test's {@code FakeSessions} is a scripted example of such a function.
+ * <p>The WebSocket session endpoint plugs in through {@link Setup#sessions()}
+ * ({@link SessionApi#install}); while it is {@code null}, {@code /api/v1/config} says
+ * {@code "sessionsAvailable": false}, the page offers memory browsing only, and an upgrade to
+ * {@code /api/v1/sessions} is answered {@code 503} naming {@code YAAD_LLM_BASE_URL} when no LLM
+ * is configured (else {@code 404}).
  */
 public final class HttpApp {
   /** Where the page lives, in the jar and on the server. */
@@ -81,6 +82,14 @@ public final class HttpApp {
     MemoryApi.routes(app, setup.store(), setup.maxBodyBytes());
     if (setup.sessions() != null) {
       setup.sessions().accept(app);
+    } else if (!setup.llmConfigured()) {
+      // Say why there is no conversation, rather than a bare 404 (browsers see neither: the page reads /api/v1/config).
+      app.wsBeforeUpgrade(SessionApi.PATH, ctx -> {
+        ctx.header("Retry-After", "3600");
+        throw new ServiceUnavailableResponse("no LLM is configured on this server, so there are no sessions: set "
+            + "YAAD_LLM_BASE_URL (and YAAD_LLM_MODEL, YAAD_LLM_API_KEY as needed) and restart; memories still work");
+      });
+      app.ws(SessionApi.PATH, ws -> { });
     }
     return app;
   }

@@ -1,0 +1,79 @@
+package dev.yaad.server;
+
+import dev.yaad.agent.AgentRuntime;
+import dev.yaad.agent.MicrometerAgentMetrics;
+import dev.yaad.agent.learning.Learner;
+import dev.yaad.agent.llm.Llm;
+import dev.yaad.agent.llm.LlmConfig;
+import dev.yaad.agent.memory.MemoryAccess;
+import dev.yaad.agent.memory.StoreMemoryAccess;
+import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.server.auth.Authenticator;
+import dev.yaad.server.http.SessionApi;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * The conversation side of a server with an LLM: the LLM client, background learning (its
+ * outbox in the store's own database), the agent runtime, and the WebSocket endpoint in front
+ * of them. Built by {@link YaadServer#start()} and closed by it in order: sessions (each
+ * client gets {@code closing}, {@code closed} and a {@code 1001}), then the runtime and the
+ * learner (work not done stays in the outbox for the next start), then the LLM client. The
+ * store is closed after all of them, by the server.
+ */
+final class Companion implements AutoCloseable {
+  private final Llm llm;
+  private final AgentRuntime runtime;
+  private final SessionApi sessions;
+
+  private Companion(Llm llm, AgentRuntime runtime, SessionApi sessions) {
+    this.llm = llm;
+    this.runtime = runtime;
+    this.sessions = sessions;
+  }
+
+  static Companion start(JdbcMemoryStore store, LlmSettings settings, YaadServer.AgentTuning tuning, MeterRegistry registry,
+      Authenticator authenticator) {
+    LlmConfig llmConfig = LlmConfig.of(settings.baseUrl(), settings.apiKey(),
+        settings.model() == null ? LlmConfig.DEFAULT_MODEL : settings.model());
+    // The memory port: interim adapter over the store; the search/cache adapter replaces this one line.
+    MemoryAccess memory = new StoreMemoryAccess(store);
+    MicrometerAgentMetrics metrics = new MicrometerAgentMetrics(registry);
+    Llm llm = Llm.openAiCompatible(llmConfig);
+    Learner learner = null;
+    AgentRuntime runtime = null;
+    try {
+      learner = Learner.builder().dataSource(store.dataSource()).memory(memory).llm(llm).config(tuning.learning())
+          .metrics(metrics).build();
+      runtime = AgentRuntime.builder().memory(memory).llm(llm).learner(learner).config(tuning.agent()).metrics(metrics).build();
+      metrics.monitor(runtime);
+      return new Companion(llm, runtime, new SessionApi(runtime, authenticator, tuning.sessions()));
+    } catch (RuntimeException e) {
+      if (runtime != null) {
+        runtime.close();
+      } else if (learner != null) {
+        learner.close();
+      }
+      llm.close();
+      throw e;
+    }
+  }
+
+  SessionApi sessions() {
+    return sessions;
+  }
+
+  /** Closes the sessions only (while the HTTP server still runs, so their close frames go out). */
+  void closeSessions() {
+    sessions.close();
+  }
+
+  @Override
+  public void close() {
+    try {
+      sessions.close();
+      runtime.close(); // then the learner: what is not done stays in the outbox
+    } finally {
+      llm.close();
+    }
+  }
+}

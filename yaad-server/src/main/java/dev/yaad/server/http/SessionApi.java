@@ -1,0 +1,244 @@
+package dev.yaad.server.http;
+
+import dev.yaad.agent.AgentRuntime;
+import dev.yaad.agent.learning.Learned;
+import dev.yaad.server.auth.Access;
+import dev.yaad.server.auth.Authenticator;
+import io.javalin.Javalin;
+import io.javalin.http.BadRequestResponse;
+import io.javalin.http.Context;
+import io.javalin.websocket.WsContext;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The WebSocket session endpoint, {@code /api/v1/sessions}: one connection is one agent
+ * {@link dev.yaad.agent.Session}, speaking the JSON protocol of {@code docs/api.md}
+ * ("Sessions (WebSocket)").
+ *
+ * <p>The user comes only from the upgrade request's credentials ({@link Access#sessionUser});
+ * nothing a client sends later can change it. Every connection writes through its own bounded
+ * queue and one writer, so the agent's threads never wait for a slow client; a client that
+ * does not keep up is closed with {@code 1013}. A heartbeat pings every connection and closes
+ * the ones from which nothing has arrived for {@link Settings#idleTimeout()} with {@code 1001}.
+ * What background learning stores for a user reaches that user's open sessions as
+ * {@code learned} messages.
+ *
+ * {@snippet :
+ * SessionApi sessions = new SessionApi(runtime, authenticator, SessionApi.Settings.defaults());
+ * HttpApp.Setup setup = new HttpApp.Setup(store, maxBody, authenticator, metrics, readiness, true, sessions::install);
+ * // on shutdown, before the runtime closes:
+ * sessions.close();  // every connection: closed 1001, its session closed through its state machine
+ * }
+ */
+public final class SessionApi implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(SessionApi.class);
+  public static final String PATH = "/api/v1/sessions";
+  private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(2);
+  static final String USER_ATTRIBUTE = "yaad.session.user";
+  static final String LANG_ATTRIBUTE = "yaad.session.lang";
+  /** A BCP 47 tag, loosely: letters, digits and hyphens, up to 35 characters (as {@code ur-PK}). */
+  static final Pattern LANGUAGE_TAG = Pattern.compile("[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,4}");
+
+  /**
+   * How the endpoint treats its connections. Start from {@link #defaults()}.
+   *
+   * @param pingInterval      how often the server pings each connection
+   * @param idleTimeout       a connection from which nothing (no message, no pong) arrived for
+   *                          this long is closed {@code 1001 idle}; at least twice {@code pingInterval}
+   * @param maxSessions       open sessions on this server; the next connection is closed {@code 1013}
+   * @param maxQueuedMessages messages waiting to be written to one client; beyond it the client
+   *                          is too slow and is closed {@code 1013}
+   * @param maxInvalidInARow  invalid client messages in a row before the server closes {@code 1008}
+   * @param maxFrameBytes     the largest client message; a larger one is closed {@code 1009} (by Jetty)
+   */
+  public record Settings(Duration pingInterval, Duration idleTimeout, int maxSessions, int maxQueuedMessages,
+      int maxInvalidInARow, int maxFrameBytes) {
+    public static final Duration DEFAULT_PING_INTERVAL = Duration.ofSeconds(15);
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(45);
+    public static final int DEFAULT_MAX_SESSIONS = 1000;
+    public static final int DEFAULT_MAX_QUEUED_MESSAGES = 1000;
+    public static final int DEFAULT_MAX_INVALID_IN_A_ROW = 20;
+    public static final int DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
+
+    public Settings {
+      Objects.requireNonNull(pingInterval, "pingInterval");
+      Objects.requireNonNull(idleTimeout, "idleTimeout");
+      if (pingInterval.isNegative() || pingInterval.isZero()) {
+        throw new IllegalArgumentException("pingInterval must be positive (was " + pingInterval + ")");
+      }
+      if (idleTimeout.compareTo(pingInterval.multipliedBy(2)) < 0) {
+        throw new IllegalArgumentException("idleTimeout (" + idleTimeout + ") must be at least twice pingInterval ("
+            + pingInterval + "), or a healthy client would be closed between two pongs");
+      }
+      if (maxSessions < 1 || maxQueuedMessages < 1 || maxInvalidInARow < 1) {
+        throw new IllegalArgumentException("maxSessions, maxQueuedMessages and maxInvalidInARow cannot be less than 1 (were "
+            + maxSessions + ", " + maxQueuedMessages + ", " + maxInvalidInARow + ")");
+      }
+      if (maxFrameBytes < 16 * 1024) {
+        throw new IllegalArgumentException("maxFrameBytes cannot be less than 16384: a user_text of 8 KiB must fit (was "
+            + maxFrameBytes + ")");
+      }
+    }
+
+    public static Settings defaults() {
+      return new Settings(DEFAULT_PING_INTERVAL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_QUEUED_MESSAGES,
+          DEFAULT_MAX_INVALID_IN_A_ROW, DEFAULT_MAX_FRAME_BYTES);
+    }
+
+    public Settings withHeartbeat(Duration ping, Duration idle) {
+      return new Settings(ping, idle, maxSessions, maxQueuedMessages, maxInvalidInARow, maxFrameBytes);
+    }
+
+    public Settings withLimits(int sessions, int queuedMessages) {
+      return new Settings(pingInterval, idleTimeout, sessions, queuedMessages, maxInvalidInARow, maxFrameBytes);
+    }
+  }
+
+  private final AgentRuntime runtime;
+  private final Authenticator authenticator;
+  private final Settings settings;
+  private final ConcurrentHashMap<String, SessionSocket> sockets = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Set<SessionSocket>> byUser = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService heartbeat;
+  private volatile boolean closed;
+
+  public SessionApi(AgentRuntime runtime, Authenticator authenticator, Settings settings) {
+    this.runtime = Objects.requireNonNull(runtime, "runtime");
+    this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
+    this.settings = Objects.requireNonNull(settings, "settings");
+    this.heartbeat = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("yaad-ws-heartbeat").factory());
+    long every = settings.pingInterval().toMillis();
+    heartbeat.scheduleWithFixedDelay(this::beat, every, every, TimeUnit.MILLISECONDS);
+    runtime.learner().ifPresent(learner -> learner.onLearned(this::learned));
+  }
+
+  /** Adds the endpoint to {@code app} (before it starts): pass {@code sessions::install} as {@link HttpApp.Setup#sessions()}. */
+  public void install(Javalin app) {
+    app.wsBeforeUpgrade(PATH, this::beforeUpgrade);
+    app.ws(PATH, ws -> {
+      ws.onConnect(this::connected);
+      ws.onMessage(ctx -> with(ctx, socket -> socket.received(ctx.message())));
+      ws.onBinaryMessage(ctx -> with(ctx, socket -> socket.received(null)));
+      ws.onClose(ctx -> with(ctx, socket -> socket.socketClosed(ctx.status(), ctx.reason())));
+      ws.onError(ctx -> with(ctx, socket -> socket.socketFailed(ctx.error())));
+    });
+  }
+
+  /** Connections open now. */
+  public int openConnections() {
+    return sockets.size();
+  }
+
+  /**
+   * Closes every connection with {@code 1001} ("server shutting down"); each one's session
+   * goes through {@code CLOSING → CLOSED}. New connections are refused from now on.
+   */
+  @Override
+  public void close() {
+    closed = true;
+    List<SessionSocket> open = List.copyOf(sockets.values());
+    for (SessionSocket socket : open) {
+      socket.shutDown();
+    }
+    heartbeat.shutdownNow();
+    // Let the writers put closing, closed and the close frame on the wire before the server stops.
+    long deadline = System.nanoTime() + SHUTDOWN_WAIT.toNanos();
+    try {
+      for (SessionSocket socket : open) {
+        socket.awaitWriter(TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (!open.isEmpty()) {
+      log.info("session: closed {} open sessions for shutdown", open.size());
+    }
+  }
+
+  // ---------------------------------------------------------------- connection events
+
+  private void beforeUpgrade(Context ctx) {
+    String user = Access.sessionUser(ctx, authenticator);
+    String lang = ctx.queryParam("lang");
+    if (lang != null && !lang.isBlank() && !LANGUAGE_TAG.matcher(lang.strip()).matches()) {
+      throw new BadRequestResponse("lang must be a BCP 47 language tag such as ur-PK or en-US (was '" + abbreviate(lang) + "')");
+    }
+    ctx.attribute(USER_ATTRIBUTE, user);
+    ctx.attribute(LANG_ATTRIBUTE, lang == null || lang.isBlank() ? null : lang.strip());
+  }
+
+  private void connected(WsContext ctx) {
+    String user = ctx.attribute(USER_ATTRIBUTE);
+    String lang = ctx.attribute(LANG_ATTRIBUTE);
+    ctx.session.setMaxTextMessageSize(settings.maxFrameBytes());
+    ctx.session.setMaxBinaryMessageSize(settings.maxFrameBytes());
+    // A backstop for writes that stall (a client that stopped reading): healthy traffic resets it.
+    ctx.session.setIdleTimeout(settings.idleTimeout().plus(settings.pingInterval()));
+    SessionSocket socket = new SessionSocket(this, ctx, user, settings);
+    sockets.put(ctx.sessionId(), socket);
+    if (closed) {
+      socket.refuse(1001, "server shutting down", "shutdown");
+      return;
+    }
+    if (sockets.size() > settings.maxSessions()) {
+      socket.refuse(1013, "too many sessions on this server now; retry with backoff", "full");
+      return;
+    }
+    byUser.computeIfAbsent(user, k -> ConcurrentHashMap.newKeySet()).add(socket);
+    socket.start(runtime, lang);
+  }
+
+  /** Runs {@code action} on the connection's socket; a socket already forgotten (closed, refused) gets nothing. */
+  private void with(WsContext ctx, Consumer<SessionSocket> action) {
+    SessionSocket socket = sockets.get(ctx.sessionId());
+    if (socket != null) {
+      action.accept(socket);
+    }
+  }
+
+  /** Called by a socket once it is closed: it gets no more learned events and counts no more. */
+  void forget(SessionSocket socket) {
+    sockets.remove(socket.connectionId(), socket);
+    Set<SessionSocket> mine = byUser.get(socket.userId());
+    if (mine != null) {
+      mine.remove(socket);
+      byUser.computeIfPresent(socket.userId(), (k, set) -> set.isEmpty() ? null : set);
+    }
+  }
+
+  private void learned(Learned learned) {
+    Set<SessionSocket> mine = byUser.get(learned.userId());
+    if (mine == null || mine.isEmpty()) {
+      return;
+    }
+    String message = SessionMessages.learned(learned);
+    for (SessionSocket socket : mine) {
+      socket.send(message);
+    }
+  }
+
+  private void beat() {
+    for (SessionSocket socket : sockets.values()) {
+      try {
+        socket.beat();
+      } catch (RuntimeException e) {
+        log.warn("session: heartbeat of {} failed: {}", socket.connectionId(), e.toString());
+      }
+    }
+  }
+
+  static String abbreviate(String s) {
+    return s.length() <= 40 ? s : s.substring(0, 40) + "...";
+  }
+}

@@ -1,0 +1,442 @@
+package dev.yaad.server.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.yaad.agent.AgentRuntime;
+import dev.yaad.agent.Session;
+import dev.yaad.agent.SessionListener;
+import dev.yaad.agent.SessionState;
+import dev.yaad.agent.Speech;
+import io.javalin.websocket.WsContext;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
+import org.eclipse.jetty.websocket.api.exceptions.MessageTooLargeException;
+import org.eclipse.jetty.websocket.common.WebSocketSession;
+import org.eclipse.jetty.websocket.core.internal.WebSocketCoreSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One WebSocket connection and the agent session it carries.
+ *
+ * <p><b>Writes</b> go through a queue to one writer (a virtual thread per connection), so
+ * frames never interleave and the threads that produce messages (the session's, the
+ * learner's, Jetty's) only ever add to a queue: they never wait for the client. The queue
+ * holds at most {@link SessionApi.Settings#maxQueuedMessages()} messages; a client that
+ * falls that far behind is closed {@code 1013}.
+ *
+ * <p><b>Closing</b>: however the socket closes (the client, {@code end}, idle, shutdown, an
+ * error), the agent session is closed through its state machine, and nothing more is
+ * written once the socket is known to be closed.
+ */
+final class SessionSocket implements SessionListener {
+  private static final Logger log = LoggerFactory.getLogger(SessionSocket.class);
+  static final int MAX_TEXT_BYTES = 8 * 1024;
+  static final int MAX_TURN_ID_CHARS = 64;
+  private static final String LLM_FAILED = "the language model did not answer (it failed or timed out); say it again";
+
+  /** What the writer does next. */
+  private sealed interface Out {}
+
+  private record Text(String json) implements Out {}
+
+  private record Ping() implements Out {}
+
+  private record Close(int code, String reason) implements Out {}
+
+  private final SessionApi api;
+  private final org.eclipse.jetty.websocket.api.Session socket;
+  private final String connectionId;
+  private final String userId;
+  private final SessionApi.Settings settings;
+  private final LinkedBlockingQueue<Out> queue = new LinkedBlockingQueue<>();
+  private final AtomicInteger queuedTexts = new AtomicInteger();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicReference<String> closeReason = new AtomicReference<>();
+  private final Map<String, Integer> toolCalls = new ConcurrentHashMap<>();
+  private final AtomicInteger turns = new AtomicInteger();
+  private final LongSupplier bytesIn;
+  private final long startNanos = System.nanoTime();
+  private volatile boolean writable = true;
+  private volatile Session session;
+  private volatile Thread writer;
+  private volatile long lastInboundNanos = System.nanoTime();
+  private long lastBytesIn = -1; // heartbeat thread only
+  private int invalidInARow; // Jetty delivers one connection's messages one at a time
+
+  SessionSocket(SessionApi api, WsContext ctx, String userId, SessionApi.Settings settings) {
+    this.api = api;
+    this.socket = ctx.session;
+    this.connectionId = ctx.sessionId();
+    this.userId = userId;
+    this.settings = settings;
+    this.bytesIn = bytesIn(ctx.session);
+  }
+
+  String connectionId() {
+    return connectionId;
+  }
+
+  String userId() {
+    return userId;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Opens the agent session: {@code connecting}, then (the connection being ready) {@code active} and the greeting. */
+  void start(AgentRuntime runtime, String lang) {
+    writer = Thread.ofVirtual().name("yaad-ws-writer-" + connectionId).start(this::writeLoop);
+    Session opened;
+    try {
+      opened = runtime.open(userId, this);
+    } catch (IllegalStateException e) { // the runtime is closing
+      closeReason.compareAndSet(null, "shutdown");
+      enqueueClose(1001, "server shutting down");
+      return;
+    }
+    session = opened;
+    log.info("session={} event=start user={} lang={}", opened.id(), userId, lang == null ? "-" : lang);
+    send(SessionMessages.state(opened, SessionState.CONNECTING));
+    opened.language(lang);
+    opened.ready();
+  }
+
+  /** Refuses the connection before any session exists. */
+  void refuse(int code, String reason, String why) {
+    closed.set(true);
+    writable = false;
+    api.forget(this);
+    log.info("session event=refused code={} reason={} user={}", code, why, userId);
+    socket.close(code, reason);
+  }
+
+  /** The socket closed (either side, any code): the session closes through its state machine. */
+  void socketClosed(int status, String reason) {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    writable = false;
+    closeReason.compareAndSet(null, "client closed " + status);
+    Session s = session;
+    if (s != null) {
+      s.close();
+    }
+    queue.clear();
+    queue.add(new Close(status, reason)); // wakes the writer, which stops
+    api.forget(this);
+    long ms = Duration.ofNanos(System.nanoTime() - startNanos).toMillis();
+    log.info("session={} event=close reason=\"{}\" code={} turns={} duration_ms={}", s == null ? "-" : s.id(),
+        closeReason.get(), status, turns.get(), ms);
+  }
+
+  /**
+   * Jetty reports a failure: a message over the size limit (it closes 1009), or a broken
+   * connection (reset, timeout). A close normally follows; do not count on it.
+   */
+  void socketFailed(Throwable error) {
+    if (error instanceof MessageTooLargeException) {
+      closeReason.compareAndSet(null, "message over " + settings.maxFrameBytes() + " bytes");
+      socketClosed(1009, "message too large");
+      return;
+    }
+    log.debug("session connection {}: {}", connectionId, String.valueOf(error));
+    closeReason.compareAndSet(null, "connection lost");
+    socketClosed(1006, "connection lost");
+  }
+
+  /** Server shutdown: the session closes ({@code closing}, {@code closed} reach the client), then the socket, 1001. */
+  void shutDown() {
+    closeReason.compareAndSet(null, "shutdown");
+    Session s = session;
+    if (s != null) {
+      s.close();
+    }
+    enqueueClose(1001, "server shutting down");
+  }
+
+  /** Waits (a little) for the writer to finish, at shutdown. */
+  void awaitWriter(long millis) throws InterruptedException {
+    Thread w = writer;
+    if (w != null) {
+      w.join(Duration.ofMillis(Math.max(1, millis)));
+    }
+  }
+
+  /** Heartbeat tick: close if nothing arrived for the idle timeout, else ping. */
+  void beat() {
+    if (closed.get()) {
+      return;
+    }
+    long now = System.nanoTime();
+    long in = bytesIn.getAsLong();
+    if (in != lastBytesIn) {
+      lastBytesIn = in;
+      lastInboundNanos = now;
+    }
+    if (in >= 0 && now - lastInboundNanos > settings.idleTimeout().toNanos()) {
+      closeReason.compareAndSet(null, "idle");
+      closeNow(1001, "idle");
+      return;
+    }
+    if (queuedTexts.get() < settings.maxQueuedMessages()) {
+      queue.add(new Ping());
+    }
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  /** Queues one message; never blocks. Dropped once the socket is closed. */
+  void send(String json) {
+    if (!writable) {
+      return;
+    }
+    if (queuedTexts.incrementAndGet() > settings.maxQueuedMessages()) {
+      queuedTexts.decrementAndGet();
+      closeReason.compareAndSet(null, "client too slow: " + settings.maxQueuedMessages() + " messages waiting");
+      closeNow(1013, "the client does not read fast enough; reconnect");
+      return;
+    }
+    queue.add(new Text(json));
+  }
+
+  /** Closes after what is queued has been written (after {@code end}, or too many invalid messages). */
+  private void enqueueClose(int code, String reason) {
+    queue.add(new Close(code, reason));
+  }
+
+  /** Closes at once, dropping what is queued, and closes the session without waiting for the client's close frame. */
+  private void closeNow(int code, String reason) {
+    writable = false;
+    queue.clear();
+    queue.add(new Close(code, reason));
+    Session s = session;
+    if (s != null) {
+      // Not on the calling thread: it may be one of the session's own, inside a listener call.
+      Thread.ofVirtual().start(s::close);
+    }
+    Thread w = writer;
+    if (w != null) {
+      w.interrupt(); // out of a write the client is not reading
+    }
+  }
+
+  private void writeLoop() {
+    try {
+      while (true) {
+        Out out = queue.poll(1, TimeUnit.HOURS);
+        if (out == null) {
+          continue;
+        }
+        switch (out) {
+          case Text t -> {
+            queuedTexts.decrementAndGet();
+            if (writable) {
+              socket.getRemote().sendString(t.json());
+            }
+          }
+          case Ping p -> {
+            if (writable) {
+              socket.getRemote().sendPing(ByteBuffer.allocate(0));
+            }
+          }
+          case Close c -> {
+            writable = false;
+            if (!closed.get()) {
+              socket.close(c.code(), c.reason());
+            }
+            return;
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      // closeNow: the socket is closed below
+    } catch (IOException | RuntimeException e) {
+      log.debug("session connection {}: write failed: {}", connectionId, e.toString());
+    }
+    writable = false;
+    Out last = queue.poll();
+    if (!closed.get()) {
+      Close close = last instanceof Close c ? c : new Close(1011, "write failed");
+      socket.close(close.code(), close.reason());
+    }
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** One client message; {@code null} for a binary frame. Never throws: a bad message is an {@code error} message. */
+  void received(String text) {
+    lastInboundNanos = System.nanoTime();
+    if (closed.get()) {
+      return;
+    }
+    if (text == null) {
+      invalid("invalid_message", "binary frames are not part of the protocol; send JSON text frames");
+      return;
+    }
+    JsonNode message;
+    try {
+      message = JsonBody.JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      invalid("invalid_message", "not JSON: send one JSON object per text frame, such as {\"type\":\"ping\"}");
+      return;
+    }
+    if (message == null || !message.isObject()) {
+      invalid("invalid_message", "a message must be one JSON object with a 'type'");
+      return;
+    }
+    JsonNode type = message.get("type");
+    if (type == null || !type.isTextual()) {
+      invalid("invalid_message", "a message needs a 'type' (a string): user_text, interrupt, end or ping");
+      return;
+    }
+    Session s = session;
+    if (s == null) {
+      return; // refused or not started: nothing to talk to
+    }
+    switch (type.asText()) {
+      case "user_text" -> userText(s, message);
+      case "interrupt" -> {
+        invalidInARow = 0;
+        s.interrupt();
+      }
+      case "end" -> {
+        invalidInARow = 0;
+        closeReason.compareAndSet(null, "end");
+        s.close(); // closing, closed (and any reply_done) are queued before the close
+        enqueueClose(1000, "session ended");
+      }
+      case "ping" -> {
+        invalidInARow = 0;
+        send(SessionMessages.pong(message.get("t")));
+      }
+      default -> invalid("invalid_message", "unknown message type '" + SessionApi.abbreviate(type.asText())
+          + "'; expected user_text, interrupt, end or ping");
+    }
+  }
+
+  private void userText(Session s, JsonNode message) {
+    JsonNode text = message.get("text");
+    if (text == null || !text.isTextual()) {
+      invalid("invalid_message", "user_text needs 'text', a string");
+      return;
+    }
+    String said = text.asText();
+    if (said.isBlank()) {
+      invalid("invalid_message", "'text' must not be empty");
+      return;
+    }
+    int bytes = said.getBytes(StandardCharsets.UTF_8).length;
+    if (bytes > MAX_TEXT_BYTES) {
+      invalid("too_large", "'text' is " + bytes + " bytes of UTF-8; the limit is " + MAX_TEXT_BYTES);
+      return;
+    }
+    JsonNode id = message.get("id");
+    if (id != null && !id.isNull() && (!id.isTextual() || id.asText().length() > MAX_TURN_ID_CHARS)) {
+      invalid("invalid_message", "'id' must be a string of at most " + MAX_TURN_ID_CHARS + " characters");
+      return;
+    }
+    JsonNode lang = message.get("lang");
+    if (lang != null && !lang.isNull() && (!lang.isTextual() || !SessionApi.LANGUAGE_TAG.matcher(lang.asText()).matches())) {
+      invalid("invalid_message", "'lang' must be a BCP 47 language tag such as ur-PK or en-US");
+      return;
+    }
+    invalidInARow = 0;
+    if (s.state() != SessionState.ACTIVE) {
+      send(SessionMessages.error("not_ready", "the session is " + s.state().name().toLowerCase(java.util.Locale.ROOT)
+          + "; send user_text once it is active"));
+      return;
+    }
+    if (lang != null && !lang.isNull()) {
+      s.language(lang.asText());
+    }
+    s.reply(said, id == null || id.isNull() ? null : id.asText());
+  }
+
+  private void invalid(String code, String message) {
+    send(SessionMessages.error(code, message));
+    if (++invalidInARow >= settings.maxInvalidInARow()) {
+      closeReason.compareAndSet(null, invalidInARow + " invalid messages in a row");
+      Session s = session;
+      if (s != null) {
+        s.close();
+      }
+      enqueueClose(1008, invalidInARow + " invalid messages in a row");
+    }
+  }
+
+  // ---------------------------------------------------------------- the agent session's events
+
+  @Override
+  public void onStateChanged(Session session, SessionState from, SessionState to) {
+    send(SessionMessages.state(session, to));
+  }
+
+  @Override
+  public void onDelta(Session session, Speech speech, String text) {
+    send(SessionMessages.delta(speech, text));
+  }
+
+  @Override
+  public void onToolCall(Session session, Speech speech, String tool, Duration latency, boolean ok) {
+    toolCalls.merge(speech.id(), 1, Integer::sum);
+    send(SessionMessages.tool(speech, tool, latency, ok));
+  }
+
+  @Override
+  public void onSpeechEnded(Session session, Speech speech) {
+    boolean failed = speech.outcome() == Speech.Outcome.FAILED;
+    send(SessionMessages.done(speech, failed ? LLM_FAILED : null));
+    if (failed) {
+      send(SessionMessages.error("llm_unavailable", LLM_FAILED));
+    }
+    int tools = toolCalls.getOrDefault(speech.id(), 0);
+    toolCalls.remove(speech.id());
+    Duration first = speech.firstDeltaLatency();
+    Duration took = speech.duration();
+    if (speech.kind() == Speech.Kind.GREETING) {
+      log.info("session={} event=greeting outcome={} first_text_ms={} duration_ms={}", session.id(), outcome(speech),
+          first == null ? "-" : first.toMillis(), took == null ? "-" : took.toMillis());
+    } else {
+      turns.incrementAndGet();
+      log.info("session={} event=turn speech={} outcome={} first_text_ms={} duration_ms={} tools={}", session.id(),
+          speech.id(), outcome(speech), first == null ? "-" : first.toMillis(), took == null ? "-" : took.toMillis(), tools);
+    }
+  }
+
+  private static String outcome(Speech speech) {
+    return speech.outcome().name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  // ---------------------------------------------------------------- inbound activity
+
+  /**
+   * Bytes received on the connection so far, pong frames included, or -1 if Jetty does not
+   * say. Javalin's WebSocket API shows messages but not pongs, and Jetty's idle timeout is
+   * reset by our own pings, so neither can tell a silent client from a dead one; Jetty's
+   * connection counts every byte read. This reaches into Jetty's websocket-core internals
+   * (the one place that does): if they change, idle detection is off and the log says so.
+   */
+  private static LongSupplier bytesIn(org.eclipse.jetty.websocket.api.Session session) {
+    try {
+      if (session instanceof WebSocketSession s && s.getCoreSession() instanceof WebSocketCoreSession core
+          && core.getConnection() != null) {
+        var connection = core.getConnection();
+        return connection::getBytesIn;
+      }
+    } catch (RuntimeException | LinkageError e) {
+      log.debug("session: cannot read Jetty's inbound byte count: {}", e.toString());
+    }
+    log.warn("session: Jetty does not expose the inbound byte count; idle connections are not detected");
+    return () -> -1;
+  }
+}

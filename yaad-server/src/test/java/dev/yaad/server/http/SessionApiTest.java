@@ -1,0 +1,512 @@
+package dev.yaad.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.yaad.agent.AgentConfig;
+import dev.yaad.agent.learning.LearningConfig;
+import dev.yaad.agent.testing.ScriptedLlmServer;
+import dev.yaad.agent.testing.ScriptedLlmServer.Answer;
+import dev.yaad.agent.testing.ScriptedLlmServer.Purpose;
+import dev.yaad.memory.testing.TestStores;
+import dev.yaad.server.LlmSettings;
+import dev.yaad.server.YaadServer;
+import dev.yaad.server.auth.AuthConfig;
+import io.micrometer.core.instrument.Gauge;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The session WebSocket over a real socket: a {@link YaadServer} with authentication, H2 and
+ * the scripted LLM server (real HTTP on loopback) as its LLM, and the JDK's WebSocket client.
+ */
+class SessionApiTest {
+  private static final String API_KEY = "session-test-admin-key-0123456789";
+  private static final String SECRET = "session-test-secret-0123456789-0123456789";
+  private static final String JOB = "I start my new job at the bank on Monday";
+  private static final String STORY = "tell me a long story";
+
+  private static ScriptedLlmServer llm;
+
+  @TempDir
+  Path dir;
+  private YaadServer server;
+  private Http admin;
+
+  @BeforeAll
+  static void startLlm() {
+    llm = ScriptedLlmServer.start()
+        // A reply that looks in memory first, then echoes the user: the tool, then the deltas.
+        .rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults() && c.lastUserMessage().contains("job"),
+            c -> Answer.toolCall("searchMemories", "{\"query\":\"job\"}"))
+        .rule(c -> c.purpose() == Purpose.CONVERSATION && c.lastUserMessage().contains(STORY),
+            c -> Answer.text("Once upon a time ".repeat(200)))
+        .rule(c -> c.purpose() == Purpose.CONVERSATION, c -> Answer.text("I will remember that: " + c.lastUserMessage()));
+  }
+
+  @AfterAll
+  static void stopLlm() {
+    llm.close();
+  }
+
+  @AfterEach
+  void stop() {
+    llm.latency(Duration.ZERO, Duration.ZERO);
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  private static YaadServer.AgentTuning tuning() {
+    return new YaadServer.AgentTuning(AgentConfig.defaults(),
+        LearningConfig.defaults().withBatch(1, Duration.ofSeconds(20)).withProfile(Duration.ofMillis(50), Duration.ZERO, 0.85),
+        SessionApi.Settings.defaults().withHeartbeat(Duration.ofMillis(200), Duration.ofMillis(1500)));
+  }
+
+  private void start(YaadServer.AgentTuning tuning, boolean withLlm) {
+    YaadServer.Config config = YaadServer.Config.of(TestStores.h2(dir)).withAddress("127.0.0.1", 0)
+        .withAuth(AuthConfig.of(API_KEY, SECRET))
+        .withLlm(withLlm ? new LlmSettings(llm.baseUrl(), "scripted", null) : LlmSettings.NONE);
+    server = new YaadServer(config, tuning).start();
+    admin = new Http(server.port()).as(API_KEY);
+  }
+
+  private void start() {
+    start(tuning(), true);
+  }
+
+  private String token(String userId) {
+    Http.Response response = admin.post("/api/v1/tokens", "{\"userId\":\"" + userId + "\",\"ttlSeconds\":600}");
+    assertThat(response.status()).isEqualTo(201);
+    return response.json().get("token").asText();
+  }
+
+  private WsClient connect(String userId) {
+    return WsClient.connect(server.port(), "lang=en-US", token(userId));
+  }
+
+  /** Connects and reads up to the end of the greeting. */
+  private WsClient connectGreeted(String userId) {
+    WsClient client = connect(userId);
+    client.next("reply_done");
+    return client;
+  }
+
+  private void remember(String userId, String category, String content) {
+    assertThat(admin.post("/api/v1/users/" + userId + "/memories",
+        "{\"category\":\"" + category + "\",\"content\":\"" + content + "\"}").status()).isEqualTo(201);
+  }
+
+  private double activeSessions() {
+    Gauge gauge = server.meterRegistry().find("yaad.agent.sessions.active").gauge();
+    return gauge == null ? -1 : gauge.value();
+  }
+
+  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + WsClient.WAIT.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within " + WsClient.WAIT + ": " + what);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  // ---------------------------------------------------------------- the conversation
+
+  @Test
+  void connect_statesThenGreetingStreamsAndEndsOnce() {
+    start();
+    remember("ali", "PLAN", "Visiting his sister in Lahore");
+    try (WsClient client = connect("ali")) {
+      JsonNode connecting = client.expect("state");
+      assertThat(connecting.get("state").asText()).isEqualTo("connecting");
+      assertThat(connecting.get("userId").asText()).isEqualTo("ali");
+      String sessionId = connecting.get("sessionId").asText();
+      JsonNode active = client.expect("state");
+      assertThat(active.get("state").asText()).isEqualTo("active");
+      assertThat(active.get("sessionId").asText()).isEqualTo(sessionId);
+
+      List<JsonNode> deltas = new ArrayList<>();
+      JsonNode done = client.next("reply_done", deltas);
+      assertThat(deltas).isNotEmpty().allSatisfy(d -> {
+        assertThat(d.get("type").asText()).isEqualTo("greeting_delta");
+        assertThat(d.get("speechId").asText()).isEqualTo(done.get("speechId").asText());
+      });
+      StringBuilder streamed = new StringBuilder();
+      deltas.forEach(d -> streamed.append(d.get("text").asText()));
+      assertThat(done.get("kind").asText()).isEqualTo("greeting");
+      assertThat(done.get("outcome").asText()).isEqualTo("completed");
+      assertThat(done.get("turnId").isNull()).isTrue();
+      assertThat(done.get("error").isNull()).isTrue();
+      assertThat(done.get("text").asText()).isEqualTo(streamed.toString()).contains("Lahore");
+      assertThat(done.get("firstDeltaMs").isNumber()).isTrue();
+      assertThat(done.get("durationMs").asLong()).isGreaterThanOrEqualTo(done.get("firstDeltaMs").asLong());
+    }
+  }
+
+  @Test
+  void turn_withAToolCall_streamsToolThenDeltasThenDone_andTheToolSeesOnlyItsUser() {
+    start();
+    remember("ali", "GOAL", "Wants a job in a bank");
+    remember("bob", "GOAL", "Wants a job as a pilot");
+    try (WsClient client = connectGreeted("ali")) {
+      client.send("{\"type\":\"user_text\",\"id\":\"t-1\",\"text\":\"" + JOB + "\",\"lang\":\"en-US\"}");
+      JsonNode tool = client.expect("tool");
+      assertThat(tool.get("name").asText()).isEqualTo("searchMemories");
+      assertThat(tool.get("ok").asBoolean()).isTrue();
+      assertThat(tool.get("ms").isNumber()).isTrue();
+      String speechId = tool.get("speechId").asText();
+
+      List<JsonNode> deltas = new ArrayList<>();
+      JsonNode done = client.next("reply_done", deltas);
+      assertThat(deltas).isNotEmpty().allSatisfy(d -> {
+        assertThat(d.get("type").asText()).isEqualTo("reply_delta");
+        assertThat(d.get("speechId").asText()).isEqualTo(speechId);
+        assertThat(d.get("turnId").asText()).isEqualTo("t-1");
+      });
+      assertThat(done.get("speechId").asText()).isEqualTo(speechId);
+      assertThat(done.get("kind").asText()).isEqualTo("reply");
+      assertThat(done.get("turnId").asText()).isEqualTo("t-1");
+      assertThat(done.get("outcome").asText()).isEqualTo("completed");
+      assertThat(done.get("text").asText()).isEqualTo("I will remember that: " + JOB);
+    }
+    List<String> toolResults = llm.calls(Purpose.CONVERSATION).stream().flatMap(c -> c.toolResults().stream()).toList();
+    assertThat(toolResults).isNotEmpty().anyMatch(r -> r.contains("bank")).noneMatch(r -> r.contains("pilot"));
+  }
+
+  @Test
+  void learned_reachesEveryOpenSessionOfThatUser_andNoOtherUser() {
+    start();
+    try (WsClient ali = connectGreeted("ali"); WsClient aliOnThePhone = connectGreeted("ali");
+        WsClient bob = connectGreeted("bob")) {
+      ali.send("{\"type\":\"user_text\",\"text\":\"" + JOB + "\"}");
+      JsonNode learned = ali.next("learned");
+      assertThat(learned.get("added")).hasSize(1);
+      JsonNode memory = learned.get("added").get(0);
+      assertThat(memory.get("userId").asText()).isEqualTo("ali");
+      assertThat(memory.get("content").asText()).contains("new job at the bank");
+      assertThat(memory.get("id").asText()).hasSize(36);
+      assertThat(learned.get("updated")).isEmpty();
+      assertThat(learned.get("deleted")).isEmpty();
+      assertThat(learned.get("profile").isNull()).isTrue();
+
+      assertThat(aliOnThePhone.next("learned").get("added").get(0).get("id")).isEqualTo(memory.get("id"));
+      // The profile refresh that the new memory asked for comes next, to both of ali's sessions.
+      assertThat(ali.next("learned").get("profile").get("content").asText()).contains("new job");
+
+      bob.send("{\"type\":\"ping\",\"t\":1}");
+      assertThat(bob.expect("pong").get("t").asInt()).isEqualTo(1);
+      assertThat(bob.drain()).noneMatch(m -> m.path("type").asText().equals("learned"));
+    }
+  }
+
+  @Test
+  void learned_afterTheSessionEnds_reachesTheUsersOtherSession() {
+    start(new YaadServer.AgentTuning(AgentConfig.defaults(),
+        LearningConfig.defaults().withBatch(4, Duration.ofSeconds(20)), SessionApi.Settings.defaults()), true);
+    try (WsClient phone = connectGreeted("ali"); WsClient page = connectGreeted("ali")) {
+      phone.send("{\"type\":\"user_text\",\"text\":\"" + JOB + "\"}");
+      phone.next("reply_done");
+      phone.send("{\"type\":\"end\"}");
+      assertThat(phone.awaitClose().code()).isEqualTo(1000);
+      // The batch was not full: the end of the session is what sends it to extraction.
+      JsonNode learned = page.next("learned");
+      assertThat(learned.get("added").get(0).get("content").asText()).contains("new job");
+    }
+  }
+
+  @Test
+  void interrupt_endsTheReplyInterrupted_andBargeInStartsANewOne() {
+    start();
+    llm.latency(Duration.ZERO, Duration.ofMillis(20));
+    try (WsClient client = connectGreeted("ali")) {
+      client.send("{\"type\":\"user_text\",\"id\":\"long\",\"text\":\"" + STORY + "\"}");
+      client.next("reply_delta");
+      client.send("{\"type\":\"interrupt\"}");
+      JsonNode done = client.next("reply_done");
+      assertThat(done.get("outcome").asText()).isEqualTo("interrupted");
+      assertThat(done.get("turnId").asText()).isEqualTo("long");
+
+      client.send("{\"type\":\"user_text\",\"id\":\"again\",\"text\":\"" + STORY + "\"}");
+      client.next("reply_delta");
+      client.send("{\"type\":\"user_text\",\"id\":\"short\",\"text\":\"hello\"}");
+      JsonNode first = client.next("reply_done");
+      assertThat(first.get("turnId").asText()).isEqualTo("again");
+      assertThat(first.get("outcome").asText()).isEqualTo("interrupted");
+      JsonNode second = client.next("reply_done");
+      assertThat(second.get("turnId").asText()).isEqualTo("short");
+      assertThat(second.get("outcome").asText()).isEqualTo("completed");
+    }
+  }
+
+  @Test
+  void end_closesTheSessionThroughItsStates_thenTheSocketWith1000() throws Exception {
+    start();
+    try (WsClient client = connectGreeted("ali")) {
+      assertThat(activeSessions()).isEqualTo(1);
+      client.send("{\"type\":\"end\"}");
+      JsonNode closing = client.expect("state");
+      assertThat(closing.get("state").asText()).isEqualTo("closing");
+      assertThat(client.expect("state").get("state").asText()).isEqualTo("closed");
+      assertThat(client.awaitClose().code()).isEqualTo(1000);
+      await(() -> activeSessions() == 0, "the session closed");
+    }
+  }
+
+  // ---------------------------------------------------------------- bad messages
+
+  @Test
+  void badMessages_getAnError_andTheSessionGoesOn() {
+    start();
+    try (WsClient client = connectGreeted("ali")) {
+      client.send("hello?");
+      assertThat(client.expect("error").get("code").asText()).isEqualTo("invalid_message");
+      client.send("[1,2]");
+      assertThat(client.expect("error").get("code").asText()).isEqualTo("invalid_message");
+      client.send("{\"text\":\"no type\"}");
+      assertThat(client.expect("error").get("code").asText()).isEqualTo("invalid_message");
+      client.send("{\"type\":\"shout\"}");
+      JsonNode unknown = client.expect("error");
+      assertThat(unknown.get("code").asText()).isEqualTo("invalid_message");
+      assertThat(unknown.get("message").asText()).contains("'shout'", "user_text, interrupt, end or ping");
+      client.send("{\"type\":\"user_text\"}");
+      assertThat(client.expect("error").get("message").asText()).contains("'text'");
+      client.send("{\"type\":\"user_text\",\"text\":42}");
+      assertThat(client.expect("error").get("code").asText()).isEqualTo("invalid_message");
+      client.send("{\"type\":\"user_text\",\"text\":\"   \"}");
+      assertThat(client.expect("error").get("code").asText()).isEqualTo("invalid_message");
+      client.send("{\"type\":\"user_text\",\"text\":\"hi\",\"id\":{\"no\":1}}");
+      assertThat(client.expect("error").get("message").asText()).contains("'id'");
+      client.send("{\"type\":\"user_text\",\"text\":\"hi\",\"lang\":\"not a language\"}");
+      assertThat(client.expect("error").get("message").asText()).contains("'lang'");
+      client.send("{\"type\":\"user_text\",\"text\":\"" + "ب".repeat(4097) + "\"}"); // 8194 bytes of UTF-8
+      JsonNode tooLarge = client.expect("error");
+      assertThat(tooLarge.get("code").asText()).isEqualTo("too_large");
+      assertThat(tooLarge.get("message").asText()).contains("8194", "8192");
+      client.sendBinary(new byte[] {1, 2, 3});
+      assertThat(client.expect("error").get("message").asText()).contains("binary");
+
+      client.send("{\"type\":\"ping\",\"t\":{\"sent\":17}}");
+      assertThat(client.expect("pong").get("t").get("sent").asInt()).isEqualTo(17);
+      client.send("{\"type\":\"user_text\",\"id\":\"t-9\",\"text\":\"still here\",\"future\":\"ignored\"}");
+      JsonNode done = client.next("reply_done");
+      assertThat(done.get("outcome").asText()).isEqualTo("completed");
+      assertThat(done.get("text").asText()).contains("still here");
+      assertThat(client.isClosed()).isFalse();
+    }
+  }
+
+  @Test
+  void manyInvalidMessagesInARow_close1008() {
+    start();
+    try (WsClient client = connectGreeted("ali")) {
+      for (int i = 0; i < SessionApi.Settings.DEFAULT_MAX_INVALID_IN_A_ROW; i++) {
+        client.send("nope " + i);
+      }
+      WsClient.Closed closed = client.awaitClose();
+      assertThat(closed.code()).isEqualTo(1008);
+      assertThat(closed.reason()).contains("invalid messages in a row");
+    }
+  }
+
+  @Test
+  void aFrameOverTheLimit_closes1009() {
+    start();
+    try (WsClient client = connectGreeted("ali")) {
+      client.send("{\"type\":\"user_text\",\"text\":\"" + "x".repeat(SessionApi.Settings.DEFAULT_MAX_FRAME_BYTES) + "\"}");
+      assertThat(client.awaitClose().code()).isEqualTo(1009);
+    }
+  }
+
+  // ---------------------------------------------------------------- leaving
+
+  @Test
+  void clientDisconnectMidReply_closesTheSessionCleanly() throws Exception {
+    start();
+    llm.latency(Duration.ZERO, Duration.ofMillis(20));
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    logs.start();
+    root.addAppender(logs);
+    try {
+      WsClient client = connectGreeted("ali");
+      client.send("{\"type\":\"user_text\",\"text\":\"" + STORY + "\"}");
+      client.next("reply_delta");
+      int streamsBefore = llm.count(Purpose.CONVERSATION);
+      client.abort();
+      await(() -> activeSessions() == 0, "the session closed after the client vanished");
+      Thread.sleep(300); // time for anything that would still be sent, or logged, after the close
+      assertThat(llm.count(Purpose.CONVERSATION)).isEqualTo(streamsBefore);
+
+      WsClient polite = connectGreeted("ali");
+      polite.send("{\"type\":\"user_text\",\"text\":\"" + STORY + "\"}");
+      polite.next("reply_delta");
+      polite.closeNormally();
+      assertThat(polite.awaitClose().code()).isEqualTo(1000);
+      await(() -> activeSessions() == 0, "the session closed after the client closed");
+      Thread.sleep(300);
+    } finally {
+      root.detachAppender(logs);
+    }
+    assertThat(logs.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).isEmpty();
+    assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains("event=close")).map(ILoggingEvent::getFormattedMessage)
+        .satisfiesExactly(
+            aborted -> assertThat(aborted).contains("reason=\"connection lost\"", "code=1006", "turns=1"),
+            closed -> assertThat(closed).contains("reason=\"client closed 1000\"", "code=1000", "turns=1"));
+  }
+
+  @Test
+  void aClientThatAnswersNoPings_isClosed1001Idle() throws Exception {
+    start();
+    try (Socket raw = new Socket("127.0.0.1", server.port())) {
+      raw.setSoTimeout(10_000);
+      OutputStream out = raw.getOutputStream();
+      out.write(("GET " + SessionApi.PATH + "?userId=ali HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+          + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+          + "Authorization: Bearer " + API_KEY + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      InputStream in = raw.getInputStream();
+      String head = readHead(in);
+      assertThat(head).startsWith("HTTP/1.1 101");
+      long started = System.nanoTime();
+      int pings = 0;
+      while (true) { // read frames, answer nothing
+        int opcode = in.read() & 0x0F;
+        long length = in.read() & 0x7F;
+        if (length == 126) {
+          length = (in.read() << 8) | in.read();
+        } else if (length == 127) {
+          length = 0;
+          for (int i = 0; i < 8; i++) {
+            length = (length << 8) | in.read();
+          }
+        }
+        byte[] payload = in.readNBytes((int) length);
+        if (opcode == 0x9) {
+          pings++;
+        }
+        if (opcode == 0x8) {
+          int code = ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
+          assertThat(code).isEqualTo(1001);
+          assertThat(new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8)).isEqualTo("idle");
+          break;
+        }
+      }
+      assertThat(pings).isPositive();
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(1400));
+    }
+  }
+
+  @Test
+  void aClientThatAnswersPings_staysOpenWhileSilent() throws Exception {
+    start();
+    try (WsClient client = connectGreeted("ali")) {
+      Thread.sleep(2500); // well past the 1.5 s idle timeout; the JDK client answers the pings
+      client.send("{\"type\":\"ping\"}");
+      assertThat(client.next("pong").get("t").isNull()).isTrue();
+    }
+  }
+
+  @Test
+  void serverStop_closesEverySessionThroughItsStates_then1001() {
+    start();
+    WsClient client = connectGreeted("ali");
+    server.stop();
+    assertThat(client.next("state").get("state").asText()).isEqualTo("closing");
+    assertThat(client.next("state").get("state").asText()).isEqualTo("closed");
+    assertThat(client.awaitClose().code()).isEqualTo(1001);
+  }
+
+  @Test
+  void tooManySessions_close1013() {
+    start(new YaadServer.AgentTuning(AgentConfig.defaults(), LearningConfig.defaults(),
+        SessionApi.Settings.defaults().withLimits(1, SessionApi.Settings.DEFAULT_MAX_QUEUED_MESSAGES)), true);
+    try (WsClient first = connectGreeted("ali"); WsClient second = connect("bob")) {
+      assertThat(second.awaitClose().code()).isEqualTo(1013);
+      first.send("{\"type\":\"ping\"}");
+      first.next("pong");
+    }
+  }
+
+  // ---------------------------------------------------------------- who may connect
+
+  @Test
+  void upgrade_isRefusedWithoutTheRightCredentials() {
+    start();
+    int port = server.port();
+    assertThat(WsClient.refusedStatus(port, "userId=ali", null)).isEqualTo(401);
+    assertThat(WsClient.refusedStatus(port, "userId=ali", "not-a-key-or-token")).isEqualTo(401);
+    assertThat(WsClient.refusedStatus(port, "token=forged.token.here", null)).isEqualTo(401);
+    // A token for ali cannot open a session as bob, in the query or the header.
+    assertThat(WsClient.refusedStatus(port, "userId=bob&token=" + token("ali"), null)).isEqualTo(403);
+    assertThat(WsClient.refusedStatus(port, "userId=bob", token("ali"))).isEqualTo(403);
+    // An API key must say which user.
+    assertThat(WsClient.refusedStatus(port, "", API_KEY)).isEqualTo(400);
+    assertThat(WsClient.refusedStatus(port, "userId=ali&lang=" + "x".repeat(50), API_KEY)).isEqualTo(400);
+  }
+
+  @Test
+  void theSessionIsForTheTokensUser_whateverTheClientSaysLater() {
+    start();
+    try (WsClient client = WsClient.connect(server.port(), "token=" + token("ali"), null)) {
+      assertThat(client.expect("state").get("userId").asText()).isEqualTo("ali");
+      client.next("reply_done");
+      client.send("{\"type\":\"user_text\",\"text\":\"what do you know about me\",\"userId\":\"bob\"}");
+      client.next("reply_done");
+    }
+    try (WsClient admin = WsClient.connect(server.port(), "userId=bob", API_KEY)) {
+      assertThat(admin.expect("state").get("userId").asText()).isEqualTo("bob");
+    }
+  }
+
+  @Test
+  void withoutAnLlm_theUpgradeIsAnswered503NamingWhatToSet() {
+    start(tuning(), false);
+    assertThat(admin.get("/api/v1/config").json().get("sessionsAvailable").asBoolean()).isFalse();
+    assertThat(WsClient.refusedStatus(server.port(), "userId=ali", API_KEY)).isEqualTo(503);
+  }
+
+  @Test
+  void config_saysSessionsAreAvailable_andMetricsShowThem() {
+    start();
+    assertThat(admin.get("/api/v1/config").json().get("sessionsAvailable").asBoolean()).isTrue();
+    try (WsClient client = connectGreeted("ali")) {
+      client.send("{\"type\":\"user_text\",\"text\":\"" + JOB + "\"}");
+      client.next("reply_done");
+      String metrics = admin.get("/metrics").body();
+      assertThat(metrics).contains("yaad_agent_sessions_active 1.0", "yaad_agent_greetings_total{outcome=\"sent\"} 1.0",
+          "yaad_agent_tool_seconds_bucket{ok=\"true\",tool=\"searchMemories\"", "yaad_agent_reply_first_token_seconds_count",
+          "yaad_agent_llm_duration_seconds_count{ok=\"true\",purpose=\"reply\"}", "yaad_agent_learning_queue",
+          "yaad_agent_learning_outbox");
+    }
+  }
+
+  private static String readHead(InputStream in) throws java.io.IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        break;
+      }
+      head.append((char) b);
+    }
+    return head.toString();
+  }
+}
