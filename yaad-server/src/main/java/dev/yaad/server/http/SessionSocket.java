@@ -126,7 +126,7 @@ final class SessionSocket implements SessionListener {
       return;
     }
     writable = false;
-    closeReason.compareAndSet(null, "client closed " + status);
+    closeReason.compareAndSet(null, status == 1009 ? "message over " + settings.maxFrameBytes() + " bytes" : "client closed " + status);
     Session s = session;
     if (s != null) {
       s.close();

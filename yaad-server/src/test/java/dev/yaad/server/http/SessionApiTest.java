@@ -42,6 +42,7 @@ class SessionApiTest {
   private static final String SECRET = "session-test-secret-0123456789-0123456789";
   private static final String JOB = "I start my new job at the bank on Monday";
   private static final String STORY = "tell me a long story";
+  private static final String FLOOD = "tell me everything at once";
 
   private static ScriptedLlmServer llm;
 
@@ -56,6 +57,8 @@ class SessionApiTest {
         // A reply that looks in memory first, then echoes the user: the tool, then the deltas.
         .rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults() && c.lastUserMessage().contains("job"),
             c -> Answer.toolCall("searchMemories", "{\"query\":\"job\"}"))
+        .rule(c -> c.purpose() == Purpose.CONVERSATION && c.lastUserMessage().contains(FLOOD),
+            c -> Answer.text("Once upon a time ".repeat(40_000)))
         .rule(c -> c.purpose() == Purpose.CONVERSATION && c.lastUserMessage().contains(STORY),
             c -> Answer.text("Once upon a time ".repeat(200)))
         .rule(c -> c.purpose() == Purpose.CONVERSATION, c -> Answer.text("I will remember that: " + c.lastUserMessage()));
@@ -328,11 +331,12 @@ class SessionApiTest {
   }
 
   @Test
-  void aFrameOverTheLimit_closes1009() {
+  void aFrameOverTheLimit_closes1009_andTheSession() throws Exception {
     start();
     try (WsClient client = connectGreeted("ali")) {
       client.send("{\"type\":\"user_text\",\"text\":\"" + "x".repeat(SessionApi.Settings.DEFAULT_MAX_FRAME_BYTES) + "\"}");
       assertThat(client.awaitClose().code()).isEqualTo(1009);
+      await(() -> activeSessions() == 0, "the session closed");
     }
   }
 
@@ -378,31 +382,16 @@ class SessionApiTest {
     start();
     try (Socket raw = new Socket("127.0.0.1", server.port())) {
       raw.setSoTimeout(10_000);
-      OutputStream out = raw.getOutputStream();
-      out.write(("GET " + SessionApi.PATH + "?userId=ali HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-          + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-          + "Authorization: Bearer " + API_KEY + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-      InputStream in = raw.getInputStream();
-      String head = readHead(in);
-      assertThat(head).startsWith("HTTP/1.1 101");
+      InputStream in = handshake(raw, "userId=ali");
       long started = System.nanoTime();
       int pings = 0;
       while (true) { // read frames, answer nothing
-        int opcode = in.read() & 0x0F;
-        long length = in.read() & 0x7F;
-        if (length == 126) {
-          length = (in.read() << 8) | in.read();
-        } else if (length == 127) {
-          length = 0;
-          for (int i = 0; i < 8; i++) {
-            length = (length << 8) | in.read();
-          }
-        }
-        byte[] payload = in.readNBytes((int) length);
-        if (opcode == 0x9) {
+        Frame frame = Frame.read(in);
+        if (frame.opcode() == 0x9) {
           pings++;
         }
-        if (opcode == 0x8) {
+        if (frame.opcode() == 0x8) {
+          byte[] payload = frame.payload();
           int code = ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
           assertThat(code).isEqualTo(1001);
           assertThat(new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8)).isEqualTo("idle");
@@ -432,6 +421,30 @@ class SessionApiTest {
     assertThat(client.next("state").get("state").asText()).isEqualTo("closing");
     assertThat(client.next("state").get("state").asText()).isEqualTo("closed");
     assertThat(client.awaitClose().code()).isEqualTo(1001);
+  }
+
+  @Test
+  void aClientThatStopsReading_isClosed1013_andItsSessionClosed() throws Exception {
+    // The default heartbeat: Jetty's idle backstop must not end the stalled connection first.
+    start(new YaadServer.AgentTuning(AgentConfig.defaults(), LearningConfig.defaults(), SessionApi.Settings.defaults()), true);
+    try (Socket raw = new Socket()) {
+      raw.setReceiveBufferSize(4096); // before connecting: a small window, so the server's writes stall soon
+      raw.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()));
+      raw.setSoTimeout(20_000);
+      InputStream in = handshake(raw, "userId=ali");
+      String turn = "{\"type\":\"user_text\",\"text\":\"" + FLOOD + "\"}";
+      Thread.sleep(500); // the greeting is over
+      writeMaskedText(raw.getOutputStream(), turn);
+      await(() -> activeSessions() == 0, "the session of the client that stopped reading closed");
+      int code = -1;
+      while (code < 0) { // now read everything that was on its way, up to the close frame
+        Frame frame = Frame.read(in);
+        if (frame.opcode() == 0x8) {
+          code = ((frame.payload()[0] & 0xFF) << 8) | (frame.payload()[1] & 0xFF);
+        }
+      }
+      assertThat(code).isEqualTo(1013);
+    }
   }
 
   @Test
@@ -495,6 +508,51 @@ class SessionApiTest {
           "yaad_agent_tool_seconds_bucket{ok=\"true\",tool=\"searchMemories\"", "yaad_agent_reply_first_token_seconds_count",
           "yaad_agent_llm_duration_seconds_count{ok=\"true\",purpose=\"reply\"}", "yaad_agent_learning_queue",
           "yaad_agent_learning_outbox");
+    }
+  }
+
+  /** A WebSocket client by hand, for clients the JDK's will not imitate (one that never answers pings, or stops reading). */
+  private static InputStream handshake(Socket raw, String query) throws java.io.IOException {
+    raw.getOutputStream().write(("GET " + SessionApi.PATH + "?" + query + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        + "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer " + API_KEY + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    InputStream in = raw.getInputStream();
+    assertThat(readHead(in)).startsWith("HTTP/1.1 101");
+    return in;
+  }
+
+  /** One client text frame (clients must mask; the mask here is zero, which is allowed). */
+  private static void writeMaskedText(OutputStream out, String text) throws java.io.IOException {
+    byte[] payload = text.getBytes(StandardCharsets.UTF_8);
+    out.write(0x81);
+    if (payload.length < 126) {
+      out.write(0x80 | payload.length);
+    } else {
+      out.write(0x80 | 126);
+      out.write(payload.length >> 8);
+      out.write(payload.length & 0xFF);
+    }
+    out.write(new byte[4]);
+    out.write(payload);
+    out.flush();
+  }
+
+  private record Frame(int opcode, byte[] payload) {
+    static Frame read(InputStream in) throws java.io.IOException {
+      int first = in.read();
+      if (first < 0) {
+        throw new java.io.EOFException("the server closed the connection without a close frame");
+      }
+      long length = in.read() & 0x7F;
+      if (length == 126) {
+        length = (in.read() << 8) | in.read();
+      } else if (length == 127) {
+        length = 0;
+        for (int i = 0; i < 8; i++) {
+          length = (length << 8) | in.read();
+        }
+      }
+      return new Frame(first & 0x0F, in.readNBytes((int) length));
     }
   }
 

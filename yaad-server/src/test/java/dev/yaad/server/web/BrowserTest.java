@@ -3,20 +3,21 @@ package dev.yaad.server.web;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.agent.AgentConfig;
+import dev.yaad.agent.learning.LearningConfig;
+import dev.yaad.agent.testing.ScriptedLlmServer;
+import dev.yaad.agent.testing.ScriptedLlmServer.Answer;
+import dev.yaad.agent.testing.ScriptedLlmServer.Purpose;
 import dev.yaad.memory.testing.TestStores;
+import dev.yaad.server.LlmSettings;
 import dev.yaad.server.YaadServer;
 import dev.yaad.server.auth.AuthConfig;
-import dev.yaad.server.auth.Authenticator;
-import dev.yaad.server.http.HttpApp;
-import dev.yaad.server.http.MemoryApi;
-import dev.yaad.server.ops.Metrics;
-import dev.yaad.server.ops.Readiness;
-import io.javalin.Javalin;
+import dev.yaad.server.http.SessionApi;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,9 +34,9 @@ import org.junit.jupiter.api.Test;
  * line, unless CI or {@code YAAD_REQUIRE_SERVICES} is set, in which case it fails.
  *
  * <p>Each test method starts one server setup and runs the whole script against it; the
- * script picks the scenarios that apply from {@code GET /api/v1/config}. The chat scenario
- * needs a server with the WebSocket session endpoint and an LLM (the scripted one): add a
- * method here that starts such a server and calls {@link #runScript}.
+ * script picks the scenarios that apply from {@code GET /api/v1/config}: the memory-only
+ * scenarios on a server without an LLM, the chat scenarios on a server whose LLM is the
+ * scripted one.
  */
 class BrowserTest {
   private static final Path SCRIPTS = Path.of("src/test/browser").toAbsolutePath();
@@ -77,26 +78,29 @@ class BrowserTest {
   }
 
   /**
-   * The page's client side of the session protocol, against {@link FakeSessions} (a scripted
-   * stand-in for the WebSocket endpoint), with authentication on: the page gets a session
-   * token through {@code ?token=}. When the real endpoint lands, start the real server with
-   * the scripted LLM here instead; the scenarios stay.
+   * The chat: the real server with its session endpoint and agent runtime, the scripted LLM
+   * server (real HTTP on loopback) as its LLM, and authentication on, so the page gets a
+   * session token through {@code ?token=}. The scripted model looks in memory (a tool chip)
+   * and then echoes the user; learning takes every turn at once (a batch of one), so the
+   * panel updates while the page watches.
    */
   @Test
   void companionPage_withSessionsAndAuth() throws Exception {
-    AuthConfig auth = AuthConfig.of(API_KEY, "browser-test-secret-0123456789-0123456789");
-    Authenticator authenticator = new Authenticator(auth);
-    try (JdbcMemoryStore store = JdbcMemoryStore.open(TestStores.h2(Files.createTempDirectory("yaad-browser")));
-        Metrics metrics = new Metrics()) {
-      Javalin app = HttpApp.create(new HttpApp.Setup(store, MemoryApi.DEFAULT_MAX_BODY_BYTES, authenticator, metrics,
-          new Readiness(Readiness.DEFAULT_TIMEOUT), true, FakeSessions.endpoint(store, authenticator)));
-      app.start("127.0.0.1", 0);
-      try {
-        Result result = runScript(app.port(), Map.of("YAAD_CREDENTIAL", API_KEY, "YAAD_SCREENSHOT_NAME", "companion-chat"));
+    try (ScriptedLlmServer llm = ScriptedLlmServer.start()
+        .rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults(),
+            c -> Answer.toolCall("searchMemories", "{\"query\":\"" + c.lastUserMessage().replace("\"", "") + "\"}"))
+        .rule(c -> c.purpose() == Purpose.CONVERSATION, c -> Answer.text("I will remember that: " + c.lastUserMessage()))) {
+      YaadServer.Config config = YaadServer.Config.of(TestStores.h2(Files.createTempDirectory("yaad-browser")))
+          .withAddress("127.0.0.1", 0)
+          .withAuth(AuthConfig.of(API_KEY, "browser-test-secret-0123456789-0123456789"))
+          .withLlm(new LlmSettings(llm.baseUrl(), "scripted", null));
+      YaadServer.AgentTuning tuning = new YaadServer.AgentTuning(AgentConfig.defaults(),
+          LearningConfig.defaults().withBatch(1, Duration.ofSeconds(20)), SessionApi.Settings.defaults());
+      try (YaadServer server = new YaadServer(config, tuning).start()) {
+        Result result = runScript(server.port(), Map.of("YAAD_CREDENTIAL", API_KEY, "YAAD_SCREENSHOT_NAME", "companion-chat"));
         assertThat(result.output).contains("browser: ok   a text turn streams the reply and the panel learns",
-            "browser: ok   with authentication the page asks for a token");
-      } finally {
-        app.stop();
+            "browser: ok   with authentication the page asks for a token", "browser: ok   a screenshot of the page");
+        assertThat(SCREENSHOTS.resolve("companion-chat.png")).isNotEmptyFile();
       }
     }
   }
