@@ -1,0 +1,154 @@
+package dev.yaad.memory.search;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.yaad.memory.Memory;
+import dev.yaad.memory.embed.Embedder;
+import dev.yaad.memory.store.MemoryStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hybrid search over one user's memories, with per-user state kept in memory.
+ *
+ * <p>A user's state is loaded on their first search (one store query: every memory with its
+ * stored vector; nothing is embedded at load), kept while it fits in
+ * {@link SearchConfig#maxIndexBytes} (least recently used users are dropped first), and
+ * dropped by {@link #invalidate} whenever that user's memories change, so the next search
+ * reloads it. Every write for a user must therefore be followed by {@code invalidate(user)}
+ * on every instance that may hold that user's state: {@code MemoryService} does it for the
+ * writes it makes; a cross-instance bus calls it for writes made elsewhere.
+ *
+ * <p>Only vectors of the embedder's {@linkplain Embedder#modelId() model} are used; memories
+ * without one are found by their words only until the re-embedding job has run. Each load
+ * logs one INFO line (memories, how many lack a current vector, milliseconds).
+ *
+ * <p>Thread-safe. A load that races a write is never kept: invalidating waits for a load of
+ * the same user in progress and then discards it.
+ */
+public final class SearchIndex {
+  private static final Logger log = LoggerFactory.getLogger(SearchIndex.class);
+
+  private final MemoryStore store;
+  private final Embedder embedder;
+  private final SearchConfig config;
+  private final Cache<String, UserIndex> users;
+
+  public SearchIndex(MemoryStore store, Embedder embedder, SearchConfig config) {
+    this.store = Objects.requireNonNull(store, "store");
+    this.embedder = Objects.requireNonNull(embedder, "embedder");
+    this.config = Objects.requireNonNull(config, "config");
+    this.users = Caffeine.newBuilder()
+        .maximumWeight(config.maxIndexBytes() / 1024)
+        .weigher((String user, UserIndex index) -> (int) Math.min(Integer.MAX_VALUE, index.weightBytes / 1024 + 1))
+        .build();
+  }
+
+  public SearchConfig config() {
+    return config;
+  }
+
+  /**
+   * Embeds the query and ranks the user's memories. A user without memories (or unknown)
+   * gets no hits.
+   *
+   * @throws dev.yaad.memory.InvalidInputException if the request breaks a rule (named in the message)
+   * @throws dev.yaad.memory.embed.EmbeddingException if the query cannot be embedded
+   * @throws dev.yaad.memory.StoreUnavailableException if the user's state must be loaded and the store fails
+   */
+  public List<SearchHit> search(String userId, SearchRequest request) {
+    request.validate();
+    float[] vector = config.denseWeight() > 0 ? embedder.embed(request.query()) : null;
+    return search(userId, request, vector);
+  }
+
+  /**
+   * Ranks the user's memories for a query whose vector the caller has already computed with
+   * this index's embedder (or {@code null} for lexical ranking only).
+   */
+  public List<SearchHit> search(String userId, SearchRequest request, float[] queryVector) {
+    request.validate();
+    List<String> categories = new ArrayList<>(request.categories().size());
+    for (String c : request.categories()) {
+      categories.add(store.categories().resolve(c));
+    }
+    return index(userId).search(request, queryVector, categories, config);
+  }
+
+  /** Drops the user's in-memory state; the next search reloads it from the store. */
+  public void invalidate(String userId) {
+    users.invalidate(userId);
+  }
+
+  /** Drops every user's state (e.g. after re-embedding everything). */
+  public void invalidateAll() {
+    users.invalidateAll();
+  }
+
+  /** How many users' state is held now (for metrics and tests). */
+  public long loadedUsers() {
+    users.cleanUp();
+    return users.estimatedSize();
+  }
+
+  /**
+   * The memory that a new memory would duplicate: one of the same category whose text is
+   * the same after {@linkplain #sameTextKey normalisation}, else the most similar one whose
+   * cosine with {@code vector} is at least {@code threshold}.
+   */
+  public Optional<Duplicate> duplicateOf(String userId, String category, String content, float[] vector, double threshold) {
+    UserIndex index = index(userId);
+    int same = index.sameTextDoc(category, content);
+    if (same >= 0) {
+      return Optional.of(new Duplicate(index.memories[same], true, vector == null ? 1.0 : index.cosine(same, vector)));
+    }
+    if (vector == null) {
+      return Optional.empty();
+    }
+    int nearest = index.nearest(category, vector);
+    if (nearest >= 0) {
+      float cosine = index.cosine(nearest, vector);
+      if (cosine >= threshold) {
+        return Optional.of(new Duplicate(index.memories[nearest], false, cosine));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * A memory a new one duplicates.
+   *
+   * @param memory   the existing memory
+   * @param sameText whether the texts are the same after normalisation (else: near duplicate)
+   * @param cosine   the similarity of the two vectors
+   */
+  public record Duplicate(Memory memory, boolean sameText, double cosine) {}
+
+  /**
+   * The normalisation under which two texts count as the same for de-duplication: NFKC,
+   * case-folded, whitespace collapsed, punctuation at either end dropped.
+   */
+  public static String sameTextKey(String text) {
+    return TextAnalysis.sameTextKey(text);
+  }
+
+  UserIndex index(String userId) {
+    return users.get(userId, this::load);
+  }
+
+  private UserIndex load(String userId) {
+    long start = System.nanoTime();
+    var rows = store.embeddedMemories(userId);
+    long read = System.nanoTime();
+    UserIndex index = UserIndex.build(userId, rows, embedder.modelId(), embedder.dimension(), TextAnalysis.DEFAULT);
+    long end = System.nanoTime();
+    log.info("search: loaded user '{}' ({} memories, {} without a {} vector, {} KiB; read {} ms, indexed {} ms)",
+        userId, index.size(), index.withoutVector, embedder.modelId(), index.weightBytes / 1024,
+        (read - start) / 1_000_000, (end - read) / 1_000_000);
+    return index;
+  }
+}
