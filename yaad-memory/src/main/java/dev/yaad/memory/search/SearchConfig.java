@@ -9,15 +9,20 @@ package dev.yaad.memory.search;
  * of {@link TextAnalysis}). A memory's fused score is
  * {@code denseWeight / (rrfK + denseRank) + lexicalWeight / (rrfK + lexicalRank)}.
  *
+ * <p>The defaults (dense 0.5, lexical 1, rrfK 60, neighbours 0.5) and how they were chosen are
+ * in {@code docs/search.md}: words count double because the default dense model is small and
+ * English-only, and a memory's neighbours carry its context.
+ *
  * @param denseWeight      weight of the dense ranking in the fusion, 0 or more
  * @param lexicalWeight    weight of the lexical ranking, 0 or more (not both 0)
  * @param rrfK             the fusion's rank offset; larger flattens the head of each list
  * @param bm25K1           BM25 term-frequency saturation
  * @param bm25B            BM25 length normalisation, 0 to 1
  * @param neighbourWeight  0 to 1: how much of the better of a memory's two neighbours (the
- *                         memories written just before and after it) adds to its own dense
- *                         and lexical scores before ranking. Helps when memories are turns
- *                         of a conversation or facts written together; 0 turns it off
+ *                         memories written just before and after it, when they happened
+ *                         within an hour of it) adds to its own dense and lexical scores
+ *                         before ranking: turns of a conversation or facts taken from one
+ *                         call carry each other's context. 0 turns it off
  * @param maxIndexBytes    the bound on all users' in-memory search state together; the least
  *                         recently used users' state is dropped first and reloaded on demand
  */
@@ -25,12 +30,12 @@ public record SearchConfig(
     double denseWeight, double lexicalWeight, int rrfK, double bm25K1, double bm25B,
     double neighbourWeight, long maxIndexBytes) {
 
-  public static final double DEFAULT_DENSE_WEIGHT = 1.0;
+  public static final double DEFAULT_DENSE_WEIGHT = 0.5;
   public static final double DEFAULT_LEXICAL_WEIGHT = 1.0;
   public static final int DEFAULT_RRF_K = 60;
   public static final double DEFAULT_BM25_K1 = 1.2;
   public static final double DEFAULT_BM25_B = 0.75;
-  public static final double DEFAULT_NEIGHBOUR_WEIGHT = 0.0;
+  public static final double DEFAULT_NEIGHBOUR_WEIGHT = 0.5;
   public static final long DEFAULT_MAX_INDEX_BYTES = 256L * 1024 * 1024;
 
   public SearchConfig {

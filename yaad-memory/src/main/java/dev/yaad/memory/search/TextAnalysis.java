@@ -6,6 +6,7 @@ import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.StopFilter;
 import org.apache.lucene.analysis.TokenStream;
@@ -16,15 +17,17 @@ import org.apache.lucene.analysis.en.EnglishPossessiveFilter;
 import org.apache.lucene.analysis.en.PorterStemFilter;
 import org.apache.lucene.analysis.fa.PersianNormalizationFilter;
 import org.apache.lucene.analysis.icu.ICUFoldingFilter;
-import org.apache.lucene.analysis.icu.segmentation.ICUTokenizer;
+import org.apache.lucene.analysis.standard.StandardTokenizer;
 import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
 
 /**
  * Turns memory text and queries into index terms with Lucene's analysis chain:
  *
  * <ol>
- *   <li>{@link ICUTokenizer}: Unicode word boundaries (UAX #29) for every script, with
- *       dictionary segmentation where words are not separated by spaces;
+ *   <li>{@link StandardTokenizer}: Unicode word boundaries (UAX #29), which split Urdu
+ *       (space-separated Arabic script) and English alike. Lucene's {@code ICUTokenizer} adds
+ *       dictionary segmentation for scripts written without spaces (Thai, Khmer, Chinese)
+ *       but costs two thirds more per memory, and analysis is most of an index load;
  *   <li>{@link EnglishPossessiveFilter}: {@code Caroline's} → {@code Caroline};
  *   <li>{@link ICUFoldingFilter}: case folding, accent and diacritic removal (so Urdu with
  *       or without aerab matches), native digits to ASCII, compatibility forms;
@@ -40,11 +43,13 @@ import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
  */
 final class TextAnalysis {
   static final TextAnalysis DEFAULT = new TextAnalysis();
+  private static final Pattern SPACES = Pattern.compile("[\\s\\u200B-\\u200F\\u2060\\uFEFF]+");
+  private static final Pattern EDGE_PUNCTUATION = Pattern.compile("^[\\p{P}\\p{S}\\s]+|[\\p{P}\\p{S}\\s]+$");
 
   private final Analyzer analyzer = new Analyzer() {
     @Override
     protected TokenStreamComponents createComponents(String fieldName) {
-      Tokenizer tokenizer = new ICUTokenizer();
+      Tokenizer tokenizer = new StandardTokenizer();
       TokenStream stream = new EnglishPossessiveFilter(tokenizer);
       stream = new ICUFoldingFilter(stream);
       stream = new ArabicNormalizationFilter(stream);
@@ -80,8 +85,8 @@ final class TextAnalysis {
    */
   static String sameTextKey(String text) {
     String s = Normalizer.normalize(text, Normalizer.Form.NFKC).toLowerCase(Locale.ROOT);
-    s = s.replaceAll("[\\s\\u200B-\\u200F\\u2060\\uFEFF]+", " ").strip();
-    s = s.replaceAll("^[\\p{P}\\p{S}\\s]+|[\\p{P}\\p{S}\\s]+$", "");
+    s = SPACES.matcher(s).replaceAll(" ").strip();
+    s = EDGE_PUNCTUATION.matcher(s).replaceAll("");
     return s.isEmpty() ? text.strip() : s;
   }
 }

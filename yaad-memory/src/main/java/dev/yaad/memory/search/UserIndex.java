@@ -6,12 +6,12 @@ import dev.yaad.memory.Memory;
 import dev.yaad.memory.embed.Vectors;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 /**
  * One user's search state, immutable once built: the memories in the order they were
@@ -19,6 +19,8 @@ import java.util.Set;
  * Built from one store query; replaced (never changed) when the user's memories change.
  */
 final class UserIndex {
+  private static final int PARALLEL_ANALYSIS_THRESHOLD = 1000;
+  static final long NEIGHBOUR_WINDOW_MILLIS = 60 * 60 * 1000L;
   final String userId;
   final String modelId;
   final int dimension;
@@ -33,13 +35,13 @@ final class UserIndex {
   private final Map<String, int[]> postings;
   private final int[] docLength;
   private final float avgDocLength;
-  /** category + '\n' + same-text key → doc, for exact de-duplication. */
-  private final Map<String, Integer> sameText;
+  /** category + '\n' + same-text key → doc, for exact de-duplication; built on first use (searches never need it). */
+  private volatile Map<String, Integer> sameText;
   final long weightBytes;
 
   private UserIndex(String userId, String modelId, int dimension, Memory[] memories, float[] matrix,
       boolean[] hasVector, int withoutVector, long[] occurredMillis, long[] createdMillis,
-      Map<String, int[]> postings, int[] docLength, float avgDocLength, Map<String, Integer> sameText, long weightBytes) {
+      Map<String, int[]> postings, int[] docLength, float avgDocLength, long weightBytes) {
     this.userId = userId;
     this.modelId = modelId;
     this.dimension = dimension;
@@ -52,7 +54,6 @@ final class UserIndex {
     this.postings = postings;
     this.docLength = docLength;
     this.avgDocLength = avgDocLength;
-    this.sameText = sameText;
     this.weightBytes = weightBytes;
   }
 
@@ -78,7 +79,12 @@ final class UserIndex {
     long[] created = new long[n];
     int[] docLength = new int[n];
     Map<String, IntList> building = new HashMap<>();
-    Map<String, Integer> sameText = new HashMap<>();
+    // Analysis is most of the cost of a load: spread it over the cores for big users.
+    @SuppressWarnings("unchecked")
+    List<String>[] termsOf = new List[n];
+    IntStream range = IntStream.range(0, n);
+    (n >= PARALLEL_ANALYSIS_THRESHOLD ? range.parallel() : range)
+        .forEach(i -> termsOf[i] = analysis.terms(rows.get(i).memory().content()));
     int without = 0;
     long totalLength = 0;
     long weight = 256L + (long) n * (dim * 4L + 64);
@@ -94,32 +100,21 @@ final class UserIndex {
       } else {
         without++;
       }
-      List<String> terms = analysis.terms(m.content());
+      List<String> terms = termsOf[i];
       docLength[i] = terms.size();
       totalLength += terms.size();
-      if (!terms.isEmpty()) {
-        Collections.sort(terms);
-        String current = terms.getFirst();
-        int tf = 0;
-        for (String term : terms) {
-          if (!term.equals(current)) {
-            building.computeIfAbsent(current, t -> new IntList()).add(i, tf);
-            current = term;
-            tf = 0;
-          }
-          tf++;
-        }
-        building.computeIfAbsent(current, t -> new IntList()).add(i, tf);
+      for (String term : terms) {
+        building.computeIfAbsent(term, t -> new IntList()).count(i);
       }
-      sameText.putIfAbsent(m.category() + '\n' + TextAnalysis.sameTextKey(m.content()), i);
       weight += 2L * (m.content().length() + m.metadata().length()) + 160 + terms.size() * 8L;
+      termsOf[i] = null;
     }
     Map<String, int[]> postings = new HashMap<>(building.size() * 2);
     building.forEach((term, list) -> postings.put(term, list.toArray()));
     weight += postings.size() * 64L;
     float avg = n == 0 ? 0 : (float) totalLength / n;
     return new UserIndex(userId, modelId, dim, memories, matrix, hasVector, without, occurred, created,
-        postings, docLength, avg, sameText, weight);
+        postings, docLength, avg, weight);
   }
 
   int size() {
@@ -128,7 +123,15 @@ final class UserIndex {
 
   /** The memory of this category whose text is the same after normalisation, or -1. */
   int sameTextDoc(String category, String content) {
-    Integer doc = sameText.get(category + '\n' + TextAnalysis.sameTextKey(content));
+    Map<String, Integer> map = sameText;
+    if (map == null) {
+      map = new HashMap<>(memories.length * 2);
+      for (int i = 0; i < memories.length; i++) {
+        map.putIfAbsent(memories[i].category() + '\n' + TextAnalysis.sameTextKey(memories[i].content()), i);
+      }
+      sameText = map; // a benign race: two threads may both build the same map
+    }
+    Integer doc = map.get(category + '\n' + TextAnalysis.sameTextKey(content));
     return doc == null ? -1 : doc;
   }
 
@@ -236,8 +239,12 @@ final class UserIndex {
     return scores;
   }
 
-  /** Adds the better neighbour's score, times {@code weight}, to each score. */
-  private static float[] smooth(float[] scores, float weight) {
+  /**
+   * Adds the better neighbour's score, times {@code weight}, to each score. Neighbours are the
+   * memories written just before and after, if they happened within {@link #NEIGHBOUR_WINDOW_MILLIS}
+   * of it: turns of one conversation, facts taken from one call, not the last thing said a week before.
+   */
+  private float[] smooth(float[] scores, float weight) {
     if (scores == null) {
       return null;
     }
@@ -247,12 +254,16 @@ final class UserIndex {
       if (scores[i] == Float.NEGATIVE_INFINITY) {
         continue; // filtered out: stays out
       }
-      float left = i > 0 ? scores[i - 1] : 0;
-      float right = i + 1 < n ? scores[i + 1] : 0;
+      float left = i > 0 && near(i, i - 1) ? scores[i - 1] : 0;
+      float right = i + 1 < n && near(i, i + 1) ? scores[i + 1] : 0;
       float neighbour = Math.max(0, Math.max(left, right));
       out[i] = scores[i] + weight * neighbour;
     }
     return out;
+  }
+
+  private boolean near(int a, int b) {
+    return Math.abs(occurredMillis[a] - occurredMillis[b]) <= NEIGHBOUR_WINDOW_MILLIS;
   }
 
   private boolean[] filter(SearchRequest request, List<String> categories) {
@@ -277,12 +288,17 @@ final class UserIndex {
     private int[] values = new int[4];
     private int size;
 
-    void add(int doc, int tf) {
+    /** Counts one occurrence in {@code doc}; docs arrive in ascending order. */
+    void count(int doc) {
+      if (size > 0 && values[size - 2] == doc) {
+        values[size - 1]++;
+        return;
+      }
       if (size + 2 > values.length) {
         values = Arrays.copyOf(values, values.length * 2);
       }
       values[size++] = doc;
-      values[size++] = tf;
+      values[size++] = 1;
     }
 
     int[] toArray() {
