@@ -83,7 +83,7 @@ public final class MemoryService {
 
   /** Adds one memory; see {@link #addAll}. */
   public AddResult add(String userId, NewMemory memory) {
-    return write(userId, List.of(memory), "").getFirst();
+    return write(userId, List.of(memory), "", deduplicate).getFirst();
   }
 
   /**
@@ -96,13 +96,22 @@ public final class MemoryService {
    * @throws StoreUnavailableException if the store fails; nothing is written
    */
   public List<AddResult> addAll(String userId, List<NewMemory> memories) {
+    return addAll(userId, memories, deduplicate);
+  }
+
+  /**
+   * As {@link #addAll(String, List)}, choosing per call whether to de-duplicate: {@code false}
+   * stores every memory as given (each result is {@code ADDED}), for callers whose contract is
+   * "store what I send", such as the REST API's plain add.
+   */
+  public List<AddResult> addAll(String userId, List<NewMemory> memories, boolean deduplicate) {
     if (memories == null || memories.isEmpty()) {
       throw new InvalidInputException("memories must not be empty");
     }
     if (memories.size() > Limits.MAX_BATCH_SIZE) {
       throw new TooLargeException("a batch holds at most " + Limits.MAX_BATCH_SIZE + " memories (was " + memories.size() + ")");
     }
-    return write(userId, memories, memories.size() == 1 ? "" : null);
+    return write(userId, memories, memories.size() == 1 ? "" : null, deduplicate);
   }
 
   /**
@@ -165,7 +174,7 @@ public final class MemoryService {
   private record Pending(int write, String category, String key, float[] vector) {}
 
   /** @param prefix "" for a single memory, null for "memories[i]." */
-  private List<AddResult> write(String userId, List<NewMemory> memories, String prefix) {
+  private List<AddResult> write(String userId, List<NewMemory> memories, String prefix, boolean deduplicate) {
     List<String> categories = new ArrayList<>(memories.size());
     List<String> texts = new ArrayList<>(memories.size());
     for (int i = 0; i < memories.size(); i++) {
