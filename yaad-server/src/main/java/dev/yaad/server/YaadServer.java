@@ -1,6 +1,8 @@
 package dev.yaad.server;
 
+import dev.yaad.memory.MemoryService;
 import dev.yaad.memory.StoreUnavailableException;
+import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.memory.store.JdbcMemoryStore;
 import dev.yaad.memory.store.MemoryStore;
 import dev.yaad.memory.store.StoreConfig;
@@ -81,8 +83,11 @@ public final class YaadServer implements AutoCloseable {
     }
     createH2Directory(config.store().jdbcUrl());
     MemoryStore opened = JdbcMemoryStore.open(config.store());
+    // The embedding model loads in the background now rather than on the first request that needs it.
+    OnnxEmbedder.shared().warmUpInBackground();
     try {
-      app = MemoryApi.app(opened, config.maxBodyBytes()).start(config.host(), config.port());
+      MemoryService memories = MemoryService.builder(opened, OnnxEmbedder.shared()).build();
+      app = MemoryApi.app(memories, config.maxBodyBytes()).start(config.host(), config.port());
     } catch (RuntimeException e) {
       app = null;
       opened.close();
