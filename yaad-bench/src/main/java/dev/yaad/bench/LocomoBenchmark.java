@@ -92,8 +92,11 @@ final class LocomoBenchmark implements Callable<Integer> {
   @Option(names = "--neighbour-weight", description = "how much a turn's better neighbour adds to its scores, 0-1 (default: the search default)")
   Double neighbourWeight;
 
-  @Option(names = "--grid", hidden = true, description = "development aid: dense,lexical,rrfK,neighbour[,k1,b];... scored on the same ingest")
+  @Option(names = "--grid", hidden = true, description = "development aid: dense,lexical,rrfK,neighbour[,timeBoost];... scored on the same ingest")
   String grid;
+
+  @Option(names = "--explain", hidden = true, defaultValue = "0", description = "development aid: print this many questions missed at k=10")
+  int explain;
 
   @Option(names = "--json", description = "end the output with one line of JSON holding every figure")
   boolean json;
@@ -215,6 +218,9 @@ final class LocomoBenchmark implements Callable<Integer> {
       Map<String, double[]> recallSums = scores.sums();
       Map<String, Integer> counts = scores.counts();
       int noEvidence = scores.noEvidence();
+      if (explain > 0) {
+        explain(out, service, questions, userOf, diaIdOf);
+      }
       if (grid != null) {
         runGrid(out, opened, embedder, questions, userOf, diaIdOf, maxK);
       }
@@ -252,7 +258,7 @@ final class LocomoBenchmark implements Callable<Integer> {
       figures.put("query", Map.of("count", latencies.length, "p50Ms", round(percentile(latencies, 0.50) / 1e6),
           "p99Ms", round(percentile(latencies, 0.99) / 1e6), "meanMs", round(mean(latencies) / 1e6)));
       figures.put("search", Map.of("denseWeight", config.denseWeight(), "lexicalWeight", config.lexicalWeight(),
-          "rrfK", config.rrfK(), "neighbourWeight", config.neighbourWeight()));
+          "rrfK", config.rrfK(), "neighbourWeight", config.neighbourWeight(), "timeBoost", config.timeBoost()));
 
       out.printf("LoCoMo evidence recall@k (%s: %d conversations, %d turns, %d questions, %s on %s)%n",
           data.getName(), userOf.size(), turns, questions.size(), embedder.modelId(), figures.get("backend"));
@@ -341,8 +347,8 @@ final class LocomoBenchmark implements Callable<Integer> {
       String[] p = entry.split(",");
       SearchConfig c = SearchConfig.defaults().withWeights(Double.parseDouble(p[0]), Double.parseDouble(p[1]))
           .withRrfK(Integer.parseInt(p[2])).withNeighbourWeight(Double.parseDouble(p[3]));
-      if (p.length > 5) {
-        c = c.withBm25(Double.parseDouble(p[4]), Double.parseDouble(p[5]));
+      if (p.length > 4) {
+        c = c.withTimeBoost(Double.parseDouble(p[4]));
       }
       SearchIndex index = new SearchIndex(opened.store(), embedder, c);
       Scores s = score(questions, diaIdOf, (q, i) -> index.search(userOf.get(q.conversation()), SearchRequest.of(q.text(), maxK), vectors.get(i)));
@@ -357,6 +363,34 @@ final class LocomoBenchmark implements Callable<Integer> {
       }
       out.println(line);
       out.flush();
+    }
+  }
+
+  private void explain(PrintWriter out, MemoryService service, List<Question> questions, Map<String, String> userOf,
+      Map<String, Map<UUID, String>> diaIdOf) {
+    int shown = 0;
+    for (Question q : questions) {
+      if (shown >= explain || q.evidence().isEmpty()) {
+        continue;
+      }
+      List<SearchHit> hits = service.search(userOf.get(q.conversation()), SearchRequest.of(q.text(), 10));
+      Map<UUID, String> ids = diaIdOf.get(q.conversation());
+      Set<String> top = new HashSet<>();
+      hits.forEach(h -> top.add(ids.get(h.memory().id())));
+      if (top.containsAll(q.evidence())) {
+        continue;
+      }
+      shown++;
+      out.printf("MISS [%s] %s  evidence=%s%n", CATEGORY_NAMES.get(q.category()), q.text(), q.evidence());
+      for (SearchHit h : hits.subList(0, Math.min(3, hits.size()))) {
+        out.printf("   got %s %.2f %s%n", ids.get(h.memory().id()), h.score(), h.memory().content().substring(0, Math.min(110, h.memory().content().length())));
+      }
+      for (String e : q.evidence()) {
+        ids.entrySet().stream().filter(x -> x.getValue().equals(e)).findFirst().ifPresent(x -> {
+          String c = service.store().get(userOf.get(q.conversation()), x.getKey()).content();
+          out.printf("   want %s %s%n", e, c.substring(0, Math.min(140, c.length())));
+        });
+      }
     }
   }
 

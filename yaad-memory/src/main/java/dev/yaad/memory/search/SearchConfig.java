@@ -9,7 +9,7 @@ package dev.yaad.memory.search;
  * of {@link TextAnalysis}). A memory's fused score is
  * {@code denseWeight / (rrfK + denseRank) + lexicalWeight / (rrfK + lexicalRank)}.
  *
- * <p>The defaults (dense 0.5, lexical 1, rrfK 60, neighbours 0.5) and how they were chosen are
+ * <p>The defaults (dense 0.5, lexical 1, rrfK 60, neighbours 0.5, time boost 0.5) and how they were chosen are
  * in {@code docs/search.md}: words count double because the default dense model is small and
  * English-only, and a memory's neighbours carry its context.
  *
@@ -23,12 +23,15 @@ package dev.yaad.memory.search;
  *                         within an hour of it) adds to its own dense and lexical scores
  *                         before ranking: turns of a conversation or facts taken from one
  *                         call carry each other's context. 0 turns it off
+ * @param timeBoost        0 or more: when the query names a month or a year ("in June",
+ *                         "2023", "جون"), memories that happened then have their fused
+ *                         score multiplied by {@code 1 + timeBoost}. 0 turns it off
  * @param maxIndexBytes    the bound on all users' in-memory search state together; the least
  *                         recently used users' state is dropped first and reloaded on demand
  */
 public record SearchConfig(
     double denseWeight, double lexicalWeight, int rrfK, double bm25K1, double bm25B,
-    double neighbourWeight, long maxIndexBytes) {
+    double neighbourWeight, double timeBoost, long maxIndexBytes) {
 
   public static final double DEFAULT_DENSE_WEIGHT = 0.5;
   public static final double DEFAULT_LEXICAL_WEIGHT = 1.0;
@@ -36,6 +39,7 @@ public record SearchConfig(
   public static final double DEFAULT_BM25_K1 = 1.2;
   public static final double DEFAULT_BM25_B = 0.75;
   public static final double DEFAULT_NEIGHBOUR_WEIGHT = 0.5;
+  public static final double DEFAULT_TIME_BOOST = 0.5;
   public static final long DEFAULT_MAX_INDEX_BYTES = 256L * 1024 * 1024;
 
   public SearchConfig {
@@ -46,32 +50,37 @@ public record SearchConfig(
     check(bm25K1 >= 0 && Double.isFinite(bm25K1), "bm25K1", bm25K1, "0 or more");
     check(bm25B >= 0 && bm25B <= 1, "bm25B", bm25B, "between 0 and 1");
     check(neighbourWeight >= 0 && neighbourWeight <= 1, "neighbourWeight", neighbourWeight, "between 0 and 1");
+    check(timeBoost >= 0 && Double.isFinite(timeBoost), "timeBoost", timeBoost, "0 or more");
     check(maxIndexBytes >= 1024 * 1024, "maxIndexBytes", maxIndexBytes, "at least 1 MiB");
   }
 
   public static SearchConfig defaults() {
     return new SearchConfig(DEFAULT_DENSE_WEIGHT, DEFAULT_LEXICAL_WEIGHT, DEFAULT_RRF_K, DEFAULT_BM25_K1,
-        DEFAULT_BM25_B, DEFAULT_NEIGHBOUR_WEIGHT, DEFAULT_MAX_INDEX_BYTES);
+        DEFAULT_BM25_B, DEFAULT_NEIGHBOUR_WEIGHT, DEFAULT_TIME_BOOST, DEFAULT_MAX_INDEX_BYTES);
   }
 
   public SearchConfig withWeights(double dense, double lexical) {
-    return new SearchConfig(dense, lexical, rrfK, bm25K1, bm25B, neighbourWeight, maxIndexBytes);
+    return new SearchConfig(dense, lexical, rrfK, bm25K1, bm25B, neighbourWeight, timeBoost, maxIndexBytes);
   }
 
   public SearchConfig withRrfK(int k) {
-    return new SearchConfig(denseWeight, lexicalWeight, k, bm25K1, bm25B, neighbourWeight, maxIndexBytes);
+    return new SearchConfig(denseWeight, lexicalWeight, k, bm25K1, bm25B, neighbourWeight, timeBoost, maxIndexBytes);
   }
 
   public SearchConfig withBm25(double k1, double b) {
-    return new SearchConfig(denseWeight, lexicalWeight, rrfK, k1, b, neighbourWeight, maxIndexBytes);
+    return new SearchConfig(denseWeight, lexicalWeight, rrfK, k1, b, neighbourWeight, timeBoost, maxIndexBytes);
   }
 
   public SearchConfig withNeighbourWeight(double weight) {
-    return new SearchConfig(denseWeight, lexicalWeight, rrfK, bm25K1, bm25B, weight, maxIndexBytes);
+    return new SearchConfig(denseWeight, lexicalWeight, rrfK, bm25K1, bm25B, weight, timeBoost, maxIndexBytes);
+  }
+
+  public SearchConfig withTimeBoost(double boost) {
+    return new SearchConfig(denseWeight, lexicalWeight, rrfK, bm25K1, bm25B, neighbourWeight, boost, maxIndexBytes);
   }
 
   public SearchConfig withMaxIndexBytes(long bytes) {
-    return new SearchConfig(denseWeight, lexicalWeight, rrfK, bm25K1, bm25B, neighbourWeight, bytes);
+    return new SearchConfig(denseWeight, lexicalWeight, rrfK, bm25K1, bm25B, neighbourWeight, timeBoost, bytes);
   }
 
   private static void check(boolean ok, String name, Object value, String rule) {

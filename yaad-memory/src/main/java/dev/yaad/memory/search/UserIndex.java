@@ -197,8 +197,19 @@ final class UserIndex {
     if (!any) {
       return List.of();
     }
+    if (config.timeBoost() > 0) {
+      TimeHints hints = TimeHints.of(request.query());
+      if (!hints.isEmpty()) {
+        float boost = (float) (1 + config.timeBoost());
+        for (int i = 0; i < n; i++) {
+          if (fused[i] > 0 && hints.matches(occurredMillis[i])) {
+            fused[i] *= boost;
+          }
+        }
+      }
+    }
     int[] top = TopK.of(fused, request.k(), 0f);
-    double best = (config.denseWeight() + config.lexicalWeight()) / (config.rrfK() + 1.0);
+    double best = (1 + config.timeBoost()) * (config.denseWeight() + config.lexicalWeight()) / (config.rrfK() + 1.0);
     List<SearchHit> hits = new ArrayList<>(top.length);
     for (int doc : top) {
       hits.add(new SearchHit(memories[doc], Math.min(1.0, fused[doc] / best)));
