@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -158,6 +159,28 @@ public final class MemoryService {
    */
   public List<SearchHit> search(String userId, SearchRequest request) {
     return search.search(userId, request);
+  }
+
+  /**
+   * Prepares the embedding model and the search code on a background daemon thread and
+   * returns at once, so that the first write or search of the process does not wait for
+   * them (the in-process model takes a second or two to load). A server calls it at start.
+   */
+  public CompletableFuture<Void> warmUpInBackground() {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    Thread.ofPlatform().daemon().name("yaad-memory-warmup").start(() -> {
+      long start = System.nanoTime();
+      try {
+        embedder.warmUp();
+        search.warmUp();
+        log.info("memory: warmed up {} and search in {} ms", embedder.modelId(), (System.nanoTime() - start) / 1_000_000);
+        done.complete(null);
+      } catch (Throwable t) {
+        log.warn("memory: warming up {} failed: {}", embedder.modelId(), t.toString());
+        done.completeExceptionally(t);
+      }
+    });
+    return done;
   }
 
   /** Drops the user's search state: call it for writes made around this service. */

@@ -126,10 +126,10 @@ public final class YaadServer implements AutoCloseable {
     }
     createH2Directory(config.store().jdbcUrl());
     JdbcMemoryStore opened = JdbcMemoryStore.open(config.store());
-    // The embedding model loads in the background now rather than on the first request that needs it.
-    OnnxEmbedder.shared().warmUpInBackground();
     try {
       MemoryService memories = MemoryService.builder(opened, OnnxEmbedder.shared()).build();
+      // The embedding model loads in the background now rather than on the first request that needs it.
+      memories.warmUpInBackground();
       Readiness readiness = new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", Readiness.sql(opened.dataSource()));
       Authenticator authenticator = new Authenticator(config.auth());
       HttpApp.Setup setup = new HttpApp.Setup(opened, config.maxBodyBytes(), authenticator, metrics, readiness,

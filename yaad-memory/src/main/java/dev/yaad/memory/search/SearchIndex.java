@@ -79,6 +79,23 @@ public final class SearchIndex {
     return index(userId).search(request, queryVector, categories, config);
   }
 
+  /**
+   * Loads what the first search of the process would otherwise load: Lucene's analysis chain
+   * (ICU folding data) and the JIT's first pass over index building and ranking, on a tiny
+   * throw-away index. Blocks; call it off the request path.
+   */
+  public void warmUp() {
+    List<dev.yaad.memory.EmbeddedMemory> rows = new ArrayList<>();
+    java.time.Instant now = java.time.Instant.now();
+    String[] texts = {"Loves green tea with cardamom", "میری بہن کا نام عائشہ ہے", "Went hiking in the hills last June"};
+    for (int i = 0; i < texts.length; i++) {
+      rows.add(new dev.yaad.memory.EmbeddedMemory(new Memory(java.util.UUID.randomUUID(), "warm-up", "FACT", texts[i], "{}",
+          null, now, now), null));
+    }
+    UserIndex index = UserIndex.build("warm-up", rows, embedder.modelId(), embedder.dimension(), TextAnalysis.DEFAULT);
+    index.search(SearchRequest.of("tea in June", 2), null, List.of(), config);
+  }
+
   /** Drops the user's in-memory state; the next search reloads it from the store. */
   public void invalidate(String userId) {
     users.invalidate(userId);

@@ -241,6 +241,11 @@ abstract class MemoryServiceContract {
   }
 
   @Test
+  void warmUpInBackground_completes() throws Exception {
+    service.warmUpInBackground().get();
+  }
+
+  @Test
   void reembed_givesEveryStaleMemoryACurrentVector_andSearchUsesIt() {
     String user = user();
     Memory plain = store.add(user, NewMemory.of("FACT", "Grew up near the sea in Gwadar"));   // written around the service
