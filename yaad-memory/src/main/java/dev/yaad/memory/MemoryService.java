@@ -232,6 +232,8 @@ public final class MemoryService {
       List<Slot> slots = new ArrayList<>(memories.size());
       List<Pending> pending = new ArrayList<>();
       Map<UUID, Integer> updateOf = new HashMap<>();
+      List<Optional<SearchIndex.Duplicate>> existing = deduplicate
+          ? search.duplicatesOf(userId, categories, texts, vectors, duplicateThreshold) : null;
       for (int i = 0; i < memories.size(); i++) {
         NewMemory m = memories.get(i);
         String category = categories.get(i);
@@ -255,7 +257,7 @@ public final class MemoryService {
           }
           continue;
         }
-        Optional<SearchIndex.Duplicate> duplicate = search.duplicateOf(userId, category, m.content(), vector, duplicateThreshold);
+        Optional<SearchIndex.Duplicate> duplicate = existing.get(i);
         if (duplicate.isPresent() && duplicate.get().sameText()) {
           Integer updating = updateOf.get(duplicate.get().memory().id());
           slots.add(updating == null

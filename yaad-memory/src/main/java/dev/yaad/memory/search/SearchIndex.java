@@ -118,22 +118,49 @@ public final class SearchIndex {
    * cosine with {@code vector} is at least {@code threshold}.
    */
   public Optional<Duplicate> duplicateOf(String userId, String category, String content, float[] vector, double threshold) {
+    return duplicatesOf(userId, List.of(category), List.of(content), java.util.Collections.singletonList(vector), threshold).getFirst();
+  }
+
+  /**
+   * {@link #duplicateOf} for many new memories at once (one pass over the user's vectors).
+   * The lists are parallel: category, content and vector (or {@code null}) of each.
+   */
+  public List<Optional<Duplicate>> duplicatesOf(String userId, List<String> categories, List<String> contents,
+      List<float[]> vectors, double threshold) {
     UserIndex index = index(userId);
-    int same = index.sameTextDoc(category, content);
-    if (same >= 0) {
-      return Optional.of(new Duplicate(index.memories[same], true, vector == null ? 1.0 : index.cosine(same, vector)));
-    }
-    if (vector == null) {
-      return Optional.empty();
-    }
-    int nearest = index.nearest(category, vector);
-    if (nearest >= 0) {
-      float cosine = index.cosine(nearest, vector);
-      if (cosine >= threshold) {
-        return Optional.of(new Duplicate(index.memories[nearest], false, cosine));
+    int n = categories.size();
+    List<Optional<Duplicate>> out = new ArrayList<>(n);
+    List<Integer> open = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      int same = index.sameTextDoc(categories.get(i), contents.get(i));
+      if (same >= 0) {
+        float[] v = vectors.get(i);
+        out.add(Optional.of(new Duplicate(index.memories[same], true, v == null ? 1.0 : index.cosine(same, v))));
+      } else {
+        out.add(Optional.empty());
+        if (vectors.get(i) != null) {
+          open.add(i);
+        }
       }
     }
-    return Optional.empty();
+    if (!open.isEmpty()) {
+      String[] cats = new String[open.size()];
+      float[][] vs = new float[open.size()][];
+      for (int j = 0; j < cats.length; j++) {
+        cats[j] = categories.get(open.get(j));
+        vs[j] = vectors.get(open.get(j));
+      }
+      int[] nearest = index.nearest(cats, vs);
+      for (int j = 0; j < nearest.length; j++) {
+        if (nearest[j] >= 0) {
+          float cosine = index.cosine(nearest[j], vs[j]);
+          if (cosine >= threshold) {
+            out.set(open.get(j), Optional.of(new Duplicate(index.memories[nearest[j]], false, cosine)));
+          }
+        }
+      }
+    }
+    return out;
   }
 
   /**

@@ -135,19 +135,29 @@ final class UserIndex {
     return doc == null ? -1 : doc;
   }
 
-  /** The memory of this category with the most similar vector, or -1 if none has a vector. */
-  int nearest(String category, float[] vector) {
-    if (vector.length != dimension) {
-      return -1;
-    }
-    int best = -1;
-    float bestScore = Float.NEGATIVE_INFINITY;
+  /**
+   * For each query vector, the memory of its category with the most similar vector (or -1),
+   * in one pass over the matrix: each row is read once for all queries, which matters once
+   * the matrix no longer fits in the CPU caches.
+   */
+  int[] nearest(String[] categories, float[][] vectors) {
+    int q = vectors.length;
+    int[] best = new int[q];
+    float[] bestScore = new float[q];
+    Arrays.fill(best, -1);
+    Arrays.fill(bestScore, Float.NEGATIVE_INFINITY);
     for (int i = 0; i < memories.length; i++) {
-      if (hasVector[i] && memories[i].category().equals(category)) {
-        float s = Vectors.dot(vector, matrix, i);
-        if (s > bestScore) {
-          bestScore = s;
-          best = i;
+      if (!hasVector[i]) {
+        continue;
+      }
+      String category = memories[i].category();
+      for (int j = 0; j < q; j++) {
+        if (vectors[j].length == dimension && category.equals(categories[j])) {
+          float score = Vectors.dot(vectors[j], matrix, i);
+          if (score > bestScore[j]) {
+            bestScore[j] = score;
+            best[j] = i;
+          }
         }
       }
     }
