@@ -56,8 +56,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-        "Evidence recall@k of memory search on LoCoMo-format conversations (per category and overall),",
-        "with ingest and query timings; with --json the last line is one JSON object with every figure."})
+        "Evidence recall@k of memory search on LoCoMo-format conversations.",
+        "Per category, per conversation and overall, with ingest and query timings; with --json the last line"
+            + " is one JSON object with every figure."})
 final class LocomoBenchmark implements Callable<Integer> {
   private static final Map<Integer, String> CATEGORY_NAMES = Map.of(
       1, "multi-hop", 2, "temporal", 3, "open-domain", 4, "single-hop", 5, "adversarial");
@@ -75,7 +76,7 @@ final class LocomoBenchmark implements Callable<Integer> {
   int[] ks;
 
   @Option(names = "--backend", defaultValue = "h2", description = "h2 (a fresh temporary file database) or postgres (a fresh schema, dropped after)")
-  SearchBenchStores.Kind backend;
+  Backend backend;
 
   @Option(names = "--db-url", description = "JDBC URL for postgres (default: jdbc:postgresql://127.0.0.1:5432/test)")
   String dbUrl;
@@ -231,7 +232,7 @@ final class LocomoBenchmark implements Callable<Integer> {
       Map<String, Object> figures = new LinkedHashMap<>();
       figures.put("benchmark", "locomo");
       figures.put("data", data.getName());
-      figures.put("backend", backend.name().toLowerCase(Locale.ROOT));
+      figures.put("backend", backend.toString());
       figures.put("model", embedder.modelId());
       figures.put("conversations", userOf.size());
       figures.put("turns", turns);

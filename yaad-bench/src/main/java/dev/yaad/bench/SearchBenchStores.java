@@ -15,10 +15,6 @@ import java.util.stream.Stream;
 
 /** Fresh, throw-away stores for the search benchmarks: a temporary H2 file, or a new PostgreSQL schema. */
 final class SearchBenchStores {
-  static final String DEFAULT_POSTGRES_URL = "jdbc:postgresql://127.0.0.1:5432/test";
-
-  enum Kind { H2, POSTGRES }
-
   private SearchBenchStores() {}
 
   /** An open store and how to get rid of it. */
@@ -30,14 +26,14 @@ final class SearchBenchStores {
     }
   }
 
-  static Opened open(Kind kind, String url) throws IOException {
-    if (kind == Kind.H2) {
+  static Opened open(Backend backend, String url) throws IOException {
+    if (backend == Backend.H2) {
       Path dir = Files.createTempDirectory("yaad-search-bench-");
       StoreConfig config = StoreConfig.of(url != null ? url : "jdbc:h2:file:" + dir.resolve("yaad").toAbsolutePath()).withPoolSize(4);
       return new Opened(JdbcMemoryStore.open(config), () -> delete(dir));
     }
     String schema = "yaad_search_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
-    StoreConfig config = StoreConfig.of(url != null ? url : DEFAULT_POSTGRES_URL)
+    StoreConfig config = StoreConfig.of(url != null ? url : Backend.POSTGRES.defaultUrl)
         .withCredentials("postgres", null).withSchema(schema).withPoolSize(4);
     return new Opened(JdbcMemoryStore.open(config), () -> dropSchema(config));
   }

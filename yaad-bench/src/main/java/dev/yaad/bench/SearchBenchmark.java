@@ -46,8 +46,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-        "Measures memory search for one user with many memories: bulk add, lazy index load, search with and",
-        "without query embedding, each beside a baseline; with --json the last line is one JSON object."})
+        "Measures memory search for one user with many memories.",
+        "Bulk add, lazy index load, search with and without query embedding, each beside a baseline measured in"
+            + " the same run; with --json the last line is one JSON object."})
 final class SearchBenchmark implements Callable<Integer> {
   private static final String[] SUBJECTS = {"I", "My sister", "My brother", "My mother", "My best friend Ayesha",
       "My colleague Omar", "My daughter", "My husband", "My neighbour", "My teacher"};
@@ -75,7 +76,7 @@ final class SearchBenchmark implements Callable<Integer> {
   int batch;
 
   @Option(names = "--backend", defaultValue = "h2", description = "h2 (a fresh temporary file database) or postgres (a fresh schema, dropped after)")
-  SearchBenchStores.Kind backend;
+  Backend backend;
 
   @Option(names = "--db-url", description = "JDBC URL for postgres (default: jdbc:postgresql://127.0.0.1:5432/test)")
   String dbUrl;
@@ -112,7 +113,7 @@ final class SearchBenchmark implements Callable<Integer> {
     }
     Map<String, Object> figures = new LinkedHashMap<>();
     figures.put("benchmark", "search");
-    figures.put("backend", backend.name().toLowerCase(Locale.ROOT));
+    figures.put("backend", backend.toString());
     figures.put("model", embedder.modelId());
     figures.put("memories", memories);
     figures.put("cores", Runtime.getRuntime().availableProcessors());

@@ -42,7 +42,7 @@ class LocomoBenchmarkTest {
     Path data = dir.resolve("tiny-locomo.json");
     Files.writeString(data, DATA);
     StringWriter out = new StringWriter();
-    CommandLine cli = new CommandLine(new SearchBenchMain()).setCaseInsensitiveEnumValuesAllowed(true);
+    CommandLine cli = BenchMain.commandLine();
     cli.setOut(new PrintWriter(out));
 
     int exit = cli.execute("locomo", "--data", data.toString(), "--k", "1,5", "--json");
