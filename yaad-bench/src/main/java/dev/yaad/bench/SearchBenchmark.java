@@ -190,17 +190,20 @@ final class SearchBenchmark implements Callable<Integer> {
           outcomes[0], ms(p(loadTimes, 0.5)), ms(p(loadTimes, 0.99)), ms(p(readTimes, 0.5)));
 
       // --- search without query embedding, against brute force over the store -------------
-      long[] searchTimes = time(queries, i -> index.search(user, requests.get(i % requests.size()), vectors.get(i % vectors.size())));
-      int bruteQueries = Math.max(10, Math.min(queries, 100));
-      long[] bruteTimes = time(bruteQueries, i -> bruteForce(opened, user, vectors.get(i % vectors.size()), k));
+      long[][] paired = interleaved(queries, i -> index.search(user, requests.get(i % requests.size()), vectors.get(i % vectors.size())),
+          Math.max(1, queries / 100), i -> bruteForce(opened, user, vectors.get(i % vectors.size()), k));
+      long[] searchTimes = paired[0];
+      long[] bruteTimes = paired[1];
       figures.put("searchExcludingEmbedding", Map.of("p50Ms", ms(p(searchTimes, 0.5)), "p99Ms", ms(p(searchTimes, 0.99)),
           "baselineBruteForceP50Ms", ms(p(bruteTimes, 0.5)), "baselineBruteForceP99Ms", ms(p(bruteTimes, 0.99))));
       out.printf("search, query vector given: p50 %.3f ms, p99 %.3f ms; brute force over the store (dense only): p50 %.2f ms, p99 %.2f ms%n",
           ms(p(searchTimes, 0.5)), ms(p(searchTimes, 0.99)), ms(p(bruteTimes, 0.5)), ms(p(bruteTimes, 0.99)));
 
       // --- search with query embedding, against embedding alone ---------------------------
-      long[] fullTimes = time(Math.max(10, queries / 4), i -> service.search(user, requests.get(i % requests.size())));
-      long[] embedTimes = time(Math.max(10, queries / 4), i -> embedder.embed(QUESTIONS[i % QUESTIONS.length]));
+      paired = interleaved(Math.max(10, queries / 4), i -> service.search(user, requests.get(i % requests.size())),
+          1, i -> embedder.embed(QUESTIONS[i % QUESTIONS.length]));
+      long[] fullTimes = paired[0];
+      long[] embedTimes = paired[1];
       figures.put("searchIncludingEmbedding", Map.of("p50Ms", ms(p(fullTimes, 0.5)), "p99Ms", ms(p(fullTimes, 0.99)),
           "baselineEmbedQueryP50Ms", ms(p(embedTimes, 0.5)), "baselineEmbedQueryP99Ms", ms(p(embedTimes, 0.99))));
       out.printf("search, query embedded too: p50 %.2f ms, p99 %.2f ms; embedding the query alone: p50 %.2f ms, p99 %.2f ms%n",
@@ -232,19 +235,33 @@ final class SearchBenchmark implements Callable<Integer> {
     Object run(int i) throws Exception;
   }
 
-  /** Runs the work a tenth as many times to warm up, then times each of {@code n} runs; sorted. */
-  private static long[] time(int n, Work work) throws Exception {
+  /**
+   * Times {@code n} runs of {@code work} and, after every {@code every}-th of them, one run of
+   * {@code baseline}, so both see the same moments of a shared machine; warms up both first.
+   * Returns both sets of times, sorted.
+   */
+  private static long[][] interleaved(int n, Work work, int every, Work baseline) throws Exception {
     for (int i = 0; i < Math.max(5, n / 10); i++) {
       work.run(i);
+      if (i % every == 0) {
+        baseline.run(i);
+      }
     }
     long[] times = new long[n];
+    long[] baselineTimes = new long[(n + every - 1) / every];
     for (int i = 0; i < n; i++) {
       long t0 = System.nanoTime();
       work.run(i);
       times[i] = System.nanoTime() - t0;
+      if (i % every == 0) {
+        long t1 = System.nanoTime();
+        baseline.run(i);
+        baselineTimes[i / every] = System.nanoTime() - t1;
+      }
     }
     Arrays.sort(times);
-    return times;
+    Arrays.sort(baselineTimes);
+    return new long[][] {times, baselineTimes};
   }
 
   private static String pick(SplittableRandom random, String[] options) {
