@@ -16,6 +16,8 @@ import picocli.CommandLine.HelpCommand;
     description = "Measures Yaad. Run a subcommand with --help for its options.",
     subcommands = {
         SnapshotBenchmark.class,
+        GreetingChaosBenchmark.class,
+        ReplayBenchmark.class,
         LocomoBenchmark.class,
         SearchBenchmark.class,
         HelpCommand.class,
