@@ -183,6 +183,14 @@ public final class MemoryService {
     return done;
   }
 
+  /**
+   * Loads the user's search state if it is not held, so the first search of a call does not
+   * wait for it; blocks, so call it off the request path (e.g. from a cache's preload hook).
+   */
+  public void preload(String userId) {
+    search.preload(userId);
+  }
+
   /** Drops the user's search state: call it for writes made around this service. */
   public void invalidate(String userId) {
     search.invalidate(userId);

@@ -2,13 +2,17 @@ package dev.yaad.memory.search;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.yaad.memory.EmbeddedMemory;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.embed.Embedder;
 import dev.yaad.memory.store.MemoryStore;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,15 +89,22 @@ public final class SearchIndex {
    * throw-away index. Blocks; call it off the request path.
    */
   public void warmUp() {
-    List<dev.yaad.memory.EmbeddedMemory> rows = new ArrayList<>();
-    java.time.Instant now = java.time.Instant.now();
+    List<EmbeddedMemory> rows = new ArrayList<>();
+    Instant now = Instant.now();
     String[] texts = {"Loves green tea with cardamom", "میری بہن کا نام عائشہ ہے", "Went hiking in the hills last June"};
     for (int i = 0; i < texts.length; i++) {
-      rows.add(new dev.yaad.memory.EmbeddedMemory(new Memory(java.util.UUID.randomUUID(), "warm-up", "FACT", texts[i], "{}",
-          null, now, now), null));
+      rows.add(new EmbeddedMemory(new Memory(UUID.randomUUID(), "warm-up", "FACT", texts[i], "{}", null, now, now), null));
     }
     UserIndex index = UserIndex.build("warm-up", rows, embedder.modelId(), embedder.dimension(), TextAnalysis.DEFAULT);
     index.search(SearchRequest.of("tea in June", 2), null, List.of(), config);
+  }
+
+  /**
+   * Loads the user's state now if it is not held (one store query), so that their first
+   * search does not pay for it: for call start, beside the snapshot preload. Blocks.
+   */
+  public void preload(String userId) {
+    index(userId);
   }
 
   /** Drops the user's in-memory state; the next search reloads it from the store. */
@@ -118,7 +129,7 @@ public final class SearchIndex {
    * cosine with {@code vector} is at least {@code threshold}.
    */
   public Optional<Duplicate> duplicateOf(String userId, String category, String content, float[] vector, double threshold) {
-    return duplicatesOf(userId, List.of(category), List.of(content), java.util.Collections.singletonList(vector), threshold).getFirst();
+    return duplicatesOf(userId, List.of(category), List.of(content), Collections.singletonList(vector), threshold).getFirst();
   }
 
   /**

@@ -31,6 +31,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -129,7 +130,7 @@ public final class JdbcMemoryStore implements MemoryStore {
     }
     return inTransaction("add memories", c -> {
       ensureUser(c, userId, rows.getFirst().createdAt());
-      insert(c, rows, java.util.Collections.nCopies(rows.size(), null));
+      insert(c, rows, Collections.nCopies(rows.size(), null));
       return List.copyOf(rows);
     });
   }

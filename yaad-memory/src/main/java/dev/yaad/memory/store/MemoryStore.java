@@ -99,7 +99,7 @@ public interface MemoryStore extends AutoCloseable {
    * Applies inserts and updates with their embeddings in one transaction, creating the user
    * if needed: either every write is applied or none is. Each write is validated as
    * {@link #add} or {@link #update} would validate it, with messages prefixed
-   * {@code writes[i].}.
+   * {@code writes[i].} when there is more than one write.
    *
    * @return the resulting memories, in input order
    * @throws NotFoundException if an update names a memory this user does not have

@@ -241,6 +241,18 @@ abstract class MemoryServiceContract {
   }
 
   @Test
+  void preload_loadsTheUsersState_invalidateDropsIt() {
+    String user = user();
+    service.add(user, NewMemory.of("FACT", "Has a cat called Biscuit"));
+    long before = service.searchIndex().loadedUsers();
+
+    service.preload(user);
+    assertThat(service.searchIndex().loadedUsers()).isEqualTo(before + 1);
+    service.invalidate(user);
+    assertThat(service.searchIndex().loadedUsers()).isEqualTo(before);
+  }
+
+  @Test
   void warmUpInBackground_completes() throws Exception {
     service.warmUpInBackground().get();
   }
