@@ -167,7 +167,9 @@ final class LocomoBenchmark implements Callable<Integer> {
             String metadata = new ObjectMapper().createObjectNode().put("dia_id", diaId).put("conversation", sample).toString();
             batch.add(new NewMemory("EXPERIENCE", content, metadata, when));
             batchIds.add(diaId);
-            known.add(diaId);
+            if (!diaId.isEmpty()) {
+              known.add(diaId);
+            }
           }
           if (batch.isEmpty()) {
             continue;
@@ -182,9 +184,11 @@ final class LocomoBenchmark implements Callable<Integer> {
         }
         for (JsonNode qa : conversation.path("qa")) {
           Set<String> evidence = new HashSet<>();
-          for (JsonNode e : qa.path("evidence")) {
-            for (String id : EVIDENCE_SPLIT.split(e.asText(""))) {
-              if (known.contains(id)) {
+          JsonNode evidenceNode = qa.path("evidence");
+          // Usually a list of ids; a single string is read as a list of one.
+          for (JsonNode e : evidenceNode.isTextual() ? List.of(evidenceNode) : evidenceNode) {
+            for (String id : EVIDENCE_SPLIT.split(e.asText("").strip())) {
+              if (!id.isEmpty() && known.contains(id)) {
                 evidence.add(id);
               } else if (!id.isEmpty()) {
                 malformedEvidence++;

@@ -34,7 +34,8 @@ class LocomoBenchmarkTest {
           {"question": "What is the name of Aisha's cat?", "answer": "Biscuit", "evidence": ["D1:1"], "category": 4},
           {"question": "When did Omar go camping?", "answer": 2023, "evidence": ["D2:1; D1:2"], "category": 2},
           {"question": "Which instrument is Omar learning?", "answer": "guitar", "evidence": ["D", "D:11:26", "D9:9", "D1:2"], "category": 1},
-          {"question": "What did Aisha say about a dog?", "adversarial_answer": "nothing", "evidence": [], "category": 5}]}]
+          {"question": "What did Aisha say about a dog?", "adversarial_answer": "nothing", "evidence": [], "category": 5},
+          {"question": "Who adopted a cat?", "answer": "Aisha", "evidence": "D1:1", "category": 4}]}]
       """;
 
   @Test
@@ -51,13 +52,13 @@ class LocomoBenchmarkTest {
     List<String> lines = out.toString().lines().toList();
     JsonNode figures = new ObjectMapper().readTree(lines.getLast());
     assertThat(figures.get("turns").asInt()).isEqualTo(5);
-    assertThat(figures.get("questions").asInt()).isEqualTo(4);
+    assertThat(figures.get("questions").asInt()).isEqualTo(5);
     assertThat(figures.get("questionsWithoutEvidence").asInt()).isEqualTo(1);
     assertThat(figures.get("evidenceIdsDropped").asInt()).isEqualTo(3);
     // Five turns, k = 5: every evidence turn is found; the question without evidence counts 1.
     assertThat(figures.get("recall").get("5").get("overall").asDouble()).isEqualTo(100.0);
     assertThat(figures.get("recall").get("1").get("single-hop").asDouble()).isEqualTo(100.0);
-    assertThat(figures.get("query").get("count").asInt()).isEqualTo(4);
+    assertThat(figures.get("query").get("count").asInt()).isEqualTo(5);
   }
 
   @Test
