@@ -18,6 +18,8 @@ import picocli.CommandLine.HelpCommand;
         SnapshotBenchmark.class,
         GreetingChaosBenchmark.class,
         ReplayBenchmark.class,
+        LocomoBenchmark.class,
+        SearchBenchmark.class,
         HelpCommand.class,
     })
 public final class BenchMain {

@@ -7,6 +7,7 @@ import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.LlmConfig;
 import dev.yaad.agent.memory.MemoryAccess;
 import dev.yaad.agent.memory.StoreMemoryAccess;
+import dev.yaad.memory.MemoryService;
 import dev.yaad.memory.store.JdbcMemoryStore;
 import dev.yaad.server.auth.Authenticator;
 import dev.yaad.server.http.SessionApi;
@@ -31,11 +32,15 @@ final class Companion implements AutoCloseable {
     this.sessions = sessions;
   }
 
-  static Companion start(JdbcMemoryStore store, LlmSettings settings, YaadServer.AgentTuning tuning, MeterRegistry registry,
+  /**
+   * @param memories the search service; the memory port will sit on it (and the cache) once
+   *                 their adapter lands, replacing {@code StoreMemoryAccess} below
+   */
+  static Companion start(JdbcMemoryStore store, MemoryService memories, LlmSettings settings, YaadServer.AgentTuning tuning, MeterRegistry registry,
       Authenticator authenticator) {
     LlmConfig llmConfig = LlmConfig.of(settings.baseUrl(), settings.apiKey(),
         settings.model() == null ? LlmConfig.DEFAULT_MODEL : settings.model());
-    // The memory port: interim adapter over the store; the search/cache adapter replaces this one line.
+    // The memory port: the interim adapter over the store. The search/cache adapter (over `memories`) replaces this one line.
     MemoryAccess memory = new StoreMemoryAccess(store);
     MicrometerAgentMetrics metrics = new MicrometerAgentMetrics(registry);
     Llm llm = Llm.openAiCompatible(llmConfig);

@@ -3,7 +3,9 @@ package dev.yaad.server;
 import dev.yaad.agent.AgentConfig;
 import dev.yaad.agent.learning.LearningConfig;
 import dev.yaad.agent.llm.LlmConfig;
+import dev.yaad.memory.MemoryService;
 import dev.yaad.memory.StoreUnavailableException;
+import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.memory.store.JdbcMemoryStore;
 import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.server.auth.AuthConfig;
@@ -156,13 +158,16 @@ public final class YaadServer implements AutoCloseable {
     JdbcMemoryStore opened = JdbcMemoryStore.open(config.store());
     Companion started = null;
     try {
+      MemoryService memories = MemoryService.builder(opened, OnnxEmbedder.shared()).build();
+      // The embedding model loads in the background now rather than on the first request that needs it.
+      memories.warmUpInBackground();
       Readiness readiness = new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", Readiness.sql(opened.dataSource()));
       Authenticator authenticator = new Authenticator(config.auth());
       if (config.llm().configured()) {
-        started = Companion.start(opened, config.llm(), tuning, metrics.registry(), authenticator);
+        started = Companion.start(opened, memories, config.llm(), tuning, metrics.registry(), authenticator);
       }
       HttpApp.Setup setup = new HttpApp.Setup(opened, config.maxBodyBytes(), authenticator, metrics, readiness,
-          config.llm().configured(), started == null ? null : started.sessions()::install);
+          config.llm().configured(), started == null ? null : started.sessions()::install, memories);
       app = HttpApp.create(setup).start(config.host(), config.port());
     } catch (RuntimeException e) {
       app = null;
