@@ -146,6 +146,9 @@ public final class SessionApi implements AutoCloseable {
    */
   @Override
   public void close() {
+    if (closed) {
+      return;
+    }
     closed = true;
     List<SessionSocket> open = List.copyOf(sockets.values());
     for (SessionSocket socket : open) {

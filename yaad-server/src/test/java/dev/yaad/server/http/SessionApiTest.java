@@ -261,6 +261,23 @@ class SessionApiTest {
   }
 
   @Test
+  void aFailingLlm_endsTheReplyFailed_withAnError_andTheSessionGoesOn() {
+    start();
+    try (WsClient client = connectGreeted("ali")) {
+      llm.fail(Purpose.CONVERSATION, 3, 500); // the first attempt and both retries
+      client.send("{\"type\":\"user_text\",\"id\":\"t-1\",\"text\":\"hello\"}");
+      JsonNode done = client.next("reply_done");
+      assertThat(done.get("outcome").asText()).isEqualTo("failed");
+      assertThat(done.get("error").asText()).contains("language model");
+      assertThat(done.get("error").asText()).doesNotContain("500", "127.0.0.1", "Exception");
+      assertThat(client.expect("error").get("code").asText()).isEqualTo("llm_unavailable");
+
+      client.send("{\"type\":\"user_text\",\"id\":\"t-2\",\"text\":\"hello again\"}");
+      assertThat(client.next("reply_done").get("outcome").asText()).isEqualTo("completed");
+    }
+  }
+
+  @Test
   void end_closesTheSessionThroughItsStates_thenTheSocketWith1000() throws Exception {
     start();
     try (WsClient client = connectGreeted("ali")) {
@@ -370,7 +387,11 @@ class SessionApiTest {
     } finally {
       root.detachAppender(logs);
     }
-    assertThat(logs.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).isEmpty();
+    // Only the session's own path (Yaad, Jetty, Javalin): the embedding model may warm up meanwhile and say so.
+    assertThat(logs.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+        .filteredOn(e -> e.getLoggerName().startsWith("dev.yaad") || e.getLoggerName().startsWith("org.eclipse.jetty")
+            || e.getLoggerName().startsWith("io.javalin"))
+        .isEmpty();
     assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains("event=close")).map(ILoggingEvent::getFormattedMessage)
         .satisfiesExactly(
             aborted -> assertThat(aborted).contains("reason=\"connection lost\"", "code=1006", "turns=1"),
