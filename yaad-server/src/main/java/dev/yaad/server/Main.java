@@ -99,7 +99,7 @@ public final class Main implements Runnable {
         description = "OpenAI-compatible LLM endpoint, e.g. http://localhost:11434/v1 (Ollama). Env YAAD_LLM_BASE_URL.")
     String llmBaseUrl;
 
-    @Option(names = "--llm-model", paramLabel = "MODEL", description = "LLM model name, e.g. llama3.1. Env YAAD_LLM_MODEL.")
+    @Option(names = "--llm-model", paramLabel = "MODEL", description = "LLM model name, e.g. llama3.1; default gpt-4o-mini. Env YAAD_LLM_MODEL.")
     String llmModel;
 
     @Option(names = "--llm-api-key", paramLabel = "KEY", description = "LLM API key, if the endpoint needs one. Env YAAD_LLM_API_KEY.")
