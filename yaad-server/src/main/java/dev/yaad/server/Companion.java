@@ -6,7 +6,7 @@ import dev.yaad.agent.learning.Learner;
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.LlmConfig;
 import dev.yaad.agent.memory.MemoryAccess;
-import dev.yaad.agent.memory.StoreMemoryAccess;
+import dev.yaad.agent.memory.ServiceMemoryAccess;
 import dev.yaad.memory.MemoryService;
 import dev.yaad.memory.store.JdbcMemoryStore;
 import dev.yaad.server.auth.Authenticator;
@@ -33,15 +33,15 @@ final class Companion implements AutoCloseable {
   }
 
   /**
-   * @param memories the search service; the memory port will sit on it (and the cache) once
-   *                 their adapter lands, replacing {@code StoreMemoryAccess} below
+   * @param store    the database: learning's outbox lives beside the memories
+   * @param memories the memory service (hybrid search, de-duplicating writes) the agent's port sits on
    */
   static Companion start(JdbcMemoryStore store, MemoryService memories, LlmSettings settings, YaadServer.AgentTuning tuning, MeterRegistry registry,
       Authenticator authenticator) {
     LlmConfig llmConfig = LlmConfig.of(settings.baseUrl(), settings.apiKey(),
         settings.model() == null ? LlmConfig.DEFAULT_MODEL : settings.model());
-    // The memory port: the interim adapter over the store. The search/cache adapter (over `memories`) replaces this one line.
-    MemoryAccess memory = new StoreMemoryAccess(store);
+    // The agent's memory port, shared by tools and learning. When the cache lands, its adapter goes on this one line.
+    MemoryAccess memory = new ServiceMemoryAccess(memories);
     MicrometerAgentMetrics metrics = new MicrometerAgentMetrics(registry);
     Llm llm = Llm.openAiCompatible(llmConfig);
     Learner learner = null;
