@@ -1,0 +1,436 @@
+package dev.yaad.memory.cache;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.yaad.memory.Categories;
+import dev.yaad.memory.InvalidInputException;
+import dev.yaad.memory.Memory;
+import dev.yaad.memory.MemoryPatch;
+import dev.yaad.memory.NewMemory;
+import dev.yaad.memory.NotFoundException;
+import dev.yaad.memory.Page;
+import dev.yaad.memory.Profile;
+import dev.yaad.memory.Snapshot;
+import dev.yaad.memory.StoreUnavailableException;
+import dev.yaad.memory.store.MemoryStore;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link MemoryStore} that caches snapshots and profiles in front of another store: in
+ * process (L1, Caffeine, bounded by weight, with expiry) and, when Redis is configured, in
+ * Redis shared by every server process (L2), which also carries invalidations between processes.
+ *
+ * <p><b>Reads.</b> {@link #snapshot} and {@link #profile} read through L1, then L2, then the
+ * store; a snapshot load also caches the profile it contains. {@link #get}, {@link #list} and
+ * {@link #categories} are not cached. A user who does not exist is not cached either, and a
+ * failure of the store reaches the caller unchanged. Cached values are shared between callers
+ * and unmodifiable.
+ *
+ * <p><b>Writes and consistency.</b> Every write delegates, then invalidates the user: L2 and
+ * the other processes first (one atomic Redis script, bounded by {@code redisTimeout}), then
+ * L1, then the {@linkplain #onInvalidate listeners}. When a write returns, no cache tier of
+ * this process and no L2 entry holds data older than the write, even if a read of that user
+ * was loading concurrently: loads are installed only if the user's generation is still the one
+ * read before the load began (see {@code LocalTier} and {@code RedisTier}). Another process
+ * sees the write once the invalidation has reached it over Redis pub/sub (typically well
+ * under a millisecond). A write that fails with invalid input, not-found or conflict wrote
+ * nothing and invalidates nothing; one that fails with {@link StoreUnavailableException} might
+ * have committed, so it invalidates.
+ *
+ * <p><b>Redis faults.</b> Redis unreachable, hung or slow never fails a call: each command
+ * waits at most {@code redisTimeout}, after which Redis counts as down (one WARN line) and
+ * nothing waits on it until it answers again. While down, L1 is cleared and its entries live
+ * only {@code l1TtlWhileRedisDown}, since other processes' invalidations cannot arrive;
+ * invalidations of this process's writes are remembered and replayed on reconnect; L1 is
+ * cleared again before Redis is used (one INFO line). Lettuce reconnects and resubscribes
+ * by itself.
+ *
+ * <p><b>Other per-user state</b> (a search index, say) is dropped by the same mechanism:
+ * register {@link #onInvalidate} and {@link #onInvalidateAll}, and guard lazy loads with
+ * {@link #generation}. {@link #preload} warms the snapshot at call start and then runs the
+ * {@link #onPreload} hooks in the background.
+ *
+ * {@snippet :
+ * MemoryStore database = JdbcMemoryStore.open(storeConfig);
+ * CachingMemoryStore store = CachingMemoryStore.create(database, CacheConfig.fromEnv(), meterRegistry);
+ * store.onInvalidate(searchService::invalidate);
+ * store.onInvalidateAll(searchService::invalidateAll);
+ * store.onPreload(searchService::warm);
+ * }
+ *
+ * <p>Thread-safe. {@link #close} closes the Redis connections and the wrapped store.
+ */
+public final class CachingMemoryStore implements MemoryStore {
+  private static final Logger log = LoggerFactory.getLogger(CachingMemoryStore.class);
+
+  private final MemoryStore store;
+  private final CacheConfig config;
+  private final CacheMetrics metrics;
+  private final LocalTier local;
+  private final RedisTier redis; // null when Redis is not configured
+  private final long l1TtlNanos;
+  private final long l1TtlWhileDownNanos;
+  private final List<Consumer<String>> invalidateListeners = new CopyOnWriteArrayList<>();
+  private final List<Runnable> invalidateAllListeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<String>> preloadHooks = new CopyOnWriteArrayList<>();
+  private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
+
+  private CachingMemoryStore(MemoryStore store, CacheConfig config, MeterRegistry registry) {
+    this.store = Objects.requireNonNull(store, "store");
+    this.config = Objects.requireNonNull(config, "config");
+    this.metrics = new CacheMetrics(Objects.requireNonNull(registry, "registry"));
+    this.local = new LocalTier(config.l1MaxWeightBytes());
+    this.l1TtlNanos = config.l1Ttl().toNanos();
+    this.l1TtlWhileDownNanos = config.l1TtlWhileRedisDown().toNanos();
+    metrics.gauge("yaad.cache.l1.entries", local::estimatedSize);
+    log.info("cache: L1 {}, L2 {}", local.enabled() ? "up to " + config.l1MaxWeightBytes() / (1024 * 1024) + " MiB for " + config.l1Ttl() : "off",
+        config.redisEnabled() ? "on Redis " + config.safeRedisUrl() : "off (no " + CacheConfig.REDIS_URL_ENV + ")");
+    log.debug("cache: {}", config);
+    this.redis = config.redisEnabled() ? new RedisTier(config, new RedisEvents(), metrics) : null;
+  }
+
+  /** Caches {@code store} as {@code config} says, with meters in a registry of its own. */
+  public static CachingMemoryStore create(MemoryStore store, CacheConfig config) {
+    return create(store, config, new SimpleMeterRegistry());
+  }
+
+  /**
+   * Caches {@code store} as {@code config} says. With Redis configured this connects before it
+   * returns (for at most about a second when Redis does not answer; the cache then starts
+   * without it and keeps trying).
+   *
+   * @param registry where the {@code yaad.cache.*} meters go; one cache per registry
+   */
+  public static CachingMemoryStore create(MemoryStore store, CacheConfig config, MeterRegistry registry) {
+    return new CachingMemoryStore(store, config, registry);
+  }
+
+  /** The configuration in effect. */
+  public CacheConfig config() {
+    return config;
+  }
+
+  /** Whether Redis is configured and currently answering. */
+  public boolean redisUp() {
+    return redis != null && redis.up();
+  }
+
+  // ---- cached reads ----
+
+  @Override
+  public Snapshot snapshot(String userId, List<String> categories, int perCategory) {
+    if (userId == null || categories == null) {
+      return store.snapshot(userId, categories, perCategory); // the store reports the bad input
+    }
+    SnapshotKey key = new SnapshotKey(categories, perCategory);
+    Snapshot cached = local.snapshot(userId, key);
+    if (cached != null) {
+      metrics.l1Hit.increment();
+      return cached;
+    }
+    metrics.l1Miss.increment();
+    return loadSnapshot(userId, key.stored());
+  }
+
+  @Override
+  public Profile profile(String userId) {
+    if (userId == null) {
+      return store.profile(null);
+    }
+    Profile cached = local.profile(userId);
+    if (cached != null) {
+      metrics.l1Hit.increment();
+      return cached;
+    }
+    metrics.l1Miss.increment();
+    long generation = local.generation(userId); // before any tier below is read
+    RedisTier.Lookup l2 = redis == null ? null : redis.get(userId, CacheCodec.PROFILE_FIELD);
+    if (l2 != null) {
+      Profile profile = decode(l2.value(), CacheCodec::profile);
+      if (profile != null) {
+        metrics.l2Hit.increment();
+        local.put(userId, generation, null, null, profile, l1Ttl());
+        return profile;
+      }
+      metrics.l2Miss.increment();
+    }
+    Profile profile = store.profile(userId);
+    local.put(userId, generation, null, null, profile, l1Ttl());
+    if (l2 != null) {
+      redis.fill(userId, l2.generation(), CacheCodec.PROFILE_FIELD, CacheCodec.write(profile));
+    }
+    return profile;
+  }
+
+  private Snapshot loadSnapshot(String userId, SnapshotKey key) {
+    long generation = local.generation(userId); // before any tier below is read
+    RedisTier.Lookup l2 = redis == null ? null : redis.get(userId, key.field());
+    if (l2 != null) {
+      Snapshot snapshot = decode(l2.value(), CacheCodec::snapshot);
+      if (snapshot != null) {
+        metrics.l2Hit.increment();
+        local.put(userId, generation, key, snapshot, snapshot.profile(), l1Ttl());
+        return snapshot;
+      }
+      metrics.l2Miss.increment();
+    }
+    Snapshot snapshot = CacheCodec.freeze(store.snapshot(userId, key.categories(), key.perCategory()));
+    local.put(userId, generation, key, snapshot, snapshot.profile(), l1Ttl());
+    if (l2 != null) {
+      redis.fill(userId, l2.generation(), key.field(), CacheCodec.write(snapshot),
+          CacheCodec.PROFILE_FIELD, CacheCodec.write(snapshot.profile()));
+    }
+    return snapshot;
+  }
+
+  private long l1Ttl() {
+    return redis == null || redis.up() ? l1TtlNanos : l1TtlWhileDownNanos;
+  }
+
+  @FunctionalInterface
+  private interface Decoder<T> {
+    T decode(String json) throws JsonProcessingException;
+  }
+
+  private static <T> T decode(String json, Decoder<T> decoder) {
+    if (json == null) {
+      return null;
+    }
+    try {
+      return decoder.decode(json);
+    } catch (JsonProcessingException e) {
+      log.warn("cache: ignoring an L2 value that does not decode ({}); loading from the store", e.getOriginalMessage());
+      return null;
+    }
+  }
+
+  // ---- uncached reads ----
+
+  @Override
+  public Categories categories() {
+    return store.categories();
+  }
+
+  @Override
+  public Memory get(String userId, UUID id) {
+    return store.get(userId, id);
+  }
+
+  @Override
+  public Page<Memory> list(String userId, String category, int limit, String cursor) {
+    return store.list(userId, category, limit, cursor);
+  }
+
+  // ---- writes ----
+
+  @Override
+  public Memory add(String userId, NewMemory memory) {
+    return write(userId, () -> store.add(userId, memory));
+  }
+
+  @Override
+  public List<Memory> addAll(String userId, List<NewMemory> memories) {
+    return write(userId, () -> store.addAll(userId, memories));
+  }
+
+  @Override
+  public Memory update(String userId, UUID id, MemoryPatch patch) {
+    return write(userId, () -> store.update(userId, id, patch));
+  }
+
+  @Override
+  public void delete(String userId, UUID id) {
+    write(userId, () -> {
+      store.delete(userId, id);
+      return null;
+    });
+  }
+
+  @Override
+  public void deleteUser(String userId) {
+    write(userId, () -> {
+      store.deleteUser(userId);
+      return null;
+    });
+  }
+
+  @Override
+  public Profile putProfile(String userId, String content, Long expectedVersion) {
+    return write(userId, () -> store.putProfile(userId, content, expectedVersion));
+  }
+
+  private <T> T write(String userId, Supplier<T> write) {
+    T result;
+    try {
+      result = write.get();
+    } catch (StoreUnavailableException e) {
+      if (userId != null) {
+        invalidate(userId); // the write may have committed before the failure was seen
+      }
+      throw e;
+    }
+    invalidate(userId);
+    return result;
+  }
+
+  // ---- invalidation, preload ----
+
+  /**
+   * Drops the user's cached values here, in L2 and in every other process, and notifies the
+   * {@linkplain #onInvalidate listeners} here and there. Writes through this store call it
+   * themselves; call it after changing a user's data by any other way.
+   *
+   * @throws InvalidInputException if {@code userId} is {@code null}
+   */
+  public void invalidate(String userId) {
+    if (userId == null) {
+      throw new InvalidInputException("userId is required");
+    }
+    if (redis != null) {
+      redis.invalidate(userId); // L2 before L1: see the class comment of RedisTier
+    }
+    local.invalidate(userId);
+    metrics.sent.increment();
+    notifyInvalidate(userId);
+  }
+
+  /**
+   * Calls {@code listener} with the user id whenever that user's data changes, here or in
+   * another process. Called on the writing thread or on a Redis I/O thread: it must be quick
+   * and must not block (drop state; rebuild it lazily).
+   */
+  public void onInvalidate(Consumer<String> listener) {
+    invalidateListeners.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /**
+   * Calls {@code listener} when every user's state must be dropped: when Redis goes down or
+   * comes back (invalidations from other processes may have been missed) or when another
+   * process asks for it. Same threading rules as {@link #onInvalidate}.
+   */
+  public void onInvalidateAll(Runnable listener) {
+    invalidateAllListeners.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /**
+   * Calls {@code hook} with the user id, on a background virtual thread, after each
+   * {@link #preload} of that user: the place to warm other per-user state lazily.
+   */
+  public void onPreload(Consumer<String> hook) {
+    preloadHooks.add(Objects.requireNonNull(hook, "hook"));
+  }
+
+  /**
+   * A number that changes whenever the user is invalidated (and sometimes when another user
+   * is). For other per-user state: read it before loading, and install what was loaded only if
+   * it is unchanged, so that a load racing a write never installs stale state.
+   */
+  public long generation(String userId) {
+    return local.generation(Objects.requireNonNull(userId, "userId"));
+  }
+
+  /**
+   * Warms the cache at the start of a conversation: the snapshot the agent asks for
+   * ({@code preloadCategories} x {@code preloadPerCategory}, with the profile), loaded now,
+   * then the {@link #onPreload} hooks in the background.
+   *
+   * @return the snapshot, or empty if the user does not exist yet
+   * @throws StoreUnavailableException if the store cannot be read
+   */
+  public Optional<Snapshot> preload(String userId) {
+    Optional<Snapshot> snapshot;
+    try {
+      snapshot = Optional.of(snapshot(userId, config.preloadCategories(), config.preloadPerCategory()));
+    } catch (NotFoundException e) {
+      snapshot = Optional.empty();
+    }
+    for (Consumer<String> hook : preloadHooks) {
+      background.execute(() -> {
+        try {
+          hook.accept(userId);
+        } catch (RuntimeException e) {
+          log.warn("cache: preload hook failed for user '{}': {}", userId, e.toString());
+        }
+      });
+    }
+    return snapshot;
+  }
+
+  /** Closes Redis, the background threads and the wrapped store. */
+  @Override
+  public void close() {
+    try {
+      if (redis != null) {
+        redis.close();
+      }
+      background.shutdownNow();
+    } finally {
+      store.close();
+    }
+  }
+
+  /** Waits until every L2 fill has been answered; for tests. */
+  boolean awaitFills(Duration timeout) throws InterruptedException {
+    return redis == null || redis.awaitFills(timeout);
+  }
+
+  private void notifyInvalidate(String userId) {
+    for (Consumer<String> listener : invalidateListeners) {
+      try {
+        listener.accept(userId);
+      } catch (RuntimeException e) {
+        log.warn("cache: invalidation listener failed for user '{}': {}", userId, e.toString());
+      }
+    }
+  }
+
+  private void invalidateAllLocally() {
+    local.invalidateAll();
+    for (Runnable listener : invalidateAllListeners) {
+      try {
+        listener.run();
+      } catch (RuntimeException e) {
+        log.warn("cache: invalidate-all listener failed: {}", e.toString());
+      }
+    }
+  }
+
+  private final class RedisEvents implements RedisTier.Events {
+    @Override
+    public void remoteInvalidate(String userId) {
+      local.invalidate(userId);
+      metrics.received.increment();
+      notifyInvalidate(userId);
+    }
+
+    @Override
+    public void remoteInvalidateAll() {
+      metrics.clearsRemote.increment();
+      invalidateAllLocally();
+    }
+
+    @Override
+    public void redisDown() {
+      metrics.clearsRedisDown.increment();
+      invalidateAllLocally();
+    }
+
+    @Override
+    public void redisUp() {
+      metrics.clearsRedisUp.increment();
+      invalidateAllLocally();
+    }
+  }
+}
