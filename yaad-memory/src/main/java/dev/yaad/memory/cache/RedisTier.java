@@ -449,6 +449,7 @@ final class RedisTier implements AutoCloseable {
       commands = c;
       pubsub = p;
       p.sync().subscribe(channel);
+      subscribed = true; // confirmed by the reply; the listener may hear of it only later
     } catch (RuntimeException e) {
       commands = null;
       pubsub = null;
