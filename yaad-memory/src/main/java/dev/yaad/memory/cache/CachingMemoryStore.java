@@ -54,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * nothing waits on it until it answers again. While down, L1 is cleared and its entries live
  * only {@code l1TtlWhileRedisDown}, since other processes' invalidations cannot arrive;
  * invalidations of this process's writes are remembered and replayed on reconnect; L1 is
- * cleared again before Redis is used (one INFO line). Lettuce reconnects and resubscribes
+ * cleared again before Redis is used (one INFO line). The cache reconnects and resubscribes
  * by itself.
  *
  * <p><b>Other per-user state</b> (a search index, say) is dropped by the same mechanism:

@@ -17,7 +17,6 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
-import io.lettuce.core.resource.Delay;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -46,9 +45,11 @@ import org.slf4j.LoggerFactory;
  * <p>Faults: every command is bounded by {@code redisTimeout}; any failure marks Redis down
  * (one log line), after which nothing waits on Redis: reads skip L2, and invalidations are
  * remembered per user. A checker thread pings while up (a hung server keeps its sockets
- * open) and, while down, waits for Lettuce to reconnect and resubscribe, replays the remembered
- * invalidations, has L1 cleared (invalidations from other processes were missed) and only
- * then marks Redis up (one log line).
+ * open) and, while down, reconnects and resubscribes (Lettuce's own reconnection is off, so
+ * an outage logs one line, not one per attempt), replays the remembered invalidations, has L1
+ * cleared (invalidations from other processes were missed) and only then marks Redis up (one
+ * log line). Commands that timed out may still run later; that is harmless, since fills are
+ * conditional on the generation and invalidations are idempotent.
  */
 final class RedisTier implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisTier.class);
@@ -107,6 +108,7 @@ final class RedisTier implements AutoCloseable {
   private volatile StatefulRedisPubSubConnection<String, String> pubsub;
   private volatile boolean up;
   private volatile boolean subscribed;
+  private volatile boolean connectionLost;
   private volatile boolean closed;
   private volatile String lastError = "not connected yet";
 
@@ -126,17 +128,16 @@ final class RedisTier implements AutoCloseable {
     this.metrics = metrics;
     this.channel = config.redisKeyPrefix() + "invalidate";
     this.ttlMillis = Long.toString(config.l2Ttl().toMillis());
-    this.resources = DefaultClientResources.builder()
-        .ioThreadPoolSize(2)
-        .computationThreadPoolSize(2)
-        // Lettuce's default backoff grows to 30 s; a cache should be back within a check interval.
-        .reconnectDelay(Delay.exponential(Duration.ofMillis(10), config.redisCheckInterval(), 2, TimeUnit.MILLISECONDS))
-        .build();
+    this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
     RedisURI uri = RedisURI.create(config.redisUrl());
-    uri.setTimeout(config.redisTimeout());
+    // The URI timeout bounds the connection handshake, which is slow on a cold JVM (class
+    // loading); commands are bounded by redisTimeout through the TimeoutOptions below.
+    uri.setTimeout(max(config.redisTimeout(), CONNECT_TIMEOUT));
     this.client = RedisClient.create(resources, uri);
     client.setOptions(ClientOptions.builder()
-        .autoReconnect(true)
+        // The checker reconnects (and resubscribes), so that an outage costs one log line, not
+        // Lettuce's line per reconnect attempt, and so that up/down has one owner.
+        .autoReconnect(false)
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS) // fail fast, never queue
         .timeoutOptions(TimeoutOptions.enabled(config.redisTimeout()))
         .socketOptions(SocketOptions.builder().connectTimeout(CONNECT_TIMEOUT).build())
@@ -144,10 +145,9 @@ final class RedisTier implements AutoCloseable {
     client.addListener(new RedisConnectionStateListener() {
       @Override
       public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
-        if (connection == pubsub) {
-          subscribed = false;
-        }
         if (connection == pubsub || connection == commands) {
+          connectionLost = true;
+          subscribed = false;
           markDown("connection lost");
         }
       }
@@ -343,6 +343,9 @@ final class RedisTier implements AutoCloseable {
         // A hung server keeps its sockets open: only an answer proves it is alive.
         commands.sync().ping();
         pubsub.sync().ping();
+        if (!subscribed) {
+          markDown("unsubscribed from " + channel);
+        }
       } else {
         recover();
       }
@@ -357,13 +360,12 @@ final class RedisTier implements AutoCloseable {
   }
 
   private void recover() {
-    if (commands == null) {
+    if (commands == null || connectionLost || !subscribed) {
+      disconnect();
       connect();
     }
-    if (!subscribed) {
-      return; // Lettuce is reconnecting; its resubscription calls check() again
-    }
     commands.sync().ping();
+    pubsub.sync().ping();
     int replayed = 0;
     boolean droppedAll = false;
     while (true) {
@@ -415,7 +417,22 @@ final class RedisTier implements AutoCloseable {
     everUp = true;
   }
 
+  private void disconnect() {
+    StatefulRedisPubSubConnection<String, String> p = pubsub;
+    StatefulRedisConnection<String, String> c = commands;
+    commands = null; // first, so that their closing is not taken for a new failure
+    pubsub = null;
+    subscribed = false;
+    if (p != null) {
+      p.closeAsync();
+    }
+    if (c != null) {
+      c.closeAsync();
+    }
+  }
+
   private void connect() {
+    connectionLost = false;
     StatefulRedisConnection<String, String> c = null;
     StatefulRedisPubSubConnection<String, String> p = null;
     try {
@@ -426,9 +443,6 @@ final class RedisTier implements AutoCloseable {
         public void subscribed(String ch, long count) {
           if (channel.equals(ch)) {
             subscribed = true;
-            if (!up && !closed) {
-              checker.execute(RedisTier.this::check);
-            }
           }
         }
 
@@ -489,6 +503,10 @@ final class RedisTier implements AutoCloseable {
       cursor = page;
     } while (!cursor.isFinished());
     commands.sync().publish(channel, instanceId + " *");
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
   }
 
   private static String describe(Throwable e) {
