@@ -1,6 +1,5 @@
 package dev.yaad.memory.cache;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.yaad.memory.Categories;
 import dev.yaad.memory.InvalidInputException;
 import dev.yaad.memory.Memory;
@@ -14,6 +13,7 @@ import dev.yaad.memory.StoreUnavailableException;
 import dev.yaad.memory.store.MemoryStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -158,7 +158,7 @@ public final class CachingMemoryStore implements MemoryStore {
     long generation = local.generation(userId); // before any tier below is read
     RedisTier.Lookup l2 = redis == null ? null : redis.get(userId, CacheCodec.PROFILE_FIELD);
     if (l2 != null) {
-      Profile profile = decode(l2.value(), CacheCodec::profile);
+      Profile profile = decode(l2.value(), json -> CacheCodec.profile(userId, json));
       if (profile != null) {
         metrics.l2Hit.increment();
         local.put(userId, generation, null, null, profile, l1Ttl());
@@ -201,7 +201,7 @@ public final class CachingMemoryStore implements MemoryStore {
 
   @FunctionalInterface
   private interface Decoder<T> {
-    T decode(String json) throws JsonProcessingException;
+    T decode(String json) throws IOException;
   }
 
   private static <T> T decode(String json, Decoder<T> decoder) {
@@ -210,8 +210,8 @@ public final class CachingMemoryStore implements MemoryStore {
     }
     try {
       return decoder.decode(json);
-    } catch (JsonProcessingException e) {
-      log.warn("cache: ignoring an L2 value that does not decode ({}); loading from the store", e.getOriginalMessage());
+    } catch (IOException | RuntimeException e) {
+      log.warn("cache: ignoring an L2 value that does not decode ({}); loading from the store", e.toString());
       return null;
     }
   }

@@ -1,6 +1,6 @@
 package dev.yaad.memory.cache;
 
-import static dev.yaad.memory.cache.CachingMemoryStoreTest.contents;
+import static dev.yaad.memory.cache.EmbeddedCacheTest.contents;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The caching decorator in its embedded configuration (L1 only) over H2. */
-class CachingMemoryStoreTest {
+class EmbeddedCacheTest {
   static final List<String> ALL = List.of();
   @TempDir static Path dir;
   static MemoryStore database;

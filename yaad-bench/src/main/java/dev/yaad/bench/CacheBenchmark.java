@@ -1,0 +1,437 @@
+package dev.yaad.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.yaad.memory.Categories;
+import dev.yaad.memory.Memory;
+import dev.yaad.memory.NewMemory;
+import dev.yaad.memory.NotFoundException;
+import dev.yaad.memory.Snapshot;
+import dev.yaad.memory.cache.CacheConfig;
+import dev.yaad.memory.cache.CachingMemoryStore;
+import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.memory.store.MemoryStore;
+import dev.yaad.memory.store.StoreConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.PrintWriter;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * The user snapshot from the database, from Redis (L2) and from the process (L1), measured in
+ * one run, plus how long a write on one instance takes to show on another sharing the
+ * database and Redis.
+ *
+ * <p>Every iteration reads one random user through each of the three paths, rotating which
+ * goes first, so all three see the same machine at the same moment (the build machines are
+ * shared and noisy). The L2 path is a cache whose L1 is off, so each of its reads is an L2 hit;
+ * the meters of each cache are checked afterwards to prove that every measured read hit the
+ * level it claims.
+ *
+ * <p>The lag phase: instance B holds the user in L1; instance A writes; then B is polled.
+ * "Invalidation" is from A's write returning to B hearing the invalidation (0 when B heard it
+ * before A's caller got the acknowledgement); "visible" is from A's write returning to B's read
+ * returning the new memory, which includes B's reload from the database.
+ */
+@Command(
+    name = "cache",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+        "Measures the snapshot uncached (database), from Redis (L2) and in process (L1) in one run, with ratios,",
+        "and the cross-instance invalidation lag with two instances sharing the database and Redis.",
+        "With --json the last line is one JSON object with every figure."})
+final class CacheBenchmark implements Callable<Integer> {
+  private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+  private static final String USER_PREFIX = "cache-bench-";
+  private static final double TARGET_L1_P50_US = 5;
+  private static final double TARGET_L2_P50_US = 300;
+  private static final double TARGET_DB_OVER_L1 = 50;
+
+  enum Backend {
+    POSTGRES("jdbc:postgresql://127.0.0.1:5432/test"),
+    H2("jdbc:h2:file:./data/bench/yaad-bench-cache");
+
+    final String defaultUrl;
+
+    Backend(String defaultUrl) {
+      this.defaultUrl = defaultUrl;
+    }
+
+    @Override
+    public String toString() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--backend", required = true, description = "postgres or h2")
+  Backend backend;
+
+  @Option(names = "--db-url", description = "JDBC URL (default: jdbc:postgresql://127.0.0.1:5432/test for postgres,"
+      + " jdbc:h2:file:./data/bench/yaad-bench-cache for h2)")
+  String dbUrl;
+
+  @Option(names = "--db-user", description = "database user (default: postgres on PostgreSQL)")
+  String dbUser;
+
+  @Option(names = "--schema", defaultValue = "yaad_bench_cache",
+      description = "PostgreSQL schema for the benchmark data, kept apart from tests and other benchmarks (default: ${DEFAULT-VALUE})")
+  String schema;
+
+  @Option(names = "--redis-url", defaultValue = "redis://127.0.0.1:6379", description = "Redis for L2 and the bus (default: ${DEFAULT-VALUE})")
+  String redisUrl;
+
+  @Option(names = "--users", defaultValue = "500", description = "users to seed (default: ${DEFAULT-VALUE})")
+  int users;
+
+  @Option(names = "--memories-per-category", defaultValue = "10", description = "memories per user and category (default: ${DEFAULT-VALUE})")
+  int memoriesPerCategory;
+
+  @Option(names = "--per-category", defaultValue = "5", description = "newest memories per category in a snapshot (default: ${DEFAULT-VALUE})")
+  int perCategory;
+
+  @Option(names = "--iterations", defaultValue = "5000", description = "measured iterations, each reads through all three paths (default: ${DEFAULT-VALUE})")
+  int iterations;
+
+  @Option(names = "--warmup", defaultValue = "2000", description = "discarded iterations first (default: ${DEFAULT-VALUE})")
+  int warmup;
+
+  @Option(names = "--lag-iterations", defaultValue = "500", description = "cross-instance writes measured (default: ${DEFAULT-VALUE})")
+  int lagIterations;
+
+  @Option(names = "--json", description = "end the output with one line of JSON holding every figure")
+  boolean json;
+
+  /** Runs this command alone, until {@code BenchMain} lists it. */
+  public static void main(String[] args) {
+    // Without a logback file on the class path logback logs everything at DEBUG; Lettuce and Netty are chatty.
+    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+        .setLevel(ch.qos.logback.classic.Level.WARN);
+    System.exit(new CommandLine(new CacheBenchmark()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    validate();
+    PrintWriter out = spec.commandLine().getOut();
+    String url = dbUrl != null ? dbUrl : backend.defaultUrl;
+    String user = dbUser != null ? dbUser : backend == Backend.POSTGRES ? "postgres" : null;
+    StoreConfig storeConfig = StoreConfig.of(url).withCredentials(user, null).withPoolSize(4)
+        .withSchema(backend == Backend.POSTGRES ? schema : null);
+    List<String> all = List.of(); // every category, as the agent's snapshot asks
+    // A prefix of this run's own: nothing else's keys or invalidations interfere.
+    CacheConfig cacheConfig = CacheConfig.defaults().withRedisUrl(redisUrl)
+        .withRedisKeyPrefix("yaad:bench:" + UUID.randomUUID().toString().substring(0, 8) + ":")
+        .withTtls(CacheConfig.DEFAULT_L1_TTL, CacheConfig.DEFAULT_L1_TTL_WHILE_REDIS_DOWN, Duration.ofMinutes(5));
+
+    JdbcMemoryStore database = JdbcMemoryStore.open(storeConfig);
+    // Instance B of the lag phase gets a pool of its own on PostgreSQL, as another process would;
+    // H2's file lock allows one opener, so there B shares A's.
+    MemoryStore databaseB = backend == Backend.POSTGRES ? JdbcMemoryStore.open(storeConfig) : unclosed(database);
+    SimpleMeterRegistry l1Meters = new SimpleMeterRegistry();
+    SimpleMeterRegistry l2Meters = new SimpleMeterRegistry();
+    SimpleMeterRegistry bMeters = new SimpleMeterRegistry();
+    try (CachingMemoryStore a = CachingMemoryStore.create(unclosed(database), cacheConfig, l1Meters);
+        CachingMemoryStore l2Only = CachingMemoryStore.create(unclosed(database), cacheConfig.withL1MaxWeightBytes(0), l2Meters);
+        CachingMemoryStore b = CachingMemoryStore.create(databaseB, cacheConfig, bMeters)) {
+      if (!a.redisUp() || !l2Only.redisUp() || !b.redisUp()) {
+        throw new ParameterException(spec.commandLine(), "Redis at " + cacheConfig.safeRedisUrl()
+            + " is not answering; the cache benchmark needs it (start redis-server or pass --redis-url)");
+      }
+      long seedStart = System.nanoTime();
+      boolean seeded = seed(database, out);
+      double seedSeconds = (System.nanoTime() - seedStart) / 1e9;
+
+      // Fill L2 and both L1s, so that every measured read hits the level it measures.
+      for (int i = 0; i < users; i++) {
+        a.snapshot(userId(i), all, perCategory);
+      }
+      Thread.sleep(200); // L2 fills are asynchronous
+      for (int i = 0; i < users; i++) {
+        l2Only.snapshot(userId(i), all, perCategory);
+      }
+      int rows = a.snapshot(userId(0), all, perCategory).memoryCount();
+
+      long[][] samples = readLatencies(database, l2Only, a, all);
+      double l1Hits = hits(l1Meters, "l1");
+      double l2Hits = hits(l2Meters, "l2");
+      if (l1Hits < warmup + iterations || l2Hits < warmup + iterations + users) {
+        throw new IllegalStateException("not every measured read hit its level (L1 hits " + l1Hits + ", L2 hits " + l2Hits
+            + "); is Redis evicting or is the machine out of memory?");
+      }
+      Lag lag = lag(a, b, all);
+
+      Map<String, Object> figures = figures(samples, lag, rows, seeded, seedSeconds);
+      printTable(out, figures);
+      if (json) {
+        out.println(new ObjectMapper().writeValueAsString(figures));
+      }
+      out.flush();
+      return 0;
+    } finally {
+      database.close();
+    }
+  }
+
+  private void validate() {
+    if (backend == Backend.POSTGRES && !SCHEMA.matcher(schema).matches()) {
+      throw new ParameterException(spec.commandLine(), "--schema must be a lower-case SQL identifier (was '" + schema + "')");
+    }
+    positive("--users", users);
+    positive("--memories-per-category", memoriesPerCategory);
+    positive("--iterations", iterations);
+    positive("--lag-iterations", lagIterations);
+    if (warmup < 0) {
+      throw new ParameterException(spec.commandLine(), "--warmup cannot be negative (was " + warmup + ")");
+    }
+    if (perCategory < 1 || perCategory > memoriesPerCategory) {
+      throw new ParameterException(spec.commandLine(), "--per-category must be 1 to --memories-per-category ("
+          + memoriesPerCategory + ") (was " + perCategory + ")");
+    }
+  }
+
+  private void positive(String option, int value) {
+    if (value < 1) {
+      throw new ParameterException(spec.commandLine(), option + " must be at least 1 (was " + value + ")");
+    }
+  }
+
+  private static String userId(int i) {
+    return USER_PREFIX + i;
+  }
+
+  /** Seeds the users unless the last one already exists (data is kept between runs). */
+  private boolean seed(MemoryStore store, PrintWriter out) {
+    try {
+      store.profile(userId(users - 1));
+      return false;
+    } catch (NotFoundException e) {
+      // seed below
+    }
+    out.printf("seeding %d users x %d memories in schema %s...%n", users, memoriesPerCategory * Categories.DEFAULT_NAMES.size(),
+        backend == Backend.POSTGRES ? schema : "PUBLIC");
+    out.flush();
+    SplittableRandom random = new SplittableRandom(42);
+    for (int i = 0; i < users; i++) {
+      String id = userId(i);
+      try {
+        store.deleteUser(id); // a partial seed from an interrupted run
+      } catch (NotFoundException e) {
+        // the usual case
+      }
+      List<NewMemory> memories = new ArrayList<>();
+      for (String category : Categories.DEFAULT_NAMES) {
+        for (int m = 0; m < memoriesPerCategory; m++) {
+          memories.add(new NewMemory(category, sentence(random, category, m), "{\"source\":\"bench\",\"turn\":" + m + "}", null));
+        }
+      }
+      store.addAll(id, memories);
+      store.putProfile(id, "A person who likes chai, lives in Lahore and is learning the sitar. (" + id + ")", null);
+    }
+    return true;
+  }
+
+  private static String sentence(SplittableRandom random, String category, int m) {
+    String[] words = {"chai", "Lahore", "sitar", "cricket", "grandmother", "garden", "poetry", "Karachi", "train", "mangoes",
+        "میرا", "نام", "پسند", "ہے", "کتاب"};
+    StringBuilder s = new StringBuilder(category.toLowerCase(Locale.ROOT)).append(' ').append(m).append(':');
+    int n = 8 + random.nextInt(16);
+    for (int i = 0; i < n; i++) {
+      s.append(' ').append(words[random.nextInt(words.length)]);
+    }
+    return s.toString();
+  }
+
+  /** [0] database, [1] L2, [2] L1: nanoseconds per measured read. */
+  private long[][] readLatencies(MemoryStore database, MemoryStore l2, MemoryStore l1, List<String> all) {
+    SplittableRandom random = new SplittableRandom(7);
+    MemoryStore[] paths = {database, l2, l1};
+    long[][] samples = new long[3][iterations];
+    long sink = 0;
+    for (int i = 0; i < warmup + iterations; i++) {
+      for (int k = 0; k < 3; k++) {
+        int path = (i + k) % 3;
+        String user = userId(random.nextInt(users));
+        long start = System.nanoTime();
+        Snapshot s = paths[path].snapshot(user, all, perCategory);
+        long elapsed = System.nanoTime() - start;
+        sink += s.memoryCount();
+        if (i >= warmup) {
+          samples[path][i - warmup] = elapsed;
+        }
+      }
+    }
+    if (sink == 42) {
+      System.out.print(""); // keeps the reads from being optimised away
+    }
+    return samples;
+  }
+
+  private static double hits(SimpleMeterRegistry registry, String level) {
+    return registry.get("yaad.cache.gets").tags("level", level, "result", "hit").counter().count();
+  }
+
+  record Lag(long[] invalidation, long[] visible, int arrivedBeforeAck) {}
+
+  private Lag lag(CachingMemoryStore a, CachingMemoryStore b, List<String> all) throws InterruptedException {
+    long[] heardAt = {0};
+    String[] heardUser = {null};
+    b.onInvalidate(user -> {
+      synchronized (heardAt) {
+        heardUser[0] = user;
+        heardAt[0] = System.nanoTime();
+      }
+    });
+    SplittableRandom random = new SplittableRandom(11);
+    long[] invalidation = new long[lagIterations];
+    long[] visible = new long[lagIterations];
+    int beforeAck = 0;
+    List<Memory> written = new ArrayList<>();
+    for (int i = 0; i < lagIterations; i++) {
+      String user = userId(random.nextInt(users));
+      b.snapshot(user, all, perCategory);
+      b.snapshot(user, all, perCategory); // in B's L1 now
+      synchronized (heardAt) {
+        heardUser[0] = null;
+      }
+      String content = "lag probe " + i + " " + UUID.randomUUID();
+      Memory memory = a.add(user, new NewMemory("FACT", content, null, null));
+      long acked = System.nanoTime();
+      written.add(memory);
+      while (!contains(b.snapshot(user, all, perCategory), content)) {
+        Thread.onSpinWait();
+        if (System.nanoTime() - acked > Duration.ofSeconds(10).toNanos()) {
+          throw new IllegalStateException("instance B did not see a write of instance A within 10 s");
+        }
+      }
+      visible[i] = System.nanoTime() - acked;
+      long heard;
+      while (true) {
+        synchronized (heardAt) {
+          if (user.equals(heardUser[0])) {
+            heard = heardAt[0];
+            break;
+          }
+        }
+        Thread.sleep(0, 100_000);
+      }
+      if (heard <= acked) {
+        beforeAck++;
+      }
+      invalidation[i] = Math.max(0, heard - acked);
+    }
+    for (Memory m : written) {
+      a.delete(m.userId(), m.id()); // the seeded data stays as seeded for the next run
+    }
+    return new Lag(invalidation, visible, beforeAck);
+  }
+
+  private static boolean contains(Snapshot snapshot, String content) {
+    for (Memory m : snapshot.memories().getOrDefault("FACT", List.of())) {
+      if (m.content().equals(content)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private Map<String, Object> figures(long[][] samples, Lag lag, int rows, boolean seeded, double seedSeconds) {
+    double dbP50 = micros(percentile(samples[0], 50));
+    double l2P50 = micros(percentile(samples[1], 50));
+    double l1P50 = micros(percentile(samples[2], 50));
+    Map<String, Object> f = new LinkedHashMap<>();
+    f.put("benchmark", "cache");
+    f.put("backend", backend.toString());
+    f.put("users", users);
+    f.put("rows_per_snapshot", rows);
+    f.put("iterations", iterations);
+    f.put("warmup", warmup);
+    f.put("seeded_now", seeded);
+    f.put("seed_seconds", round(seedSeconds));
+    f.put("db_p50_us", dbP50);
+    f.put("db_p99_us", micros(percentile(samples[0], 99)));
+    f.put("l2_p50_us", l2P50);
+    f.put("l2_p99_us", micros(percentile(samples[1], 99)));
+    f.put("l1_p50_us", l1P50);
+    f.put("l1_p99_us", micros(percentile(samples[2], 99)));
+    f.put("db_over_l1_p50", round(dbP50 / l1P50));
+    f.put("db_over_l2_p50", round(dbP50 / l2P50));
+    f.put("l2_over_l1_p50", round(l2P50 / l1P50));
+    f.put("lag_iterations", lagIterations);
+    f.put("invalidation_lag_p50_us", micros(percentile(lag.invalidation(), 50)));
+    f.put("invalidation_lag_p99_us", micros(percentile(lag.invalidation(), 99)));
+    f.put("invalidation_before_ack_fraction", round((double) lag.arrivedBeforeAck() / lagIterations));
+    f.put("visible_lag_p50_us", micros(percentile(lag.visible(), 50)));
+    f.put("visible_lag_p99_us", micros(percentile(lag.visible(), 99)));
+    f.put("target_l1_p50_us", TARGET_L1_P50_US);
+    f.put("target_l2_p50_us", TARGET_L2_P50_US);
+    f.put("target_db_over_l1", TARGET_DB_OVER_L1);
+    f.put("targets_met", l1P50 <= TARGET_L1_P50_US && l2P50 <= TARGET_L2_P50_US && dbP50 / l1P50 >= TARGET_DB_OVER_L1);
+    return f;
+  }
+
+  private void printTable(PrintWriter out, Map<String, Object> f) {
+    out.printf("snapshot of %s rows, %d users, %s, %d iterations (after %d warm-up), interleaved:%n",
+        f.get("rows_per_snapshot"), users, backend, iterations, warmup);
+    out.printf("  %-22s p50 %10.2f us   p99 %10.2f us%n", "database (uncached)", f.get("db_p50_us"), f.get("db_p99_us"));
+    out.printf("  %-22s p50 %10.2f us   p99 %10.2f us   (target p50 <= %.0f us)%n", "L2 hit (Redis)", f.get("l2_p50_us"), f.get("l2_p99_us"), TARGET_L2_P50_US);
+    out.printf("  %-22s p50 %10.2f us   p99 %10.2f us   (target p50 <= %.0f us)%n", "L1 hit (in process)", f.get("l1_p50_us"), f.get("l1_p99_us"), TARGET_L1_P50_US);
+    out.printf("  ratios at p50: database/L1 %sx (target >= %.0fx), database/L2 %sx, L2/L1 %sx%n",
+        f.get("db_over_l1_p50"), TARGET_DB_OVER_L1, f.get("db_over_l2_p50"), f.get("l2_over_l1_p50"));
+    out.printf("cross-instance, %d writes on A read on B:%n", lagIterations);
+    out.printf("  %-22s p50 %10.2f us   p99 %10.2f us   (%s of invalidations arrived before A's write returned)%n",
+        "invalidation lag", f.get("invalidation_lag_p50_us"), f.get("invalidation_lag_p99_us"), f.get("invalidation_before_ack_fraction"));
+    out.printf("  %-22s p50 %10.2f us   p99 %10.2f us   (A's write returned -> B's read shows it, reload included)%n",
+        "visible lag", f.get("visible_lag_p50_us"), f.get("visible_lag_p99_us"));
+    out.printf("targets %s%n", Boolean.TRUE.equals(f.get("targets_met")) ? "met" : "NOT met");
+  }
+
+  /** Nearest rank over a copy. */
+  private static long percentile(long[] samples, double p) {
+    long[] sorted = Arrays.copyOf(samples, samples.length);
+    Arrays.sort(sorted);
+    int rank = (int) Math.ceil(p / 100.0 * sorted.length);
+    return sorted[Math.max(0, Math.min(sorted.length, rank) - 1)];
+  }
+
+  private static double micros(long nanos) {
+    return Math.round(nanos / 10.0) / 100.0;
+  }
+
+  private static double round(double value) {
+    return Math.round(value * 100.0) / 100.0;
+  }
+
+  /** The store with {@code close} doing nothing: several caches wrap one pool, closed once at the end. */
+  private static MemoryStore unclosed(MemoryStore store) {
+    return (MemoryStore) Proxy.newProxyInstance(MemoryStore.class.getClassLoader(), new Class<?>[] {MemoryStore.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("close") && method.getParameterCount() == 0) {
+            return null;
+          }
+          try {
+            return method.invoke(store, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+  }
+}
