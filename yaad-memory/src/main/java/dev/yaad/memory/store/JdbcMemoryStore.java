@@ -13,12 +13,15 @@ import dev.yaad.memory.NotFoundException;
 import dev.yaad.memory.Page;
 import dev.yaad.memory.Profile;
 import dev.yaad.memory.Snapshot;
+import dev.yaad.memory.StoreFailedException;
 import dev.yaad.memory.StoreUnavailableException;
 import dev.yaad.memory.TooLargeException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -468,7 +471,7 @@ public final class JdbcMemoryStore implements MemoryStore {
   }
 
   private <T> T withConnection(String what, SqlWork<T> work) {
-    try (Connection c = pool.getConnection()) {
+    try (Connection c = connect(what)) {
       return work.run(c);
     } catch (SQLException e) {
       throw translate(what, e);
@@ -476,7 +479,7 @@ public final class JdbcMemoryStore implements MemoryStore {
   }
 
   private <T> T inTransaction(String what, SqlWork<T> work) {
-    try (Connection c = pool.getConnection()) {
+    try (Connection c = connect(what)) {
       c.setAutoCommit(false);
       try {
         T result = work.run(c);
@@ -493,11 +496,26 @@ public final class JdbcMemoryStore implements MemoryStore {
     }
   }
 
+  /** Not getting a connection at all means the database is unreachable (or the store closed). */
+  private Connection connect(String what) {
+    try {
+      return pool.getConnection();
+    } catch (SQLException e) {
+      throw new StoreUnavailableException(what + " failed: no database connection (" + e.getMessage() + ")", e);
+    }
+  }
+
   private static RuntimeException translate(String what, SQLException e) {
-    if ("23503".equals(e.getSQLState())) {
+    String state = e.getSQLState() == null ? "" : e.getSQLState();
+    if (state.equals("23503")) {
       return new ConflictException(what + " failed: the user was deleted at the same time; nothing was written");
     }
-    return new StoreUnavailableException(what + " failed (SQLState " + e.getSQLState() + "): " + e.getMessage(), e);
+    String message = what + " failed (SQLState " + e.getSQLState() + "): " + e.getMessage();
+    // Connection loss, serialisation failures and deadlocks, exhausted resources, shutdowns.
+    boolean retriable = e instanceof SQLTransientException || e instanceof SQLRecoverableException
+        || state.startsWith("08") || state.startsWith("40") || state.startsWith("53") || state.startsWith("57")
+        || state.startsWith("58");
+    return retriable ? new StoreUnavailableException(message, e) : new StoreFailedException(message, e);
   }
 
   private static String rootMessage(Throwable e) {

@@ -20,7 +20,8 @@ import java.util.UUID;
  * Users come into being with their first memory or profile. Every method validates its
  * input before touching the database and throws {@link InvalidInputException} (or its
  * subclass {@code TooLargeException}) naming the field and the rule; a failing call
- * writes nothing. Database failures surface as {@code StoreUnavailableException}.
+ * writes nothing. Database failures surface as {@code StoreUnavailableException} when a
+ * retry may help (no connection, deadlock, shutdown) and {@code StoreFailedException} when not.
  * Implementations are thread-safe.
  */
 public interface MemoryStore extends AutoCloseable {

@@ -1,0 +1,228 @@
+package dev.yaad.server.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.yaad.memory.InvalidInputException;
+import io.javalin.http.ContentTooLargeResponse;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.http.HttpStatus;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * A request body: one JSON object whose fields are read with messages that name the field,
+ * so every mistake in a request becomes a 400 the caller can act on.
+ */
+final class JsonBody {
+  /**
+   * Reads and writes API JSON. Floats are kept as {@code BigDecimal} with their trailing
+   * zeros, so metadata such as {@code {"score": 1.10}} comes back exactly as it was sent.
+   */
+  static final ObjectMapper JSON = JsonMapper.builder()
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
+      .build();
+
+  private final ObjectNode node;
+  private final String prefix; // "" for the body itself, "memories[3]." inside a batch
+
+  private JsonBody(ObjectNode node, String prefix) {
+    this.node = node;
+    this.prefix = prefix;
+  }
+
+  /**
+   * Reads the body of a request that must carry JSON: 415 unless it is declared as
+   * {@code application/json} (UTF-8), 413 if it exceeds {@code maxBytes} (whether or not
+   * it declares a length), 400 unless it is one well-formed JSON object.
+   */
+  static JsonBody read(Context ctx, long maxBytes) {
+    requireJsonContentType(ctx.contentType());
+    long declared = ctx.req().getContentLengthLong();
+    if (declared > maxBytes) {
+      throw tooLarge(declared, maxBytes);
+    }
+    byte[] bytes;
+    try (InputStream in = ctx.req().getInputStream()) {
+      bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading the request body failed", e);
+    }
+    if (bytes.length > maxBytes) {
+      throw tooLarge(-1, maxBytes);
+    }
+    if (bytes.length == 0) {
+      throw new InvalidInputException("the request body is empty; expected a JSON object");
+    }
+    JsonNode parsed;
+    try {
+      parsed = JSON.readTree(bytes);
+    } catch (JsonProcessingException e) {
+      throw new InvalidInputException("the request body is not valid JSON: " + e.getOriginalMessage()
+          + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading the request body failed", e);
+    }
+    if (parsed == null || !parsed.isObject()) {
+      throw new InvalidInputException("the request body must be a JSON object, not " + typeOf(parsed));
+    }
+    return new JsonBody((ObjectNode) parsed, "");
+  }
+
+  private static void requireJsonContentType(String contentType) {
+    if (contentType == null || contentType.isBlank()) {
+      throw new HttpResponseException(HttpStatus.UNSUPPORTED_MEDIA_TYPE.getCode(),
+          "the request has no Content-Type; send the body as application/json");
+    }
+    String[] parts = contentType.split(";");
+    boolean json = parts[0].strip().equalsIgnoreCase("application/json");
+    boolean utf8 = Arrays.stream(parts).skip(1).map(p -> p.strip().toLowerCase(Locale.ROOT))
+        .filter(p -> p.startsWith("charset="))
+        .allMatch(p -> p.equals("charset=utf-8") || p.equals("charset=\"utf-8\""));
+    if (!json || !utf8) {
+      throw new HttpResponseException(HttpStatus.UNSUPPORTED_MEDIA_TYPE.getCode(),
+          "Content-Type '" + contentType + "' is not supported; send the body as application/json (UTF-8)");
+    }
+  }
+
+  private static ContentTooLargeResponse tooLarge(long declared, long maxBytes) {
+    return new ContentTooLargeResponse(declared >= 0
+        ? "the request body is " + declared + " bytes; the limit is " + maxBytes + " bytes"
+        : "the request body is larger than the limit of " + maxBytes + " bytes");
+  }
+
+  /** Rejects any field not named here, naming the first unknown one. */
+  JsonBody allowOnly(String... fields) {
+    Set<String> allowed = Set.of(fields);
+    for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!allowed.contains(name)) {
+        throw new InvalidInputException("unknown field '" + prefix + name + "'; expected "
+            + (fields.length == 1 ? "only '" + fields[0] + "'" : "some of " + String.join(", ", fields)));
+      }
+    }
+    return this;
+  }
+
+  String requiredString(String field) {
+    JsonNode value = node.get(field);
+    if (value == null) {
+      throw new InvalidInputException("field '" + prefix + field + "' is required");
+    }
+    return string(field, value);
+  }
+
+  /** @return {@code null} if the field is absent; a present field must be a string */
+  String optionalString(String field) {
+    JsonNode value = node.get(field);
+    return value == null ? null : string(field, value);
+  }
+
+  private String string(String field, JsonNode value) {
+    if (!value.isTextual()) {
+      throw new InvalidInputException("field '" + prefix + field + "' must be a string, not " + typeOf(value));
+    }
+    return value.textValue();
+  }
+
+  /**
+   * @return the object as compact JSON text, {@code null} if absent (or JSON null where
+   *     {@code nullAllowed})
+   */
+  String objectAsText(String field, boolean nullAllowed) {
+    JsonNode value = present(field, nullAllowed);
+    if (value == null) {
+      return null;
+    }
+    if (!value.isObject()) {
+      throw new InvalidInputException("field '" + prefix + field + "' must be a JSON object, not " + typeOf(value));
+    }
+    try {
+      return JSON.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write back a parsed JSON object", e);
+    }
+  }
+
+  /** An ISO-8601 instant such as {@code 2025-03-01T18:30:00Z} or with an offset ({@code +05:00}). */
+  Instant instant(String field, boolean nullAllowed) {
+    JsonNode value = present(field, nullAllowed);
+    if (value == null) {
+      return null;
+    }
+    String text = string(field, value);
+    try {
+      return Instant.parse(text);
+    } catch (DateTimeParseException e) {
+      throw new InvalidInputException("field '" + prefix + field + "' must be an ISO-8601 timestamp with a zone,"
+          + " such as 2025-03-01T18:30:00Z or 2025-03-01T23:30:00+05:00 (was '" + text + "')");
+    }
+  }
+
+  /** @return {@code null} if absent or JSON null; otherwise it must be a whole number */
+  Long optionalLong(String field) {
+    JsonNode value = node.get(field);
+    if (value == null || value.isNull()) {
+      return null;
+    }
+    if (!value.isIntegralNumber() || !value.canConvertToLong()) {
+      throw new InvalidInputException("field '" + prefix + field + "' must be a whole number, not " + typeOf(value)
+          + (value.isNumber() ? " " + value : ""));
+    }
+    return value.longValue();
+  }
+
+  /** The elements of a required array of objects, each read with its index in messages. */
+  List<JsonBody> requiredObjects(String field) {
+    JsonNode value = node.get(field);
+    if (value == null) {
+      throw new InvalidInputException("field '" + prefix + field + "' is required");
+    }
+    if (!value.isArray()) {
+      throw new InvalidInputException("field '" + prefix + field + "' must be an array, not " + typeOf(value));
+    }
+    List<JsonBody> items = new ArrayList<>(value.size());
+    for (int i = 0; i < value.size(); i++) {
+      JsonNode item = value.get(i);
+      String at = prefix + field + "[" + i + "]";
+      if (!item.isObject()) {
+        throw new InvalidInputException("'" + at + "' must be a JSON object, not " + typeOf(item));
+      }
+      items.add(new JsonBody((ObjectNode) item, at + "."));
+    }
+    return items;
+  }
+
+  private JsonNode present(String field, boolean nullAllowed) {
+    JsonNode value = node.get(field);
+    if (value != null && value.isNull()) {
+      if (!nullAllowed) {
+        throw new InvalidInputException("field '" + prefix + field + "' cannot be null here; omit it to keep the current value");
+      }
+      return null;
+    }
+    return value;
+  }
+
+  private static String typeOf(JsonNode node) {
+    return node == null ? "nothing" : node.getNodeType().name().toLowerCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,229 @@
+package dev.yaad.server.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.yaad.memory.InvalidInputException;
+import dev.yaad.memory.Limits;
+import dev.yaad.memory.Memory;
+import dev.yaad.memory.MemoryPatch;
+import dev.yaad.memory.NewMemory;
+import dev.yaad.memory.Page;
+import dev.yaad.memory.Profile;
+import dev.yaad.memory.Snapshot;
+import dev.yaad.memory.store.Ids;
+import dev.yaad.memory.store.MemoryStore;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpStatus;
+import io.javalin.json.JavalinJackson;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The REST API of the memory engine, JSON over HTTP under {@code /api/v1}; {@code docs/api.md}
+ * documents every route. Handlers are plain methods: read the request, call the
+ * {@link MemoryStore} (which validates everything and throws typed errors), write JSON.
+ * {@link ApiErrors} turns every failure into {@code {"error", "message"}} with its status.
+ *
+ * {@snippet :
+ * Javalin app = MemoryApi.app(store, MemoryApi.DEFAULT_MAX_BODY_BYTES).start("127.0.0.1", 8080);
+ * }
+ */
+public final class MemoryApi {
+  /** Request bodies larger than this are refused with 413 (a batch of 1000 short memories fits). */
+  public static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+  private static final String USER = "/api/v1/users/{userId}";
+  private static final String[] MEMORY_FIELDS = {"category", "content", "metadata", "occurredAt"};
+
+  private final MemoryStore store;
+  private final long maxBodyBytes;
+
+  private MemoryApi(MemoryStore store, long maxBodyBytes) {
+    this.store = store;
+    this.maxBodyBytes = maxBodyBytes;
+  }
+
+  /**
+   * A Javalin app, not yet started, serving the memory API, {@code GET /health} and JSON
+   * errors for every failure (including unknown routes).
+   *
+   * @param maxBodyBytes the largest request body accepted, at least 1
+   */
+  public static Javalin app(MemoryStore store, long maxBodyBytes) {
+    if (maxBodyBytes < 1) {
+      throw new IllegalArgumentException("maxBodyBytes cannot be less than 1 (was " + maxBodyBytes + ")");
+    }
+    Javalin app = Javalin.create(config -> {
+      config.showJavalinBanner = false;
+      config.http.maxRequestSize = maxBodyBytes;
+      config.http.prefer405over404 = true;
+      config.jsonMapper(new JavalinJackson(JsonBody.JSON, false));
+      config.jetty.modifyServer(server -> server.setErrorHandler(new JettyErrors()));
+    });
+    ApiErrors.register(app);
+    new MemoryApi(store, maxBodyBytes).routes(app);
+    return app;
+  }
+
+  private void routes(Javalin app) {
+    app.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
+    app.post(USER + "/memories", this::add);
+    app.get(USER + "/memories", this::list);
+    // A literal ':batch' inside the segment: Javalin only treats {...} and <...> as parameters.
+    app.post(USER + "/memories:batch", this::addBatch);
+    app.get(USER + "/memories/{id}", this::get);
+    app.patch(USER + "/memories/{id}", this::update);
+    app.delete(USER + "/memories/{id}", this::delete);
+    app.delete(USER, this::deleteUser);
+    app.get(USER + "/profile", this::profile);
+    app.put(USER + "/profile", this::putProfile);
+    app.get(USER + "/snapshot", this::snapshot);
+  }
+
+  // --- handlers --------------------------------------------------------------------------
+
+  void add(Context ctx) {
+    String userId = ctx.pathParam("userId");
+    Memory memory = store.add(userId, newMemory(JsonBody.read(ctx, maxBodyBytes)));
+    ctx.status(HttpStatus.CREATED)
+        .header("Location", "/api/v1/users/" + userId + "/memories/" + memory.id())
+        .json(MemoryView.of(memory));
+  }
+
+  void addBatch(Context ctx) {
+    List<NewMemory> memories = JsonBody.read(ctx, maxBodyBytes).allowOnly("memories")
+        .requiredObjects("memories").stream().map(MemoryApi::newMemory).toList();
+    List<Memory> stored = store.addAll(ctx.pathParam("userId"), memories);
+    ctx.status(HttpStatus.CREATED).json(new ItemsView(stored.stream().map(MemoryView::of).toList()));
+  }
+
+  void list(Context ctx) {
+    int limit = intQueryParam(ctx, "limit", Limits.DEFAULT_PAGE_SIZE);
+    Page<Memory> page = store.list(ctx.pathParam("userId"), textQueryParam(ctx, "category"), limit, textQueryParam(ctx, "cursor"));
+    ctx.json(new PageView(page.items().stream().map(MemoryView::of).toList(), page.nextCursor()));
+  }
+
+  void get(Context ctx) {
+    ctx.json(MemoryView.of(store.get(ctx.pathParam("userId"), memoryId(ctx))));
+  }
+
+  void update(Context ctx) {
+    String userId = ctx.pathParam("userId");
+    UUID id = memoryId(ctx);
+    JsonBody body = JsonBody.read(ctx, maxBodyBytes).allowOnly(MEMORY_FIELDS);
+    // The store has no way to clear a field, so null is refused rather than ignored.
+    MemoryPatch patch = new MemoryPatch(body.optionalString("category"), body.optionalString("content"),
+        body.objectAsText("metadata", false), body.instant("occurredAt", false));
+    ctx.json(MemoryView.of(store.update(userId, id, patch)));
+  }
+
+  void delete(Context ctx) {
+    store.delete(ctx.pathParam("userId"), memoryId(ctx));
+    noContent(ctx);
+  }
+
+  void deleteUser(Context ctx) {
+    store.deleteUser(ctx.pathParam("userId"));
+    noContent(ctx);
+  }
+
+  void profile(Context ctx) {
+    ctx.json(ProfileView.of(store.profile(ctx.pathParam("userId"))));
+  }
+
+  void putProfile(Context ctx) {
+    JsonBody body = JsonBody.read(ctx, maxBodyBytes).allowOnly("content", "expectedVersion");
+    Profile profile = store.putProfile(ctx.pathParam("userId"), body.requiredString("content"), body.optionalLong("expectedVersion"));
+    ctx.json(ProfileView.of(profile));
+  }
+
+  void snapshot(Context ctx) {
+    String categories = ctx.queryParam("categories");
+    List<String> wanted = categories == null ? List.of()
+        : Arrays.stream(categories.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+    int perCategory = intQueryParam(ctx, "perCategory", Limits.DEFAULT_PER_CATEGORY);
+    ctx.json(SnapshotView.of(store.snapshot(ctx.pathParam("userId"), wanted, perCategory)));
+  }
+
+  // --- request reading -------------------------------------------------------------------
+
+  private static NewMemory newMemory(JsonBody body) {
+    body.allowOnly(MEMORY_FIELDS);
+    return new NewMemory(body.requiredString("category"), body.requiredString("content"),
+        body.objectAsText("metadata", true), body.instant("occurredAt", true));
+  }
+
+  private static void noContent(Context ctx) {
+    ctx.status(HttpStatus.NO_CONTENT);
+    ctx.res().setContentType(null); // Javalin's default text/plain would describe a body there is not
+  }
+
+  private static UUID memoryId(Context ctx) {
+    return Ids.parse(ctx.pathParam("id"));
+  }
+
+  /** An empty parameter ({@code ?cursor=}) counts as absent: clients often build URLs that way. */
+  private static String textQueryParam(Context ctx, String name) {
+    String value = ctx.queryParam(name);
+    return value == null || value.isBlank() ? null : value;
+  }
+
+  private static int intQueryParam(Context ctx, String name, int fallback) {
+    String value = ctx.queryParam(name);
+    if (value == null || value.isBlank()) {
+      return fallback;
+    }
+    try {
+      return Integer.parseInt(value.strip());
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException("query parameter '" + name + "' must be a whole number (was '" + value + "')");
+    }
+  }
+
+  // --- response shapes -------------------------------------------------------------------
+
+  record MemoryView(String id, String userId, String category, String content, JsonNode metadata,
+      String occurredAt, String createdAt, String updatedAt) {
+
+    static MemoryView of(Memory m) {
+      return new MemoryView(m.id().toString(), m.userId(), m.category(), m.content(), metadata(m),
+          text(m.occurredAt()), text(m.createdAt()), text(m.updatedAt()));
+    }
+
+    /** Parsed rather than written raw, so a damaged row fails loudly instead of sending broken JSON. */
+    private static JsonNode metadata(Memory m) {
+      try {
+        return JsonBody.JSON.readTree(m.metadata());
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException("stored metadata of memory " + m.id() + " is not valid JSON", e);
+      }
+    }
+  }
+
+  record ItemsView(List<MemoryView> items) {}
+
+  record PageView(List<MemoryView> items, String nextCursor) {}
+
+  record ProfileView(String userId, String content, long version, String updatedAt) {
+    static ProfileView of(Profile p) {
+      return new ProfileView(p.userId(), p.content(), p.version(), text(p.updatedAt()));
+    }
+  }
+
+  record SnapshotView(String userId, ProfileView profile, Map<String, List<MemoryView>> memories) {
+    static SnapshotView of(Snapshot s) {
+      Map<String, List<MemoryView>> memories = new LinkedHashMap<>();
+      s.memories().forEach((category, list) -> memories.put(category, list.stream().map(MemoryView::of).toList()));
+      return new SnapshotView(s.userId(), ProfileView.of(s.profile()), memories);
+    }
+  }
+
+  private static String text(Instant instant) {
+    return instant == null ? null : instant.toString();
+  }
+}

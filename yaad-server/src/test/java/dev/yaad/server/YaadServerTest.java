@@ -1,0 +1,85 @@
+package dev.yaad.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.yaad.memory.store.StoreConfig;
+import io.javalin.util.JavalinBindException;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class YaadServerTest {
+  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  private static YaadServer.Config config(Path dir) {
+    return YaadServer.Config.of(StoreConfig.of("jdbc:h2:file:" + dir.resolve("nested/data/yaad").toAbsolutePath()))
+        .withAddress("127.0.0.1", 0);
+  }
+
+  private int health(int port) throws Exception {
+    return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).build(),
+        HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+
+  @Test
+  void startOnPortZero_servesUntilStopped(@TempDir Path dir) throws Exception {
+    YaadServer server = new YaadServer(config(dir)).start();
+    int port = server.port();
+    assertThat(port).isPositive();
+    assertThat(health(port)).isEqualTo(200);
+    assertThat(dir.resolve("nested/data")).isDirectory();
+
+    server.stop();
+    assertThatThrownBy(() -> health(port)).isInstanceOf(ConnectException.class);
+    assertThatThrownBy(server::port).isInstanceOf(IllegalStateException.class);
+    server.stop(); // a second stop does nothing
+  }
+
+  @Test
+  void restart_keepsTheData(@TempDir Path dir) throws Exception {
+    try (YaadServer first = new YaadServer(config(dir)).start()) {
+      HttpResponse<String> created = client.send(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + first.port() + "/api/v1/users/u1/profile"))
+          .header("Content-Type", "application/json")
+          .PUT(HttpRequest.BodyPublishers.ofString("{\"content\":\"kept\"}")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(created.statusCode()).isEqualTo(200);
+    }
+    try (YaadServer second = new YaadServer(config(dir)).start()) {
+      HttpResponse<String> profile = client.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + second.port() + "/api/v1/users/u1/profile")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(profile.body()).contains("\"content\":\"kept\"");
+    }
+  }
+
+  @Test
+  void start_twice_isRefused(@TempDir Path dir) {
+    try (YaadServer server = new YaadServer(config(dir)).start()) {
+      assertThatThrownBy(server::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("already running");
+    }
+  }
+
+  @Test
+  void start_onAPortInUse_failsAndCanStillBeStopped(@TempDir Path dir) throws IOException {
+    try (YaadServer first = new YaadServer(config(dir.resolve("a"))).start()) {
+      YaadServer second = new YaadServer(config(dir.resolve("b")).withAddress("127.0.0.1", first.port()));
+      assertThatThrownBy(second::start).isInstanceOf(JavalinBindException.class);
+      second.stop();
+    }
+  }
+
+  @Test
+  void config_rejectsImpossibleValues() {
+    StoreConfig store = StoreConfig.of(StoreConfig.DEFAULT_H2_URL);
+    assertThatThrownBy(() -> new YaadServer.Config("127.0.0.1", 65536, store, 1)).hasMessageContaining("port");
+    assertThatThrownBy(() -> new YaadServer.Config(" ", 80, store, 1)).hasMessageContaining("host");
+    assertThatThrownBy(() -> new YaadServer.Config("127.0.0.1", 80, store, 0)).hasMessageContaining("maxBodyBytes");
+  }
+}
