@@ -141,6 +141,11 @@ public final class CachingMemoryStore implements MemoryStore {
       return cached;
     }
     metrics.l1Miss.increment();
+    for (String category : categories) {
+      if (category == null) {
+        return store.snapshot(userId, categories, perCategory); // the store reports the bad input
+      }
+    }
     return loadSnapshot(userId, key.stored());
   }
 

@@ -160,6 +160,16 @@ class EmbeddedCacheTest {
   }
 
   @Test
+  void badSnapshotRequests_getTheStoresErrors() {
+    String user = newUser();
+    assertThatThrownBy(() -> cache.snapshot(user, java.util.Arrays.asList("FACT", null), 5)).isInstanceOf(InvalidInputException.class);
+    assertThatThrownBy(() -> cache.snapshot(user, List.of("NOPE"), 5)).isInstanceOf(InvalidInputException.class);
+    assertThatThrownBy(() -> cache.snapshot(user, ALL, 0)).isInstanceOf(InvalidInputException.class);
+    assertThatThrownBy(() -> cache.snapshot("bad id!", ALL, 5)).isInstanceOf(InvalidInputException.class);
+    assertThatThrownBy(() -> cache.snapshot(null, ALL, 5)).isInstanceOf(InvalidInputException.class);
+  }
+
+  @Test
   void writeRejectedAsInvalid_keepsTheCache() {
     String user = newUser();
     Snapshot before = cache.snapshot(user, ALL, 5);
