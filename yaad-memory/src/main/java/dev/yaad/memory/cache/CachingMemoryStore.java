@@ -242,22 +242,22 @@ public final class CachingMemoryStore implements MemoryStore {
 
   @Override
   public Memory add(String userId, NewMemory memory) {
-    return write(userId, () -> store.add(userId, memory));
+    return invalidatingAfter(userId, () -> store.add(userId, memory));
   }
 
   @Override
   public List<Memory> addAll(String userId, List<NewMemory> memories) {
-    return write(userId, () -> store.addAll(userId, memories));
+    return invalidatingAfter(userId, () -> store.addAll(userId, memories));
   }
 
   @Override
   public Memory update(String userId, UUID id, MemoryPatch patch) {
-    return write(userId, () -> store.update(userId, id, patch));
+    return invalidatingAfter(userId, () -> store.update(userId, id, patch));
   }
 
   @Override
   public void delete(String userId, UUID id) {
-    write(userId, () -> {
+    invalidatingAfter(userId, () -> {
       store.delete(userId, id);
       return null;
     });
@@ -265,7 +265,7 @@ public final class CachingMemoryStore implements MemoryStore {
 
   @Override
   public void deleteUser(String userId) {
-    write(userId, () -> {
+    invalidatingAfter(userId, () -> {
       store.deleteUser(userId);
       return null;
     });
@@ -273,10 +273,10 @@ public final class CachingMemoryStore implements MemoryStore {
 
   @Override
   public Profile putProfile(String userId, String content, Long expectedVersion) {
-    return write(userId, () -> store.putProfile(userId, content, expectedVersion));
+    return invalidatingAfter(userId, () -> store.putProfile(userId, content, expectedVersion));
   }
 
-  private <T> T write(String userId, Supplier<T> write) {
+  private <T> T invalidatingAfter(String userId, Supplier<T> write) {
     T result;
     try {
       result = write.get();
