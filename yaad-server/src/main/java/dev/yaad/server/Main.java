@@ -1,8 +1,7 @@
 package dev.yaad.server;
 
-import dev.yaad.memory.Categories;
 import dev.yaad.memory.MemoryException;
-import dev.yaad.memory.store.StoreConfig;
+import dev.yaad.server.auth.AuthConfig;
 import dev.yaad.server.http.MemoryApi;
 import io.javalin.util.JavalinBindException;
 import java.util.Map;
@@ -10,6 +9,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
@@ -17,17 +17,22 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** The {@code yaad} command line. */
-@Command(name = "yaad", subcommands = Main.Serve.class, usageHelpAutoWidth = true,
+@Command(name = "yaad", subcommands = {Main.Serve.class, UsersCommand.class}, usageHelpAutoWidth = true,
     description = "Yaad: a memory server for voice companion agents.")
 public final class Main implements Runnable {
-  /** Each option of {@code serve} may also come from this environment variable; a flag wins. */
-  static final Map<String, String> ENV_VARS = Map.of(
-      "--host", "YAAD_HOST",
-      "--port", "YAAD_PORT",
-      "--db-url", "YAAD_DB_URL",
-      "--db-user", "YAAD_DB_USER",
-      "--db-password", "YAAD_DB_PASSWORD",
-      "--categories", "YAAD_CATEGORIES");
+  /** Each option may also come from this environment variable, in every command that has it; a flag wins. */
+  static final Map<String, String> ENV_VARS = Map.ofEntries(
+      Map.entry("--host", "YAAD_HOST"),
+      Map.entry("--port", "YAAD_PORT"),
+      Map.entry("--db-url", "YAAD_DB_URL"),
+      Map.entry("--db-user", "YAAD_DB_USER"),
+      Map.entry("--db-password", "YAAD_DB_PASSWORD"),
+      Map.entry("--categories", "YAAD_CATEGORIES"),
+      Map.entry("--api-keys", "YAAD_API_KEYS"),
+      Map.entry("--token-secret", "YAAD_TOKEN_SECRET"),
+      Map.entry("--llm-base-url", "YAAD_LLM_BASE_URL"),
+      Map.entry("--llm-model", "YAAD_LLM_MODEL"),
+      Map.entry("--llm-api-key", "YAAD_LLM_API_KEY"));
 
   @Spec CommandSpec spec;
 
@@ -41,10 +46,11 @@ public final class Main implements Runnable {
     }
   }
 
-  /** The command line with {@code serve}'s defaults read from {@code env}. */
+  /** The command line with every command's defaults read from {@code env}. */
   static CommandLine commandLine(Map<String, String> env) {
     CommandLine cli = new CommandLine(new Main());
-    cli.getSubcommands().get("serve").setDefaultValueProvider(arg -> {
+    // Set on the root, it reaches every subcommand, nested ones included.
+    cli.setDefaultValueProvider(arg -> {
       String var = arg instanceof OptionSpec option ? ENV_VARS.get(option.longestName()) : null;
       String value = var == null ? null : env.get(var);
       return value == null || value.isBlank() ? null : value;
@@ -54,40 +60,50 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "Missing command: try 'yaad serve' or 'yaad --help'");
+    throw new ParameterException(spec.commandLine(), "Missing command: try 'yaad serve', 'yaad users' or 'yaad --help'");
+  }
+
+  static String blankToNull(String value) {
+    return value == null || value.isBlank() ? null : value;
   }
 
   @Command(name = "serve", usageHelpAutoWidth = true, sortOptions = false,
-      description = {"Runs the HTTP API until stopped (Ctrl-C or SIGTERM).",
-          "Every option can also be set by the environment variable named beside it; a flag wins."})
+      description = {"Runs the HTTP API and the web page until stopped (Ctrl-C or SIGTERM).",
+          "Every option can also be set by the environment variable named beside it; a flag wins.",
+          "Without --api-keys or --token-secret it runs without authentication, which is allowed on loopback only."})
   static final class Serve implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Option(names = "--host", defaultValue = YaadServer.Config.DEFAULT_HOST, paramLabel = "ADDRESS",
-        description = "Address to listen on; 0.0.0.0 for all interfaces. Env YAAD_HOST. Default: ${DEFAULT-VALUE}.")
+        description = "Address to listen on; 0.0.0.0 for all interfaces (needs auth). Env YAAD_HOST. Default: ${DEFAULT-VALUE}.")
     String host;
 
     @Option(names = "--port", defaultValue = "" + YaadServer.Config.DEFAULT_PORT, paramLabel = "PORT",
         description = "Port to listen on; 0 picks a free one. Env YAAD_PORT. Default: ${DEFAULT-VALUE}.")
     int port;
 
-    @Option(names = "--db-url", defaultValue = StoreConfig.DEFAULT_H2_URL, paramLabel = "JDBC_URL",
-        description = {"Database: jdbc:h2:file:... (embedded) or jdbc:postgresql://host:port/db.",
-            "Env YAAD_DB_URL. Default: " + StoreConfig.DEFAULT_H2_URL + "."})
-    String dbUrl;
+    @Mixin DatabaseOptions database;
 
-    @Option(names = "--db-user", paramLabel = "USER", description = "Database user. Env YAAD_DB_USER.")
-    String dbUser;
+    // Secrets: never ${DEFAULT-VALUE}, so --help cannot print them from the environment.
+    @Option(names = "--api-keys", paramLabel = "KEYS",
+        description = {"Admin/server-to-server API keys, comma-separated; each the key itself (16+ characters)",
+            "or sha256:<hex of its SHA-256>. Turns authentication on. Env YAAD_API_KEYS."})
+    String apiKeys;
 
-    // No ${DEFAULT-VALUE} here: --help must never print a password taken from the environment.
-    @Option(names = "--db-password", paramLabel = "PASSWORD",
-        description = "Database password (prefer the env var, flags show in process lists). Env YAAD_DB_PASSWORD.")
-    String dbPassword;
+    @Option(names = "--token-secret", paramLabel = "SECRET",
+        description = {"HMAC secret (32+ bytes) that signs session tokens; set it so tokens survive restarts",
+            "and work on every instance. Turns authentication on. Env YAAD_TOKEN_SECRET."})
+    String tokenSecret;
 
-    @Option(names = "--categories", paramLabel = "LIST",
-        description = {"Memory categories, comma-separated. Env YAAD_CATEGORIES.",
-            "Default: FACT,GOAL,INTEREST,EXPERIENCE,PREFERENCE,PLAN,RELATIONSHIP,OPINION."})
-    String categories;
+    @Option(names = "--llm-base-url", paramLabel = "URL",
+        description = "OpenAI-compatible LLM endpoint, e.g. http://localhost:11434/v1 (Ollama). Env YAAD_LLM_BASE_URL.")
+    String llmBaseUrl;
+
+    @Option(names = "--llm-model", paramLabel = "MODEL", description = "LLM model name, e.g. llama3.1. Env YAAD_LLM_MODEL.")
+    String llmModel;
+
+    @Option(names = "--llm-api-key", paramLabel = "KEY", description = "LLM API key, if the endpoint needs one. Env YAAD_LLM_API_KEY.")
+    String llmApiKey;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
@@ -97,22 +113,23 @@ public final class Main implements Runnable {
       if (port < 0 || port > 65535) {
         throw new ParameterException(spec.commandLine(), "Invalid value for option '--port': " + port + " is not between 0 and 65535");
       }
-      Categories names;
-      try {
-        names = categories == null || categories.isBlank() ? Categories.DEFAULT : Categories.parse(categories);
-      } catch (IllegalArgumentException e) {
-        throw new ParameterException(spec.commandLine(), "Invalid value for option '--categories': " + e.getMessage());
-      }
-      StoreConfig store;
-      try {
-        store = StoreConfig.of(dbUrl).withCredentials(blankToNull(dbUser), blankToNull(dbPassword)).withCategories(names);
-      } catch (IllegalArgumentException e) {
-        throw new ParameterException(spec.commandLine(), "Invalid value for option '--db-url': " + e.getMessage());
-      }
       if (host == null || host.isBlank()) {
         throw new ParameterException(spec.commandLine(), "Invalid value for option '--host': it is blank");
       }
-      return new YaadServer.Config(host, port, store, MemoryApi.DEFAULT_MAX_BODY_BYTES);
+      AuthConfig auth;
+      try {
+        auth = AuthConfig.of(apiKeys, tokenSecret);
+      } catch (IllegalArgumentException e) {
+        String option = e.getMessage().startsWith("API key") ? "--api-keys" : "--token-secret";
+        throw new ParameterException(spec.commandLine(), "Invalid value for option '" + option + "': " + e.getMessage());
+      }
+      LlmSettings llm;
+      try {
+        llm = new LlmSettings(llmBaseUrl, llmModel, llmApiKey);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "Invalid value for option '--llm-base-url': " + e.getMessage());
+      }
+      return new YaadServer.Config(host, port, database.storeConfig(), MemoryApi.DEFAULT_MAX_BODY_BYTES, auth, llm);
     }
 
     @Override
@@ -120,21 +137,17 @@ public final class Main implements Runnable {
       YaadServer server = new YaadServer(config());
       try {
         server.start();
-      } catch (MemoryException | JavalinBindException e) {
+      } catch (MemoryException | JavalinBindException | YaadServer.UnsafeAddressException e) {
         spec.commandLine().getErr().println("yaad: " + e.getMessage());
         return 1;
       }
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        server.stop();
+        server.close();
         stopped.countDown();
       }, "yaad-shutdown"));
       stopped.await();
       return 0;
-    }
-
-    private static String blankToNull(String value) {
-      return value == null || value.isBlank() ? null : value;
     }
   }
 }

@@ -140,4 +140,180 @@ class MainTest {
     assertThat(run.exitCode()).isEqualTo(1);
     assertThat(run.err()).startsWith("yaad: ").contains("a-file").doesNotContain("\tat ");
   }
+
+  // --- serve: authentication ------------------------------------------------------------------
+
+  @Test
+  void serveHelp_listsAuthAndLlmOptions_butNeverTheirValues() {
+    Map<String, String> env = Map.of("YAAD_API_KEYS", "key-from-env-0123456789", "YAAD_TOKEN_SECRET", "secret-from-env-0123456789-0123456789",
+        "YAAD_LLM_API_KEY", "sk-llm-secret");
+    Run run = run(env, "serve", "--help");
+    assertThat(run.exitCode()).isZero();
+    assertThat(run.out()).contains("--api-keys", "YAAD_API_KEYS", "--token-secret", "YAAD_TOKEN_SECRET",
+        "--llm-base-url", "YAAD_LLM_BASE_URL", "--llm-model", "YAAD_LLM_MODEL", "--llm-api-key", "YAAD_LLM_API_KEY");
+    assertThat(run.out() + run.err()).doesNotContain("key-from-env", "secret-from-env", "sk-llm-secret");
+  }
+
+  @Test
+  void config_readsAuthAndLlmFromTheEnvironment() {
+    YaadServer.Config config = config(Map.of("YAAD_API_KEYS", "key-one-0123456789abcdef,key-two-0123456789abcdef",
+        "YAAD_TOKEN_SECRET", "0123456789abcdef0123456789abcdef", "YAAD_LLM_BASE_URL", "http://localhost:11434/v1",
+        "YAAD_LLM_MODEL", "llama3.1"), "serve");
+    assertThat(config.auth().required()).isTrue();
+    assertThat(config.auth().apiKeyCount()).isEqualTo(2);
+    assertThat(config.auth().tokenSecretConfigured()).isTrue();
+    assertThat(config.llm().configured()).isTrue();
+    assertThat(config.llm().model()).isEqualTo("llama3.1");
+
+    YaadServer.Config none = config(Map.of(), "serve");
+    assertThat(none.auth().required()).isFalse();
+    assertThat(none.llm().configured()).isFalse();
+  }
+
+  @Test
+  void badAuthValues_areUsageErrorsThatDoNotEchoSecrets() {
+    assertThat(run(Map.of(), "serve", "--api-keys", "abc")).satisfies(r -> {
+      assertThat(r.exitCode()).isEqualTo(2);
+      assertThat(r.err()).contains("--api-keys", "at least 16").doesNotContain("'abc'");
+    });
+    assertThat(run(Map.of("YAAD_TOKEN_SECRET", "shorty-secret"), "serve")).satisfies(r -> {
+      assertThat(r.exitCode()).isEqualTo(2);
+      assertThat(r.err()).contains("--token-secret", "32 bytes").doesNotContain("shorty-secret");
+    });
+    assertThat(run(Map.of(), "serve", "--llm-base-url", "localhost:11434")).satisfies(r -> {
+      assertThat(r.exitCode()).isEqualTo(2);
+      assertThat(r.err()).contains("--llm-base-url", "http://");
+    });
+  }
+
+  @Test
+  void serve_onAllInterfacesWithoutAuth_refusesWithAClearReason(@TempDir Path dir) {
+    Run run = run(Map.of(), "serve", "--host", "0.0.0.0", "--port", "0", "--db-url", "jdbc:h2:file:" + dir.resolve("db"));
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.err()).startsWith("yaad: refusing to listen on 0.0.0.0 without authentication")
+        .contains("YAAD_API_KEYS", "127.0.0.1");
+    assertThat(dir.resolve("db.mv.db")).doesNotExist();
+  }
+
+  // --- users export / import / delete --------------------------------------------------------
+
+  private static String db(Path dir) {
+    return "jdbc:h2:file:" + dir.resolve("data/yaad").toAbsolutePath();
+  }
+
+  private static void seed(Path dir) {
+    try (var store = dev.yaad.memory.store.JdbcMemoryStore.open(StoreConfig.of(db(dir)))) {
+      store.add("ali", new dev.yaad.memory.NewMemory("FACT", "میرا نام علی ہے", "{\"confidence\":0.90}", null));
+      store.add("ali", new dev.yaad.memory.NewMemory("PLAN", "Visiting Lahore", null, java.time.Instant.parse("2026-12-20T05:00:00Z")));
+      store.putProfile("ali", "Ali from Karachi.", null);
+      store.add("bob", dev.yaad.memory.NewMemory.of("GOAL", "bob's goal"));
+    }
+  }
+
+  @Test
+  void usersHelp_everywhere_listsTheDatabaseOptions() {
+    for (String[] args : new String[][] {{"users", "--help"}, {"users", "export", "--help"}, {"users", "import", "--help"},
+        {"users", "delete", "--help"}}) {
+      Run run = run(Map.of(), args);
+      assertThat(run.exitCode()).as(String.join(" ", args)).isZero();
+      if (args.length > 2) {
+        assertThat(run.out()).as(String.join(" ", args)).contains("--db-url", "--db-user", "--db-password", "--categories", "YAAD_DB_URL");
+      } else {
+        assertThat(run.out()).contains("export", "import", "delete");
+      }
+    }
+    assertThat(run(Map.of(), "--help").out()).contains("serve", "users");
+    assertThat(run(Map.of(), "users").exitCode()).isEqualTo(2);
+  }
+
+  @Test
+  void export_writesTheProfileThenEveryMemoryOldestFirst(@TempDir Path dir) throws Exception {
+    seed(dir);
+    Run run = run(Map.of("YAAD_DB_URL", db(dir)), "users", "export", "ali");
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    List<String> lines = run.out().lines().toList();
+    assertThat(lines).hasSize(3);
+    assertThat(lines.get(0)).startsWith("{\"type\":\"profile\",\"userId\":\"ali\",\"content\":\"Ali from Karachi.\"");
+    assertThat(lines.get(1)).contains("\"type\":\"memory\"", "\"category\":\"FACT\"", "میرا نام علی ہے", "\"metadata\":{\"confidence\":0.90}");
+    assertThat(lines.get(2)).contains("\"category\":\"PLAN\"", "\"occurredAt\":\"2026-12-20T05:00:00Z\"");
+    assertThat(run.out()).doesNotContain("bob");
+    assertThat(run.err()).doesNotContain("\tat ");
+  }
+
+  @Test
+  void export_toAFile_andImportIntoAnotherDatabase_roundTrips(@TempDir Path dir) throws Exception {
+    seed(dir.resolve("a"));
+    Path file = dir.resolve("ali.jsonl");
+    assertThat(run(Map.of(), "users", "export", "ali", "--out", file.toString(), "--db-url", db(dir.resolve("a"))).exitCode()).isZero();
+
+    Run imported = run(Map.of(), "users", "import", file.toString(), "--db-url", db(dir.resolve("b")));
+    assertThat(imported.exitCode()).as(imported.err()).isZero();
+    assertThat(imported.out()).contains("imported user 'ali': 2 memories and the profile");
+
+    Run again = run(Map.of(), "users", "export", "ali", "--db-url", db(dir.resolve("b")));
+    List<String> original = java.nio.file.Files.readAllLines(file);
+    List<String> copy = again.out().lines().toList();
+    assertThat(copy).hasSize(3);
+    for (int i = 0; i < 3; i++) {
+      assertThat(strip(copy.get(i))).isEqualTo(strip(original.get(i)));
+    }
+  }
+
+  /** The fields an import keeps (ids, times and the profile version are assigned anew). */
+  private static String strip(String line) {
+    return line.replaceAll("\"(id|createdAt|updatedAt)\":\"[^\"]*\",?", "").replaceAll("\"version\":\\d+,?", "");
+  }
+
+  @Test
+  void import_withABadLine_namesItAndImportsNothing(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("bad.jsonl");
+    java.nio.file.Files.writeString(file, """
+        {"type":"memory","userId":"zara","category":"FACT","content":"ok"}
+
+        {"type":"memory","userId":"zara","category":"FACT","content":"ok","colour":"red"}
+        """);
+    Run run = run(Map.of(), "users", "import", file.toString(), "--db-url", db(dir));
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.err()).contains("line 3", "unknown field 'colour'", "nothing was imported");
+
+    java.nio.file.Files.writeString(file, "{\"type\":\"memory\",\"userId\":\"zara\",\"category\":\"FACT\"\n");
+    assertThat(run(Map.of(), "users", "import", file.toString(), "--db-url", db(dir)).err()).contains("line 1", "not valid JSON");
+    java.nio.file.Files.writeString(file, "{\"type\":\"memo\",\"userId\":\"zara\",\"content\":\"x\"}\n");
+    assertThat(run(Map.of(), "users", "import", file.toString(), "--db-url", db(dir)).err()).contains("line 1", "unknown type 'memo'");
+    assertThat(run(Map.of(), "users", "import", dir.resolve("missing.jsonl").toString(), "--db-url", db(dir)).err())
+        .contains("cannot read", "missing.jsonl");
+  }
+
+  @Test
+  void import_isAllOrNothingPerUser_andNamesTheLineTheStoreRefused(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("mixed.jsonl");
+    java.nio.file.Files.writeString(file, """
+        {"type":"memory","userId":"good","category":"FACT","content":"stays"}
+        {"type":"memory","userId":"zara","category":"FACT","content":"first"}
+        {"type":"memory","userId":"zara","category":"NOT_A_CATEGORY","content":"second"}
+        {"type":"profile","userId":"zara","content":"Zara"}
+        """);
+    Run run = run(Map.of(), "users", "import", file.toString(), "--db-url", db(dir));
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.out()).contains("imported user 'good': 1 memories");
+    assertThat(run.err()).contains("user 'zara' was not imported", "line 3", "NOT_A_CATEGORY");
+    try (var store = dev.yaad.memory.store.JdbcMemoryStore.open(StoreConfig.of(db(dir)))) {
+      assertThat(store.list("good", null, 10, null).items()).hasSize(1);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.profile("zara"))
+          .isInstanceOf(dev.yaad.memory.NotFoundException.class);
+    }
+  }
+
+  @Test
+  void delete_removesTheUserOnly_andAnUnknownUserIsAnError(@TempDir Path dir) {
+    seed(dir);
+    Run run = run(Map.of("YAAD_DB_URL", db(dir)), "users", "delete", "ali");
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.out()).contains("deleted user 'ali'");
+    Run again = run(Map.of("YAAD_DB_URL", db(dir)), "users", "delete", "ali");
+    assertThat(again.exitCode()).isEqualTo(1);
+    assertThat(again.err()).startsWith("yaad: ").contains("ali").doesNotContain("\tat ");
+    assertThat(run(Map.of("YAAD_DB_URL", db(dir)), "users", "export", "bob").out()).contains("bob's goal");
+    assertThat(run(Map.of("YAAD_DB_URL", db(dir)), "users", "export", "ali").exitCode()).isEqualTo(1);
+  }
 }

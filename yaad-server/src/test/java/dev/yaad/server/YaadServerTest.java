@@ -82,4 +82,40 @@ class YaadServerTest {
     assertThatThrownBy(() -> new YaadServer.Config(" ", 80, store, 1)).hasMessageContaining("host");
     assertThatThrownBy(() -> new YaadServer.Config("127.0.0.1", 80, store, 0)).hasMessageContaining("maxBodyBytes");
   }
+
+  @Test
+  void start_onANonLoopbackAddress_needsAuth(@TempDir Path dir) {
+    YaadServer open = new YaadServer(config(dir).withAddress("0.0.0.0", 0));
+    assertThatThrownBy(open::start).isInstanceOf(YaadServer.UnsafeAddressException.class)
+        .hasMessageContaining("refusing to listen on 0.0.0.0 without authentication").hasMessageContaining("YAAD_API_KEYS");
+    assertThat(dir.resolve("nested/data")).doesNotExist(); // refused before touching the database
+
+    var auth = dev.yaad.server.auth.AuthConfig.of("a-long-enough-api-key-123", null);
+    try (YaadServer guarded = new YaadServer(config(dir).withAddress("0.0.0.0", 0).withAuth(auth)).start()) {
+      assertThat(guarded.port()).isPositive();
+    }
+  }
+
+  @Test
+  void loopback_coversNamesAndBothFamilies() {
+    assertThat(YaadServer.isLoopback("127.0.0.1")).isTrue();
+    assertThat(YaadServer.isLoopback("127.0.0.2")).isTrue();
+    assertThat(YaadServer.isLoopback("localhost")).isTrue();
+    assertThat(YaadServer.isLoopback("::1")).isTrue();
+    assertThat(YaadServer.isLoopback("0.0.0.0")).isFalse();
+    assertThat(YaadServer.isLoopback("::")).isFalse();
+    assertThat(YaadServer.isLoopback("no-such-host.invalid")).isFalse();
+  }
+
+  @Test
+  void meterRegistry_isAvailableBeforeStart_andScrapedAtMetrics(@TempDir Path dir) throws Exception {
+    YaadServer server = new YaadServer(config(dir));
+    server.meterRegistry().counter("yaad.test.wired").increment();
+    try (server) {
+      server.start();
+      String scrape = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      assertThat(scrape).contains("yaad_test_wired_total 1.0");
+    }
+  }
 }

@@ -12,7 +12,9 @@ import dev.yaad.memory.Profile;
 import dev.yaad.memory.Snapshot;
 import dev.yaad.memory.store.Ids;
 import dev.yaad.memory.store.MemoryStore;
+import dev.yaad.server.auth.Access;
 import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import io.javalin.json.JavalinJackson;
@@ -22,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * The REST API of the memory engine, JSON over HTTP under {@code /api/v1}; {@code docs/api.md}
@@ -50,11 +53,22 @@ public final class MemoryApi {
 
   /**
    * A Javalin app, not yet started, serving the memory API, {@code GET /health} and JSON
-   * errors for every failure (including unknown routes).
+   * errors for every failure (including unknown routes), with no authentication: for tests
+   * of the API alone. The server itself is assembled by {@link HttpApp}.
    *
    * @param maxBodyBytes the largest request body accepted, at least 1
    */
   public static Javalin app(MemoryStore store, long maxBodyBytes) {
+    Javalin app = newApp(maxBodyBytes, config -> { });
+    routes(app, store, maxBodyBytes);
+    return app;
+  }
+
+  /**
+   * A Javalin app with the API's JSON handling and error mapping but no routes yet;
+   * {@code more} adds configuration that only {@code Javalin.create} can take.
+   */
+  static Javalin newApp(long maxBodyBytes, Consumer<JavalinConfig> more) {
     if (maxBodyBytes < 1) {
       throw new IllegalArgumentException("maxBodyBytes cannot be less than 1 (was " + maxBodyBytes + ")");
     }
@@ -64,14 +78,21 @@ public final class MemoryApi {
       config.http.prefer405over404 = true;
       config.jsonMapper(new JavalinJackson(JsonBody.JSON, false));
       config.jetty.modifyServer(server -> server.setErrorHandler(new JettyErrors()));
+      more.accept(config);
     });
     ApiErrors.register(app);
-    new MemoryApi(store, maxBodyBytes).routes(app);
     return app;
   }
 
+  /** Adds {@code /health} (public) and the memory routes under {@code /api/v1/users/{userId}}. */
+  static void routes(Javalin app, MemoryStore store, long maxBodyBytes) {
+    new MemoryApi(store, maxBodyBytes).routes(app);
+  }
+
   private void routes(Javalin app) {
-    app.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
+    // Liveness only: it must answer even when the database does not (that is /ready's job).
+    app.get("/health", ctx -> ctx.json(Map.of("status", "ok")), Access.Role.PUBLIC);
+    // Every route below has {userId}: Access lets in an API key or that user's session token.
     app.post(USER + "/memories", this::add);
     app.get(USER + "/memories", this::list);
     // A literal ':batch' inside the segment: Javalin only treats {...} and <...> as parameters.

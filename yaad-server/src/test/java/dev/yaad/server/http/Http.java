@@ -24,10 +24,26 @@ final class Http {
       .build();
   private final int port;
   private final String base;
+  private final String bearer;
 
   Http(int port) {
+    this(port, null);
+  }
+
+  private Http(int port, String bearer) {
     this.port = port;
     this.base = "http://127.0.0.1:" + port;
+    this.bearer = bearer;
+  }
+
+  /** A client that sends {@code Authorization: Bearer <credential>} with every request. */
+  Http as(String credential) {
+    return new Http(port, credential);
+  }
+
+  /** A client that sends this raw {@code Authorization} header value. */
+  Http withAuthorization(String header) {
+    return new Http(port, "\0" + header);
   }
 
   /**
@@ -105,6 +121,9 @@ final class Http {
         .method(method, body);
     if (contentType != null) {
       request.header("Content-Type", contentType);
+    }
+    if (bearer != null) {
+      request.header("Authorization", bearer.startsWith("\0") ? bearer.substring(1) : "Bearer " + bearer);
     }
     try {
       HttpResponse<String> response = client.send(request.build(), BodyHandlers.ofString(StandardCharsets.UTF_8));

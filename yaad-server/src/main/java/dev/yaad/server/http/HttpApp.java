@@ -1,0 +1,87 @@
+package dev.yaad.server.http;
+
+import dev.yaad.memory.store.MemoryStore;
+import dev.yaad.server.auth.Access;
+import dev.yaad.server.auth.Authenticator;
+import dev.yaad.server.ops.Metrics;
+import dev.yaad.server.ops.Readiness;
+import io.javalin.Javalin;
+import io.javalin.http.staticfiles.Location;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Assembles the server's HTTP surface: the web page (static files from the jar's {@code /web}),
+ * {@code /health}, {@code /ready}, {@code /metrics}, {@code /api/v1/config},
+ * {@code /api/v1/tokens} and the memory API, all behind {@link Access}.
+ *
+ * <p>The WebSocket session endpoint plugs in through {@link Setup#sessions()}: a function
+ * that adds {@code app.ws("/api/v1/sessions", ...)} (and its {@code wsBeforeUpgrade}, which
+ * calls {@link Access#sessionUser}); while it is {@code null}, {@code /api/v1/config} says
+ * {@code "sessionsAvailable": false} and the page offers memory browsing only. The browser
+ * test's {@code FakeSessions} is a scripted example of such a function.
+ */
+public final class HttpApp {
+  /** Where the page lives, in the jar and on the server. */
+  static final String WEB_DIRECTORY = "/web";
+
+  /**
+   * @param store         the memory store the API serves
+   * @param maxBodyBytes  the largest request body accepted
+   * @param authenticator who may call
+   * @param metrics       the registry {@code /metrics} scrapes; HTTP timers go there too
+   * @param readiness     what {@code /ready} checks
+   * @param llmConfigured whether an LLM endpoint is configured (the page says what to set if not)
+   * @param sessions      adds the WebSocket session endpoint, or {@code null} while there is none
+   */
+  public record Setup(MemoryStore store, long maxBodyBytes, Authenticator authenticator, Metrics metrics,
+      Readiness readiness, boolean llmConfigured, Consumer<Javalin> sessions) {
+    public Setup {
+      Objects.requireNonNull(store, "store");
+      Objects.requireNonNull(authenticator, "authenticator");
+      Objects.requireNonNull(metrics, "metrics");
+      Objects.requireNonNull(readiness, "readiness");
+    }
+  }
+
+  /** What the page (or any client) needs to know before it can talk to the server. */
+  record ClientConfig(boolean authRequired, boolean llmConfigured, boolean sessionsAvailable, List<String> categories) {}
+
+  private HttpApp() {}
+
+  /** The app, not yet started. */
+  public static Javalin create(Setup setup) {
+    HttpMetrics httpMetrics = new HttpMetrics(setup.metrics().registry());
+    Javalin app = MemoryApi.newApp(setup.maxBodyBytes(), config -> {
+      config.staticFiles.add(files -> {
+        files.hostedPath = "/";
+        files.directory = WEB_DIRECTORY;
+        files.location = Location.CLASSPATH;
+        files.roles = Set.of(Access.Role.PUBLIC);
+        // The page is tiny and changes with every release: always revalidate (ETag), never stale.
+        files.headers = Map.of("Cache-Control", "no-cache");
+      });
+      config.requestLogger.http(httpMetrics::record);
+    });
+    Access.install(app, setup.authenticator());
+
+    ClientConfig clientConfig = new ClientConfig(setup.authenticator().config().required(), setup.llmConfigured(),
+        setup.sessions() != null, setup.store().categories().names());
+    app.get("/api/v1/config", ctx -> ctx.json(clientConfig), Access.Role.PUBLIC);
+    app.get("/ready", ctx -> {
+      Readiness.Report report = setup.readiness().check();
+      ctx.status(report.ready() ? 200 : 503).json(Map.of("status", report.ready() ? "ready" : "not_ready", "checks", report.checks()));
+    }, Access.Role.PUBLIC);
+    // Needs an API key when auth is on (no role: admin only); Prometheus sends it as a bearer token.
+    app.get("/metrics", ctx -> ctx.contentType(Metrics.CONTENT_TYPE).result(setup.metrics().scrape()));
+    app.post("/api/v1/tokens", new TokenApi(setup.authenticator().tokens(), setup.maxBodyBytes())::issue);
+    MemoryApi.routes(app, setup.store(), setup.maxBodyBytes());
+    if (setup.sessions() != null) {
+      setup.sessions().accept(app);
+    }
+    return app;
+  }
+}

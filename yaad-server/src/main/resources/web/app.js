@@ -1,0 +1,628 @@
+// Yaad's companion page: chat over the session WebSocket, voice through the browser's own
+// speech recognition and synthesis, and a side panel of what the companion remembers (REST).
+// No build step and no third-party code: this file is served as it is from the server's jar.
+// The protocol it speaks is written down in docs/api.md ("Sessions (WebSocket)").
+
+const $ = (id) => document.getElementById(id);
+const LANGS = {
+  'ur-PK': { dir: 'rtl', placeholder: 'کچھ کہیے…', send: 'بھیجیں' },
+  'en-US': { dir: 'ltr', placeholder: 'Say something…', send: 'Send' },
+};
+const store = {
+  get: (k, d) => { try { return localStorage.getItem(k) ?? d; } catch { return d; } },
+  set: (k, v) => { try { localStorage.setItem(k, v); } catch { /* private mode */ } },
+};
+
+const app = {
+  config: null,          // GET /api/v1/config
+  credential: null,      // session token or API key, or null on an open server
+  userId: null,
+  lang: store.get('yaad.lang', 'ur-PK'),
+  socket: null,          // the Conversation, while there is one
+  busy: false,           // a user turn is waiting for its first reply text
+  speaking: false,       // speech synthesis is talking
+  listening: false,      // speech recognition is on
+};
+
+// --- credentials ---------------------------------------------------------------------------
+
+/** `?token=` wins (and is then taken out of the address bar), then this tab's saved one. */
+function readCredential() {
+  const params = new URLSearchParams(location.search);
+  const fromUrl = params.get('token');
+  if (fromUrl) {
+    sessionStorage.setItem('yaad.credential', fromUrl);
+    params.delete('token');
+    const rest = params.toString();
+    history.replaceState(null, '', location.pathname + (rest ? '?' + rest : '') + location.hash);
+  }
+  return sessionStorage.getItem('yaad.credential');
+}
+
+/** The user a session token names (its `sub`); null for anything that is not a JWT. */
+function tokenUser(credential) {
+  const parts = (credential || '').split('.');
+  if (parts.length !== 3 || !parts[0].startsWith('eyJ')) return null;
+  try {
+    const json = atob(parts[1].replace(/-/g, '+').replace(/_/g, '/'));
+    return JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0)))).sub || null;
+  } catch { return null; }
+}
+
+async function api(path, options = {}) {
+  const headers = { ...(options.headers || {}) };
+  if (app.credential) headers.Authorization = 'Bearer ' + app.credential;
+  if (options.body) headers['Content-Type'] = 'application/json';
+  const response = await fetch(path, { ...options, headers });
+  if (response.status === 401) { askForCredential('Your session token was not accepted (it may have expired).'); }
+  return response;
+}
+
+function userPath(suffix = '') {
+  return '/api/v1/users/' + encodeURIComponent(app.userId) + suffix;
+}
+
+function askForCredential(reason) {
+  const banner = $('auth-banner');
+  banner.replaceChildren($('credential-form').content.cloneNode(true));
+  if (reason) {
+    const p = document.createElement('p');
+    p.className = 'muted';
+    p.textContent = reason;
+    banner.prepend(p);
+  }
+  banner.hidden = false;
+  banner.querySelector('form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const form = new FormData(e.target);
+    const credential = String(form.get('credential')).trim();
+    sessionStorage.setItem('yaad.credential', credential);
+    const user = tokenUser(credential) || String(form.get('user') || '').trim();
+    if (user) store.set('yaad.userId', user);
+    location.reload();
+  });
+}
+
+// --- state indicator ------------------------------------------------------------------------
+
+function renderState() {
+  let state = 'idle';
+  let text = 'ready';
+  if (app.listening) { state = 'listening'; text = 'listening…'; }
+  else if (app.busy) { state = 'thinking'; text = 'thinking…'; }
+  else if (app.speaking) { state = 'speaking'; text = 'speaking…'; }
+  else if (!app.socket) { state = 'offline'; text = 'memories only'; }
+  else if (!app.socket.open || !app.socket.active) { state = 'offline'; text = 'connecting…'; }
+  const el = $('state');
+  el.dataset.state = state;
+  $('state-text').textContent = text;
+}
+
+// --- messages -------------------------------------------------------------------------------
+
+function addMessage(kind, text) {
+  const li = document.createElement('li');
+  li.className = 'msg ' + kind;
+  li.dir = 'auto';
+  li.textContent = text;
+  $('messages').append(li);
+  li.scrollIntoView({ block: 'end' });
+  return li;
+}
+
+function notice(id, html, kind = '') {
+  let el = document.getElementById(id);
+  if (!el) {
+    el = document.createElement('div');
+    el.id = id;
+    el.className = 'notice ' + kind;
+    $('notices').append(el);
+  }
+  el.innerHTML = html;
+  return el;
+}
+
+function toast(text) {
+  let el = document.querySelector('.toast');
+  if (!el) { el = document.createElement('div'); el.className = 'toast'; document.body.append(el); }
+  el.textContent = text;
+  el.classList.add('show');
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => el.classList.remove('show'), 2500);
+}
+
+// --- memory panel ---------------------------------------------------------------------------
+
+async function refreshMemories(highlight = new Set()) {
+  if (!app.userId) return;
+  const categories = (app.config && app.config.categories) || [];
+  let snapshot = null;
+  try {
+    const response = await api(userPath('/snapshot?perCategory=50'));
+    if (response.ok) snapshot = await response.json();
+    else if (response.status !== 404) throw new Error((await response.json()).message);
+  } catch (e) {
+    $('memories').innerHTML = '';
+    $('memories').append(Object.assign(document.createElement('p'), { className: 'empty', textContent: 'Could not load memories: ' + e.message }));
+    return;
+  }
+  const profile = $('profile');
+  if (snapshot && snapshot.profile && snapshot.profile.content) {
+    profile.textContent = snapshot.profile.content;
+    profile.classList.remove('muted');
+  } else {
+    profile.textContent = 'Nothing yet. As you talk, Yaad writes a short note about you here.';
+    profile.classList.add('muted');
+  }
+  const container = $('memories');
+  container.replaceChildren();
+  let total = 0;
+  for (const category of categories) {
+    const items = (snapshot && snapshot.memories[category]) || [];
+    if (!items.length) continue;
+    total += items.length;
+    const section = document.createElement('div');
+    section.className = 'category';
+    section.dataset.category = category;
+    const h3 = document.createElement('h3');
+    h3.append(document.createTextNode(title(category)));
+    h3.append(Object.assign(document.createElement('span'), { className: 'count', textContent: String(items.length) }));
+    const ul = document.createElement('ul');
+    ul.className = 'items';
+    for (const memory of items) ul.append(memoryItem(memory, highlight.has(memory.id)));
+    section.append(h3, ul);
+    container.append(section);
+  }
+  if (!total) {
+    container.append(Object.assign(document.createElement('p'), {
+      className: 'empty',
+      textContent: snapshot ? 'No memories yet.' : 'Nothing remembered about "' + app.userId + '" yet. Talk, and Yaad will learn.',
+    }));
+  }
+}
+
+function title(category) {
+  return category.charAt(0) + category.slice(1).toLowerCase();
+}
+
+function memoryItem(memory, fresh) {
+  const li = document.createElement('li');
+  li.className = 'item' + (fresh ? ' fresh' : '');
+  li.dataset.id = memory.id;
+  const text = document.createElement('span');
+  text.className = 'text';
+  text.dir = 'auto';
+  text.textContent = memory.content;
+  const forget = document.createElement('button');
+  forget.type = 'button';
+  forget.className = 'forget';
+  forget.textContent = 'Forget';
+  forget.title = 'Forget this memory';
+  forget.addEventListener('click', async () => {
+    // Two clicks: a person should not lose a memory to a stray tap.
+    if (!forget.classList.contains('confirm')) {
+      forget.classList.add('confirm');
+      forget.textContent = 'Forget?';
+      setTimeout(() => { forget.classList.remove('confirm'); forget.textContent = 'Forget'; }, 4000);
+      return;
+    }
+    forget.disabled = true;
+    const response = await api(userPath('/memories/' + encodeURIComponent(memory.id)), { method: 'DELETE' });
+    if (response.ok || response.status === 404) {
+      li.remove();
+      toast('Forgotten.');
+      refreshMemories();
+    } else {
+      forget.disabled = false;
+      toast('Could not forget it: ' + (await response.json()).message);
+    }
+  });
+  li.append(text, forget);
+  if (fresh) setTimeout(() => li.classList.remove('fresh'), 4000);
+  return li;
+}
+
+// --- speech out -----------------------------------------------------------------------------
+
+const synth = window.speechSynthesis;
+const speech = {
+  pending: '',  // text of the current reply not yet handed to the synthesizer
+  queued: 0,
+
+  voice() {
+    if (!synth) return null;
+    const voices = synth.getVoices();
+    const lang = app.lang.toLowerCase();
+    return voices.find((v) => v.lang.toLowerCase() === lang)
+      || voices.find((v) => v.lang.toLowerCase().startsWith(lang.slice(0, 2))) || null;
+  },
+
+  /** Speaks whole sentences as they arrive, so the voice starts before the reply is done. */
+  feed(text, final) {
+    if (!synth || !$('speak-replies').checked) return;
+    this.pending += text;
+    const cut = final ? this.pending.length : lastBoundary(this.pending);
+    if (cut <= 0) return;
+    const sentence = this.pending.slice(0, cut).trim();
+    this.pending = this.pending.slice(cut);
+    if (!sentence) return;
+    const utterance = new SpeechSynthesisUtterance(sentence);
+    utterance.lang = app.lang;
+    const voice = this.voice();
+    if (voice) utterance.voice = voice;
+    this.queued++;
+    app.speaking = true;
+    pauseListening();
+    utterance.onend = utterance.onerror = () => {
+      if (--this.queued <= 0) { this.queued = 0; app.speaking = false; resumeListening(); renderState(); }
+    };
+    synth.speak(utterance);
+    renderState();
+  },
+
+  stop() {
+    this.pending = '';
+    this.queued = 0;
+    if (synth) synth.cancel();
+    app.speaking = false;
+    renderState();
+  },
+};
+
+function lastBoundary(text) {
+  // . ! ? and Urdu's full stop ۔ and question mark ؟, or a line break
+  let at = -1;
+  for (const m of text.matchAll(/[.!?۔؟\n](\s|$)/g)) at = m.index + 1;
+  return at;
+}
+
+// --- speech in ------------------------------------------------------------------------------
+
+const Recognition = window.SpeechRecognition || window.webkitSpeechRecognition;
+const voiceIn = { recognizer: null, mode: null, paused: false };
+
+function setupVoice() {
+  if (!Recognition) {
+    $('ptt').disabled = true;
+    $('hands-free').disabled = true;
+    $('voice-hint').textContent = 'This browser has no speech recognition: type instead (voice works in Chrome and Edge).';
+    return;
+  }
+  $('voice-hint').textContent = 'Hold the mic (or the space bar) to talk.';
+  const ptt = $('ptt');
+  ptt.addEventListener('pointerdown', (e) => { e.preventDefault(); startListening('ptt'); });
+  for (const ev of ['pointerup', 'pointerleave', 'pointercancel']) ptt.addEventListener(ev, () => stopListening('ptt'));
+  document.addEventListener('keydown', (e) => {
+    if (e.code === 'Space' && !e.repeat && !isTyping(e.target)) { e.preventDefault(); startListening('ptt'); }
+  });
+  document.addEventListener('keyup', (e) => {
+    if (e.code === 'Space' && !isTyping(e.target)) { e.preventDefault(); stopListening('ptt'); }
+  });
+  $('hands-free').addEventListener('change', (e) => {
+    if (e.target.checked) startListening('free'); else stopListening('free', true);
+  });
+}
+
+function isTyping(target) {
+  return target && (target.tagName === 'TEXTAREA' || target.tagName === 'INPUT' || target.tagName === 'SELECT');
+}
+
+function startListening(mode) {
+  if (!Recognition || voiceIn.recognizer) return;
+  // The person starts talking: the companion stops (barge-in).
+  if (app.speaking) speech.stop();
+  if (app.socket) app.socket.interrupt();
+  const r = new Recognition();
+  r.lang = app.lang;
+  r.continuous = mode === 'free';
+  r.interimResults = true;
+  let finalText = '';
+  r.onresult = (event) => {
+    let interim = '';
+    for (let i = event.resultIndex; i < event.results.length; i++) {
+      const result = event.results[i];
+      if (result.isFinal) {
+        const said = result[0].transcript.trim();
+        if (mode === 'free' && said) send(said); else finalText += ' ' + said;
+      } else interim += result[0].transcript;
+    }
+    $('input').value = (finalText + ' ' + interim).trim();
+  };
+  r.onerror = (event) => {
+    if (event.error === 'not-allowed') toast('Microphone access was refused.');
+    else if (event.error !== 'no-speech' && event.error !== 'aborted') toast('Voice input stopped: ' + event.error);
+  };
+  r.onend = () => {
+    voiceIn.recognizer = null;
+    app.listening = false;
+    if (mode === 'ptt' && finalText.trim()) { send(finalText.trim()); }
+    else if (mode === 'free' && $('hands-free').checked && !voiceIn.paused) { setTimeout(() => startListening('free'), 250); }
+    renderState();
+  };
+  voiceIn.recognizer = r;
+  voiceIn.mode = mode;
+  app.listening = true;
+  $('ptt').classList.toggle('active', mode === 'ptt');
+  try { r.start(); } catch { voiceIn.recognizer = null; app.listening = false; }
+  renderState();
+}
+
+function stopListening(mode, abort = false) {
+  const r = voiceIn.recognizer;
+  if (!r || voiceIn.mode !== mode) return;
+  $('ptt').classList.remove('active');
+  if (abort) r.abort(); else r.stop();
+}
+
+/** Hands-free stops hearing while the companion speaks, so it does not answer itself. */
+function pauseListening() {
+  if (voiceIn.mode === 'free' && voiceIn.recognizer) { voiceIn.paused = true; voiceIn.recognizer.abort(); }
+}
+
+function resumeListening() {
+  if (voiceIn.paused) { voiceIn.paused = false; if ($('hands-free').checked) startListening('free'); }
+}
+
+// --- the conversation (WebSocket) -----------------------------------------------------------
+
+class Conversation {
+  constructor() {
+    this.open = false;
+    this.active = false;        // the session said `state: active`: it takes user turns
+    this.closedByUs = false;
+    this.retries = 0;
+    this.bubbles = new Map();   // speechId -> <li>
+    this.connect();
+  }
+
+  url() {
+    const params = new URLSearchParams({ lang: app.lang });
+    if (app.credential) params.set('token', app.credential);
+    if (!tokenUser(app.credential)) params.set('userId', app.userId);
+    return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/v1/sessions?' + params;
+  }
+
+  connect() {
+    const ws = new WebSocket(this.url());
+    this.ws = ws;
+    ws.onopen = () => { this.open = true; this.retries = 0; renderState(); this.heartbeat = setInterval(() => this.send({ type: 'ping' }), 20000); };
+    ws.onmessage = (event) => {
+      let message;
+      try { message = JSON.parse(event.data); } catch { return; }
+      this.handle(message);
+    };
+    ws.onclose = (event) => {
+      clearInterval(this.heartbeat);
+      const wasOpen = this.open;
+      this.open = false;
+      this.active = false;
+      app.busy = false;
+      renderState();
+      if (this.closedByUs || event.code === 1000) return;
+      if (event.code === 1008) { addMessage('system', 'The session was refused: ' + (event.reason || 'check your token') + '.'); return; }
+      if (!wasOpen && this.retries >= 2) {
+        notice('chat-down', '<h3>The conversation could not connect.</h3>Memory browsing still works. Reload the page to try again.');
+        return;
+      }
+      const delay = Math.min(30000, 1000 * 2 ** this.retries++);
+      setTimeout(() => { if (!this.closedByUs) this.connect(); }, delay);
+    };
+  }
+
+  send(message) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) { this.ws.send(JSON.stringify(message)); return true; }
+    return false;
+  }
+
+  interrupt() {
+    if (app.busy || this.streaming) this.send({ type: 'interrupt' });
+  }
+
+  end() {
+    this.closedByUs = true;
+    this.send({ type: 'end' });
+    setTimeout(() => this.ws && this.ws.close(1000), 500);
+  }
+
+  /** The bubble of one greeting or reply: its text streams into `.body`, tool chips go below. */
+  bubble(speechId) {
+    let li = this.bubbles.get(speechId);
+    if (!li) {
+      li = addMessage('companion streaming', '');
+      li.append(Object.assign(document.createElement('span'), { className: 'body' }));
+      this.bubbles.set(speechId, li);
+    }
+    return li;
+  }
+
+  handle(m) {
+    switch (m.type) {
+      case 'state':
+        this.active = m.state === 'active';
+        renderState();
+        break;
+      case 'greeting_delta':
+      case 'reply_delta': {
+        app.busy = false;
+        this.streaming = true;
+        const li = this.bubble(m.speechId);
+        li.querySelector('.body').append(document.createTextNode(m.text));
+        li.scrollIntoView({ block: 'end' });
+        speech.feed(m.text, false);
+        renderState();
+        break;
+      }
+      case 'reply_done': {
+        this.streaming = false;
+        app.busy = false;
+        const li = this.bubble(m.speechId);
+        li.classList.remove('streaming');
+        if (m.outcome === 'interrupted') li.classList.add('interrupted');
+        if (m.outcome === 'failed') addMessage('system', 'The reply failed' + (m.error ? ': ' + m.error : '') + '.');
+        if (m.outcome === 'completed') speech.feed('', true); else speech.pending = '';
+        renderState();
+        break;
+      }
+      case 'tool': {
+        // Tools run before the reply's first words: this opens its bubble, showing the cursor.
+        const li = this.bubble(m.speechId);
+        let tools = li.querySelector('.tools');
+        if (!tools) { tools = document.createElement('div'); tools.className = 'tools'; li.append(tools); }
+        tools.append(Object.assign(document.createElement('span'), { className: 'chip', textContent: m.name + ' · ' + m.ms + ' ms' }));
+        break;
+      }
+      case 'learned': {
+        const fresh = new Set([...(m.added || []), ...(m.updated || [])].map((x) => x.id));
+        const n = fresh.size;
+        toast(n ? 'I\u2019ll remember that (' + n + (n === 1 ? ' memory' : ' memories') + ').' : 'Updated what I know about you.');
+        refreshMemories(fresh);
+        break;
+      }
+      case 'error':
+        app.busy = false;
+        addMessage('system', m.message || m.code);
+        renderState();
+        break;
+      default:
+        break; // pong and anything newer than this page
+    }
+  }
+}
+
+// --- sending --------------------------------------------------------------------------------
+
+function send(text) {
+  text = text.trim();
+  if (!text) return;
+  if (!app.socket || !app.socket.open) {
+    addMessage('system', chatUnavailableReason());
+    return;
+  }
+  if (!app.socket.active) {
+    addMessage('system', 'Still connecting to your companion; one moment, then say it again.');
+    return;
+  }
+  if (app.speaking) speech.stop();
+  app.socket.interrupt();
+  addMessage('me', text);
+  $('input').value = '';
+  autosize();
+  app.busy = true;
+  app.socket.send({ type: 'user_text', text, lang: app.lang });
+  renderState();
+}
+
+function chatUnavailableReason() {
+  if (!app.config) return 'The server did not answer.';
+  if (!app.config.llmConfigured) return 'Conversation needs an LLM: see the note above.';
+  if (!app.config.sessionsAvailable) return 'Conversation is not available on this server yet; memory browsing works.';
+  return 'Not connected to the companion right now; trying again…';
+}
+
+function autosize() {
+  const input = $('input');
+  input.style.height = 'auto';
+  input.style.height = Math.min(input.scrollHeight, 144) + 'px';
+}
+
+// --- language -------------------------------------------------------------------------------
+
+function applyLanguage() {
+  const lang = LANGS[app.lang] ? app.lang : 'ur-PK';
+  app.lang = lang;
+  $('lang').value = lang;
+  const input = $('input');
+  input.dir = LANGS[lang].dir;
+  input.lang = lang;
+  input.placeholder = LANGS[lang].placeholder;
+  $('send').textContent = LANGS[lang].send;
+  store.set('yaad.lang', lang);
+}
+
+// --- start ----------------------------------------------------------------------------------
+
+function showServerNotices() {
+  const c = app.config;
+  if (!c.llmConfigured) {
+    notice('llm-notice', `<h3>No LLM is configured, so the companion cannot talk yet.</h3>
+      Memory browsing works. To talk, restart the server with an OpenAI-compatible endpoint, for example a local
+      <a href="https://ollama.com" rel="noreferrer">Ollama</a>:
+      <pre>YAAD_LLM_BASE_URL=http://localhost:11434/v1 YAAD_LLM_MODEL=llama3.1 bin/yaad serve</pre>
+      For a hosted provider also set <code>YAAD_LLM_API_KEY</code> (for OpenAI:
+      <code>YAAD_LLM_BASE_URL=https://api.openai.com/v1</code>, <code>YAAD_LLM_MODEL=gpt-4o-mini</code>).`);
+  } else if (!c.sessionsAvailable) {
+    notice('sessions-notice', `<h3>Conversation is not available on this server yet.</h3>
+      This build serves memories only; you can browse and forget what Yaad remembers.`, 'info');
+  }
+  if (!c.authRequired) {
+    $('auth-banner').hidden = true;
+    $('state').title = 'This server runs without authentication (loopback only).';
+    const tag = document.createElement('p');
+    tag.className = 'tagline';
+    tag.id = 'auth-off';
+    tag.textContent = 'open server: no sign-in (local use only)';
+    document.querySelector('.brand div').append(tag);
+  }
+}
+
+async function start() {
+  applyLanguage();
+  $('lang').addEventListener('change', (e) => {
+    app.lang = e.target.value;
+    applyLanguage();
+    if (voiceIn.recognizer) { const mode = voiceIn.mode; stopListening(mode, true); if (mode === 'free') setTimeout(() => startListening('free'), 300); }
+  });
+  $('composer').addEventListener('submit', (e) => { e.preventDefault(); send($('input').value); });
+  $('input').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); send($('input').value); }
+  });
+  $('input').addEventListener('input', autosize);
+  $('refresh').addEventListener('click', () => refreshMemories());
+  setupVoice();
+
+  try {
+    app.config = await (await fetch('/api/v1/config')).json();
+  } catch (e) {
+    notice('server-down', '<h3>The server is not answering.</h3>Is <code>bin/yaad serve</code> running?');
+    renderState();
+    return;
+  }
+  showServerNotices();
+
+  app.credential = readCredential();
+  const params = new URLSearchParams(location.search);
+  app.userId = tokenUser(app.credential) || params.get('user') || store.get('yaad.userId', 'me');
+  store.set('yaad.userId', app.userId);
+  const userInput = $('user-id');
+  userInput.value = app.userId;
+  // A session token decides the user; only an open server or an API key lets you switch.
+  userInput.readOnly = !!tokenUser(app.credential);
+  userInput.addEventListener('change', () => {
+    const next = userInput.value.trim();
+    if (!next || next === app.userId) return;
+    app.userId = next;
+    store.set('yaad.userId', next);
+    if (app.socket) { app.socket.end(); app.socket = null; }
+    $('messages').replaceChildren();
+    refreshMemories();
+    if (canConverse()) app.socket = new Conversation();
+  });
+
+  if (app.config.authRequired && !app.credential) {
+    askForCredential();
+    renderState();
+    return;
+  }
+  await refreshMemories();
+  if (canConverse()) app.socket = new Conversation();
+  renderState();
+  window.addEventListener('pagehide', () => app.socket && app.socket.end());
+}
+
+function canConverse() {
+  return app.config.sessionsAvailable && app.config.llmConfigured;
+}
+
+// For tests and the curious: the page's state, read-only.
+window.yaad = { app, refreshMemories };
+start();

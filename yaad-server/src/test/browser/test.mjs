@@ -1,0 +1,248 @@
+// Drives the companion page in Debian's headless Chromium with playwright-core.
+// Run by dev.yaad.server.web.BrowserTest, which starts a server and passes:
+//   YAAD_BASE_URL       http://127.0.0.1:<port> of the running server
+//   YAAD_CHROMIUM       the Chromium binary (Debian's /usr/bin/chromium)
+//   YAAD_SCREENSHOTS    a directory for screenshots (under target/)
+//   YAAD_CREDENTIAL     optional: an API key, when the server runs with authentication; the
+//                       script then issues a session token for its user and opens /?token=
+//   YAAD_SCREENSHOT_NAME optional: the screenshot's file name, without .png (companion)
+// Each scenario says which servers it applies to (a predicate on GET /api/v1/config), so
+// the same file serves a memory-only server today and a server with the WebSocket session
+// endpoint and a scripted LLM later: start that server in BrowserTest, run this file again,
+// and the chat scenarios (marked `when: chat`) run there.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const base = process.env.YAAD_BASE_URL;
+const executablePath = process.env.YAAD_CHROMIUM || '/usr/bin/chromium';
+const shots = process.env.YAAD_SCREENSHOTS || '.';
+const credential = process.env.YAAD_CREDENTIAL || null;
+const shotName = process.env.YAAD_SCREENSHOT_NAME || 'companion';
+if (!base) { console.error('browser: YAAD_BASE_URL is not set'); process.exit(2); }
+
+const scenarios = [];
+const scenario = (name, options, fn) => scenarios.push(fn ? { name, ...options, fn } : { name, fn: options });
+const always = () => true;
+const noLlm = (c) => !c.llmConfigured;
+const memoriesOnly = (c) => !c.sessionsAvailable || !c.llmConfigured;
+const chat = (c) => c.sessionsAvailable && c.llmConfigured;
+const authOn = (c) => c.authRequired;
+
+/** The REST API, as an admin or on an open server. */
+async function api(path, options = {}) {
+  const headers = { ...(options.body ? { 'Content-Type': 'application/json' } : {}), ...(credential ? { Authorization: 'Bearer ' + credential } : {}) };
+  const response = await fetch(base + path, { ...options, headers, body: options.body && JSON.stringify(options.body) });
+  const text = await response.text();
+  return { status: response.status, json: text ? JSON.parse(text) : null };
+}
+
+async function remember(user, category, content) {
+  const r = await api(`/api/v1/users/${user}/memories`, { method: 'POST', body: { category, content } });
+  if (r.status !== 201) throw new Error('could not add a memory: ' + JSON.stringify(r.json));
+  return r.json;
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+const URDU = 'میرا نام علی ہے، میں کراچی میں رہتا ہوں';
+
+// --- scenarios -------------------------------------------------------------------------------
+
+scenario('the page loads and shows its state', async ({ open }) => {
+  const page = await open('loads');
+  check((await page.title()).includes('Yaad'), 'title: ' + await page.title());
+  await page.locator('#state-text').waitFor();
+  check(await page.locator('#input').isEnabled(), 'the text input is not available');
+  check(await page.locator('#lang option[value="ur-PK"]').count() === 1, 'no Urdu (ur-PK) in the language selector');
+  check(await page.locator('#lang option[value="en-US"]').count() === 1, 'no English (en-US) in the language selector');
+});
+
+scenario('without an LLM the page says exactly what to set', { when: noLlm }, async ({ open }) => {
+  const page = await open('no-llm');
+  const notice = page.locator('#llm-notice');
+  await notice.waitFor();
+  const text = await notice.innerText();
+  for (const expected of ['YAAD_LLM_BASE_URL=http://localhost:11434/v1', 'YAAD_LLM_MODEL=llama3.1', 'YAAD_LLM_API_KEY']) {
+    check(text.includes(expected), `the notice lacks "${expected}": ${text}`);
+  }
+});
+
+scenario('the memory panel shows memories added over the REST API', async ({ open, user }) => {
+  await remember(user, 'GOAL', 'Wants to run a 10k before summer');
+  await remember(user, 'INTEREST', 'Loves the poetry of Faiz Ahmed Faiz');
+  await api(`/api/v1/users/${user}/profile`, { method: 'PUT', body: { content: 'Ali, 34, lives in Karachi.' } });
+  const page = await open('panel');
+  await page.locator('.category[data-category="GOAL"] .item', { hasText: 'Wants to run a 10k' }).waitFor();
+  await page.locator('.category[data-category="INTEREST"] .item', { hasText: 'Faiz Ahmed Faiz' }).waitFor();
+  check((await page.locator('#profile').innerText()).includes('lives in Karachi'), 'the profile is not shown');
+
+  await remember(user, 'PLAN', 'Visiting his sister in Lahore');
+  await page.locator('#refresh').click();
+  await page.locator('.category[data-category="PLAN"] .item', { hasText: 'Lahore' }).waitFor();
+});
+
+scenario('Urdu renders right to left, English left to right', async ({ open, user }) => {
+  await remember(user, 'FACT', URDU);
+  const page = await open('rtl');
+  const urdu = page.locator('.item .text', { hasText: 'کراچی' });
+  await urdu.waitFor();
+  const direction = (l) => l.evaluate((el) => getComputedStyle(el).direction);
+  check(await direction(urdu) === 'rtl', 'the Urdu memory is ' + await direction(urdu));
+  check(await direction(page.locator('.item .text', { hasText: 'Wants to run' })) === 'ltr', 'the English memory is not ltr');
+  await page.selectOption('#lang', 'ur-PK');
+  check(await direction(page.locator('#input')) === 'rtl', 'the input is not rtl with Urdu selected');
+  await page.selectOption('#lang', 'en-US');
+  check(await direction(page.locator('#input')) === 'ltr', 'the input is not ltr with English selected');
+  await page.selectOption('#lang', 'ur-PK');
+});
+
+scenario('forgetting a memory removes it, after a confirming second click', async ({ open, user }) => {
+  const memory = await remember(user, 'OPINION', 'Thinks biryani is better than pulao');
+  const page = await open('forget');
+  const item = page.locator(`.item[data-id="${memory.id}"]`);
+  await item.waitFor();
+  await item.locator('.forget').click();
+  check(await item.isVisible(), 'one click already forgot it');
+  check((await api(`/api/v1/users/${user}/memories/${memory.id}`)).status === 200, 'one click deleted it on the server');
+  await item.locator('.forget').click();
+  await item.waitFor({ state: 'detached' });
+  check((await api(`/api/v1/users/${user}/memories/${memory.id}`)).status === 404, 'the memory is still on the server');
+  await page.locator('#refresh').click();
+  await page.locator('.item .text', { hasText: 'Wants to run' }).waitFor();
+  check(await page.locator(`.item[data-id="${memory.id}"]`).count() === 0, 'the forgotten memory came back');
+});
+
+scenario('without conversation, sending text explains why and memory browsing goes on', { when: memoriesOnly }, async ({ open }) => {
+  const page = await open('degraded');
+  await page.locator('#input').fill('Hello there');
+  await page.locator('#input').press('Enter');
+  const system = page.locator('.msg.system');
+  await system.first().waitFor();
+  const text = await system.first().innerText();
+  check(/LLM|not available/.test(text), 'unhelpful message: ' + text);
+  check(await page.locator('#input').isEnabled(), 'the input was disabled');
+  check(await page.locator('#state').getAttribute('data-state') === 'offline', 'the state indicator does not say offline');
+});
+
+// Runs where the server has the WebSocket session endpoint and an LLM: the greeting, one
+// text turn with its reply streamed, and the panel updated by the `learned` event.
+scenario('a text turn streams the reply and the panel learns', { when: chat }, async ({ open }) => {
+  const page = await open('chat');
+  const greeting = page.locator('.msg.companion:not(.streaming)').first();
+  await greeting.waitFor();
+  check((await greeting.innerText()).trim().length > 0, 'the greeting is empty');
+  await page.locator('#input').fill('I start my new job at the bank on Monday');
+  await page.locator('#input').press('Enter');
+  await page.locator('.msg.me', { hasText: 'new job' }).waitFor();
+  const reply = page.locator('.msg.companion:not(.streaming)').nth(1);
+  await reply.waitFor();
+  check((await reply.innerText()).includes('new job'), 'the reply is not the streamed text: ' + await reply.innerText());
+  await page.locator('.msg.companion .chip').first().waitFor();
+  await page.locator('.item.fresh', { hasText: 'new job at the bank' }).waitFor({ timeout: 15000 });
+  check(await page.locator('#input').inputValue() === '', 'the input was not cleared');
+});
+
+scenario('with authentication the page asks for a token', { when: authOn }, async ({ user, token }) => {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${base}/`);
+    const form = page.locator('#auth-banner form');
+    await form.waitFor();
+    await form.locator('input[name="credential"]').fill(await token());
+    await form.locator('button[type="submit"]').click();
+    await page.locator('#user-id').waitFor();
+    await page.waitForFunction((u) => document.getElementById('user-id').value === u, user);
+    check(await page.locator('#user-id').evaluate((el) => el.readOnly), 'the user can be changed despite the token');
+    await page.locator('.item').first().waitFor();
+  } finally {
+    await page.close();
+  }
+});
+
+scenario('a screenshot of the page', async ({ open }) => {
+  const page = await open('screenshot');
+  await page.locator('.item').first().waitFor();
+  if (chat(config)) {
+    await page.locator('.msg.companion:not(.streaming)').first().waitFor();
+    await page.locator('#input').fill('کل میں اپنی بہن سے ملنے لاہور جا رہا ہوں');
+    await page.locator('#input').press('Enter');
+    await page.locator('.msg.companion:not(.streaming)').nth(1).waitFor();
+    await page.locator('.item', { hasText: 'لاہور' }).waitFor();
+  }
+  await page.locator('#input').fill('آج موسم بہت اچھا ہے');
+  await page.screenshot({ path: join(shots, shotName + '.png'), fullPage: true });
+  await page.setViewportSize({ width: 420, height: 860 });
+  await page.screenshot({ path: join(shots, shotName + '-narrow.png'), fullPage: true });
+});
+
+// --- runner ----------------------------------------------------------------------------------
+
+const profile = mkdtempSync(join(tmpdir(), 'yaad-chromium-'));
+// A persistent context is how playwright takes a fresh --user-data-dir of our own.
+const browser = await chromium.launchPersistentContext(profile, {
+  executablePath,
+  headless: true,
+  viewport: { width: 1280, height: 820 },
+  locale: 'en-US',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+browser.setDefaultTimeout(10000);
+const config = (await api('/api/v1/config')).json;
+const user = 'browser-' + Date.now().toString(36);
+let sessionToken = null;
+/** A session token for the script's user, issued with the API key (servers with auth only). */
+async function token() {
+  if (!sessionToken) {
+    const r = await api('/api/v1/tokens', { method: 'POST', body: { userId: user, ttlSeconds: 900 } });
+    if (r.status !== 201) throw new Error('could not issue a token: ' + JSON.stringify(r.json));
+    sessionToken = r.json.token;
+  }
+  return sessionToken;
+}
+let ok = 0, failed = 0, skipped = 0;
+try {
+  for (const s of scenarios) {
+    if (!(s.when || always)(config)) {
+      skipped++;
+      console.log(`browser: skip ${s.name} (not for this server: ${JSON.stringify(config)})`);
+      continue;
+    }
+    const errors = [];
+    const pages = [];
+    const open = async (label) => {
+      const page = await browser.newPage();
+      pages.push(page);
+      page.on('pageerror', (e) => errors.push(`${label}: ${e.message}`));
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(`${label}: console: ${m.text()}`); });
+      const query = config.authRequired ? '&token=' + encodeURIComponent(await token()) : '';
+      await page.goto(`${base}/?user=${user}${query}`);
+      return page;
+    };
+    try {
+      await s.fn({ open, user, config, token });
+      // A 404 for the session socket is how a memory-only server answers; anything else is a bug.
+      const real = errors.filter((e) => !/WebSocket|404/.test(e));
+      if (real.length) throw new Error('errors in the page: ' + real.join('; '));
+      ok++;
+      console.log(`browser: ok   ${s.name}`);
+    } catch (e) {
+      failed++;
+      console.log(`browser: FAIL ${s.name}: ${e.message.split('\n')[0]}`);
+      try {
+        if (pages.length) await pages[pages.length - 1].screenshot({ path: join(shots, 'failed-' + s.name.replace(/\W+/g, '-') + '.png') });
+      } catch { /* the screenshot is a courtesy */ }
+    } finally {
+      for (const page of pages) await page.close();
+    }
+  }
+} finally {
+  await browser.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+console.log(`browser: ${ok} ok, ${failed} failing, ${skipped} not applicable`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,172 @@
+package dev.yaad.server.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.memory.testing.TestStores;
+import dev.yaad.server.YaadServer;
+import dev.yaad.server.auth.AuthConfig;
+import dev.yaad.server.auth.Authenticator;
+import dev.yaad.server.http.HttpApp;
+import dev.yaad.server.http.MemoryApi;
+import dev.yaad.server.ops.Metrics;
+import dev.yaad.server.ops.Readiness;
+import io.javalin.Javalin;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The companion page in a real browser: Debian's headless Chromium driven by npm
+ * {@code playwright-core} ({@code src/test/browser/test.mjs}) against a server started here.
+ * Installs playwright-core with {@code npm ci} from the project's own lock file when it is
+ * missing. Without Chromium or Node.js the test is skipped with a visible {@code SKIPPED:}
+ * line, unless CI or {@code YAAD_REQUIRE_SERVICES} is set, in which case it fails.
+ *
+ * <p>Each test method starts one server setup and runs the whole script against it; the
+ * script picks the scenarios that apply from {@code GET /api/v1/config}. The chat scenario
+ * needs a server with the WebSocket session endpoint and an LLM (the scripted one): add a
+ * method here that starts such a server and calls {@link #runScript}.
+ */
+class BrowserTest {
+  private static final Path SCRIPTS = Path.of("src/test/browser").toAbsolutePath();
+  private static final Path SCREENSHOTS = Path.of("target/browser").toAbsolutePath();
+  private static final long SCRIPT_TIMEOUT_SECONDS = 180;
+  private static final String API_KEY = "browser-test-admin-key-0123456789";
+
+  private static String chromium;
+
+  @BeforeAll
+  static void findTools() throws Exception {
+    chromium = findChromium();
+    if (chromium == null) {
+      skipOrFail("no Chromium (looked at $YAAD_CHROMIUM, /usr/bin/chromium, /usr/bin/chromium-browser); install Debian's: apt-get install -y chromium");
+    }
+    if (run(List.of("node", "--version"), SCRIPTS, 30).exit != 0) {
+      skipOrFail("no Node.js on the PATH ('node --version' failed)");
+    }
+    if (!Files.isDirectory(SCRIPTS.resolve("node_modules/playwright-core"))) {
+      Result npm = run(List.of("npm", "ci", "--no-audit", "--no-fund"), SCRIPTS, 300);
+      if (npm.exit != 0) {
+        skipOrFail("'npm ci' in " + SCRIPTS + " failed (exit " + npm.exit + "):\n" + npm.output);
+      }
+    }
+    Files.createDirectories(SCREENSHOTS);
+  }
+
+  @Test
+  void companionPage_onAMemoryOnlyServer() throws Exception {
+    Path dir = Files.createTempDirectory("yaad-browser");
+    YaadServer.Config config = YaadServer.Config.of(TestStores.h2(dir)).withAddress("127.0.0.1", 0);
+    try (YaadServer server = new YaadServer(config).start()) {
+      Result result = runScript(server.port(), Map.of());
+      assertThat(result.output).contains("browser: ok   the memory panel shows memories added over the REST API",
+          "browser: ok   without an LLM the page says exactly what to set", "browser: ok   Urdu renders right to left",
+          "browser: ok   forgetting a memory removes it");
+      assertThat(SCREENSHOTS.resolve("companion.png")).isNotEmptyFile();
+    }
+  }
+
+  /**
+   * The page's client side of the session protocol, against {@link FakeSessions} (a scripted
+   * stand-in for the WebSocket endpoint), with authentication on: the page gets a session
+   * token through {@code ?token=}. When the real endpoint lands, start the real server with
+   * the scripted LLM here instead; the scenarios stay.
+   */
+  @Test
+  void companionPage_withSessionsAndAuth() throws Exception {
+    AuthConfig auth = AuthConfig.of(API_KEY, "browser-test-secret-0123456789-0123456789");
+    Authenticator authenticator = new Authenticator(auth);
+    try (JdbcMemoryStore store = JdbcMemoryStore.open(TestStores.h2(Files.createTempDirectory("yaad-browser")));
+        Metrics metrics = new Metrics()) {
+      Javalin app = HttpApp.create(new HttpApp.Setup(store, MemoryApi.DEFAULT_MAX_BODY_BYTES, authenticator, metrics,
+          new Readiness(Readiness.DEFAULT_TIMEOUT), true, FakeSessions.endpoint(store, authenticator)));
+      app.start("127.0.0.1", 0);
+      try {
+        Result result = runScript(app.port(), Map.of("YAAD_CREDENTIAL", API_KEY, "YAAD_SCREENSHOT_NAME", "companion-chat"));
+        assertThat(result.output).contains("browser: ok   a text turn streams the reply and the panel learns",
+            "browser: ok   with authentication the page asks for a token");
+      } finally {
+        app.stop();
+      }
+    }
+  }
+
+  /** Runs test.mjs against the server on {@code port}; fails with the script's output unless every scenario passed. */
+  static Result runScript(int port, Map<String, String> extraEnv) throws IOException, InterruptedException {
+    List<String> command = List.of("node", "test.mjs");
+    ProcessBuilder builder = new ProcessBuilder(command).directory(SCRIPTS.toFile()).redirectErrorStream(true);
+    builder.environment().put("YAAD_BASE_URL", "http://127.0.0.1:" + port);
+    builder.environment().put("YAAD_CHROMIUM", chromium);
+    builder.environment().put("YAAD_SCREENSHOTS", SCREENSHOTS.toString());
+    builder.environment().putAll(extraEnv);
+    Result result = run(builder, SCRIPT_TIMEOUT_SECONDS);
+    System.out.println(result.output.strip());
+    if (result.exit != 0) {
+      fail("the browser test failed (exit " + result.exit + "); screenshots are in " + SCREENSHOTS + ":\n" + result.output);
+    }
+    return result;
+  }
+
+  private static String findChromium() {
+    List<String> candidates = new ArrayList<>();
+    String configured = System.getenv("YAAD_CHROMIUM");
+    if (configured != null && !configured.isBlank()) {
+      candidates.add(configured);
+    }
+    candidates.add("/usr/bin/chromium");
+    candidates.add("/usr/bin/chromium-browser");
+    return candidates.stream().filter(c -> Files.isExecutable(Path.of(c))).findFirst().orElse(null);
+  }
+
+  private static void skipOrFail(String why) {
+    if (System.getenv("CI") != null || System.getenv("YAAD_REQUIRE_SERVICES") != null) {
+      fail("the browser test cannot run: " + why);
+    }
+    System.out.println("SKIPPED: BrowserTest: " + why);
+    Assumptions.abort(why);
+  }
+
+  record Result(int exit, String output) {}
+
+  private static Result run(List<String> command, Path dir, long timeoutSeconds) {
+    try {
+      return run(new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true), timeoutSeconds);
+    } catch (IOException e) {
+      return new Result(-1, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Result(-1, e.toString());
+    }
+  }
+
+  private static Result run(ProcessBuilder builder, long timeoutSeconds) throws IOException, InterruptedException {
+    Process process = builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    // Read on another thread so a chatty process cannot fill the pipe and stall.
+    StringBuilder output = new StringBuilder();
+    Thread reader = Thread.ofVirtual().start(() -> {
+      try {
+        output.append(new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+      } catch (IOException e) {
+        output.append("(could not read the output: ").append(e).append(")");
+      }
+    });
+    if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+      reader.join(5_000);
+      return new Result(-1, output + "\n(killed after " + timeoutSeconds + " s)");
+    }
+    reader.join(5_000);
+    return new Result(process.exitValue(), output.toString());
+  }
+}
