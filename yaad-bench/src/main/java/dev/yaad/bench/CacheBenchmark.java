@@ -16,6 +16,7 @@ import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -193,7 +194,7 @@ final class CacheBenchmark implements Callable<Integer> {
       for (SimpleMeterRegistry meters : List.of(l1Meters, l2Meters, bMeters)) {
         downs += meters.get("yaad.cache.redis.state.changes").tag("to", "down").counter().count();
       }
-      figures.put("redis_down_events", (int) downs); // anything but 0 makes the run suspect
+      figures.put("redisDownEvents", (int) downs); // anything but 0 makes the run suspect
       printTable(out, figures);
       if (json) {
         out.println(new ObjectMapper().writeValueAsString(figures));
@@ -382,59 +383,79 @@ final class CacheBenchmark implements Callable<Integer> {
   }
 
   private Map<String, Object> figures(long[][] samples, long[] l1BackToBack, Lag lag, int rows, boolean seeded, double seedSeconds) {
-    double dbP50 = micros(percentile(samples[0], 50));
-    double l2P50 = micros(percentile(samples[1], 50));
-    double l1P50 = micros(percentile(samples[2], 50));
+    Map<String, Object> database = summary(samples[0]);
+    Map<String, Object> l2 = summary(samples[1]);
+    Map<String, Object> l1 = summary(samples[2]);
+    double dbP50 = (double) database.get("p50Us");
+    double l2P50 = (double) l2.get("p50Us");
+    double l1P50 = (double) l1.get("p50Us");
     Map<String, Object> f = new LinkedHashMap<>();
     f.put("benchmark", "cache");
     f.put("backend", backend.toString());
     f.put("users", users);
-    f.put("rows_per_snapshot", rows);
+    f.put("rowsPerSnapshot", rows);
     f.put("iterations", iterations);
     f.put("warmup", warmup);
-    f.put("seeded_now", seeded);
-    f.put("seed_seconds", round(seedSeconds));
-    f.put("db_p50_us", dbP50);
-    f.put("db_p99_us", micros(percentile(samples[0], 99)));
-    f.put("l2_p50_us", l2P50);
-    f.put("l2_p99_us", micros(percentile(samples[1], 99)));
-    f.put("l1_p50_us", l1P50);
-    f.put("l1_p99_us", micros(percentile(samples[2], 99)));
-    f.put("l1_back_to_back_p50_us", micros(percentile(l1BackToBack, 50)));
-    f.put("l1_back_to_back_p99_us", micros(percentile(l1BackToBack, 99)));
-    f.put("db_over_l1_p50", round(dbP50 / l1P50));
-    f.put("db_over_l2_p50", round(dbP50 / l2P50));
-    f.put("l2_over_l1_p50", round(l2P50 / l1P50));
-    f.put("lag_iterations", lagIterations);
-    f.put("invalidation_lag_p50_us", micros(percentile(lag.invalidation(), 50)));
-    f.put("invalidation_lag_p99_us", micros(percentile(lag.invalidation(), 99)));
-    f.put("invalidation_before_ack_fraction", round((double) lag.arrivedBeforeAck() / lagIterations));
-    f.put("visible_lag_p50_us", micros(percentile(lag.visible(), 50)));
-    f.put("visible_lag_p99_us", micros(percentile(lag.visible(), 99)));
-    f.put("target_l1_p50_us", TARGET_L1_P50_US);
-    f.put("target_l2_p50_us", TARGET_L2_P50_US);
-    f.put("target_db_over_l1", TARGET_DB_OVER_L1);
-    f.put("targets_met", l1P50 <= TARGET_L1_P50_US && l2P50 <= TARGET_L2_P50_US && dbP50 / l1P50 >= TARGET_DB_OVER_L1);
+    f.put("database", database);
+    f.put("l2Hit", l2);
+    f.put("l1Hit", l1);
+    f.put("l1HitBackToBack", summary(l1BackToBack));
+    f.put("databaseOverL1P50", round(dbP50 / l1P50));
+    f.put("databaseOverL2P50", round(dbP50 / l2P50));
+    f.put("l2OverL1P50", round(l2P50 / l1P50));
+    Map<String, Object> invalidation = summary(lag.invalidation());
+    invalidation.put("arrivedBeforeAckFraction", round((double) lag.arrivedBeforeAck() / lagIterations));
+    f.put("lagIterations", lagIterations);
+    f.put("invalidationLag", invalidation);
+    f.put("visibleLag", summary(lag.visible()));
+    Map<String, Object> targets = new LinkedHashMap<>();
+    targets.put("l1HitP50UsMax", TARGET_L1_P50_US);
+    targets.put("l2HitP50UsMax", TARGET_L2_P50_US);
+    targets.put("databaseOverL1Min", TARGET_DB_OVER_L1);
+    targets.put("met", l1P50 <= TARGET_L1_P50_US && l2P50 <= TARGET_L2_P50_US && dbP50 / l1P50 >= TARGET_DB_OVER_L1);
+    f.put("targets", targets);
+    f.put("seeded", seeded);
+    f.put("seedSeconds", round(seedSeconds));
+    f.put("java", Runtime.version().toString());
+    f.put("at", Instant.now().toString());
     return f;
   }
 
+  private static Map<String, Object> summary(long[] nanos) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("p50Us", micros(percentile(nanos, 50)));
+    m.put("p90Us", micros(percentile(nanos, 90)));
+    m.put("p99Us", micros(percentile(nanos, 99)));
+    return m;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static double us(Map<String, Object> f, String path, String figure) {
+    return (double) ((Map<String, Object>) f.get(path)).get(figure);
+  }
+
   private void printTable(PrintWriter out, Map<String, Object> f) {
-    out.printf("snapshot of %s rows, %d users, %s, %d iterations (after %d warm-up), interleaved:%n",
-        f.get("rows_per_snapshot"), users, backend, iterations, warmup);
-    out.printf("  %-22s p50 %10.2f us   p99 %10.2f us%n", "database (uncached)", f.get("db_p50_us"), f.get("db_p99_us"));
-    out.printf("  %-22s p50 %10.2f us   p99 %10.2f us   (target p50 <= %.0f us)%n", "L2 hit (Redis)", f.get("l2_p50_us"), f.get("l2_p99_us"), TARGET_L2_P50_US);
-    out.printf("  %-22s p50 %10.2f us   p99 %10.2f us   (target p50 <= %.0f us)%n", "L1 hit (in process)", f.get("l1_p50_us"), f.get("l1_p99_us"), TARGET_L1_P50_US);
-    out.printf("  %-22s p50 %10.2f us   p99 %10.2f us   (L1 reads back to back, not after a round trip)%n",
-        "L1 hit, back to back", f.get("l1_back_to_back_p50_us"), f.get("l1_back_to_back_p99_us"));
-    out.printf("  ratios at p50 (interleaved): database/L1 %sx (target >= %.0fx), database/L2 %sx, L2/L1 %sx%n",
-        f.get("db_over_l1_p50"), TARGET_DB_OVER_L1, f.get("db_over_l2_p50"), f.get("l2_over_l1_p50"));
+    out.printf("snapshot of %s rows, %d users, %s, %d iterations (after %d warm-up), paths interleaved:%n",
+        f.get("rowsPerSnapshot"), users, backend, iterations, warmup);
+    String row = "  %-22s p50 %10.2f us   p99 %10.2f us   %s%n";
+    out.printf(row, "database (uncached)", us(f, "database", "p50Us"), us(f, "database", "p99Us"), "");
+    out.printf(row, "L2 hit (Redis)", us(f, "l2Hit", "p50Us"), us(f, "l2Hit", "p99Us"), "(target p50 <= " + (int) TARGET_L2_P50_US + " us)");
+    out.printf(row, "L1 hit (in process)", us(f, "l1Hit", "p50Us"), us(f, "l1Hit", "p99Us"), "(target p50 <= " + (int) TARGET_L1_P50_US + " us)");
+    out.printf(row, "L1 hit, back to back", us(f, "l1HitBackToBack", "p50Us"), us(f, "l1HitBackToBack", "p99Us"),
+        "(not after a round trip: a lower bound)");
+    out.printf("  ratios at p50: database/L1 %sx (target >= %dx), database/L2 %sx, L2/L1 %sx%n",
+        f.get("databaseOverL1P50"), (int) TARGET_DB_OVER_L1, f.get("databaseOverL2P50"), f.get("l2OverL1P50"));
     out.printf("cross-instance, %d writes on A read on B:%n", lagIterations);
-    out.printf("  %-22s p50 %10.2f us   p99 %10.2f us   (%s of invalidations arrived before A's write returned)%n",
-        "invalidation lag", f.get("invalidation_lag_p50_us"), f.get("invalidation_lag_p99_us"), f.get("invalidation_before_ack_fraction"));
-    out.printf("  %-22s p50 %10.2f us   p99 %10.2f us   (A's write returned -> B's read returns it, reload included)%n",
-        "visible lag", f.get("visible_lag_p50_us"), f.get("visible_lag_p99_us"));
-    out.printf("targets %s%s%n", Boolean.TRUE.equals(f.get("targets_met")) ? "met" : "NOT met",
-        Integer.valueOf(0).equals(f.get("redis_down_events")) ? "" : "; Redis went down during the run, the figures are suspect");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> invalidation = (Map<String, Object>) f.get("invalidationLag");
+    out.printf(row, "invalidation lag", us(f, "invalidationLag", "p50Us"), us(f, "invalidationLag", "p99Us"),
+        "(A's write returned -> B heard; " + invalidation.get("arrivedBeforeAckFraction") + " heard before it returned)");
+    out.printf(row, "visible lag", us(f, "visibleLag", "p50Us"), us(f, "visibleLag", "p99Us"),
+        "(A's write returned -> B's read returns it, reload included)");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> targets = (Map<String, Object>) f.get("targets");
+    out.printf("targets %s%s%n", Boolean.TRUE.equals(targets.get("met")) ? "met" : "NOT met",
+        Integer.valueOf(0).equals(f.get("redisDownEvents")) ? "" : "; Redis went down during the run, the figures are suspect");
   }
 
   /** Nearest rank over a copy. */
