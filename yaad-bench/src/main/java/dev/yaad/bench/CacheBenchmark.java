@@ -64,6 +64,7 @@ import picocli.CommandLine.Spec;
 final class CacheBenchmark implements Callable<Integer> {
   private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
   private static final String USER_PREFIX = "cache-bench-";
+  private static final long BENCH_L1_MAX_WEIGHT_BYTES = 1L << 30;
   private static final double TARGET_L1_P50_US = 5;
   private static final double TARGET_L2_P50_US = 300;
   private static final double TARGET_DB_OVER_L1 = 50;
@@ -146,7 +147,10 @@ final class CacheBenchmark implements Callable<Integer> {
         .withRedisKeyPrefix("yaad:bench:" + UUID.randomUUID().toString().substring(0, 8) + ":")
         .withTtls(CacheConfig.DEFAULT_L1_TTL, CacheConfig.DEFAULT_L1_TTL_WHILE_REDIS_DOWN, Duration.ofMinutes(5))
         // This measures latency, not faults: a starved machine must not flip Redis to down mid-run.
-        .withRedisTimeouts(Duration.ofSeconds(1), CacheConfig.DEFAULT_REDIS_CHECK_INTERVAL);
+        .withRedisTimeouts(Duration.ofSeconds(1), CacheConfig.DEFAULT_REDIS_CHECK_INTERVAL)
+        // Every user is read through L1, so L1 must hold them all: 10,000 users of 40 memories
+        // weigh ~270 MB by the cache's estimate (the 64 MiB default holds ~2,500).
+        .withL1MaxWeightBytes(BENCH_L1_MAX_WEIGHT_BYTES);
 
     JdbcMemoryStore database = JdbcMemoryStore.open(storeConfig);
     // Instance B of the lag phase gets a pool of its own on PostgreSQL, as another process would;
@@ -185,7 +189,7 @@ final class CacheBenchmark implements Callable<Integer> {
       if (l1Hits != 2.0 * (warmup + iterations) || l2Hits != warmup + iterations) {
         throw new IllegalStateException("not every measured read hit its level (L1 hits " + l1Hits + " of "
             + 2 * (warmup + iterations) + ", L2 hits " + l2Hits + " of " + (warmup + iterations)
-            + "); is Redis evicting, or L1 too small?");
+            + "); is Redis evicting (maxmemory), or the heap too small for L1 (-Xmx)?");
       }
       Lag lag = lag(a, b, all);
 
