@@ -422,20 +422,20 @@ public final class CachingMemoryStore implements MemoryStore {
 
     @Override
     public void remoteInvalidateAll() {
-      metrics.clearsRemote.increment();
       invalidateAllLocally();
+      metrics.clearsRemote.increment(); // after: a clear counted is a clear done
     }
 
     @Override
     public void redisDown() {
-      metrics.clearsRedisDown.increment();
       invalidateAllLocally();
+      metrics.clearsRedisDown.increment(); // after: a clear counted is a clear done
     }
 
     @Override
     public void redisUp() {
-      metrics.clearsRedisUp.increment();
       invalidateAllLocally();
+      metrics.clearsRedisUp.increment(); // after: a clear counted is a clear done
     }
   }
 }

@@ -125,7 +125,8 @@ class RedisFaultCacheTest {
     assertThat(a.cache().redisUp()).isFalse();
     assertThat(contents(a.cache().snapshot(user, ALL, 5))).contains(whileHung.content());
     // B hears nothing, but its health check notices within a check interval plus a timeout and clears L1.
-    await("B notices Redis hung", Duration.ofSeconds(2), () -> !b.cache().redisUp());
+    await("B notices Redis hung and clears L1", Duration.ofSeconds(2),
+        () -> b.count("yaad.cache.clears", "reason", "redis-down") == 1);
     assertThat(contents(b.cache().snapshot(user, ALL, 5))).contains(whileHung.content());
     assertThat(b.gauge("yaad.cache.redis.up")).isZero();
     assertThat(a.gauge("yaad.cache.redis.pending")).isEqualTo(1);
@@ -155,7 +156,8 @@ class RedisFaultCacheTest {
     b.cache().snapshot(user, ALL, 5);
 
     redis.kill();
-    await("both notice Redis gone", Duration.ofSeconds(2), () -> !a.cache().redisUp() && !b.cache().redisUp());
+    await("both notice Redis gone and clear L1", Duration.ofSeconds(2),
+        () -> a.count("yaad.cache.clears", "reason", "redis-down") == 1 && b.count("yaad.cache.clears", "reason", "redis-down") == 1);
     Memory whileDown = timedAdd(a, user, "written while Redis was down");
     assertThat(contents(a.cache().snapshot(user, ALL, 5))).contains(whileDown.content());
     assertThat(contents(b.cache().snapshot(user, ALL, 5))).contains(whileDown.content());
