@@ -83,7 +83,7 @@ class RedisFaultCacheTest {
     opened.add(cache);
     BlockingQueue<String> heard = new LinkedBlockingQueue<>();
     cache.onInvalidate(heard::add);
-    assertThat(cache.redisUp()).isTrue();
+    RedisCacheTest.awaitUp(cache);
     return new Instance(cache, registry, heard);
   }
 
