@@ -1,0 +1,35 @@
+package dev.yaad.bench;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
+
+/**
+ * {@code yaad-bench}: Yaad's measurements, one subcommand each.
+ *
+ * <p>To add a benchmark, write a picocli {@code @Command} class in this package and list it
+ * in {@code subcommands} below; nothing else registers it.
+ */
+@Command(
+    name = "yaad-bench",
+    mixinStandardHelpOptions = true,
+    description = "Measures Yaad. Run a subcommand with --help for its options.",
+    subcommands = {
+        SnapshotBenchmark.class,
+        HelpCommand.class,
+    })
+public final class BenchMain {
+
+  public static void main(String[] args) {
+    // Our own logback file name, so a logback.xml from another module on the class path cannot take over.
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "yaad-bench-logback.xml");
+    }
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line with every subcommand registered; tests run benchmarks through it. */
+  static CommandLine commandLine() {
+    return new CommandLine(new BenchMain()).setCaseInsensitiveEnumValuesAllowed(true);
+  }
+}
