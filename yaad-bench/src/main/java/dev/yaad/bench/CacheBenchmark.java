@@ -1,10 +1,9 @@
 package dev.yaad.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.yaad.memory.Categories;
+import dev.yaad.memory.Limits;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.NewMemory;
-import dev.yaad.memory.NotFoundException;
 import dev.yaad.memory.Snapshot;
 import dev.yaad.memory.cache.CacheConfig;
 import dev.yaad.memory.cache.CachingMemoryStore;
@@ -21,7 +20,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.UUID;
@@ -30,7 +28,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Pattern;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -63,27 +60,12 @@ import picocli.CommandLine.Spec;
         "With --json the last line is one JSON object with every figure."})
 final class CacheBenchmark implements Callable<Integer> {
   private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
-  private static final String USER_PREFIX = "cache-bench-";
+  /** Not the snapshot benchmark's file: the lag phase writes (and deletes again), and H2 opens in one process at a time. */
+  private static final String DEFAULT_H2_URL = "jdbc:h2:file:./data/bench/yaad-bench-cache";
   private static final long BENCH_L1_MAX_WEIGHT_BYTES = 1L << 30;
   private static final double TARGET_L1_P50_US = 5;
   private static final double TARGET_L2_P50_US = 300;
   private static final double TARGET_DB_OVER_L1 = 50;
-
-  enum Backend {
-    POSTGRES("jdbc:postgresql://127.0.0.1:5432/test"),
-    H2("jdbc:h2:file:./data/bench/yaad-bench-cache");
-
-    final String defaultUrl;
-
-    Backend(String defaultUrl) {
-      this.defaultUrl = defaultUrl;
-    }
-
-    @Override
-    public String toString() {
-      return name().toLowerCase(Locale.ROOT);
-    }
-  }
 
   @Spec CommandSpec spec;
 
@@ -91,7 +73,7 @@ final class CacheBenchmark implements Callable<Integer> {
   Backend backend;
 
   @Option(names = "--db-url", description = "JDBC URL (default: jdbc:postgresql://127.0.0.1:5432/test for postgres,"
-      + " jdbc:h2:file:./data/bench/yaad-bench-cache for h2)")
+      + " " + DEFAULT_H2_URL + " for h2)")
   String dbUrl;
 
   @Option(names = "--db-user", description = "database user (default: postgres on PostgreSQL)")
@@ -104,11 +86,16 @@ final class CacheBenchmark implements Callable<Integer> {
   @Option(names = "--redis-url", defaultValue = "redis://127.0.0.1:6379", description = "Redis for L2 and the bus (default: ${DEFAULT-VALUE})")
   String redisUrl;
 
-  @Option(names = "--users", defaultValue = "500", description = "users to seed (default: ${DEFAULT-VALUE})")
+  @Option(names = "--users", defaultValue = "10000", description = "users to seed (default: ${DEFAULT-VALUE})")
   int users;
 
-  @Option(names = "--memories-per-category", defaultValue = "10", description = "memories per user and category (default: ${DEFAULT-VALUE})")
-  int memoriesPerCategory;
+  @Option(names = "--memories-per-user", defaultValue = "200", description = "memories per user (default: ${DEFAULT-VALUE})")
+  int memoriesPerUser;
+
+  @Option(names = "--layout", defaultValue = "time",
+      description = "table order of the seeded memories: time (realistic) or user (a best case); see the snapshot"
+          + " benchmark (default: ${DEFAULT-VALUE})")
+  BenchData.Layout layout;
 
   @Option(names = "--per-category", defaultValue = "5", description = "newest memories per category in a snapshot (default: ${DEFAULT-VALUE})")
   int perCategory;
@@ -125,19 +112,11 @@ final class CacheBenchmark implements Callable<Integer> {
   @Option(names = "--json", description = "end the output with one line of JSON holding every figure")
   boolean json;
 
-  /** Runs this command alone, until {@code BenchMain} lists it. */
-  public static void main(String[] args) {
-    // Without a logback file on the class path logback logs everything at DEBUG; Lettuce and Netty are chatty.
-    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
-        .setLevel(ch.qos.logback.classic.Level.WARN);
-    System.exit(new CommandLine(new CacheBenchmark()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
-  }
-
   @Override
   public Integer call() throws Exception {
     validate();
     PrintWriter out = spec.commandLine().getOut();
-    String url = dbUrl != null ? dbUrl : backend.defaultUrl;
+    String url = dbUrl != null ? dbUrl : backend == Backend.H2 ? DEFAULT_H2_URL : backend.defaultUrl;
     String user = dbUser != null ? dbUser : backend == Backend.POSTGRES ? "postgres" : null;
     StoreConfig storeConfig = StoreConfig.of(url).withCredentials(user, null).withPoolSize(4)
         .withSchema(backend == Backend.POSTGRES ? schema : null);
@@ -167,7 +146,7 @@ final class CacheBenchmark implements Callable<Integer> {
             + " is not answering; the cache benchmark needs it (start redis-server or pass --redis-url)");
       }
       long seedStart = System.nanoTime();
-      boolean seeded = seed(database, out);
+      boolean seeded = new BenchData(database.dataSource(), backend, out).ensure(users, memoriesPerUser, layout);
       double seedSeconds = (System.nanoTime() - seedStart) / 1e9;
 
       // Fill L2 and both L1s, so that every measured read hits the level it measures.
@@ -215,15 +194,14 @@ final class CacheBenchmark implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--schema must be a lower-case SQL identifier (was '" + schema + "')");
     }
     positive("--users", users);
-    positive("--memories-per-category", memoriesPerCategory);
+    positive("--memories-per-user", memoriesPerUser);
     positive("--iterations", iterations);
     positive("--lag-iterations", lagIterations);
     if (warmup < 0) {
       throw new ParameterException(spec.commandLine(), "--warmup cannot be negative (was " + warmup + ")");
     }
-    if (perCategory < 1 || perCategory > memoriesPerCategory) {
-      throw new ParameterException(spec.commandLine(), "--per-category must be 1 to --memories-per-category ("
-          + memoriesPerCategory + ") (was " + perCategory + ")");
+    if (perCategory < 1 || perCategory > Limits.MAX_PER_CATEGORY) {
+      throw new ParameterException(spec.commandLine(), "--per-category must be 1 to " + Limits.MAX_PER_CATEGORY + " (was " + perCategory + ")");
     }
   }
 
@@ -234,49 +212,7 @@ final class CacheBenchmark implements Callable<Integer> {
   }
 
   private static String userId(int i) {
-    return USER_PREFIX + i;
-  }
-
-  /** Seeds the users unless the last one already exists (data is kept between runs). */
-  private boolean seed(MemoryStore store, PrintWriter out) {
-    try {
-      store.profile(userId(users - 1));
-      return false;
-    } catch (NotFoundException e) {
-      // seed below
-    }
-    out.printf("seeding %d users x %d memories in schema %s...%n", users, memoriesPerCategory * Categories.DEFAULT_NAMES.size(),
-        backend == Backend.POSTGRES ? schema : "PUBLIC");
-    out.flush();
-    SplittableRandom random = new SplittableRandom(42);
-    for (int i = 0; i < users; i++) {
-      String id = userId(i);
-      try {
-        store.deleteUser(id); // a partial seed from an interrupted run
-      } catch (NotFoundException e) {
-        // the usual case
-      }
-      List<NewMemory> memories = new ArrayList<>();
-      for (String category : Categories.DEFAULT_NAMES) {
-        for (int m = 0; m < memoriesPerCategory; m++) {
-          memories.add(new NewMemory(category, sentence(random, category, m), "{\"source\":\"bench\",\"turn\":" + m + "}", null));
-        }
-      }
-      store.addAll(id, memories);
-      store.putProfile(id, "A person who likes chai, lives in Lahore and is learning the sitar. (" + id + ")", null);
-    }
-    return true;
-  }
-
-  private static String sentence(SplittableRandom random, String category, int m) {
-    String[] words = {"chai", "Lahore", "sitar", "cricket", "grandmother", "garden", "poetry", "Karachi", "train", "mangoes",
-        "میرا", "نام", "پسند", "ہے", "کتاب"};
-    StringBuilder s = new StringBuilder(category.toLowerCase(Locale.ROOT)).append(' ').append(m).append(':');
-    int n = 8 + random.nextInt(16);
-    for (int i = 0; i < n; i++) {
-      s.append(' ').append(words[random.nextInt(words.length)]);
-    }
-    return s.toString();
+    return SyntheticMemories.userId(i);
   }
 
   /** [0] database, [1] L2, [2] L1: nanoseconds per measured read. */
@@ -397,6 +333,8 @@ final class CacheBenchmark implements Callable<Integer> {
     f.put("benchmark", "cache");
     f.put("backend", backend.toString());
     f.put("users", users);
+    f.put("memoriesPerUser", memoriesPerUser);
+    f.put("layout", layout.toString());
     f.put("rowsPerSnapshot", rows);
     f.put("iterations", iterations);
     f.put("warmup", warmup);
