@@ -17,6 +17,8 @@ import picocli.CommandLine.HelpCommand;
     subcommands = {
         SnapshotBenchmark.class,
         CacheBenchmark.class,
+        GreetingChaosBenchmark.class,
+        ReplayBenchmark.class,
         HelpCommand.class,
     })
 public final class BenchMain {

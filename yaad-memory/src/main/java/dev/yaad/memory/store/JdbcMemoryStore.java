@@ -177,7 +177,8 @@ public final class JdbcMemoryStore implements MemoryStore {
     if (after != null) {
       sql.append(" AND (created_at < ? OR (created_at = ? AND id < ?))");
     }
-    sql.append(" ORDER BY created_at DESC, id DESC LIMIT ?");
+    // The equality-bound columns lead the ORDER BY so H2 reads the index in order (PostgreSQL drops them).
+    sql.append(cat != null ? " ORDER BY user_id, category," : " ORDER BY user_id,").append(" created_at DESC, id DESC LIMIT ?");
     return withConnection("list memories", c -> {
       List<Memory> items = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement(sql.toString())) {

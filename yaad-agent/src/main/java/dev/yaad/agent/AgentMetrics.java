@@ -1,0 +1,30 @@
+package dev.yaad.agent;
+
+import java.time.Duration;
+
+/**
+ * Where the agent reports what it measures: a port with no-op defaults
+ * ({@link #NONE}), so a deployment adds a registry ({@link MicrometerAgentMetrics}) or nothing.
+ * Implementations must be thread-safe and fast.
+ */
+public interface AgentMetrics {
+  AgentMetrics NONE = new AgentMetrics() {};
+
+  default void sessionStateChanged(SessionState from, SessionState to) {}
+
+  /** From the connection being ready to the first greeting token reaching the listeners. */
+  default void greetingFirstToken(Duration sinceReady) {}
+
+  /** From the user's text to the first reply token reaching the listeners. */
+  default void replyFirstToken(Duration sinceUserText) {}
+
+  default void speechEnded(Speech.Kind kind, Speech.Outcome outcome) {}
+
+  default void toolCall(String tool, Duration latency, boolean ok) {}
+
+  /** One LLM call; {@code purpose} is greeting, reply, extract or profile. */
+  default void llmCall(String purpose, Duration latency, boolean ok) {}
+
+  /** A background-learning event such as {@code extraction.ok} or {@code profile.skipped.unchanged}. */
+  default void learning(String event) {}
+}

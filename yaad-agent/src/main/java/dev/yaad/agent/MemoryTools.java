@@ -1,0 +1,248 @@
+package dev.yaad.agent;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
+import dev.langchain4j.agent.tool.ToolSpecification;
+import dev.langchain4j.model.chat.request.json.JsonArraySchema;
+import dev.langchain4j.model.chat.request.json.JsonEnumSchema;
+import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
+import dev.yaad.agent.memory.MemoryAccess;
+import dev.yaad.memory.Memory;
+import dev.yaad.memory.MemoryException;
+import dev.yaad.memory.Snapshot;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The memory tools the model may call, bound to one session's user: no tool takes a user
+ * id, so the model cannot read or change another user's memories. Every call returns a
+ * short text for the model; failures become an {@code error: ...} text it can act on
+ * (apologise, ask again), never an exception that would break the turn.
+ */
+final class MemoryTools {
+  static final String GET_COMPLETE_USER_INFO = "getCompleteUserInfo";
+  static final String SEARCH_MEMORIES = "searchMemories";
+  static final String SAVE_MEMORY = "saveMemory";
+  static final String FORGET_MEMORY = "forgetMemory";
+  static final int DEFAULT_K = 5;
+  static final int MAX_K = 20;
+
+  private static final Logger log = LoggerFactory.getLogger(MemoryTools.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final String userId;
+  private final MemoryAccess memory;
+  private final Consumer<String> onMemoryChanged;
+  private final List<ToolSpecification> specifications;
+
+  /** @param onMemoryChanged told (with a reason) when a tool added, changed or deleted a memory */
+  MemoryTools(String userId, MemoryAccess memory, Consumer<String> onMemoryChanged) {
+    this.userId = userId;
+    this.memory = memory;
+    this.onMemoryChanged = onMemoryChanged;
+    this.specifications = specifications(memory.categories().names());
+  }
+
+  List<ToolSpecification> specifications() {
+    return specifications;
+  }
+
+  private static List<ToolSpecification> specifications(List<String> categories) {
+    JsonEnumSchema category = JsonEnumSchema.builder().enumValues(categories).build();
+    return List.of(
+        ToolSpecification.builder().name(GET_COMPLETE_USER_INFO)
+            .description("Everything known about the user: their profile and their newest memories of every category. "
+                + "Use when the user asks what you know or remember about them.")
+            .parameters(JsonObjectSchema.builder().build())
+            .build(),
+        ToolSpecification.builder().name(SEARCH_MEMORIES)
+            .description("Finds the user's memories about a topic, best match first.")
+            .parameters(JsonObjectSchema.builder()
+                .addStringProperty("query", "what to look for, in the user's words")
+                .addProperty("categories", JsonArraySchema.builder().items(category)
+                    .description("only these categories; omit for all").build())
+                .addIntegerProperty("k", "how many memories at most (default " + DEFAULT_K + ", at most " + MAX_K + ")")
+                .required("query")
+                .build())
+            .build(),
+        ToolSpecification.builder().name(SAVE_MEMORY)
+            .description("Remembers one thing about the user for future conversations. "
+                + "Use when the user tells you something lasting about themselves or asks you to remember it.")
+            .parameters(JsonObjectSchema.builder()
+                .addEnumProperty("category", categories, "the kind of memory")
+                .addStringProperty("content", "one short self-contained sentence about the user, in their language")
+                .required("category", "content")
+                .build())
+            .build(),
+        ToolSpecification.builder().name(FORGET_MEMORY)
+            .description("Forgets one memory the user wants forgotten: give its id if known, else describe it.")
+            .parameters(JsonObjectSchema.builder()
+                .addStringProperty("id", "the memory's id, from getCompleteUserInfo or searchMemories")
+                .addStringProperty("description", "what to forget, if the id is not known")
+                .build())
+            .build());
+  }
+
+  /** Runs one tool call; never throws. */
+  String execute(ToolExecutionRequest request) {
+    try {
+      JsonNode args = parseArguments(request.arguments());
+      return switch (request.name()) {
+        case GET_COMPLETE_USER_INFO -> completeUserInfo();
+        case SEARCH_MEMORIES -> search(args);
+        case SAVE_MEMORY -> save(args);
+        case FORGET_MEMORY -> forget(args);
+        default -> "error: there is no tool named '" + request.name() + "'; the tools are "
+            + GET_COMPLETE_USER_INFO + ", " + SEARCH_MEMORIES + ", " + SAVE_MEMORY + ", " + FORGET_MEMORY;
+      };
+    } catch (BadArguments e) {
+      return "error: " + e.getMessage();
+    } catch (MemoryException e) {
+      if (e.isRetriable()) {
+        log.warn("tools: {} for user {} failed: {}", request.name(), userId, e.getMessage());
+        return "error: memory is unavailable right now; tell the user you cannot reach your memory at the moment";
+      }
+      return "error: " + e.getMessage();
+    } catch (RuntimeException e) {
+      log.warn("tools: {} for user {} failed", request.name(), userId, e);
+      return "error: the tool failed unexpectedly; continue without it";
+    }
+  }
+
+  private String completeUserInfo() {
+    Snapshot snapshot = memory.snapshot(userId);
+    ObjectNode out = JSON.createObjectNode();
+    out.put("profile", snapshot.profile().content());
+    ObjectNode memories = out.putObject("memories");
+    for (Map.Entry<String, List<Memory>> e : snapshot.memories().entrySet()) {
+      if (!e.getValue().isEmpty()) {
+        memories.set(e.getKey(), list(e.getValue()));
+      }
+    }
+    return out.toString();
+  }
+
+  private String search(JsonNode args) {
+    String query = requiredText(args, "query");
+    List<String> categories = new ArrayList<>();
+    JsonNode cats = args.path("categories");
+    if (cats.isArray()) {
+      cats.forEach(c -> categories.add(c.asText()));
+    } else if (cats.isTextual() && !cats.asText().isBlank()) {
+      categories.add(cats.asText());
+    }
+    int k = args.path("k").isNumber() ? args.path("k").asInt() : DEFAULT_K;
+    if (k < 1 || k > MAX_K) {
+      throw new BadArguments("k must be 1.." + MAX_K + " (was " + k + ")");
+    }
+    List<Memory> found = memory.search(userId, query, categories, k);
+    return found.isEmpty() ? "no memories match '" + query + "'" : list(found).toString();
+  }
+
+  private String save(JsonNode args) {
+    String category = requiredText(args, "category");
+    String content = requiredText(args, "content");
+    MemoryAccess.Saved saved = memory.save(userId, category, content);
+    if (saved.changed()) {
+      onMemoryChanged.accept("tool " + SAVE_MEMORY + " " + saved.outcome());
+    }
+    return switch (saved.outcome()) {
+      case ADDED -> "saved as a new memory (id " + saved.memory().id() + ")";
+      case UPDATED -> "updated an earlier memory (id " + saved.memory().id() + "): " + saved.memory().content();
+      case UNCHANGED -> "already remembered (id " + saved.memory().id() + ")";
+    };
+  }
+
+  private String forget(JsonNode args) {
+    String id = args.path("id").asText("").strip();
+    String description = args.path("description").asText("").strip();
+    if (id.isEmpty() && description.isEmpty()) {
+      throw new BadArguments("give the memory's id or a description of it");
+    }
+    if (!id.isEmpty()) {
+      UUID uuid;
+      try {
+        uuid = UUID.fromString(id);
+      } catch (IllegalArgumentException e) {
+        if (description.isEmpty()) {
+          description = id; // the model put a description where the id goes
+        }
+        uuid = null;
+      }
+      if (uuid != null) {
+        Optional<Memory> gone = memory.forget(userId, uuid);
+        if (gone.isPresent()) {
+          onMemoryChanged.accept("tool " + FORGET_MEMORY);
+          return "forgot: " + gone.get().content();
+        }
+        if (description.isEmpty()) {
+          return "no memory has id " + id;
+        }
+      }
+    }
+    List<Memory> candidates = memory.search(userId, description, List.of(), 1);
+    if (candidates.isEmpty()) {
+      return "no memory matches '" + description + "'; nothing was forgotten";
+    }
+    Optional<Memory> gone = memory.forget(userId, candidates.getFirst().id());
+    if (gone.isEmpty()) {
+      return "no memory matches '" + description + "'; nothing was forgotten";
+    }
+    onMemoryChanged.accept("tool " + FORGET_MEMORY);
+    return "forgot: " + gone.get().content();
+  }
+
+  private static ArrayNode list(List<Memory> memories) {
+    ArrayNode out = JSON.createArrayNode();
+    for (Memory m : memories) {
+      ObjectNode o = out.addObject();
+      o.put("id", m.id().toString()).put("category", m.category()).put("content", m.content());
+      if (m.occurredAt() != null) {
+        o.put("when", m.occurredAt().toString());
+      }
+    }
+    return out;
+  }
+
+  private static JsonNode parseArguments(String arguments) {
+    if (arguments == null || arguments.isBlank()) {
+      return JSON.createObjectNode();
+    }
+    try {
+      JsonNode node = JSON.readTree(arguments);
+      if (!node.isObject()) {
+        throw new BadArguments("arguments must be a JSON object (was " + abbreviate(arguments) + ")");
+      }
+      return node;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new BadArguments("arguments are not valid JSON: " + abbreviate(arguments));
+    }
+  }
+
+  private static String requiredText(JsonNode args, String field) {
+    JsonNode v = args.path(field);
+    if (!v.isTextual() || v.asText().isBlank()) {
+      throw new BadArguments("'" + field + "' is required and must be non-blank text");
+    }
+    return v.asText().strip();
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 80 ? s : s.substring(0, 80) + "...";
+  }
+
+  private static final class BadArguments extends RuntimeException {
+    BadArguments(String message) {
+      super(message, null, false, false);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+package dev.yaad.agent.learning;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How background learning batches, debounces and retries. Start from {@link #defaults()}.
+ *
+ * @param batchTurns         a session's turns are extracted together once this many are waiting, 1..50
+ * @param pauseDelay         ... or once the session has been quiet this long (and always when it ends)
+ * @param maxBatchTurns      the most turns one extraction call covers, {@code >= batchTurns}
+ * @param profileDebounce    a profile refresh waits until no memory change has arrived for this
+ *                           long, so that the changes of a conversation make one refresh
+ * @param profileMinInterval at most one profile refresh per user in this interval
+ * @param profileSimilarity  a new profile whose word overlap (Jaccard) with the old one is at least
+ *                           this is "not meaningfully changed" and is not saved, 0..1
+ * @param workers            users worked on at the same time (bounds background LLM concurrency)
+ * @param queueCapacity      tasks waiting for workers; beyond it, work waits in the database
+ * @param retryBase          first retry delay after a failure; doubles per attempt
+ * @param retryMax           the longest retry delay; failed work is retried forever, never dropped
+ * @param lease              how long a claim on a user's work lasts; a crashed learner's work
+ *                           is taken over after this
+ * @param pollInterval       how often the database is checked for due work (retries, pauses,
+ *                           work left by another process)
+ */
+public record LearningConfig(
+    int batchTurns, Duration pauseDelay, int maxBatchTurns,
+    Duration profileDebounce, Duration profileMinInterval, double profileSimilarity,
+    int workers, int queueCapacity, Duration retryBase, Duration retryMax, Duration lease, Duration pollInterval) {
+
+  public LearningConfig {
+    Objects.requireNonNull(pauseDelay, "pauseDelay");
+    Objects.requireNonNull(profileDebounce, "profileDebounce");
+    Objects.requireNonNull(profileMinInterval, "profileMinInterval");
+    Objects.requireNonNull(retryBase, "retryBase");
+    Objects.requireNonNull(retryMax, "retryMax");
+    Objects.requireNonNull(lease, "lease");
+    Objects.requireNonNull(pollInterval, "pollInterval");
+    if (batchTurns < 1 || batchTurns > 50) {
+      throw new IllegalArgumentException("batchTurns must be 1..50 (was " + batchTurns + ")");
+    }
+    if (maxBatchTurns < batchTurns) {
+      throw new IllegalArgumentException("maxBatchTurns (" + maxBatchTurns + ") cannot be less than batchTurns (" + batchTurns + ")");
+    }
+    if (profileSimilarity < 0 || profileSimilarity > 1) {
+      throw new IllegalArgumentException("profileSimilarity must be 0..1 (was " + profileSimilarity + ")");
+    }
+    if (workers < 1) {
+      throw new IllegalArgumentException("workers cannot be less than 1 (was " + workers + ")");
+    }
+    if (queueCapacity < 1) {
+      throw new IllegalArgumentException("queueCapacity cannot be less than 1 (was " + queueCapacity + ")");
+    }
+    if (pollInterval.isZero() || pollInterval.isNegative() || lease.isZero() || lease.isNegative()) {
+      throw new IllegalArgumentException("pollInterval and lease must be positive (were " + pollInterval + ", " + lease + ")");
+    }
+    if (retryMax.compareTo(retryBase) < 0) {
+      throw new IllegalArgumentException("retryMax (" + retryMax + ") cannot be less than retryBase (" + retryBase + ")");
+    }
+  }
+
+  public static LearningConfig defaults() {
+    return new LearningConfig(4, Duration.ofSeconds(20), 16,
+        Duration.ofSeconds(5), Duration.ofMinutes(2), 0.85,
+        2, 10_000, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofMinutes(2), Duration.ofSeconds(1));
+  }
+
+  public LearningConfig withBatch(int turns, Duration pause) {
+    return new LearningConfig(turns, pause, Math.max(maxBatchTurns, turns), profileDebounce, profileMinInterval,
+        profileSimilarity, workers, queueCapacity, retryBase, retryMax, lease, pollInterval);
+  }
+
+  public LearningConfig withProfile(Duration debounce, Duration minInterval, double similarity) {
+    return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, debounce, minInterval, similarity,
+        workers, queueCapacity, retryBase, retryMax, lease, pollInterval);
+  }
+
+  public LearningConfig withRetry(Duration base, Duration max) {
+    return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
+        profileSimilarity, workers, queueCapacity, base, max, lease, pollInterval);
+  }
+
+  public LearningConfig withLease(Duration lease, Duration pollInterval) {
+    return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
+        profileSimilarity, workers, queueCapacity, retryBase, retryMax, lease, pollInterval);
+  }
+
+  public LearningConfig withWorkers(int workers, int queueCapacity) {
+    return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
+        profileSimilarity, workers, queueCapacity, retryBase, retryMax, lease, pollInterval);
+  }
+}

@@ -1,0 +1,232 @@
+package dev.yaad.agent.learning;
+
+import dev.yaad.memory.StoreUnavailableException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+
+/**
+ * The learner's durable queue: one row per finished turn awaiting extraction ({@code TURN})
+ * and at most one per user for a pending profile refresh ({@code PROFILE}). A row is
+ * deleted only after its work is stored, so work accepted here survives a crash.
+ *
+ * <p>Ownership: a learner claims all of a user's rows with a lease ({@code owner},
+ * {@code lease_until}) before working on them, and releases them after; a crashed
+ * learner's leases expire and another learner takes the rows over.
+ *
+ * <p>The table has its own Flyway history ({@value #HISTORY_TABLE}) so that it never
+ * interferes with the memory engine's migrations in the same schema.
+ */
+final class Outbox {
+  static final String HISTORY_TABLE = "flyway_agent_history";
+  static final String TURN = "TURN";
+  static final String PROFILE = "PROFILE";
+
+  record Row(long id, String kind, String userId, String sessionId, String payload, int attempts, long dueAt) {}
+
+  private final DataSource dataSource;
+
+  private Outbox(DataSource dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  /** Creates or migrates the outbox table in the data source's default schema. */
+  static Outbox open(DataSource dataSource) {
+    String dialect;
+    try (Connection c = dataSource.getConnection()) {
+      String product = c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT);
+      dialect = product.contains("postgres") ? "postgresql" : product.contains("h2") ? "h2" : null;
+    } catch (SQLException e) {
+      throw new StoreUnavailableException("cannot reach the database for the learning outbox: " + e.getMessage(), e);
+    }
+    if (dialect == null) {
+      throw new IllegalArgumentException("the learning outbox supports H2 and PostgreSQL only");
+    }
+    Flyway.configure()
+        .dataSource(dataSource)
+        .table(HISTORY_TABLE)
+        .locations("classpath:db/agent/" + dialect)
+        // The schema already holds the memory engine's tables: start our own history at 0.
+        .baselineOnMigrate(true)
+        .baselineVersion("0")
+        .load()
+        .migrate();
+    return new Outbox(dataSource);
+  }
+
+  void insert(String kind, String userId, String sessionId, String payload, long dueAt, long now) {
+    update("INSERT INTO agent_outbox (kind, user_id, session_id, payload, attempts, due_at, created_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
+        kind, userId, sessionId, payload, dueAt, now);
+  }
+
+  /** Makes a session's waiting turns due now (a batch is complete, or the session ended). */
+  void makeSessionDue(String sessionId, long now) {
+    update("UPDATE agent_outbox SET due_at = ? WHERE session_id = ? AND kind = 'TURN' AND attempts = 0 AND due_at > ?",
+        now, sessionId, now);
+  }
+
+  /** Makes all waiting work due now, except retries, which keep their backoff. */
+  void makeAllDue(long now) {
+    update("UPDATE agent_outbox SET due_at = ? WHERE due_at > ? AND attempts = 0", now, now);
+  }
+
+  /** Users with due work that no live lease holds, oldest first. */
+  List<String> dueUsers(long now, int limit) {
+    List<String> users = new ArrayList<>();
+    query("SELECT user_id, MIN(id) AS first FROM agent_outbox WHERE due_at <= ? AND (owner IS NULL OR lease_until < ?)"
+        + " GROUP BY user_id ORDER BY first LIMIT " + limit, rs -> users.add(rs.getString(1)), now, now);
+    return users;
+  }
+
+  /**
+   * Leases all of a user's rows to {@code owner} unless another live lease holds some.
+   *
+   * @return the user's rows in order, or an empty list if another learner holds them
+   */
+  List<Row> claim(String userId, String owner, long now, long leaseUntil) {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        // Lock the user's rows first: a second learner claiming the same user waits here,
+        // then sees this one's lease and backs off.
+        try (PreparedStatement lock = c.prepareStatement("SELECT id FROM agent_outbox WHERE user_id = ? FOR UPDATE")) {
+          lock.setString(1, userId);
+          try (ResultSet rs = lock.executeQuery()) {
+            while (rs.next()) {
+              // rows are locked as they are read
+            }
+          }
+        }
+        try (PreparedStatement held = c.prepareStatement(
+            "SELECT COUNT(*) FROM agent_outbox WHERE user_id = ? AND owner IS NOT NULL AND owner <> ? AND lease_until >= ?")) {
+          held.setString(1, userId);
+          held.setString(2, owner);
+          held.setLong(3, now);
+          try (ResultSet rs = held.executeQuery()) {
+            rs.next();
+            if (rs.getLong(1) > 0) {
+              c.rollback();
+              return List.of();
+            }
+          }
+        }
+        try (PreparedStatement lease = c.prepareStatement("UPDATE agent_outbox SET owner = ?, lease_until = ? WHERE user_id = ?")) {
+          lease.setString(1, owner);
+          lease.setLong(2, leaseUntil);
+          lease.setString(3, userId);
+          lease.executeUpdate();
+        }
+        List<Row> rows = new ArrayList<>();
+        try (PreparedStatement select = c.prepareStatement(
+            "SELECT id, kind, user_id, session_id, payload, attempts, due_at FROM agent_outbox WHERE user_id = ? AND owner = ? ORDER BY id")) {
+          select.setString(1, userId);
+          select.setString(2, owner);
+          try (ResultSet rs = select.executeQuery()) {
+            while (rs.next()) {
+              rows.add(new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                  rs.getInt(6), rs.getLong(7)));
+            }
+          }
+        }
+        c.commit();
+        return rows;
+      } catch (SQLException e) {
+        c.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw unavailable("claim", e);
+    }
+  }
+
+  void release(String userId, String owner) {
+    update("UPDATE agent_outbox SET owner = NULL, lease_until = NULL WHERE user_id = ? AND owner = ?", userId, owner);
+  }
+
+  void delete(List<Row> rows) {
+    for (Row r : rows) {
+      update("DELETE FROM agent_outbox WHERE id = ?", r.id());
+    }
+  }
+
+  /** A failed attempt: counts it and sets when to try again. */
+  void retryLater(List<Row> rows, long dueAt, String error) {
+    String message = error == null ? null : error.length() > 1000 ? error.substring(0, 1000) : error;
+    for (Row r : rows) {
+      update("UPDATE agent_outbox SET attempts = attempts + 1, due_at = ?, last_error = ? WHERE id = ?", dueAt, message, r.id());
+    }
+  }
+
+  /** Not a failure: the work is just not due yet (a debounced profile refresh). */
+  void postpone(Row row, long dueAt) {
+    update("UPDATE agent_outbox SET due_at = ? WHERE id = ?", dueAt, row.id());
+  }
+
+  void updatePayload(Row row, String payload) {
+    update("UPDATE agent_outbox SET payload = ? WHERE id = ?", payload, row.id());
+  }
+
+  /** The user's pending profile refresh, if any. */
+  Row profileRow(String userId) {
+    List<Row> rows = new ArrayList<>();
+    query("SELECT id, kind, user_id, session_id, payload, attempts, due_at FROM agent_outbox WHERE user_id = ? AND kind = 'PROFILE' ORDER BY id",
+        rs -> rows.add(new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+            rs.getInt(6), rs.getLong(7))), userId);
+    return rows.isEmpty() ? null : rows.getFirst();
+  }
+
+  long count(String kind) {
+    long[] n = new long[1];
+    query("SELECT COUNT(*) FROM agent_outbox WHERE kind = ?", rs -> n[0] = rs.getLong(1), kind);
+    return n[0];
+  }
+
+  long count() {
+    long[] n = new long[1];
+    query("SELECT COUNT(*) FROM agent_outbox", rs -> n[0] = rs.getLong(1));
+    return n[0];
+  }
+
+  // ---------------------------------------------------------------- JDBC plumbing
+
+  private interface RowReader {
+    void read(ResultSet rs) throws SQLException;
+  }
+
+  private void query(String sql, RowReader reader, Object... params) {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+      bind(ps, params);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          reader.read(rs);
+        }
+      }
+    } catch (SQLException e) {
+      throw unavailable("read", e);
+    }
+  }
+
+  private void update(String sql, Object... params) {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+      bind(ps, params);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw unavailable("write", e);
+    }
+  }
+
+  private static void bind(PreparedStatement ps, Object... params) throws SQLException {
+    for (int i = 0; i < params.length; i++) {
+      ps.setObject(i + 1, params[i]);
+    }
+  }
+
+  private static StoreUnavailableException unavailable(String what, SQLException e) {
+    return new StoreUnavailableException("learning outbox " + what + " failed: " + e.getMessage(), e);
+  }
+}

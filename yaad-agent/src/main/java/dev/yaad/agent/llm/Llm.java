@@ -1,0 +1,316 @@
+package dev.yaad.agent.llm;
+
+import dev.langchain4j.exception.HttpException;
+import dev.langchain4j.exception.RetriableException;
+import dev.langchain4j.exception.TimeoutException;
+import dev.langchain4j.http.client.jdk.JdkHttpClient;
+import dev.langchain4j.http.client.jdk.JdkHttpClientBuilder;
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.PartialResponse;
+import dev.langchain4j.model.chat.response.PartialResponseContext;
+import dev.langchain4j.model.chat.response.PartialToolCall;
+import dev.langchain4j.model.chat.response.PartialToolCallContext;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.model.chat.response.StreamingHandle;
+import dev.langchain4j.model.openai.OpenAiChatModel;
+import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Yaad's access to a chat model: streamed calls that can be cancelled at any moment, with
+ * a first-token timeout, a total timeout and bounded retries; and blocking calls for
+ * background work. Nothing provider-specific leaks past this class: sessions and the
+ * learner see LangChain4j's {@link ChatRequest} and {@link ChatResponse} only.
+ *
+ * <p>A streamed call is retried (with backoff) only while no token has reached the
+ * listener, so a listener never sees text twice. After {@link Stream#cancel()} the listener
+ * receives nothing more; the HTTP stream is abandoned at its next chunk.
+ *
+ * <p>Thread-safe; one instance serves every session. {@link #close()} stops its timers.
+ */
+public final class Llm implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Llm.class);
+  private static final long BASE_BACKOFF_MS = 200;
+
+  /** Receives one streamed call's output; exactly one of the terminal methods is called, unless cancelled. */
+  public interface Listener {
+    void onToken(String text);
+
+    /** The model finished; the response holds the whole text and any tool calls. */
+    void onComplete(ChatResponse response);
+
+    void onError(Throwable error);
+  }
+
+  /** A streamed call in flight. */
+  public interface Stream {
+    /** Stops delivery at once and abandons the HTTP stream; idempotent. */
+    void cancel();
+
+    boolean isCancelled();
+  }
+
+  private final StreamingChatModel streaming;
+  private final ChatModel blocking;
+  private final LlmConfig config;
+  private final ScheduledExecutorService timers;
+  private final ExecutorService httpThreads;
+
+  private Llm(StreamingChatModel streaming, ChatModel blocking, LlmConfig config, ExecutorService httpThreads) {
+    this.streaming = Objects.requireNonNull(streaming, "streaming");
+    this.blocking = Objects.requireNonNull(blocking, "blocking");
+    this.config = Objects.requireNonNull(config, "config");
+    this.httpThreads = httpThreads;
+    ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread thread = new Thread(r, "yaad-llm-timers");
+      thread.setDaemon(true);
+      return thread;
+    });
+    t.setRemoveOnCancelPolicy(true); // most timers are cancelled: keep the queue small
+    this.timers = t;
+  }
+
+  /** The OpenAI-compatible provider behind {@code config}, over the JDK HTTP client on virtual threads. */
+  public static Llm openAiCompatible(LlmConfig config) {
+    ExecutorService httpThreads = Executors.newVirtualThreadPerTaskExecutor();
+    HttpClient.Version version = config.baseUrl().startsWith("https") ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1;
+    String key = config.apiKey() == null ? "none" : config.apiKey(); // local servers ignore it; the client requires one
+    StreamingChatModel streaming = OpenAiStreamingChatModel.builder()
+        .httpClientBuilder(http(httpThreads, version, config.callTimeout()))
+        .baseUrl(config.baseUrl()).apiKey(key).modelName(config.model())
+        .timeout(config.callTimeout())
+        .build();
+    ChatModel blocking = OpenAiChatModel.builder()
+        .httpClientBuilder(http(httpThreads, version, config.callTimeout()))
+        .baseUrl(config.baseUrl()).apiKey(key).modelName(config.model())
+        .timeout(config.callTimeout())
+        .maxRetries(config.maxRetries())
+        .build();
+    log.info("llm: {} at {} (first token within {} ms, {} retries)",
+        config.model(), config.baseUrl(), config.firstTokenTimeout().toMillis(), config.maxRetries());
+    return new Llm(streaming, blocking, config, httpThreads);
+  }
+
+  /** Any LangChain4j models (a seam for tests and other providers). */
+  public static Llm of(StreamingChatModel streaming, ChatModel blocking, LlmConfig config) {
+    return new Llm(streaming, blocking, config, null);
+  }
+
+  private static JdkHttpClientBuilder http(ExecutorService threads, HttpClient.Version version, Duration timeout) {
+    JdkHttpClientBuilder builder = JdkHttpClient.builder()
+        .httpClientBuilder(HttpClient.newBuilder().executor(threads).version(version));
+    builder.connectTimeout(Duration.ofSeconds(5));
+    builder.readTimeout(timeout);
+    return builder;
+  }
+
+  public LlmConfig config() {
+    return config;
+  }
+
+  /**
+   * Starts a streamed call; returns at once.
+   *
+   * @param listener called on the HTTP client's threads; must not block for long
+   */
+  public Stream stream(ChatRequest request, Listener listener) {
+    StreamedCall call = new StreamedCall(request, listener);
+    call.attempt();
+    return call;
+  }
+
+  /**
+   * A blocking call with bounded retries, for background work.
+   *
+   * @throws RuntimeException the provider's error after the last retry (LangChain4j's
+   *     {@link RetriableException} subclasses for timeouts, 429 and 5xx)
+   */
+  public ChatResponse chat(ChatRequest request) {
+    return blocking.chat(request);
+  }
+
+  /** Whether a failure is worth retrying (timeouts, rate limits, server errors, I/O). */
+  public static boolean isRetriable(Throwable error) {
+    Throwable e = error;
+    while (e != null) {
+      if (e instanceof RetriableException || e instanceof java.io.IOException) {
+        return true;
+      }
+      if (e instanceof HttpException http) {
+        return http.statusCode() == 429 || http.statusCode() >= 500;
+      }
+      e = e.getCause();
+    }
+    return false;
+  }
+
+  @Override
+  public void close() {
+    timers.shutdownNow();
+    if (httpThreads != null) {
+      httpThreads.shutdownNow();
+    }
+  }
+
+  /** One streamed call across its attempts. */
+  private final class StreamedCall implements Stream {
+    private final ChatRequest request;
+    private final Listener listener;
+    private final AtomicBoolean finished = new AtomicBoolean();
+    private final AtomicInteger attempts = new AtomicInteger();
+    /** The attempt whose output counts; 0 while between attempts. */
+    private final AtomicInteger live = new AtomicInteger();
+    private volatile boolean cancelled;
+    private volatile boolean firstTokenSeen;
+    private volatile StreamingHandle handle;
+    private volatile ScheduledFuture<?> firstTokenTimer;
+    private final ScheduledFuture<?> callTimer;
+
+    StreamedCall(ChatRequest request, Listener listener) {
+      this.request = request;
+      this.listener = listener;
+      this.callTimer = schedule(() -> fail(new TimeoutException(
+          "the LLM call took longer than " + config.callTimeout().toMillis() + " ms")), config.callTimeout().toMillis());
+    }
+
+    void attempt() {
+      if (finished.get()) {
+        return;
+      }
+      int n = attempts.incrementAndGet();
+      live.set(n);
+      firstTokenTimer = schedule(() -> attemptFailed(n, new TimeoutException(
+          "no first token within " + config.firstTokenTimeout().toMillis() + " ms (attempt " + n + ")")),
+          config.firstTokenTimeout().toMillis());
+      try {
+        streaming.chat(request, new Handler(n));
+      } catch (RuntimeException e) {
+        attemptFailed(n, e);
+      }
+    }
+
+    /** A failure of attempt {@code n}: retried if nothing was delivered yet, else final. */
+    void attemptFailed(int n, Throwable error) {
+      if (finished.get() || !live.compareAndSet(n, 0)) {
+        return; // a superseded attempt (its late callbacks are dropped), or already over
+      }
+      cancelTimer(firstTokenTimer);
+      if (!firstTokenSeen && !cancelled && n <= config.maxRetries() && isRetriable(error)) {
+        long backoff = BASE_BACKOFF_MS << (n - 1);
+        log.debug("llm: attempt {} failed ({}); retrying in {} ms", n, error.toString(), backoff);
+        schedule(this::attempt, backoff);
+        return;
+      }
+      fail(error);
+    }
+
+    void fail(Throwable error) {
+      if (finished.compareAndSet(false, true)) {
+        cancelTimer(firstTokenTimer);
+        cancelTimer(callTimer);
+        StreamingHandle h = handle;
+        if (h != null) {
+          h.cancel();
+        }
+        if (!cancelled) {
+          listener.onError(error);
+        }
+      }
+    }
+
+    @Override
+    public void cancel() {
+      cancelled = true;
+      if (finished.compareAndSet(false, true)) {
+        cancelTimer(firstTokenTimer);
+        cancelTimer(callTimer);
+      }
+      StreamingHandle h = handle;
+      if (h != null) {
+        h.cancel();
+      }
+    }
+
+    @Override
+    public boolean isCancelled() {
+      return cancelled;
+    }
+
+    private final class Handler implements StreamingChatResponseHandler {
+      private final int n;
+
+      Handler(int n) {
+        this.n = n;
+      }
+
+      /** False if this attempt's output must be dropped; also cancels its HTTP stream. */
+      private boolean live(StreamingHandle h) {
+        if (n != live.get() || finished.get()) {
+          h.cancel();
+          return false;
+        }
+        handle = h;
+        if (!firstTokenSeen) {
+          firstTokenSeen = true;
+          cancelTimer(firstTokenTimer);
+        }
+        return true;
+      }
+
+      @Override
+      public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
+        if (live(context.streamingHandle()) && partial.text() != null && !partial.text().isEmpty()) {
+          listener.onToken(partial.text());
+        }
+      }
+
+      @Override
+      public void onPartialToolCall(PartialToolCall partial, PartialToolCallContext context) {
+        live(context.streamingHandle()); // progress: the first-token timer no longer applies
+      }
+
+      @Override
+      public void onCompleteResponse(ChatResponse response) {
+        if (n == live.get() && finished.compareAndSet(false, true)) {
+          cancelTimer(firstTokenTimer);
+          cancelTimer(callTimer);
+          listener.onComplete(response);
+        }
+      }
+
+      @Override
+      public void onError(Throwable error) {
+        attemptFailed(n, error);
+      }
+    }
+  }
+
+  private ScheduledFuture<?> schedule(Runnable task, long delayMs) {
+    try {
+      return timers.schedule(task, delayMs, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return null; // closed: the call will not be timed
+    }
+  }
+
+  private static void cancelTimer(ScheduledFuture<?> timer) {
+    if (timer != null) {
+      timer.cancel(false);
+    }
+  }
+}

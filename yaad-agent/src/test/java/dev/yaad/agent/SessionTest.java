@@ -1,0 +1,245 @@
+package dev.yaad.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.yaad.agent.llm.Llm;
+import dev.yaad.agent.llm.LlmConfig;
+import dev.yaad.agent.memory.StoreMemoryAccess;
+import dev.yaad.agent.testing.ScriptedLlmServer;
+import dev.yaad.agent.testing.ScriptedLlmServer.Answer;
+import dev.yaad.agent.testing.ScriptedLlmServer.Purpose;
+import dev.yaad.memory.NewMemory;
+import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.memory.testing.TestStores;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Sessions against the real H2 store and the scripted LLM server on loopback. */
+class SessionTest {
+  @TempDir static Path dir;
+  static JdbcMemoryStore store;
+  ScriptedLlmServer llmServer;
+  Llm llm;
+  AgentRuntime runtime;
+  final Recorder recorder = new Recorder();
+
+  @BeforeAll
+  static void openStore() {
+    store = JdbcMemoryStore.open(TestStores.h2(dir));
+  }
+
+  @AfterAll
+  static void closeStore() {
+    store.close();
+  }
+
+  @BeforeEach
+  void start() {
+    llmServer = ScriptedLlmServer.start();
+    llm = Llm.openAiCompatible(LlmConfig.of(llmServer.baseUrl(), "test-key", "scripted")
+        .withTimeouts(Duration.ofMillis(1500), Duration.ofSeconds(10)).withMaxRetries(2));
+    runtime = AgentRuntime.builder().memory(new StoreMemoryAccess(store)).llm(llm).build();
+  }
+
+  @AfterEach
+  void stop() {
+    runtime.close();
+    llm.close();
+    llmServer.close();
+  }
+
+  private Session activeSession(String user) {
+    Session s = runtime.open(user, recorder);
+    s.ready();
+    return s;
+  }
+
+  @Test
+  void greeting_mentionsARecentGoal_fromThePreloadedSnapshot() {
+    store.add("greet-goal", NewMemory.of("GOAL", "run a marathon in Lahore"));
+    Session session = activeSession("greet-goal");
+    Speech greeting = session.greet(); // the automatic greeting already started: same handle
+    assertThat(Await.done(greeting.done())).isEqualTo(Speech.Outcome.COMPLETED);
+    assertThat(greeting.text()).contains("run a marathon in Lahore");
+    assertThat(String.join("", recorder.deltas)).isEqualTo(greeting.text());
+    assertThat(llmServer.calls(Purpose.GREETING)).hasSize(1);
+    assertThat(llmServer.calls(Purpose.GREETING).getFirst().lastUserMessage()).contains("[GOAL] run a marathon in Lahore");
+    assertThat(recorder.events).startsWith("CONNECTING->ACTIVE", "start GREETING").contains("end GREETING COMPLETED");
+    assertThat(session.greet()).isSameAs(greeting);
+  }
+
+  @Test
+  void language_isPassedToTheModel() {
+    Session session = runtime.open("urdu-speaker", recorder);
+    session.language("ur-PK");
+    session.ready();
+    Await.done(session.greet().done());
+    Await.done(session.reply("السلام علیکم").done());
+    assertThat(llmServer.calls()).allSatisfy(c -> assertThat(c.systemPrompt()).contains("ur-PK"));
+  }
+
+  @Test
+  void greeting_forANewUser_isWarmAndGeneric() {
+    Speech greeting = activeSession("nobody-yet").greet();
+    assertThat(Await.done(greeting.done())).isEqualTo(Speech.Outcome.COMPLETED);
+    assertThat(greeting.text()).startsWith("Hello!");
+  }
+
+  @Test
+  void closeBeforeReady_nothingIsSpokenAndNothingThrows() {
+    Session session = runtime.open("early-leaver", recorder);
+    session.close();
+    assertThat(session.state()).isEqualTo(SessionState.CLOSED);
+    assertThat(session.ready()).isFalse();
+    assertThat(session.greet().isCancelled()).isTrue();
+    assertThat(session.reply("hello?").isCancelled()).isTrue();
+    assertThat(session.say("hi").isCancelled()).isTrue();
+    session.close(); // idempotent
+    assertThat(recorder.events).containsExactly("CONNECTING->CLOSING", "CLOSING->CLOSED");
+    assertThat(llmServer.count(Purpose.GREETING)).isZero();
+    assertThat(runtime.openSessions()).isZero();
+  }
+
+  @Test
+  void closeDuringGreeting_cancelsIt_andNoDeltaFollowsClosing() {
+    llmServer.latency(Duration.ofMillis(50), Duration.ofMillis(40));
+    Session session = activeSession("hangs-up");
+    Speech greeting = session.greet();
+    Await.until(() -> !recorder.deltas.isEmpty(), Duration.ofSeconds(5), "first greeting token");
+    session.close();
+    assertThat(greeting.outcome()).isEqualTo(Speech.Outcome.CANCELLED);
+    int spoken = recorder.deltas.size();
+    // The scripted stream would take ~600 ms more; whatever still arrives must be dropped.
+    Await.until(() -> llmServer.count(Purpose.GREETING) == 1, Duration.ofSeconds(1), "request seen");
+    assertThat(recorder.deltaAfterClosing).isFalse();
+    assertThat(recorder.deltas).hasSize(spoken);
+    assertThat(greeting.text()).isEqualTo(String.join("", recorder.deltas));
+    assertThat(recorder.events).endsWith("CLOSING->CLOSED");
+  }
+
+  @Test
+  void reply_streamsDeltas_andKeepsShortTermHistory() {
+    Session session = activeSession("talker");
+    Await.done(session.greet().done());
+    Speech reply = session.reply("I had a long day at work", "t-1");
+    assertThat(Await.done(reply.done())).isEqualTo(Speech.Outcome.COMPLETED);
+    assertThat(reply.id()).isEqualTo("r-2"); // g-1 was the greeting
+    assertThat(reply.turnId()).isEqualTo("t-1");
+    assertThat(reply.duration()).isPositive();
+    assertThat(reply.text()).startsWith("I hear you.");
+    assertThat(reply.firstDeltaLatency()).isNotNull();
+    ScriptedLlmServer.Call call = llmServer.calls(Purpose.CONVERSATION).getFirst();
+    assertThat(call.stream()).isTrue();
+    assertThat(call.toolNames()).containsExactlyInAnyOrder("getCompleteUserInfo", "searchMemories", "saveMemory", "forgetMemory");
+    assertThat(session.historyTurns()).isEqualTo(1);
+  }
+
+  @Test
+  void history_isBoundedByTurns() {
+    runtime.close();
+    runtime = AgentRuntime.builder().memory(new StoreMemoryAccess(store)).llm(llm)
+        .config(AgentConfig.defaults().withHistoryTurns(2).withGreetOnReady(false)).build();
+    Session session = activeSession("chatty");
+    for (int i = 1; i <= 4; i++) {
+      Await.done(session.reply("turn number " + i).done());
+    }
+    assertThat(session.historyTurns()).isEqualTo(2);
+    String lastRequest = llmServer.calls(Purpose.CONVERSATION).getLast().body().path("messages").toString();
+    assertThat(lastRequest).contains("turn number 3", "turn number 4").doesNotContain("turn number 1", "turn number 2");
+  }
+
+  @Test
+  void newUserTurn_interruptsTheCurrentReply() {
+    llmServer.latency(Duration.ofMillis(20), Duration.ofMillis(50));
+    Session session = activeSession("interrupter");
+    Await.done(session.greet().done());
+    Speech first = session.reply("tell me a long story");
+    Await.until(() -> first.text().length() > 0, Duration.ofSeconds(5), "first reply token");
+    Speech second = session.reply("actually, never mind");
+    assertThat(first.outcome()).isEqualTo(Speech.Outcome.INTERRUPTED);
+    assertThat(Await.done(second.done())).isEqualTo(Speech.Outcome.COMPLETED);
+    assertThat(first.text()).isNotEqualTo(second.text());
+    String lastRequest = llmServer.calls(Purpose.CONVERSATION).getLast().body().path("messages").toString();
+    assertThat(lastRequest).contains(first.text().strip()); // only the spoken part is remembered
+  }
+
+  @Test
+  void saveMemoryTool_writesForTheSessionsUser_whateverTheModelSays() {
+    llmServer.rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults(),
+        c -> Answer.toolCall("saveMemory", "{\"category\":\"fact\",\"content\":\"has a dog named Sheru\",\"userId\":\"mallory\"}"));
+    Session session = activeSession("dog-owner");
+    Speech reply = session.reply("remember that I have a dog named Sheru");
+    assertThat(Await.done(reply.done())).isEqualTo(Speech.Outcome.COMPLETED);
+    assertThat(recorder.tools).containsExactly("saveMemory");
+    assertThat(store.list("dog-owner", "FACT", 10, null).items()).extracting(m -> m.content()).containsExactly("has a dog named Sheru");
+    assertThat(reply.text()).startsWith("Okay. saved as a new memory");
+    // The same fact again is recognised, not stored twice.
+    Await.done(session.reply("remember that I have a dog named Sheru").done());
+    assertThat(store.list("dog-owner", "FACT", 10, null).items()).hasSize(1);
+    assertThat(llmServer.calls().stream().filter(c -> c.hasToolResults()).toList().getLast().toolResults().getFirst())
+        .startsWith("already remembered");
+  }
+
+  @Test
+  void memoryTools_answerFromTheStore_andForgetByDescription() {
+    store.add("rememberer", NewMemory.of("PLAN", "visit Karachi in December"));
+    store.add("rememberer", NewMemory.of("INTEREST", "loves Faiz poetry"));
+    Session session = activeSession("rememberer");
+    Await.done(session.reply("what do you know about me").done());
+    Await.done(session.reply("do you remember Karachi?").done());
+    Await.done(session.reply("forget about Faiz poetry").done());
+    assertThat(recorder.tools).containsExactly("getCompleteUserInfo", "searchMemories", "forgetMemory");
+    List<ScriptedLlmServer.Call> withResults = llmServer.calls().stream().filter(ScriptedLlmServer.Call::hasToolResults).toList();
+    assertThat(withResults.get(0).toolResults().getFirst()).contains("visit Karachi in December", "loves Faiz poetry");
+    assertThat(withResults.get(1).toolResults().getFirst()).contains("visit Karachi in December").doesNotContain("Faiz");
+    assertThat(withResults.get(2).toolResults().getFirst()).isEqualTo("forgot: loves Faiz poetry");
+    assertThat(store.list("rememberer", null, 10, null).items()).extracting(m -> m.content()).containsExactly("visit Karachi in December");
+  }
+
+  @Test
+  void toolError_becomesAShortMessageForTheModel_andTheTurnCompletes() {
+    llmServer.rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults(),
+        c -> Answer.toolCall("saveMemory", "{\"category\":\"HOBBY\",\"content\":\"kites\"}"));
+    Session session = activeSession("bad-category");
+    Speech reply = session.reply("remember that I fly kites");
+    assertThat(Await.done(reply.done())).isEqualTo(Speech.Outcome.COMPLETED);
+    assertThat(recorder.tools).containsExactly("saveMemory (error)");
+    assertThat(llmServer.calls().getLast().toolResults().getFirst()).startsWith("error: unknown category 'HOBBY'");
+  }
+
+  @Test
+  void llmServerError_isRetriedBeforeTheFirstToken() {
+    llmServer.fail(Purpose.CONVERSATION, 1, 500).fail(Purpose.CONVERSATION, 1, 429);
+    Session session = activeSession("retry");
+    Speech reply = session.reply("hello there my friend");
+    assertThat(Await.done(reply.done())).isEqualTo(Speech.Outcome.COMPLETED);
+    assertThat(llmServer.count(Purpose.CONVERSATION)).isEqualTo(3);
+  }
+
+  @Test
+  void llmHang_timesOutAndIsRetried() {
+    llmServer.hang(Purpose.CONVERSATION, 1);
+    Session session = activeSession("hang");
+    Speech reply = session.reply("are you there?");
+    assertThat(Await.done(reply.done())).isEqualTo(Speech.Outcome.COMPLETED);
+    assertThat(llmServer.count(Purpose.CONVERSATION)).isEqualTo(2);
+  }
+
+  @Test
+  void llmDown_replyFails_butTheSessionGoesOn() {
+    llmServer.fail(Purpose.CONVERSATION, 3, 500);
+    Session session = activeSession("down");
+    Speech failed = session.reply("hello?");
+    assertThat(Await.done(failed.done())).isEqualTo(Speech.Outcome.FAILED);
+    assertThat(failed.error()).isNotNull();
+    assertThat(session.state()).isEqualTo(SessionState.ACTIVE);
+    assertThat(Await.done(session.reply("hello again").done())).isEqualTo(Speech.Outcome.COMPLETED);
+  }
+}

@@ -1,0 +1,214 @@
+package dev.yaad.agent.learning;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.yaad.agent.AgentConfig;
+import dev.yaad.agent.AgentRuntime;
+import dev.yaad.agent.Await;
+import dev.yaad.agent.Session;
+import dev.yaad.agent.llm.Llm;
+import dev.yaad.agent.llm.LlmConfig;
+import dev.yaad.agent.memory.MemoryAccess;
+import dev.yaad.agent.memory.StoreMemoryAccess;
+import dev.yaad.agent.testing.ScriptedLlmServer;
+import dev.yaad.agent.testing.ScriptedLlmServer.Answer;
+import dev.yaad.agent.testing.ScriptedLlmServer.Purpose;
+import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.memory.store.StoreConfig;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Background learning against a real database; subclasses choose H2 or PostgreSQL. */
+abstract class LearnerContract {
+  static final Duration WAIT = Duration.ofSeconds(20);
+
+  abstract StoreConfig config();
+
+  void cleanUp() {}
+
+  JdbcMemoryStore store;
+  MemoryAccess memory;
+  ScriptedLlmServer llmServer;
+  final List<AutoCloseable> toClose = new ArrayList<>();
+
+  @BeforeEach
+  void start() {
+    store = JdbcMemoryStore.open(config());
+    memory = new StoreMemoryAccess(store);
+    llmServer = ScriptedLlmServer.start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (AutoCloseable c : toClose.reversed()) {
+      c.close();
+    }
+    llmServer.close();
+    store.close();
+    cleanUp();
+  }
+
+  Llm llm(int retries) {
+    Llm llm = Llm.openAiCompatible(LlmConfig.of(llmServer.baseUrl(), null, "scripted")
+        .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(5)).withMaxRetries(retries));
+    toClose.add(llm);
+    return llm;
+  }
+
+  static LearningConfig fast() {
+    return LearningConfig.defaults()
+        .withBatch(3, Duration.ofHours(1))
+        .withProfile(Duration.ofSeconds(1), Duration.ofHours(1), 0.85)
+        .withRetry(Duration.ofMillis(50), Duration.ofMillis(200))
+        .withLease(Duration.ofMillis(500), Duration.ofMillis(50));
+  }
+
+  Learner learner(LearningConfig config, Llm llm) {
+    Learner learner = Learner.builder().dataSource(store.dataSource()).memory(memory).llm(llm).config(config).build();
+    toClose.add(learner);
+    return learner;
+  }
+
+  AgentRuntime runtime(Learner learner, Llm llm) {
+    AgentRuntime runtime = AgentRuntime.builder().memory(memory).llm(llm).learner(learner)
+        .config(AgentConfig.defaults().withGreetOnReady(false)).build();
+    toClose.add(runtime);
+    return runtime;
+  }
+
+  static void talk(Session session, String... userTexts) {
+    for (String text : userTexts) {
+      Await.done(session.reply(text).done());
+    }
+  }
+
+  @Test
+  void turns_areExtractedInBatches_andOneProfileRefreshCoversThem() {
+    Llm llm = llm(0);
+    Learner learner = learner(fast(), llm);
+    List<Learned> learned = new java.util.concurrent.CopyOnWriteArrayList<>();
+    learner.onLearned(learned::add);
+    Session session = runtime(learner, llm).open("batcher");
+    session.ready();
+    talk(session,
+        "I want to learn to play the sitar",
+        "My sister Ayesha lives in Lahore",
+        "I love long walks by the sea",
+        "I am planning a trip to Hunza next summer",
+        "I work as a nurse in a big hospital",
+        "I really enjoy cooking biryani for friends",
+        "I think kindness matters more than success");
+    session.close();
+    Await.until(() -> learner.stats().turnsExtracted() == 7 && learner.pending() == 0 && learner.stats().profilesSaved() == 1,
+        WAIT, "all turns extracted, profile saved, outbox empty");
+
+    Learner.Stats stats = learner.stats();
+    assertThat(stats.turnsAccepted()).isEqualTo(7);
+    assertThat(stats.extractionCalls()).isEqualTo(3); // 3 + 3 + the last one at session end
+    assertThat(llmServer.count(Purpose.EXTRACT)).isEqualTo(3);
+    assertThat(stats.profileCalls()).isEqualTo(1);
+    assertThat(store.list("batcher", null, 20, null).items()).hasSize(7);
+    assertThat(store.list("batcher", "GOAL", 20, null).items()).extracting(m -> m.content())
+        .containsExactly("I want to learn to play the sitar");
+    assertThat(store.profile("batcher").content()).contains("sitar");
+    assertThat(learner.recentDecisions()).extracting(RefreshDecision::action).contains(RefreshDecision.Action.SAVED);
+    assertThat(learned.stream().mapToInt(l -> l.added().size()).sum()).isEqualTo(7);
+    assertThat(learned).filteredOn(l -> l.profile() != null).singleElement()
+        .satisfies(l -> assertThat(l.profile().content()).contains("sitar"));
+    // Extraction saw the whole batch in one request.
+    assertThat(llmServer.calls(Purpose.EXTRACT).getFirst().lastUserMessage())
+        .contains("USER: I want to learn to play the sitar", "USER: I love long walks by the sea");
+  }
+
+  @Test
+  void sameFactsAgain_changeNothing_andNeedNoProfileRefresh() {
+    Llm llm = llm(0);
+    Learner learner = learner(fast().withProfile(Duration.ZERO, Duration.ZERO, 0.85), llm);
+    AgentRuntime runtime = runtime(learner, llm);
+    Session first = runtime.open("repeater");
+    first.ready();
+    talk(first, "I love reading Urdu novels at night");
+    first.close();
+    Await.until(() -> learner.stats().profilesSaved() == 1 && learner.pending() == 0, WAIT, "first profile");
+    Session second = runtime.open("repeater");
+    second.ready();
+    talk(second, "I love reading Urdu novels at night");
+    second.close();
+    Await.until(() -> learner.stats().turnsExtracted() == 2 && learner.pending() == 0, WAIT, "second extraction");
+    assertThat(learner.stats().memoriesChanged()).isEqualTo(1);
+    assertThat(learner.stats().profileCalls()).isEqualTo(1);
+    assertThat(store.list("repeater", null, 20, null).items()).hasSize(1);
+  }
+
+  @Test
+  void profile_notMeaningfullyChanged_isNotSaved_andTheReasonIsRecorded() {
+    llmServer.rule(Purpose.PROFILE, c -> Answer.text("The user likes green tea and lives in Multan."));
+    store.putProfile("tea", "The user likes green tea, and lives in Multan", null);
+    Llm llm = llm(0);
+    Learner learner = learner(fast().withProfile(Duration.ZERO, Duration.ZERO, 0.85), llm);
+    learner.memoryChanged("tea", "test change");
+    Await.until(() -> learner.stats().profilesUnchanged() == 1, WAIT, "refresh decided");
+    assertThat(store.profile("tea").version()).isEqualTo(1);
+    RefreshDecision decision = learner.recentDecisions().getLast();
+    assertThat(decision.action()).isEqualTo(RefreshDecision.Action.UNCHANGED);
+    assertThat(decision.reason()).contains("test change", "not saved: similarity 1.00");
+  }
+
+  @Test
+  void llmFailures_areRetriedWithBackoff_andNothingIsLost() {
+    llmServer.fail(Purpose.EXTRACT, 2, 500).fail(Purpose.PROFILE, 1, 429);
+    Llm llm = llm(0);
+    Learner learner = learner(fast().withProfile(Duration.ZERO, Duration.ZERO, 0.85), llm);
+    Session session = runtime(learner, llm).open("flaky");
+    session.ready();
+    talk(session, "I want to become a pilot one day");
+    session.close();
+    Await.until(() -> learner.stats().profilesSaved() == 1 && learner.pending() == 0, WAIT, "extracted and profiled");
+    assertThat(learner.stats().failures()).isEqualTo(3);
+    assertThat(llmServer.count(Purpose.EXTRACT)).isEqualTo(3);
+    assertThat(learner.stats().turnsExtracted()).isEqualTo(1);
+    assertThat(store.list("flaky", "GOAL", 20, null).items()).hasSize(1);
+  }
+
+  @Test
+  void workOfACrashedRuntime_isFinishedByTheNextOne() {
+    // Runtime A: its extraction call never returns, then it dies.
+    llmServer.hang(Purpose.EXTRACT, 1);
+    Llm llmA = llm(0);
+    LearningConfig config = fast().withBatch(3, Duration.ofMillis(300));
+    Learner learnerA = learner(config, llmA);
+    Session session = runtime(learnerA, llmA).open("survivor");
+    session.ready();
+    talk(session, "I want to open a small bakery", "My son Bilal starts school soon", "I love the smell of rain",
+        "I am going to visit my mother tomorrow");
+    Await.until(() -> llmServer.count(Purpose.EXTRACT) == 1 && learnerA.stats().turnsAccepted() == 4, WAIT, "A mid-extraction");
+    learnerA.abandon();
+    llmA.close();
+    assertThat(learnerA.pending()).isEqualTo(4);
+
+    // Runtime B on the same database takes over once A's lease has expired.
+    Learner learnerB = learner(config, llm(0));
+    Await.until(() -> learnerB.stats().turnsExtracted() == 4 && learnerB.pending() == 0, WAIT, "B finished A's work");
+    assertThat(store.list("survivor", null, 20, null).items()).extracting(m -> m.content()).containsExactlyInAnyOrder(
+        "I want to open a small bakery", "My son Bilal starts school soon", "I love the smell of rain",
+        "I am going to visit my mother tomorrow");
+  }
+
+  @Test
+  void twoLearnersOnOneDatabase_extractEachTurnOnce() {
+    LearningConfig config = fast().withBatch(3, Duration.ofMillis(100));
+    Learner a = learner(config, llm(0));
+    Learner b = learner(config, llm(0));
+    // No session: the turns fall due after the pause, and both pollers see them at once.
+    a.turnCompleted("shared", null, "I want to climb K2 one day", "Wow.");
+    a.turnCompleted("shared", null, "My uncle Tariq taught me chess", "Nice.");
+    a.turnCompleted("shared", null, "I love the smell of jasmine at night", "Lovely.");
+    Await.until(() -> a.stats().turnsExtracted() + b.stats().turnsExtracted() == 3 && a.pending() == 0, WAIT, "extracted");
+    assertThat(llmServer.count(Purpose.EXTRACT)).isEqualTo(1);
+    assertThat(store.list("shared", null, 20, null).items()).hasSize(3);
+  }
+}
