@@ -19,6 +19,9 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -60,7 +63,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>Other per-user state</b> (a search index, say) is dropped by the same mechanism:
  * register {@link #onInvalidate} and {@link #onInvalidateAll}, and guard lazy loads with
  * {@link #generation}. {@link #preload} warms the snapshot at call start and then runs the
- * {@link #onPreload} hooks in the background.
+ * {@link #onPreload} hooks in the background. Concurrent misses of the same request share one
+ * load, unless the user was invalidated after it began.
  *
  * {@snippet :
  * MemoryStore database = JdbcMemoryStore.open(storeConfig);
@@ -86,6 +90,7 @@ public final class CachingMemoryStore implements MemoryStore {
   private final List<Runnable> invalidateAllListeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<String>> preloadHooks = new CopyOnWriteArrayList<>();
   private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
+  private final ConcurrentHashMap<Load, Load> loads = new ConcurrentHashMap<>();
 
   private CachingMemoryStore(MemoryStore store, CacheConfig config, MeterRegistry registry) {
     this.store = Objects.requireNonNull(store, "store");
@@ -179,8 +184,35 @@ public final class CachingMemoryStore implements MemoryStore {
     return profile;
   }
 
+  /**
+   * Loads a snapshot on an L1 miss; concurrent misses of the same request share one load (at
+   * call start the preload and the greeting ask at once), unless the user was invalidated
+   * after that load began: a read that starts after a write returned never gets data from
+   * before it.
+   */
   private Snapshot loadSnapshot(String userId, SnapshotKey key) {
     long generation = local.generation(userId); // before any tier below is read
+    Load load = new Load(userId, key, generation);
+    Load running = loads.putIfAbsent(load, load);
+    if (running != null && running.generation == generation) {
+      return running.join();
+    }
+    if (running != null) {
+      return loadSnapshot(userId, key, generation); // a load from before an invalidation: not for us
+    }
+    try {
+      Snapshot snapshot = loadSnapshot(userId, key, generation);
+      load.complete(snapshot);
+      return snapshot;
+    } catch (RuntimeException | Error e) {
+      load.completeExceptionally(e);
+      throw e;
+    } finally {
+      loads.remove(load, load);
+    }
+  }
+
+  private Snapshot loadSnapshot(String userId, SnapshotKey key, long generation) {
     RedisTier.Lookup l2 = redis == null ? null : redis.get(userId, key.field());
     if (l2 != null) {
       Snapshot snapshot = decode(l2.value(), CacheCodec::snapshot);
@@ -373,6 +405,15 @@ public final class CachingMemoryStore implements MemoryStore {
     return snapshot;
   }
 
+  /**
+   * {@link #preload} on a background virtual thread, for callers that must not wait (the
+   * agent's session start). A snapshot read of the same user while it runs waits for it
+   * rather than querying again.
+   */
+  public CompletableFuture<Optional<Snapshot>> preloadAsync(String userId) {
+    return CompletableFuture.supplyAsync(() -> preload(userId), background);
+  }
+
   /** Closes Redis, the background threads and the wrapped store. */
   @Override
   public void close() {
@@ -409,6 +450,44 @@ public final class CachingMemoryStore implements MemoryStore {
       } catch (RuntimeException e) {
         log.warn("cache: invalidate-all listener failed: {}", e.toString());
       }
+    }
+  }
+
+  /**
+   * A snapshot load in flight, found by user and request (equality ignores the generation and
+   * the result); the generation says which invalidation it began after.
+   */
+  private static final class Load extends CompletableFuture<Snapshot> {
+    final String userId;
+    final SnapshotKey key;
+    final long generation;
+
+    Load(String userId, SnapshotKey key, long generation) {
+      this.userId = userId;
+      this.key = key;
+      this.generation = generation;
+    }
+
+    @Override
+    public Snapshot join() {
+      try {
+        return super.join();
+      } catch (CompletionException e) {
+        if (e.getCause() instanceof RuntimeException cause) {
+          throw cause; // the store's own exception (not found, unavailable...), as the loader saw it
+        }
+        throw e;
+      }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Load other && userId.equals(other.userId) && key.equals(other.key);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * userId.hashCode() + key.hashCode();
     }
   }
 

@@ -249,6 +249,55 @@ class EmbeddedCacheTest {
   }
 
   @Test
+  void concurrentMisses_shareOneLoad() throws Exception {
+    String user = newUser();
+    ProbeStore.Pause pause = probe.pauseNextSnapshot();
+    CompletableFuture<Snapshot> preload = cache.preloadAsync(user).thenApply(java.util.Optional::orElseThrow);
+    pause.awaitRead();
+    Snapshot[] follower = new Snapshot[1];
+    Thread reader = Thread.ofPlatform().start(() -> follower[0] = cache.snapshot(user, ALL, 5));
+    while (reader.getState() != Thread.State.WAITING) { // parked on the running load
+      assertThat(reader.isAlive()).as("the second read waits for the first").isTrue();
+      Thread.sleep(1);
+    }
+    pause.release.countDown();
+    reader.join(10_000);
+
+    assertThat(follower[0]).isSameAs(preload.get(10, TimeUnit.SECONDS));
+    assertThat(probe.snapshotReads).hasValue(1);
+  }
+
+  @Test
+  void aLoadFromBeforeAWrite_isNotShared_withReadsAfterIt() throws Exception {
+    String user = newUser();
+    ProbeStore.Pause pause = probe.pauseNextSnapshot();
+    CompletableFuture<Snapshot> early = CompletableFuture.supplyAsync(() -> cache.snapshot(user, ALL, 5));
+    pause.awaitRead();
+    Memory written = cache.add(user, NewMemory.of("FACT", "after the early read began"));
+
+    Snapshot late = cache.snapshot(user, ALL, 5); // must not wait for, nor take, the early load
+    pause.release.countDown();
+
+    assertThat(contents(late)).contains(written.content());
+    assertThat(contents(early.get(10, TimeUnit.SECONDS))).doesNotContain(written.content());
+    assertThat(probe.snapshotReads).hasValue(2);
+  }
+
+  @Test
+  void concurrentMisses_ofAnUnknownUser_allGetNotFound() throws Exception {
+    String user = "u-" + UUID.randomUUID();
+    ProbeStore.Pause pause = probe.pauseNextSnapshot();
+    CompletableFuture<Snapshot> first = CompletableFuture.supplyAsync(() -> cache.snapshot(user, ALL, 5));
+    pause.awaitRead();
+    CompletableFuture<Snapshot> second = CompletableFuture.supplyAsync(() -> cache.snapshot(user, ALL, 5));
+    Thread.sleep(50);
+    pause.release.countDown();
+    for (CompletableFuture<Snapshot> f : List.of(first, second)) {
+      assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(NotFoundException.class);
+    }
+  }
+
+  @Test
   void l1Disabled_readsGoToTheStore() {
     try (CachingMemoryStore uncached = CachingMemoryStore.create(probe, CacheConfig.defaults().withL1MaxWeightBytes(0))) {
       String user = newUser();

@@ -52,7 +52,13 @@ final class ProbeStore implements MemoryStore {
   @Override
   public Snapshot snapshot(String userId, List<String> categories, int perCategory) {
     snapshotReads.incrementAndGet();
-    Snapshot snapshot = store.snapshot(userId, categories, perCategory);
+    Snapshot snapshot = null;
+    RuntimeException failure = null;
+    try {
+      snapshot = store.snapshot(userId, categories, perCategory);
+    } catch (RuntimeException e) {
+      failure = e; // held like a result: a failing read can race too
+    }
     Pause pause = nextPause.getAndSet(null);
     if (pause != null) {
       pause.read.countDown();
@@ -64,6 +70,9 @@ final class ProbeStore implements MemoryStore {
         Thread.currentThread().interrupt();
         throw new AssertionError(e);
       }
+    }
+    if (failure != null) {
+      throw failure;
     }
     return snapshot;
   }
