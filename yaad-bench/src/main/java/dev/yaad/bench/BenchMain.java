@@ -19,6 +19,8 @@ import picocli.CommandLine.HelpCommand;
         CacheBenchmark.class,
         GreetingChaosBenchmark.class,
         ReplayBenchmark.class,
+        LocomoBenchmark.class,
+        SearchBenchmark.class,
         HelpCommand.class,
     })
 public final class BenchMain {

@@ -1,6 +1,8 @@
 package dev.yaad.server;
 
+import dev.yaad.memory.MemoryService;
 import dev.yaad.memory.StoreUnavailableException;
+import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.memory.store.JdbcMemoryStore;
 import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.server.auth.AuthConfig;
@@ -125,10 +127,13 @@ public final class YaadServer implements AutoCloseable {
     createH2Directory(config.store().jdbcUrl());
     JdbcMemoryStore opened = JdbcMemoryStore.open(config.store());
     try {
+      MemoryService memories = MemoryService.builder(opened, OnnxEmbedder.shared()).build();
+      // The embedding model loads in the background now rather than on the first request that needs it.
+      memories.warmUpInBackground();
       Readiness readiness = new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", Readiness.sql(opened.dataSource()));
       Authenticator authenticator = new Authenticator(config.auth());
       HttpApp.Setup setup = new HttpApp.Setup(opened, config.maxBodyBytes(), authenticator, metrics, readiness,
-          config.llm().configured(), null /* the WebSocket session endpoint: see HttpApp.Setup#sessions */);
+          config.llm().configured(), null /* the WebSocket session endpoint: see HttpApp.Setup#sessions */, memories);
       app = HttpApp.create(setup).start(config.host(), config.port());
     } catch (RuntimeException e) {
       app = null;

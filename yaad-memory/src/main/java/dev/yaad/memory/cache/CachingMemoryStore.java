@@ -1,9 +1,11 @@
 package dev.yaad.memory.cache;
 
 import dev.yaad.memory.Categories;
+import dev.yaad.memory.EmbeddedMemory;
 import dev.yaad.memory.InvalidInputException;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryPatch;
+import dev.yaad.memory.MemoryWrite;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.NotFoundException;
 import dev.yaad.memory.Page;
@@ -270,6 +272,16 @@ public final class CachingMemoryStore implements MemoryStore {
     return store.list(userId, category, limit, cursor);
   }
 
+  @Override
+  public List<EmbeddedMemory> embeddedMemories(String userId) {
+    return store.embeddedMemories(userId);
+  }
+
+  @Override
+  public List<EmbeddedMemory> staleEmbeddings(String modelId, UUID afterId, int limit) {
+    return store.staleEmbeddings(modelId, afterId, limit);
+  }
+
   // ---- writes ----
 
   @Override
@@ -306,6 +318,24 @@ public final class CachingMemoryStore implements MemoryStore {
   @Override
   public Profile putProfile(String userId, String content, Long expectedVersion) {
     return invalidatingAfter(userId, () -> store.putProfile(userId, content, expectedVersion));
+  }
+
+  @Override
+  public List<Memory> write(String userId, List<MemoryWrite> writes) {
+    return invalidatingAfter(userId, () -> store.write(userId, writes));
+  }
+
+  /**
+   * Snapshots hold no embeddings, but every process's search index does: each user named is
+   * invalidated (once) when anything changed, so the bus carries the news to all of them.
+   */
+  @Override
+  public int putEmbeddings(List<EmbeddedMemory> embeddings) {
+    int changed = store.putEmbeddings(embeddings);
+    if (changed > 0) {
+      embeddings.stream().map(e -> e.memory().userId()).distinct().forEach(this::invalidate);
+    }
+    return changed;
   }
 
   private <T> T invalidatingAfter(String userId, Supplier<T> write) {

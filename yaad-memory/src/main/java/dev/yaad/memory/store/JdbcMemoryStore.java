@@ -4,10 +4,13 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.yaad.memory.Categories;
 import dev.yaad.memory.ConflictException;
+import dev.yaad.memory.EmbeddedMemory;
+import dev.yaad.memory.Embedding;
 import dev.yaad.memory.InvalidInputException;
 import dev.yaad.memory.Limits;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryPatch;
+import dev.yaad.memory.MemoryWrite;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.NotFoundException;
 import dev.yaad.memory.Page;
@@ -22,10 +25,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientException;
+import java.sql.Statement;
+import java.sql.Types;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -120,41 +126,138 @@ public final class JdbcMemoryStore implements MemoryStore {
     }
     List<Memory> rows = new ArrayList<>(memories.size());
     for (int i = 0; i < memories.size(); i++) {
-      NewMemory m = memories.get(i);
-      String at = memories.size() == 1 ? "" : "memories[" + i + "].";
-      if (m == null) {
-        throw new InvalidInputException(at + "memory must not be null");
-      }
-      try {
-        String category = categories.resolve(m.category());
-        String content = Validation.content("content", m.content());
-        String metadata = Validation.metadata(m.metadata());
-        Instant occurredAt = Validation.occurredAt(m.occurredAt());
-        Instant now = now();
-        rows.add(new Memory(Ids.next(now.toEpochMilli()), userId, category, content, metadata, occurredAt, now, now));
-      } catch (TooLargeException e) {
-        throw new TooLargeException(at + e.getMessage());
-      } catch (InvalidInputException e) {
-        throw new InvalidInputException(at + e.getMessage());
-      }
+      rows.add(newRow(userId, memories.get(i), memories.size() == 1 ? "" : "memories[" + i + "]."));
     }
     return inTransaction("add memories", c -> {
       ensureUser(c, userId, rows.getFirst().createdAt());
-      try (PreparedStatement ps = c.prepareStatement("INSERT INTO memories (" + MEMORY_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
-        for (Memory m : rows) {
-          ps.setObject(1, m.id());
-          ps.setString(2, m.userId());
-          ps.setString(3, m.category());
-          ps.setString(4, m.content());
-          ps.setString(5, m.metadata());
-          ps.setObject(6, toDb(m.occurredAt()));
-          ps.setObject(7, toDb(m.createdAt()));
-          ps.setObject(8, toDb(m.updatedAt()));
+      insert(c, rows, Collections.nCopies(rows.size(), null));
+      return List.copyOf(rows);
+    });
+  }
+
+  @Override
+  public List<Memory> write(String userId, List<MemoryWrite> writes) {
+    Validation.userId(userId);
+    if (writes == null || writes.isEmpty()) {
+      throw new InvalidInputException("writes must not be empty");
+    }
+    if (writes.size() > Limits.MAX_BATCH_SIZE) {
+      throw new TooLargeException("a batch holds at most " + Limits.MAX_BATCH_SIZE + " writes (was " + writes.size() + ")");
+    }
+    List<Memory> inserts = new ArrayList<>();
+    List<Embedding> insertEmbeddings = new ArrayList<>();
+    List<Integer> insertPositions = new ArrayList<>();
+    List<CheckedPatch> updates = new ArrayList<>();
+    List<Integer> updatePositions = new ArrayList<>();
+    for (int i = 0; i < writes.size(); i++) {
+      String at = writes.size() == 1 ? "" : "writes[" + i + "].";
+      switch (writes.get(i)) {
+        case MemoryWrite.Insert insert -> {
+          inserts.add(newRow(userId, insert.memory(), at));
+          insertEmbeddings.add(insert.embedding());
+          insertPositions.add(i);
+        }
+        case MemoryWrite.Update update -> {
+          updates.add(checkPatch(update.id(), update.patch(), update.embedding(), at));
+          updatePositions.add(i);
+        }
+        case null -> throw new InvalidInputException(at + "write must not be null");
+      }
+    }
+    return inTransaction("write memories", c -> {
+      Memory[] results = new Memory[writes.size()];
+      if (!inserts.isEmpty()) {
+        ensureUser(c, userId, inserts.getFirst().createdAt());
+        insert(c, inserts, insertEmbeddings);
+        for (int j = 0; j < inserts.size(); j++) {
+          results[insertPositions.get(j)] = inserts.get(j);
+        }
+      }
+      for (int j = 0; j < updates.size(); j++) {
+        results[updatePositions.get(j)] = applyUpdate(c, userId, updates.get(j));
+      }
+      return List.of(results);
+    });
+  }
+
+  @Override
+  public List<EmbeddedMemory> embeddedMemories(String userId) {
+    Validation.userId(userId);
+    return withConnection("read memories for search", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + MEMORY_COLUMNS + ", embedding, embedding_model"
+          + " FROM memories WHERE user_id = ? ORDER BY created_at, id")) {
+        ps.setString(1, userId);
+        ps.setFetchSize(1000);
+        List<EmbeddedMemory> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(new EmbeddedMemory(memory(rs, userId), embedding(rs)));
+          }
+        }
+        return out;
+      }
+    });
+  }
+
+  @Override
+  public List<EmbeddedMemory> staleEmbeddings(String modelId, UUID afterId, int limit) {
+    if (modelId == null || modelId.isBlank()) {
+      throw new InvalidInputException("modelId must not be blank");
+    }
+    Validation.range("limit", limit, 1, Limits.MAX_BATCH_SIZE);
+    String sql = "SELECT " + MEMORY_COLUMNS + ", embedding, embedding_model FROM memories"
+        + " WHERE (embedding_model IS NULL OR embedding_model <> ?)" + (afterId == null ? "" : " AND id > ?")
+        + " ORDER BY id LIMIT ?";
+    return withConnection("find stale embeddings", c -> {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        int i = 1;
+        ps.setString(i++, modelId);
+        if (afterId != null) {
+          ps.setObject(i++, afterId);
+        }
+        ps.setInt(i, limit);
+        List<EmbeddedMemory> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(new EmbeddedMemory(memory(rs), embedding(rs)));
+          }
+        }
+        return out;
+      }
+    });
+  }
+
+  @Override
+  public int putEmbeddings(List<EmbeddedMemory> embeddings) {
+    if (embeddings == null || embeddings.isEmpty()) {
+      return 0;
+    }
+    if (embeddings.size() > Limits.MAX_BATCH_SIZE) {
+      throw new TooLargeException("a batch holds at most " + Limits.MAX_BATCH_SIZE + " embeddings (was " + embeddings.size() + ")");
+    }
+    for (int i = 0; i < embeddings.size(); i++) {
+      EmbeddedMemory e = embeddings.get(i);
+      if (e == null || e.memory() == null || e.embedding() == null || e.memory().updatedAt() == null) {
+        throw new InvalidInputException("embeddings[" + i + "] needs a memory (with its updatedAt) and an embedding");
+      }
+    }
+    return inTransaction("store embeddings", c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE memories SET embedding = ?, embedding_model = ?"
+          + " WHERE id = ? AND user_id = ? AND updated_at = ?")) {
+        for (EmbeddedMemory e : embeddings) {
+          ps.setBytes(1, VectorCodec.encode(e.embedding().vector()));
+          ps.setString(2, e.embedding().model());
+          ps.setObject(3, e.memory().id());
+          ps.setString(4, e.memory().userId());
+          ps.setObject(5, toDb(e.memory().updatedAt()));
           ps.addBatch();
         }
-        ps.executeBatch();
+        int changed = 0;
+        for (int n : ps.executeBatch()) {
+          changed += n == Statement.SUCCESS_NO_INFO ? 1 : Math.max(0, n);
+        }
+        return changed;
       }
-      return List.copyOf(rows);
     });
   }
 
@@ -215,34 +318,8 @@ public final class JdbcMemoryStore implements MemoryStore {
   @Override
   public Memory update(String userId, UUID id, MemoryPatch patch) {
     Validation.userId(userId);
-    if (patch == null || patch.isEmpty()) {
-      throw new InvalidInputException("an update must change at least one of category, content, metadata, occurredAt");
-    }
-    String category = patch.category() == null ? null : categories.resolve(patch.category());
-    String content = patch.content() == null ? null : Validation.content("content", patch.content());
-    String metadata = patch.metadata() == null ? null : Validation.metadata(patch.metadata());
-    Instant occurredAt = Validation.occurredAt(patch.occurredAt());
-    return inTransaction("update memory", c -> {
-      Memory old = find(c, userId, id, true);
-      Memory updated = new Memory(id, userId,
-          category != null ? category : old.category(),
-          content != null ? content : old.content(),
-          metadata != null ? metadata : old.metadata(),
-          occurredAt != null ? occurredAt : old.occurredAt(),
-          old.createdAt(), now());
-      try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE memories SET category = ?, content = ?, metadata = ?, occurred_at = ?, updated_at = ? WHERE id = ? AND user_id = ?")) {
-        ps.setString(1, updated.category());
-        ps.setString(2, updated.content());
-        ps.setString(3, updated.metadata());
-        ps.setObject(4, toDb(updated.occurredAt()));
-        ps.setObject(5, toDb(updated.updatedAt()));
-        ps.setObject(6, id);
-        ps.setString(7, userId);
-        ps.executeUpdate();
-      }
-      return updated;
-    });
+    CheckedPatch checked = checkPatch(id, patch, null, "");
+    return inTransaction("update memory", c -> applyUpdate(c, userId, checked));
   }
 
   @Override
@@ -390,6 +467,112 @@ public final class JdbcMemoryStore implements MemoryStore {
   }
 
   // --- internals -------------------------------------------------------------------------
+
+  /** A validated {@link MemoryPatch}: canonical category, checked content and metadata. */
+  private record CheckedPatch(UUID id, String category, String content, String metadata, Instant occurredAt, Embedding embedding) {}
+
+  private Memory newRow(String userId, NewMemory m, String at) {
+    if (m == null) {
+      throw new InvalidInputException(at + "memory must not be null");
+    }
+    try {
+      String category = categories.resolve(m.category());
+      String content = Validation.content("content", m.content());
+      String metadata = Validation.metadata(m.metadata());
+      Instant occurredAt = Validation.occurredAt(m.occurredAt());
+      Instant now = now();
+      return new Memory(Ids.next(now.toEpochMilli()), userId, category, content, metadata, occurredAt, now, now);
+    } catch (TooLargeException e) {
+      throw new TooLargeException(at + e.getMessage());
+    } catch (InvalidInputException e) {
+      throw new InvalidInputException(at + e.getMessage());
+    }
+  }
+
+  private CheckedPatch checkPatch(UUID id, MemoryPatch patch, Embedding embedding, String at) {
+    if (patch == null || patch.isEmpty()) {
+      throw new InvalidInputException(at + (at.isEmpty() ? "an" : "patch: an")
+          + " update must change at least one of category, content, metadata, occurredAt");
+    }
+    try {
+      return new CheckedPatch(id,
+          patch.category() == null ? null : categories.resolve(patch.category()),
+          patch.content() == null ? null : Validation.content("content", patch.content()),
+          patch.metadata() == null ? null : Validation.metadata(patch.metadata()),
+          Validation.occurredAt(patch.occurredAt()),
+          embedding);
+    } catch (TooLargeException e) {
+      throw new TooLargeException(at + e.getMessage());
+    } catch (InvalidInputException e) {
+      throw new InvalidInputException(at + e.getMessage());
+    }
+  }
+
+  private void insert(Connection c, List<Memory> rows, List<Embedding> embeddings) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO memories (" + MEMORY_COLUMNS
+        + ", embedding, embedding_model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+      for (int i = 0; i < rows.size(); i++) {
+        Memory m = rows.get(i);
+        ps.setObject(1, m.id());
+        ps.setString(2, m.userId());
+        ps.setString(3, m.category());
+        ps.setString(4, m.content());
+        ps.setString(5, m.metadata());
+        ps.setObject(6, toDb(m.occurredAt()));
+        ps.setObject(7, toDb(m.createdAt()));
+        ps.setObject(8, toDb(m.updatedAt()));
+        setEmbedding(ps, 9, embeddings.get(i));
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  private Memory applyUpdate(Connection c, String userId, CheckedPatch p) throws SQLException {
+    Memory old = find(c, userId, p.id(), true);
+    Memory updated = new Memory(p.id(), userId,
+        p.category() != null ? p.category() : old.category(),
+        p.content() != null ? p.content() : old.content(),
+        p.metadata() != null ? p.metadata() : old.metadata(),
+        p.occurredAt() != null ? p.occurredAt() : old.occurredAt(),
+        old.createdAt(), now());
+    // A vector of the old text must never describe the new one: replace it or clear it.
+    boolean touchEmbedding = p.embedding() != null || !updated.content().equals(old.content());
+    try (PreparedStatement ps = c.prepareStatement(
+        "UPDATE memories SET category = ?, content = ?, metadata = ?, occurred_at = ?, updated_at = ?"
+            + (touchEmbedding ? ", embedding = ?, embedding_model = ?" : "") + " WHERE id = ? AND user_id = ?")) {
+      int i = 1;
+      ps.setString(i++, updated.category());
+      ps.setString(i++, updated.content());
+      ps.setString(i++, updated.metadata());
+      ps.setObject(i++, toDb(updated.occurredAt()));
+      ps.setObject(i++, toDb(updated.updatedAt()));
+      if (touchEmbedding) {
+        setEmbedding(ps, i, p.embedding());
+        i += 2;
+      }
+      ps.setObject(i++, p.id());
+      ps.setString(i, userId);
+      ps.executeUpdate();
+    }
+    return updated;
+  }
+
+  private static void setEmbedding(PreparedStatement ps, int index, Embedding e) throws SQLException {
+    if (e == null) {
+      ps.setNull(index, Types.VARBINARY);
+      ps.setNull(index + 1, Types.VARCHAR);
+    } else {
+      ps.setBytes(index, VectorCodec.encode(e.vector()));
+      ps.setString(index + 1, e.model());
+    }
+  }
+
+  private static Embedding embedding(ResultSet rs) throws SQLException {
+    byte[] bytes = rs.getBytes("embedding");
+    String model = rs.getString("embedding_model");
+    return bytes == null || model == null || bytes.length < 4 ? null : new Embedding(model, VectorCodec.decode(bytes));
+  }
 
   private Memory find(Connection c, String userId, UUID id, boolean forUpdate) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(

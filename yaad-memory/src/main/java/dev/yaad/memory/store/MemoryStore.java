@@ -2,9 +2,11 @@ package dev.yaad.memory.store;
 
 import dev.yaad.memory.Categories;
 import dev.yaad.memory.ConflictException;
+import dev.yaad.memory.EmbeddedMemory;
 import dev.yaad.memory.InvalidInputException;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryPatch;
+import dev.yaad.memory.MemoryWrite;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.NotFoundException;
 import dev.yaad.memory.Page;
@@ -88,6 +90,45 @@ public interface MemoryStore extends AutoCloseable {
    * @throws NotFoundException if the user does not exist
    */
   Snapshot snapshot(String userId, List<String> categories, int perCategory);
+
+  // --- embeddings (search) -------------------------------------------------------------
+  // Writes through add/addAll/update store no embedding (update clears it when the content
+  // changes); the memory service writes through write(...) so every memory carries one.
+
+  /**
+   * Applies inserts and updates with their embeddings in one transaction, creating the user
+   * if needed: either every write is applied or none is. Each write is validated as
+   * {@link #add} or {@link #update} would validate it, with messages prefixed
+   * {@code writes[i].} when there is more than one write.
+   *
+   * @return the resulting memories, in input order
+   * @throws NotFoundException if an update names a memory this user does not have
+   */
+  List<Memory> write(String userId, List<MemoryWrite> writes);
+
+  /**
+   * Every memory of the user with its stored embedding (or {@code null}), oldest first, read
+   * in one query: what a search index is built from. An unknown user has none.
+   */
+  List<EmbeddedMemory> embeddedMemories(String userId);
+
+  /**
+   * Memories of any user whose stored embedding is missing or of a model other than
+   * {@code modelId}, in id order, for a re-embedding job.
+   *
+   * @param afterId {@code null} to start, else the last id of the previous batch
+   * @param limit   1 to {@code Limits.MAX_BATCH_SIZE}
+   */
+  List<EmbeddedMemory> staleEmbeddings(String modelId, UUID afterId, int limit);
+
+  /**
+   * Stores each given embedding on its memory, but only while that memory is unchanged
+   * since it was read (same user, id and {@code updatedAt}), so a concurrent edit is never
+   * overwritten with a vector of the old text. Leaves {@code updatedAt} as it is.
+   *
+   * @return how many memories were changed
+   */
+  int putEmbeddings(List<EmbeddedMemory> embeddings);
 
   /** Releases the connection pool. */
   @Override

@@ -3,9 +3,12 @@ package dev.yaad.memory.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.yaad.memory.Embedding;
+import dev.yaad.memory.EmbeddedMemory;
 import dev.yaad.memory.InvalidInputException;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryPatch;
+import dev.yaad.memory.MemoryWrite;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.NotFoundException;
 import dev.yaad.memory.Snapshot;
@@ -137,6 +140,23 @@ class EmbeddedCacheTest {
       write.accept(user, before);
       assertThat(cache.snapshot(user, ALL, 5)).isEqualTo(database.snapshot(user, ALL, 5)).isNotEqualTo(before);
     }
+  }
+
+  @Test
+  void searchWrites_invalidateTheSnapshot_andEmbeddingsTellTheListeners() {
+    String user = newUser();
+    Snapshot before = cache.snapshot(user, ALL, 5);
+    List<String> heard = new CopyOnWriteArrayList<>();
+    cache.onInvalidate(heard::add);
+
+    List<Memory> written = cache.write(user, List.of(new MemoryWrite.Insert(NewMemory.of("GOAL", "run a marathon"), null)));
+    assertThat(contents(cache.snapshot(user, ALL, 5))).contains("run a marathon").hasSize(contents(before).size() + 1);
+
+    Memory memory = written.getFirst();
+    int changed = cache.putEmbeddings(List.of(new EmbeddedMemory(memory, new Embedding("test-model", new float[] {1f, 0f}))));
+    assertThat(changed).isEqualTo(1);
+    assertThat(heard).containsExactly(user, user);
+    assertThat(cache.embeddedMemories(user)).anySatisfy(e -> assertThat(e.embedding()).isNotNull());
   }
 
   @Test

@@ -1,8 +1,10 @@
 package dev.yaad.memory.cache;
 
 import dev.yaad.memory.Categories;
+import dev.yaad.memory.EmbeddedMemory;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryPatch;
+import dev.yaad.memory.MemoryWrite;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.Page;
 import dev.yaad.memory.Profile;
@@ -126,6 +128,26 @@ final class ProbeStore implements MemoryStore {
   @Override
   public Profile putProfile(String userId, String content, Long expectedVersion) {
     return store.putProfile(userId, content, expectedVersion);
+  }
+
+  @Override
+  public List<Memory> write(String userId, List<MemoryWrite> writes) {
+    return store.write(userId, writes);
+  }
+
+  @Override
+  public List<EmbeddedMemory> embeddedMemories(String userId) {
+    return store.embeddedMemories(userId);
+  }
+
+  @Override
+  public List<EmbeddedMemory> staleEmbeddings(String modelId, UUID afterId, int limit) {
+    return store.staleEmbeddings(modelId, afterId, limit);
+  }
+
+  @Override
+  public int putEmbeddings(List<EmbeddedMemory> embeddings) {
+    return store.putEmbeddings(embeddings);
   }
 
   @Override

@@ -5,6 +5,7 @@ import dev.yaad.memory.InvalidInputException;
 import dev.yaad.memory.NotFoundException;
 import dev.yaad.memory.StoreUnavailableException;
 import dev.yaad.memory.TooLargeException;
+import dev.yaad.memory.embed.EmbeddingException;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
@@ -38,6 +39,16 @@ final class ApiErrors {
       log.warn("http: {} {} answered 503: {}", ctx.method(), ctx.path(), e.getMessage());
       ctx.header("Retry-After", RETRY_AFTER_SECONDS);
       send(ctx, 503, "unavailable", "the memory store is unavailable; nothing was changed, retry in a few seconds");
+    });
+    app.exception(EmbeddingException.class, (e, ctx) -> {
+      if (!e.isRetriable()) {
+        log.error("http: {} {} failed: embedding refused: {}", ctx.method(), ctx.path(), e.getMessage(), e);
+        send(ctx, 500, "internal", "internal server error; the server log has the details");
+        return;
+      }
+      log.warn("http: {} {} answered 503: {}", ctx.method(), ctx.path(), e.getMessage());
+      ctx.header("Retry-After", RETRY_AFTER_SECONDS);
+      send(ctx, 503, "unavailable", "the embedding model is unavailable; nothing was changed, retry in a few seconds");
     });
     app.exception(HttpResponseException.class, ApiErrors::httpError);
     app.exception(Exception.class, (e, ctx) -> {

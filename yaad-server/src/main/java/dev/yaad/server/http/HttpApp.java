@@ -1,5 +1,7 @@
 package dev.yaad.server.http;
 
+import dev.yaad.memory.MemoryService;
+import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.memory.store.MemoryStore;
 import dev.yaad.server.auth.Access;
 import dev.yaad.server.auth.Authenticator;
@@ -36,14 +38,27 @@ public final class HttpApp {
    * @param readiness     what {@code /ready} checks
    * @param llmConfigured whether an LLM endpoint is configured (the page says what to set if not)
    * @param sessions      adds the WebSocket session endpoint, or {@code null} while there is none
+   * @param memories      the memory service over {@code store} that writes and searches (shared
+   *                      with the agent runtime), or {@code null} for one on the in-process model
    */
   public record Setup(MemoryStore store, long maxBodyBytes, Authenticator authenticator, Metrics metrics,
-      Readiness readiness, boolean llmConfigured, Consumer<Javalin> sessions) {
+      Readiness readiness, boolean llmConfigured, Consumer<Javalin> sessions, MemoryService memories) {
     public Setup {
       Objects.requireNonNull(store, "store");
+      if (memories == null) {
+        memories = MemoryService.builder(store, OnnxEmbedder.shared()).build();
+      } else if (memories.store() != store) {
+        throw new IllegalArgumentException("memories must be a service over the same store");
+      }
       Objects.requireNonNull(authenticator, "authenticator");
       Objects.requireNonNull(metrics, "metrics");
       Objects.requireNonNull(readiness, "readiness");
+    }
+
+    /** As the canonical constructor, with a memory service on the in-process embedding model. */
+    public Setup(MemoryStore store, long maxBodyBytes, Authenticator authenticator, Metrics metrics,
+        Readiness readiness, boolean llmConfigured, Consumer<Javalin> sessions) {
+      this(store, maxBodyBytes, authenticator, metrics, readiness, llmConfigured, sessions, null);
     }
   }
 
@@ -78,7 +93,7 @@ public final class HttpApp {
     // Needs an API key when auth is on (no role: admin only); Prometheus sends it as a bearer token.
     app.get("/metrics", ctx -> ctx.contentType(Metrics.CONTENT_TYPE).result(setup.metrics().scrape()));
     app.post("/api/v1/tokens", new TokenApi(setup.authenticator().tokens(), setup.maxBodyBytes())::issue);
-    MemoryApi.routes(app, setup.store(), setup.maxBodyBytes());
+    MemoryApi.routes(app, setup.memories(), setup.maxBodyBytes());
     if (setup.sessions() != null) {
       setup.sessions().accept(app);
     }

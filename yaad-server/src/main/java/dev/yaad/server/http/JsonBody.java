@@ -190,6 +190,25 @@ final class JsonBody {
     return value.longValue();
   }
 
+  /** @return {@code null} if absent or JSON null; otherwise it must be an array of strings */
+  List<String> optionalStrings(String field) {
+    JsonNode value = node.get(field);
+    if (value == null || value.isNull()) {
+      return null;
+    }
+    if (!value.isArray()) {
+      throw new InvalidInputException("field '" + prefix + field + "' must be an array of strings, not " + typeOf(value));
+    }
+    List<String> items = new ArrayList<>(value.size());
+    for (int i = 0; i < value.size(); i++) {
+      if (!value.get(i).isTextual()) {
+        throw new InvalidInputException("'" + prefix + field + "[" + i + "]' must be a string, not " + typeOf(value.get(i)));
+      }
+      items.add(value.get(i).textValue());
+    }
+    return items;
+  }
+
   /** The elements of a required array of objects, each read with its index in messages. */
   List<JsonBody> requiredObjects(String field) {
     JsonNode value = node.get(field);

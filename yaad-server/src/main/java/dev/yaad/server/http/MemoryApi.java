@@ -4,12 +4,17 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.yaad.memory.InvalidInputException;
 import dev.yaad.memory.Limits;
+import dev.yaad.memory.AddResult;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryPatch;
+import dev.yaad.memory.MemoryService;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.Page;
 import dev.yaad.memory.Profile;
 import dev.yaad.memory.Snapshot;
+import dev.yaad.memory.embed.OnnxEmbedder;
+import dev.yaad.memory.search.SearchHit;
+import dev.yaad.memory.search.SearchRequest;
 import dev.yaad.memory.store.Ids;
 import dev.yaad.memory.store.MemoryStore;
 import dev.yaad.server.auth.Access;
@@ -29,7 +34,9 @@ import java.util.function.Consumer;
 /**
  * The REST API of the memory engine, JSON over HTTP under {@code /api/v1}; {@code docs/api.md}
  * documents every route. Handlers are plain methods: read the request, call the
- * {@link MemoryStore} (which validates everything and throws typed errors), write JSON.
+ * {@link MemoryService} for writes and search (it embeds, keeps search current and, with the
+ * store behind it, validates everything and throws typed errors) or the {@link MemoryStore}
+ * for reads, write JSON.
  * {@link ApiErrors} turns every failure into {@code {"error", "message"}} with its status.
  *
  * {@snippet :
@@ -43,11 +50,13 @@ public final class MemoryApi {
   private static final String USER = "/api/v1/users/{userId}";
   private static final String[] MEMORY_FIELDS = {"category", "content", "metadata", "occurredAt"};
 
+  private final MemoryService memories;
   private final MemoryStore store;
   private final long maxBodyBytes;
 
-  private MemoryApi(MemoryStore store, long maxBodyBytes) {
-    this.store = store;
+  private MemoryApi(MemoryService memories, long maxBodyBytes) {
+    this.memories = memories;
+    this.store = memories.store();
     this.maxBodyBytes = maxBodyBytes;
   }
 
@@ -59,8 +68,13 @@ public final class MemoryApi {
    * @param maxBodyBytes the largest request body accepted, at least 1
    */
   public static Javalin app(MemoryStore store, long maxBodyBytes) {
+    return app(MemoryService.builder(store, OnnxEmbedder.shared()).build(), maxBodyBytes);
+  }
+
+  /** As {@link #app(MemoryStore, long)}, writing and searching through the given memory service. */
+  public static Javalin app(MemoryService memories, long maxBodyBytes) {
     Javalin app = newApp(maxBodyBytes, config -> { });
-    routes(app, store, maxBodyBytes);
+    routes(app, memories, maxBodyBytes);
     return app;
   }
 
@@ -85,8 +99,8 @@ public final class MemoryApi {
   }
 
   /** Adds {@code /health} (public) and the memory routes under {@code /api/v1/users/{userId}}. */
-  static void routes(Javalin app, MemoryStore store, long maxBodyBytes) {
-    new MemoryApi(store, maxBodyBytes).routes(app);
+  static void routes(Javalin app, MemoryService memories, long maxBodyBytes) {
+    new MemoryApi(memories, maxBodyBytes).routes(app);
   }
 
   private void routes(Javalin app) {
@@ -104,13 +118,15 @@ public final class MemoryApi {
     app.get(USER + "/profile", this::profile);
     app.put(USER + "/profile", this::putProfile);
     app.get(USER + "/snapshot", this::snapshot);
+    app.post(USER + "/search", this::search);
   }
 
   // --- handlers --------------------------------------------------------------------------
 
   void add(Context ctx) {
     String userId = ctx.pathParam("userId");
-    Memory memory = store.add(userId, newMemory(JsonBody.read(ctx, maxBodyBytes)));
+    // Stored as sent (no de-duplication), with its embedding: the plain add's contract.
+    Memory memory = memories.addAll(userId, List.of(newMemory(JsonBody.read(ctx, maxBodyBytes))), false).getFirst().memory();
     ctx.status(HttpStatus.CREATED)
         .header("Location", "/api/v1/users/" + userId + "/memories/" + memory.id())
         .json(MemoryView.of(memory));
@@ -119,8 +135,8 @@ public final class MemoryApi {
   void addBatch(Context ctx) {
     List<NewMemory> memories = JsonBody.read(ctx, maxBodyBytes).allowOnly("memories")
         .requiredObjects("memories").stream().map(MemoryApi::newMemory).toList();
-    List<Memory> stored = store.addAll(ctx.pathParam("userId"), memories);
-    ctx.status(HttpStatus.CREATED).json(new ItemsView(stored.stream().map(MemoryView::of).toList()));
+    List<AddResult> stored = this.memories.addAll(ctx.pathParam("userId"), memories, false);
+    ctx.status(HttpStatus.CREATED).json(new ItemsView(stored.stream().map(r -> MemoryView.of(r.memory())).toList()));
   }
 
   void list(Context ctx) {
@@ -140,16 +156,16 @@ public final class MemoryApi {
     // The store has no way to clear a field, so null is refused rather than ignored.
     MemoryPatch patch = new MemoryPatch(body.optionalString("category"), body.optionalString("content"),
         body.objectAsText("metadata", false), body.instant("occurredAt", false));
-    ctx.json(MemoryView.of(store.update(userId, id, patch)));
+    ctx.json(MemoryView.of(memories.update(userId, id, patch)));
   }
 
   void delete(Context ctx) {
-    store.delete(ctx.pathParam("userId"), memoryId(ctx));
+    memories.delete(ctx.pathParam("userId"), memoryId(ctx));
     noContent(ctx);
   }
 
   void deleteUser(Context ctx) {
-    store.deleteUser(ctx.pathParam("userId"));
+    memories.deleteUser(ctx.pathParam("userId"));
     noContent(ctx);
   }
 
@@ -169,6 +185,18 @@ public final class MemoryApi {
         : Arrays.stream(categories.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
     int perCategory = intQueryParam(ctx, "perCategory", Limits.DEFAULT_PER_CATEGORY);
     ctx.json(SnapshotView.of(store.snapshot(ctx.pathParam("userId"), wanted, perCategory)));
+  }
+
+  void search(Context ctx) {
+    JsonBody body = JsonBody.read(ctx, maxBodyBytes).allowOnly("query", "k", "categories", "from", "to");
+    Long k = body.optionalLong("k");
+    if (k != null && (k < 1 || k > SearchRequest.MAX_K)) {
+      throw new InvalidInputException("field 'k' must be between 1 and " + SearchRequest.MAX_K + " (was " + k + ")");
+    }
+    SearchRequest request = new SearchRequest(body.requiredString("query"), k == null ? SearchRequest.DEFAULT_K : k.intValue(),
+        body.optionalStrings("categories"), body.instant("from", true), body.instant("to", true), SearchRequest.TimeField.OCCURRED);
+    List<SearchHit> hits = memories.search(ctx.pathParam("userId"), request);
+    ctx.json(new HitsView(hits.stream().map(h -> new HitView(MemoryView.of(h.memory()), h.score())).toList()));
   }
 
   // --- request reading -------------------------------------------------------------------
@@ -227,6 +255,10 @@ public final class MemoryApi {
   }
 
   record ItemsView(List<MemoryView> items) {}
+
+  record HitView(MemoryView memory, double score) {}
+
+  record HitsView(List<HitView> hits) {}
 
   record PageView(List<MemoryView> items, String nextCursor) {}
 

@@ -102,6 +102,8 @@ class AuthApiTest {
       return "{\"memories\":[{\"category\":\"FACT\",\"content\":\"planted\"}]}";
     } else if (path.endsWith("/profile")) {
       return "{\"content\":\"planted\"}";
+    } else if (path.endsWith("/search")) {
+      return "{\"query\":\"planted\"}";
     } else if (e.getMethod() == HandlerType.PATCH) {
       return "{\"content\":\"changed\"}";
     }
@@ -140,7 +142,7 @@ class AuthApiTest {
         "POST /api/v1/users/{userId}/memories:batch", "GET /api/v1/users/{userId}/memories/{id}",
         "PATCH /api/v1/users/{userId}/memories/{id}", "DELETE /api/v1/users/{userId}/memories/{id}",
         "DELETE /api/v1/users/{userId}", "GET /api/v1/users/{userId}/profile", "PUT /api/v1/users/{userId}/profile",
-        "GET /api/v1/users/{userId}/snapshot");
+        "GET /api/v1/users/{userId}/snapshot", "POST /api/v1/users/{userId}/search");
     assertThat(admin.get("/api/v1/users/bob/snapshot").body()).isEqualTo(before);
     assertThat(admin.get("/api/v1/users/carol/profile").status()).isEqualTo(404);
   }

@@ -1,0 +1,48 @@
+package dev.yaad.memory.embed;
+
+import java.util.List;
+
+/**
+ * Turns text into vectors of one model. The port behind which every embedding provider
+ * sits: {@link OnnxEmbedder} (in-process, the default) and {@link OpenAiEmbedder} (any
+ * OpenAI-compatible {@code /v1/embeddings} endpoint).
+ *
+ * <p>Vectors are unit length, so the cosine similarity of two of them is their dot product.
+ * Implementations are thread-safe. Errors surface as {@link EmbeddingException}, which says
+ * whether retrying later may help.
+ */
+public interface Embedder extends AutoCloseable {
+
+  /**
+   * The model's identity, stored beside every vector it produced. Two embedders with the
+   * same id must produce comparable vectors; a different id means "re-embed first".
+   */
+  String modelId();
+
+  /** The length of every vector, or 0 while not yet known (a remote model before its first answer). */
+  int dimension();
+
+  /**
+   * Embeds the texts, batching as the provider allows.
+   *
+   * @param texts non-blank texts; an empty list gives an empty list
+   * @return one unit-length vector per text, in input order
+   * @throws EmbeddingException if the provider fails (after its own retries)
+   */
+  List<float[]> embed(List<String> texts);
+
+  /** Embeds one text; see {@link #embed(List)}. */
+  default float[] embed(String text) {
+    return embed(List.of(text)).getFirst();
+  }
+
+  /**
+   * Prepares the model (loads weights, opens connections) so that the first real call does
+   * not pay for it. Blocks until done; safe to call more than once.
+   */
+  default void warmUp() {}
+
+  /** Releases what the embedder holds; the in-process model stays loaded for the process. */
+  @Override
+  default void close() {}
+}

