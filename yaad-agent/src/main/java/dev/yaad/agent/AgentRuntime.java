@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  *
  * {@snippet :
  * AgentRuntime runtime = AgentRuntime.builder()
- *     .memory(new StoreMemoryAccess(store))
+ *     .memory(new ServiceMemoryAccess(MemoryService.builder(store, OnnxEmbedder.shared()).build()))
  *     .llm(Llm.openAiCompatible(LlmConfig.fromEnv()))
  *     .learner(learner)              // optional: without it nothing is learned
  *     .build();

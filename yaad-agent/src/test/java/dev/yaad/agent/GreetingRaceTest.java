@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.LlmConfig;
-import dev.yaad.agent.memory.StoreMemoryAccess;
+import dev.yaad.agent.memory.ServiceMemoryAccess;
+import dev.yaad.memory.MemoryService;
+import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.agent.testing.ScriptedLlmServer;
 import dev.yaad.memory.store.JdbcMemoryStore;
 import dev.yaad.memory.testing.TestStores;
@@ -31,7 +33,7 @@ class GreetingRaceTest {
     try (JdbcMemoryStore store = JdbcMemoryStore.open(TestStores.h2(dir));
         ScriptedLlmServer server = ScriptedLlmServer.start().latency(Duration.ofMillis(30), Duration.ofMillis(5));
         Llm llm = Llm.openAiCompatible(LlmConfig.of(server.baseUrl(), null, "scripted"))) {
-      AgentRuntime runtime = AgentRuntime.builder().memory(new StoreMemoryAccess(store)).llm(llm).build();
+      AgentRuntime runtime = AgentRuntime.builder().memory(new ServiceMemoryAccess(MemoryService.builder(store, OnnxEmbedder.shared()).build())).llm(llm).build();
       ScheduledExecutorService clock = Executors.newScheduledThreadPool(2);
       Random random = new Random(7);
       List<Recorder> recorders = new ArrayList<>();

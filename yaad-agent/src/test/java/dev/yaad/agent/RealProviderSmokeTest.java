@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.LlmConfig;
-import dev.yaad.agent.memory.StoreMemoryAccess;
+import dev.yaad.agent.memory.ServiceMemoryAccess;
+import dev.yaad.memory.MemoryService;
+import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.store.JdbcMemoryStore;
 import dev.yaad.memory.testing.TestStores;
@@ -38,7 +40,7 @@ class RealProviderSmokeTest {
     try (JdbcMemoryStore store = JdbcMemoryStore.open(TestStores.h2(dir));
         Llm llm = Llm.openAiCompatible(LlmConfig.fromEnv().withTimeouts(Duration.ofSeconds(20), Duration.ofSeconds(60)))) {
       store.add("smoke", NewMemory.of("GOAL", "wants to run the Lahore marathon in March"));
-      AgentRuntime runtime = AgentRuntime.builder().memory(new StoreMemoryAccess(store)).llm(llm).build();
+      AgentRuntime runtime = AgentRuntime.builder().memory(new ServiceMemoryAccess(MemoryService.builder(store, OnnxEmbedder.shared()).build())).llm(llm).build();
       Recorder recorder = new Recorder();
       Session session = runtime.open("smoke", recorder);
       session.ready();

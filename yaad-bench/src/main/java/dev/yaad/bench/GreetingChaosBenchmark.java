@@ -9,7 +9,9 @@ import dev.yaad.agent.SessionState;
 import dev.yaad.agent.Speech;
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.LlmConfig;
-import dev.yaad.agent.memory.StoreMemoryAccess;
+import dev.yaad.agent.memory.ServiceMemoryAccess;
+import dev.yaad.memory.MemoryService;
+import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.agent.testing.ScriptedLlmServer;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.store.JdbcMemoryStore;
@@ -176,7 +178,7 @@ final class GreetingChaosBenchmark implements Callable<Integer> {
         Llm llm = Llm.openAiCompatible(LlmConfig.of(llmServer.baseUrl(), null, "scripted")
             .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(30)))) {
       seedUsers(store);
-      AgentRuntime runtime = AgentRuntime.builder().memory(new StoreMemoryAccess(store)).llm(llm).build();
+      AgentRuntime runtime = AgentRuntime.builder().memory(new ServiceMemoryAccess(MemoryService.builder(store, OnnxEmbedder.shared()).build())).llm(llm).build();
       ScheduledExecutorService clock = Executors.newScheduledThreadPool(2);
       List<Caller> warmupCallers = new ArrayList<>(warmup);
       AtomicInteger warmupApiErrors = new AtomicInteger();

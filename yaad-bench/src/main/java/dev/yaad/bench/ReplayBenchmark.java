@@ -11,7 +11,9 @@ import dev.yaad.agent.learning.Learner;
 import dev.yaad.agent.learning.LearningConfig;
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.LlmConfig;
-import dev.yaad.agent.memory.StoreMemoryAccess;
+import dev.yaad.agent.memory.ServiceMemoryAccess;
+import dev.yaad.memory.MemoryService;
+import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.agent.testing.ScriptedLlmServer;
 import dev.yaad.agent.testing.ScriptedLlmServer.Answer;
 import dev.yaad.agent.testing.ScriptedLlmServer.Purpose;
@@ -112,7 +114,7 @@ final class ReplayBenchmark implements Callable<Integer> {
             injected.incrementAndGet();
             return Answer.error(500);
           });
-      StoreMemoryAccess memory = new StoreMemoryAccess(store);
+      ServiceMemoryAccess memory = new ServiceMemoryAccess(MemoryService.builder(store, OnnxEmbedder.shared()).build());
       Learner learner = Learner.builder().dataSource(store.dataSource()).memory(memory).llm(learnerLlm).config(learning).build();
       AgentRuntime runtime = AgentRuntime.builder().memory(memory).llm(sessionLlm).learner(learner)
           .config(AgentConfig.defaults().withGreetOnReady(false)).build();

@@ -9,7 +9,9 @@ import dev.yaad.agent.Session;
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.LlmConfig;
 import dev.yaad.agent.memory.MemoryAccess;
-import dev.yaad.agent.memory.StoreMemoryAccess;
+import dev.yaad.agent.memory.ServiceMemoryAccess;
+import dev.yaad.memory.MemoryService;
+import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.agent.testing.ScriptedLlmServer;
 import dev.yaad.agent.testing.ScriptedLlmServer.Answer;
 import dev.yaad.agent.testing.ScriptedLlmServer.Purpose;
@@ -38,7 +40,7 @@ abstract class LearnerContract {
   @BeforeEach
   void start() {
     store = JdbcMemoryStore.open(config());
-    memory = new StoreMemoryAccess(store);
+    memory = new ServiceMemoryAccess(MemoryService.builder(store, OnnxEmbedder.shared()).build());
     llmServer = ScriptedLlmServer.start();
   }
 

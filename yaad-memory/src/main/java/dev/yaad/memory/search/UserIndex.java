@@ -192,8 +192,8 @@ final class UserIndex {
     }
     float[] lexical = config.lexicalWeight() > 0 ? bm25(request.query(), allowed, config) : null;
     if (config.neighbourWeight() > 0) {
-      dense = smooth(dense, (float) config.neighbourWeight());
-      lexical = smooth(lexical, (float) config.neighbourWeight());
+      dense = smooth(dense, (float) config.neighbourWeight(), allowed);
+      lexical = smooth(lexical, (float) config.neighbourWeight(), allowed);
     }
     int depth = Math.min(n, Math.max(2 * request.k(), 100));
     float[] fused = new float[n];
@@ -265,15 +265,15 @@ final class UserIndex {
    * memories written just before and after, if they happened within {@link #NEIGHBOUR_WINDOW_MILLIS}
    * of it: turns of one conversation, facts taken from one call, not the last thing said a week before.
    */
-  private float[] smooth(float[] scores, float weight) {
+  private float[] smooth(float[] scores, float weight, boolean[] allowed) {
     if (scores == null) {
       return null;
     }
     int n = scores.length;
     float[] out = scores.clone();
     for (int i = 0; i < n; i++) {
-      if (scores[i] == Float.NEGATIVE_INFINITY) {
-        continue; // filtered out: stays out
+      if (scores[i] == Float.NEGATIVE_INFINITY || (allowed != null && !allowed[i])) {
+        continue; // filtered out: stays out, whatever its neighbours score
       }
       float left = i > 0 && near(i, i - 1) ? scores[i - 1] : 0;
       float right = i + 1 < n && near(i, i + 1) ? scores[i + 1] : 0;

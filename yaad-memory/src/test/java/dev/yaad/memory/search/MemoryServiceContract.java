@@ -132,6 +132,20 @@ abstract class MemoryServiceContract {
   }
 
   @Test
+  void search_filteredOutMemories_stayOut_evenWhenTheirNeighboursMatch() {
+    String user = user();
+    // Written together (neighbours in time), in different categories; only one matches the query's words.
+    service.addAll(user, List.of(
+        NewMemory.of("PLAN", "visiting Karachi for a wedding in December"),
+        NewMemory.of("INTEREST", "loves cricket and Karachi biryani"),
+        NewMemory.of("FACT", "works as a teacher at a girls' school")));
+    assertThat(contents(service.search(user, SearchRequest.of("Karachi", 10).withCategories(List.of("interest")))))
+        .containsExactly("loves cricket and Karachi biryani");
+    assertThat(contents(service.search(user, SearchRequest.of("wedding", 10).withCategories(List.of("FACT")))))
+        .containsExactly("works as a teacher at a girls' school");
+  }
+
+  @Test
   void search_unknownUser_hasNoHits_andBadRequestsAreRefused() {
     assertThat(service.search(user(), SearchRequest.of("anything", 5))).isEmpty();
     String user = user();
