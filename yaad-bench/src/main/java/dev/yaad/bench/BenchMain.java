@@ -16,6 +16,7 @@ import picocli.CommandLine.HelpCommand;
     description = "Measures Yaad. Run a subcommand with --help for its options.",
     subcommands = {
         SnapshotBenchmark.class,
+        CacheBenchmark.class,
         GreetingChaosBenchmark.class,
         ReplayBenchmark.class,
         LocomoBenchmark.class,

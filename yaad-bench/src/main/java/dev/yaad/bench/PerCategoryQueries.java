@@ -29,7 +29,8 @@ import org.postgresql.PGStatement;
  */
 final class PerCategoryQueries {
   private static final String SQL = "SELECT id, category, content, metadata, occurred_at, created_at, updated_at"
-      + " FROM memories WHERE user_id = ? AND category = ? ORDER BY created_at DESC, id DESC LIMIT ?";
+      // The same ORDER BY as the store's snapshot, so H2 reads the index in order for both.
+      + " FROM memories WHERE user_id = ? AND category = ? ORDER BY user_id, category, created_at DESC, id DESC LIMIT ?";
 
   private final DataSource dataSource;
   private final boolean serverPrepared;

@@ -17,7 +17,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** The {@code yaad} command line. */
-@Command(name = "yaad", subcommands = {Main.Serve.class, UsersCommand.class}, usageHelpAutoWidth = true,
+@Command(name = "yaad", subcommands = {Main.Serve.class, UsersCommand.class, ReembedCommand.class}, usageHelpAutoWidth = true,
     description = "Yaad: a memory server for voice companion agents.")
 public final class Main implements Runnable {
   /** Each option may also come from this environment variable, in every command that has it; a flag wins. */
@@ -32,7 +32,10 @@ public final class Main implements Runnable {
       Map.entry("--token-secret", "YAAD_TOKEN_SECRET"),
       Map.entry("--llm-base-url", "YAAD_LLM_BASE_URL"),
       Map.entry("--llm-model", "YAAD_LLM_MODEL"),
-      Map.entry("--llm-api-key", "YAAD_LLM_API_KEY"));
+      Map.entry("--llm-api-key", "YAAD_LLM_API_KEY"),
+      Map.entry("--embeddings-base-url", "YAAD_EMBEDDINGS_BASE_URL"),
+      Map.entry("--embeddings-model", "YAAD_EMBEDDINGS_MODEL"),
+      Map.entry("--embeddings-api-key", "YAAD_EMBEDDINGS_API_KEY"));
 
   @Spec CommandSpec spec;
 
@@ -60,7 +63,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "Missing command: try 'yaad serve', 'yaad users' or 'yaad --help'");
+    throw new ParameterException(spec.commandLine(), "Missing command: try 'yaad serve', 'yaad users', 'yaad reembed' or 'yaad --help'");
   }
 
   static String blankToNull(String value) {

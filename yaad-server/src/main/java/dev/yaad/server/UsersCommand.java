@@ -4,6 +4,7 @@ import dev.yaad.memory.InvalidInputException;
 import dev.yaad.memory.Limits;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryException;
+import dev.yaad.memory.MemoryService;
 import dev.yaad.memory.NotFoundException;
 import dev.yaad.memory.Page;
 import dev.yaad.memory.Profile;
@@ -128,6 +129,7 @@ final class UsersCommand implements Runnable {
     String file;
 
     @Mixin DatabaseOptions database;
+    @Mixin EmbeddingOptions embedding;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
@@ -173,7 +175,9 @@ final class UsersCommand implements Runnable {
     private void importUser(MemoryStore store, String userId, UserLines lines) {
       List<UserFile.MemoryLine> memories = lines.memories();
       if (!memories.isEmpty()) {
-        store.addAll(userId, memories.stream().map(UserFile.MemoryLine::memory).toList());
+        // Through the service so imported memories carry vectors; stored as given, not de-duplicated.
+        MemoryService.builder(store, embedding.embedder()).build()
+            .addAll(userId, memories.stream().map(UserFile.MemoryLine::memory).toList(), false);
       }
       String profile = null;
       for (UserFile.ProfileLine line : lines.profiles()) {

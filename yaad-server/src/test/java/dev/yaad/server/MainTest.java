@@ -265,6 +265,36 @@ class MainTest {
   }
 
   @Test
+  void import_storesVectors_andReembedFillsInWhatWasWrittenWithout(@TempDir Path dir) throws Exception {
+    seed(dir.resolve("a")); // written straight to the store: no vectors
+    try (var store = dev.yaad.memory.store.JdbcMemoryStore.open(StoreConfig.of(db(dir.resolve("a"))))) {
+      assertThat(store.embeddedMemories("ali")).allMatch(m -> m.embedding() == null);
+    }
+    Run reembed = run(Map.of(), "reembed", "--db-url", db(dir.resolve("a")));
+    assertThat(reembed.exitCode()).as(reembed.err()).isZero();
+    assertThat(reembed.out()).contains("reembedded 3 memories of 2 users with all-minilm-l6-v2");
+    assertThat(run(Map.of(), "reembed", "--db-url", db(dir.resolve("a"))).out()).contains("reembedded 0 memories");
+
+    Path file = dir.resolve("ali.jsonl");
+    assertThat(run(Map.of(), "users", "export", "ali", "--out", file.toString(), "--db-url", db(dir.resolve("a"))).exitCode()).isZero();
+    assertThat(run(Map.of(), "users", "import", file.toString(), "--db-url", db(dir.resolve("b"))).exitCode()).isZero();
+    try (var store = dev.yaad.memory.store.JdbcMemoryStore.open(StoreConfig.of(db(dir.resolve("b"))))) {
+      assertThat(store.embeddedMemories("ali")).hasSize(2).allMatch(m -> m.embedding() != null);
+    }
+  }
+
+  @Test
+  void reembed_rejectsBadOptions() {
+    assertThat(run(Map.of(), "reembed", "--help").out()).contains("--batch-size", "--embeddings-base-url", "--db-url");
+    Run zero = run(Map.of(), "reembed", "--batch-size", "0");
+    assertThat(zero.exitCode()).isEqualTo(2);
+    assertThat(zero.err()).contains("--batch-size must be 1-1000");
+    Run half = run(Map.of("YAAD_EMBEDDINGS_BASE_URL", "http://127.0.0.1:9/v1"), "reembed");
+    assertThat(half.exitCode()).isEqualTo(2);
+    assertThat(half.err()).contains("needs --embeddings-model");
+  }
+
+  @Test
   void import_withABadLine_namesItAndImportsNothing(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("bad.jsonl");
     java.nio.file.Files.writeString(file, """

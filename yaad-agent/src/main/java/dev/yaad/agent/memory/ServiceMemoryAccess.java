@@ -9,6 +9,7 @@ import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.NotFoundException;
 import dev.yaad.memory.Profile;
 import dev.yaad.memory.Snapshot;
+import dev.yaad.memory.cache.CachingMemoryStore;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
 import dev.yaad.memory.store.MemoryStore;
@@ -52,9 +53,16 @@ public final class ServiceMemoryAccess implements MemoryAccess {
     return store.categories();
   }
 
-  /** Loads the snapshot (into the store's cache) and the search state on a virtual thread. */
+  /**
+   * Warms the snapshot and the search state without waiting: through the caching store's
+   * preload (whose hook loads the search state) when there is one, else on a virtual thread.
+   */
   @Override
   public void preload(String userId) {
+    if (store instanceof CachingMemoryStore cache) {
+      cache.preloadAsync(userId);
+      return;
+    }
     Thread.ofVirtual().name("yaad-preload").start(() -> {
       try {
         snapshot(userId);
