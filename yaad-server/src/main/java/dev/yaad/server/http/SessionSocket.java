@@ -105,6 +105,10 @@ final class SessionSocket implements SessionListener {
       return;
     }
     session = opened;
+    if (closed.get()) {
+      opened.close(); // the client left while the session opened: socketClosed saw no session to close
+      return;
+    }
     log.info("session={} event=start user={} lang={}", opened.id(), userId, lang == null ? "-" : lang);
     send(SessionMessages.state(opened, SessionState.CONNECTING));
     opened.language(lang);

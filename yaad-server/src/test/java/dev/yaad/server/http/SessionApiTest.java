@@ -511,6 +511,18 @@ class SessionApiTest {
   }
 
   @Test
+  void anOpenServer_takesTheUserFromTheQuery_andStillChecksAPresentedToken() {
+    YaadServer.Config config = YaadServer.Config.of(TestStores.h2(dir)).withAddress("127.0.0.1", 0)
+        .withLlm(new LlmSettings(llm.baseUrl(), "scripted", null));
+    server = new YaadServer(config, tuning()).start();
+    try (WsClient client = WsClient.connect(server.port(), "userId=ali&lang=ur-PK", null)) {
+      assertThat(client.expect("state").get("userId").asText()).isEqualTo("ali");
+    }
+    assertThat(WsClient.refusedStatus(server.port(), "", null)).isEqualTo(400);
+    assertThat(WsClient.refusedStatus(server.port(), "userId=ali&token=forged.token.here", null)).isEqualTo(401);
+  }
+
+  @Test
   void withoutAnLlm_theUpgradeIsAnswered503NamingWhatToSet() {
     start(tuning(), false);
     assertThat(admin.get("/api/v1/config").json().get("sessionsAvailable").asBoolean()).isFalse();
