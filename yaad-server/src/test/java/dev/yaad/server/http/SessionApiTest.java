@@ -589,6 +589,17 @@ class SessionApiTest {
     }
   }
 
+  @Test
+  void settings_refuseImpossibleValues_namingThem() {
+    SessionApi.Settings defaults = SessionApi.Settings.defaults();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> defaults.withHeartbeat(Duration.ofSeconds(15), Duration.ofSeconds(20)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("idleTimeout (PT20S) must be at least twice pingInterval");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> defaults.withHeartbeat(Duration.ZERO, Duration.ofSeconds(45)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pingInterval must be positive");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> defaults.withLimits(0, 10))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxSessions");
+  }
+
   private static String readHead(InputStream in) throws java.io.IOException {
     StringBuilder head = new StringBuilder();
     while (!head.toString().endsWith("\r\n\r\n")) {
