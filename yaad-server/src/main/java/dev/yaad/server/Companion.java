@@ -40,7 +40,7 @@ final class Companion implements AutoCloseable {
       Authenticator authenticator) {
     LlmConfig llmConfig = LlmConfig.of(settings.baseUrl(), settings.apiKey(),
         settings.model() == null ? LlmConfig.DEFAULT_MODEL : settings.model());
-    // The agent's memory port, shared by tools and learning: the one line to change when the server wires in the cache.
+    // The agent's memory port, shared by tools and learning; the service sits on the caching store.
     MemoryAccess memory = new ServiceMemoryAccess(memories);
     MicrometerAgentMetrics metrics = new MicrometerAgentMetrics(registry);
     Llm llm = Llm.openAiCompatible(llmConfig);

@@ -1,6 +1,7 @@
 package dev.yaad.server;
 
 import dev.yaad.memory.MemoryException;
+import dev.yaad.memory.cache.CacheConfig;
 import dev.yaad.server.auth.AuthConfig;
 import dev.yaad.server.http.MemoryApi;
 import io.javalin.util.JavalinBindException;
@@ -33,6 +34,7 @@ public final class Main implements Runnable {
       Map.entry("--llm-base-url", "YAAD_LLM_BASE_URL"),
       Map.entry("--llm-model", "YAAD_LLM_MODEL"),
       Map.entry("--llm-api-key", "YAAD_LLM_API_KEY"),
+      Map.entry("--redis-url", CacheConfig.REDIS_URL_ENV),
       Map.entry("--embeddings-base-url", "YAAD_EMBEDDINGS_BASE_URL"),
       Map.entry("--embeddings-model", "YAAD_EMBEDDINGS_MODEL"),
       Map.entry("--embeddings-api-key", "YAAD_EMBEDDINGS_API_KEY"));
@@ -108,6 +110,13 @@ public final class Main implements Runnable {
     @Option(names = "--llm-api-key", paramLabel = "KEY", description = "LLM API key, if the endpoint needs one. Env YAAD_LLM_API_KEY.")
     String llmApiKey;
 
+    @Option(names = "--redis-url", paramLabel = "URL",
+        description = {"Redis for the shared cache (L2) and cross-instance invalidation, e.g. redis://127.0.0.1:6379.",
+            "Env " + CacheConfig.REDIS_URL_ENV + ". Default: none, the in-process cache only (right for one instance)."})
+    String redisUrl;
+
+    @Mixin EmbeddingOptions embedding;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
@@ -132,7 +141,14 @@ public final class Main implements Runnable {
       } catch (IllegalArgumentException e) {
         throw new ParameterException(spec.commandLine(), "Invalid value for option '--llm-base-url': " + e.getMessage());
       }
-      return new YaadServer.Config(host, port, database.storeConfig(), MemoryApi.DEFAULT_MAX_BODY_BYTES, auth, llm);
+      CacheConfig cache;
+      try {
+        cache = CacheConfig.defaults().withRedisUrl(redisUrl);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "Invalid value for option '--redis-url': " + e.getMessage());
+      }
+      return new YaadServer.Config(host, port, database.storeConfig(), MemoryApi.DEFAULT_MAX_BODY_BYTES, auth, llm,
+          cache, embedding.embedder());
     }
 
     @Override

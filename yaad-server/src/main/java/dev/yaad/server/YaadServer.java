@@ -6,6 +6,9 @@ import dev.yaad.agent.llm.LlmConfig;
 import dev.yaad.memory.MemoryService;
 import dev.yaad.memory.StoreUnavailableException;
 import dev.yaad.memory.embed.OnnxEmbedder;
+import dev.yaad.memory.cache.CacheConfig;
+import dev.yaad.memory.cache.CachingMemoryStore;
+import dev.yaad.memory.embed.Embedder;
 import dev.yaad.memory.store.JdbcMemoryStore;
 import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.server.auth.AuthConfig;
@@ -52,8 +55,11 @@ public final class YaadServer implements AutoCloseable {
    * @param maxBodyBytes the largest request body accepted; larger ones get 413
    * @param auth         API keys and the session-token secret, or {@link AuthConfig#off()}
    * @param llm          the LLM endpoint, or {@link LlmSettings#NONE}
+   * @param cache        the snapshot/profile cache: Caffeine only, or with Redis as L2 and invalidation bus
+   * @param embedder     the model that turns memories and queries into vectors
    */
-  public record Config(String host, int port, StoreConfig store, long maxBodyBytes, AuthConfig auth, LlmSettings llm) {
+  public record Config(String host, int port, StoreConfig store, long maxBodyBytes, AuthConfig auth, LlmSettings llm,
+      CacheConfig cache, Embedder embedder) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
 
@@ -61,6 +67,8 @@ public final class YaadServer implements AutoCloseable {
       Objects.requireNonNull(store, "store");
       Objects.requireNonNull(auth, "auth");
       Objects.requireNonNull(llm, "llm");
+      Objects.requireNonNull(cache, "cache");
+      Objects.requireNonNull(embedder, "embedder");
       if (host == null || host.isBlank()) {
         throw new IllegalArgumentException("host cannot be blank");
       }
@@ -70,6 +78,11 @@ public final class YaadServer implements AutoCloseable {
       if (maxBodyBytes < 1) {
         throw new IllegalArgumentException("maxBodyBytes cannot be less than 1 (was " + maxBodyBytes + ")");
       }
+    }
+
+    /** The in-process cache only and the in-process embedding model. */
+    public Config(String host, int port, StoreConfig store, long maxBodyBytes, AuthConfig auth, LlmSettings llm) {
+      this(host, port, store, maxBodyBytes, auth, llm, CacheConfig.defaults(), OnnxEmbedder.shared());
     }
 
     /** No authentication, no LLM. */
@@ -83,15 +96,23 @@ public final class YaadServer implements AutoCloseable {
     }
 
     public Config withAddress(String host, int port) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder);
     }
 
     public Config withAuth(AuthConfig auth) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder);
     }
 
     public Config withLlm(LlmSettings llm) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder);
+    }
+
+    public Config withCache(CacheConfig cache) {
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder);
+    }
+
+    public Config withEmbedder(Embedder embedder) {
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder);
     }
   }
 
@@ -115,7 +136,7 @@ public final class YaadServer implements AutoCloseable {
   private final Config config;
   private final AgentTuning tuning;
   private final Metrics metrics = new Metrics();
-  private JdbcMemoryStore store;
+  private CachingMemoryStore store;
   private Companion companion;
   private Javalin app;
 
@@ -155,16 +176,34 @@ public final class YaadServer implements AutoCloseable {
           + " (--token-secret), or listen on 127.0.0.1 (--host)");
     }
     createH2Directory(config.store().jdbcUrl());
-    JdbcMemoryStore opened = JdbcMemoryStore.open(config.store());
+    JdbcMemoryStore database = JdbcMemoryStore.open(config.store());
+    CachingMemoryStore opened;
+    try {
+      opened = CachingMemoryStore.create(database, config.cache(), metrics.registry());
+    } catch (RuntimeException e) {
+      database.close();
+      throw e;
+    }
     Companion started = null;
     try {
-      MemoryService memories = MemoryService.builder(opened, OnnxEmbedder.shared()).build();
+      MemoryService memories = MemoryService.builder(opened, config.embedder()).build();
+      // One invalidation path for everything per user: cached snapshots and search state, on every instance.
+      opened.onInvalidate(memories::invalidate);
+      opened.onInvalidateAll(memories.searchIndex()::invalidateAll);
+      opened.onPreload(memories::preload);
       // The embedding model loads in the background now rather than on the first request that needs it.
       memories.warmUpInBackground();
-      Readiness readiness = new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", Readiness.sql(opened.dataSource()));
+      Readiness readiness = new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", Readiness.sql(database.dataSource()));
+      if (config.cache().redisEnabled()) {
+        readiness.add("redis", () -> {
+          if (!opened.redisUp()) {
+            throw new IllegalStateException("Redis is not answering (serving from the in-process cache and the database)");
+          }
+        });
+      }
       Authenticator authenticator = new Authenticator(config.auth());
       if (config.llm().configured()) {
-        started = Companion.start(opened, memories, config.llm(), tuning, metrics.registry(), authenticator);
+        started = Companion.start(database, memories, config.llm(), tuning, metrics.registry(), authenticator);
       }
       HttpApp.Setup setup = new HttpApp.Setup(opened, config.maxBodyBytes(), authenticator, metrics, readiness,
           config.llm().configured(), started == null ? null : started.sessions()::install, memories);
@@ -179,8 +218,10 @@ public final class YaadServer implements AutoCloseable {
     }
     store = opened;
     companion = started;
-    log.info("server: listening on http://{}:{} with store {}{}; {}; {}", config.host(), port(), config.store().safeUrl(),
-        config.store().username() == null ? "" : " as " + config.store().username(), authSummary(),
+    log.info("server: listening on http://{}:{} with store {}{}; {}; {}; embeddings {}; {}", config.host(), port(),
+        config.store().safeUrl(), config.store().username() == null ? "" : " as " + config.store().username(),
+        config.cache().redisEnabled() ? "cache Caffeine + Redis " + config.cache().safeRedisUrl() : "cache Caffeine (no Redis)",
+        config.embedder().modelId(), authSummary(),
         config.llm().configured()
             ? "LLM at " + config.llm().baseUrl() + " (model " + (config.llm().model() == null ? LlmConfig.DEFAULT_MODEL : config.llm().model())
                 + "), sessions at ws://" + config.host() + ":" + port() + SessionApi.PATH
