@@ -7,6 +7,9 @@ import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchIndex;
 import dev.yaad.memory.search.SearchRequest;
 import dev.yaad.memory.store.MemoryStore;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,6 +19,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +55,7 @@ public final class MemoryService {
   private final MemoryStore store;
   private final Embedder embedder;
   private final SearchIndex search;
+  private final Timer searchTimer;
   private final boolean deduplicate;
   private final double duplicateThreshold;
   private final ReentrantLock[] userLocks = new ReentrantLock[LOCK_STRIPES];
@@ -59,6 +64,8 @@ public final class MemoryService {
     this.store = b.store;
     this.embedder = b.embedder;
     this.search = new SearchIndex(b.store, b.embedder, b.searchConfig);
+    this.searchTimer = Timer.builder("yaad.memory.search").description("hybrid searches, query embedding included")
+        .publishPercentileHistogram().register(b.meterRegistry);
     this.deduplicate = b.deduplicate;
     this.duplicateThreshold = b.duplicateThreshold;
     for (int i = 0; i < LOCK_STRIPES; i++) {
@@ -158,7 +165,12 @@ public final class MemoryService {
    * Hybrid search over the user's memories; see {@link SearchIndex#search(String, SearchRequest)}.
    */
   public List<SearchHit> search(String userId, SearchRequest request) {
-    return search.search(userId, request);
+    long start = System.nanoTime();
+    try {
+      return search.search(userId, request);
+    } finally {
+      searchTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    }
   }
 
   /**
@@ -349,6 +361,7 @@ public final class MemoryService {
     private SearchConfig searchConfig = SearchConfig.defaults();
     private boolean deduplicate = true;
     private double duplicateThreshold = DEFAULT_DUPLICATE_THRESHOLD;
+    private MeterRegistry meterRegistry = new CompositeMeterRegistry(); // with no registries: records nothing
 
     private Builder(MemoryStore store, Embedder embedder) {
       this.store = Objects.requireNonNull(store, "store");
@@ -375,6 +388,12 @@ public final class MemoryService {
         throw new IllegalArgumentException("duplicateThreshold must be in (0, 1] (was " + threshold + ")");
       }
       this.duplicateThreshold = threshold;
+      return this;
+    }
+
+    /** Where search latency ({@code yaad.memory.search}) is recorded; by default nowhere. */
+    public Builder meterRegistry(MeterRegistry meterRegistry) {
+      this.meterRegistry = Objects.requireNonNull(meterRegistry, "meterRegistry");
       return this;
     }
 

@@ -186,7 +186,7 @@ public final class YaadServer implements AutoCloseable {
     }
     Companion started = null;
     try {
-      MemoryService memories = MemoryService.builder(opened, config.embedder()).build();
+      MemoryService memories = MemoryService.builder(opened, config.embedder()).meterRegistry(metrics.registry()).build();
       // One invalidation path for everything per user: cached snapshots and search state, on every instance.
       opened.onInvalidate(memories::invalidate);
       opened.onInvalidateAll(memories.searchIndex()::invalidateAll);

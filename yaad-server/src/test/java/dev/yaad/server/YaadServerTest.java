@@ -44,6 +44,32 @@ class YaadServerTest {
   }
 
   @Test
+  void metrics_showSnapshotAndSearchLatency_andCacheLevels(@TempDir Path dir) throws Exception {
+    try (YaadServer server = new YaadServer(config(dir)).start()) {
+      String base = "http://127.0.0.1:" + server.port();
+      HttpResponse<String> added = client.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/users/m1/memories"))
+          .header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"category\":\"GOAL\",\"content\":\"learn the sitar\"}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(added.statusCode()).isEqualTo(201);
+      for (int i = 0; i < 2; i++) { // a miss, then an L1 hit
+        assertThat(client.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/users/m1/snapshot")).build(),
+            HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+      }
+      assertThat(client.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/users/m1/search"))
+          .header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"query\":\"sitar\"}")).build(), HttpResponse.BodyHandlers.ofString())
+          .statusCode()).isEqualTo(200);
+
+      String scrape = client.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      assertThat(scrape).contains("yaad_memory_snapshot_seconds_count 2\n", "yaad_memory_search_seconds_count 1\n")
+          .contains("yaad_cache_gets_total{level=\"l1\",result=\"hit\"} 1.0")
+          .contains("yaad_cache_gets_total{level=\"l1\",result=\"miss\"} 1.0");
+    }
+  }
+
+  @Test
   void restart_keepsTheData(@TempDir Path dir) throws Exception {
     try (YaadServer first = new YaadServer(config(dir)).start()) {
       HttpResponse<String> created = client.send(HttpRequest.newBuilder(

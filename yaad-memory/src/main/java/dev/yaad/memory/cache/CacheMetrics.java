@@ -3,6 +3,7 @@ package dev.yaad.memory.cache;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.util.function.Supplier;
 
 /**
@@ -36,6 +37,8 @@ final class CacheMetrics {
   final Counter clearsRedisDown;
   final Counter clearsRedisUp;
   final Counter clearsRemote;
+  /** Every snapshot read through the cache, whichever level answered: what callers wait for. */
+  final Timer snapshot;
   private final MeterRegistry registry;
 
   CacheMetrics(MeterRegistry registry) {
@@ -55,6 +58,8 @@ final class CacheMetrics {
     clearsRedisDown = clears(registry, "redis-down");
     clearsRedisUp = clears(registry, "redis-up");
     clearsRemote = clears(registry, "remote");
+    snapshot = Timer.builder("yaad.memory.snapshot").description("snapshot reads, cache hits included")
+        .publishPercentileHistogram().register(registry);
   }
 
   void gauge(String name, Supplier<Number> value) {

@@ -22,6 +22,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -138,6 +139,15 @@ public final class CachingMemoryStore implements MemoryStore {
 
   @Override
   public Snapshot snapshot(String userId, List<String> categories, int perCategory) {
+    long start = System.nanoTime();
+    try {
+      return cachedSnapshot(userId, categories, perCategory);
+    } finally {
+      metrics.snapshot.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private Snapshot cachedSnapshot(String userId, List<String> categories, int perCategory) {
     if (userId == null || categories == null) {
       return store.snapshot(userId, categories, perCategory); // the store reports the bad input
     }
