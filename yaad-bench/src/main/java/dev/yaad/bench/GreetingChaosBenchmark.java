@@ -16,8 +16,6 @@ import dev.yaad.agent.testing.ScriptedLlmServer;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.store.JdbcMemoryStore;
 import dev.yaad.memory.store.StoreConfig;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -32,6 +30,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -83,14 +82,7 @@ final class GreetingChaosBenchmark implements Callable<Integer> {
   @Option(names = "--users", defaultValue = "500", description = "seeded users with a goal, a plan and a profile")
   int users;
 
-  @Option(names = "--jdbc-url", description = "store URL (default: a new H2 file in a temporary directory)")
-  String jdbcUrl;
-
-  @Option(names = "--jdbc-user", description = "database user (PostgreSQL)")
-  String jdbcUser;
-
-  @Option(names = "--jdbc-schema", description = "schema to create and use (PostgreSQL), e.g. yaad_agent_bench")
-  String jdbcSchema;
+  @Mixin ScratchStoreOptions scratch;
 
   @Option(names = "--seed", defaultValue = "42")
   long seed;
@@ -162,14 +154,7 @@ final class GreetingChaosBenchmark implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Path tmp = null;
-    StoreConfig storeConfig;
-    if (jdbcUrl == null) {
-      tmp = Files.createTempDirectory("yaad-greeting-chaos");
-      storeConfig = StoreConfig.of("jdbc:h2:file:" + tmp.resolve("yaad").toAbsolutePath());
-    } else {
-      storeConfig = StoreConfig.of(jdbcUrl).withCredentials(jdbcUser, null).withSchema(jdbcSchema);
-    }
+    StoreConfig storeConfig = scratch.storeConfig("yaad-greeting-chaos");
     int stay = stayMs != null ? stayMs : ttftMs + 30 * perTokenMs + 500;
     Random random = new Random(seed);
     try (JdbcMemoryStore store = JdbcMemoryStore.open(storeConfig);
@@ -200,9 +185,7 @@ final class GreetingChaosBenchmark implements Callable<Integer> {
       report(callers, stay, apiErrors.get(), apiErrorSamples, allDone, openAfter, seconds, storeConfig, cold);
       return 0;
     } finally {
-      if (tmp != null) {
-        deleteTree(tmp);
-      }
+      scratch.cleanUp();
     }
   }
 
@@ -393,13 +376,5 @@ final class GreetingChaosBenchmark implements Callable<Integer> {
 
   static double round(double v) {
     return Double.isNaN(v) ? v : Math.round(v * 10) / 10.0;
-  }
-
-  static void deleteTree(Path dir) {
-    try (var paths = Files.walk(dir)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (java.io.IOException e) {
-      System.err.println("could not delete " + dir + ": " + e.getMessage());
-    }
   }
 }

@@ -20,8 +20,6 @@ import dev.yaad.agent.testing.ScriptedLlmServer.Purpose;
 import dev.yaad.memory.store.JdbcMemoryStore;
 import dev.yaad.memory.store.StoreConfig;
 import java.io.File;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,6 +29,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -70,14 +69,7 @@ final class ReplayBenchmark implements Callable<Integer> {
   @Option(names = "--per-token-ms", defaultValue = "1", description = "scripted LLM time per further token")
   int perTokenMs;
 
-  @Option(names = "--jdbc-url", description = "store URL (default: a new H2 file in a temporary directory)")
-  String jdbcUrl;
-
-  @Option(names = "--jdbc-user", description = "database user (PostgreSQL)")
-  String jdbcUser;
-
-  @Option(names = "--jdbc-schema", description = "schema to create and use (PostgreSQL), e.g. yaad_agent_bench")
-  String jdbcSchema;
+  @Mixin ScratchStoreOptions scratch;
 
   @Option(names = "--seed", defaultValue = "42")
   long seed;
@@ -88,14 +80,7 @@ final class ReplayBenchmark implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     JsonNode root = new ObjectMapper().readTree(data);
-    Path tmp = null;
-    StoreConfig storeConfig;
-    if (jdbcUrl == null) {
-      tmp = Files.createTempDirectory("yaad-replay");
-      storeConfig = StoreConfig.of("jdbc:h2:file:" + tmp.resolve("yaad").toAbsolutePath());
-    } else {
-      storeConfig = StoreConfig.of(jdbcUrl).withCredentials(jdbcUser, null).withSchema(jdbcSchema);
-    }
+    StoreConfig storeConfig = scratch.storeConfig("yaad-replay");
     Random random = new Random(seed);
     AtomicInteger injected = new AtomicInteger();
     LearningConfig learning = LearningConfig.defaults()
@@ -178,9 +163,7 @@ final class ReplayBenchmark implements Callable<Integer> {
           pending, drained, memories, seconds);
       return 0;
     } finally {
-      if (tmp != null) {
-        GreetingChaosBenchmark.deleteTree(tmp);
-      }
+      scratch.cleanUp();
     }
   }
 
