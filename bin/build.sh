@@ -8,8 +8,10 @@ yaad_ensure_built() { # $1 = module directory, e.g. yaad-server
     return 0
   fi
   echo "yaad: building $module (first run or sources changed; this takes a minute)..." >&2
-  (cd "$YAAD_ROOT" && mvn -B -q -Dstyle.color=never -DskipTests -pl "$module" -am package) >&2 || {
-    echo "yaad: the build failed; run 'mvn -B -DskipTests -pl $module -am package' to see why." >&2
+  local output
+  if ! output=$(cd "$YAAD_ROOT" && mvn -B -q -Dstyle.color=never -DskipTests -pl "$module" -am package 2>&1); then
+    printf '%s\n' "$output" >&2
+    echo "yaad: the build failed (output above); 'mvn -B -DskipTests -pl $module -am package' shows it in full." >&2
     exit 1
-  }
+  fi
 }

@@ -218,7 +218,7 @@ public final class YaadServer implements AutoCloseable {
     }
     store = opened;
     companion = started;
-    log.info("server: listening on http://{}:{} with store {}{}; {}; {}; embeddings {}; {}", config.host(), port(),
+    log.info("server: listening on http://{}:{} with store {}{}; {}; embeddings {}; {}; {}", config.host(), port(),
         config.store().safeUrl(), config.store().username() == null ? "" : " as " + config.store().username(),
         config.cache().redisEnabled() ? "cache Caffeine + Redis " + config.cache().safeRedisUrl() : "cache Caffeine (no Redis)",
         config.embedder().modelId(), authSummary(),
