@@ -49,6 +49,12 @@ class BrowserTest {
   @BeforeAll
   static void findTools() throws Exception {
     chromium = findChromium();
+    String notInstallable = System.getenv("YAAD_CHROMIUM_NOT_INSTALLABLE");
+    if (chromium == null && notInstallable != null) {
+      // .ci/run tried to install it and could not: the one case where CI may skip this test.
+      System.out.println("SKIPPED: BrowserTest: Chromium could not be installed here: " + notInstallable);
+      Assumptions.abort("Chromium could not be installed: " + notInstallable);
+    }
     if (chromium == null) {
       skipOrFail("no Chromium (looked at $YAAD_CHROMIUM, /usr/bin/chromium, /usr/bin/chromium-browser); install Debian's: apt-get install -y chromium");
     }
