@@ -146,6 +146,18 @@ scenario('a text turn streams the reply and the panel learns', { when: chat }, a
   check(await page.locator('#input').inputValue() === '', 'the input was not cleared');
 });
 
+// A memory the model saves with its tool during the turn is marked new in the panel by that
+// tool's `learned` message (the scripted model words it differently from the user, so
+// background extraction, which keeps the user's words, cannot be what marked it).
+scenario('a memory the model saves during the turn appears in the panel', { when: chat }, async ({ open }) => {
+  const page = await open('tool-save');
+  await page.locator('.msg.companion:not(.streaming)').first().waitFor();
+  await page.locator('#input').fill('Please remember that I drink chai every evening');
+  await page.locator('#input').press('Enter');
+  await page.locator('.msg.companion .chip', { hasText: 'saveMemory' }).waitFor();
+  await page.locator('.item.fresh', { hasText: 'Drinks cardamom chai every evening' }).waitFor({ timeout: 15000 });
+});
+
 scenario('with authentication the page asks for a token', { when: authOn }, async ({ user, token }) => {
   const page = await browser.newPage();
   try {

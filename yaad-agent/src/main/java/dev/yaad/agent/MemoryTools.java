@@ -9,6 +9,7 @@ import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.model.chat.request.json.JsonArraySchema;
 import dev.langchain4j.model.chat.request.json.JsonEnumSchema;
 import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
+import dev.yaad.agent.learning.Learned;
 import dev.yaad.agent.memory.MemoryAccess;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryException;
@@ -26,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * The memory tools the model may call, bound to one session's user: no tool takes a user
  * id, so the model cannot read or change another user's memories. Every call returns a
  * short text for the model; failures become an {@code error: ...} text it can act on
- * (apologise, ask again), never an exception that would break the turn.
+ * (apologise, ask again), never an exception that would break the turn. A call that changed
+ * memory says what it changed, as a {@link Learned}, to the sink given with it.
  */
 final class MemoryTools {
   static final String GET_COMPLETE_USER_INFO = "getCompleteUserInfo";
@@ -41,14 +43,11 @@ final class MemoryTools {
 
   private final String userId;
   private final MemoryAccess memory;
-  private final Consumer<String> onMemoryChanged;
   private final List<ToolSpecification> specifications;
 
-  /** @param onMemoryChanged told (with a reason) when a tool added, changed or deleted a memory */
-  MemoryTools(String userId, MemoryAccess memory, Consumer<String> onMemoryChanged) {
+  MemoryTools(String userId, MemoryAccess memory) {
     this.userId = userId;
     this.memory = memory;
-    this.onMemoryChanged = onMemoryChanged;
     this.specifications = specifications(memory.categories().names());
   }
 
@@ -92,15 +91,20 @@ final class MemoryTools {
             .build());
   }
 
-  /** Runs one tool call; never throws. */
-  String execute(ToolExecutionRequest request) {
+  /**
+   * Runs one tool call; never throws.
+   *
+   * @param changed told what the call added, updated or deleted, once the store has it (not
+   *                told for reads, nor for a save that found the fact already remembered)
+   */
+  String execute(ToolExecutionRequest request, Consumer<Learned> changed) {
     try {
       JsonNode args = parseArguments(request.arguments());
       return switch (request.name()) {
         case GET_COMPLETE_USER_INFO -> completeUserInfo();
         case SEARCH_MEMORIES -> search(args);
-        case SAVE_MEMORY -> save(args);
-        case FORGET_MEMORY -> forget(args);
+        case SAVE_MEMORY -> save(args, changed);
+        case FORGET_MEMORY -> forget(args, changed);
         default -> "error: there is no tool named '" + request.name() + "'; the tools are "
             + GET_COMPLETE_USER_INFO + ", " + SEARCH_MEMORIES + ", " + SAVE_MEMORY + ", " + FORGET_MEMORY;
       };
@@ -148,21 +152,25 @@ final class MemoryTools {
     return found.isEmpty() ? "no memories match '" + query + "'" : list(found).toString();
   }
 
-  private String save(JsonNode args) {
+  private String save(JsonNode args, Consumer<Learned> changed) {
     String category = requiredText(args, "category");
     String content = requiredText(args, "content");
     MemoryAccess.Saved saved = memory.save(userId, category, content);
-    if (saved.changed()) {
-      onMemoryChanged.accept("tool " + SAVE_MEMORY + " " + saved.outcome());
-    }
+    List<Memory> one = List.of(saved.memory());
     return switch (saved.outcome()) {
-      case ADDED -> "saved as a new memory (id " + saved.memory().id() + ")";
-      case UPDATED -> "updated an earlier memory (id " + saved.memory().id() + "): " + saved.memory().content();
+      case ADDED -> {
+        changed.accept(new Learned(userId, one, List.of(), List.of(), null));
+        yield "saved as a new memory (id " + saved.memory().id() + ")";
+      }
+      case UPDATED -> {
+        changed.accept(new Learned(userId, List.of(), one, List.of(), null));
+        yield "updated an earlier memory (id " + saved.memory().id() + "): " + saved.memory().content();
+      }
       case UNCHANGED -> "already remembered (id " + saved.memory().id() + ")";
     };
   }
 
-  private String forget(JsonNode args) {
+  private String forget(JsonNode args, Consumer<Learned> changed) {
     String id = args.path("id").asText("").strip();
     String description = args.path("description").asText("").strip();
     if (id.isEmpty() && description.isEmpty()) {
@@ -181,7 +189,7 @@ final class MemoryTools {
       if (uuid != null) {
         Optional<Memory> gone = memory.forget(userId, uuid);
         if (gone.isPresent()) {
-          onMemoryChanged.accept("tool " + FORGET_MEMORY);
+          changed.accept(forgotten(gone.get()));
           return "forgot: " + gone.get().content();
         }
         if (description.isEmpty()) {
@@ -197,8 +205,12 @@ final class MemoryTools {
     if (gone.isEmpty()) {
       return "no memory matches '" + description + "'; nothing was forgotten";
     }
-    onMemoryChanged.accept("tool " + FORGET_MEMORY);
+    changed.accept(forgotten(gone.get()));
     return "forgot: " + gone.get().content();
+  }
+
+  private Learned forgotten(Memory gone) {
+    return new Learned(userId, List.of(), List.of(), List.of(gone.id()), null);
   }
 
   private static ArrayNode list(List<Memory> memories) {

@@ -8,6 +8,7 @@ import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.yaad.agent.learning.Learned;
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.Prompts;
 import dev.yaad.memory.Memory;
@@ -81,7 +82,7 @@ public final class Session {
     this.userId = userId;
     this.listeners.addAll(initial);
     this.history = new History(runtime.config().historyTurns());
-    this.tools = new MemoryTools(userId, runtime.memory(), reason -> runtime.memoryChanged(userId, reason));
+    this.tools = new MemoryTools(userId, runtime.memory());
     this.snapshot = preload();
   }
 
@@ -449,15 +450,29 @@ public final class Session {
   }
 
   private String runTool(Speech speech, ToolExecutionRequest call) {
+    List<Learned> changes = new ArrayList<>(1);
     long start = System.nanoTime();
-    String result = tools.execute(call);
+    String result = tools.execute(call, changes::add);
     Duration latency = Duration.ofNanos(System.nanoTime() - start);
     boolean ok = !result.startsWith("error:");
     runtime.metrics().toolCall(call.name(), latency, ok);
     for (SessionListener l : listeners) {
       safely(() -> l.onToolCall(this, speech, call.name(), latency, ok));
     }
+    // After onToolCall, so that a listener hears which call it was before what it changed,
+    // and before the profile refresh it asks for, whose own report comes later.
+    for (Learned change : changes) {
+      for (SessionListener l : listeners) {
+        safely(() -> l.onLearned(this, speech, change));
+      }
+      runtime.memoryChanged(userId, "tool " + call.name() + outcome(change));
+    }
     return result;
+  }
+
+  /** For the profile refresh's reason ({@code tool saveMemory ADDED}): {@code " ADDED"}, {@code " UPDATED"}, or nothing for a deletion. */
+  private static String outcome(Learned change) {
+    return !change.added().isEmpty() ? " ADDED" : !change.updated().isEmpty() ? " UPDATED" : "";
   }
 
   /** Streams one LLM call into {@code speech}; {@code onComplete} runs only if the speech is still live. */

@@ -1,5 +1,6 @@
 package dev.yaad.agent;
 
+import dev.yaad.agent.learning.Learned;
 import java.time.Duration;
 
 /**
@@ -26,4 +27,15 @@ public interface SessionListener {
 
   /** A memory tool ran on behalf of the model, for {@code speech} (a reply). */
   default void onToolCall(Session session, Speech speech, String tool, Duration latency, boolean ok) {}
+
+  /**
+   * A memory tool changed the user's memories for {@code speech}: {@code saveMemory} added or
+   * updated one, or {@code forgetMemory} deleted one (a save that found the fact already
+   * remembered changes nothing and is not reported). Called once the store has the change,
+   * after the {@link #onToolCall} of the same call. {@code change} has the shape of what
+   * {@link dev.yaad.agent.learning.Learner#onLearned} reports, with {@code profile} null.
+   * Only this session's listeners hear it: an application with several sessions of one user
+   * (a phone and a page) passes it on to the others, as the WebSocket server does.
+   */
+  default void onLearned(Session session, Speech speech, Learned change) {}
 }

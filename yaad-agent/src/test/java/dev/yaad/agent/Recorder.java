@@ -1,5 +1,6 @@
 package dev.yaad.agent;
 
+import dev.yaad.agent.learning.Learned;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -10,6 +11,8 @@ final class Recorder implements SessionListener {
   final List<String> events = new CopyOnWriteArrayList<>();
   final List<String> deltas = new CopyOnWriteArrayList<>();
   final List<String> tools = new CopyOnWriteArrayList<>();
+  /** What tools changed, each as "after <the last tool reported>: added|updated <content>" or "...: deleted <id>". */
+  final List<String> learned = new CopyOnWriteArrayList<>();
   final AtomicBoolean closing = new AtomicBoolean();
   final AtomicBoolean deltaAfterClosing = new AtomicBoolean();
 
@@ -42,5 +45,16 @@ final class Recorder implements SessionListener {
   @Override
   public void onToolCall(Session session, Speech speech, String tool, Duration latency, boolean ok) {
     tools.add(tool + (ok ? "" : " (error)"));
+  }
+
+  @Override
+  public void onLearned(Session session, Speech speech, Learned change) {
+    String after = "after " + (tools.isEmpty() ? "no tool" : tools.getLast()) + ": ";
+    change.added().forEach(m -> learned.add(after + "added " + m.content()));
+    change.updated().forEach(m -> learned.add(after + "updated " + m.content()));
+    change.deleted().forEach(id -> learned.add(after + "deleted " + id));
+    if (!change.userId().equals(session.userId()) || change.profile() != null) {
+      learned.add("wrong: " + change);
+    }
   }
 }

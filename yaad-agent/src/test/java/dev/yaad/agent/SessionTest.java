@@ -10,6 +10,7 @@ import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.agent.testing.ScriptedLlmServer;
 import dev.yaad.agent.testing.ScriptedLlmServer.Answer;
 import dev.yaad.agent.testing.ScriptedLlmServer.Purpose;
+import dev.yaad.memory.Memory;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.store.JdbcMemoryStore;
 import dev.yaad.memory.testing.TestStores;
@@ -182,11 +183,14 @@ class SessionTest {
     assertThat(recorder.tools).containsExactly("saveMemory");
     assertThat(store.list("dog-owner", "FACT", 10, null).items()).extracting(m -> m.content()).containsExactly("has a dog named Sheru");
     assertThat(reply.text()).startsWith("Okay. saved as a new memory");
-    // The same fact again is recognised, not stored twice.
+    assertThat(recorder.learned).containsExactly("after saveMemory: added has a dog named Sheru");
+    // The same fact again is recognised, not stored twice, and not reported as learned.
     Await.done(session.reply("remember that I have a dog named Sheru").done());
     assertThat(store.list("dog-owner", "FACT", 10, null).items()).hasSize(1);
     assertThat(llmServer.calls().stream().filter(c -> c.hasToolResults()).toList().getLast().toolResults().getFirst())
         .startsWith("already remembered");
+    assertThat(recorder.tools).containsExactly("saveMemory", "saveMemory");
+    assertThat(recorder.learned).hasSize(1);
   }
 
   @Test
@@ -217,7 +221,7 @@ class SessionTest {
   @Test
   void memoryTools_answerFromTheStore_andForgetByDescription() {
     store.add("rememberer", NewMemory.of("PLAN", "visit Karachi in December"));
-    store.add("rememberer", NewMemory.of("INTEREST", "loves Faiz poetry"));
+    Memory faiz = store.add("rememberer", NewMemory.of("INTEREST", "loves Faiz poetry"));
     Session session = activeSession("rememberer");
     Await.done(session.reply("what do you know about me").done());
     Await.done(session.reply("do you remember Karachi?").done());
@@ -232,6 +236,7 @@ class SessionTest {
     }
     assertThat(withResults.get(2).toolResults().getFirst()).isEqualTo("forgot: loves Faiz poetry");
     assertThat(store.list("rememberer", null, 10, null).items()).extracting(m -> m.content()).containsExactly("visit Karachi in December");
+    assertThat(recorder.learned).containsExactly("after forgetMemory: deleted " + faiz.id()); // reads report nothing
   }
 
   @Test
@@ -242,6 +247,7 @@ class SessionTest {
     Speech reply = session.reply("remember that I fly kites");
     assertThat(Await.done(reply.done())).isEqualTo(Speech.Outcome.COMPLETED);
     assertThat(recorder.tools).containsExactly("saveMemory (error)");
+    assertThat(recorder.learned).isEmpty();
     assertThat(llmServer.calls().getLast().toolResults().getFirst()).startsWith("error: unknown category 'HOBBY'");
   }
 

@@ -6,11 +6,13 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * What background learning stored for a user: reported to {@link Learner#onLearned}
- * listeners after each extraction that changed something and after each saved profile.
+ * What was stored for a user. Background learning reports it to {@link Learner#onLearned}
+ * listeners after each extraction that changed something and after each saved profile; a
+ * session reports what its memory tools changed during a turn to
+ * {@link dev.yaad.agent.SessionListener#onLearned} (then {@code profile} is null).
  *
- * @param added   memories extracted and stored new
- * @param updated memories that an extracted fact corrected
+ * @param added   memories stored new (extracted, or saved by a tool)
+ * @param updated memories that a new fact corrected
  * @param deleted ids of memories the user asked to forget
  * @param profile the new profile, or {@code null} if this event is not about the profile
  */

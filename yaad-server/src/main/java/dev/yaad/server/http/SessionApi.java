@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * queue and one writer, so the agent's threads never wait for a slow client; a client that
  * does not keep up is closed with {@code 1013}. A heartbeat pings every connection and closes
  * the ones from which nothing has arrived for {@link Settings#idleTimeout()} with {@code 1001}.
- * What background learning stores for a user reaches that user's open sessions as
- * {@code learned} messages.
+ * What background learning stores for a user, and what a memory tool changes during one of
+ * the user's turns, reaches every open session of that user as {@code learned} messages.
  *
  * {@snippet :
  * SessionApi sessions = new SessionApi(runtime, authenticator, SessionApi.Settings.defaults());
@@ -220,7 +220,11 @@ public final class SessionApi implements AutoCloseable {
     }
   }
 
-  private void learned(Learned learned) {
+  /**
+   * Queues a {@code learned} message to every open session of the user: from the learner's
+   * threads, and from a session's when one of its tools changed memory. Never waits.
+   */
+  void learned(Learned learned) {
     Set<SessionSocket> mine = byUser.get(learned.userId());
     if (mine == null || mine.isEmpty()) {
       return;

@@ -7,6 +7,7 @@ import dev.yaad.agent.Session;
 import dev.yaad.agent.SessionListener;
 import dev.yaad.agent.SessionState;
 import dev.yaad.agent.Speech;
+import dev.yaad.agent.learning.Learned;
 import io.javalin.websocket.WsContext;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -394,6 +395,12 @@ final class SessionSocket implements SessionListener {
   public void onToolCall(Session session, Speech speech, String tool, Duration latency, boolean ok) {
     toolCalls.merge(speech.id(), 1, Integer::sum);
     send(SessionMessages.tool(speech, tool, latency, ok));
+  }
+
+  /** A tool of this session changed memory: every session of the user hears it, as from background learning. */
+  @Override
+  public void onLearned(Session session, Speech speech, Learned change) {
+    api.learned(change);
   }
 
   @Override

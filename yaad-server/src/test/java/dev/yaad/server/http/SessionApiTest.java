@@ -43,6 +43,9 @@ class SessionApiTest {
   private static final String JOB = "I start my new job at the bank on Monday";
   private static final String STORY = "tell me a long story";
   private static final String FLOOD = "tell me everything at once";
+  private static final String NURSE = "Please keep in mind that I work as a nurse at the city hospital";
+  private static final String NURSE_FACT = "Works as a nurse at the city hospital";
+  private static final String FORGET_NURSE = "Please forget that I work as a nurse";
 
   private static ScriptedLlmServer llm;
 
@@ -61,6 +64,15 @@ class SessionApiTest {
             c -> Answer.text("Once upon a time ".repeat(40_000)))
         .rule(c -> c.purpose() == Purpose.CONVERSATION && c.lastUserMessage().contains(STORY),
             c -> Answer.text("Once upon a time ".repeat(200)))
+        // The model saves (or forgets) during the turn; background extraction later finds the same fact.
+        .rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults() && c.lastUserMessage().equals(NURSE),
+            c -> Answer.toolCall("saveMemory", "{\"category\":\"FACT\",\"content\":\"" + NURSE_FACT + "\"}"))
+        .rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults() && c.lastUserMessage().equals(FORGET_NURSE),
+            c -> Answer.toolCall("forgetMemory", "{\"description\":\"works as a nurse\"}"))
+        .rule(c -> c.purpose() == Purpose.EXTRACT && c.lastUserMessage().contains(NURSE),
+            c -> Answer.text("{\"memories\":[{\"category\":\"FACT\",\"content\":\"" + NURSE_FACT + "\",\"operation\":\"ADD\"}]}"))
+        .rule(c -> c.purpose() == Purpose.EXTRACT && c.lastUserMessage().contains(FORGET_NURSE),
+            c -> Answer.text("{\"memories\":[{\"category\":\"FACT\",\"content\":\"" + NURSE_FACT + "\",\"operation\":\"DELETE\"}]}"))
         .rule(c -> c.purpose() == Purpose.CONVERSATION, c -> Answer.text("I will remember that: " + c.lastUserMessage()));
   }
 
@@ -112,9 +124,36 @@ class SessionApiTest {
     return client;
   }
 
-  private void remember(String userId, String category, String content) {
-    assertThat(admin.post("/api/v1/users/" + userId + "/memories",
-        "{\"category\":\"" + category + "\",\"content\":\"" + content + "\"}").status()).isEqualTo(201);
+  /** Stores a memory through the REST API; returns its id. */
+  private String remember(String userId, String category, String content) {
+    Http.Response response = admin.post("/api/v1/users/" + userId + "/memories",
+        "{\"category\":\"" + category + "\",\"content\":\"" + content + "\"}");
+    assertThat(response.status()).isEqualTo(201);
+    return response.json().get("id").asText();
+  }
+
+  /** Turns whose background extraction has finished (stored, or found nothing new). */
+  private double extractionsDone() {
+    var counter = server.meterRegistry().find("yaad.agent.learning").tag("event", "extraction.ok").counter();
+    return counter == null ? 0 : counter.count();
+  }
+
+  /**
+   * Waits until background extraction has finished {@code turns} turns, then returns every
+   * message {@code client} has been sent so far (a ping's pong marks the end: one writer, in order).
+   */
+  private List<JsonNode> afterExtraction(int turns, WsClient client) throws InterruptedException {
+    await(() -> extractionsDone() >= turns, turns + " extractions");
+    client.send("{\"type\":\"ping\",\"t\":\"sync\"}");
+    List<JsonNode> before = new ArrayList<>();
+    client.next("pong", before);
+    return before;
+  }
+
+  /** The {@code learned} messages that report a memory (not only a profile). */
+  private static List<JsonNode> memoryChanges(List<JsonNode> messages) {
+    return messages.stream().filter(m -> m.path("type").asText().equals("learned"))
+        .filter(m -> !m.get("added").isEmpty() || !m.get("updated").isEmpty() || !m.get("deleted").isEmpty()).toList();
   }
 
   private double activeSessions() {
@@ -233,6 +272,81 @@ class SessionApiTest {
       // The batch was not full: the end of the session is what sends it to extraction.
       JsonNode learned = page.next("learned");
       assertThat(learned.get("added").get(0).get("content").asText()).contains("new job");
+    }
+  }
+
+  @Test
+  void aToolThatSavesAMemory_sendsLearnedAtOnce_toEverySessionOfThatUser_andExtractionDoesNotRepeatIt() throws Exception {
+    start();
+    try (WsClient ali = connectGreeted("ali"); WsClient aliOnThePhone = connectGreeted("ali");
+        WsClient bob = connectGreeted("bob")) {
+      ali.send("{\"type\":\"user_text\",\"text\":\"" + NURSE + "\"}");
+      JsonNode tool = ali.expect("tool");
+      assertThat(tool.get("name").asText()).isEqualTo("saveMemory");
+      // Right after the tool, before the reply's words: the page's memory panel updates mid-conversation.
+      JsonNode learned = ali.expect("learned");
+      assertThat(learned.get("added")).hasSize(1);
+      JsonNode memory = learned.get("added").get(0);
+      assertThat(memory.get("userId").asText()).isEqualTo("ali");
+      assertThat(memory.get("category").asText()).isEqualTo("FACT");
+      assertThat(memory.get("content").asText()).isEqualTo(NURSE_FACT);
+      assertThat(learned.get("updated")).isEmpty();
+      assertThat(learned.get("deleted")).isEmpty();
+      assertThat(learned.get("profile").isNull()).isTrue();
+      assertThat(learned.fieldNames()).toIterable().containsExactly("type", "added", "updated", "deleted", "profile");
+      assertThat(ali.next("reply_done").get("outcome").asText()).isEqualTo("completed");
+      assertThat(admin.get("/api/v1/users/ali/memories").body()).contains(memory.get("id").asText());
+
+      assertThat(aliOnThePhone.next("learned")).isEqualTo(learned);
+
+      // Extraction of the turn finds the same fact: stored already (UNCHANGED), so no second message.
+      List<JsonNode> later = afterExtraction(1, ali);
+      assertThat(llm.calls(Purpose.EXTRACT)).anyMatch(c -> c.lastUserMessage().contains(NURSE));
+      assertThat(memoryChanges(later)).isEmpty();
+      assertThat(memoryChanges(afterExtraction(1, aliOnThePhone))).isEmpty();
+      assertThat(afterExtraction(1, bob)).noneMatch(m -> m.path("type").asText().equals("learned"));
+    }
+  }
+
+  @Test
+  void aToolThatForgetsAMemory_sendsLearnedWithItsId_toEverySessionOfThatUser_only() throws Exception {
+    start();
+    String id = remember("ali", "FACT", NURSE_FACT);
+    try (WsClient ali = connectGreeted("ali"); WsClient aliOnThePhone = connectGreeted("ali");
+        WsClient bob = connectGreeted("bob")) {
+      ali.send("{\"type\":\"user_text\",\"text\":\"" + FORGET_NURSE + "\"}");
+      assertThat(ali.expect("tool").get("name").asText()).isEqualTo("forgetMemory");
+      JsonNode learned = ali.expect("learned");
+      assertThat(learned.get("deleted")).hasSize(1);
+      assertThat(learned.get("deleted").get(0).asText()).isEqualTo(id);
+      assertThat(learned.get("added")).isEmpty();
+      assertThat(learned.get("updated")).isEmpty();
+      assertThat(learned.get("profile").isNull()).isTrue();
+      ali.next("reply_done");
+
+      assertThat(aliOnThePhone.next("learned")).isEqualTo(learned);
+
+      // Extraction asks to delete the same fact: it is gone already, so nothing more is reported.
+      assertThat(memoryChanges(afterExtraction(1, ali))).isEmpty();
+      assertThat(memoryChanges(afterExtraction(1, aliOnThePhone))).isEmpty();
+      assertThat(afterExtraction(1, bob)).noneMatch(m -> m.path("type").asText().equals("learned"));
+    }
+  }
+
+  @Test
+  void aToolSaveOfAFactAlreadyRemembered_sendsNoLearned() throws Exception {
+    start();
+    remember("ali", "FACT", NURSE_FACT);
+    try (WsClient ali = connectGreeted("ali"); WsClient aliOnThePhone = connectGreeted("ali")) {
+      ali.send("{\"type\":\"user_text\",\"text\":\"" + NURSE + "\"}");
+      assertThat(ali.expect("tool").get("name").asText()).isEqualTo("saveMemory");
+      List<JsonNode> reply = new ArrayList<>();
+      ali.next("reply_done", reply);
+      assertThat(reply).noneMatch(m -> m.path("type").asText().equals("learned"));
+      assertThat(llm.calls(Purpose.CONVERSATION).getLast().toolResults()).anyMatch(r -> r.startsWith("already remembered"));
+      // Nothing changed, by the tool or by extraction: no memory message, and no profile refresh either.
+      assertThat(afterExtraction(1, ali)).noneMatch(m -> m.path("type").asText().equals("learned"));
+      assertThat(afterExtraction(1, aliOnThePhone)).noneMatch(m -> m.path("type").asText().equals("learned"));
     }
   }
 

@@ -93,6 +93,9 @@ class BrowserTest {
   @Test
   void companionPage_withSessionsAndAuth() throws Exception {
     try (ScriptedLlmServer llm = ScriptedLlmServer.start()
+        // Saved in other words than the user's, so that only the tool (not extraction) can have stored it.
+        .rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults() && c.lastUserMessage().contains("remember that"),
+            c -> Answer.toolCall("saveMemory", "{\"category\":\"PREFERENCE\",\"content\":\"Drinks cardamom chai every evening\"}"))
         .rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults(),
             c -> Answer.toolCall("searchMemories", "{\"query\":\"" + c.lastUserMessage().replace("\"", "") + "\"}"))
         .rule(c -> c.purpose() == Purpose.CONVERSATION, c -> Answer.text("I will remember that: " + c.lastUserMessage()))) {
