@@ -226,19 +226,8 @@ public final class Session {
    */
   public Speech reply(String userText, String turnId) {
     Speech speech = new Speech(Speech.Kind.REPLY, "r-" + speechIds.incrementAndGet(), turnId);
-    Speech interrupted;
-    lock.lock();
-    try {
-      if (state != SessionState.ACTIVE || userText == null || userText.isBlank()) {
-        return Speech.cancelled(Speech.Kind.REPLY, turnId);
-      }
-      interrupted = current;
-      start(speech);
-    } finally {
-      lock.unlock();
-    }
-    if (interrupted != null) {
-      end(interrupted, Speech.Outcome.INTERRUPTED, null);
+    if (userText == null || userText.isBlank() || !takeTurn(speech)) {
+      return Speech.cancelled(Speech.Kind.REPLY, turnId);
     }
     speech.userText = userText.strip();
     history.user(speech.userText);
@@ -250,16 +239,15 @@ public final class Session {
   }
 
   /**
-   * Speaks a fixed text (no LLM), e.g. a notice from the application. Interrupts whatever
-   * the companion was saying.
+   * Makes {@code speech} the one being spoken, interrupting whatever the companion was
+   * saying (barge-in); false, with nothing changed, if the session is not active.
    */
-  public Speech say(String text) {
-    Speech speech = new Speech(Speech.Kind.SAY, "s-" + speechIds.incrementAndGet(), null);
+  private boolean takeTurn(Speech speech) {
     Speech interrupted;
     lock.lock();
     try {
-      if (state != SessionState.ACTIVE || text == null || text.isEmpty()) {
-        return Speech.cancelled(Speech.Kind.SAY, null);
+      if (state != SessionState.ACTIVE) {
+        return false;
       }
       interrupted = current;
       start(speech);
@@ -268,6 +256,18 @@ public final class Session {
     }
     if (interrupted != null) {
       end(interrupted, Speech.Outcome.INTERRUPTED, null);
+    }
+    return true;
+  }
+
+  /**
+   * Speaks a fixed text (no LLM), e.g. a notice from the application. Interrupts whatever
+   * the companion was saying.
+   */
+  public Speech say(String text) {
+    Speech speech = new Speech(Speech.Kind.SAY, "s-" + speechIds.incrementAndGet(), null);
+    if (text == null || text.isEmpty() || !takeTurn(speech)) {
+      return Speech.cancelled(Speech.Kind.SAY, null);
     }
     if (deliver(speech, text)) {
       end(speech, Speech.Outcome.COMPLETED, null);
