@@ -1,32 +1,19 @@
 package dev.yaad.memory.store;
 
 import dev.yaad.memory.testing.TestStores;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
 
 class H2MemoryStoreTest extends MemoryStoreContract {
-  private Path dir;
+  @TempDir static Path dir; // one per class; JUnit deletes it after @AfterAll has closed the store
 
   @Override
   StoreConfig config() {
-    try {
-      if (dir == null) {
-        dir = Files.createTempDirectory("yaad-h2-");
-      }
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
     return TestStores.h2(dir);
   }
 
   @Override
   void cleanUp() {
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (java.io.IOException ignored) {
-      // a temp dir left behind is harmless
-    }
+    // nothing: the directory goes with the class
   }
 }

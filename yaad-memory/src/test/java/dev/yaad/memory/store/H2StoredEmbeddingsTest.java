@@ -1,32 +1,19 @@
 package dev.yaad.memory.store;
 
 import dev.yaad.memory.testing.TestStores;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
 
 class H2StoredEmbeddingsTest extends StoredEmbeddingsContract {
-  private Path dir;
+  @TempDir static Path dir; // one per class; JUnit deletes it after @AfterAll has closed the store
 
   @Override
   StoreConfig config() {
-    try {
-      dir = Files.createTempDirectory("yaad-h2-vectors-");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
     return TestStores.h2(dir);
   }
 
   @Override
   void cleanUp() {
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException ignored) {
-      // a temp dir left behind is harmless
-    }
+    // nothing: the directory goes with the class
   }
 }
