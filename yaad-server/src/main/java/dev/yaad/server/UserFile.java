@@ -1,13 +1,10 @@
 package dev.yaad.server;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.yaad.memory.ExactJson;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.Profile;
@@ -24,12 +21,7 @@ import java.util.Set;
  */
 final class UserFile {
   /** Keeps decimals in metadata exactly as written ({@code 0.90} stays {@code 0.90}), as the API does. */
-  static final ObjectMapper JSON = JsonMapper.builder()
-      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-      .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
-      .build();
+  static final ObjectMapper JSON = ExactJson.MAPPER;
 
   private static final Set<String> MEMORY_FIELDS =
       Set.of("type", "userId", "id", "category", "content", "metadata", "occurredAt", "createdAt", "updatedAt");

@@ -1,13 +1,10 @@
 package dev.yaad.server.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.yaad.memory.ExactJson;
 import dev.yaad.memory.InvalidInputException;
 import io.javalin.http.ContentTooLargeResponse;
 import io.javalin.http.Context;
@@ -34,12 +31,7 @@ final class JsonBody {
    * Reads and writes API JSON. Floats are kept as {@code BigDecimal} with their trailing
    * zeros, so metadata such as {@code {"score": 1.10}} comes back exactly as it was sent.
    */
-  static final ObjectMapper JSON = JsonMapper.builder()
-      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-      .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
-      .build();
+  static final ObjectMapper JSON = ExactJson.MAPPER;
 
   private final ObjectNode node;
   private final String prefix; // "" for the body itself, "memories[3]." inside a batch
