@@ -397,6 +397,13 @@ public final class Session {
     if (stream != null) {
       stream.cancel();
     }
+    String said = speech.text();
+    history.assistant(said);
+    // Handed to learning before any listener hears that the speech ended: a caller who hangs
+    // up on reply_done ends the session after this, so its end always finds its last turn queued.
+    if (speech.kind() == Speech.Kind.REPLY && speech.userText != null) {
+      runtime.turnCompleted(this, speech.userText, said);
+    }
     lock.lock();
     try {
       if (current == speech) {
@@ -409,11 +416,6 @@ public final class Session {
       lock.unlock();
     }
     runtime.metrics().speechEnded(speech.kind(), speech.outcome());
-    String said = speech.text();
-    history.assistant(said);
-    if (speech.kind() == Speech.Kind.REPLY && speech.userText != null) {
-      runtime.turnCompleted(this, speech.userText, said);
-    }
     if (speech.outcome() == Speech.Outcome.FAILED) {
       log.warn("session {}: {} failed: {}", id, speech.kind(), String.valueOf(speech.error()));
     }

@@ -6,6 +6,7 @@ import dev.yaad.agent.AgentConfig;
 import dev.yaad.agent.AgentRuntime;
 import dev.yaad.agent.Await;
 import dev.yaad.agent.Session;
+import dev.yaad.agent.SessionListener;
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.LlmConfig;
 import dev.yaad.agent.memory.MemoryAccess;
@@ -89,6 +90,26 @@ abstract class LearnerContract {
   }
 
   @Test
+  void aCallerWhoHangsUpOnTheLastReply_stillHasThatTurnExtractedAtSessionEnd() {
+    Llm llm = llm(0);
+    Learner learner = learner(fast(), llm); // a batch of 3 and a pause of an hour: only the end can flush one turn
+    // The caller leaves the moment the reply has ended, as the web page may on reply_done.
+    SessionListener hangUp = new SessionListener() {
+      @Override
+      public void onSpeechEnded(Session session, dev.yaad.agent.Speech speech) {
+        if (speech.kind() == dev.yaad.agent.Speech.Kind.REPLY) {
+          session.close();
+        }
+      }
+    };
+    Session session = runtime(learner, llm).open("hang-up", hangUp);
+    session.ready();
+    talk(session, "I start my new job at the bank on Monday");
+    Await.until(() -> learner.stats().turnsExtracted() == 1 && learner.pending() == 0, WAIT,
+        "the one turn extracted at session end, not an hour later");
+  }
+
+  @Test
   void turns_areExtractedInBatches_andOneProfileRefreshCoversThem() {
     Llm llm = llm(0);
     Learner learner = learner(fast(), llm);
@@ -96,14 +117,19 @@ abstract class LearnerContract {
     learner.onLearned(learned::add);
     Session session = runtime(learner, llm).open("batcher");
     session.ready();
+    // Each full batch is extracted before the next turns come, so the count of calls below
+    // does not depend on how fast the extraction of one batch is against the next turns.
     talk(session,
         "I want to learn to play the sitar",
         "My sister Ayesha lives in Lahore",
-        "I love long walks by the sea",
+        "I love long walks by the sea");
+    Await.until(() -> learner.stats().turnsExtracted() == 3, WAIT, "the first batch extracted");
+    talk(session,
         "I am planning a trip to Hunza next summer",
         "I work as a nurse in a big hospital",
-        "I really enjoy cooking biryani for friends",
-        "I think kindness matters more than success");
+        "I really enjoy cooking biryani for friends");
+    Await.until(() -> learner.stats().turnsExtracted() == 6, WAIT, "the second batch extracted");
+    talk(session, "I think kindness matters more than success");
     session.close();
     Await.until(() -> learner.stats().turnsExtracted() == 7 && learner.pending() == 0 && learner.stats().profilesSaved() == 1,
         WAIT, "all turns extracted, profile saved, outbox empty");
