@@ -16,6 +16,7 @@ import dev.yaad.agent.testing.ScriptedLlmServer;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.store.JdbcMemoryStore;
 import dev.yaad.memory.store.StoreConfig;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,7 +32,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code greeting-chaos}: many callers join, their connection becomes ready a little later,
@@ -54,6 +57,8 @@ import picocli.CommandLine.Option;
 @Command(name = "greeting-chaos", mixinStandardHelpOptions = true,
     description = "Callers leave at random times around the greeting: nothing may be sent after they left.")
 final class GreetingChaosBenchmark implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
   @Option(names = "--sessions", defaultValue = "2000", description = "callers in total (default ${DEFAULT-VALUE})")
   int sessions;
 
@@ -300,6 +305,7 @@ final class GreetingChaosBenchmark implements Callable<Integer> {
 
   private void report(List<Caller> callers, int stay, int apiErrors, List<String> apiErrorSamples, boolean allDone,
       int openAfter, double seconds, StoreConfig storeConfig, ObjectNode cold) {
+    PrintWriter printer = spec.commandLine().getOut();
     List<String> samples = new ArrayList<>(apiErrorSamples);
     ObjectNode measured = summarise(callers, stay, apiErrors, samples);
     ObjectNode out = new ObjectMapper().createObjectNode();
@@ -318,22 +324,22 @@ final class GreetingChaosBenchmark implements Callable<Integer> {
     out.put("seconds", round(seconds));
     out.set("warmup", cold);
     if (!json) {
-      System.out.printf(Locale.ROOT, "greeting-chaos: %d sessions (%d at once, after %d warm-up callers) in %.1f s; scripted LLM %d ms + %d ms/token%n",
+      printer.printf(Locale.ROOT, "greeting-chaos: %d sessions (%d at once, after %d warm-up callers) in %.1f s; scripted LLM %d ms + %d ms/token%n",
           callers.size(), concurrency, warmup, seconds, ttftMs, perTokenMs);
-      System.out.printf(Locale.ROOT, "  errors %d, sent after leave %d, stayed (>= %d ms) but not greeted %d of %d, duplicates %d%n",
+      printer.printf(Locale.ROOT, "  errors %d, sent after leave %d, stayed (>= %d ms) but not greeted %d of %d, duplicates %d%n",
           out.path("errors").asInt(), out.path("greetingsSentAfterLeave").asInt(), stay, out.path("stayedNotGreeted").asInt(),
           out.path("stayed").asInt(), out.path("duplicateGreetings").asInt());
-      System.out.printf(Locale.ROOT, "  left before ready %d, greeting cancelled by leave %d, completed %d%n",
+      printer.printf(Locale.ROOT, "  left before ready %d, greeting cancelled by leave %d, completed %d%n",
           out.path("leftBeforeReady").asInt(), out.path("greetingCancelledByLeave").asInt(), out.path("greetingCompleted").asInt());
-      System.out.printf(Locale.ROOT, "  ready -> first greeting token: p50 %.1f ms, p99 %.1f ms (beyond the scripted %d ms: p50 %.1f, p99 %.1f)%n",
+      printer.printf(Locale.ROOT, "  ready -> first greeting token: p50 %.1f ms, p99 %.1f ms (beyond the scripted %d ms: p50 %.1f, p99 %.1f)%n",
           out.path("readyToFirstTokenP50Ms").asDouble(), out.path("readyToFirstTokenP99Ms").asDouble(), ttftMs,
           out.path("overheadP50Ms").asDouble(), out.path("overheadP99Ms").asDouble());
-      System.out.printf(Locale.ROOT, "  warm-up (not measured): errors %d, sent after leave %d, duplicates %d, stayed but not greeted %d, overhead p99 %.1f ms%n",
+      printer.printf(Locale.ROOT, "  warm-up (not measured): errors %d, sent after leave %d, duplicates %d, stayed but not greeted %d, overhead p99 %.1f ms%n",
           cold.path("errors").asInt(), cold.path("greetingsSentAfterLeave").asInt(), cold.path("duplicateGreetings").asInt(),
           cold.path("stayedNotGreeted").asInt(), cold.path("overheadP99Ms").asDouble());
-      samples.stream().limit(3).forEach(s -> System.out.println("  error: " + s));
+      samples.stream().limit(3).forEach(s -> printer.println("  error: " + s));
     }
-    System.out.println(out);
+    printer.println(out);
   }
 
   private void seedUsers(JdbcMemoryStore store) {

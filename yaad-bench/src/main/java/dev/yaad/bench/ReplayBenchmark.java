@@ -20,6 +20,7 @@ import dev.yaad.agent.testing.ScriptedLlmServer.Purpose;
 import dev.yaad.memory.store.JdbcMemoryStore;
 import dev.yaad.memory.store.StoreConfig;
 import java.io.File;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +31,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code replay}: replays LoCoMo conversations through real sessions — one speaker
@@ -51,6 +54,8 @@ import picocli.CommandLine.Option;
 @Command(name = "replay", mixinStandardHelpOptions = true,
     description = "Replays LoCoMo conversations through sessions; counts background LLM calls per user turn and lost turns.")
 final class ReplayBenchmark implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
   @Option(names = "--data", required = true, description = "the LoCoMo JSON file, e.g. ../shared/eval/locomo-dev.json")
   File data;
 
@@ -190,6 +195,7 @@ final class ReplayBenchmark implements Callable<Integer> {
 
   private void report(Learner.Stats stats, ScriptedLlmServer llmServer, int userTurns, int replyFailures, int sessions,
       int convs, int injected, long pending, boolean drained, long memories, double seconds) {
+    PrintWriter printer = spec.commandLine().getOut();
     int extractCalls = llmServer.count(Purpose.EXTRACT);
     int profileCalls = llmServer.count(Purpose.PROFILE);
     double perTurn = userTurns == 0 ? 0 : (double) (extractCalls + profileCalls) / userTurns;
@@ -221,14 +227,14 @@ final class ReplayBenchmark implements Callable<Integer> {
     out.put("replyFailures", replyFailures);
     out.put("seconds", Math.round(seconds * 10) / 10.0);
     if (!json) {
-      System.out.printf(Locale.ROOT, "replay: %d conversations, %d sessions, %d user turns in %.1f s%n", convs, sessions, userTurns, seconds);
-      System.out.printf(Locale.ROOT, "  background LLM calls: %d extraction + %d profile = %.3f per user turn (predecessor: 1.0 for the profile alone)%n",
+      printer.printf(Locale.ROOT, "replay: %d conversations, %d sessions, %d user turns in %.1f s%n", convs, sessions, userTurns, seconds);
+      printer.printf(Locale.ROOT, "  background LLM calls: %d extraction + %d profile = %.3f per user turn (predecessor: 1.0 for the profile alone)%n",
           extractCalls, profileCalls, perTurn);
-      System.out.printf(Locale.ROOT, "  profile refreshes: %d saved, %d skipped as unchanged; %d memories stored%n",
+      printer.printf(Locale.ROOT, "  profile refreshes: %d saved, %d skipped as unchanged; %d memories stored%n",
           stats.profilesSaved(), stats.profilesUnchanged(), memories);
-      System.out.printf(Locale.ROOT, "  turns lost: %d (accepted %d, extracted %d, unparseable %d, pending %d); %d injected failures retried%n",
+      printer.printf(Locale.ROOT, "  turns lost: %d (accepted %d, extracted %d, unparseable %d, pending %d); %d injected failures retried%n",
           lost, stats.turnsAccepted(), stats.turnsExtracted(), stats.turnsUnparseable(), pending, injected);
     }
-    System.out.println(out);
+    printer.println(out);
   }
 }

@@ -3,10 +3,6 @@ package dev.yaad.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -17,18 +13,9 @@ class AgentBenchmarksTest {
   @TempDir Path dir;
 
   private static JsonNode run(String... args) throws Exception {
-    PrintStream original = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    int exit;
-    try {
-      exit = BenchMain.commandLine().execute(args);
-    } finally {
-      System.setOut(original);
-    }
-    String[] lines = out.toString(StandardCharsets.UTF_8).strip().split("\n");
-    assertThat(exit).isZero();
-    return new ObjectMapper().readTree(lines[lines.length - 1]);
+    BenchRun run = BenchRun.of(args);
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    return run.lastLineJson();
   }
 
   @Test

@@ -3,16 +3,12 @@ package dev.yaad.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.yaad.memory.testing.Services;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * The cache benchmark end to end at tiny sizes, on H2 and the real Redis: it runs, every
@@ -23,27 +19,10 @@ import picocli.CommandLine;
 class CacheBenchmarkTest {
   @TempDir Path dir;
 
-  private record Run(int exitCode, String out, String err) {
-    JsonNode lastLineJson() throws Exception {
-      List<String> lines = out.strip().lines().toList();
-      return new ObjectMapper().readTree(lines.getLast());
-    }
-  }
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = BenchMain.commandLine();
-    cli.setOut(new PrintWriter(out, true));
-    cli.setErr(new PrintWriter(err, true));
-    int code = cli.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
-
   @Test
   void cache_onH2_printsEveryLevelAndTheLag_jsonLast() throws Exception {
     String redis = Services.redisUri();
-    Run run = run("cache", "--backend", "h2", "--db-url", "jdbc:h2:file:" + dir.resolve("bench").toAbsolutePath(),
+    BenchRun run = BenchRun.of("cache", "--backend", "h2", "--db-url", "jdbc:h2:file:" + dir.resolve("bench").toAbsolutePath(),
         "--redis-url", redis, "--users", "20", "--memories-per-user", "40", "--iterations", "200", "--warmup", "50",
         "--lag-iterations", "10", "--json");
 
@@ -62,7 +41,7 @@ class CacheBenchmarkTest {
 
   @Test
   void cache_refusesAnUnreachableRedis_withAMessage() {
-    Run run = run("cache", "--backend", "h2", "--db-url", "jdbc:h2:file:" + dir.resolve("bench2").toAbsolutePath(),
+    BenchRun run = BenchRun.of("cache", "--backend", "h2", "--db-url", "jdbc:h2:file:" + dir.resolve("bench2").toAbsolutePath(),
         "--redis-url", "redis://127.0.0.1:1", "--users", "5", "--memories-per-user", "8", "--iterations", "10",
         "--warmup", "0", "--lag-iterations", "1");
     assertThat(run.exitCode()).isNotZero();

@@ -3,15 +3,10 @@ package dev.yaad.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The LoCoMo command on a tiny file of that format, with the data flaws the README lists. */
 class LocomoBenchmarkTest {
@@ -42,15 +37,10 @@ class LocomoBenchmarkTest {
   void locomo_scoresEveryQuestion_toleratingMalformedEvidence(@TempDir Path dir) throws Exception {
     Path data = dir.resolve("tiny-locomo.json");
     Files.writeString(data, DATA);
-    StringWriter out = new StringWriter();
-    CommandLine cli = BenchMain.commandLine();
-    cli.setOut(new PrintWriter(out));
+    BenchRun run = BenchRun.of("locomo", "--data", data.toString(), "--k", "1,5", "--json");
 
-    int exit = cli.execute("locomo", "--data", data.toString(), "--k", "1,5", "--json");
-
-    assertThat(exit).as(out.toString()).isZero();
-    List<String> lines = out.toString().lines().toList();
-    JsonNode figures = new ObjectMapper().readTree(lines.getLast());
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    JsonNode figures = run.lastLineJson();
     assertThat(figures.get("turns").asInt()).isEqualTo(5);
     assertThat(figures.get("questions").asInt()).isEqualTo(5);
     assertThat(figures.get("questionsWithoutEvidence").asInt()).isEqualTo(1);

@@ -3,10 +3,7 @@ package dev.yaad.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.yaad.memory.testing.Services;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -15,29 +12,11 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The snapshot benchmark end to end at tiny sizes: it runs, and its last line is the JSON. */
 @Timeout(120)
 class SnapshotBenchmarkTest {
   @TempDir Path dir;
-
-  private record Run(int exitCode, String out, String err) {
-    JsonNode lastLineJson() throws Exception {
-      List<String> lines = out.strip().lines().toList();
-      return new ObjectMapper().readTree(lines.getLast());
-    }
-  }
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = BenchMain.commandLine();
-    cli.setOut(new PrintWriter(out, true));
-    cli.setErr(new PrintWriter(err, true));
-    int code = cli.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   private String h2Url() {
     return "jdbc:h2:file:" + dir.resolve("bench").toAbsolutePath();
@@ -47,7 +26,7 @@ class SnapshotBenchmarkTest {
   void snapshot_onH2_printsFiguresAndJsonLast_thenReusesTheData() throws Exception {
     String[] args = {"snapshot", "--backend", "h2", "--db-url", h2Url(), "--users", "20", "--memories-per-user", "16",
         "--iterations", "50", "--warmup", "5", "--json"};
-    Run first = run(args);
+    BenchRun first = BenchRun.of(args);
 
     assertThat(first.exitCode()).as(first.err()).isZero();
     assertThat(first.out()).contains("seeded 320 rows", "naive: 8 queries", "snapshot: 1 statement");
@@ -70,7 +49,7 @@ class SnapshotBenchmarkTest {
     assertThat(json.get("ratioP50").asDouble()).isPositive();
     assertThat(json.get("ratioP99").asDouble()).isPositive();
 
-    Run second = run(args);
+    BenchRun second = BenchRun.of(args);
     assertThat(second.exitCode()).as(second.err()).isZero();
     assertThat(second.out()).doesNotContain("seeding");
     assertThat(second.lastLineJson().get("seeded").asBoolean()).isFalse();
@@ -78,7 +57,7 @@ class SnapshotBenchmarkTest {
 
   @Test
   void snapshot_withoutJson_printsOnlyTheTable() {
-    Run run = run("snapshot", "--backend", "h2", "--db-url", h2Url(), "--users", "5", "--memories-per-user", "8",
+    BenchRun run = BenchRun.of("snapshot", "--backend", "h2", "--db-url", h2Url(), "--users", "5", "--memories-per-user", "8",
         "--iterations", "10", "--warmup", "0");
 
     assertThat(run.exitCode()).as(run.err()).isZero();
@@ -87,7 +66,7 @@ class SnapshotBenchmarkTest {
 
   @Test
   void snapshot_rejectsADelayOnH2_namingTheOption() {
-    Run run = run("snapshot", "--backend", "h2", "--db-url", h2Url(), "--delay-ms", "1");
+    BenchRun run = BenchRun.of("snapshot", "--backend", "h2", "--db-url", h2Url(), "--delay-ms", "1");
 
     assertThat(run.exitCode()).isNotZero();
     assertThat(run.err()).contains("--delay-ms needs --backend postgres");
@@ -95,7 +74,7 @@ class SnapshotBenchmarkTest {
 
   @Test
   void snapshot_rejectsOutOfRangeSizes_namingTheValue() {
-    Run run = run("snapshot", "--backend", "h2", "--db-url", h2Url(), "--per-category", "0");
+    BenchRun run = BenchRun.of("snapshot", "--backend", "h2", "--db-url", h2Url(), "--per-category", "0");
 
     assertThat(run.exitCode()).isNotZero();
     assertThat(run.err()).contains("--per-category must be 1 to 50 (was 0)");
@@ -107,7 +86,7 @@ class SnapshotBenchmarkTest {
     String url = Services.postgresUrl();
     String schema = "yaad_bench_test";
     try {
-      Run run = run("snapshot", "--backend", "postgres", "--db-url", url, "--db-user", Services.POSTGRES_USER,
+      BenchRun run = BenchRun.of("snapshot", "--backend", "postgres", "--db-url", url, "--db-user", Services.POSTGRES_USER,
           "--schema", schema, "--users", "30", "--memories-per-user", "40", "--iterations", "20", "--warmup", "5",
           "--delay-ms", "1", "--json");
 
