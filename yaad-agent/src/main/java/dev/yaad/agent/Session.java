@@ -203,7 +203,7 @@ public final class Session {
             return;
           }
           List<ChatMessage> messages = List.of(
-              SystemMessage.from(Prompts.GREETING_MARKER + "\n" + Prompts.GREETING + languageHint()),
+              SystemMessage.from(Prompts.GREETING + languageHint()),
               UserMessage.from("What you know about the user:\n" + describe(snap)));
           stream(speech, "greeting", ChatRequest.builder().messages(messages).build(),
               response -> end(speech, Speech.Outcome.COMPLETED, null));
@@ -536,8 +536,7 @@ public final class Session {
   }
 
   private String conversationPrompt() {
-    StringBuilder prompt = new StringBuilder(Prompts.CONVERSATION_MARKER).append('\n')
-        .append(runtime.config().systemPrompt()).append(languageHint());
+    StringBuilder prompt = new StringBuilder(runtime.config().systemPrompt()).append(languageHint());
     Snapshot snap = snapshot.isDone() && !snapshot.isCompletedExceptionally() ? snapshot.getNow(null) : null;
     if (snap != null && snap.profile().exists()) {
       prompt.append("\n\nWhat you know about the user (use the tools for more): ").append(snap.profile().content());

@@ -7,7 +7,7 @@ import dev.yaad.agent.llm.LlmConfig;
 import dev.yaad.agent.memory.ServiceMemoryAccess;
 import dev.yaad.memory.MemoryService;
 import dev.yaad.memory.embed.OnnxEmbedder;
-import dev.yaad.agent.testing.ScriptedLlmServer;
+import dev.yaad.testing.ScriptedLlmServer;
 import dev.yaad.memory.store.JdbcMemoryStore;
 import dev.yaad.memory.testing.TestStores;
 import java.nio.file.Path;

@@ -488,7 +488,7 @@ public final class Learner implements AutoCloseable {
         transcript.append("ASSISTANT: ").append(said.replace('\n', ' ')).append('\n');
       }
     }
-    String system = Prompts.EXTRACT_MARKER + "\n" + Prompts.EXTRACT.formatted(String.join(", ", memory.categories().names()));
+    String system = Prompts.EXTRACT.formatted(String.join(", ", memory.categories().names()));
     ChatRequest request = ChatRequest.builder()
         .messages(SystemMessage.from(system), UserMessage.from(transcript.toString()))
         .responseFormat(ResponseFormat.JSON)
@@ -670,7 +670,7 @@ public final class Learner implements AutoCloseable {
       }
       profileCalls.incrementAndGet();
       text = llm.chat(ChatRequest.builder()
-          .messages(SystemMessage.from(Prompts.PROFILE_MARKER + "\n" + Prompts.PROFILE), UserMessage.from(context.toString()))
+          .messages(SystemMessage.from(Prompts.PROFILE), UserMessage.from(context.toString()))
           .build()).aiMessage().text();
       metrics.llmCall("profile", Duration.ofNanos(System.nanoTime() - start), true);
     } catch (RuntimeException e) {

@@ -1,18 +1,14 @@
 package dev.yaad.agent.llm;
 
 /**
- * The prompts Yaad sends, with the task marker each system prompt starts with.
- *
- * <p>The marker (for example {@code [yaad:extract]}) tells a reader of a request log, and
- * the scripted test server, which of Yaad's four LLM tasks a request is; real models
- * ignore it. The conversation prompt is configurable ({@code AgentConfig.systemPrompt});
- * the background prompts are not, because their output is parsed.
+ * The prompts Yaad sends. The conversation prompt is configurable
+ * ({@code AgentConfig.systemPrompt}); the background prompts are not, because their output is
+ * parsed. Real providers see exactly these texts, nothing added for tests: the scripted test
+ * server ({@code yaad-testing}) tells the four tasks apart by reading the request itself (an
+ * extraction asks for a JSON response; a greeting and a profile refresh are known by the
+ * opening words of these prompts), so changing those opening words means changing it too.
  */
 public final class Prompts {
-  public static final String GREETING_MARKER = "[yaad:greeting]";
-  public static final String EXTRACT_MARKER = "[yaad:extract]";
-  public static final String PROFILE_MARKER = "[yaad:profile]";
-  public static final String CONVERSATION_MARKER = "[yaad:conversation]";
 
   /** The default persona: warm, brief (it is spoken), in the user's language. */
   public static final String DEFAULT_SYSTEM_PROMPT = """

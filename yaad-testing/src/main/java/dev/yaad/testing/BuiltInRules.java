@@ -1,10 +1,10 @@
-package dev.yaad.agent.testing;
+package dev.yaad.testing;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.yaad.agent.testing.ScriptedLlmServer.Answer;
-import dev.yaad.agent.testing.ScriptedLlmServer.Call;
+import dev.yaad.testing.ScriptedLlmServer.Answer;
+import dev.yaad.testing.ScriptedLlmServer.Call;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

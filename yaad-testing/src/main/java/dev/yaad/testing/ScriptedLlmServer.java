@@ -1,4 +1,4 @@
-package dev.yaad.agent.testing;
+package dev.yaad.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.yaad.agent.llm.Prompts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -38,27 +37,51 @@ import java.util.function.Predicate;
  * (SSE {@code data:} chunks ending with {@code data: [DONE]}, tool calls streamed as
  * {@code tool_calls} deltas), and {@code GET /v1/models}. Each request is parsed into a
  * {@link Call}; the first {@link #rule rule} whose condition matches answers it, else the
- * built-in rules do: they recognise Yaad's task markers ({@link Prompts}) and answer a
- * greeting, a JSON extraction, a profile, or a conversational reply (calling a memory tool
- * when the user says "remember that ...", "what do you know about me", "forget ...").
+ * built-in rules do: they answer a greeting, a JSON extraction, a profile, or a
+ * conversational reply (calling a memory tool when the user says "remember that ...", "what
+ * do you know about me", "forget ..."). Which of Yaad's tasks a request is ({@link Purpose})
+ * is read from the request as a provider would see it; Yaad adds nothing to its prompts for
+ * this server.
  *
  * <p>Latency ({@link #latency}: time to first token, then per token) and failures
  * ({@link #fail}: an HTTP status such as 500 or 429; {@link #hang}: no answer until the
  * client gives up or the server closes) are configurable at any time and apply to the
  * next requests. Every request is recorded ({@link #calls}, {@link #count}).
  *
- * <p>Requests run on virtual threads, so thousands of concurrent streams are cheap. This
- * class lives in main sources (package {@code testing}) so that yaad-bench and a demo
- * server can use it without test-jar plumbing; nothing in Yaad's runtime uses it.
+ * <p>Requests run on virtual threads, so thousands of concurrent streams are cheap. It lives
+ * in the {@code yaad-testing} module: a test dependency of the agent and the server, a
+ * run-time one of yaad-bench only, so the server's jar does not carry it.
  */
 public final class ScriptedLlmServer implements AutoCloseable {
-  /** Which of Yaad's LLM tasks a request is, by the marker its system prompt starts with. */
-  public enum Purpose { GREETING, EXTRACT, PROFILE, CONVERSATION }
+  /**
+   * Which of Yaad's LLM tasks a request is, read from the request itself: an extraction asks
+   * for a JSON response ({@code response_format} {@code json_object}); a greeting and a profile
+   * refresh are known by the opening words of their system prompts (Yaad's {@code Prompts});
+   * anything else is a conversation turn.
+   */
+  public enum Purpose {
+    GREETING, EXTRACT, PROFILE, CONVERSATION;
+
+    /** The opening words of Yaad's greeting prompt ({@code Prompts.GREETING}). */
+    static final String GREETING_OPENING = "Greet the user as their companion";
+    /** The opening words of Yaad's profile prompt ({@code Prompts.PROFILE}). */
+    static final String PROFILE_OPENING = "Write a short profile";
+
+    static Purpose of(JsonNode body, String systemPrompt) {
+      if (body.path("response_format").path("type").asText("").startsWith("json")) {
+        return EXTRACT;
+      }
+      if (systemPrompt.startsWith(GREETING_OPENING)) {
+        return GREETING;
+      }
+      return systemPrompt.startsWith(PROFILE_OPENING) ? PROFILE : CONVERSATION;
+    }
+  }
 
   /**
    * One chat-completions request as the server saw it.
    *
-   * @param purpose         from the system prompt's marker ({@code CONVERSATION} if none)
+   * @param purpose         which task the request is ({@link Purpose})
    * @param stream          whether the client asked for SSE
    * @param systemPrompt    the first system message, or ""
    * @param lastUserMessage the text of the last user message, or ""
@@ -318,11 +341,7 @@ public final class ScriptedLlmServer implements AutoCloseable {
     for (JsonNode t : body.path("tools")) {
       tools.add(t.path("function").path("name").asText());
     }
-    Purpose purpose = system.startsWith(Prompts.GREETING_MARKER) ? Purpose.GREETING
-        : system.startsWith(Prompts.EXTRACT_MARKER) ? Purpose.EXTRACT
-        : system.startsWith(Prompts.PROFILE_MARKER) ? Purpose.PROFILE
-        : Purpose.CONVERSATION;
-    return new Call(purpose, body.path("stream").asBoolean(false), system, lastUser,
+    return new Call(Purpose.of(body, system), body.path("stream").asBoolean(false), system, lastUser,
         List.copyOf(tools), List.copyOf(toolResults), body);
   }
 

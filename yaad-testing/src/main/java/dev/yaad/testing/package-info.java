@@ -2,4 +2,4 @@
  * Test doubles shipped for tests, benchmarks and demos: a scripted OpenAI-compatible LLM
  * server on loopback. Nothing in the runtime uses this package.
  */
-package dev.yaad.agent.testing;
+package dev.yaad.testing;

@@ -1,4 +1,4 @@
-package dev.yaad.agent.testing;
+package dev.yaad.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -53,6 +53,22 @@ class ScriptedLlmServerTest {
       HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/embeddings"))
           .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).isEqualTo(404);
+    }
+  }
+
+  @Test
+  void purpose_isReadFromTheRequest_notFromMarkers() throws Exception {
+    try (ScriptedLlmServer server = ScriptedLlmServer.start()) {
+      post(server, "{\"model\":\"m\",\"response_format\":{\"type\":\"json_object\"},\"messages\":"
+          + "[{\"role\":\"system\",\"content\":\"You extract long-term memories\"},{\"role\":\"user\",\"content\":\"USER: hi\"}]}");
+      post(server, "{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":\"Greet the user as their companion at the"
+          + " start of a call\"},{\"role\":\"user\",\"content\":\"What you know\"}]}");
+      post(server, "{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":\"Write a short profile of the user\"},"
+          + "{\"role\":\"user\",\"content\":\"- [GOAL] x\"}]}");
+      post(server, "{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":\"You are a warm companion\"},"
+          + "{\"role\":\"user\",\"content\":\"hi\"}]}");
+      assertThat(server.calls()).extracting(ScriptedLlmServer.Call::purpose).containsExactly(ScriptedLlmServer.Purpose.EXTRACT,
+          ScriptedLlmServer.Purpose.GREETING, ScriptedLlmServer.Purpose.PROFILE, ScriptedLlmServer.Purpose.CONVERSATION);
     }
   }
 }
