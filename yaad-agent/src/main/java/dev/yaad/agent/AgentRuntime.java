@@ -1,6 +1,7 @@
 package dev.yaad.agent;
 
 import dev.yaad.agent.learning.Learner;
+import dev.yaad.agent.learning.LearningSink;
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.memory.MemoryAccess;
 import java.util.ArrayList;
@@ -36,20 +37,17 @@ import org.slf4j.LoggerFactory;
 public final class AgentRuntime implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AgentRuntime.class);
 
-  private final MemoryAccess memory;
-  private final Llm llm;
   private final AgentConfig config;
-  private final AgentMetrics metrics;
   private final Learner learner;
   private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
   private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
+  private final SessionContext sessionContext;
 
   private AgentRuntime(Builder b) {
-    this.memory = b.memory;
-    this.llm = b.llm;
     this.config = b.config;
-    this.metrics = b.metrics;
     this.learner = b.learner;
+    this.sessionContext = new SessionContext(config, b.llm, b.memory, b.metrics, work,
+        learner == null ? LearningSink.NONE : learner, session -> sessions.remove(session.id()));
   }
 
   public static Builder builder() {
@@ -71,7 +69,7 @@ public final class AgentRuntime implements AutoCloseable {
     if (work.isShutdown()) {
       throw new IllegalStateException("the agent runtime is closed; open sessions on a new one");
     }
-    Session session = new Session(this, UUID.randomUUID().toString(), userId, List.of(listeners));
+    Session session = new Session(sessionContext, UUID.randomUUID().toString(), userId, List.of(listeners));
     sessions.put(session.id(), session);
     return session;
   }
@@ -99,43 +97,6 @@ public final class AgentRuntime implements AutoCloseable {
       learner.close();
     }
     log.info("agent: closed");
-  }
-
-  // ---------------------------------------------------------------- for sessions
-
-  MemoryAccess memory() {
-    return memory;
-  }
-
-  Llm llm() {
-    return llm;
-  }
-
-  AgentMetrics metrics() {
-    return metrics;
-  }
-
-  ExecutorService work() {
-    return work;
-  }
-
-  void turnCompleted(Session session, String userText, String assistantText) {
-    if (learner != null) {
-      learner.turnCompleted(session.userId(), session.id(), userText, assistantText);
-    }
-  }
-
-  void memoryChanged(String userId, String reason) {
-    if (learner != null) {
-      learner.memoryChanged(userId, reason);
-    }
-  }
-
-  void sessionClosing(Session session) {
-    sessions.remove(session.id());
-    if (learner != null) {
-      learner.sessionEnded(session.userId(), session.id());
-    }
   }
 
   /** Configures an {@link AgentRuntime}; {@code memory} and {@code llm} are required. */

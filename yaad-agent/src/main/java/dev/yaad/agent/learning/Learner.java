@@ -75,7 +75,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe. {@link #close()} stops taking new work and lets the current task finish;
  * whatever is not done stays in the outbox for the next start.
  */
-public final class Learner implements AutoCloseable {
+public final class Learner implements LearningSink, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Learner.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_REASONS = 10;
@@ -163,6 +163,7 @@ public final class Learner implements AutoCloseable {
   // ---------------------------------------------------------------- what sessions hand over
 
   /** A turn finished (completed, interrupted or cancelled): queue it for extraction. Returns at once. */
+  @Override
   public void turnCompleted(String userId, String sessionId, String userText, String assistantText) {
     ObjectNode payload = JSON.createObjectNode();
     payload.put("user", userText);
@@ -176,6 +177,7 @@ public final class Learner implements AutoCloseable {
   }
 
   /** Memories of this user changed outside extraction (a tool wrote): schedule a profile refresh. */
+  @Override
   public void memoryChanged(String userId, String reason) {
     if (!submitWork(userId, () -> requestProfile(userId, reason, 1))) {
       log.warn("learner: queue full; a profile refresh for user {} is skipped ({})", userId, reason);
@@ -183,6 +185,7 @@ public final class Learner implements AutoCloseable {
   }
 
   /** The session ended: extract its waiting turns now. */
+  @Override
   public void sessionEnded(String userId, String sessionId) {
     boolean queuedOk = submitAccept(userId, () -> {
       flushSession(sessionId, clock.millis());
@@ -661,17 +664,8 @@ public final class Learner implements AutoCloseable {
     try {
       before = memory.profile(userId);
       Snapshot snapshot = memory.snapshot(userId);
-      StringBuilder context = new StringBuilder("Current profile: ")
-          .append(before.exists() ? before.content() : "(none)").append("\nMemories:\n");
-      for (Map.Entry<String, List<Memory>> e : snapshot.memories().entrySet()) {
-        for (Memory m : e.getValue()) {
-          context.append("- [").append(e.getKey()).append("] ").append(m.content()).append('\n');
-        }
-      }
       profileCalls.incrementAndGet();
-      text = llm.chat(ChatRequest.builder()
-          .messages(SystemMessage.from(Prompts.PROFILE), UserMessage.from(context.toString()))
-          .build()).aiMessage().text();
+      text = llm.chat(ChatRequest.builder().messages(Prompts.profile(before, snapshot)).build()).aiMessage().text();
       metrics.llmCall("profile", Duration.ofNanos(System.nanoTime() - start), true);
     } catch (RuntimeException e) {
       metrics.llmCall("profile", Duration.ofNanos(System.nanoTime() - start), false);
