@@ -1,5 +1,8 @@
 package dev.yaad.agent.learning;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.yaad.memory.StoreUnavailableException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,6 +29,9 @@ final class Outbox {
   static final String HISTORY_TABLE = "flyway_agent_history";
   static final String TURN = "TURN";
   static final String PROFILE = "PROFILE";
+
+  /** Reads and writes the rows' JSON payloads. */
+  static final ObjectMapper JSON = new ObjectMapper();
 
   record Row(long id, String kind, String userId, String sessionId, String payload, int attempts, long dueAt) {}
 
@@ -228,5 +234,18 @@ final class Outbox {
 
   private static StoreUnavailableException unavailable(String what, SQLException e) {
     return new StoreUnavailableException("learning outbox " + what + " failed: " + e.getMessage(), e);
+  }
+
+  /** A payload (or a model's answer) as JSON. @throws IllegalArgumentException if it is not JSON */
+  static JsonNode readJson(String text) {
+    try {
+      return JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("not JSON: " + abbreviate(text), e);
+    }
+  }
+
+  static String abbreviate(String s) {
+    return s.length() <= 120 ? s : s.substring(0, 120) + "...";
   }
 }
