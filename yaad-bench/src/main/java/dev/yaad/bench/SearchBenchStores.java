@@ -1,6 +1,6 @@
 package dev.yaad.bench;
 
-import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.memory.internal.store.JdbcMemoryStore;
 import dev.yaad.memory.store.StoreConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;

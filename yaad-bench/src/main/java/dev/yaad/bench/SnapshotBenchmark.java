@@ -5,7 +5,7 @@ import dev.yaad.memory.Categories;
 import dev.yaad.memory.Limits;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.Snapshot;
-import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.memory.internal.store.JdbcMemoryStore;
 import dev.yaad.memory.store.StoreConfig;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;

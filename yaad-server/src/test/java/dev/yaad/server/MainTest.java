@@ -202,7 +202,7 @@ class MainTest {
   }
 
   private static void seed(Path dir) {
-    try (var store = dev.yaad.memory.store.JdbcMemoryStore.open(StoreConfig.of(db(dir)))) {
+    try (var store = dev.yaad.memory.internal.store.JdbcMemoryStore.open(StoreConfig.of(db(dir)))) {
       store.add("ali", new dev.yaad.memory.NewMemory("FACT", "میرا نام علی ہے", "{\"confidence\":0.90}", null));
       store.add("ali", new dev.yaad.memory.NewMemory("PLAN", "Visiting Lahore", null, java.time.Instant.parse("2026-12-20T05:00:00Z")));
       store.putProfile("ali", "Ali from Karachi.", null);
@@ -267,7 +267,7 @@ class MainTest {
   @Test
   void import_storesVectors_andReembedFillsInWhatWasWrittenWithout(@TempDir Path dir) throws Exception {
     seed(dir.resolve("a")); // written straight to the store: no vectors
-    try (var store = dev.yaad.memory.store.JdbcMemoryStore.open(StoreConfig.of(db(dir.resolve("a"))))) {
+    try (var store = dev.yaad.memory.internal.store.JdbcMemoryStore.open(StoreConfig.of(db(dir.resolve("a"))))) {
       assertThat(store.embeddedMemories("ali")).allMatch(m -> m.embedding() == null);
     }
     Run reembed = run(Map.of(), "reembed", "--db-url", db(dir.resolve("a")));
@@ -278,7 +278,7 @@ class MainTest {
     Path file = dir.resolve("ali.jsonl");
     assertThat(run(Map.of(), "users", "export", "ali", "--out", file.toString(), "--db-url", db(dir.resolve("a"))).exitCode()).isZero();
     assertThat(run(Map.of(), "users", "import", file.toString(), "--db-url", db(dir.resolve("b"))).exitCode()).isZero();
-    try (var store = dev.yaad.memory.store.JdbcMemoryStore.open(StoreConfig.of(db(dir.resolve("b"))))) {
+    try (var store = dev.yaad.memory.internal.store.JdbcMemoryStore.open(StoreConfig.of(db(dir.resolve("b"))))) {
       assertThat(store.embeddedMemories("ali")).hasSize(2).allMatch(m -> m.embedding() != null);
     }
   }
@@ -327,7 +327,7 @@ class MainTest {
     assertThat(run.exitCode()).isEqualTo(1);
     assertThat(run.out()).contains("imported user 'good': 1 memories");
     assertThat(run.err()).contains("user 'zara' was not imported", "line 3", "NOT_A_CATEGORY");
-    try (var store = dev.yaad.memory.store.JdbcMemoryStore.open(StoreConfig.of(db(dir)))) {
+    try (var store = dev.yaad.memory.internal.store.JdbcMemoryStore.open(StoreConfig.of(db(dir)))) {
       assertThat(store.list("good", null, 10, null).items()).hasSize(1);
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.profile("zara"))
           .isInstanceOf(dev.yaad.memory.NotFoundException.class);

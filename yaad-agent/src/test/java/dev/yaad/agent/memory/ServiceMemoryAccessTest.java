@@ -3,10 +3,10 @@ package dev.yaad.agent.memory;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.yaad.memory.Memory;
-import dev.yaad.memory.MemoryService;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.embed.OnnxEmbedder;
-import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.memory.internal.MemoryService;
+import dev.yaad.memory.internal.store.JdbcMemoryStore;
 import dev.yaad.memory.testing.TestStores;
 import java.nio.file.Path;
 import java.util.List;

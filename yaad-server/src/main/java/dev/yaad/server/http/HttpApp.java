@@ -1,8 +1,8 @@
 package dev.yaad.server.http;
 
-import dev.yaad.memory.MemoryService;
 import dev.yaad.memory.embed.OnnxEmbedder;
-import dev.yaad.memory.store.MemoryStore;
+import dev.yaad.memory.internal.MemoryService;
+import dev.yaad.memory.internal.store.MemoryStore;
 import dev.yaad.server.auth.Access;
 import dev.yaad.server.auth.Authenticator;
 import dev.yaad.server.ops.Metrics;

@@ -3,7 +3,7 @@ package dev.yaad.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.memory.internal.store.JdbcMemoryStore;
 import dev.yaad.memory.testing.TestStores;
 import dev.yaad.server.auth.AuthConfig;
 import dev.yaad.server.auth.Authenticator;

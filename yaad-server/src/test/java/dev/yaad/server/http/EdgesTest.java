@@ -2,7 +2,7 @@ package dev.yaad.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.memory.internal.store.JdbcMemoryStore;
 import dev.yaad.memory.testing.TestStores;
 import dev.yaad.server.auth.Access;
 import dev.yaad.server.auth.AuthConfig;
