@@ -20,15 +20,19 @@ import org.slf4j.LoggerFactory;
  * LLM, the memory port, worker threads, background learning).
  *
  * {@snippet :
- * AgentRuntime runtime = AgentRuntime.builder()
- *     .memory(new ServiceMemoryAccess(MemoryService.builder(store, OnnxEmbedder.shared()).build()))
- *     .llm(Llm.openAiCompatible(LlmConfig.fromEnv()))
- *     .learner(learner)              // optional: without it nothing is learned
+ * Memories memories = Memories.builder().jdbcUrl(jdbcUrl).build();
+ * MemoryAccess memory = new MemoriesAccess(memories);            // the port; see "Memory" below
+ * Llm llm = Llm.openAiCompatible(LlmConfig.fromEnv(environment)); // YAAD_LLM_BASE_URL, YAAD_LLM_API_KEY, YAAD_LLM_MODEL
+ * Learner learner = Learner.builder()
+ *     .dataSource(memories.dataSource()).memory(memory).llm(llm)  // the outbox table is in the memory schema
  *     .build();
- * Session session = runtime.open("user-42", listener);
- * session.ready();                   // the caller's connection is up: greets
- * session.reply("I start my new job on Monday");
- * session.close();                   // the caller left
+ * AgentRuntime runtime = AgentRuntime.builder().memory(memory).llm(llm).learner(learner).build();
+ *
+ * Session session = runtime.open("ali", listener);  // CONNECTING: the snapshot starts loading now
+ * session.language("ur-PK");                         // optional
+ * session.ready();                                   // the caller's connection is up: ACTIVE, greets
+ * session.reply("I start my new job on Monday", "t-1");
+ * session.close();                                   // the caller left: CLOSING → CLOSED
  * }
  *
  * <p>Thread-safe. {@link #close()} closes every open session, then the learner; the

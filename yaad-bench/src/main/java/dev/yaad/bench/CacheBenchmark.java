@@ -9,6 +9,7 @@ import dev.yaad.memory.cache.CacheConfig;
 import dev.yaad.memory.internal.cache.CachingMemoryStore;
 import dev.yaad.memory.internal.store.JdbcMemoryStore;
 import dev.yaad.memory.internal.store.MemoryStore;
+import dev.yaad.memory.internal.store.MemoryWrite;
 import dev.yaad.memory.store.StoreConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintWriter;
@@ -283,7 +284,7 @@ final class CacheBenchmark implements Callable<Integer> {
       b.snapshot(user, all, perCategory); // in B's L1 now
       heardUser.set(null);
       String content = "lag probe " + i + " " + UUID.randomUUID();
-      Memory memory = a.add(user, new NewMemory("FACT", content, null, null));
+      Memory memory = a.write(user, List.of(new MemoryWrite.Insert(new NewMemory("FACT", content, null, null), null))).getFirst();
       long acked = System.nanoTime();
       written.add(memory);
       // Parked, not spinning: on a small machine a spinning reader would starve the thread

@@ -134,7 +134,7 @@ final class LocomoBenchmark implements Callable<Integer> {
     double modelLoadMs = (System.nanoTime() - loadStart) / 1e6;
 
     try (SearchBenchStores.Opened opened = SearchBenchStores.open(backend, dbUrl)) {
-      MemoryService service = MemoryService.builder(opened.store(), embedder)
+      MemoryService service = MemoryService.builder(opened.cached(), embedder)
           .searchConfig(config).deduplicate(false).build();
       String run = UUID.randomUUID().toString().substring(0, 8);
 

@@ -11,10 +11,9 @@ import dev.yaad.agent.learning.Learner;
 import dev.yaad.agent.learning.LearningConfig;
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.LlmConfig;
-import dev.yaad.agent.memory.ServiceMemoryAccess;
-import dev.yaad.memory.embed.OnnxEmbedder;
-import dev.yaad.memory.internal.MemoryService;
-import dev.yaad.memory.internal.store.JdbcMemoryStore;
+import dev.yaad.agent.memory.MemoriesAccess;
+import dev.yaad.memory.Memories;
+import dev.yaad.memory.cache.CacheConfig;
 import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.testing.ScriptedLlmServer.Answer;
 import dev.yaad.testing.ScriptedLlmServer.Purpose;
@@ -93,7 +92,8 @@ final class ReplayBenchmark implements Callable<Integer> {
         .withRetry(Duration.ofMillis(50), Duration.ofSeconds(1))
         .withLease(Duration.ofMinutes(2), Duration.ofMillis(100));
     long start = System.nanoTime();
-    try (JdbcMemoryStore store = JdbcMemoryStore.open(storeConfig);
+    // The in-process cache off: every snapshot is read from the database, as this benchmark always measured.
+    try (Memories store = Memories.builder().store(storeConfig).cache(CacheConfig.defaults().withL1MaxWeightBytes(0)).build();
         ScriptedLlmServer llmServer = ScriptedLlmServer.start()
             .latency(Duration.ofMillis(ttftMs), Duration.ofMillis(perTokenMs)).recordCalls(false);
         Llm sessionLlm = Llm.openAiCompatible(LlmConfig.of(llmServer.baseUrl(), null, "scripted"));
@@ -104,7 +104,7 @@ final class ReplayBenchmark implements Callable<Integer> {
             injected.incrementAndGet();
             return Answer.error(500);
           });
-      ServiceMemoryAccess memory = new ServiceMemoryAccess(MemoryService.builder(store, OnnxEmbedder.shared()).build());
+      MemoriesAccess memory = new MemoriesAccess(store);
       Learner learner = Learner.builder().dataSource(store.dataSource()).memory(memory).llm(learnerLlm).config(learning).build();
       AgentRuntime runtime = AgentRuntime.builder().memory(memory).llm(sessionLlm).learner(learner)
           .config(AgentConfig.defaults().withGreetOnReady(false)).build();
@@ -178,7 +178,7 @@ final class ReplayBenchmark implements Callable<Integer> {
     }
   }
 
-  private static long countMemories(JdbcMemoryStore store, String user) {
+  private static long countMemories(Memories store, String user) {
     long n = 0;
     String cursor = null;
     try {

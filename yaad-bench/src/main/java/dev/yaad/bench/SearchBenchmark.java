@@ -9,6 +9,7 @@ import dev.yaad.memory.internal.MemoryService;
 import dev.yaad.memory.internal.Vectors;
 import dev.yaad.memory.internal.search.SearchIndex;
 import dev.yaad.memory.internal.store.EmbeddedMemory;
+import dev.yaad.memory.internal.store.MemoryWrite;
 import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.search.SearchRequest;
 import java.io.PrintWriter;
@@ -119,7 +120,7 @@ final class SearchBenchmark implements Callable<Integer> {
     figures.put("cores", Runtime.getRuntime().availableProcessors());
 
     try (SearchBenchStores.Opened opened = SearchBenchStores.open(backend, dbUrl)) {
-      MemoryService service = MemoryService.builder(opened.store(), embedder).build();
+      MemoryService service = MemoryService.builder(opened.cached(), embedder).build();
       String user = "bench-search-user";
 
       // --- bulk add, and its two halves alone, interleaved batch by batch -----------------
@@ -137,7 +138,7 @@ final class SearchBenchmark implements Callable<Integer> {
         long t1 = System.nanoTime();
         embedder.embed(slice.stream().map(NewMemory::content).toList());
         long t2 = System.nanoTime();
-        opened.store().addAll("bench-search-plain", slice);
+        opened.store().write("bench-search-plain", slice.stream().<MemoryWrite>map(m -> new MemoryWrite.Insert(m, null)).toList());
         long t3 = System.nanoTime();
         addNanos += t1 - t0;
         embedNanos += t2 - t1;

@@ -4,10 +4,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.yaad.memory.ExactJson;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.Profile;
-import dev.yaad.memory.internal.ExactJson;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Iterator;
@@ -21,7 +21,7 @@ import java.util.Set;
  */
 final class UserFile {
   /** Keeps decimals in metadata exactly as written ({@code 0.90} stays {@code 0.90}), as the API does. */
-  static final ObjectMapper JSON = ExactJson.MAPPER;
+  static final ObjectMapper JSON = ExactJson.newMapper();
 
   private static final Set<String> MEMORY_FIELDS =
       Set.of("type", "userId", "id", "category", "content", "metadata", "occurredAt", "createdAt", "updatedAt");

@@ -330,7 +330,10 @@ public final class Learner implements LearningSink, AutoCloseable {
 
     private Builder() {}
 
-    /** Where the outbox table lives: the memory store's database ({@code JdbcMemoryStore.dataSource()}). */
+    /**
+     * Where the outbox table lives: the memory engine's database ({@code Memories.dataSource()}),
+     * whose migrations create it.
+     */
     public Builder dataSource(DataSource dataSource) {
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
       return this;
@@ -362,10 +365,10 @@ public final class Learner implements LearningSink, AutoCloseable {
     }
 
     /**
-     * Migrates the outbox table, then starts: work left in the outbox by an earlier run is
-     * picked up by the first poll.
+     * Starts: work left in the outbox by an earlier run is picked up by the first poll.
      *
-     * @throws IllegalStateException if something required is missing
+     * @throws IllegalStateException if something required is missing, or the data source has
+     *     no outbox table (it is not the memory engine's)
      */
     public Learner build() {
       if (dataSource == null || memory == null || llm == null) {

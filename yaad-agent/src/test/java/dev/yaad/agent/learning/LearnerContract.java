@@ -4,17 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.yaad.agent.AgentConfig;
 import dev.yaad.agent.AgentRuntime;
-import dev.yaad.agent.Await;
 import dev.yaad.agent.Session;
 import dev.yaad.agent.SessionListener;
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.LlmConfig;
+import dev.yaad.agent.memory.MemoriesAccess;
 import dev.yaad.agent.memory.MemoryAccess;
-import dev.yaad.agent.memory.ServiceMemoryAccess;
-import dev.yaad.memory.embed.OnnxEmbedder;
-import dev.yaad.memory.internal.MemoryService;
-import dev.yaad.memory.internal.store.JdbcMemoryStore;
+import dev.yaad.memory.Memories;
 import dev.yaad.memory.store.StoreConfig;
+import dev.yaad.memory.testing.Await;
 import dev.yaad.testing.ScriptedLlmServer.Answer;
 import dev.yaad.testing.ScriptedLlmServer.Purpose;
 import dev.yaad.testing.ScriptedLlmServer;
@@ -33,15 +31,15 @@ abstract class LearnerContract {
 
   void cleanUp() {}
 
-  JdbcMemoryStore store;
+  Memories store;
   MemoryAccess memory;
   ScriptedLlmServer llmServer;
   final List<AutoCloseable> toClose = new ArrayList<>();
 
   @BeforeEach
   void start() {
-    store = JdbcMemoryStore.open(config());
-    memory = new ServiceMemoryAccess(MemoryService.builder(store, OnnxEmbedder.shared()).build());
+    store = Memories.builder().store(config()).build();
+    memory = new MemoriesAccess(store);
     llmServer = ScriptedLlmServer.start();
   }
 

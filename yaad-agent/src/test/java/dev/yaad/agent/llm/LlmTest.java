@@ -9,9 +9,9 @@ import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
 import dev.langchain4j.model.chat.response.ChatResponse;
-import dev.yaad.testing.ScriptedLlmServer;
 import dev.yaad.testing.ScriptedLlmServer.Answer;
 import dev.yaad.testing.ScriptedLlmServer.Purpose;
+import dev.yaad.testing.ScriptedLlmServer;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -109,7 +109,7 @@ class LlmTest {
         c.onError(error);
       }
     });
-    dev.yaad.agent.Await.until(() -> !c.tokens.isEmpty(), Duration.ofSeconds(5), "first token");
+    dev.yaad.memory.testing.Await.until(() -> !c.tokens.isEmpty(), Duration.ofSeconds(5), "first token");
     // A second call on the same client finishes, proving the first stream no longer delivers.
     Collector next = new Collector();
     llm.stream(ask("again"), next);

@@ -8,9 +8,9 @@ import dev.yaad.memory.MemoryPatch;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.TooLargeException;
 import dev.yaad.memory.embed.Embedder;
+import dev.yaad.memory.internal.cache.CachingMemoryStore;
 import dev.yaad.memory.internal.search.SearchIndex;
 import dev.yaad.memory.internal.store.Embedding;
-import dev.yaad.memory.internal.store.MemoryStore;
 import dev.yaad.memory.internal.store.MemoryWrite;
 import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.search.SearchHit;
@@ -33,9 +33,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The front door for writing and searching memories: what the server and the agent call.
- * It embeds every memory it writes (batched), de-duplicates, stores text and vector in one
- * transaction, and keeps the search state of each user current.
+ * The write path and search behind {@link dev.yaad.memory.Memories}: it embeds every memory it
+ * writes (batched), de-duplicates, stores text and vector in one transaction, and ranks a
+ * user's memories.
  *
  * <p><b>De-duplication.</b> A new memory is compared with the user's memories of the same
  * category (and with those earlier in the same batch): the same text after normalisation
@@ -45,22 +45,17 @@ import org.slf4j.LoggerFactory;
  * {@link AddResult.Outcome#ADDED}. Nothing is ever deleted by it. Writes of one user are
  * serialised within this process so that two concurrent adds cannot both add the same fact.
  *
- * <p><b>Visibility.</b> Every write made here drops the user's search state, so the next
- * search sees it. Writes made around this service (straight to the store, or by another
- * server instance) must call {@link #invalidate}.
- *
- * <pre>{@code
- * MemoryService memories = MemoryService.builder(store, OnnxEmbedder.shared()).build();
- * AddResult r = memories.add("u-42", NewMemory.of("PREFERENCE", "Loves green tea"));
- * List<SearchHit> hits = memories.search("u-42", SearchRequest.of("what does she drink?", 5));
- * }</pre>
+ * <p><b>Visibility.</b> It writes through the caching store, which invalidates the user after
+ * every write (and relays other processes' writes over Redis); this service registers itself
+ * there, so each write drops the user's search state exactly once and the next search sees it.
+ * It never invalidates by itself. (A store with the cache turned off still reports writes.)
  */
 public final class MemoryService {
   public static final double DEFAULT_DUPLICATE_THRESHOLD = 0.92;
   private static final Logger log = LoggerFactory.getLogger(MemoryService.class);
   private static final int LOCK_STRIPES = 64;
 
-  private final MemoryStore store;
+  private final CachingMemoryStore store;
   private final Embedder embedder;
   private final SearchIndex search;
   private final Timer searchTimer;
@@ -72,6 +67,11 @@ public final class MemoryService {
     this.store = b.store;
     this.embedder = b.embedder;
     this.search = new SearchIndex(b.store, b.embedder, b.searchConfig);
+    // The one invalidation path of a user's search state: every write the store sees, here or
+    // (over Redis) in another process, and every clear of the whole cache.
+    store.onInvalidate(this::invalidate);
+    store.onInvalidateAll(search::invalidateAll);
+    store.onPreload(this::preload);
     this.searchTimer = Timer.builder("yaad.memory.search").description("hybrid searches, query embedding included")
         .publishPercentileHistogram().register(b.meterRegistry);
     this.deduplicate = b.deduplicate;
@@ -81,11 +81,11 @@ public final class MemoryService {
     }
   }
 
-  public static Builder builder(MemoryStore store, Embedder embedder) {
+  public static Builder builder(CachingMemoryStore store, Embedder embedder) {
     return new Builder(store, embedder);
   }
 
-  public MemoryStore store() {
+  public CachingMemoryStore store() {
     return store;
   }
 
@@ -146,27 +146,18 @@ public final class MemoryService {
     try {
       return store.write(userId, List.of(new MemoryWrite.Update(id, patch, embedding))).getFirst();
     } finally {
-      search.invalidate(userId);
       lock.unlock();
     }
   }
 
   /** Deletes one memory. @throws NotFoundException if this user has no memory with that id */
   public void delete(String userId, UUID id) {
-    try {
-      store.delete(userId, id);
-    } finally {
-      search.invalidate(userId);
-    }
+    store.delete(userId, id);
   }
 
   /** Deletes the user and everything of theirs. @throws NotFoundException if the user does not exist */
   public void deleteUser(String userId) {
-    try {
-      store.deleteUser(userId);
-    } finally {
-      search.invalidate(userId);
-    }
+    store.deleteUser(userId);
   }
 
   /**
@@ -211,7 +202,7 @@ public final class MemoryService {
     search.preload(userId);
   }
 
-  /** Drops the user's search state: call it for writes made around this service. */
+  /** Drops the user's search state: the store calls it for every write of the user. */
   public void invalidate(String userId) {
     search.invalidate(userId);
   }
@@ -310,9 +301,6 @@ public final class MemoryService {
         }
       }
       List<Memory> written = writes.isEmpty() ? List.of() : store.write(userId, writes);
-      if (!writes.isEmpty()) {
-        search.invalidate(userId);
-      }
       List<AddResult> results = new ArrayList<>(slots.size());
       int[] counts = new int[3];
       for (Slot slot : slots) {
@@ -364,14 +352,14 @@ public final class MemoryService {
 
   /** Options with named defaults; every value is checked when set. */
   public static final class Builder {
-    private final MemoryStore store;
+    private final CachingMemoryStore store;
     private final Embedder embedder;
     private SearchConfig searchConfig = SearchConfig.defaults();
     private boolean deduplicate = true;
     private double duplicateThreshold = DEFAULT_DUPLICATE_THRESHOLD;
     private MeterRegistry meterRegistry = new CompositeMeterRegistry(); // with no registries: records nothing
 
-    private Builder(MemoryStore store, Embedder embedder) {
+    private Builder(CachingMemoryStore store, Embedder embedder) {
       this.store = Objects.requireNonNull(store, "store");
       this.embedder = Objects.requireNonNull(embedder, "embedder");
     }

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.yaad.memory.ExactJson;
 import dev.yaad.memory.InvalidInputException;
-import dev.yaad.memory.internal.ExactJson;
 import io.javalin.http.ContentTooLargeResponse;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
@@ -31,7 +31,7 @@ final class JsonBody {
    * Reads and writes API JSON. Floats are kept as {@code BigDecimal} with their trailing
    * zeros, so metadata such as {@code {"score": 1.10}} comes back exactly as it was sent.
    */
-  static final ObjectMapper JSON = ExactJson.MAPPER;
+  static final ObjectMapper JSON = ExactJson.newMapper();
 
   private final ObjectNode node;
   private final String prefix; // "" for the body itself, "memories[3]." inside a batch

@@ -3,8 +3,6 @@ package dev.yaad.memory.internal.cache;
 import dev.yaad.memory.Categories;
 import dev.yaad.memory.InvalidInputException;
 import dev.yaad.memory.Memory;
-import dev.yaad.memory.MemoryPatch;
-import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.NotFoundException;
 import dev.yaad.memory.Page;
 import dev.yaad.memory.Profile;
@@ -64,19 +62,11 @@ import org.slf4j.LoggerFactory;
  * cleared again before Redis is used (one INFO line). The cache reconnects and resubscribes
  * by itself.
  *
- * <p><b>Other per-user state</b> (a search index, say) is dropped by the same mechanism:
- * register {@link #onInvalidate} and {@link #onInvalidateAll}, and guard lazy loads with
- * {@link #generation}. {@link #preload} warms the snapshot at call start and then runs the
- * {@link #onPreload} hooks in the background. Concurrent misses of the same request share one
- * load, unless the user was invalidated after it began.
- *
- * {@snippet :
- * MemoryStore database = JdbcMemoryStore.open(storeConfig);
- * CachingMemoryStore store = CachingMemoryStore.create(database, CacheConfig.fromEnv(), meterRegistry);
- * store.onInvalidate(searchService::invalidate);
- * store.onInvalidateAll(searchService::invalidateAll);
- * store.onPreload(searchService::warm);
- * }
+ * <p><b>Other per-user state</b> (the search index) is dropped by the same mechanism:
+ * {@code Memories} registers it with {@link #onInvalidate} and {@link #onInvalidateAll} (guard
+ * lazy loads with {@link #generation}). {@link #preload} warms the snapshot at call start and
+ * then runs the {@link #onPreload} hooks (the search state) in the background. Concurrent
+ * misses of the same request share one load, unless the user was invalidated after it began.
  *
  * <p>Thread-safe. {@link #close} closes the Redis connections and the wrapped store.
  */
@@ -294,21 +284,6 @@ public final class CachingMemoryStore implements MemoryStore {
   }
 
   // ---- writes ----
-
-  @Override
-  public Memory add(String userId, NewMemory memory) {
-    return invalidatingAfter(userId, () -> store.add(userId, memory));
-  }
-
-  @Override
-  public List<Memory> addAll(String userId, List<NewMemory> memories) {
-    return invalidatingAfter(userId, () -> store.addAll(userId, memories));
-  }
-
-  @Override
-  public Memory update(String userId, UUID id, MemoryPatch patch) {
-    return invalidatingAfter(userId, () -> store.update(userId, id, patch));
-  }
 
   @Override
   public void delete(String userId, UUID id) {

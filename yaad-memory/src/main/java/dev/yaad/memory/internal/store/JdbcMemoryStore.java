@@ -42,20 +42,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link MemoryStore} on a JDBC database: embedded H2 or PostgreSQL, pooled by HikariCP,
- * schema migrated by Flyway on {@link #open}.
+ * The {@link MemoryStore} on a JDBC database: embedded H2 or PostgreSQL, pooled by HikariCP
+ * (or on a data source the caller owns), schema migrated by Flyway on {@code open}. The schema
+ * holds every table with a user's data: memories, profiles, users and the agent's learning
+ * outbox ({@code agent_outbox}).
  */
 public final class JdbcMemoryStore implements MemoryStore {
   private static final Logger log = LoggerFactory.getLogger(JdbcMemoryStore.class);
   private static final String MEMORY_COLUMNS = "id, user_id, category, content, metadata, occurred_at, created_at, updated_at";
 
-  private final HikariDataSource pool;
+  private final DataSource dataSource;
+  private final HikariDataSource pool; // null when the caller owns the data source
   private final Dialect dialect;
   private final Categories categories;
   /** Strictly increasing microsecond timestamps, so newest-first order is total within a process. */
   private final AtomicLong lastMicros = new AtomicLong();
 
-  private JdbcMemoryStore(HikariDataSource pool, Dialect dialect, Categories categories) {
+  private JdbcMemoryStore(DataSource dataSource, HikariDataSource pool, Dialect dialect, Categories categories) {
+    this.dataSource = dataSource;
     this.pool = pool;
     this.dialect = dialect;
     this.categories = categories;
@@ -95,42 +99,46 @@ public final class JdbcMemoryStore implements MemoryStore {
       pool.close();
       throw new StoreUnavailableException("cannot open the memory store at " + config.safeUrl() + ": " + rootMessage(e), e);
     }
-    return new JdbcMemoryStore(pool, dialect, config.categories());
+    return new JdbcMemoryStore(pool, pool, dialect, config.categories());
   }
 
-  /** The pooled data source, for tools that measure the database directly (benchmarks). */
+  /**
+   * Migrates the schema of a data source the caller owns (and closes) to the newest version
+   * and returns a store on it; {@link #close} leaves the data source open.
+   *
+   * @throws StoreUnavailableException if the database cannot be reached or migrated
+   * @throws IllegalArgumentException if it is neither H2 nor PostgreSQL
+   */
+  public static JdbcMemoryStore open(DataSource dataSource, Categories categories) {
+    long start = System.nanoTime();
+    String url;
+    try (Connection c = dataSource.getConnection()) {
+      url = c.getMetaData().getURL();
+    } catch (SQLException e) {
+      throw new StoreUnavailableException("cannot open the memory store: no database connection (" + e.getMessage() + ")", e);
+    }
+    Dialect dialect = Dialect.of(url);
+    try {
+      var migration = Flyway.configure().dataSource(dataSource).locations("classpath:" + dialect.migrations).load().migrate();
+      log.info("store: {} ready on the given data source ({} migrations applied, {} ms)", dialect, migration.migrationsExecuted,
+          (System.nanoTime() - start) / 1_000_000);
+    } catch (RuntimeException e) {
+      throw new StoreUnavailableException("cannot migrate the memory store: " + rootMessage(e), e);
+    }
+    return new JdbcMemoryStore(dataSource, null, dialect, categories);
+  }
+
+  /**
+   * The data source the store runs on: for readiness checks, for the agent's learning outbox
+   * (its table is part of this schema) and for measurements of the database itself.
+   */
   public DataSource dataSource() {
-    return pool;
+    return dataSource;
   }
 
   @Override
   public Categories categories() {
     return categories;
-  }
-
-  @Override
-  public Memory add(String userId, NewMemory memory) {
-    return addAll(userId, List.of(memory)).getFirst();
-  }
-
-  @Override
-  public List<Memory> addAll(String userId, List<NewMemory> memories) {
-    Validation.userId(userId);
-    if (memories == null || memories.isEmpty()) {
-      throw new InvalidInputException("memories must not be empty");
-    }
-    if (memories.size() > Limits.MAX_BATCH_SIZE) {
-      throw new TooLargeException("a batch holds at most " + Limits.MAX_BATCH_SIZE + " memories (was " + memories.size() + ")");
-    }
-    List<Memory> rows = new ArrayList<>(memories.size());
-    for (int i = 0; i < memories.size(); i++) {
-      rows.add(newRow(userId, memories.get(i), memories.size() == 1 ? "" : "memories[" + i + "]."));
-    }
-    return inTransaction("add memories", c -> {
-      ensureUser(c, userId, rows.getFirst().createdAt());
-      insert(c, rows, Collections.nCopies(rows.size(), null));
-      return List.copyOf(rows);
-    });
   }
 
   @Override
@@ -314,13 +322,6 @@ public final class JdbcMemoryStore implements MemoryStore {
   }
 
   @Override
-  public Memory update(String userId, UUID id, MemoryPatch patch) {
-    Validation.userId(userId);
-    CheckedPatch checked = checkPatch(id, patch, null, "");
-    return inTransaction("update memory", c -> applyUpdate(c, userId, checked));
-  }
-
-  @Override
   public void delete(String userId, UUID id) {
     Validation.userId(userId);
     int deleted = withConnection("delete memory", c -> {
@@ -459,9 +460,12 @@ public final class JdbcMemoryStore implements MemoryStore {
     });
   }
 
+  /** Closes the pool this store opened; a data source given to {@link #open(DataSource, Categories)} stays open. */
   @Override
   public void close() {
-    pool.close();
+    if (pool != null) {
+      pool.close();
+    }
   }
 
   // --- internals -------------------------------------------------------------------------
@@ -681,7 +685,7 @@ public final class JdbcMemoryStore implements MemoryStore {
   /** Not getting a connection at all means the database is unreachable (or the store closed). */
   private Connection connect(String what) {
     try {
-      return pool.getConnection();
+      return dataSource.getConnection();
     } catch (SQLException e) {
       throw new StoreUnavailableException(what + " failed: no database connection (" + e.getMessage() + ")", e);
     }

@@ -4,8 +4,6 @@ import dev.yaad.memory.Categories;
 import dev.yaad.memory.ConflictException;
 import dev.yaad.memory.InvalidInputException;
 import dev.yaad.memory.Memory;
-import dev.yaad.memory.MemoryPatch;
-import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.NotFoundException;
 import dev.yaad.memory.Page;
 import dev.yaad.memory.Profile;
@@ -14,7 +12,7 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * The durable home of users' memories and profiles.
+ * The durable home of users' memories and profiles, behind {@link dev.yaad.memory.Memories}.
  *
  * <p>Every method is scoped to one user id and never reads or changes another user's data.
  * Users come into being with their first memory or profile. Every method validates its
@@ -29,15 +27,6 @@ public interface MemoryStore extends AutoCloseable {
   /** The categories this store accepts. */
   Categories categories();
 
-  /** Stores one memory, creating the user if needed. */
-  Memory add(String userId, NewMemory memory);
-
-  /**
-   * Stores all memories in one transaction: either every one is stored or none is.
-   * The result is in input order.
-   */
-  List<Memory> addAll(String userId, List<NewMemory> memories);
-
   /** @throws NotFoundException if this user has no memory with that id */
   Memory get(String userId, UUID id);
 
@@ -50,9 +39,6 @@ public interface MemoryStore extends AutoCloseable {
    * @throws NotFoundException if the user does not exist
    */
   Page<Memory> list(String userId, String category, int limit, String cursor);
-
-  /** @throws NotFoundException if this user has no memory with that id */
-  Memory update(String userId, UUID id, MemoryPatch patch);
 
   /** @throws NotFoundException if this user has no memory with that id */
   void delete(String userId, UUID id);
@@ -89,15 +75,16 @@ public interface MemoryStore extends AutoCloseable {
    */
   Snapshot snapshot(String userId, List<String> categories, int perCategory);
 
-  // --- embeddings (search) -------------------------------------------------------------
-  // Writes through add/addAll/update store no embedding (update clears it when the content
-  // changes); the memory service writes through write(...) so every memory carries one.
+  // --- writes and embeddings ------------------------------------------------------------
 
   /**
    * Applies inserts and updates with their embeddings in one transaction, creating the user
-   * if needed: either every write is applied or none is. Each write is validated as
-   * {@link #add} or {@link #update} would validate it, with messages prefixed
-   * {@code writes[i].} when there is more than one write.
+   * if needed: either every write is applied or none is. Each write is validated (category,
+   * content, metadata, time), with messages prefixed {@code writes[i].} when there is more
+   * than one write. This is the only way to write memories, so a caller always says which
+   * embedding each one carries: the write path of {@code Memories} gives every memory one; a
+   * {@code null} embedding (a row written as if before embeddings existed) is only for tests
+   * of the re-embedding job.
    *
    * @return the resulting memories, in input order
    * @throws NotFoundException if an update names a memory this user does not have

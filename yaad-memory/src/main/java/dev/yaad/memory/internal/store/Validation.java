@@ -3,10 +3,10 @@ package dev.yaad.memory.internal.store;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.yaad.memory.ExactJson;
 import dev.yaad.memory.InvalidInputException;
 import dev.yaad.memory.Limits;
 import dev.yaad.memory.TooLargeException;
-import dev.yaad.memory.internal.ExactJson;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.regex.Pattern;
@@ -16,7 +16,7 @@ final class Validation {
   private static final Pattern USER_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@+-]{0," + (Limits.MAX_USER_ID_LENGTH - 1) + "}");
   private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
   private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59Z");
-  private static final ObjectMapper JSON = ExactJson.MAPPER;
+  private static final ObjectMapper JSON = ExactJson.newMapper();
 
   private Validation() {}
 

@@ -15,6 +15,7 @@ import dev.yaad.memory.internal.store.Embedding;
 import dev.yaad.memory.internal.store.JdbcMemoryStore;
 import dev.yaad.memory.internal.store.MemoryStore;
 import dev.yaad.memory.internal.store.MemoryWrite;
+import dev.yaad.memory.internal.store.TestWrites;
 import dev.yaad.memory.testing.TestStores;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
@@ -67,7 +68,7 @@ class EmbeddedCacheTest {
 
   static String newUser() {
     String user = "u-" + UUID.randomUUID();
-    database.addAll(user, List.of(NewMemory.of("FACT", "lives in Lahore"), NewMemory.of("GOAL", "learn the sitar")));
+    TestWrites.insertAll(database, user, List.of(NewMemory.of("FACT", "lives in Lahore"), NewMemory.of("GOAL", "learn the sitar")));
     return user;
   }
 
@@ -130,9 +131,10 @@ class EmbeddedCacheTest {
   @Test
   void everyWrite_invalidatesTheUsersSnapshot() {
     List<BiConsumer<String, Snapshot>> writes = List.of(
-        (user, before) -> cache.add(user, NewMemory.of("PLAN", "visit Skardu")),
-        (user, before) -> cache.addAll(user, List.of(NewMemory.of("PLAN", "a"), NewMemory.of("PLAN", "b"))),
-        (user, before) -> cache.update(user, before.memories().get("FACT").getFirst().id(), new MemoryPatch(null, "lives in Karachi", null, null)),
+        (user, before) -> TestWrites.insert(cache, user, NewMemory.of("PLAN", "visit Skardu")),
+        (user, before) -> TestWrites.insertAll(cache, user, List.of(NewMemory.of("PLAN", "a"), NewMemory.of("PLAN", "b"))),
+        (user, before) -> cache.write(user, List.of(new MemoryWrite.Update(before.memories().get("FACT").getFirst().id(),
+            new MemoryPatch(null, "lives in Karachi", null, null), null))),
         (user, before) -> cache.delete(user, before.memories().get("FACT").getFirst().id()),
         (user, before) -> cache.putProfile(user, "new profile", null));
     for (BiConsumer<String, Snapshot> write : writes) {
@@ -176,7 +178,7 @@ class EmbeddedCacheTest {
     assertThatThrownBy(() -> cache.snapshot(user, ALL, 5)).isInstanceOf(NotFoundException.class);
     assertThatThrownBy(() -> cache.snapshot(user, ALL, 5)).isInstanceOf(NotFoundException.class);
     assertThat(probe.snapshotReads).hasValue(2);
-    cache.add(user, NewMemory.of("FACT", "first words"));
+    TestWrites.insert(cache, user, NewMemory.of("FACT", "first words"));
     assertThat(contents(cache.snapshot(user, ALL, 5))).containsExactly("first words");
   }
 
@@ -194,7 +196,7 @@ class EmbeddedCacheTest {
   void writeRejectedAsInvalid_keepsTheCache() {
     String user = newUser();
     Snapshot before = cache.snapshot(user, ALL, 5);
-    assertThatThrownBy(() -> cache.add(user, NewMemory.of("NOPE", "x"))).isInstanceOf(InvalidInputException.class);
+    assertThatThrownBy(() -> TestWrites.insert(cache, user, NewMemory.of("NOPE", "x"))).isInstanceOf(InvalidInputException.class);
     assertThat(cache.snapshot(user, ALL, 5)).isSameAs(before);
   }
 
@@ -203,7 +205,7 @@ class EmbeddedCacheTest {
     String user = newUser();
     String other = newUser();
     Snapshot before = cache.snapshot(user, ALL, 5);
-    cache.add(other, NewMemory.of("FACT", "unrelated"));
+    TestWrites.insert(cache, other, NewMemory.of("FACT", "unrelated"));
     assertThat(cache.snapshot(user, ALL, 5)).isSameAs(before);
   }
 
@@ -221,7 +223,7 @@ class EmbeddedCacheTest {
     cache.onInvalidate(heard::add);
     String user = newUser();
     long generation = cache.generation(user);
-    cache.add(user, NewMemory.of("FACT", "x"));
+    TestWrites.insert(cache, user, NewMemory.of("FACT", "x"));
     cache.invalidate("someone-else");
     assertThat(heard).containsExactly(user, "someone-else");
     assertThat(cache.generation(user)).isNotEqualTo(generation);
@@ -260,7 +262,7 @@ class EmbeddedCacheTest {
     CompletableFuture<Snapshot> reader = CompletableFuture.supplyAsync(() -> cache.snapshot(user, ALL, 5));
     pause.awaitRead();
 
-    Memory written = cache.add(user, NewMemory.of("FACT", "written during the read"));
+    Memory written = TestWrites.insert(cache, user, NewMemory.of("FACT", "written during the read"));
     pause.release.countDown();
     Snapshot raced = reader.get(10, TimeUnit.SECONDS);
 
@@ -277,10 +279,7 @@ class EmbeddedCacheTest {
     pause.awaitRead();
     Snapshot[] follower = new Snapshot[1];
     Thread reader = Thread.ofPlatform().start(() -> follower[0] = cache.snapshot(user, ALL, 5));
-    while (reader.getState() != Thread.State.WAITING) { // parked on the running load
-      assertThat(reader.isAlive()).as("the second read waits for the first").isTrue();
-      Thread.sleep(1);
-    }
+    awaitParked(reader); // on the running load
     pause.release.countDown();
     reader.join(10_000);
 
@@ -294,7 +293,7 @@ class EmbeddedCacheTest {
     ProbeStore.Pause pause = probe.pauseNextSnapshot();
     CompletableFuture<Snapshot> early = CompletableFuture.supplyAsync(() -> cache.snapshot(user, ALL, 5));
     pause.awaitRead();
-    Memory written = cache.add(user, NewMemory.of("FACT", "after the early read began"));
+    Memory written = TestWrites.insert(cache, user, NewMemory.of("FACT", "after the early read began"));
 
     Snapshot late = cache.snapshot(user, ALL, 5); // must not wait for, nor take, the early load
     pause.release.countDown();
@@ -310,8 +309,15 @@ class EmbeddedCacheTest {
     ProbeStore.Pause pause = probe.pauseNextSnapshot();
     CompletableFuture<Snapshot> first = CompletableFuture.supplyAsync(() -> cache.snapshot(user, ALL, 5));
     pause.awaitRead();
-    CompletableFuture<Snapshot> second = CompletableFuture.supplyAsync(() -> cache.snapshot(user, ALL, 5));
-    Thread.sleep(50);
+    CompletableFuture<Snapshot> second = new CompletableFuture<>();
+    Thread reader = Thread.ofPlatform().start(() -> {
+      try {
+        second.complete(cache.snapshot(user, ALL, 5));
+      } catch (RuntimeException e) {
+        second.completeExceptionally(e);
+      }
+    });
+    awaitParked(reader); // joined the first load
     pause.release.countDown();
     for (CompletableFuture<Snapshot> f : List.of(first, second)) {
       assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(NotFoundException.class);
@@ -339,5 +345,13 @@ class EmbeddedCacheTest {
     assertThat(CacheConfig.defaults().withRedisUrl("redis://:s3cret@host:6379").toString()).doesNotContain("s3cret");
     assertThat(CacheConfig.defaults().withRedisUrl("redis://me:s3cret@host:6379").safeRedisUrl()).isEqualTo("redis://me:****@host:6379");
     assertThat(CacheConfig.defaults().withRedisUrl(" ").redisEnabled()).isFalse();
+  }
+
+  /** Waits until {@code thread} parks (on a load it shares), failing if it ends first. */
+  static void awaitParked(Thread thread) {
+    dev.yaad.memory.testing.Await.until(() -> {
+      assertThat(thread.isAlive()).as("the read waits for the running load").isTrue();
+      return thread.getState() == Thread.State.WAITING;
+    }, java.time.Duration.ofSeconds(10), "the read parked on the running load");
   }
 }

@@ -2,8 +2,6 @@ package dev.yaad.memory.internal.cache;
 
 import dev.yaad.memory.Categories;
 import dev.yaad.memory.Memory;
-import dev.yaad.memory.MemoryPatch;
-import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.Page;
 import dev.yaad.memory.Profile;
 import dev.yaad.memory.Snapshot;
@@ -91,16 +89,6 @@ final class ProbeStore implements MemoryStore {
   }
 
   @Override
-  public Memory add(String userId, NewMemory memory) {
-    return store.add(userId, memory);
-  }
-
-  @Override
-  public List<Memory> addAll(String userId, List<NewMemory> memories) {
-    return store.addAll(userId, memories);
-  }
-
-  @Override
   public Memory get(String userId, UUID id) {
     return store.get(userId, id);
   }
@@ -108,11 +96,6 @@ final class ProbeStore implements MemoryStore {
   @Override
   public Page<Memory> list(String userId, String category, int limit, String cursor) {
     return store.list(userId, category, limit, cursor);
-  }
-
-  @Override
-  public Memory update(String userId, UUID id, MemoryPatch patch) {
-    return store.update(userId, id, patch);
   }
 
   @Override

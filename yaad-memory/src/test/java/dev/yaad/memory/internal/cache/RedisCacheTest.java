@@ -11,6 +11,7 @@ import dev.yaad.memory.Snapshot;
 import dev.yaad.memory.cache.CacheConfig;
 import dev.yaad.memory.internal.store.JdbcMemoryStore;
 import dev.yaad.memory.internal.store.MemoryStore;
+import dev.yaad.memory.internal.store.TestWrites;
 import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.memory.testing.Services;
 import dev.yaad.memory.testing.TestStores;
@@ -109,7 +110,7 @@ class RedisCacheTest {
 
   static String newUser() {
     String user = "u-" + UUID.randomUUID();
-    database.addAll(user, List.of(
+    TestWrites.insertAll(database, user, List.of(
         new NewMemory("FACT", "میرا نام عائشہ ہے", "{\"source\":\"call\",\"n\":1.10}", Instant.parse("2024-03-01T10:15:30.123456Z")),
         NewMemory.of("GOAL", "learn the sitar 🎵")));
     database.putProfile(user, "Aisha, a teacher from Lahore", null);
@@ -146,7 +147,7 @@ class RedisCacheTest {
     b.cache().snapshot(user, ALL, 5);
     b.cache().profile(user);
 
-    Memory written = a.cache().add(user, NewMemory.of("PLAN", "visit Skardu in June"));
+    Memory written = TestWrites.insert(a.cache(), user, NewMemory.of("PLAN", "visit Skardu in June"));
     b.awaitHeard(user);
     assertThat(contents(b.cache().snapshot(user, ALL, 5))).contains(written.content());
 
@@ -178,7 +179,7 @@ class RedisCacheTest {
     CompletableFuture<Snapshot> reader = CompletableFuture.supplyAsync(() -> a.cache().snapshot(user, ALL, 5));
     pause.awaitRead();
 
-    Memory written = b.cache().add(user, NewMemory.of("FACT", "written on B during A's read"));
+    Memory written = TestWrites.insert(b.cache(), user, NewMemory.of("FACT", "written on B during A's read"));
     pause.release.countDown();
     assertThat(contents(reader.get(10, TimeUnit.SECONDS))).doesNotContain(written.content());
     assertThat(a.cache().awaitFills(Duration.ofSeconds(5))).isTrue();
@@ -197,7 +198,7 @@ class RedisCacheTest {
     CompletableFuture<Snapshot> reader = CompletableFuture.supplyAsync(() -> a.cache().snapshot(user, ALL, 5));
     pause.awaitRead();
 
-    Memory written = a.cache().add(user, NewMemory.of("FACT", "written on A during its own read"));
+    Memory written = TestWrites.insert(a.cache(), user, NewMemory.of("FACT", "written on A during its own read"));
     pause.release.countDown();
     assertThat(contents(reader.get(10, TimeUnit.SECONDS))).doesNotContain(written.content());
     assertThat(a.cache().awaitFills(Duration.ofSeconds(5))).isTrue();

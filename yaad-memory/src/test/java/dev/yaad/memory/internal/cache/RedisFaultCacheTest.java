@@ -8,6 +8,7 @@ import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.cache.CacheConfig;
 import dev.yaad.memory.internal.store.JdbcMemoryStore;
 import dev.yaad.memory.internal.store.MemoryStore;
+import dev.yaad.memory.internal.store.TestWrites;
 import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.memory.testing.TestStores;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -90,24 +91,18 @@ class RedisFaultCacheTest {
 
   static String newUser() {
     String user = "u-" + UUID.randomUUID();
-    database.add(user, NewMemory.of("FACT", "lives in Lahore"));
+    TestWrites.insert(database, user, NewMemory.of("FACT", "lives in Lahore"));
     return user;
   }
 
   static void await(String what, Duration within, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + within.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + within + ": " + what);
-      }
-      Thread.sleep(10);
-    }
+    dev.yaad.memory.testing.Await.until(condition, within, what);
   }
 
   /** A write that must not wait on the broken Redis for more than about one timeout. */
   static Memory timedAdd(Instance instance, String user, String content) {
     long start = System.nanoTime();
-    Memory memory = instance.cache().add(user, NewMemory.of("FACT", content));
+    Memory memory = TestWrites.insert(instance.cache(), user, NewMemory.of("FACT", content));
     assertThat(Duration.ofNanos(System.nanoTime() - start)).as("write time with Redis broken").isLessThan(Duration.ofSeconds(1));
     return memory;
   }
@@ -138,7 +133,7 @@ class RedisFaultCacheTest {
     Instance c = instance(); // empty L1: sees exactly what L2 holds
     assertThat(contents(c.cache().snapshot(user, ALL, 5))).contains(whileHung.content());
 
-    Memory after = a.cache().add(user, NewMemory.of("FACT", "written after Redis came back"));
+    Memory after = TestWrites.insert(a.cache(), user, NewMemory.of("FACT", "written after Redis came back"));
     await("B hears the write", Duration.ofSeconds(5), () -> b.heard().contains(user));
     assertThat(contents(b.cache().snapshot(user, ALL, 5))).contains(after.content());
     for (Instance i : List.of(a, b)) {
@@ -171,7 +166,7 @@ class RedisFaultCacheTest {
     await("both back up", Duration.ofSeconds(5), () -> a.cache().redisUp() && b.cache().redisUp());
     b.cache().snapshot(user, ALL, 5);
     b.heard().clear();
-    Memory after = a.cache().add(user, NewMemory.of("FACT", "written after the restart"));
+    Memory after = TestWrites.insert(a.cache(), user, NewMemory.of("FACT", "written after the restart"));
     await("B hears the write over the resubscribed bus", Duration.ofSeconds(5), () -> b.heard().contains(user));
     assertThat(contents(b.cache().snapshot(user, ALL, 5))).contains(after.content());
     for (Instance i : List.of(a, b)) {
@@ -190,7 +185,7 @@ class RedisFaultCacheTest {
     assertThat(cache.redisUp()).isFalse();
     String user = newUser();
     assertThat(contents(cache.snapshot(user, ALL, 5))).containsExactly("lives in Lahore");
-    cache.add(user, NewMemory.of("FACT", "while Redis never was"));
+    TestWrites.insert(cache, user, NewMemory.of("FACT", "while Redis never was"));
 
     redis.restart();
     await("Redis picked up", Duration.ofSeconds(5), cache::redisUp);

@@ -9,12 +9,15 @@ import dev.yaad.memory.InvalidInputException;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryPatch;
 import dev.yaad.memory.NewMemory;
+import dev.yaad.memory.cache.CacheConfig;
 import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.memory.internal.MemoryService;
 import dev.yaad.memory.internal.Reembedder;
+import dev.yaad.memory.internal.cache.CachingMemoryStore;
 import dev.yaad.memory.internal.store.EmbeddedMemory;
 import dev.yaad.memory.internal.store.Embedding;
 import dev.yaad.memory.internal.store.JdbcMemoryStore;
+import dev.yaad.memory.internal.store.TestWrites;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
 import dev.yaad.memory.store.StoreConfig;
@@ -33,7 +36,7 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class MemoryServiceContract {
-  JdbcMemoryStore store;
+  CachingMemoryStore store;
   MemoryService service;
 
   abstract StoreConfig config();
@@ -42,7 +45,8 @@ abstract class MemoryServiceContract {
 
   @BeforeAll
   void open() {
-    store = JdbcMemoryStore.open(config());
+    // The service hears of every write through the caching store, as in Memories.
+    store = CachingMemoryStore.create(JdbcMemoryStore.open(config()), CacheConfig.defaults());
     service = MemoryService.builder(store, OnnxEmbedder.shared()).build();
   }
 
@@ -276,7 +280,7 @@ abstract class MemoryServiceContract {
   @Test
   void reembed_givesEveryStaleMemoryACurrentVector_andSearchUsesIt() {
     String user = user();
-    Memory plain = store.add(user, NewMemory.of("FACT", "Grew up near the sea in Gwadar"));   // written around the service
+    Memory plain = TestWrites.insert(store, user, NewMemory.of("FACT", "Grew up near the sea in Gwadar"));   // written around the service
     Memory other = service.add(user, NewMemory.of("FACT", "Teaches mathematics at a girls' college")).memory();
     store.putEmbeddings(List.of(new EmbeddedMemory(other, new Embedding("some-other-model", new float[] {1, 0, 0}))));
     service.invalidate(user);

@@ -3,10 +3,12 @@ package dev.yaad.memory.internal.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.yaad.memory.AddResult;
 import dev.yaad.memory.Categories;
 import dev.yaad.memory.ConflictException;
 import dev.yaad.memory.InvalidInputException;
 import dev.yaad.memory.Limits;
+import dev.yaad.memory.Memories;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryPatch;
 import dev.yaad.memory.NewMemory;
@@ -31,13 +33,16 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-/** The behaviour every {@link MemoryStore} backend must show; one subclass per backend. */
+/**
+ * The behaviour every store backend must show, through the front door ({@link Memories}, plain
+ * adds: {@code deduplicate} off, as the REST API adds); one subclass per backend.
+ */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class MemoryStoreContract {
   static final String URDU = "میرا نام عائشہ ہے اور مجھے چائے پسند ہے";
   static final String MIXED = "I love 🍵 chai \u200F(چائے)\u200E — naïve café 👩🏽‍💻";
 
-  MemoryStore store;
+  Memories store;
   private final Set<String> usedIds = new HashSet<>();
 
   abstract StoreConfig config();
@@ -46,7 +51,7 @@ abstract class MemoryStoreContract {
 
   @BeforeAll
   void open() {
-    store = JdbcMemoryStore.open(config());
+    store = Memories.builder().store(config()).build();
   }
 
   @AfterAll
@@ -55,6 +60,14 @@ abstract class MemoryStoreContract {
       store.close();
     }
     cleanUp();
+  }
+
+  Memory add(String user, NewMemory memory) {
+    return store.addAll(user, List.of(memory), false).getFirst().memory();
+  }
+
+  List<Memory> addAll(String user, List<NewMemory> memories) {
+    return store.addAll(user, memories, false).stream().map(AddResult::memory).toList();
   }
 
   String user() {
@@ -67,7 +80,7 @@ abstract class MemoryStoreContract {
   void add_thenGet_roundTripsEveryField() {
     String user = user();
     Instant when = Instant.parse("2023-05-08T13:56:00Z");
-    Memory added = store.add(user, new NewMemory("fact", URDU, "{\"source\":\"call\",\"n\":1.10,\"tags\":[\"a\",null]}", when));
+    Memory added = add(user, new NewMemory("fact", URDU, "{\"source\":\"call\",\"n\":1.10,\"tags\":[\"a\",null]}", when));
 
     assertThat(added.category()).isEqualTo("FACT");
     assertThat(added.userId()).isEqualTo(user);
@@ -82,31 +95,31 @@ abstract class MemoryStoreContract {
   @Test
   void unicode_roundTripsByteExact() {
     String user = user();
-    Memory added = store.add(user, NewMemory.of("PREFERENCE", MIXED));
+    Memory added = add(user, NewMemory.of("PREFERENCE", MIXED));
     assertThat(store.get(user, added.id()).content().getBytes(java.nio.charset.StandardCharsets.UTF_8))
         .isEqualTo(MIXED.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    Memory meta = store.add(user, new NewMemory("FACT", "x", "{\"نام\":\"عائشہ 🌙\"}", null));
+    Memory meta = add(user, new NewMemory("FACT", "x", "{\"نام\":\"عائشہ 🌙\"}", null));
     assertThat(store.get(user, meta.id()).metadata()).isEqualTo("{\"نام\":\"عائشہ 🌙\"}");
   }
 
   @Test
   void add_rejectsBadInput_andWritesNothing() {
     String user = user();
-    assertThatThrownBy(() -> store.add(user, NewMemory.of("HOBBY", "x")))
+    assertThatThrownBy(() -> add(user, NewMemory.of("HOBBY", "x")))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("unknown category 'HOBBY'");
-    assertThatThrownBy(() -> store.add(user, NewMemory.of("FACT", "  ")))
+    assertThatThrownBy(() -> add(user, NewMemory.of("FACT", "  ")))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("content must not be empty");
-    assertThatThrownBy(() -> store.add(user, NewMemory.of("FACT", "é".repeat(Limits.MAX_CONTENT_BYTES / 2 + 1))))
+    assertThatThrownBy(() -> add(user, NewMemory.of("FACT", "é".repeat(Limits.MAX_CONTENT_BYTES / 2 + 1))))
         .isInstanceOf(TooLargeException.class).hasMessageContaining("limit is 8192");
-    assertThatThrownBy(() -> store.add(user, new NewMemory("FACT", "x", "[1,2]", null)))
+    assertThatThrownBy(() -> add(user, new NewMemory("FACT", "x", "[1,2]", null)))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("must be a JSON object");
-    assertThatThrownBy(() -> store.add(user, new NewMemory("FACT", "x", "{not json", null)))
+    assertThatThrownBy(() -> add(user, new NewMemory("FACT", "x", "{not json", null)))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("not valid JSON");
-    assertThatThrownBy(() -> store.add(user, new NewMemory("FACT", "x", "{\"a\":\"" + "b".repeat(5000) + "\"}", null)))
+    assertThatThrownBy(() -> add(user, new NewMemory("FACT", "x", "{\"a\":\"" + "b".repeat(5000) + "\"}", null)))
         .isInstanceOf(TooLargeException.class).hasMessageContaining("limit is 4096");
-    assertThatThrownBy(() -> store.add("bad user/id", NewMemory.of("FACT", "x")))
+    assertThatThrownBy(() -> add("bad user/id", NewMemory.of("FACT", "x")))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("malformed user id");
-    assertThatThrownBy(() -> store.add(user, NewMemory.of("FACT", "a\0b")))
+    assertThatThrownBy(() -> add(user, NewMemory.of("FACT", "a\0b")))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("NUL");
     // nothing was written: the user does not even exist
     assertThatThrownBy(() -> store.profile(user)).isInstanceOf(NotFoundException.class);
@@ -116,19 +129,19 @@ abstract class MemoryStoreContract {
   void content_atExactlyTheLimit_isAccepted() {
     String user = user();
     String content = "é".repeat(Limits.MAX_CONTENT_BYTES / 2);
-    assertThat(store.add(user, NewMemory.of("FACT", content)).content()).isEqualTo(content);
+    assertThat(add(user, NewMemory.of("FACT", content)).content()).isEqualTo(content);
   }
 
   @Test
   void addAll_isAllOrNothing() {
     String user = user();
-    store.add(user, NewMemory.of("FACT", "existing"));
+    add(user, NewMemory.of("FACT", "existing"));
     List<NewMemory> batch = List.of(NewMemory.of("FACT", "one"), NewMemory.of("GOAL", "two"), NewMemory.of("NOPE", "three"));
-    assertThatThrownBy(() -> store.addAll(user, batch))
+    assertThatThrownBy(() -> addAll(user, batch))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("memories[2].").hasMessageContaining("NOPE");
     assertThat(store.list(user, null, 100, null).items()).extracting(Memory::content).containsExactly("existing");
 
-    List<Memory> added = store.addAll(user, List.of(NewMemory.of("FACT", "one"), NewMemory.of("GOAL", "two")));
+    List<Memory> added = addAll(user, List.of(NewMemory.of("FACT", "one"), NewMemory.of("GOAL", "two")));
     assertThat(added).extracting(Memory::content).containsExactly("one", "two");
     assertThat(store.list(user, null, 100, null).items()).hasSize(3);
   }
@@ -136,7 +149,7 @@ abstract class MemoryStoreContract {
   @Test
   void addAll_rollsBackWhenTheDatabaseRejectsARow() {
     String user = user();
-    store.add(user, NewMemory.of("FACT", "existing"));
+    add(user, NewMemory.of("FACT", "existing"));
     // Passes validation but not the H2 column width or PostgreSQL's text encoding: a lone surrogate.
     List<NewMemory> batch = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
@@ -144,7 +157,7 @@ abstract class MemoryStoreContract {
     }
     batch.add(NewMemory.of("FACT", "\uD800"));
     try {
-      store.addAll(user, batch);
+      addAll(user, batch);
     } catch (RuntimeException expected) {
       // either backend may refuse it; if it does, nothing of the batch may remain
       assertThat(store.list(user, null, 100, null).items()).extracting(Memory::content).containsExactly("existing");
@@ -156,16 +169,16 @@ abstract class MemoryStoreContract {
   @Test
   void addAll_rejectsEmptyAndOversizedBatches() {
     String user = user();
-    assertThatThrownBy(() -> store.addAll(user, List.of())).isInstanceOf(InvalidInputException.class);
+    assertThatThrownBy(() -> addAll(user, List.of())).isInstanceOf(InvalidInputException.class);
     List<NewMemory> tooMany = IntStream.range(0, Limits.MAX_BATCH_SIZE + 1).mapToObj(i -> NewMemory.of("FACT", "m" + i)).toList();
-    assertThatThrownBy(() -> store.addAll(user, tooMany)).isInstanceOf(TooLargeException.class).hasMessageContaining("1000");
+    assertThatThrownBy(() -> addAll(user, tooMany)).isInstanceOf(TooLargeException.class).hasMessageContaining("1000");
   }
 
   @Test
   void list_isNewestFirst_pagedByCursor_andFilteredByCategory() {
     String user = user();
     for (int i = 0; i < 25; i++) {
-      store.add(user, NewMemory.of(i % 2 == 0 ? "FACT" : "GOAL", "m" + i));
+      add(user, NewMemory.of(i % 2 == 0 ? "FACT" : "GOAL", "m" + i));
     }
     List<String> seen = new ArrayList<>();
     String cursor = null;
@@ -186,7 +199,7 @@ abstract class MemoryStoreContract {
   @Test
   void list_rejectsBadArguments() {
     String user = user();
-    store.add(user, NewMemory.of("FACT", "x"));
+    add(user, NewMemory.of("FACT", "x"));
     assertThatThrownBy(() -> store.list(user, null, 0, null)).hasMessageContaining("limit must be between 1 and 100");
     assertThatThrownBy(() -> store.list(user, null, 101, null)).isInstanceOf(InvalidInputException.class);
     assertThatThrownBy(() -> store.list(user, null, 10, "garbage!")).hasMessageContaining("malformed cursor");
@@ -197,7 +210,7 @@ abstract class MemoryStoreContract {
   @Test
   void update_changesOnlyGivenFields() {
     String user = user();
-    Memory m = store.add(user, new NewMemory("PLAN", "visit Lahore", "{\"a\":1}", null));
+    Memory m = add(user, new NewMemory("PLAN", "visit Lahore", "{\"a\":1}", null));
     Memory u = store.update(user, m.id(), new MemoryPatch(null, "visit Lahore in June", null, null));
     assertThat(u.content()).isEqualTo("visit Lahore in June");
     assertThat(u.category()).isEqualTo("PLAN");
@@ -222,8 +235,8 @@ abstract class MemoryStoreContract {
   @Test
   void delete_removesOneMemory() {
     String user = user();
-    Memory a = store.add(user, NewMemory.of("FACT", "a"));
-    Memory b = store.add(user, NewMemory.of("FACT", "b"));
+    Memory a = add(user, NewMemory.of("FACT", "a"));
+    Memory b = add(user, NewMemory.of("FACT", "b"));
     store.delete(user, a.id());
     assertThatThrownBy(() -> store.get(user, a.id())).isInstanceOf(NotFoundException.class);
     assertThat(store.get(user, b.id())).isEqualTo(b);
@@ -234,8 +247,8 @@ abstract class MemoryStoreContract {
   void usersAreIsolated() {
     String alice = user();
     String bob = user();
-    Memory secret = store.add(alice, NewMemory.of("FACT", "alice's secret"));
-    store.add(bob, NewMemory.of("FACT", "bob's"));
+    Memory secret = add(alice, NewMemory.of("FACT", "alice's secret"));
+    add(bob, NewMemory.of("FACT", "bob's"));
     store.putProfile(bob, "Bob", null);
 
     assertThatThrownBy(() -> store.get(bob, secret.id())).isInstanceOf(NotFoundException.class);
@@ -255,13 +268,13 @@ abstract class MemoryStoreContract {
   @Test
   void deleteUser_removesMemoriesAndProfile_andTheUserCanStartAgain() {
     String user = user();
-    Memory m = store.add(user, NewMemory.of("FACT", "x"));
+    Memory m = add(user, NewMemory.of("FACT", "x"));
     store.putProfile(user, "likes chai", null);
     store.deleteUser(user);
     assertThatThrownBy(() -> store.get(user, m.id())).isInstanceOf(NotFoundException.class);
     assertThatThrownBy(() -> store.snapshot(user, List.of(), 5)).isInstanceOf(NotFoundException.class);
 
-    store.add(user, NewMemory.of("FACT", "fresh start"));
+    add(user, NewMemory.of("FACT", "fresh start"));
     assertThat(store.profile(user).exists()).isFalse();
     assertThat(store.list(user, null, 10, null).items()).hasSize(1);
   }
@@ -269,7 +282,7 @@ abstract class MemoryStoreContract {
   @Test
   void profile_versionsAndOptimisticConcurrency() {
     String user = user();
-    store.add(user, NewMemory.of("FACT", "x"));
+    add(user, NewMemory.of("FACT", "x"));
     assertThat(store.profile(user)).isEqualTo(Profile.none(user));
 
     Profile v1 = store.putProfile(user, "Aisha, a teacher in Lahore", 0L);
@@ -293,7 +306,7 @@ abstract class MemoryStoreContract {
         batch.add(NewMemory.of(category, category + "-" + i));
       }
     }
-    store.addAll(user, batch);
+    addAll(user, batch);
     store.putProfile(user, "profile text", null);
 
     Snapshot all = store.snapshot(user, List.of(), 5);
@@ -311,7 +324,7 @@ abstract class MemoryStoreContract {
   @Test
   void snapshot_ofUserWithoutProfileOrMemoriesInACategory() {
     String user = user();
-    store.add(user, NewMemory.of("GOAL", "learn to swim"));
+    add(user, NewMemory.of("GOAL", "learn to swim"));
     Snapshot s = store.snapshot(user, List.of("GOAL", "FACT"), 5);
     assertThat(s.profile().exists()).isFalse();
     assertThat(s.memories().get("FACT")).isEmpty();
@@ -338,7 +351,7 @@ abstract class MemoryStoreContract {
             if (i % 10 == 9) {
               store.putProfile(user, "profile from " + thread + "/" + i, null);
             }
-            mine.add(store.add(user, NewMemory.of(i % 2 == 0 ? "FACT" : "GOAL", "t" + thread + "-" + i)).id());
+            mine.add(add(user, NewMemory.of(i % 2 == 0 ? "FACT" : "GOAL", "t" + thread + "-" + i)).id());
           }
           return mine;
         }));
@@ -361,19 +374,19 @@ abstract class MemoryStoreContract {
 
   @Test
   void malformedIds_areRejected() {
-    assertThatThrownBy(() -> Ids.parse("not-a-uuid")).isInstanceOf(InvalidInputException.class).hasMessageContaining("malformed memory id");
-    assertThatThrownBy(() -> Ids.parse("1-1-1-1-1")).isInstanceOf(InvalidInputException.class);
+    assertThatThrownBy(() -> Memory.parseId("not-a-uuid")).isInstanceOf(InvalidInputException.class).hasMessageContaining("malformed memory id");
+    assertThatThrownBy(() -> Memory.parseId("1-1-1-1-1")).isInstanceOf(InvalidInputException.class);
     UUID id = Ids.next(System.currentTimeMillis());
     assertThat(id.version()).isEqualTo(7);
-    assertThat(Ids.parse(id.toString())).isEqualTo(id);
+    assertThat(Memory.parseId(id.toString())).isEqualTo(id);
   }
 
   @Test
   void configuredCategories_areEnforced() {
     StoreConfig custom = config().withCategories(Categories.of(List.of("fact", "mood")));
-    try (MemoryStore other = JdbcMemoryStore.open(custom)) {
+    try (Memories other = Memories.builder().store(custom).build()) {
       String user = user();
-      assertThat(other.add(user, NewMemory.of("Mood", "cheerful")).category()).isEqualTo("MOOD");
+      assertThat(other.add(user, NewMemory.of("Mood", "cheerful")).memory().category()).isEqualTo("MOOD");
       assertThatThrownBy(() -> other.add(user, NewMemory.of("GOAL", "x"))).hasMessageContaining("[FACT, MOOD]");
       assertThat(other.snapshot(user, List.of(), 5).memories().keySet()).containsExactly("FACT", "MOOD");
     }

@@ -66,7 +66,7 @@ abstract class StoredEmbeddingsContract {
   @Test
   void write_mixesInsertsAndUpdatesInOneTransaction_resultsInInputOrder() {
     String user = user();
-    Memory old = store.add(user, NewMemory.of("FACT", "lives in Lahore"));
+    Memory old = insert(user, NewMemory.of("FACT", "lives in Lahore"));
 
     List<Memory> written = store.write(user, List.of(
         new MemoryWrite.Insert(NewMemory.of("PLAN", "visit Hunza"), vector("m1", 1, 0)),
@@ -83,7 +83,7 @@ abstract class StoredEmbeddingsContract {
   @Test
   void write_withOneBadWrite_writesNothing() {
     String user = user();
-    Memory kept = store.add(user, NewMemory.of("FACT", "kept"));
+    Memory kept = insert(user, NewMemory.of("FACT", "kept"));
 
     assertThatThrownBy(() -> store.write(user, List.of(
         new MemoryWrite.Insert(NewMemory.of("FACT", "fine"), null),
@@ -103,10 +103,10 @@ abstract class StoredEmbeddingsContract {
     String user = user();
     Memory m = store.write(user, List.of(new MemoryWrite.Insert(NewMemory.of("FACT", "likes tea"), vector("m1", 1, 0)))).getFirst();
 
-    store.update(user, m.id(), new MemoryPatch("PREFERENCE", null, null, null));
+    update(user, m.id(), new MemoryPatch("PREFERENCE", null, null, null));
     assertThat(store.embeddedMemories(user).getFirst().embedding()).isEqualTo(vector("m1", 1, 0));
 
-    store.update(user, m.id(), new MemoryPatch(null, "likes coffee", null, null));
+    update(user, m.id(), new MemoryPatch(null, "likes coffee", null, null));
     assertThat(store.embeddedMemories(user).getFirst().embedding()).isNull();
   }
 
@@ -114,7 +114,7 @@ abstract class StoredEmbeddingsContract {
   void staleEmbeddings_andPutEmbeddings_skipMemoriesChangedMeanwhile() {
     String model = "model-" + UUID.randomUUID();
     String user = user();
-    Memory a = store.add(user, NewMemory.of("FACT", "a"));
+    Memory a = insert(user, NewMemory.of("FACT", "a"));
     Memory b = store.write(user, List.of(new MemoryWrite.Insert(NewMemory.of("FACT", "b"), vector("old", 1)))).getFirst();
     Memory current = store.write(user, List.of(new MemoryWrite.Insert(NewMemory.of("FACT", "c"), vector(model, 1)))).getFirst();
 
@@ -125,7 +125,7 @@ abstract class StoredEmbeddingsContract {
     UUID first = stale.getFirst().memory().id();
     assertThat(store.staleEmbeddings(model, first, 1000)).extracting(e -> e.memory().id()).doesNotContain(first);
 
-    store.update(user, b.id(), new MemoryPatch(null, "b, edited", null, null)); // b changes after it was read
+    update(user, b.id(), new MemoryPatch(null, "b, edited", null, null)); // b changes after it was read
     int stored = store.putEmbeddings(List.of(
         new EmbeddedMemory(a, vector(model, 0.6f)), new EmbeddedMemory(b, vector(model, 0.8f))));
 
@@ -134,5 +134,15 @@ abstract class StoredEmbeddingsContract {
     assertThat(now.get(0).embedding()).isEqualTo(vector(model, 0.6f));
     assertThat(now.get(0).memory()).isEqualTo(a); // updatedAt untouched
     assertThat(now.get(1).embedding()).isNull();
+  }
+
+  /** A memory written without a vector, as rows written before embeddings existed. */
+  Memory insert(String user, NewMemory memory) {
+    return store.write(user, List.of(new MemoryWrite.Insert(memory, null))).getFirst();
+  }
+
+  /** A change that brings no new vector. */
+  Memory update(String user, java.util.UUID id, MemoryPatch patch) {
+    return store.write(user, List.of(new MemoryWrite.Update(id, patch, null))).getFirst();
   }
 }

@@ -1,4 +1,4 @@
-package dev.yaad.agent;
+package dev.yaad.memory.testing;
 
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;

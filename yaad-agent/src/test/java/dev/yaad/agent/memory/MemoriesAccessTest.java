@@ -2,11 +2,9 @@ package dev.yaad.agent.memory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.yaad.memory.Memories;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.NewMemory;
-import dev.yaad.memory.embed.OnnxEmbedder;
-import dev.yaad.memory.internal.MemoryService;
-import dev.yaad.memory.internal.store.JdbcMemoryStore;
 import dev.yaad.memory.testing.TestStores;
 import java.nio.file.Path;
 import java.util.List;
@@ -15,23 +13,21 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The agent's memory port over the real service: ONNX embeddings, hybrid search, H2. */
-class ServiceMemoryAccessTest {
+/** The agent's memory port over the real engine: ONNX embeddings, hybrid search, cache, H2. */
+class MemoriesAccessTest {
   @TempDir static Path dir;
-  static JdbcMemoryStore store;
-  static MemoryService service;
-  static ServiceMemoryAccess memory;
+  static Memories memories;
+  static MemoriesAccess memory;
 
   @BeforeAll
   static void open() {
-    store = JdbcMemoryStore.open(TestStores.h2(dir));
-    service = MemoryService.builder(store, OnnxEmbedder.shared()).build();
-    memory = new ServiceMemoryAccess(service);
+    memories = Memories.builder().store(TestStores.h2(dir)).build();
+    memory = new MemoriesAccess(memories);
   }
 
   @AfterAll
   static void close() {
-    store.close();
+    memories.close();
   }
 
   @Test
@@ -80,7 +76,7 @@ class ServiceMemoryAccessTest {
 
   @Test
   void preload_returnsAtOnce_andLeavesTheSnapshotReadable() {
-    store.add("preloaded", NewMemory.of("FACT", "speaks Urdu and Punjabi"));
+    memories.add("preloaded", NewMemory.of("FACT", "speaks Urdu and Punjabi"));
     memory.preload("preloaded");
     assertThat(memory.snapshot("preloaded").memories().get("FACT")).extracting(Memory::content)
         .containsExactly("speaks Urdu and Punjabi");
