@@ -14,6 +14,7 @@ import dev.yaad.memory.Memories;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.cache.CacheConfig;
 import dev.yaad.memory.store.StoreConfig;
+import dev.yaad.server.EmbeddingOptions;
 import dev.yaad.testing.ScriptedLlmServer;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -87,6 +88,8 @@ final class GreetingChaosBenchmark implements Callable<Integer> {
   int users;
 
   @Mixin ScratchStoreOptions scratch;
+
+  @Mixin EmbeddingOptions embedding;
 
   @Option(names = "--seed", defaultValue = "42")
   long seed;
@@ -162,7 +165,7 @@ final class GreetingChaosBenchmark implements Callable<Integer> {
     int stay = stayMs != null ? stayMs : ttftMs + 30 * perTokenMs + 500;
     Random random = new Random(seed);
     // The in-process cache off: every snapshot is read from the database, as this benchmark always measured.
-    try (Memories store = Memories.builder().store(storeConfig).cache(CacheConfig.defaults().withL1MaxWeightBytes(0)).build();
+    try (Memories store = Memories.builder().store(storeConfig).embedder(embedding.embedder()).cache(CacheConfig.defaults().withL1MaxWeightBytes(0)).build();
         ScriptedLlmServer llmServer = ScriptedLlmServer.start()
             .latency(Duration.ofMillis(ttftMs), Duration.ofMillis(perTokenMs)).recordCalls(false);
         Llm llm = Llm.openAiCompatible(LlmConfig.of(llmServer.baseUrl(), null, "scripted")

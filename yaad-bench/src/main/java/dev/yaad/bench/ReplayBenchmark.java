@@ -15,6 +15,7 @@ import dev.yaad.agent.memory.MemoriesAccess;
 import dev.yaad.memory.Memories;
 import dev.yaad.memory.cache.CacheConfig;
 import dev.yaad.memory.store.StoreConfig;
+import dev.yaad.server.EmbeddingOptions;
 import dev.yaad.testing.ScriptedLlmServer.Answer;
 import dev.yaad.testing.ScriptedLlmServer.Purpose;
 import dev.yaad.testing.ScriptedLlmServer;
@@ -75,6 +76,8 @@ final class ReplayBenchmark implements Callable<Integer> {
 
   @Mixin ScratchStoreOptions scratch;
 
+  @Mixin EmbeddingOptions embedding;
+
   @Option(names = "--seed", defaultValue = "42")
   long seed;
 
@@ -93,7 +96,7 @@ final class ReplayBenchmark implements Callable<Integer> {
         .withLease(Duration.ofMinutes(2), Duration.ofMillis(100));
     long start = System.nanoTime();
     // The in-process cache off: every snapshot is read from the database, as this benchmark always measured.
-    try (Memories store = Memories.builder().store(storeConfig).cache(CacheConfig.defaults().withL1MaxWeightBytes(0)).build();
+    try (Memories store = Memories.builder().store(storeConfig).embedder(embedding.embedder()).cache(CacheConfig.defaults().withL1MaxWeightBytes(0)).build();
         ScriptedLlmServer llmServer = ScriptedLlmServer.start()
             .latency(Duration.ofMillis(ttftMs), Duration.ofMillis(perTokenMs)).recordCalls(false);
         Llm sessionLlm = Llm.openAiCompatible(LlmConfig.of(llmServer.baseUrl(), null, "scripted"));

@@ -60,12 +60,20 @@ public final class Main implements Runnable {
   static CommandLine commandLine(Map<String, String> env) {
     CommandLine cli = new CommandLine(new Main());
     // Set on the root, it reaches every subcommand, nested ones included.
-    cli.setDefaultValueProvider(arg -> {
+    cli.setDefaultValueProvider(environmentDefaults(env));
+    return cli;
+  }
+
+  /**
+   * Defaults from {@code env} for the options of {@link #ENV_VARS} (a flag wins): for any
+   * command line that mixes in the server's option groups, such as yaad-bench's.
+   */
+  public static CommandLine.IDefaultValueProvider environmentDefaults(Map<String, String> env) {
+    return arg -> {
       String var = arg instanceof OptionSpec option ? ENV_VARS.get(option.longestName()) : null;
       String value = var == null ? null : env.get(var);
       return value == null || value.isBlank() ? null : value;
-    });
-    return cli;
+    };
   }
 
   @Override
