@@ -82,6 +82,38 @@ class SnippetsTest {
     }
   }
 
+  @Test
+  void everyMeterTheDocsName_isOneTheCodeRegisters() throws IOException {
+    Pattern registered = Pattern.compile("(?:Timer|Counter|Gauge)\\.builder\\(\"([a-z0-9_.]+)\"|(?:counter|gauge)\\(\"([a-z0-9_.]+)\"");
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (Path source : sources()) {
+      Matcher m = registered.matcher(Files.readString(source));
+      while (m.find()) {
+        names.add(m.group(1) != null ? m.group(1) : m.group(2));
+      }
+    }
+    assertThat(names).contains("yaad.cache.gets", "yaad.memory.snapshot", "yaad.agent.tool");
+    // Prometheus spells them with underscores and a unit or _total suffix.
+    java.util.Set<String> known = new java.util.HashSet<>(names);
+    for (String name : names) {
+      String base = name.replace('.', '_');
+      known.addAll(List.of(base, base + "_total", base + "_seconds"));
+    }
+    Pattern documented = Pattern.compile("`(yaad[._][a-z0-9_.]*[a-z0-9])[`{]");
+    List<String> unknown = new ArrayList<>();
+    for (Path doc : documents()) {
+      Matcher m = documented.matcher(Files.readString(doc));
+      while (m.find()) {
+        String name = m.group(1);
+        boolean prefix = name.endsWith("_") || names.stream().anyMatch(n -> n.startsWith(name + "."));
+        if (!known.contains(name) && !prefix && !name.startsWith("yaad_bench") && !name.startsWith("yaad_test")) {
+          unknown.add(ROOT.relativize(doc) + ": " + name);
+        }
+      }
+    }
+    assertThat(unknown).as("meters named in the docs that no code registers").isEmpty();
+  }
+
   /** Region name → its lines, from Snippets.java. */
   static Map<String, List<String>> regions() throws IOException {
     String text = Files.readString(ROOT.resolve("yaad-server/src/test/java/dev/yaad/server/Snippets.java"));
