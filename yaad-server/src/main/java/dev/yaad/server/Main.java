@@ -2,11 +2,13 @@ package dev.yaad.server;
 
 import dev.yaad.memory.MemoryException;
 import dev.yaad.memory.cache.CacheConfig;
+import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.server.auth.AuthConfig;
 import dev.yaad.server.http.MemoryApi;
 import io.javalin.util.JavalinBindException;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -16,6 +18,7 @@ import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import sun.misc.Signal;
 
 /** The {@code yaad} command line. */
 @Command(name = "yaad", subcommands = {Main.Serve.class, UsersCommand.class, ReembedCommand.class}, usageHelpAutoWidth = true,
@@ -38,6 +41,9 @@ public final class Main implements Runnable {
       Map.entry("--embeddings-base-url", "YAAD_EMBEDDINGS_BASE_URL"),
       Map.entry("--embeddings-model", "YAAD_EMBEDDINGS_MODEL"),
       Map.entry("--embeddings-api-key", "YAAD_EMBEDDINGS_API_KEY"));
+
+  /** How long {@code serve} waits, after stopping, for the embedding model to leave native code. */
+  static final Duration EXIT_WAIT = Duration.ofSeconds(30);
 
   @Spec CommandSpec spec;
 
@@ -160,12 +166,21 @@ public final class Main implements Runnable {
         spec.commandLine().getErr().println("yaad: " + e.getMessage());
         return 1;
       }
-      CountDownLatch stopped = new CountDownLatch(1);
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        server.close();
-        stopped.countDown();
-      }, "yaad-shutdown"));
-      stopped.await();
+      // SIGTERM and Ctrl-C stop the server here, before the JVM begins to exit: ONNX Runtime
+      // frees its environment in a shutdown hook of its own, which must not run while the
+      // embedding model is still in native code (see OnnxEmbedder). The hook is for other exits.
+      CountDownLatch stopRequested = new CountDownLatch(1);
+      for (String name : new String[] {"TERM", "INT"}) {
+        try {
+          Signal.handle(new Signal(name), signal -> stopRequested.countDown());
+        } catch (IllegalArgumentException e) {
+          // No such signal here: the shutdown hook below still stops the server.
+        }
+      }
+      Runtime.getRuntime().addShutdownHook(new Thread(server::close, "yaad-shutdown"));
+      stopRequested.await();
+      server.close();
+      OnnxEmbedder.closeForExit(EXIT_WAIT);
       return 0;
     }
   }

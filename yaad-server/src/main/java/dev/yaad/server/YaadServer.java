@@ -25,7 +25,12 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +52,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class YaadServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(YaadServer.class);
+  /** How long {@link #stop()} waits for the embedding model to finish loading. */
+  private static final Duration WARM_UP_WAIT = Duration.ofSeconds(60);
 
   /**
    * @param host         the address to listen on ({@code 0.0.0.0} for all interfaces; only with auth)
@@ -139,6 +146,7 @@ public final class YaadServer implements AutoCloseable {
   private CachingMemoryStore store;
   private Companion companion;
   private Javalin app;
+  private CompletableFuture<Void> warmUp = CompletableFuture.completedFuture(null);
 
   public YaadServer(Config config) {
     this(config, AgentTuning.defaults());
@@ -192,7 +200,7 @@ public final class YaadServer implements AutoCloseable {
       opened.onInvalidateAll(memories.searchIndex()::invalidateAll);
       opened.onPreload(memories::preload);
       // The embedding model loads in the background now rather than on the first request that needs it.
-      memories.warmUpInBackground();
+      warmUp = memories.warmUpInBackground();
       Readiness readiness = new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", Readiness.sql(database.dataSource()));
       if (config.cache().redisEnabled()) {
         readiness.add("redis", () -> {
@@ -270,12 +278,30 @@ public final class YaadServer implements AutoCloseable {
           companion.close();
         }
       } finally {
+        awaitWarmUp();
         store.close();
         app = null;
         store = null;
         companion = null;
         log.info("server: stopped");
       }
+    }
+  }
+
+  /**
+   * Waits for the background model load that {@link #start()} began: a JVM that exits while
+   * ONNX Runtime builds its session in native code crashes (see {@link OnnxEmbedder}), and a
+   * caller may well exit right after {@code stop()}.
+   */
+  private void awaitWarmUp() {
+    try {
+      warmUp.get(WARM_UP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      // Logged by the warm-up itself; the load is over either way.
+    } catch (TimeoutException e) {
+      log.warn("server: the embedding model is still loading after {} s; stopping without it", WARM_UP_WAIT.toSeconds());
     }
   }
 
