@@ -16,6 +16,7 @@ import dev.yaad.server.auth.Authenticator;
 import dev.yaad.server.http.HttpApp;
 import dev.yaad.server.http.MemoryApi;
 import dev.yaad.server.http.SessionApi;
+import dev.yaad.server.limit.HttpLimits;
 import dev.yaad.server.ops.Metrics;
 import dev.yaad.server.ops.Readiness;
 import io.javalin.Javalin;
@@ -64,9 +65,10 @@ public final class YaadServer implements AutoCloseable {
    * @param llm          the LLM endpoint, or {@link LlmSettings#NONE}
    * @param cache        the snapshot/profile cache: Caffeine only, or with Redis as L2 and invalidation bus
    * @param embedder     the model that turns memories and queries into vectors
+   * @param limits       what one client may take: body timeouts, connections per address, request rates
    */
   public record Config(String host, int port, StoreConfig store, long maxBodyBytes, AuthConfig auth, LlmSettings llm,
-      CacheConfig cache, Embedder embedder) {
+      CacheConfig cache, Embedder embedder, HttpLimits limits) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
 
@@ -76,6 +78,7 @@ public final class YaadServer implements AutoCloseable {
       Objects.requireNonNull(llm, "llm");
       Objects.requireNonNull(cache, "cache");
       Objects.requireNonNull(embedder, "embedder");
+      Objects.requireNonNull(limits, "limits");
       if (host == null || host.isBlank()) {
         throw new IllegalArgumentException("host cannot be blank");
       }
@@ -89,7 +92,7 @@ public final class YaadServer implements AutoCloseable {
 
     /** The in-process cache only and the in-process embedding model. */
     public Config(String host, int port, StoreConfig store, long maxBodyBytes, AuthConfig auth, LlmSettings llm) {
-      this(host, port, store, maxBodyBytes, auth, llm, CacheConfig.defaults(), OnnxEmbedder.shared());
+      this(host, port, store, maxBodyBytes, auth, llm, CacheConfig.defaults(), OnnxEmbedder.shared(), HttpLimits.defaults());
     }
 
     /** No authentication, no LLM. */
@@ -103,23 +106,27 @@ public final class YaadServer implements AutoCloseable {
     }
 
     public Config withAddress(String host, int port) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, limits);
     }
 
     public Config withAuth(AuthConfig auth) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, limits);
     }
 
     public Config withLlm(LlmSettings llm) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, limits);
     }
 
     public Config withCache(CacheConfig cache) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, limits);
     }
 
     public Config withEmbedder(Embedder embedder) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, limits);
+    }
+
+    public Config withLimits(HttpLimits limits) {
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, limits);
     }
   }
 
@@ -215,7 +222,9 @@ public final class YaadServer implements AutoCloseable {
       }
       HttpApp.Setup setup = new HttpApp.Setup(opened, config.maxBodyBytes(), authenticator, metrics, readiness,
           config.llm().configured(), started == null ? null : started.sessions()::install, memories);
-      app = HttpApp.create(setup).start(config.host(), config.port());
+      app = HttpApp.create(setup);
+      config.limits().install(app);
+      app.start(config.host(), config.port());
     } catch (RuntimeException e) {
       app = null;
       if (started != null) {

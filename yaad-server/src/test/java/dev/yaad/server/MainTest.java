@@ -335,6 +335,21 @@ class MainTest {
   }
 
   @Test
+  void import_ofALoneSurrogate_isRefused_notStoredAsAQuestionMark(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("surrogate.jsonl");
+    java.nio.file.Files.writeString(file, """
+        {"type":"memory","userId":"zara","category":"FACT","content":"tea \\ud83c"}
+        """);
+    Run run = run(Map.of(), "users", "import", file.toString(), "--db-url", db(dir));
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.err()).contains("user 'zara' was not imported", "line 1", "lone UTF-16 surrogate");
+    try (var store = dev.yaad.memory.store.JdbcMemoryStore.open(StoreConfig.of(db(dir)))) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.profile("zara"))
+          .isInstanceOf(dev.yaad.memory.NotFoundException.class);
+    }
+  }
+
+  @Test
   void delete_removesTheUserOnly_andAnUnknownUserIsAnError(@TempDir Path dir) {
     seed(dir);
     Run run = run(Map.of("YAAD_DB_URL", db(dir)), "users", "delete", "ali");

@@ -2,6 +2,7 @@ package dev.yaad.server.auth;
 
 import java.security.MessageDigest;
 import java.time.Clock;
+import java.util.HexFormat;
 import java.util.Objects;
 
 /**
@@ -44,8 +45,9 @@ public final class Authenticator {
       }
       return new Principal.Open();
     }
-    if (isApiKey(credential)) {
-      return new Principal.ApiKey();
+    String keyId = apiKeyId(credential);
+    if (keyId != null) {
+      return new Principal.ApiKey(keyId);
     }
     if (SessionTokens.looksLikeToken(credential)) {
       return new Principal.User(tokens.verify(credential));
@@ -53,13 +55,18 @@ public final class Authenticator {
     throw new InvalidCredentialsException("the credential is neither a known API key nor a session token");
   }
 
-  /** Compares against every configured hash without stopping early, so timing tells nothing. */
-  private boolean isApiKey(String credential) {
+  /**
+   * The id of the configured key the credential is ({@link Principal.ApiKey#id()}), or null.
+   * Compares against every configured hash without stopping early, so timing tells nothing.
+   */
+  private String apiKeyId(String credential) {
     byte[] presented = AuthConfig.sha256(credential);
-    boolean match = false;
+    byte[] match = null;
     for (byte[] hash : config.keyHashes()) {
-      match |= MessageDigest.isEqual(hash, presented);
+      if (MessageDigest.isEqual(hash, presented)) {
+        match = hash;
+      }
     }
-    return match;
+    return match == null ? null : AuthConfig.HASH_PREFIX + HexFormat.of().formatHex(match, 0, 4);
   }
 }
