@@ -154,7 +154,7 @@ public final class Main implements Runnable {
         throw new ParameterException(spec.commandLine(), "Invalid value for option '--redis-url': " + e.getMessage());
       }
       return new YaadServer.Config(host, port, database.storeConfig(), MemoryApi.DEFAULT_MAX_BODY_BYTES, auth, llm,
-          cache, embedding.embedder(), dev.yaad.server.limit.HttpLimits.defaults());
+          cache, embedding.embedder(), dev.yaad.server.http.HttpLimits.defaults());
     }
 
     @Override

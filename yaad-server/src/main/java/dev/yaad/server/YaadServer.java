@@ -16,7 +16,7 @@ import dev.yaad.server.auth.Authenticator;
 import dev.yaad.server.http.HttpApp;
 import dev.yaad.server.http.MemoryApi;
 import dev.yaad.server.http.SessionApi;
-import dev.yaad.server.limit.HttpLimits;
+import dev.yaad.server.http.HttpLimits;
 import dev.yaad.server.ops.Metrics;
 import dev.yaad.server.ops.Readiness;
 import io.javalin.Javalin;

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.yaad.memory.testing.TestStores;
 import dev.yaad.server.YaadServer;
 import dev.yaad.server.auth.AuthConfig;
-import dev.yaad.server.limit.HttpLimits;
 import dev.yaad.server.limit.Rate;
 import java.io.IOException;
 import java.io.UncheckedIOException;

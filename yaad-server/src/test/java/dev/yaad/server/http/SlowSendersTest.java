@@ -8,7 +8,6 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.yaad.memory.testing.TestStores;
 import dev.yaad.server.YaadServer;
-import dev.yaad.server.limit.HttpLimits;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;

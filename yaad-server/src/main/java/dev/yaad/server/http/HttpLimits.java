@@ -1,7 +1,9 @@
-package dev.yaad.server.limit;
+package dev.yaad.server.http;
 
 import dev.yaad.server.auth.Access;
 import dev.yaad.server.auth.Principal;
+import dev.yaad.server.limit.Rate;
+import dev.yaad.server.limit.RateLimiter;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.Header;

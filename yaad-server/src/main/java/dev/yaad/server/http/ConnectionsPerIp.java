@@ -1,4 +1,4 @@
-package dev.yaad.server.limit;
+package dev.yaad.server.http;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
