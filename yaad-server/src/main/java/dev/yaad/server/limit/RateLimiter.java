@@ -52,6 +52,15 @@ public final class RateLimiter<K> {
     return buckets.get(key, k -> new TokenBucket(rate, nanoTime)).tryTake(cost);
   }
 
+  /** How long until {@code key} could take {@code cost}, without taking anything; see {@link TokenBucket#waitFor}. */
+  public long waitFor(K key, long cost) {
+    if (rate.off()) {
+      return 0;
+    }
+    TokenBucket bucket = buckets.getIfPresent(key);
+    return bucket == null ? 0 : bucket.waitFor(cost);
+  }
+
   /** Seconds to put in {@code Retry-After} for a wait of {@code nanos}: whole seconds, at least 1. */
   public static long retryAfterSeconds(long nanos) {
     if (nanos == Long.MAX_VALUE) {

@@ -46,9 +46,21 @@ public final class TokenBucket {
     if (cost < 1) {
       throw new IllegalArgumentException("cost cannot be less than 1 (was " + cost + ")");
     }
+    long wait = waitFor(cost);
+    if (wait == 0) {
+      tokens -= cost;
+    }
+    return wait;
+  }
+
+  /**
+   * How long until {@code cost} tokens are there, without taking any.
+   *
+   * @return 0 if they are there now; {@link Long#MAX_VALUE} for a cost larger than the bucket
+   */
+  public synchronized long waitFor(long cost) {
     refill();
     if (tokens >= cost) {
-      tokens -= cost;
       return 0;
     }
     if (cost > rate.count()) {

@@ -585,7 +585,8 @@ class SessionApiTest {
   @Test
   void tooManySessions_close1013() {
     start(new YaadServer.AgentTuning(AgentConfig.defaults(), LearningConfig.defaults(),
-        SessionApi.Settings.defaults().withLimits(1, SessionApi.Settings.DEFAULT_MAX_QUEUED_MESSAGES)), true);
+        SessionApi.Settings.defaults().withLimits(1, SessionApi.Settings.DEFAULT_MAX_SESSIONS_PER_USER,
+            SessionApi.Settings.DEFAULT_MAX_QUEUED_BYTES)), true);
     try (WsClient first = connectGreeted("ali"); WsClient second = connect("bob")) {
       assertThat(second.awaitClose().code()).isEqualTo(1013);
       first.send("{\"type\":\"ping\"}");
@@ -710,7 +711,7 @@ class SessionApiTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("idleTimeout (PT20S) must be at least twice pingInterval");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> defaults.withHeartbeat(Duration.ZERO, Duration.ofSeconds(45)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pingInterval must be positive");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> defaults.withLimits(0, 10))
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> defaults.withLimits(0, 1, SessionApi.Settings.DEFAULT_MAX_QUEUED_BYTES))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxSessions");
   }
 
