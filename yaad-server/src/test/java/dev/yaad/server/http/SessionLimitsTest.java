@@ -11,14 +11,12 @@ import dev.yaad.agent.testing.ScriptedLlmServer.Purpose;
 import dev.yaad.memory.testing.TestStores;
 import dev.yaad.server.LlmSettings;
 import dev.yaad.server.YaadServer;
-import dev.yaad.server.auth.AuthConfig;
 import dev.yaad.server.limit.Rate;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -62,8 +60,12 @@ class SessionLimitsTest {
   }
 
   private int start(SessionApi.Settings sessions) {
+    return start(sessions, HttpLimits.defaults());
+  }
+
+  private int start(SessionApi.Settings sessions, HttpLimits limits) {
     YaadServer.Config config = YaadServer.Config.of(TestStores.h2(dir)).withAddress("127.0.0.1", 0)
-        .withLlm(new LlmSettings(llm.baseUrl(), "scripted", null));
+        .withLlm(new LlmSettings(llm.baseUrl(), "scripted", null)).withLimits(limits);
     server = new YaadServer(config, new YaadServer.AgentTuning(AgentConfig.defaults(), LearningConfig.defaults(), sessions)).start();
     return server.port();
   }
@@ -208,6 +210,26 @@ class SessionLimitsTest {
     try (WsClient bob = greeted(port, "bob")) { // another user has a budget of their own
       bob.send("{\"type\":\"user_text\",\"text\":\"hi\"}");
       assertThat(bob.next("reply_done").get("outcome").asText()).isEqualTo("completed");
+    }
+  }
+
+  @Test
+  void connectionsPerAddress_countAnUpgradedSessionOnce_untilItCloses() throws Exception {
+    int port = start(SessionApi.Settings.defaults(), HttpLimits.defaults().withMaxConnectionsPerIp(3));
+    try (WsClient ali = greeted(port, "ali"); WsClient bob = greeted(port, "bob")) {
+      // Two sessions are two connections (an upgrade is not a second one): of two more, one is let in and one is not.
+      // Which one is not up to the client: the server opens connections concurrently.
+      List<String> answers = new ArrayList<>();
+      try (Socket third = new Socket("127.0.0.1", port); Socket fourth = new Socket("127.0.0.1", port)) {
+        for (Socket socket : List.of(third, fourth)) {
+          socket.setSoTimeout(10_000);
+          answers.add(HttpLimitsTest.health(socket));
+        }
+      }
+      assertThat(answers).containsExactlyInAnyOrder("HTTP/1.1 200 OK", "closed unanswered");
+      ali.closeNormally();
+      ali.awaitClose();
+      awaitAdmitted(port, "zara"); // the closed session's connection no longer counts
     }
   }
 
