@@ -92,6 +92,17 @@ class SessionLimitsTest {
   }
 
   @Test
+  void deeplyNestedJson_isAnInvalidMessage_andTheSessionGoesOn() {
+    int port = start(SessionApi.Settings.defaults());
+    try (WsClient client = greeted(port, "ali")) {
+      client.send("{\"type\":\"ping\",\"t\":" + "[".repeat(5000) + "]".repeat(5000) + "}");
+      assertThat(client.expect("error").get("code").asText()).isEqualTo("invalid_message");
+      client.send("{\"type\":\"ping\",\"t\":1}");
+      assertThat(client.expect("pong").get("t").asInt()).isEqualTo(1);
+    }
+  }
+
+  @Test
   void aClientThatStopsReading_isClosed1013_byTheBytesWaiting_notTheirCount() throws Exception {
     // A handful of large messages (far fewer than the old bound of 1,000 messages) are more than the 1 MiB that may wait.
     int port = start(SessionApi.Settings.defaults().withRates(Rate.OFF, Rate.OFF, Rate.OFF));
