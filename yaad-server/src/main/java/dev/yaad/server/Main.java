@@ -40,7 +40,21 @@ public final class Main implements Runnable {
       Map.entry("--redis-url", CacheConfig.REDIS_URL_ENV),
       Map.entry("--embeddings-base-url", "YAAD_EMBEDDINGS_BASE_URL"),
       Map.entry("--embeddings-model", "YAAD_EMBEDDINGS_MODEL"),
-      Map.entry("--embeddings-api-key", "YAAD_EMBEDDINGS_API_KEY"));
+      Map.entry("--embeddings-api-key", "YAAD_EMBEDDINGS_API_KEY"),
+      // What one client may take (LimitOptions).
+      Map.entry("--allowed-origins", "YAAD_ALLOWED_ORIGINS"),
+      Map.entry("--max-token-ttl", "YAAD_MAX_TOKEN_TTL"),
+      Map.entry("--failed-auth-rate", "YAAD_FAILED_AUTH_RATE"),
+      Map.entry("--body-idle-timeout", "YAAD_BODY_IDLE_TIMEOUT"),
+      Map.entry("--min-body-rate", "YAAD_MIN_BODY_RATE"),
+      Map.entry("--max-connections-per-ip", "YAAD_MAX_CONNECTIONS_PER_IP"),
+      Map.entry("--user-request-rate", "YAAD_USER_REQUEST_RATE"),
+      Map.entry("--key-request-rate", "YAAD_KEY_REQUEST_RATE"),
+      Map.entry("--max-sessions-per-user", "YAAD_MAX_SESSIONS_PER_USER"),
+      Map.entry("--session-message-rate", "YAAD_SESSION_MESSAGE_RATE"),
+      Map.entry("--session-byte-rate", "YAAD_SESSION_BYTE_RATE"),
+      Map.entry("--session-queue-bytes", "YAAD_SESSION_QUEUE_BYTES"),
+      Map.entry("--llm-user-budget", "YAAD_LLM_USER_BUDGET"));
 
   /** How long {@code serve} waits, after stopping, for the embedding model to leave native code. */
   static final Duration EXIT_WAIT = Duration.ofSeconds(30);
@@ -123,6 +137,8 @@ public final class Main implements Runnable {
 
     @Mixin EmbeddingOptions embedding;
 
+    @Mixin LimitOptions limits;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
@@ -153,13 +169,19 @@ public final class Main implements Runnable {
       } catch (IllegalArgumentException e) {
         throw new ParameterException(spec.commandLine(), "Invalid value for option '--redis-url': " + e.getMessage());
       }
-      return new YaadServer.Config(host, port, database.storeConfig(), MemoryApi.DEFAULT_MAX_BODY_BYTES, auth, llm,
-          cache, embedding.embedder(), dev.yaad.server.http.HttpLimits.defaults());
+      return new YaadServer.Config(host, port, database.storeConfig(), MemoryApi.DEFAULT_MAX_BODY_BYTES, limits.auth(auth), llm,
+          cache, embedding.embedder(), limits.http());
+    }
+
+    /** How sessions behave: the defaults, with the limits of the options. */
+    YaadServer.AgentTuning tuning() {
+      YaadServer.AgentTuning defaults = YaadServer.AgentTuning.defaults();
+      return new YaadServer.AgentTuning(defaults.agent(), defaults.learning(), limits.sessions());
     }
 
     @Override
     public Integer call() throws InterruptedException {
-      YaadServer server = new YaadServer(config());
+      YaadServer server = new YaadServer(config(), tuning());
       try {
         server.start();
       } catch (MemoryException | JavalinBindException | YaadServer.UnsafeAddressException e) {
