@@ -75,7 +75,10 @@ public final class Access {
     this.authenticator = authenticator;
   }
 
-  /** Checks every matched route of {@code app} (and, on an open server, the {@code Host} of every request); call before the app starts. */
+  /**
+   * Checks every matched route of {@code app}, and on an open server the {@code Host} of every
+   * request; call before the app starts.
+   */
   public static void install(Javalin app, Authenticator authenticator) {
     Access access = new Access(authenticator);
     if (!authenticator.config().required()) {

@@ -265,16 +265,15 @@ final class SessionSocket implements SessionListener {
     return true;
   }
 
-  /** The bytes of {@code text} as UTF-8, what it puts on the wire, without encoding it. */
+  /**
+   * The bytes of {@code text} as UTF-8, what it puts on the wire, without encoding it: 1 for
+   * ASCII, 2 below U+0800, 3 above, and 2 for each half of a surrogate pair (4 for the pair).
+   */
   static long utf8Length(String text) {
-    long n = text.length();
+    long n = 0;
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
-      if (c >= 0x800 && !Character.isSurrogate(c)) {
-        n += 2;
-      } else if (c >= 0x80 && c < 0x800) {
-        n += 1;
-      } // a surrogate pair is 4 bytes for 2 chars, a lone surrogate 1 replacement byte: both counted as 2 by length
+      n += c < 0x80 ? 1 : c < 0x800 || Character.isSurrogate(c) ? 2 : 3;
     }
     return n;
   }
