@@ -175,6 +175,23 @@ scenario('with authentication the page asks for a token', { when: authOn }, asyn
   }
 });
 
+// The server takes only session tokens in a WebSocket URL: the page trades the key for one.
+scenario('an operator\'s API key opens a conversation for the user it names', { when: (c) => chat(c) && authOn(c) }, async ({ user }) => {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${base}/`);
+    const form = page.locator('#auth-banner form');
+    await form.waitFor();
+    await form.locator('input[name="credential"]').fill(credential);
+    await form.locator('input[name="user"]').fill(user + '-op');
+    await form.locator('button[type="submit"]').click();
+    await page.locator('.msg.companion:not(.streaming)').first().waitFor({ timeout: 15000 });
+    check(await page.locator('#user-id').inputValue() === user + '-op', 'the session is not for the user the operator named');
+  } finally {
+    await page.close();
+  }
+});
+
 scenario('a screenshot of the page', async ({ open }) => {
   const page = await open('screenshot');
   await page.locator('.item').first().waitFor();

@@ -375,15 +375,30 @@ class Conversation {
     this.connect();
   }
 
-  url() {
+  /**
+   * The session URL. A browser cannot set headers on a WebSocket, and the server takes only
+   * session tokens in the URL (never an API key, which would end up in logs): with an API key,
+   * the page first asks for a short-lived session token of the chosen user.
+   */
+  async url() {
     const params = new URLSearchParams({ lang: app.lang });
-    if (app.credential) params.set('token', app.credential);
-    if (!tokenUser(app.credential)) params.set('userId', app.userId);
+    let token = app.credential;
+    if (token && !tokenUser(token)) {
+      const response = await api('/api/v1/tokens', { method: 'POST', body: JSON.stringify({ userId: app.userId, ttlSeconds: 300 }) });
+      if (!response.ok) return null;
+      token = (await response.json()).token;
+    }
+    if (token) params.set('token', token);
+    else params.set('userId', app.userId);
     return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/v1/sessions?' + params;
   }
 
-  connect() {
-    const ws = new WebSocket(this.url());
+  async connect() {
+    let url;
+    try { url = await this.url(); } catch { url = null; }
+    if (this.closedByUs) return;
+    if (!url) { notice('chat-down', '<h3>The conversation could not connect.</h3>Memory browsing still works. Reload the page to try again.'); return; }
+    const ws = new WebSocket(url);
     this.ws = ws;
     ws.onopen = () => { this.open = true; this.retries = 0; renderState(); this.heartbeat = setInterval(() => this.send({ type: 'ping' }), 20000); };
     ws.onmessage = (event) => {

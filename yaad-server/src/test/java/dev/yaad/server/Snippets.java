@@ -23,6 +23,7 @@ import dev.yaad.server.auth.Authenticator;
 import dev.yaad.server.http.HttpApp;
 import dev.yaad.server.http.MemoryApi;
 import dev.yaad.server.http.SessionApi;
+import dev.yaad.server.limit.Rate;
 import dev.yaad.server.ops.Metrics;
 import dev.yaad.server.ops.Readiness;
 import io.javalin.Javalin;
@@ -117,6 +118,15 @@ final class Snippets {
     app.stop();
   }
 
+  /** {@code Rate}'s class comment. */
+  static void rate() {
+    // @start region="rate"
+    Rate rate = Rate.parse("120/10s");   // 120 per 10 seconds, bursts of up to 120
+    Rate off = Rate.parse("off");
+    // @end
+    check(rate.count() == 120 && rate.period().equals(Duration.ofSeconds(10)) && off.off(), "rate");
+  }
+
   /** docs/operations.md: a component's meters go to the server's one registry. */
   static void meters(MeterRegistry meterRegistry, Memories memories, Llm llm) {
     // @start region="meters"
@@ -145,7 +155,8 @@ final class Snippets {
   /** {@code AuthConfig}'s class comment. */
   static AuthConfig auth() {
     // @start region="auth"
-    AuthConfig auth = AuthConfig.of("k-9f2c4e1a7b3d5f60,sha256:5e88...42d8", System.getenv("YAAD_TOKEN_SECRET"));
+    AuthConfig auth = AuthConfig.of("k-9f2c4e1a7b3d5f60,sha256:5e88...42d8", System.getenv("YAAD_TOKEN_SECRET"))
+        .withAllowedOrigins("https://app.example.com");
     // @end
     return auth;
   }

@@ -12,13 +12,13 @@ import dev.yaad.memory.internal.cache.CachingMemoryStore;
 import dev.yaad.memory.internal.search.SearchIndex;
 import dev.yaad.memory.internal.store.Embedding;
 import dev.yaad.memory.internal.store.MemoryWrite;
+import dev.yaad.memory.internal.store.Validation;
 import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -138,7 +138,8 @@ public final class MemoryService {
    */
   public Memory update(String userId, UUID id, MemoryPatch patch) {
     Embedding embedding = null;
-    if (patch != null && patch.content() != null && !patch.content().isBlank()) {
+    if (patch != null && patch.content() != null) {
+      Validation.content("content", patch.content());
       embedding = new Embedding(embedder.modelId(), embedder.embed(patch.content()));
     }
     ReentrantLock lock = lockOf(userId);
@@ -225,13 +226,7 @@ public final class MemoryService {
       if (m == null) {
         throw new InvalidInputException(at + "memory must not be null");
       }
-      if (m.content() == null || m.content().isBlank()) {
-        throw new InvalidInputException(at + "content must not be empty");
-      }
-      int bytes = m.content().getBytes(StandardCharsets.UTF_8).length;
-      if (bytes > Limits.MAX_CONTENT_BYTES) {
-        throw new TooLargeException(at + "content is " + bytes + " bytes of UTF-8; the limit is " + Limits.MAX_CONTENT_BYTES);
-      }
+      Validation.content(at + "content", m.content()); // before the model sees it: a lone surrogate is no text
       try {
         categories.add(store.categories().resolve(m.category()));
       } catch (InvalidInputException e) {

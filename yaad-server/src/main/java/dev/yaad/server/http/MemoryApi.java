@@ -84,7 +84,22 @@ public final class MemoryApi {
       more.accept(config);
     });
     ApiErrors.register(app);
+    // Javalin drops a parameter it cannot decode (?cursor=%zz reads as no cursor): refuse it instead.
+    app.before(ctx -> requireWellFormedQuery(ctx.queryString()));
     return app;
+  }
+
+  /** Every {@code %} of a query string starts an escape of two hex digits, as URL decoding needs. */
+  static void requireWellFormedQuery(String query) {
+    if (query == null) {
+      return;
+    }
+    for (int i = query.indexOf('%'); i >= 0; i = query.indexOf('%', i + 1)) {
+      if (i + 2 >= query.length() || Character.digit(query.charAt(i + 1), 16) < 0 || Character.digit(query.charAt(i + 2), 16) < 0) {
+        throw new InvalidInputException("the query string has a malformed %-escape at '"
+            + SessionApi.abbreviate(query.substring(i)) + "': write % followed by two hex digits, such as %20");
+      }
+    }
   }
 
   /** Adds {@code /health} (public) and the memory routes under {@code /api/v1/users/{userId}}. */

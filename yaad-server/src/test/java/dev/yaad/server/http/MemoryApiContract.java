@@ -550,6 +550,38 @@ abstract class MemoryApiContract {
     assertMessage(http.get(user(user) + "/snapshot?perCategory=" + (Limits.MAX_PER_CATEGORY + 1)), 400, String.valueOf(Limits.MAX_PER_CATEGORY));
     assertMessage(http.get(user(user) + "/snapshot?perCategory=many"), 400, "query parameter 'perCategory'");
     assertMessage(http.get(user(user) + "/snapshot?categories=FACT,WISH"), 400, "unknown category 'WISH'");
+    // A parameter that cannot be decoded is refused, not read as absent.
+    assertError(http.rawGet(memories(user) + "?cursor=%zz"), 400, "invalid_input");
+    assertThat(http.rawGet(memories(user) + "?limit=5&cursor=%2").json().get("message").asText()).contains("malformed %-escape");
+    // Case folds for ASCII only: a dotless i does not make "interest".
+    assertMessage(http.get(memories(user) + "?category=%C4%B1nterest"), 400, "unknown category");
+    assertMessage(http.post(memories(user), "{\"category\":\"\u0131nterest\",\"content\":\"x\"}"), 400, "unknown category");
+    assertThat(http.get(memories(user) + "?category=interest").status()).isEqualTo(200);
+  }
+
+  @Test
+  void loneSurrogates_are400_andNothingIsStored() {
+    String user = newUser();
+    // JSON escapes can name half of a UTF-16 pair; it has no UTF-8 form (it used to be stored as '?').
+    assertMessage(http.post(memories(user), "{\"category\":\"FACT\",\"content\":\"tea \\ud83c\"}"), 400, "lone UTF-16 surrogate");
+    assertMessage(http.post(memories(user), "{\"category\":\"FACT\",\"content\":\"x\",\"metadata\":{\"k\":\"\\udc00\"}}"),
+        400, "metadata contains a lone UTF-16 surrogate");
+    assertMessage(http.post(memories(user) + ":batch", "{\"memories\":[{\"category\":\"FACT\",\"content\":\"ok\"},"
+        + "{\"category\":\"FACT\",\"content\":\"\\ud800\"}]}"), 400, "lone UTF-16 surrogate");
+    assertMessage(http.put(profile(user), "{\"content\":\"\\udfff\"}"), 400, "lone UTF-16 surrogate");
+    assertError(http.get(memories(user)), 404, "not_found");
+    JsonNode pair = add(user, "FACT", "tea \uD83C\uDF75");
+    assertThat(http.get(memory(user, pair)).json().get("content").asText()).isEqualTo("tea 🍵");
+  }
+
+  @Test
+  void deeplyNestedJson_is400_notA500() {
+    String user = newUser();
+    String deep = "[".repeat(5000) + "]".repeat(5000);
+    Http.Response response = http.post(memories(user), "{\"category\":\"FACT\",\"content\":\"x\",\"metadata\":{\"k\":" + deep + "}}");
+    assertError(response, 400, "invalid_input");
+    assertThat(response.json().get("message").asText()).contains("not valid JSON", "nesting depth");
+    assertError(http.post(user(user) + "/search", "{\"query\":" + deep + "}"), 400, "invalid_input");
   }
 
   @Test

@@ -108,7 +108,8 @@ class BrowserTest {
       try (YaadServer server = new YaadServer(config, tuning).start()) {
         Result result = runScript(server.port(), Map.of("YAAD_CREDENTIAL", API_KEY, "YAAD_SCREENSHOT_NAME", "companion-chat"));
         assertThat(result.output).contains("browser: ok   a text turn streams the reply and the panel learns",
-            "browser: ok   with authentication the page asks for a token", "browser: ok   a screenshot of the page");
+            "browser: ok   with authentication the page asks for a token",
+            "browser: ok   an operator's API key opens a conversation for the user it names", "browser: ok   a screenshot of the page");
         assertThat(SCREENSHOTS.resolve("companion-chat.png")).isNotEmptyFile();
       }
     }
