@@ -415,7 +415,7 @@ public final class Session {
     } finally {
       lock.unlock();
     }
-    runtime.metrics().speechEnded(speech.kind(), speech.outcome());
+    runtime.metrics().speechEnded(speech.kind(), speech.outcome(), speech.duration());
     if (speech.outcome() == Speech.Outcome.FAILED) {
       log.warn("session {}: {} failed: {}", id, speech.kind(), String.valueOf(speech.error()));
     }

@@ -18,7 +18,8 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** The {@code yaad} command line. */
-@Command(name = "yaad", subcommands = {Main.Serve.class, UsersCommand.class, ReembedCommand.class}, usageHelpAutoWidth = true,
+@Command(name = "yaad", subcommands = {Main.Serve.class, ChatCommand.class, UsersCommand.class, ReembedCommand.class},
+    usageHelpAutoWidth = true, versionProvider = Version.class,
     description = "Yaad: a memory server for voice companion agents.")
 public final class Main implements Runnable {
   /** Each option may also come from this environment variable, in every command that has it; a flag wins. */
@@ -44,6 +45,9 @@ public final class Main implements Runnable {
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
   boolean help;
 
+  @Option(names = {"-V", "--version"}, versionHelp = true, description = "Print the version and exit.")
+  boolean version;
+
   public static void main(String[] args) {
     int code = commandLine(System.getenv()).execute(args);
     if (code != 0) {
@@ -60,12 +64,14 @@ public final class Main implements Runnable {
       String value = var == null ? null : env.get(var);
       return value == null || value.isBlank() ? null : value;
     });
+    cli.setParameterExceptionHandler(new UsageErrors(env));
     return cli;
   }
 
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "Missing command: try 'yaad serve', 'yaad users', 'yaad reembed' or 'yaad --help'");
+    throw new ParameterException(spec.commandLine(),
+        "Missing command: try 'yaad serve', 'yaad chat', 'yaad users', 'yaad reembed' or 'yaad --help'");
   }
 
   static String blankToNull(String value) {

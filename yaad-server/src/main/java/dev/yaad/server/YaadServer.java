@@ -279,6 +279,11 @@ public final class YaadServer implements AutoCloseable {
     }
   }
 
+  /** The running app, for tests that walk its registered routes (OpenApiTest); {@code null} when stopped. */
+  synchronized Javalin javalin() {
+    return app;
+  }
+
   /** Stops the server and releases its meters. */
   @Override
   public void close() {
