@@ -11,6 +11,7 @@ import java.io.InputStreamReader;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -55,7 +56,7 @@ final class ChatCommand implements Callable<Integer> {
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
   boolean help;
 
-  @Unmatched List<String> serveOptions = List.of();
+  @Unmatched List<String> serveOptions = new ArrayList<>();
 
   /** Where the turns come from; the terminal unless a test says otherwise. */
   InputStream in = System.in;
