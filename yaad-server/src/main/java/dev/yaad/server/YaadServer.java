@@ -175,6 +175,7 @@ public final class YaadServer implements AutoCloseable {
           + " reach it could read and change every user's memories. Set YAAD_API_KEYS (--api-keys) and YAAD_TOKEN_SECRET"
           + " (--token-secret), or listen on 127.0.0.1 (--host)");
     }
+    StartChecks.requirePortFree(config.host(), config.port()); // before the database is opened or migrated
     createH2Directory(config.store().jdbcUrl());
     JdbcMemoryStore database = JdbcMemoryStore.open(config.store());
     CachingMemoryStore opened;
@@ -191,9 +192,12 @@ public final class YaadServer implements AutoCloseable {
       opened.onInvalidate(memories::invalidate);
       opened.onInvalidateAll(memories.searchIndex()::invalidateAll);
       opened.onPreload(memories::preload);
-      // The embedding model loads in the background now rather than on the first request that needs it.
-      memories.warmUpInBackground();
-      Readiness readiness = new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", Readiness.sql(database.dataSource()));
+      // The embedding model loads in the background now rather than on the first request that needs it;
+      // /ready says "embeddings: loading" until it is done.
+      log.info("server: loading the embedding model {} in the background", config.embedder().modelId());
+      var embeddings = memories.warmUpInBackground();
+      Readiness readiness = new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", Readiness.sql(database.dataSource()))
+          .add("embeddings", Readiness.loaded(embeddings, config.embedder()::warmUp));
       if (config.cache().redisEnabled()) {
         readiness.add("redis", () -> {
           if (!opened.redisUp()) {

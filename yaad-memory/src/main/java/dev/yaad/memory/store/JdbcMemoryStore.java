@@ -95,7 +95,7 @@ public final class JdbcMemoryStore implements MemoryStore {
           (System.nanoTime() - start) / 1_000_000);
     } catch (RuntimeException e) {
       pool.close();
-      throw new StoreUnavailableException("cannot open the memory store at " + config.safeUrl() + ": " + rootMessage(e), e);
+      throw new StoreUnavailableException(openFailure(config, e), e);
     }
     return new JdbcMemoryStore(pool, dialect, config.categories());
   }
@@ -700,6 +700,24 @@ public final class JdbcMemoryStore implements MemoryStore {
         || state.startsWith("08") || state.startsWith("40") || state.startsWith("53") || state.startsWith("57")
         || state.startsWith("58");
     return retriable ? new StoreUnavailableException(message, e) : new StoreFailedException(message, e);
+  }
+
+  /** H2's "Database may be already in use" (a file database is open in one process at a time). */
+  private static final int H2_DATABASE_ALREADY_OPEN = 90020;
+
+  private static String openFailure(StoreConfig config, Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql && sql.getErrorCode() == H2_DATABASE_ALREADY_OPEN) {
+        return "the H2 database " + config.safeUrl() + " is open in another process (a running 'yaad serve', or another"
+            + " yaad command): an H2 file opens in one process at a time. Stop that process first (or, with 'yaad chat',"
+            + " talk to the running server: --url http://127.0.0.1:8080), or use PostgreSQL (YAAD_DB_URL=jdbc:postgresql://...)"
+            + " for a database several processes share";
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return "cannot open the memory store at " + config.safeUrl() + ": " + rootMessage(e);
   }
 
   private static String rootMessage(Throwable e) {
