@@ -762,7 +762,12 @@ public final class Learner implements AutoCloseable {
     } catch (MemoryException e) {
       log.warn("learner: cannot record the failure for user {} (the work stays due): {}", userId, e.getMessage());
     }
-    log.warn("learner: {} for user {} failed (attempt {}); retrying in {} ms: {}", what, userId, attempts + 1, delay, error.toString());
+    if (Llm.isRetriable(error)) {
+      // The LLM is failing: its outage log says so once per change of state, not once per retry.
+      log.debug("learner: {} for user {} failed (attempt {}); retrying in {} ms: {}", what, userId, attempts + 1, delay, error.toString());
+    } else {
+      log.warn("learner: {} for user {} failed (attempt {}); retrying in {} ms: {}", what, userId, attempts + 1, delay, error.toString());
+    }
     return false;
   }
 
