@@ -375,6 +375,79 @@ public final class JdbcMemoryStore implements MemoryStore {
     });
   }
 
+  /**
+   * Restores a user exactly as exported: each memory with its own id and times, the profile
+   * with its version and time, in one transaction (all or nothing). For faithful backups
+   * ({@code yaad users import --exact}); the write API assigns ids and times itself.
+   * Each memory is validated as {@link #add} validates it, messages prefixed {@code memories[i].}.
+   *
+   * @param embeddings one per memory (or {@code null} for none), stored with it
+   * @param profile    the profile to restore, or {@code null} for none
+   * @throws ConflictException if the user already exists (restore into a fresh user: delete it
+   *     first), or a memory id is taken
+   */
+  public List<Memory> restore(String userId, List<Memory> memories, List<Embedding> embeddings, Profile profile) {
+    Validation.userId(userId);
+    if (memories.size() > Limits.MAX_BATCH_SIZE) {
+      throw new TooLargeException("a restore holds at most " + Limits.MAX_BATCH_SIZE + " memories (was " + memories.size() + ")");
+    }
+    if (embeddings.size() != memories.size()) {
+      throw new IllegalArgumentException("one embedding (or null) per memory: " + embeddings.size() + " for " + memories.size());
+    }
+    List<Memory> rows = new ArrayList<>(memories.size());
+    Instant first = profile != null && profile.updatedAt() != null ? profile.updatedAt() : now();
+    for (int i = 0; i < memories.size(); i++) {
+      Memory m = memories.get(i);
+      String at = "memories[" + i + "].";
+      Memory checked = newRow(userId, new NewMemory(m.category(), m.content(), m.metadata(), m.occurredAt()), at);
+      if (m.id() == null || m.createdAt() == null || m.updatedAt() == null) {
+        throw new InvalidInputException(at + "id, createdAt and updatedAt are required to restore a memory exactly");
+      }
+      rows.add(new Memory(m.id(), userId, checked.category(), checked.content(), checked.metadata(), checked.occurredAt(),
+          m.createdAt(), m.updatedAt()));
+      first = first.isBefore(m.createdAt()) ? first : m.createdAt();
+    }
+    if (profile != null) {
+      Validation.content("profile content", profile.content());
+      if (profile.version() < 1 || profile.updatedAt() == null) {
+        throw new InvalidInputException("a restored profile needs a version of 1 or more and its updatedAt");
+      }
+    }
+    Instant userCreated = first;
+    return inTransaction("restore user", c -> {
+      if (userExists(c, userId)) {
+        throw new ConflictException("user '" + userId + "' already exists; an exact restore goes into a fresh user:"
+            + " delete it first, or import without restoring ids and times");
+      }
+      ensureUser(c, userId, userCreated);
+      for (Memory m : rows) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT user_id FROM memories WHERE id = ?")) {
+          ps.setObject(1, m.id());
+          try (ResultSet rs = ps.executeQuery()) {
+            if (rs.next()) {
+              throw new ConflictException("memory id " + m.id() + " is already taken (by user '" + rs.getString(1)
+                  + "'); nothing was restored");
+            }
+          }
+        }
+      }
+      if (!rows.isEmpty()) {
+        insert(c, rows, embeddings);
+      }
+      if (profile != null) {
+        try (PreparedStatement ps = c.prepareStatement(
+            "INSERT INTO profiles (content, version, updated_at, user_id) VALUES (?, ?, ?, ?)")) {
+          ps.setString(1, profile.content());
+          ps.setLong(2, profile.version());
+          ps.setObject(3, toDb(profile.updatedAt()));
+          ps.setString(4, userId);
+          ps.executeUpdate();
+        }
+      }
+      return List.copyOf(rows);
+    });
+  }
+
   @Override
   public Profile putProfile(String userId, String content, Long expectedVersion) {
     Validation.userId(userId);
