@@ -21,6 +21,8 @@ class Chart {
     this.unit = unit;
     this.keys = [];
     this.plot = null;
+    this.none = Object.assign(document.createElement('p'), { className: 'none', textContent: 'not measured on this server' });
+    this.el.append(this.none);
   }
 
   update(t, values) {
@@ -32,6 +34,7 @@ class Chart {
   }
 
   rebuild() {
+    this.none.hidden = true;
     if (this.plot) this.plot.destroy();
     const width = Math.max(260, this.el.clientWidth - 16);
     const unit = this.unit;
@@ -177,4 +180,7 @@ function askForKey(reason) {
 
 $('every').textContent = EVERY_S;
 window.yaadOps = state; // for tests and the curious
-poll();
+// With authentication on and no key yet, ask for one first rather than be refused.
+fetch('/api/v1/config').then((r) => r.json()).then((config) => {
+  if (config.authRequired && !state.key) askForKey(null); else poll();
+}).catch(() => poll());

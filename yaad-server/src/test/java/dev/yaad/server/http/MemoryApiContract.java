@@ -574,12 +574,26 @@ abstract class MemoryApiContract {
     assertError(response, 431, "too_large");
   }
 
+  /** A first-time caller's snapshot is empty, not a 404 (the page's first visit, a companion's first greeting). */
+  @Test
+  void snapshot_ofAnUnknownUser_isEmpty_butStillValidated() {
+    String nobody = newUser();
+    Http.Response response = http.get(user(nobody) + "/snapshot?categories=goal,FACT");
+    assertThat(response.status()).isEqualTo(200);
+    JsonNode s = response.json();
+    assertThat(s.get("profile").get("version").asLong()).isZero();
+    assertThat(s.get("profile").get("content").isNull()).isTrue();
+    assertThat(s.get("memories").fieldNames()).toIterable().containsExactly("GOAL", "FACT");
+    assertThat(http.get(user(nobody) + "/snapshot").json().get("memories").size()).isEqualTo(8);
+    assertMessage(http.get(user(nobody) + "/snapshot?categories=WISH"), 400, "unknown category 'WISH'");
+    assertError(http.get(profile(nobody)), 404, "not_found"); // still unknown: nothing was created
+  }
+
   @Test
   void unknownUsersAndMemories_are404() {
     String nobody = newUser();
     assertError(http.get(memories(nobody)), 404, "not_found");
     assertError(http.get(profile(nobody)), 404, "not_found");
-    assertError(http.get(user(nobody) + "/snapshot"), 404, "not_found");
     assertError(http.delete(user(nobody)), 404, "not_found");
     String user = newUser();
     add(user, "FACT", "x");
