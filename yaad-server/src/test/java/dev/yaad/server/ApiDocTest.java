@@ -44,6 +44,15 @@ class ApiDocTest {
 
   @Test
   void everyExample_runsAsWritten_andAnswersAsShown(@TempDir Path dir) throws Exception {
+    Process tools = new ProcessBuilder("bash", "-c", "command -v curl && command -v jq").start();
+    if (tools.waitFor() != 0) {
+      String why = "the examples need bash, curl and jq on the PATH (Debian: apt-get install -y curl jq)";
+      if (System.getenv("CI") != null || System.getenv("YAAD_REQUIRE_SERVICES") != null) {
+        throw new AssertionError(why);
+      }
+      System.out.println("SKIPPED: ApiDocTest: " + why);
+      org.junit.jupiter.api.Assumptions.abort(why);
+    }
     List<String> lines = Files.readAllLines(DOC, StandardCharsets.UTF_8);
     List<Block> blocks = blocks(lines);
     List<Integer> runnable = new ArrayList<>();
