@@ -277,6 +277,22 @@ scenario('the operator page charts what the server measures', async ({ open, tok
   }
 });
 
+scenario('/docs shows the whole API in Swagger UI, from the jar', async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('request', (r) => { if (!r.url().startsWith(base)) errors.push('fetched from elsewhere: ' + r.url()); });
+  try {
+    await page.goto(`${base}/docs`);
+    await page.locator('.swagger-ui .opblock').first().waitFor({ timeout: 20000 });
+    const documented = Object.values((await api('/openapi.json')).json.paths).reduce((n, p) => n + Object.keys(p).length, 0);
+    check(await page.locator('.swagger-ui .opblock').count() === documented, 'Swagger UI does not show every operation');
+    check(errors.length === 0, 'errors on /docs: ' + errors.join('; '));
+  } finally {
+    await page.close();
+  }
+});
+
 scenario('a screenshot of the page', async ({ open }) => {
   const page = await open('screenshot');
   await page.locator('.item').first().waitFor();

@@ -81,7 +81,8 @@ class BrowserTest {
           "browser: ok   forgetting a memory removes it", "browser: ok   a new user's first visit raises no error and no 404",
           "browser: ok   the interface follows the chosen language, Urdu or English",
           "browser: ok   on a phone, long configuration names wrap and the push-to-talk hint fits",
-          "browser: ok   the operator page charts what the server measures");
+          "browser: ok   the operator page charts what the server measures",
+          "browser: ok   /docs shows the whole API in Swagger UI, from the jar");
       assertThat(SCREENSHOTS.resolve("companion.png")).isNotEmptyFile();
       assertThat(SCREENSHOTS.resolve("companion-phone.png")).isNotEmptyFile();
     }
