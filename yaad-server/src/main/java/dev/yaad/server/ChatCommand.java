@@ -71,8 +71,7 @@ final class ChatCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(cli, "with --url the server is already configured; these options are"
             + " for an in-process server only: " + String.join(" ", serveOptions));
       }
-      String credential = token != null ? token : Main.blankToNull(System.getenv("YAAD_CHAT_TOKEN"));
-      return new Console(url, user, credential, lang, cli.getOut(), cli.getErr()).run(reader, interactive);
+      return new Console(url, user, Main.blankToNull(token), lang, cli.getOut(), cli.getErr()).run(reader, interactive);
     }
     // The same options, environment and checks as 'yaad serve': parse them with serve's own command line.
     CommandLine serve = spec.root().commandLine().getSubcommands().get("serve");

@@ -38,7 +38,8 @@ public final class Main implements Runnable {
       Map.entry("--redis-url", CacheConfig.REDIS_URL_ENV),
       Map.entry("--embeddings-base-url", "YAAD_EMBEDDINGS_BASE_URL"),
       Map.entry("--embeddings-model", "YAAD_EMBEDDINGS_MODEL"),
-      Map.entry("--embeddings-api-key", "YAAD_EMBEDDINGS_API_KEY"));
+      Map.entry("--embeddings-api-key", "YAAD_EMBEDDINGS_API_KEY"),
+      Map.entry("--token", "YAAD_CHAT_TOKEN"));
 
   @Spec CommandSpec spec;
 

@@ -95,6 +95,24 @@ class ChatCommandTest {
   }
 
   @Test
+  void chat_withUrl_toAServerWithAuth_usesTheTokenFromTheEnvironment(@TempDir Path dir) {
+    String key = "chat-test-admin-key-0123456789";
+    try (ScriptedLlmServer llm = ScriptedLlmServer.start()
+        .rule(c -> c.purpose() == Purpose.CONVERSATION, c -> Answer.text("Hi " + c.lastUserMessage()));
+        YaadServer server = new YaadServer(YaadServer.Config.of(TestStores.h2(dir)).withAddress("127.0.0.1", 0)
+            .withAuth(dev.yaad.server.auth.AuthConfig.of(key, null))
+            .withLlm(new LlmSettings(llm.baseUrl(), "scripted", null))).start()) {
+      String url = "http://127.0.0.1:" + server.port();
+      MainTest.Run refused = chat(Map.of(), "hello\n", "--url", url);
+      assertThat(refused.exitCode()).isEqualTo(1);
+      assertThat(refused.err()).contains("cannot open a session");
+      MainTest.Run run = chat(Map.of("YAAD_CHAT_TOKEN", key), "hello\n", "--url", url, "--user", "sana");
+      assertThat(run.exitCode()).as(run.err()).isZero();
+      assertThat(run.out()).contains("yaad> Hi hello", "Learned nothing new in this conversation.");
+    }
+  }
+
+  @Test
   void chat_withUrl_refusesServeOptions() {
     MainTest.Run run = chat(Map.of(), "", "--url", "http://127.0.0.1:1", "--db-url", "jdbc:h2:file:./x");
     assertThat(run.exitCode()).isEqualTo(2);

@@ -40,7 +40,6 @@ public final class Console {
   /** How long the console waits, after the session ends, for background learning to store what it found. */
   static final Duration LEARNING_WAIT = Duration.ofSeconds(60);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final JsonNode END = JSON.createObjectNode().put("type", "__end");
 
   private final URI base;
   private final String userId;
@@ -186,7 +185,7 @@ public final class Console {
             out.println("  (" + m.path("message").asText() + ")");
           } else {
             err.println("yaad chat: " + code + ": " + m.path("message").asText());
-            if (turnId != null && !code.equals("llm_unavailable")) {
+            if (turnId != null) {
               return new Reply(false, user); // the turn was refused: no reply follows
             }
           }
@@ -237,7 +236,7 @@ public final class Console {
     long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
     while (true) {
       JsonNode m = inbox.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      if (m == null || m == END || m.path("type").asText().equals("__end")) {
+      if (m == null || m.path("type").asText().equals("__end")) {
         return;
       }
       if (m.path("type").asText().equals("learned")) {

@@ -625,11 +625,18 @@ abstract class MemoryApiContract {
       assertThat(ps.executeUpdate()).isEqualTo(1);
     }
 
-    Http.Response response = http.get(memory(user, m));
-    assertError(response, 500, "internal");
-    assertThat(response.body())
-        .isEqualTo("{\"error\":\"internal\",\"message\":\"internal server error; the server log has the details\"}")
-        .doesNotContain("Exception", "at dev.", "broken", m.get("id").asText());
+    try (ExpectedLog log = ExpectedLog.of(ApiErrors.class)) {
+      Http.Response response = http.get(memory(user, m));
+      assertError(response, 500, "internal");
+      assertThat(response.body())
+          .isEqualTo("{\"error\":\"internal\",\"message\":\"internal server error; the server log has the details\"}")
+          .doesNotContain("Exception", "at dev.", "broken", m.get("id").asText());
+      // The details went to the log, with the stack trace an unexpected failure deserves.
+      assertThat(log.events()).anySatisfy(e -> {
+        assertThat(e.getFormattedMessage()).contains("failed unexpectedly");
+        assertThat(e.getThrowableProxy()).isNotNull();
+      });
+    }
   }
 
   @Test
@@ -643,10 +650,13 @@ abstract class MemoryApiContract {
       s.execute("DROP TABLE " + table(failing, "memories"));
     }
 
-    Http.Response response = doomed.get(memories(user));
-    assertError(response, 500, "internal");
-    assertThat(response.header("Retry-After")).isNull();
-    assertThat(response.json().get("message").asText()).doesNotContainIgnoringCase("sql").doesNotContain("memories");
+    try (ExpectedLog log = ExpectedLog.of(ApiErrors.class)) {
+      Http.Response response = doomed.get(memories(user));
+      assertError(response, 500, "internal");
+      assertThat(response.header("Retry-After")).isNull();
+      assertThat(response.json().get("message").asText()).doesNotContainIgnoringCase("sql").doesNotContain("memories");
+      assertThat(log.events()).anySatisfy(e -> assertThat(e.getThrowableProxy()).isNotNull());
+    }
   }
 
   @Test
