@@ -112,6 +112,25 @@ class MemoriesTest {
     }
   }
 
+  @Test
+  void restore_bringsAUserBackExactly_searchableAtOnce_andOnlyIntoAFreshUser() {
+    try (Memories memories = Memories.builder().store(TestStores.h2(dir)).build()) {
+      Memory tea = memories.add("sana", new NewMemory("PREFERENCE", "Loves green tea with cardamom", "{\"n\":0.90}", null)).memory();
+      memories.putProfile("sana", "Sana, tea lover.", null);
+      Profile profile = memories.profile("sana");
+      assertThat(memories.search("sana", SearchRequest.of("green tea", 1))).hasSize(1); // the search state is loaded
+      assertThatThrownBy(() -> memories.restore("sana", List.of(tea), profile)).isInstanceOf(ConflictException.class)
+          .hasMessageContaining("already exists");
+
+      memories.deleteUser("sana");
+      assertThat(memories.restore("sana", List.of(tea), profile)).containsExactly(tea);
+      assertThat(memories.get("sana", tea.id())).isEqualTo(tea);
+      assertThat(memories.profile("sana")).isEqualTo(profile);
+      assertThat(memories.search("sana", SearchRequest.of("green tea", 1))).extracting(h -> h.memory().id()).containsExactly(tea.id());
+      assertThat(memories.snapshot("sana", List.of(), 5).memoryCount()).isEqualTo(1);
+    }
+  }
+
   private static List<String> contents(List<SearchHit> hits) {
     return hits.stream().map(h -> h.memory().content()).toList();
   }

@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
 import sun.misc.Signal;
 
 /** The {@code yaad} command line. */
-@Command(name = "yaad", subcommands = {Main.Serve.class, UsersCommand.class, ReembedCommand.class}, usageHelpAutoWidth = true,
+@Command(name = "yaad", subcommands = {Main.Serve.class, ChatCommand.class, UsersCommand.class, ReembedCommand.class},
+    usageHelpAutoWidth = true, versionProvider = Version.class,
     description = "Yaad: a memory server for voice companion agents.")
 public final class Main implements Runnable {
   /** Each option may also come from this environment variable, in every command that has it; a flag wins. */
@@ -38,7 +39,8 @@ public final class Main implements Runnable {
       Map.entry("--llm-api-key", "YAAD_LLM_API_KEY"),
       Map.entry("--embeddings-base-url", "YAAD_EMBEDDINGS_BASE_URL"),
       Map.entry("--embeddings-model", "YAAD_EMBEDDINGS_MODEL"),
-      Map.entry("--embeddings-api-key", "YAAD_EMBEDDINGS_API_KEY"));
+      Map.entry("--embeddings-api-key", "YAAD_EMBEDDINGS_API_KEY"),
+      Map.entry("--token", "YAAD_CHAT_TOKEN"));
 
   /** How long {@code serve} waits, after stopping, for the embedding model to leave native code. */
   static final Duration EXIT_WAIT = Duration.ofSeconds(30);
@@ -47,6 +49,9 @@ public final class Main implements Runnable {
 
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
   boolean help;
+
+  @Option(names = {"-V", "--version"}, versionHelp = true, description = "Print the version and exit.")
+  boolean version;
 
   /** These options plus those of the option groups that declare their own ({@link MemoryOptions}, {@link LimitOptions}). */
   @SafeVarargs
@@ -69,6 +74,7 @@ public final class Main implements Runnable {
     CommandLine cli = new CommandLine(new Main());
     // Set on the root, it reaches every subcommand, nested ones included.
     cli.setDefaultValueProvider(environmentDefaults(env));
+    cli.setParameterExceptionHandler(new UsageErrors(env));
     return cli;
   }
 
@@ -86,7 +92,8 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "Missing command: try 'yaad serve', 'yaad users', 'yaad reembed' or 'yaad --help'");
+    throw new ParameterException(spec.commandLine(),
+        "Missing command: try 'yaad serve', 'yaad chat', 'yaad users', 'yaad reembed' or 'yaad --help'");
   }
 
   static String blankToNull(String value) {

@@ -201,14 +201,18 @@ public final class YaadServer implements AutoCloseable {
           + " reach it could read and change every user's memories. Set YAAD_API_KEYS (--api-keys) and YAAD_TOKEN_SECRET"
           + " (--token-secret), or listen on 127.0.0.1 (--host)");
     }
+    StartChecks.requirePortFree(config.host(), config.port()); // before the database is opened or migrated
     createH2Directory(config.store().jdbcUrl());
     Memories opened = Memories.builder().store(config.store()).embedder(config.embedder()).cache(config.cache())
         .search(config.search()).duplicateThreshold(config.duplicateThreshold()).meterRegistry(metrics.registry()).build();
     Companion started = null;
     try {
-      // The embedding model loads in the background now rather than on the first request that needs it.
+      // The embedding model loads in the background now rather than on the first request that needs it;
+      // /ready says "embeddings: loading" until it is done.
+      log.info("server: loading the embedding model {} in the background", config.embedder().modelId());
       warmUp = opened.warmUpInBackground();
-      Readiness readiness = new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", Readiness.sql(opened.dataSource()));
+      Readiness readiness = new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", Readiness.sql(opened.dataSource()))
+          .add("embeddings", Readiness.loaded(warmUp, opened.embedder()::warmUp));
       if (config.cache().redisEnabled()) {
         readiness.add("redis", () -> {
           if (!opened.redisUp()) {
@@ -311,6 +315,11 @@ public final class YaadServer implements AutoCloseable {
     } catch (TimeoutException e) {
       log.warn("server: the embedding model is still loading after {} s; stopping without it", WARM_UP_WAIT.toSeconds());
     }
+  }
+
+  /** The running app, for tests that walk its registered routes (OpenApiTest); {@code null} when stopped. */
+  synchronized Javalin javalin() {
+    return app;
   }
 
   /** Stops the server and releases its meters. */

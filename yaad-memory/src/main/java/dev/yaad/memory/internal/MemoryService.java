@@ -6,11 +6,13 @@ import dev.yaad.memory.Limits;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryPatch;
 import dev.yaad.memory.NewMemory;
+import dev.yaad.memory.Profile;
 import dev.yaad.memory.TooLargeException;
 import dev.yaad.memory.embed.Embedder;
 import dev.yaad.memory.internal.cache.CachingMemoryStore;
 import dev.yaad.memory.internal.search.SearchIndex;
 import dev.yaad.memory.internal.store.Embedding;
+import dev.yaad.memory.internal.store.MemoryStore;
 import dev.yaad.memory.internal.store.MemoryWrite;
 import dev.yaad.memory.internal.store.Validation;
 import dev.yaad.memory.search.SearchConfig;
@@ -146,6 +148,38 @@ public final class MemoryService {
     lock.lock();
     try {
       return store.write(userId, List.of(new MemoryWrite.Update(id, patch, embedding))).getFirst();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Restores a user exactly as exported (ids, times, profile version), each memory with a
+   * vector of this embedder (one batch), in one transaction; see {@link MemoryStore#restore}.
+   */
+  public List<Memory> restore(String userId, List<Memory> memories, Profile profile) {
+    Objects.requireNonNull(memories, "memories");
+    if (memories.size() > Limits.MAX_BATCH_SIZE) {
+      throw new TooLargeException("a restore holds at most " + Limits.MAX_BATCH_SIZE + " memories (was " + memories.size() + ")");
+    }
+    List<String> texts = new ArrayList<>(memories.size());
+    for (int i = 0; i < memories.size(); i++) {
+      Memory m = memories.get(i);
+      if (m == null) {
+        throw new InvalidInputException("memories[" + i + "].memory must not be null");
+      }
+      texts.add(Validation.content("memories[" + i + "].content", m.content()));
+    }
+    List<Embedding> embeddings = new ArrayList<>(texts.size());
+    if (!texts.isEmpty()) {
+      for (float[] vector : embedder.embed(texts)) {
+        embeddings.add(new Embedding(embedder.modelId(), vector));
+      }
+    }
+    ReentrantLock lock = lockOf(userId);
+    lock.lock();
+    try {
+      return store.restore(userId, memories, embeddings, profile);
     } finally {
       lock.unlock();
     }

@@ -9,6 +9,7 @@ import dev.yaad.memory.Memories;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryPatch;
 import dev.yaad.memory.NewMemory;
+import dev.yaad.memory.NotFoundException;
 import dev.yaad.memory.Page;
 import dev.yaad.memory.Profile;
 import dev.yaad.memory.Snapshot;
@@ -188,7 +189,20 @@ public final class MemoryApi {
     List<String> wanted = categories == null ? List.of()
         : Arrays.stream(categories.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
     int perCategory = intQueryParam(ctx, "perCategory", Limits.DEFAULT_PER_CATEGORY);
-    ctx.json(SnapshotView.of(memories.snapshot(ctx.pathParam("userId"), wanted, perCategory)));
+    String userId = ctx.pathParam("userId");
+    Snapshot snapshot;
+    try {
+      snapshot = memories.snapshot(userId, wanted, perCategory);
+    } catch (NotFoundException e) {
+      // A first-time caller is normal, not an error: what a companion knows of them is "nothing yet"
+      // (the agent reads it so too), and a page's first visit raises no 404. The request was validated.
+      Map<String, List<Memory>> none = new LinkedHashMap<>();
+      for (String name : wanted.isEmpty() ? memories.categories().names() : wanted) {
+        none.put(memories.categories().resolve(name), List.of());
+      }
+      snapshot = new Snapshot(userId, Profile.none(userId), none);
+    }
+    ctx.json(SnapshotView.of(snapshot));
   }
 
   void search(Context ctx) {

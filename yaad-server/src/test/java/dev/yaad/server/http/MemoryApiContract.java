@@ -605,12 +605,26 @@ abstract class MemoryApiContract {
     assertError(response, 431, "too_large");
   }
 
+  /** A first-time caller's snapshot is empty, not a 404 (the page's first visit, a companion's first greeting). */
+  @Test
+  void snapshot_ofAnUnknownUser_isEmpty_butStillValidated() {
+    String nobody = newUser();
+    Http.Response response = http.get(user(nobody) + "/snapshot?categories=goal,FACT");
+    assertThat(response.status()).isEqualTo(200);
+    JsonNode s = response.json();
+    assertThat(s.get("profile").get("version").asLong()).isZero();
+    assertThat(s.get("profile").get("content").isNull()).isTrue();
+    assertThat(s.get("memories").fieldNames()).toIterable().containsExactly("GOAL", "FACT");
+    assertThat(http.get(user(nobody) + "/snapshot").json().get("memories").size()).isEqualTo(8);
+    assertMessage(http.get(user(nobody) + "/snapshot?categories=WISH"), 400, "unknown category 'WISH'");
+    assertError(http.get(profile(nobody)), 404, "not_found"); // still unknown: nothing was created
+  }
+
   @Test
   void unknownUsersAndMemories_are404() {
     String nobody = newUser();
     assertError(http.get(memories(nobody)), 404, "not_found");
     assertError(http.get(profile(nobody)), 404, "not_found");
-    assertError(http.get(user(nobody) + "/snapshot"), 404, "not_found");
     assertError(http.delete(user(nobody)), 404, "not_found");
     String user = newUser();
     add(user, "FACT", "x");
@@ -642,11 +656,18 @@ abstract class MemoryApiContract {
       assertThat(ps.executeUpdate()).isEqualTo(1);
     }
 
-    Http.Response response = http.get(memory(user, m));
-    assertError(response, 500, "internal");
-    assertThat(response.body())
-        .isEqualTo("{\"error\":\"internal\",\"message\":\"internal server error; the server log has the details\"}")
-        .doesNotContain("Exception", "at dev.", "broken", m.get("id").asText());
+    try (ExpectedLog log = ExpectedLog.of(ApiErrors.class)) {
+      Http.Response response = http.get(memory(user, m));
+      assertError(response, 500, "internal");
+      assertThat(response.body())
+          .isEqualTo("{\"error\":\"internal\",\"message\":\"internal server error; the server log has the details\"}")
+          .doesNotContain("Exception", "at dev.", "broken", m.get("id").asText());
+      // The details went to the log, with the stack trace an unexpected failure deserves.
+      assertThat(log.events()).anySatisfy(e -> {
+        assertThat(e.getFormattedMessage()).contains("failed unexpectedly");
+        assertThat(e.getThrowableProxy()).isNotNull();
+      });
+    }
   }
 
   @Test
@@ -660,10 +681,13 @@ abstract class MemoryApiContract {
       s.execute("DROP TABLE " + table(failing, "memories"));
     }
 
-    Http.Response response = doomed.get(memories(user));
-    assertError(response, 500, "internal");
-    assertThat(response.header("Retry-After")).isNull();
-    assertThat(response.json().get("message").asText()).doesNotContainIgnoringCase("sql").doesNotContain("memories");
+    try (ExpectedLog log = ExpectedLog.of(ApiErrors.class)) {
+      Http.Response response = doomed.get(memories(user));
+      assertError(response, 500, "internal");
+      assertThat(response.header("Retry-After")).isNull();
+      assertThat(response.json().get("message").asText()).doesNotContainIgnoringCase("sql").doesNotContain("memories");
+      assertThat(log.events()).anySatisfy(e -> assertThat(e.getThrowableProxy()).isNotNull());
+    }
   }
 
   @Test
