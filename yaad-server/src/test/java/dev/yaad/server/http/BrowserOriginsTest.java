@@ -2,13 +2,13 @@ package dev.yaad.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.yaad.testing.ScriptedLlmServer;
-import dev.yaad.testing.ScriptedLlmServer.Answer;
-import dev.yaad.testing.ScriptedLlmServer.Purpose;
 import dev.yaad.memory.testing.TestStores;
 import dev.yaad.server.LlmSettings;
 import dev.yaad.server.YaadServer;
 import dev.yaad.server.auth.AuthConfig;
+import dev.yaad.testing.ScriptedLlmServer.Answer;
+import dev.yaad.testing.ScriptedLlmServer.Purpose;
+import dev.yaad.testing.ScriptedLlmServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.Socket;
