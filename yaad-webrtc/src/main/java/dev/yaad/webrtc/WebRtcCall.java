@@ -44,10 +44,9 @@ import org.slf4j.LoggerFactory;
  * <h2>Audio in</h2>
  * {@link #onAudio} receives 20 ms mono frames at the transport's input rate (16 kHz by default,
  * or 48 kHz), in order, on one thread of the call's own (a virtual thread), never on a native
- * WebRTC thread. A consumer that falls behind by more than
- * {@link WebRtcConfig#receiveBufferBytes()} loses the newest frames (counted in
- * {@link Stats#framesDropped()}), never blocks WebRTC. Frames that arrive while no consumer is
- * set are dropped and counted too; set it before handing the answer to the browser.
+ * WebRTC thread. Frames that arrive before a consumer is set wait for it. A consumer that
+ * falls behind (or is not set) by more than {@link WebRtcConfig#receiveBufferBytes()} loses the
+ * newest frames (counted in {@link Stats#framesDropped()}); WebRTC itself is never blocked.
  *
  * <h2>Audio out</h2>
  * {@link #send} queues 16-bit mono PCM at 8 to 48 kHz (any rate that is a whole number of
@@ -95,7 +94,7 @@ public final class WebRtcCall implements AutoCloseable {
    * What a call has carried so far.
    *
    * @param millisReceived caller audio delivered to the consumer, in ms
-   * @param framesDropped caller frames dropped: no consumer yet, or the consumer fell behind
+   * @param framesDropped caller frames dropped because the consumer fell behind (or was never set)
    * @param millisSent audio from {@link #send} handed to WebRTC, in ms (silence not counted)
    * @param millisQueued audio from {@link #send} still waiting, in ms
    */
@@ -135,6 +134,7 @@ public final class WebRtcCall implements AutoCloseable {
   private final AtomicLong framesDropped = new AtomicLong();
   private final AtomicLong millisReceived = new AtomicLong();
   private volatile Consumer<PcmFrame> audioConsumer;
+  private final java.util.concurrent.CountDownLatch consumerSet = new java.util.concurrent.CountDownLatch(1);
   private final List<Consumer<State>> stateListeners = new CopyOnWriteArrayList<>();
   private final Thread dispatcher;
 
@@ -186,6 +186,7 @@ public final class WebRtcCall implements AutoCloseable {
    */
   public WebRtcCall onAudio(Consumer<PcmFrame> consumer) {
     this.audioConsumer = Objects.requireNonNull(consumer, "consumer");
+    consumerSet.countDown();
     return this;
   }
 
@@ -285,9 +286,8 @@ public final class WebRtcCall implements AutoCloseable {
       await(setDescription(answer, false), "applying the answer");
       finishGathering();
       armConnectTimeout();
-    } catch (RuntimeException e) {
-      close(CloseReason.SETUP_FAILED);
-      throw e;
+    } catch (RuntimeException | Error e) {
+      throw setupFailed(e);
     }
   }
 
@@ -314,10 +314,22 @@ public final class WebRtcCall implements AutoCloseable {
       }
       await(setDescription(new RTCSessionDescription(RTCSdpType.ANSWER, answer), true), "applying the answer");
       armConnectTimeout();
-    } catch (RuntimeException e) {
-      close(CloseReason.SETUP_FAILED);
-      throw e;
+    } catch (RuntimeException | Error e) {
+      throw setupFailed(e);
     }
+  }
+
+  /**
+   * Closes the half-made call and says why. webrtc-java reports native failures (an SDP it
+   * cannot parse, a call on a closed peer) as {@link java.lang.Error}; those become a
+   * {@link WebRtcException}, while the JVM's own errors (out of memory...) pass through.
+   */
+  private RuntimeException setupFailed(Throwable e) {
+    close(CloseReason.SETUP_FAILED);
+    if (e instanceof VirtualMachineError vm) {
+      throw vm;
+    }
+    return e instanceof RuntimeException r ? r : new WebRtcException("WebRTC refused: " + e.getMessage(), e);
   }
 
   private void startDispatcher() {
@@ -419,10 +431,14 @@ public final class WebRtcCall implements AutoCloseable {
     };
     synchronized (nativeLock) {
       ensureOpen();
-      if (remote) {
-        peer.setRemoteDescription(description, observer);
-      } else {
-        peer.setLocalDescription(description, observer);
+      try {
+        if (remote) {
+          peer.setRemoteDescription(description, observer);
+        } else {
+          peer.setLocalDescription(description, observer);
+        }
+      } catch (Error e) { // an SDP the library cannot even parse is refused synchronously
+        result.completeExceptionally(new WebRtcException(e.getMessage(), e));
       }
     }
     return result;
@@ -470,10 +486,10 @@ public final class WebRtcCall implements AutoCloseable {
 
   private void enqueue(PcmFrame frame) {
     long size = 2L * frame.samples().length;
-    if (audioConsumer == null || queuedInBytes.get() + size > config.receiveBufferBytes()) {
+    if (queuedInBytes.get() + size > config.receiveBufferBytes()) {
       if (framesDropped.getAndIncrement() == 0) {
-        log.warn("webrtc: call {}: dropping caller audio ({}); counting further drops quietly",
-            id, audioConsumer == null ? "no consumer set" : "the consumer is " + config.receiveBufferBytes() + " bytes behind");
+        log.warn("webrtc: call {}: dropping caller audio: its consumer is {} bytes behind{}; counting further drops quietly",
+            id, config.receiveBufferBytes(), audioConsumer == null ? " (none was set)" : "");
       }
       return;
     }
@@ -494,8 +510,17 @@ public final class WebRtcCall implements AutoCloseable {
         return;
       }
       if (event instanceof PcmFrame frame) {
+        try {
+          consumerSet.await(); // released by onAudio, or by close
+        } catch (InterruptedException e) {
+          return;
+        }
         queuedInBytes.addAndGet(-2L * frame.samples().length);
         Consumer<PcmFrame> consumer = audioConsumer;
+        if (consumer == null) {
+          framesDropped.incrementAndGet(); // closed without ever having a consumer
+          continue;
+        }
         try {
           consumer.accept(frame);
           millisReceived.addAndGet(frame.millis());
@@ -590,6 +615,7 @@ public final class WebRtcCall implements AutoCloseable {
     state = State.CLOSED;
     events.add(State.CLOSED);
     events.add(END);
+    consumerSet.countDown();
     startDispatcher(); // if setup never began: the listeners still hear CLOSED, and the thread ends
     long seconds = (System.nanoTime() - startedNanos) / 1_000_000_000L;
     log.info("webrtc: call {} closed ({}) after {} s: {} ms heard, {} ms sent, {} frames dropped",

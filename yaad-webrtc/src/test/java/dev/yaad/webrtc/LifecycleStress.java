@@ -18,7 +18,10 @@ import java.util.stream.Stream;
  * Calls started and ended at random moments, run in a JVM of its own by
  * {@link LifecycleStressTest} so that a native crash fails the test instead of killing the
  * test runner. Prints {@code stress: ok ...} as its last line when every call closed, no call
- * is left open, and the threads (Java and native) are back to the baseline.
+ * is left open, and the threads (Java and native) are back to the baseline, but for the two
+ * idle native threads webrtc-java 0.14.0 leaves behind per transport that carried calls (its
+ * RTCPeerConnection.close() never releases the native peer connection, which keeps the
+ * transport's audio device alive; see docs/webrtc.md). Those may not grow with the calls.
  *
  * <p>Each round opens one to three calls from a client transport to the server transport and
  * ends them in one of these ways, at a random moment (during setup, right after connecting,
@@ -49,6 +52,7 @@ public final class LifecycleStress {
     List<WebRtcCall> all = new ArrayList<>();
     int[] endings = new int[Ending.values().length];
     int closedDuringSetup = 0;
+    int transportsClosed = 0;
     short[] sentence = Signals.tone(300, 16_000, 1500, 6000);
 
     for (int round = 0; round < rounds; round++) {
@@ -86,10 +90,12 @@ public final class LifecycleStress {
         case CLIENT_CLOSES -> client.calls().forEach(WebRtcCall::close);
         case CLIENT_VANISHES -> {
           client.close();
+          transportsClosed++;
           client = WebRtcTransport.start(WebRtcConfig.defaults());
         }
         case SERVER_STOPS -> {
           server.close();
+          transportsClosed++;
           server = WebRtcTransport.start(serverConfig);
         }
       }
@@ -114,23 +120,40 @@ public final class LifecycleStress {
     }
     client.close();
     server.close();
+    transportsClosed += 2;
     for (WebRtcCall call : all) {
       if (call.state() != State.CLOSED || !call.closed().isDone()) {
         throw new AssertionError("a call did not close: " + call);
       }
     }
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    Map<String, Integer> now = threads();
+    Map<String, Integer> now = withoutLibraryLeftovers(threads());
     while (!now.equals(baseline) && System.nanoTime() < deadline) {
       LockSupport.parkNanos(50_000_000L);
-      now = threads();
+      now = withoutLibraryLeftovers(threads());
     }
     if (!now.equals(baseline)) {
       throw new AssertionError("threads did not return to the baseline " + baseline + ": now " + now);
     }
-    System.out.printf("stress: ok %d rounds, %d calls, endings %s, %d calls ended during setup, threads back to %d%n",
+    Map<String, Integer> everything = threads();
+    int leftovers = everything.getOrDefault(AUDIO_BUFFER_THREAD, 0);
+    if (leftovers > transportsClosed || !everything.getOrDefault(LOW_PRIORITY_THREAD, 0).equals(leftovers)) {
+      throw new AssertionError("more library threads left than the 2 per closed transport (" + transportsClosed + " closed): " + everything);
+    }
+    System.out.printf("stress: ok %d rounds, %d calls, endings %s, %d calls ended during setup, threads back to %d"
+            + " (+%d idle library threads for %d transports closed)%n",
         rounds, all.size(), java.util.Arrays.toString(endings), closedDuringSetup,
-        baseline.values().stream().mapToInt(Integer::intValue).sum());
+        baseline.values().stream().mapToInt(Integer::intValue).sum(), 2 * leftovers, transportsClosed);
+  }
+
+  private static final String AUDIO_BUFFER_THREAD = "AudioDeviceBuff";
+  private static final String LOW_PRIORITY_THREAD = "rtc-low-prio";
+
+  private static Map<String, Integer> withoutLibraryLeftovers(Map<String, Integer> threads) {
+    Map<String, Integer> rest = new TreeMap<>(threads);
+    rest.remove(AUDIO_BUFFER_THREAD);
+    rest.remove(LOW_PRIORITY_THREAD);
+    return rest;
   }
 
   /**
@@ -149,7 +172,8 @@ public final class LifecycleStress {
           continue; // ended while we looked
         }
         if (name.startsWith("C1 ") || name.startsWith("C2 ") || name.startsWith("GC ") || name.startsWith("G1 ")
-            || name.startsWith("ForkJoinPool") || name.startsWith("VM ") || name.startsWith("Monitor Deflati")) {
+            || name.startsWith("ForkJoinPool") || name.startsWith("VM ") || name.startsWith("Monitor Deflati")
+            || name.startsWith("VirtualThread-u")) {
           continue;
         }
         names.merge(name.replaceAll("\\d+", "#"), 1, Integer::sum);

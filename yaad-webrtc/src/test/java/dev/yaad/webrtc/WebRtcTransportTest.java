@@ -98,4 +98,75 @@ class WebRtcTransportTest {
     assertThat(server.openCalls()).isZero();
     assertThat(client.openCalls()).isZero();
   }
+
+  @Test
+  void accept_refusesBadOffers_withReasonAndNothingLeftOpen() {
+    assertThatThrownBy(() -> server.accept("")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("empty");
+    assertThatThrownBy(() -> server.accept("hello")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("v=0");
+    assertThatThrownBy(() -> server.accept("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"))
+        .isInstanceOf(WebRtcException.class).hasMessageContaining("no audio");
+    // Looks like SDP with audio, but WebRTC refuses it: its reason comes through.
+    assertThatThrownBy(() -> server.accept("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"))
+        .isInstanceOf(WebRtcException.class).hasMessageContaining("applying the offer failed");
+    assertThat(server.openCalls()).isZero();
+  }
+
+  @Test
+  void accept_refusesBeyondMaxCalls() {
+    try (WebRtcTransport small = WebRtcTransport.start(WebRtcConfig.builder().maxCalls(1).build())) {
+      WebRtcCall first = client.dial(offer -> small.accept(offer).localDescription());
+      assertThatThrownBy(() -> client.dial(offer -> small.accept(offer).localDescription()))
+          .isInstanceOf(WebRtcException.class).hasMessageContaining("maxCalls").hasMessageContaining("1");
+      assertThat(small.openCalls()).isEqualTo(1);
+      assertThat(client.openCalls()).as("the refused dial released its call").isEqualTo(1);
+      first.close();
+    }
+  }
+
+  @Test
+  void send_refusesPastTheBuffer_andClearSendDropsWhatIsQueued() {
+    try (WebRtcTransport small = WebRtcTransport.start(WebRtcConfig.builder().sendBufferBytes(32_000).build())) {
+      WebRtcCall call = client.dial(offer -> small.accept(offer).localDescription());
+      WebRtcCall serverSide = small.calls().getFirst();
+      assertThat(serverSide.send(new short[16_000], 16_000)).as("1 s at 16 kHz is exactly 32000 bytes").isTrue();
+      assertThat(serverSide.send(new short[160], 16_000)).isFalse();
+      assertThat(serverSide.clearSend()).isBetween(900L, 1000L);
+      assertThat(serverSide.queuedMillis()).isZero();
+      assertThatThrownBy(() -> serverSide.send(new short[10], 44_110)).hasMessageContaining("44110");
+      call.close();
+    }
+  }
+
+  @Test
+  void close_fromAListener_isCleanAndIdempotent() throws Exception {
+    WebRtcCall[] calls = connect(new Recorder(1), new Recorder(1));
+    WebRtcCall serverCall = calls[0];
+    serverCall.onAudio(frame -> serverCall.close()); // on the call's own thread
+    assertThat(serverCall.closed().get(5, TimeUnit.SECONDS)).isEqualTo(CloseReason.LOCAL);
+    serverCall.close();
+    assertThat(serverCall.state()).isEqualTo(State.CLOSED);
+    assertThat(serverCall.send(new short[160], 16_000)).as("a closed call takes no audio").isFalse();
+    serverCall.addRemoteCandidate("0", 0, "candidate:1 1 udp 1 127.0.0.1 9 typ host"); // ignored, no crash
+    assertThat(server.openCalls()).isZero();
+  }
+
+  @Test
+  void transportClose_closesItsCallsMidSentence() throws Exception {
+    WebRtcCall[] calls = connect(new Recorder(1), new Recorder(1));
+    calls[0].send(Signals.tone(300, 16_000, 5000, 6000), 16_000);
+    Signals.await(() -> calls[0].stats().millisSent() > 200, Duration.ofSeconds(5), "the sentence started");
+    server.close();
+    assertThat(calls[0].closed().get(5, TimeUnit.SECONDS)).isEqualTo(CloseReason.TRANSPORT_CLOSED);
+    assertThatThrownBy(() -> server.accept("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"))
+        .isInstanceOf(WebRtcException.class).hasMessageContaining("closed");
+    server.close(); // idempotent
+  }
+
+  @Test
+  void dial_whoseSignallingFails_releasesItsCall() {
+    assertThatThrownBy(() -> client.dial(offer -> { throw new IllegalStateException("no route to the server"); }))
+        .hasMessageContaining("no route to the server");
+    assertThatThrownBy(() -> client.dial(offer -> "")).isInstanceOf(WebRtcException.class).hasMessageContaining("no answer");
+    assertThat(client.openCalls()).isZero();
+  }
 }
