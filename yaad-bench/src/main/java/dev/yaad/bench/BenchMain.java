@@ -21,6 +21,7 @@ import picocli.CommandLine.HelpCommand;
         ReplayBenchmark.class,
         LocomoBenchmark.class,
         SearchBenchmark.class,
+        WebRtcBenchmark.class,
         HelpCommand.class,
     })
 public final class BenchMain {

@@ -378,10 +378,18 @@ public final class WebRtcCall implements AutoCloseable {
     } catch (ExecutionException e) {
       throw new WebRtcException("call " + id + " closed while gathering ICE candidates");
     }
+    String description;
     synchronized (nativeLock) {
       ensureOpen();
-      localDescription = peer.getLocalDescription().sdp;
+      description = peer.getLocalDescription().sdp;
     }
+    if (!description.contains("a=candidate:")) {
+      // WebRTC never gathers on loopback adapters, so a host whose only interface is lo (and no
+      // STUN/TURN server) has no address to offer: fail now rather than time out later.
+      throw new WebRtcException("no ICE candidate was gathered: this host has no network interface WebRTC can use "
+          + "(it ignores loopback) and no STUN/TURN server answered; configure iceServers or run on a host with a network interface");
+    }
+    localDescription = description;
   }
 
   private void armConnectTimeout() {

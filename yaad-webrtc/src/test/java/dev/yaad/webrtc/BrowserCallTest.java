@@ -66,6 +66,12 @@ class BrowserCallTest {
   static void findTools() {
     chromium = List.of(System.getenv().getOrDefault("YAAD_CHROMIUM", ""), "/usr/bin/chromium", "/usr/bin/chromium-browser")
         .stream().filter(c -> !c.isBlank() && Files.isExecutable(Path.of(c))).findFirst().orElse(null);
+    String notInstallable = System.getenv("YAAD_CHROMIUM_NOT_INSTALLABLE");
+    if (chromium == null && notInstallable != null) {
+      // .ci/run tried to install it and could not: the one case where CI may skip this test.
+      System.out.println("SKIPPED: BrowserCallTest: Chromium could not be installed here: " + notInstallable);
+      Assumptions.abort("Chromium could not be installed: " + notInstallable);
+    }
     if (chromium == null) {
       skipOrFail("no Chromium (looked at $YAAD_CHROMIUM, /usr/bin/chromium, /usr/bin/chromium-browser); apt-get install -y chromium");
     }

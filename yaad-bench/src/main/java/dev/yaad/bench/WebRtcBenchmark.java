@@ -1,0 +1,181 @@
+package dev.yaad.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.management.OperatingSystemMXBean;
+import dev.yaad.webrtc.WebRtcCall;
+import dev.yaad.webrtc.WebRtcConfig;
+import dev.yaad.webrtc.WebRtcTransport;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code webrtc}: what a WebRTC call costs the server. This JVM runs Yaad's side (a
+ * {@link WebRtcTransport} answering); the callers run in a second JVM ({@link WebRtcFarEnd})
+ * on the same machine, so the CPU measured here is the answering side's alone: Opus decoding
+ * of the caller's voice, resampling to 16 kHz, delivery; Opus encoding of the reply, pacing.
+ * Callers talk without pause; Yaad's side answers half of the time (2 s speaking, 2 s quiet,
+ * silence sent in between as always).
+ *
+ * <p>For each step of {@code --calls} (e.g. 1,10,25,50) it adds calls, lets them settle, then
+ * measures over {@code --seconds}: this process's CPU time per second of wall time (in cores),
+ * minus the idle transport's measured first in the same run, divided by the calls; and whether
+ * every call still runs in real time (caller audio delivered and reply audio sent at least 95%
+ * as fast as the clock). Both ends share the machine's cores, so the highest real-time step is
+ * a lower bound for a server whose callers are elsewhere.
+ */
+@Command(name = "webrtc", mixinStandardHelpOptions = true,
+    description = "CPU per WebRTC call on the answering side, and how many calls run in real time.")
+final class WebRtcBenchmark implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--calls", split = ",", defaultValue = "1,10,25,50",
+      description = "concurrent calls to measure at, ascending (default ${DEFAULT-VALUE})")
+  List<Integer> steps;
+
+  @Option(names = "--seconds", defaultValue = "12",
+      description = "measuring window per step, a multiple of 4 (Yaad's side speaks 2 s of every 4) (default ${DEFAULT-VALUE})")
+  int seconds;
+
+  @Option(names = "--settle-seconds", defaultValue = "3", description = "pause after adding calls, before measuring")
+  int settleSeconds;
+
+  @Option(names = "--json", description = "print the result as one JSON line (the last line)")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    java.io.PrintWriter report = spec.commandLine().getOut();
+    OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    short[] reply = WebRtcFarEnd.syntheticVoice(24_000, 2000);
+    List<WebRtcCall> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ObjectNode result = new ObjectMapper().createObjectNode().put("benchmark", "webrtc").put("seconds", seconds)
+        .put("cores", Runtime.getRuntime().availableProcessors());
+    ArrayNode levels = result.putArray("levels");
+    int maxRealtime = 0;
+
+    Process farEnd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+        WebRtcFarEnd.class.getName()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    PrintStream toFarEnd = new PrintStream(farEnd.getOutputStream(), true, StandardCharsets.UTF_8);
+    int maxCalls = steps.stream().mapToInt(Integer::intValue).max().orElse(1);
+    try (WebRtcTransport transport = WebRtcTransport.start(WebRtcConfig.builder().maxCalls(Math.max(maxCalls, 1)).build())) {
+      java.util.concurrent.BlockingQueue<Integer> ready = new java.util.concurrent.LinkedBlockingQueue<>();
+      Thread.startVirtualThread(() -> {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(farEnd.getInputStream(), StandardCharsets.UTF_8))) {
+          for (String line; (line = in.readLine()) != null; ) {
+            String[] parts = line.split(" ");
+            if (parts[0].equals("OFFER")) {
+              String offer = new String(Base64.getDecoder().decode(parts[2]), StandardCharsets.UTF_8);
+              WebRtcCall call = transport.accept(offer);
+              AtomicLong heard = new AtomicLong();
+              call.onAudio(frame -> heard.addAndGet(frame.millis()));
+              calls.add(call);
+              toFarEnd.println("ANSWER " + parts[1] + " " + Base64.getEncoder().encodeToString(call.localDescription().getBytes(StandardCharsets.UTF_8)));
+            } else if (parts[0].equals("READY")) {
+              ready.add(Integer.parseInt(parts[1]));
+            } else if (parts[0].equals("FAILED")) {
+              report.println("webrtc: a caller failed: " + line.substring(7));
+            }
+          }
+        } catch (Exception e) {
+          report.println("webrtc: signalling with the callers failed: " + e);
+        }
+      });
+      // Yaad's side speaks 2 s, then is quiet 2 s, in every call.
+      Thread speaker = Thread.ofPlatform().daemon().name("bench-speaker").start(() -> {
+        long round = 0;
+        while (!Thread.currentThread().isInterrupted()) {
+          if (round++ % 2 == 0) {
+            for (WebRtcCall call : calls) {
+              if (call.queuedMillis() == 0) {
+                call.send(reply, 24_000);
+              }
+            }
+          }
+          try {
+            TimeUnit.SECONDS.sleep(2);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      });
+
+      // The idle transport: its pacer and audio threads tick even without calls.
+      TimeUnit.SECONDS.sleep(settleSeconds);
+      double idleCores = cores(os, seconds);
+      report.printf(Locale.ROOT, "webrtc: idle transport %.3f cores%n", idleCores);
+      result.put("idleCores", idleCores);
+
+      for (int step : steps) {
+        int add = step - calls.size();
+        if (add > 0) {
+          toFarEnd.println("DIAL " + add);
+          Integer connected = ready.poll(60, TimeUnit.SECONDS);
+          if (connected == null) {
+            report.printf("webrtc: %d calls did not all connect within 60 s; stopping%n", step);
+            break;
+          }
+        }
+        TimeUnit.SECONDS.sleep(settleSeconds);
+        long[] heardBefore = calls.stream().mapToLong(c -> c.stats().millisReceived()).toArray();
+        long[] sentBefore = calls.stream().mapToLong(c -> c.stats().millisSent()).toArray();
+        long wallStart = System.nanoTime();
+        double busyCores = cores(os, seconds);
+        double wallMs = (System.nanoTime() - wallStart) / 1e6;
+        double minHeard = Double.MAX_VALUE;
+        for (int i = 0; i < heardBefore.length; i++) {
+          minHeard = Math.min(minHeard, (calls.get(i).stats().millisReceived() - heardBefore[i]) / wallMs);
+        }
+        long sent = 0;
+        for (int i = 0; i < sentBefore.length; i++) {
+          sent += calls.get(i).stats().millisSent() - sentBefore[i];
+        }
+        double sentRatio = sent / (wallMs * sentBefore.length / 2.0); // speaking half of the time
+        double perCall = (busyCores - idleCores) / step;
+        boolean realtime = minHeard >= 0.95 && sentRatio >= 0.95;
+        if (realtime) {
+          maxRealtime = step;
+        }
+        report.printf(Locale.ROOT, "webrtc: %3d calls  %.3f cores  %.2f%% of a core per call  caller audio in real time x%.3f (slowest call)"
+            + "  reply audio x%.3f%s%n", step, busyCores, perCall * 100, minHeard, sentRatio, realtime ? "" : "  NOT REAL TIME");
+        levels.addObject().put("calls", step).put("cores", busyCores).put("corePercentPerCall", perCall * 100)
+            .put("callerAudioRealtimeMin", minHeard).put("replyAudioRealtime", sentRatio).put("realtime", realtime);
+      }
+      speaker.interrupt();
+      toFarEnd.println("HANGUP");
+      farEnd.waitFor(30, TimeUnit.SECONDS);
+    } finally {
+      farEnd.destroyForcibly();
+    }
+    result.put("maxRealtimeCalls", maxRealtime);
+    report.printf("webrtc: the most calls measured in real time: %d (callers on the same machine)%n", maxRealtime);
+    if (json) {
+      report.println(result);
+    }
+    return 0;
+  }
+
+  /** This process's CPU over the next {@code seconds}, in cores (1.0 = one core busy). */
+  private static double cores(OperatingSystemMXBean os, int seconds) throws InterruptedException {
+    long cpu0 = os.getProcessCpuTime();
+    long wall0 = System.nanoTime();
+    TimeUnit.SECONDS.sleep(seconds);
+    return (double) (os.getProcessCpuTime() - cpu0) / (System.nanoTime() - wall0);
+  }
+}
