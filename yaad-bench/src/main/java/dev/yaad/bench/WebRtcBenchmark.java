@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -64,6 +63,7 @@ final class WebRtcBenchmark implements Callable<Integer> {
     OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     short[] reply = WebRtcFarEnd.syntheticVoice(24_000, 2000);
     List<WebRtcCall> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<Long> acceptNanos = new java.util.concurrent.CopyOnWriteArrayList<>();
     ObjectNode result = new ObjectMapper().createObjectNode().put("benchmark", "webrtc").put("seconds", seconds)
         .put("cores", Runtime.getRuntime().availableProcessors());
     ArrayNode levels = result.putArray("levels");
@@ -81,12 +81,23 @@ final class WebRtcBenchmark implements Callable<Integer> {
           for (String line; (line = in.readLine()) != null; ) {
             String[] parts = line.split(" ");
             if (parts[0].equals("OFFER")) {
-              String offer = new String(Base64.getDecoder().decode(parts[2]), StandardCharsets.UTF_8);
-              WebRtcCall call = transport.accept(offer);
-              AtomicLong heard = new AtomicLong();
-              call.onAudio(frame -> heard.addAndGet(frame.millis()));
-              calls.add(call);
-              toFarEnd.println("ANSWER " + parts[1] + " " + Base64.getEncoder().encodeToString(call.localDescription().getBytes(StandardCharsets.UTF_8)));
+              // In parallel, as a server's HTTP handlers would: each accept waits for ICE gathering.
+              Thread.startVirtualThread(() -> {
+                String offer = new String(Base64.getDecoder().decode(parts[2]), StandardCharsets.UTF_8);
+                String answer = "";
+                long start = System.nanoTime();
+                try {
+                  WebRtcCall call = transport.accept(offer);
+                  call.onAudio(frame -> { });
+                  calls.add(call);
+                  answer = call.localDescription();
+                  acceptNanos.add(System.nanoTime() - start);
+                } catch (RuntimeException e) {
+                  report.println("webrtc: accepting call " + parts[1] + " failed: " + e.getMessage());
+                }
+                // An empty answer fails the caller's dial, which reports it.
+                toFarEnd.println("ANSWER " + parts[1] + " " + Base64.getEncoder().encodeToString(answer.getBytes(StandardCharsets.UTF_8)));
+              });
             } else if (parts[0].equals("READY")) {
               ready.add(Integer.parseInt(parts[1]));
             } else if (parts[0].equals("FAILED")) {
@@ -152,10 +163,16 @@ final class WebRtcBenchmark implements Callable<Integer> {
         if (realtime) {
           maxRealtime = step;
         }
+        List<Long> accepts = acceptNanos.stream().sorted().toList();
+        double acceptP50 = accepts.isEmpty() ? 0 : accepts.get(accepts.size() / 2) / 1e6;
+        double acceptMax = accepts.isEmpty() ? 0 : accepts.getLast() / 1e6;
+        acceptNanos.clear();
         report.printf(Locale.ROOT, "webrtc: %3d calls  %.3f cores  %.2f%% of a core per call  caller audio in real time x%.3f (slowest call)"
-            + "  reply audio x%.3f%s%n", step, busyCores, perCall * 100, minHeard, sentRatio, realtime ? "" : "  NOT REAL TIME");
+            + "  reply audio x%.3f  accept p50 %.0f ms max %.0f ms%s%n", step, busyCores, perCall * 100, minHeard, sentRatio,
+            acceptP50, acceptMax, realtime ? "" : "  NOT REAL TIME");
         levels.addObject().put("calls", step).put("cores", busyCores).put("corePercentPerCall", perCall * 100)
-            .put("callerAudioRealtimeMin", minHeard).put("replyAudioRealtime", sentRatio).put("realtime", realtime);
+            .put("callerAudioRealtimeMin", minHeard).put("replyAudioRealtime", sentRatio).put("realtime", realtime)
+            .put("acceptP50Ms", acceptP50).put("acceptMaxMs", acceptMax);
       }
       speaker.interrupt();
       toFarEnd.println("HANGUP");

@@ -54,7 +54,7 @@ final class WebRtcFarEnd {
         String[] parts = line.split(" ");
         switch (parts[0]) {
           case "ANSWER" -> answers.get(Integer.parseInt(parts[1]))
-              .complete(new String(Base64.getDecoder().decode(parts[2]), StandardCharsets.UTF_8));
+              .complete(parts.length < 3 ? "" : new String(Base64.getDecoder().decode(parts[2]), StandardCharsets.UTF_8));
           case "DIAL" -> {
             int n = Integer.parseInt(parts[1]);
             int target = calls.size() + n;

@@ -367,8 +367,10 @@ public final class WebRtcCall implements AutoCloseable {
 
   /** Waits for ICE gathering (bounded), then takes the local description with its candidates. */
   private void finishGathering() {
+    boolean complete = false;
     try {
       gathered.get(config.iceGatheringTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      complete = true;
     } catch (TimeoutException e) {
       log.info("webrtc: call {}: ICE gathering not complete after {} ms; answering with the candidates found so far",
           id, config.iceGatheringTimeout().toMillis());
@@ -383,9 +385,10 @@ public final class WebRtcCall implements AutoCloseable {
       ensureOpen();
       description = peer.getLocalDescription().sdp;
     }
-    if (!description.contains("a=candidate:")) {
+    if (complete && !description.contains("a=candidate:")) {
       // WebRTC never gathers on loopback adapters, so a host whose only interface is lo (and no
-      // STUN/TURN server) has no address to offer: fail now rather than time out later.
+      // STUN/TURN server) has no address to offer: fail now rather than time out later. (Still
+      // gathering is different: candidates found later send checks the peer learns from.)
       throw new WebRtcException("no ICE candidate was gathered: this host has no network interface WebRTC can use "
           + "(it ignores loopback) and no STUN/TURN server answered; configure iceServers or run on a host with a network interface");
     }
