@@ -119,7 +119,8 @@ public final class WebRtcCall implements AutoCloseable {
 
   private volatile State state = State.CONNECTING;
   private volatile CloseReason closeReason;
-  private boolean closing;
+  /** Set (under stateLock) when close begins; read without it by the audio threads. */
+  private volatile boolean closing;
   private ScheduledFuture<?> timer;
   private volatile String localDescription;
   private final CompletableFuture<Void> gathered = new CompletableFuture<>();
@@ -201,7 +202,7 @@ public final class WebRtcCall implements AutoCloseable {
    * {@code sdpMLineIndex} of the browser's {@code icecandidate} event). Offers that already
    * carry their candidates (gathering complete before sending) need none. Ignored once closed.
    *
-   * @throws IllegalArgumentException if the candidate is blank
+   * @throws IllegalArgumentException if the candidate is blank or WebRTC cannot parse it
    */
   public void addRemoteCandidate(String sdpMid, int sdpMLineIndex, String candidate) {
     if (candidate == null || candidate.isBlank()) {
@@ -209,7 +210,11 @@ public final class WebRtcCall implements AutoCloseable {
     }
     synchronized (nativeLock) {
       if (!released && peer != null) {
-        peer.addIceCandidate(new RTCIceCandidate(sdpMid, sdpMLineIndex, candidate));
+        try {
+          peer.addIceCandidate(new RTCIceCandidate(sdpMid, sdpMLineIndex, candidate));
+        } catch (Error e) { // webrtc-java's way of saying the candidate did not parse
+          throw new IllegalArgumentException("WebRTC refused the candidate '" + candidate + "': " + e.getMessage(), e);
+        }
       }
     }
   }
@@ -552,7 +557,9 @@ public final class WebRtcCall implements AutoCloseable {
 
   /** The transport's pacer thread, every 10 ms: hand WebRTC the next 10 ms (or silence). */
   void pushNext() {
-    if (state != State.CONNECTED) {
+    // Not while closing: the close holds nativeLock for as long as the peer connection takes to
+    // close, and this one pacer thread must not wait on one call while the others go silent.
+    if (state != State.CONNECTED || closing) {
       return;
     }
     int rate = sendBuffer.next10ms(chunk);

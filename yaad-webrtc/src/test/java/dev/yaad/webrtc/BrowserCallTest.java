@@ -298,7 +298,7 @@ class BrowserCallTest {
   // --- helpers -----------------------------------------------------------------------------
 
   private Result runScript(String scenario, Map<String, String> extra) throws Exception {
-    ProcessBuilder builder = new ProcessBuilder("node", "call.mjs").directory(SCRIPTS.toFile()).redirectErrorStream(true);
+    ProcessBuilder builder = new ProcessBuilder("node", "call.mjs").directory(SCRIPTS.toFile());
     builder.environment().put("YAAD_BASE_URL", "http://127.0.0.1:" + http.getAddress().getPort());
     builder.environment().put("YAAD_CHROMIUM", chromium);
     builder.environment().put("YAAD_FAKE_MIC", micWav.toString());
@@ -369,7 +369,7 @@ class BrowserCallTest {
 
   private static Result run(List<String> command, long timeoutSeconds) {
     try {
-      return run(new ProcessBuilder(command).directory(SCRIPTS.toFile()).redirectErrorStream(true), timeoutSeconds);
+      return run(new ProcessBuilder(command).directory(SCRIPTS.toFile()), timeoutSeconds);
     } catch (IOException e) {
       return new Result(-1, e.toString());
     } catch (InterruptedException e) {
@@ -378,23 +378,21 @@ class BrowserCallTest {
     }
   }
 
+  /** Runs to the end (or the timeout) with stdout and stderr in one file, so no pipe can fill up and stall it. */
   private static Result run(ProcessBuilder builder, long timeoutSeconds) throws IOException, InterruptedException {
-    Process process = builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-    StringBuilder output = new StringBuilder();
-    Thread reader = Thread.ofVirtual().start(() -> {
-      try {
-        output.append(new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-      } catch (IOException e) {
-        output.append("(could not read the output: ").append(e).append(")");
+    Path log = Files.createTempFile("yaad-webrtc-browser", ".log");
+    try {
+      Process process = builder.redirectErrorStream(true).redirectOutput(log.toFile())
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+      boolean finished = process.waitFor(timeoutSeconds, TimeUnit.SECONDS);
+      if (!finished) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly().waitFor();
       }
-    });
-    if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-      process.descendants().forEach(ProcessHandle::destroyForcibly);
-      process.destroyForcibly();
-      reader.join(5_000);
-      return new Result(-1, output + "\n(killed after " + timeoutSeconds + " s)");
+      String output = Files.readString(log, StandardCharsets.UTF_8);
+      return finished ? new Result(process.exitValue(), output) : new Result(-1, output + "\n(killed after " + timeoutSeconds + " s)");
+    } finally {
+      Files.deleteIfExists(log);
     }
-    reader.join(5_000);
-    return new Result(process.exitValue(), output.toString());
   }
 }

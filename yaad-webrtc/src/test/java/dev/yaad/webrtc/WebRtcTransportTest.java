@@ -163,6 +163,16 @@ class WebRtcTransportTest {
   }
 
   @Test
+  void addRemoteCandidate_refusesGarbage_andTheCallLivesOn() {
+    WebRtcCall[] calls = connect(new Recorder(1), new Recorder(1));
+    assertThatThrownBy(() -> calls[0].addRemoteCandidate("0", 0, "not a candidate"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a candidate");
+    assertThatThrownBy(() -> calls[0].addRemoteCandidate("0", 0, " ")).isInstanceOf(IllegalArgumentException.class);
+    calls[0].addRemoteCandidate("0", 0, "candidate:1 1 udp 2122260223 192.0.2.77 50000 typ host"); // a valid one is taken
+    assertThat(calls[0].state()).isEqualTo(State.CONNECTED);
+  }
+
+  @Test
   void dial_whoseSignallingFails_releasesItsCall() {
     assertThatThrownBy(() -> client.dial(offer -> { throw new IllegalStateException("no route to the server"); }))
         .hasMessageContaining("no route to the server");
