@@ -54,6 +54,11 @@ final class WebRtcBenchmark implements Callable<Integer> {
   @Option(names = "--settle-seconds", defaultValue = "3", description = "pause after adding calls, before measuring")
   int settleSeconds;
 
+  @Option(names = "--churn", defaultValue = "0",
+      description = "then open and close this many calls one after another and report the native memory each leaves behind"
+          + " (run with a fixed heap: YAAD_JAVA_OPTS='-Xms256m -Xmx256m -XX:+AlwaysPreTouch')")
+  int churn;
+
   @Option(names = "--json", description = "print the result as one JSON line (the last line)")
   boolean json;
 
@@ -100,6 +105,8 @@ final class WebRtcBenchmark implements Callable<Integer> {
               });
             } else if (parts[0].equals("READY")) {
               ready.add(Integer.parseInt(parts[1]));
+            } else if (parts[0].equals("CLOSED")) {
+              ready.add(0);
             } else if (parts[0].equals("FAILED")) {
               report.println("webrtc: a caller failed: " + line.substring(7));
             }
@@ -175,6 +182,9 @@ final class WebRtcBenchmark implements Callable<Integer> {
             .put("acceptP50Ms", acceptP50).put("acceptMaxMs", acceptMax);
       }
       speaker.interrupt();
+      if (churn > 0) {
+        churn(transport, calls, toFarEnd, ready, result, report);
+      }
       toFarEnd.println("HANGUP");
       farEnd.waitFor(30, TimeUnit.SECONDS);
     } finally {
@@ -186,6 +196,54 @@ final class WebRtcBenchmark implements Callable<Integer> {
       report.println(result);
     }
     return 0;
+  }
+
+  /**
+   * Calls set up and ended one after another (both sides hang up), measuring this process's
+   * resident memory: webrtc-java 0.14.0 never frees a closed peer connection (docs/webrtc.md).
+   * The first 20 calls warm up (JIT, allocator); the growth over the rest is per call.
+   */
+  private void churn(WebRtcTransport transport, List<WebRtcCall> calls, PrintStream toFarEnd,
+      java.util.concurrent.BlockingQueue<Integer> ready, ObjectNode result, java.io.PrintWriter report) throws Exception {
+    hangUpAll(calls, toFarEnd, ready);
+    int warmUp = 20;
+    long rssBefore = 0;
+    for (int i = 0; i < warmUp + churn; i++) {
+      if (i == warmUp) {
+        System.gc();
+        rssBefore = residentKb();
+      }
+      toFarEnd.println("DIAL 1");
+      if (ready.poll(30, TimeUnit.SECONDS) == null) {
+        report.printf("webrtc: churn call %d did not connect; stopping%n", i);
+        return;
+      }
+      hangUpAll(calls, toFarEnd, ready);
+    }
+    System.gc();
+    long rssAfter = residentKb();
+    double perCall = (double) (rssAfter - rssBefore) / churn;
+    report.printf(Locale.ROOT, "webrtc: churn of %d calls: resident memory %d -> %d KB, %.1f KB per call not returned"
+        + " (open calls now %d)%n", churn, rssBefore, rssAfter, perCall, transport.openCalls());
+    result.putObject("churn").put("calls", churn).put("residentKbBefore", rssBefore).put("residentKbAfter", rssAfter)
+        .put("kbPerCall", perCall);
+  }
+
+  private static void hangUpAll(List<WebRtcCall> calls, PrintStream toFarEnd, java.util.concurrent.BlockingQueue<Integer> ready)
+      throws InterruptedException {
+    calls.forEach(WebRtcCall::close);
+    calls.clear();
+    toFarEnd.println("CLOSE");
+    ready.poll(30, TimeUnit.SECONDS);
+  }
+
+  private static long residentKb() throws java.io.IOException {
+    for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("\\D", ""));
+      }
+    }
+    return -1;
   }
 
   /** This process's CPU over the next {@code seconds}, in cores (1.0 = one core busy). */

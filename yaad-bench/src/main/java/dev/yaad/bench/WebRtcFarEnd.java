@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * figures are the answering side's alone. Talks to the benchmark over stdin/stdout, one line
  * each: {@code DIAL n} in opens n more calls, each printing {@code OFFER i <base64 sdp>} and
  * waiting for {@code ANSWER i <base64 sdp>}; {@code READY n} out when n calls are connected,
- * {@code FAILED ...} when a call could not be set up or connect;
+ * {@code FAILED ...} when a call could not be set up or connect; {@code CLOSE} in hangs up
+ * every call ({@code CLOSED} out);
  * {@code HANGUP} in closes everything and exits. Every call talks without pause (a synthetic
  * voice: amplitude-modulated harmonics, so Opus has real work), as a caller on an open mic does.
  */
@@ -92,6 +93,11 @@ final class WebRtcFarEnd {
               }
               out.println("READY " + target);
             });
+          }
+          case "CLOSE" -> { // the callers hang up, and stay ready for more
+            calls.forEach(WebRtcCall::close);
+            calls.clear();
+            out.println("CLOSED");
           }
           case "HANGUP" -> {
             talker.interrupt();

@@ -208,7 +208,7 @@ public final class WebRtcCall implements AutoCloseable {
     if (candidate == null || candidate.isBlank()) {
       throw new IllegalArgumentException("candidate must not be blank (an end-of-candidates marker needs no call)");
     }
-    synchronized (nativeLock) {
+    onNative(() -> {
       if (!released && peer != null) {
         try {
           peer.addIceCandidate(new RTCIceCandidate(sdpMid, sdpMLineIndex, candidate));
@@ -216,7 +216,7 @@ public final class WebRtcCall implements AutoCloseable {
           throw new IllegalArgumentException("WebRTC refused the candidate '" + candidate + "': " + e.getMessage(), e);
         }
       }
-    }
+    });
   }
 
   /**
@@ -271,12 +271,12 @@ public final class WebRtcCall implements AutoCloseable {
   void answer(String offerSdp) {
     startDispatcher();
     try {
-      synchronized (nativeLock) {
+      onNative(() -> {
         ensureOpen();
         createPeer();
-      }
+      });
       await(setDescription(new RTCSessionDescription(RTCSdpType.OFFER, offerSdp), true), "applying the offer");
-      synchronized (nativeLock) {
+      onNative(() -> {
         ensureOpen();
         RTCRtpTransceiver audio = audioTransceiver();
         if (audio == null) {
@@ -286,7 +286,7 @@ public final class WebRtcCall implements AutoCloseable {
         sender = audio.getSender();
         sender.replaceTrack(localTrack);
         attachSink(audio);
-      }
+      });
       RTCSessionDescription answer = await(createDescription(false), "creating the answer");
       await(setDescription(answer, false), "applying the answer");
       finishGathering();
@@ -300,7 +300,7 @@ public final class WebRtcCall implements AutoCloseable {
   void dial(Function<String, String> signalling) {
     startDispatcher();
     try {
-      synchronized (nativeLock) {
+      onNative(() -> {
         ensureOpen();
         createPeer();
         RTCRtpTransceiverInit init = new RTCRtpTransceiverInit();
@@ -309,7 +309,7 @@ public final class WebRtcCall implements AutoCloseable {
         RTCRtpTransceiver audio = peer.addTransceiver(localTrack, init);
         sender = audio.getSender();
         attachSink(audio);
-      }
+      });
       RTCSessionDescription offer = await(createDescription(true), "creating the offer");
       await(setDescription(offer, false), "applying the offer");
       finishGathering();
@@ -385,11 +385,10 @@ public final class WebRtcCall implements AutoCloseable {
     } catch (ExecutionException e) {
       throw new WebRtcException("call " + id + " closed while gathering ICE candidates");
     }
-    String description;
-    synchronized (nativeLock) {
+    String description = onNative(() -> {
       ensureOpen();
-      description = peer.getLocalDescription().sdp;
-    }
+      return peer.getLocalDescription().sdp;
+    });
     if (complete && !description.contains("a=candidate:")) {
       // WebRTC never gathers on loopback adapters, so a host whose only interface is lo (and no
       // STUN/TURN server) has no address to offer: fail now rather than time out later. (Still
@@ -421,14 +420,14 @@ public final class WebRtcCall implements AutoCloseable {
         result.completeExceptionally(new WebRtcException(error));
       }
     };
-    synchronized (nativeLock) {
+    onNative(() -> {
       ensureOpen();
       if (offer) {
         peer.createOffer(new RTCOfferOptions(), observer);
       } else {
         peer.createAnswer(new RTCAnswerOptions(), observer);
       }
-    }
+    });
     return result;
   }
 
@@ -445,7 +444,7 @@ public final class WebRtcCall implements AutoCloseable {
         result.completeExceptionally(new WebRtcException(error));
       }
     };
-    synchronized (nativeLock) {
+    onNative(() -> {
       ensureOpen();
       try {
         if (remote) {
@@ -456,7 +455,7 @@ public final class WebRtcCall implements AutoCloseable {
       } catch (Error e) { // an SDP the library cannot even parse is refused synchronously
         result.completeExceptionally(new WebRtcException(e.getMessage(), e));
       }
-    }
+    });
     return result;
   }
 
@@ -648,7 +647,7 @@ public final class WebRtcCall implements AutoCloseable {
    * one object is logged and the rest are still released.
    */
   private void releaseNative() {
-    synchronized (nativeLock) {
+    onNative(() -> {
       if (released) {
         return;
       }
@@ -673,6 +672,34 @@ public final class WebRtcCall implements AutoCloseable {
       peer = null;
       localTrack = null;
       source = null;
+    });
+  }
+
+  /**
+   * Runs a step on this call's native objects, under its lock. A virtual thread hands the step
+   * to the transport's native threads and waits unmounted: a JNI call pins its carrier, and
+   * WebRTC's calls block until its signalling thread gets to them, which under load or in a
+   * burst of call setups can take long enough to pin every carrier and freeze every virtual
+   * thread of the process (seen: all calls' audio stalled for 8 s during 25 parallel setups).
+   */
+  private void onNative(Runnable step) {
+    onNative(() -> {
+      step.run();
+      return null;
+    });
+  }
+
+  private <T> T onNative(java.util.function.Supplier<T> step) {
+    if (!Thread.currentThread().isVirtual()) {
+      return locked(step);
+    }
+    return transport.onNativeThread(() -> locked(step));
+  }
+
+  private <T> T locked(java.util.function.Supplier<T> step) {
+    assert !Thread.currentThread().isVirtual() : "a WebRTC native step on a virtual thread pins its carrier";
+    synchronized (nativeLock) {
+      return step.get();
     }
   }
 

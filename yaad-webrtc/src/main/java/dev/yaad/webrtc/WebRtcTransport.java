@@ -56,12 +56,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class WebRtcTransport implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WebRtcTransport.class);
+  /** Platform threads that run virtual threads' native steps (see WebRtcCall.onNative). */
+  private static final int NATIVE_THREADS = 2;
 
   private final WebRtcConfig config;
   private final HeadlessAudioDeviceModule audioDevice;
   private final PeerConnectionFactory factory;
   private final ScheduledExecutorService clock;
   private final ExecutorService control;
+  private final ExecutorService nativeSteps;
   private final Set<WebRtcCall> calls = ConcurrentHashMap.newKeySet();
   private final AtomicLong ids = new AtomicLong();
   private final Object lifecycle = new Object();
@@ -95,6 +98,7 @@ public final class WebRtcTransport implements AutoCloseable {
     }
     this.clock = Executors.newSingleThreadScheduledExecutor(r -> platformThread(r, "yaad-webrtc-pacer"));
     this.control = Executors.newSingleThreadExecutor(r -> platformThread(r, "yaad-webrtc-control"));
+    this.nativeSteps = Executors.newFixedThreadPool(NATIVE_THREADS, r -> platformThread(r, "yaad-webrtc-native"));
     clock.scheduleAtFixedRate(this::pace, 10, 10, TimeUnit.MILLISECONDS);
   }
 
@@ -185,6 +189,7 @@ public final class WebRtcTransport implements AutoCloseable {
     }
     shutdown(clock);
     shutdown(control);
+    shutdown(nativeSteps);
     // Calls first (above), then the device's playout thread, then the factory (its native
     // threads end here), then the device, which the factory referenced.
     quietly("stopping audio playout", audioDevice::stopPlayout);
@@ -231,6 +236,36 @@ public final class WebRtcTransport implements AutoCloseable {
       control.execute(() -> call.close(reason));
     } catch (RejectedExecutionException e) {
       // shutting down: close() closes every call that is still registered
+    }
+  }
+
+  /** Runs a native step on a platform thread and waits for it; inline once the transport is shut down. */
+  <T> T onNativeThread(java.util.concurrent.Callable<T> step) {
+    java.util.concurrent.Future<T> future;
+    try {
+      future = nativeSteps.submit(step);
+    } catch (RejectedExecutionException e) {
+      try {
+        return step.call(); // closing: the calls release their objects on the closing thread
+      } catch (RuntimeException | Error inline) {
+        throw inline;
+      } catch (Exception inline) {
+        throw new WebRtcException(inline.toString(), inline);
+      }
+    }
+    try {
+      return future.get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw new WebRtcException(e.getCause().toString(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new WebRtcException("interrupted while waiting for a WebRTC step", e);
     }
   }
 

@@ -52,6 +52,7 @@ public final class LifecycleStress {
     List<WebRtcCall> all = new ArrayList<>();
     int[] endings = new int[Ending.values().length];
     int closedDuringSetup = 0;
+    int started = 0;
     int transportsClosed = 0;
     short[] sentence = Signals.tone(300, 16_000, 1500, 6000);
 
@@ -59,6 +60,7 @@ public final class LifecycleStress {
       Ending ending = Ending.values()[random.nextInt(Ending.values().length)];
       endings[ending.ordinal()]++;
       int calls = 1 + random.nextInt(3);
+      started += calls;
       long delayMillis = random.nextInt(400);
       boolean duringSetup = random.nextInt(4) == 0;
       List<WebRtcCall[]> pairs = new ArrayList<>();
@@ -140,9 +142,9 @@ public final class LifecycleStress {
     if (leftovers > transportsClosed || !everything.getOrDefault(LOW_PRIORITY_THREAD, 0).equals(leftovers)) {
       throw new AssertionError("more library threads left than the 2 per closed transport (" + transportsClosed + " closed): " + everything);
     }
-    System.out.printf("stress: ok %d rounds, %d calls, endings %s, %d calls ended during setup, threads back to %d"
-            + " (+%d idle library threads for %d transports closed)%n",
-        rounds, all.size(), java.util.Arrays.toString(endings), closedDuringSetup,
+    System.out.printf("stress: ok %d rounds, %d calls (%d call objects, both ends), endings %s, %d calls ended during setup,"
+            + " threads back to %d (+%d idle library threads for %d transports closed)%n",
+        rounds, started, all.size(), java.util.Arrays.toString(endings), closedDuringSetup,
         baseline.values().stream().mapToInt(Integer::intValue).sum(), 2 * leftovers, transportsClosed);
   }
 

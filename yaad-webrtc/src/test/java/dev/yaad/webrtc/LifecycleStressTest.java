@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code -Dyaad.stress.seed=...}.
  */
 class LifecycleStressTest {
-  private static final int ROUNDS = 30; // one to three calls each: about 60 calls
+  private static final int ROUNDS = 40; // one to three calls each: about 80 calls
 
   @Test
   void callsEndedAtRandomMoments_neverCrashOrLeak(@TempDir Path dir) throws Exception {

@@ -172,6 +172,35 @@ class WebRtcTransportTest {
     assertThat(calls[0].state()).isEqualTo(State.CONNECTED);
   }
 
+  /**
+   * Everything a server does from virtual threads (accept in a handler, candidates, close from
+   * the call's own listener) runs WebRTC's blocking native steps on platform threads: a JNI call
+   * pins its carrier, and a burst of setups once froze every virtual thread for seconds. The
+   * native steps assert this (tests run with assertions on).
+   */
+  @Test
+  void callsDrivenFromVirtualThreads_neverRunNativeStepsOnThem() throws Exception {
+    java.util.List<java.util.concurrent.Future<WebRtcCall>> dialled = new java.util.ArrayList<>();
+    try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < 4; i++) {
+        dialled.add(threads.submit(() -> client.dial(offer -> {
+          WebRtcCall accepted = server.accept(offer);
+          accepted.onAudio(frame -> accepted.close()); // a native release from the call's own (virtual) thread
+          return accepted.localDescription();
+        })));
+      }
+      for (var future : dialled) {
+        WebRtcCall call = future.get(30, TimeUnit.SECONDS);
+        threads.submit(() -> call.addRemoteCandidate("0", 0, "candidate:1 1 udp 2122260223 192.0.2.77 50000 typ host")).get();
+      }
+    }
+    Signals.await(() -> server.openCalls() == 0, Duration.ofSeconds(10), "every server call closed itself");
+    for (var future : dialled) {
+      future.get().close();
+    }
+    assertThat(WebRtcTransportTest.class.desiredAssertionStatus()).as("assertions are on").isTrue();
+  }
+
   @Test
   void dial_whoseSignallingFails_releasesItsCall() {
     assertThatThrownBy(() -> client.dial(offer -> { throw new IllegalStateException("no route to the server"); }))
