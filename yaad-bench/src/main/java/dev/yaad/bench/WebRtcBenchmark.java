@@ -182,6 +182,12 @@ final class WebRtcBenchmark implements Callable<Integer> {
             .put("acceptP50Ms", acceptP50).put("acceptMaxMs", acceptMax);
       }
       speaker.interrupt();
+      if (!closeAllTimed(calls, result, report)) {
+        farEnd.destroyForcibly();
+        report.println(result);
+        report.flush();
+        Runtime.getRuntime().halt(2); // a native close that never returns would hang the transport's close too
+      }
       if (churn > 0) {
         churn(transport, calls, toFarEnd, ready, result, report);
       }
@@ -196,6 +202,47 @@ final class WebRtcBenchmark implements Callable<Integer> {
       report.println(result);
     }
     return 0;
+  }
+
+  /**
+   * Closes every call at once, as a server stopping or a burst of hang-ups would, each on its
+   * own virtual thread, and reports how long the closes took. False if any close had not
+   * returned after 60 s (then the run ends: see docs/webrtc.md, "Closing is slow under load").
+   */
+  private static boolean closeAllTimed(List<WebRtcCall> calls, ObjectNode result, java.io.PrintWriter report)
+      throws InterruptedException {
+    List<Long> nanos = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<java.util.concurrent.Future<?>> closes = new java.util.ArrayList<>();
+    var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+    for (WebRtcCall call : calls) {
+      closes.add(threads.submit(() -> {
+        long start = System.nanoTime();
+        call.close();
+        nanos.add(System.nanoTime() - start);
+      }));
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    int unfinished = 0;
+    for (var close : closes) {
+      try {
+        close.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        unfinished++;
+      } catch (java.util.concurrent.ExecutionException e) {
+        report.println("webrtc: a close failed: " + e.getCause());
+      }
+    }
+    List<Long> sorted = nanos.stream().sorted().toList();
+    double p50 = sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2) / 1e6;
+    double max = sorted.isEmpty() ? 0 : sorted.getLast() / 1e6;
+    report.printf(Locale.ROOT, "webrtc: closing %d calls at once: p50 %.0f ms, max %.0f ms%s%n", closes.size(), p50, max,
+        unfinished == 0 ? "" : ", " + unfinished + " NOT RETURNED after 60 s");
+    result.putObject("closeAll").put("calls", closes.size()).put("p50Ms", p50).put("maxMs", max).put("unfinished", unfinished);
+    if (unfinished == 0) {
+      threads.close();
+      calls.clear();
+    }
+    return unfinished == 0;
   }
 
   /**
