@@ -22,6 +22,7 @@ import picocli.CommandLine;
         ReplayBenchmark.class,
         LocomoBenchmark.class,
         SearchBenchmark.class,
+        WebRtcBenchmark.class,
         HelpCommand.class,
     })
 public final class BenchMain {

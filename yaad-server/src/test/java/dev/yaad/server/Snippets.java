@@ -26,6 +26,10 @@ import dev.yaad.server.http.SessionApi;
 import dev.yaad.server.limit.Rate;
 import dev.yaad.server.ops.Metrics;
 import dev.yaad.server.ops.Readiness;
+import dev.yaad.webrtc.IceServer;
+import dev.yaad.webrtc.WebRtcCall;
+import dev.yaad.webrtc.WebRtcConfig;
+import dev.yaad.webrtc.WebRtcTransport;
 import io.javalin.Javalin;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -140,7 +144,7 @@ final class Snippets {
     runtime.close();
   }
 
-  // Compiled but not run: they need a live Redis connection, real keys, or a running runtime.
+  // Compiled but not run: they need a live Redis connection, real keys, a running runtime or a WebRTC peer.
 
   /** {@code Readiness}' class comment. */
   static Readiness readiness(Memories memories, StatefulRedisConnection<String, String> redis) {
@@ -171,6 +175,37 @@ final class Snippets {
     sessions.close();  // every connection: closed 1001, its session closed through its state machine
     // @end
     return setup;
+  }
+
+  /** docs/webrtc.md "The API": a call's life as the voice pipeline will drive it (yaad-webrtc). */
+  static String webrtc(String offerSdp, VoicePipeline pipeline, short[] ttsPcm) {
+    // @start region="webrtc"
+    WebRtcTransport transport = WebRtcTransport.start(WebRtcConfig.builder()
+        .iceServers(List.of(IceServer.stun("stun:stun.example.org:3478")))
+        .build());                                  // once per server: one native engine for all calls
+
+    // Signalling endpoint (phase 2: authenticated like the session it belongs to):
+    WebRtcCall call = transport.accept(offerSdp);  // blocks ≤ iceGatheringTimeout (2 s) for candidates
+    call.onAudio(frame -> pipeline.hear(frame.samples()))   // 20 ms, mono, 16 kHz (or 48 kHz)
+        .onState(state -> { if (state == WebRtcCall.State.CLOSED) pipeline.end(); });
+    String answer = call.localDescription();        // the answer, every candidate inside: to the page
+    // later, if the page trickles: call.addRemoteCandidate(sdpMid, sdpMLineIndex, candidate)
+
+    // The pipeline speaks:
+    call.send(ttsPcm, 24_000);                      // any rate 8–48 kHz; false = buffer full, retry later
+    long dropped = call.clearSend();                // barge-in: what was queued is gone (ms returned)
+    call.stats();                                   // ms heard, frames dropped, ms sent, ms queued
+    call.close();                                   // idempotent, any thread; native resources freed on return
+    transport.close();                              // at shutdown: closes every call, then the engine
+    // @end
+    return answer + " " + dropped;
+  }
+
+  /** Where the WebRTC example's audio goes: the voice pipeline, a later phase of issue 13. */
+  interface VoicePipeline {
+    void hear(short[] samples);
+
+    void end();
   }
 
   private static void check(boolean ok, String what) {
