@@ -6,6 +6,7 @@ import dev.yaad.memory.EmbeddedMemory;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.embed.Embedder;
 import dev.yaad.memory.store.MemoryStore;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -41,8 +42,18 @@ public final class SearchIndex {
   private final Embedder embedder;
   private final SearchConfig config;
   private final Cache<String, UserIndex> users;
+  private final Clock clock;
 
   public SearchIndex(MemoryStore store, Embedder embedder, SearchConfig config) {
+    this(store, embedder, config, Clock.systemUTC());
+  }
+
+  /**
+   * @param clock the time of a request that does not say when it is asked ({@link SearchRequest#at()}):
+   *              the anchor of "yesterday", "last week"
+   */
+  public SearchIndex(MemoryStore store, Embedder embedder, SearchConfig config, Clock clock) {
+    this.clock = Objects.requireNonNull(clock, "clock");
     this.store = Objects.requireNonNull(store, "store");
     this.embedder = Objects.requireNonNull(embedder, "embedder");
     this.config = Objects.requireNonNull(config, "config");
@@ -80,7 +91,8 @@ public final class SearchIndex {
     for (String c : request.categories()) {
       categories.add(store.categories().resolve(c));
     }
-    return index(userId).search(request, queryVector, categories, config);
+    Instant at = request.at() != null ? request.at() : clock.instant();
+    return index(userId).search(request, queryVector, categories, config, at.atZone(request.zone()));
   }
 
   /**
@@ -96,7 +108,7 @@ public final class SearchIndex {
       rows.add(new EmbeddedMemory(new Memory(UUID.randomUUID(), "warm-up", "FACT", texts[i], "{}", null, now, now), null));
     }
     UserIndex index = UserIndex.build("warm-up", rows, embedder.modelId(), embedder.dimension(), TextAnalysis.DEFAULT);
-    index.search(SearchRequest.of("tea in June", 2), null, List.of(), config);
+    index.search(SearchRequest.of("tea in June", 2), null, List.of(), config, now.atZone(java.time.ZoneOffset.UTC));
   }
 
   /**
