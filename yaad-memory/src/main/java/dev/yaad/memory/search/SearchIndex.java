@@ -8,6 +8,7 @@ import dev.yaad.memory.embed.Embedder;
 import dev.yaad.memory.store.MemoryStore;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -108,7 +109,7 @@ public final class SearchIndex {
       rows.add(new EmbeddedMemory(new Memory(UUID.randomUUID(), "warm-up", "FACT", texts[i], "{}", null, now, now), null));
     }
     UserIndex index = UserIndex.build("warm-up", rows, embedder.modelId(), embedder.dimension(), TextAnalysis.DEFAULT);
-    index.search(SearchRequest.of("tea in June", 2), null, List.of(), config, now.atZone(java.time.ZoneOffset.UTC));
+    index.search(SearchRequest.of("tea in June", 2), null, List.of(), config, now.atZone(ZoneOffset.UTC));
   }
 
   /**

@@ -184,10 +184,12 @@ class RankingTest {
     // Two weeks before her birthday (5 November): 22 October on.
     assertThat(lexical(in, "What did I buy at the market two weeks before her birthday?", lexicalOnly))
         .filteredOn(text -> text.contains("market")).first().isEqualTo("Went to the market for a gift");
-    // Relative to the query's time: the request's own time, not the clock.
-    List<SearchHit> lastWeek = in.search(SearchRequest.of("market last week", 10).askedAt(Instant.parse("2023-10-05T12:00:00Z"), null),
-        null, List.of(), lexicalOnly, NOW);
-    assertThat(lastWeek.getFirst().memory().content()).isEqualTo("Went to the market for vegetables");
+    // Relative to the query's time, which the caller gives (SearchIndex: the request's time or its clock).
+    ZonedDateTime fourthOfOctober = ZonedDateTime.of(2023, 10, 4, 12, 0, 0, 0, ZoneOffset.UTC);
+    assertThat(in.search(SearchRequest.of("market yesterday", 10), null, List.of(), lexicalOnly, fourthOfOctober)
+        .getFirst().memory().content()).isEqualTo("Went to the market for a new phone");
+    assertThat(in.search(SearchRequest.of("market yesterday", 10), null, List.of(), lexicalOnly.withTimeWeight(0), fourthOfOctober)
+        .getFirst().memory().content()).isEqualTo("Went to the market for vegetables");
   }
 
   @Test
