@@ -51,7 +51,9 @@ import java.util.regex.Pattern;
  *       matches the event's words, then treats it as relative to that day.
  * </ul>
  *
- * Days, weeks (Monday first) and months are counted in the query's time zone. Immutable.
+ * A span also matches what happened up to one span's length after it ({@link #matches}):
+ * things are told after they happen. Days, weeks (Monday first) and months are counted in
+ * the query's time zone. Immutable.
  */
 final class TimeHints {
   static final TimeHints NONE = new TimeHints(List.of(), new BitSet(), Set.of(), List.of(), ZoneId.of("UTC"));

@@ -237,6 +237,7 @@ final class UserIndex {
     int[] top = config.diversity() > 0
         ? Diversity.select(fused, request.k(), config.diversity(), matrix, hasVector, dimension)
         : TopK.of(fused, request.k(), 0f);
+    best *= 1 + config.timeBoost();
     List<SearchHit> hits = new ArrayList<>(top.length);
     for (int doc : top) {
       hits.add(new SearchHit(memories[doc], Math.min(1.0, fused[doc] / best)));
