@@ -42,7 +42,8 @@ package dev.yaad.memory.search;
  *                         the user's memories it holds: naming the one year everything
  *                         happened in changes nothing. 0 turns it off
  * @param followWeight     0 or more: words that are rare in the user's memories (names,
- *                         places, things: in at most {@link #FOLLOW_MAX_MEMORIES} memories)
+ *                         places, things: in at most {@link #FOLLOW_MAX_MEMORIES} memories,
+ *                         and in at most one in twenty, so a user needs 40 memories for any)
  *                         found in the first {@link #FOLLOW_HITS} hits but not in the query
  *                         rank the memories that share them, as one more list with this
  *                         weight: "my sister" finds "Ayesha", then what else Ayesha did.

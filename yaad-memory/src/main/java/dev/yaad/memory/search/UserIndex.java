@@ -298,12 +298,13 @@ final class UserIndex {
    */
   private double follow(float[] fused, List<String> queryTerms, boolean[] allowed, SearchConfig config) {
     Set<String> rare = new LinkedHashSet<>();
+    // Rare: in at most FOLLOW_MAX_MEMORIES memories and in at most one in twenty (among three
+    // memories nothing is rare); in at least two, since one is the hit itself.
+    int maxDf = Math.min(SearchConfig.FOLLOW_MAX_MEMORIES, memories.length / 20);
     for (int doc : TopK.of(fused, SearchConfig.FOLLOW_HITS, 0f)) {
       for (String term : TextAnalysis.DEFAULT.terms(memories[doc].content())) {
         int[] list = postings.get(term);
-        // df 1 is the hit itself: nothing to follow to.
-        if (list != null && list.length / 2 >= 2 && list.length / 2 <= SearchConfig.FOLLOW_MAX_MEMORIES
-            && !queryTerms.contains(term)) {
+        if (list != null && list.length / 2 >= 2 && list.length / 2 <= maxDf && !queryTerms.contains(term)) {
           rare.add(term);
         }
       }

@@ -135,14 +135,20 @@ class RankingTest {
 
   @Test
   void follow_findsWhatTheFirstHitsRareWordsLeadTo() {
-    UserIndex in = tiny("My sister is called Ayesha.", "Ayesha started working as a nurse at the hospital.",
-        "I like tea.", "I went to the market.", "It rained all day.", "The film was long.");
+    List<String> texts = new ArrayList<>(List.of("My sister is called Ayesha.", "Ayesha started working as a nurse at the hospital."));
+    for (int i = 0; i < 40; i++) { // a rare word is in at most one memory in twenty
+      texts.add(List.of("I like tea.", "I went to the market.", "It rained all day.", "The film was long.").get(i % 4));
+    }
+    UserIndex in = tiny(texts.toArray(String[]::new));
     SearchConfig lexicalOnly = SearchConfig.defaults().withWeights(0, 1).withDiversity(0);
 
     assertThat(lexical(in, "my sister", lexicalOnly.withFollowWeight(0)))
         .doesNotContain("Ayesha started working as a nurse at the hospital.");
     assertThat(lexical(in, "my sister", lexicalOnly))
         .startsWith("My sister is called Ayesha.", "Ayesha started working as a nurse at the hospital.");
+    // Among a handful of memories nothing is rare: nothing is followed.
+    UserIndex few = tiny("My sister is called Ayesha.", "Ayesha started working as a nurse at the hospital.", "I like tea.");
+    assertThat(lexical(few, "my sister", lexicalOnly)).containsExactly("My sister is called Ayesha.");
   }
 
   @Test
