@@ -69,11 +69,6 @@ public record SearchRequest(String query, int k, List<String> categories, Instan
     return new SearchRequest(query, k, categories, from, to, timeField, at, zone);
   }
 
-  /** The same request for {@code k} hits. */
-  public SearchRequest withK(int k) {
-    return new SearchRequest(query, k, categories, from, to, timeField, at, zone);
-  }
-
   /** @throws InvalidInputException naming the field and the rule */
   void validate() {
     if (query == null || query.isBlank()) {
