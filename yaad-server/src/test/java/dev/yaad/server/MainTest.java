@@ -183,11 +183,15 @@ class MainTest {
     assertThat(defaults.duplicateThreshold()).isEqualTo(dev.yaad.memory.Memories.DEFAULT_DUPLICATE_THRESHOLD);
 
     YaadServer.Config set = config(Map.of("YAAD_SEARCH_DENSE_WEIGHT", "0.25", "YAAD_DUPLICATE_THRESHOLD", "0.9",
-        "YAAD_CACHE_L1_TTL", "PT1M", "YAAD_REDIS_URL", "redis://127.0.0.1:6390", "YAAD_SEARCH_MAX_INDEX_MIB", "32"),
-        "serve", "--search-rrf-k", "30", "--cache-l1-max-mib", "0", "--redis-key-prefix", "yaad:other:");
+        "YAAD_CACHE_L1_TTL", "PT1M", "YAAD_REDIS_URL", "redis://127.0.0.1:6390", "YAAD_SEARCH_MAX_INDEX_MIB", "32",
+        "YAAD_SEARCH_DIVERSITY", "0"), "serve", "--search-neighbours", "3", "--search-question-words", "true", "--search-rrf-k", "30", "--cache-l1-max-mib", "0", "--redis-key-prefix", "yaad:other:");
     assertThat(set.search().denseWeight()).isEqualTo(0.25);
     assertThat(set.search().rrfK()).isEqualTo(30);
     assertThat(set.search().maxIndexBytes()).isEqualTo(32L * 1024 * 1024);
+    assertThat(set.search().diversity()).isZero();
+    assertThat(set.search().neighbours()).isEqualTo(3);
+    assertThat(set.search().questionWords()).isTrue();
+    assertThat(set.search().followWeight()).isEqualTo(dev.yaad.memory.search.SearchConfig.DEFAULT_FOLLOW_WEIGHT);
     assertThat(set.duplicateThreshold()).isEqualTo(0.9);
     assertThat(set.cache().l1Ttl()).isEqualTo(java.time.Duration.ofMinutes(1));
     assertThat(set.cache().l1MaxWeightBytes()).isZero();

@@ -21,7 +21,9 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import io.javalin.json.JavalinJackson;
+import java.time.DateTimeException;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -206,13 +208,14 @@ public final class MemoryApi {
   }
 
   void search(Context ctx) {
-    JsonBody body = JsonBody.read(ctx, maxBodyBytes).allowOnly("query", "k", "categories", "from", "to");
+    JsonBody body = JsonBody.read(ctx, maxBodyBytes).allowOnly("query", "k", "categories", "from", "to", "at", "timeZone");
     Long k = body.optionalLong("k");
     if (k != null && (k < 1 || k > SearchRequest.MAX_K)) {
       throw new InvalidInputException("field 'k' must be between 1 and " + SearchRequest.MAX_K + " (was " + k + ")");
     }
     SearchRequest request = new SearchRequest(body.requiredString("query"), k == null ? SearchRequest.DEFAULT_K : k.intValue(),
-        body.optionalStrings("categories"), body.instant("from", true), body.instant("to", true), SearchRequest.TimeField.OCCURRED);
+        body.optionalStrings("categories"), body.instant("from", true), body.instant("to", true), SearchRequest.TimeField.OCCURRED,
+        body.instant("at", true), timeZone(body.optionalString("timeZone")));
     List<SearchHit> hits = memories.search(ctx.pathParam("userId"), request);
     ctx.json(new HitsView(hits.stream().map(h -> new HitView(MemoryView.of(h.memory()), h.score())).toList()));
   }
@@ -223,6 +226,18 @@ public final class MemoryApi {
     body.allowOnly(MEMORY_FIELDS);
     return new NewMemory(body.requiredString("category"), body.requiredString("content"),
         body.objectAsText("metadata", true), body.instant("occurredAt", true));
+  }
+
+  /** An IANA zone ("Asia/Karachi") or offset ("+05:00"); null when absent. */
+  private static ZoneId timeZone(String zone) {
+    if (zone == null) {
+      return null;
+    }
+    try {
+      return ZoneId.of(zone);
+    } catch (DateTimeException e) {
+      throw new InvalidInputException("field 'timeZone' must be a time zone such as \"Asia/Karachi\" or \"+05:00\" (was \"" + zone + "\")");
+    }
   }
 
   private static void noContent(Context ctx) {
