@@ -25,6 +25,10 @@ public interface AgentMetrics {
   /** One LLM call; {@code purpose} is greeting, reply, extract or profile. */
   default void llmCall(String purpose, Duration latency, boolean ok) {}
 
-  /** A background-learning event such as {@code extraction.ok} or {@code profile.skipped.unchanged}. */
+  /**
+   * A background-learning event: {@code extraction.ok}, {@code extraction.unparseable},
+   * {@code failure}, or {@code profile.<decision>} ({@code profile.saved}, {@code profile.unchanged},
+   * {@code profile.postponed}, {@code profile.coalesced}, {@code profile.failed}).
+   */
   default void learning(String event) {}
 }

@@ -1,6 +1,7 @@
 package dev.yaad.agent;
 
 import dev.yaad.agent.learning.Learner;
+import dev.yaad.agent.learning.LearningSink;
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.memory.MemoryAccess;
 import java.util.ArrayList;
@@ -19,15 +20,19 @@ import org.slf4j.LoggerFactory;
  * LLM, the memory port, worker threads, background learning).
  *
  * {@snippet :
- * AgentRuntime runtime = AgentRuntime.builder()
- *     .memory(new ServiceMemoryAccess(MemoryService.builder(store, OnnxEmbedder.shared()).build()))
- *     .llm(Llm.openAiCompatible(LlmConfig.fromEnv()))
- *     .learner(learner)              // optional: without it nothing is learned
+ * Memories memories = Memories.builder().jdbcUrl(jdbcUrl).build();
+ * MemoryAccess memory = new MemoriesAccess(memories);            // the port; see "Memory" below
+ * Llm llm = Llm.openAiCompatible(LlmConfig.fromEnv(environment)); // YAAD_LLM_BASE_URL, YAAD_LLM_API_KEY, YAAD_LLM_MODEL
+ * Learner learner = Learner.builder()
+ *     .dataSource(memories.dataSource()).memory(memory).llm(llm)  // the outbox table is in the memory schema
  *     .build();
- * Session session = runtime.open("user-42", listener);
- * session.ready();                   // the caller's connection is up: greets
- * session.reply("I start my new job on Monday");
- * session.close();                   // the caller left
+ * AgentRuntime runtime = AgentRuntime.builder().memory(memory).llm(llm).learner(learner).build();
+ *
+ * Session session = runtime.open("ali", listener);  // CONNECTING: the snapshot starts loading now
+ * session.language("ur-PK");                         // optional
+ * session.ready();                                   // the caller's connection is up: ACTIVE, greets
+ * session.reply("I start my new job on Monday", "t-1");
+ * session.close();                                   // the caller left: CLOSING → CLOSED
  * }
  *
  * <p>Thread-safe. {@link #close()} closes every open session, then the learner; the
@@ -36,20 +41,17 @@ import org.slf4j.LoggerFactory;
 public final class AgentRuntime implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AgentRuntime.class);
 
-  private final MemoryAccess memory;
-  private final Llm llm;
   private final AgentConfig config;
-  private final AgentMetrics metrics;
   private final Learner learner;
   private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
   private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
+  private final SessionContext sessionContext;
 
   private AgentRuntime(Builder b) {
-    this.memory = b.memory;
-    this.llm = b.llm;
     this.config = b.config;
-    this.metrics = b.metrics;
     this.learner = b.learner;
+    this.sessionContext = new SessionContext(config, b.llm, b.memory, b.metrics, work,
+        learner == null ? LearningSink.NONE : learner, session -> sessions.remove(session.id()));
   }
 
   public static Builder builder() {
@@ -71,7 +73,7 @@ public final class AgentRuntime implements AutoCloseable {
     if (work.isShutdown()) {
       throw new IllegalStateException("the agent runtime is closed; open sessions on a new one");
     }
-    Session session = new Session(this, UUID.randomUUID().toString(), userId, List.of(listeners));
+    Session session = new Session(sessionContext, UUID.randomUUID().toString(), userId, List.of(listeners));
     sessions.put(session.id(), session);
     return session;
   }
@@ -99,43 +101,6 @@ public final class AgentRuntime implements AutoCloseable {
       learner.close();
     }
     log.info("agent: closed");
-  }
-
-  // ---------------------------------------------------------------- for sessions
-
-  MemoryAccess memory() {
-    return memory;
-  }
-
-  Llm llm() {
-    return llm;
-  }
-
-  AgentMetrics metrics() {
-    return metrics;
-  }
-
-  ExecutorService work() {
-    return work;
-  }
-
-  void turnCompleted(Session session, String userText, String assistantText) {
-    if (learner != null) {
-      learner.turnCompleted(session.userId(), session.id(), userText, assistantText);
-    }
-  }
-
-  void memoryChanged(String userId, String reason) {
-    if (learner != null) {
-      learner.memoryChanged(userId, reason);
-    }
-  }
-
-  void sessionClosing(Session session) {
-    sessions.remove(session.id());
-    if (learner != null) {
-      learner.sessionEnded(session.userId(), session.id());
-    }
   }
 
   /** Configures an {@link AgentRuntime}; {@code memory} and {@code llm} are required. */

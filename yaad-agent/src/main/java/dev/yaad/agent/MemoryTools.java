@@ -26,9 +26,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The memory tools the model may call, bound to one session's user: no tool takes a user
  * id, so the model cannot read or change another user's memories. Every call returns a
- * short text for the model; failures become an {@code error: ...} text it can act on
- * (apologise, ask again), never an exception that would break the turn. A call that changed
- * memory says what it changed, as a {@link Learned}, to the sink given with it.
+ * {@link Result}: a short text for the model and whether the call succeeded; a failure's text
+ * is an {@code error: ...} the model can act on (apologise, ask again), never an exception
+ * that would break the turn. A call that changed memory says what it changed, as a
+ * {@link Learned}, to the sink given with it.
  */
 final class MemoryTools {
   static final String GET_COMPLETE_USER_INFO = "getCompleteUserInfo";
@@ -40,6 +41,23 @@ final class MemoryTools {
 
   private static final Logger log = LoggerFactory.getLogger(MemoryTools.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * What one tool call gives back.
+   *
+   * @param text what the model is told
+   * @param ok   whether the call did what was asked (a search that finds nothing did); false
+   *             for bad arguments, an unknown tool or a failing memory
+   */
+  record Result(String text, boolean ok) {
+    static Result ok(String text) {
+      return new Result(text, true);
+    }
+
+    static Result error(String message) {
+      return new Result("error: " + message, false);
+    }
+  }
 
   private final String userId;
   private final MemoryAccess memory;
@@ -97,28 +115,28 @@ final class MemoryTools {
    * @param changed told what the call added, updated or deleted, once the store has it (not
    *                told for reads, nor for a save that found the fact already remembered)
    */
-  String execute(ToolExecutionRequest request, Consumer<Learned> changed) {
+  Result execute(ToolExecutionRequest request, Consumer<Learned> changed) {
     try {
       JsonNode args = parseArguments(request.arguments());
       return switch (request.name()) {
-        case GET_COMPLETE_USER_INFO -> completeUserInfo();
-        case SEARCH_MEMORIES -> search(args);
-        case SAVE_MEMORY -> save(args, changed);
-        case FORGET_MEMORY -> forget(args, changed);
-        default -> "error: there is no tool named '" + request.name() + "'; the tools are "
-            + GET_COMPLETE_USER_INFO + ", " + SEARCH_MEMORIES + ", " + SAVE_MEMORY + ", " + FORGET_MEMORY;
+        case GET_COMPLETE_USER_INFO -> Result.ok(completeUserInfo());
+        case SEARCH_MEMORIES -> Result.ok(search(args));
+        case SAVE_MEMORY -> Result.ok(save(args, changed));
+        case FORGET_MEMORY -> Result.ok(forget(args, changed));
+        default -> Result.error("there is no tool named '" + request.name() + "'; the tools are "
+            + GET_COMPLETE_USER_INFO + ", " + SEARCH_MEMORIES + ", " + SAVE_MEMORY + ", " + FORGET_MEMORY);
       };
     } catch (BadArguments e) {
-      return "error: " + e.getMessage();
+      return Result.error(e.getMessage());
     } catch (MemoryException e) {
       if (e.isRetriable()) {
         log.warn("tools: {} for user {} failed: {}", request.name(), userId, e.getMessage());
-        return "error: memory is unavailable right now; tell the user you cannot reach your memory at the moment";
+        return Result.error("memory is unavailable right now; tell the user you cannot reach your memory at the moment");
       }
-      return "error: " + e.getMessage();
+      return Result.error(e.getMessage());
     } catch (RuntimeException e) {
       log.warn("tools: {} for user {} failed", request.name(), userId, e);
-      return "error: the tool failed unexpectedly; continue without it";
+      return Result.error("the tool failed unexpectedly; continue without it");
     }
   }
 

@@ -1,23 +1,16 @@
 package dev.yaad.agent;
 
-import dev.langchain4j.agent.tool.ToolExecutionRequest;
-import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
-import dev.langchain4j.data.message.ToolExecutionResultMessage;
-import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.yaad.agent.learning.Learned;
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.Prompts;
-import dev.yaad.memory.Memory;
-import dev.yaad.memory.Profile;
 import dev.yaad.memory.Snapshot;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -53,19 +46,20 @@ import org.slf4j.LoggerFactory;
  * user turn while the companion speaks interrupts it (barge-in): the old speech ends
  * {@link Speech.Outcome#INTERRUPTED}, and history keeps only the part already delivered.
  *
- * <p>Thread-safe. Sessions are made by {@link AgentRuntime#open}.
+ * <p>Thread-safe. Sessions are made by {@link AgentRuntime#open}, which hands each one what
+ * it shares with the others (LLM, memory, metrics, threads, learning) as a {@link SessionContext}.
  */
 public final class Session {
   private static final Logger log = LoggerFactory.getLogger(Session.class);
 
-  private final AgentRuntime runtime;
+  private final SessionContext context;
   private final String id;
   private final String userId;
   private final ReentrantLock lock = new ReentrantLock();
   private final List<SessionListener> listeners = new CopyOnWriteArrayList<>();
   private final CompletableFuture<Snapshot> snapshot;
   private final History history;
-  private final MemoryTools tools;
+  private final ToolLoop toolLoop;
   private final Set<Future<?>> work = ConcurrentHashMap.newKeySet();
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
   private final java.util.concurrent.atomic.AtomicInteger speechIds = new java.util.concurrent.atomic.AtomicInteger();
@@ -76,13 +70,13 @@ public final class Session {
   private Speech greeting; // guarded by lock
   private volatile long readyNanos;
 
-  Session(AgentRuntime runtime, String id, String userId, List<SessionListener> initial) {
-    this.runtime = runtime;
+  Session(SessionContext context, String id, String userId, List<SessionListener> initial) {
+    this.context = context;
     this.id = id;
     this.userId = userId;
     this.listeners.addAll(initial);
-    this.history = new History(runtime.config().historyTurns());
-    this.tools = new MemoryTools(userId, runtime.memory());
+    this.history = new History(context.config().historyTurns());
+    this.toolLoop = new ToolLoop(this, context, new MemoryTools(userId, context.memory()));
     this.snapshot = preload();
   }
 
@@ -90,10 +84,10 @@ public final class Session {
   private CompletableFuture<Snapshot> preload() {
     CompletableFuture<Snapshot> future = new CompletableFuture<>();
     try {
-      Future<?> task = runtime.work().submit(() -> {
+      Future<?> task = context.work().submit(() -> {
         try {
-          runtime.memory().preload(userId);
-          future.complete(runtime.memory().snapshot(userId));
+          context.memory().preload(userId);
+          future.complete(context.memory().snapshot(userId));
         } catch (RuntimeException e) {
           log.warn("session {}: snapshot of user {} failed; greeting without it: {}", id, userId, e.toString());
           future.completeExceptionally(e);
@@ -167,7 +161,7 @@ public final class Session {
     } finally {
       lock.unlock();
     }
-    if (runtime.config().greetOnReady()) {
+    if (context.config().greetOnReady()) {
       greet();
     }
     return true;
@@ -194,7 +188,7 @@ public final class Session {
     } finally {
       lock.unlock();
     }
-    long waitMs = runtime.config().greetingSnapshotWait().toMillis();
+    long waitMs = context.config().greetingSnapshotWait().toMillis();
     snapshot.copy()
         .completeOnTimeout(null, waitMs, TimeUnit.MILLISECONDS)
         .handle((snap, error) -> snap) // a failed or late snapshot: greet without it
@@ -202,11 +196,8 @@ public final class Session {
           if (speech.isDone()) {
             return;
           }
-          List<ChatMessage> messages = List.of(
-              SystemMessage.from(Prompts.GREETING_MARKER + "\n" + Prompts.GREETING + languageHint()),
-              UserMessage.from("What you know about the user:\n" + describe(snap)));
-          stream(speech, "greeting", ChatRequest.builder().messages(messages).build(),
-              response -> end(speech, Speech.Outcome.COMPLETED, null));
+          stream(speech, "greeting", ChatRequest.builder().messages(Prompts.greeting(snap, language)).build(),
+              response -> complete(speech));
         });
     return speech;
   }
@@ -231,10 +222,11 @@ public final class Session {
     }
     speech.userText = userText.strip();
     history.user(speech.userText);
+    Snapshot snap = snapshot.isDone() && !snapshot.isCompletedExceptionally() ? snapshot.getNow(null) : null;
     List<ChatMessage> messages = new ArrayList<>();
-    messages.add(SystemMessage.from(conversationPrompt()));
+    messages.add(SystemMessage.from(Prompts.conversation(context.config().systemPrompt(), snap, language)));
     messages.addAll(history.messages());
-    round(speech, messages, 0);
+    toolLoop.start(speech, messages);
     return speech;
   }
 
@@ -327,7 +319,8 @@ public final class Session {
     for (Future<?> f : work) {
       f.cancel(true);
     }
-    runtime.sessionClosing(this);
+    context.closing().accept(this);
+    context.learning().sessionEnded(userId, id);
     lock.lock();
     try {
       transition(SessionState.CLOSED);
@@ -351,7 +344,7 @@ public final class Session {
   private void transition(SessionState to) {
     SessionState from = state;
     state = to;
-    runtime.metrics().sessionStateChanged(from, to);
+    context.metrics().sessionStateChanged(from, to);
     for (SessionListener l : listeners) {
       safely(() -> l.onStateChanged(this, from, to));
     }
@@ -377,9 +370,9 @@ public final class Session {
     if (first) {
       long now = System.nanoTime();
       if (speech.kind() == Speech.Kind.GREETING) {
-        runtime.metrics().greetingFirstToken(Duration.ofNanos(now - readyNanos));
+        context.metrics().greetingFirstToken(Duration.ofNanos(now - readyNanos));
       } else if (speech.kind() == Speech.Kind.REPLY) {
-        runtime.metrics().replyFirstToken(Duration.ofNanos(now - speech.startNanos()));
+        context.metrics().replyFirstToken(Duration.ofNanos(now - speech.startNanos()));
       }
     }
     return true;
@@ -402,7 +395,7 @@ public final class Session {
     // Handed to learning before any listener hears that the speech ended: a caller who hangs
     // up on reply_done ends the session after this, so its end always finds its last turn queued.
     if (speech.kind() == Speech.Kind.REPLY && speech.userText != null) {
-      runtime.turnCompleted(this, speech.userText, said);
+      context.learning().turnCompleted(userId, id, speech.userText, said);
     }
     lock.lock();
     try {
@@ -415,72 +408,36 @@ public final class Session {
     } finally {
       lock.unlock();
     }
-    runtime.metrics().speechEnded(speech.kind(), speech.outcome());
+    context.metrics().speechEnded(speech.kind(), speech.outcome());
     if (speech.outcome() == Speech.Outcome.FAILED) {
       log.warn("session {}: {} failed: {}", id, speech.kind(), String.valueOf(speech.error()));
     }
     speech.announceDone();
   }
 
-  /** One model call of a reply; tool calls lead to another round, up to the configured limit. */
-  private void round(Speech speech, List<ChatMessage> messages, int round) {
-    boolean toolsAllowed = round < runtime.config().maxToolRounds();
-    ChatRequest.Builder request = ChatRequest.builder().messages(messages);
-    if (toolsAllowed) {
-      request.toolSpecifications(tools.specifications());
-    }
-    stream(speech, "reply", request.build(), response -> {
-      AiMessage ai = response.aiMessage();
-      if (!toolsAllowed || !ai.hasToolExecutionRequests()) {
-        end(speech, Speech.Outcome.COMPLETED, null);
-        return;
-      }
-      runWork(speech, () -> {
-        List<ChatMessage> next = new ArrayList<>(messages);
-        next.add(ai);
-        for (ToolExecutionRequest call : ai.toolExecutionRequests()) {
-          if (speech.isDone()) {
-            return;
-          }
-          next.add(ToolExecutionResultMessage.from(call, runTool(speech, call)));
-        }
-        if (!speech.isDone()) {
-          round(speech, next, round + 1);
-        }
-      });
-    });
+  /** The speech ended as it should: everything it had to say was delivered. */
+  void complete(Speech speech) {
+    end(speech, Speech.Outcome.COMPLETED, null);
   }
 
-  private String runTool(Speech speech, ToolExecutionRequest call) {
-    List<Learned> changes = new ArrayList<>(1);
-    long start = System.nanoTime();
-    String result = tools.execute(call, changes::add);
-    Duration latency = Duration.ofNanos(System.nanoTime() - start);
-    boolean ok = !result.startsWith("error:");
-    runtime.metrics().toolCall(call.name(), latency, ok);
+  /** A memory tool ran for {@code speech}: tells the listeners. */
+  void toolCalled(Speech speech, String tool, Duration latency, boolean ok) {
     for (SessionListener l : listeners) {
-      safely(() -> l.onToolCall(this, speech, call.name(), latency, ok));
+      safely(() -> l.onToolCall(this, speech, tool, latency, ok));
     }
-    // After onToolCall, so that a listener hears which call it was before what it changed,
-    // and before the profile refresh it asks for, whose own report comes later.
-    for (Learned change : changes) {
-      for (SessionListener l : listeners) {
-        safely(() -> l.onLearned(this, speech, change));
-      }
-      runtime.memoryChanged(userId, "tool " + call.name() + outcome(change));
-    }
-    return result;
   }
 
-  /** For the profile refresh's reason ({@code tool saveMemory ADDED}): {@code " ADDED"}, {@code " UPDATED"}, or nothing for a deletion. */
-  private static String outcome(Learned change) {
-    return !change.added().isEmpty() ? " ADDED" : !change.updated().isEmpty() ? " UPDATED" : "";
+  /** A memory tool changed the user's memories for {@code speech}: tells the listeners. */
+  void learned(Speech speech, Learned change) {
+    for (SessionListener l : listeners) {
+      safely(() -> l.onLearned(this, speech, change));
+    }
   }
 
   /** Streams one LLM call into {@code speech}; {@code onComplete} runs only if the speech is still live. */
-  private void stream(Speech speech, String purpose, ChatRequest request, Consumer<ChatResponse> onComplete) {
+  void stream(Speech speech, String purpose, ChatRequest request, Consumer<ChatResponse> onComplete) {
     long start = System.nanoTime();
-    Llm.Stream s = runtime.llm().stream(request, new Llm.Listener() {
+    Llm.Stream s = context.llm().stream(request, new Llm.Listener() {
       @Override
       public void onToken(String text) {
         if (!deliver(speech, text)) {
@@ -493,7 +450,7 @@ public final class Session {
 
       @Override
       public void onComplete(ChatResponse response) {
-        runtime.metrics().llmCall(purpose, Duration.ofNanos(System.nanoTime() - start), true);
+        context.metrics().llmCall(purpose, Duration.ofNanos(System.nanoTime() - start), true);
         if (!speech.isDone()) {
           onComplete.accept(response);
         }
@@ -501,7 +458,7 @@ public final class Session {
 
       @Override
       public void onError(Throwable error) {
-        runtime.metrics().llmCall(purpose, Duration.ofNanos(System.nanoTime() - start), false);
+        context.metrics().llmCall(purpose, Duration.ofNanos(System.nanoTime() - start), false);
         end(speech, Speech.Outcome.FAILED, error);
       }
     });
@@ -512,10 +469,10 @@ public final class Session {
   }
 
   /** Runs blocking work (tool calls) on the runtime's threads, tied to this session's lifetime. */
-  private void runWork(Speech speech, Runnable task) {
+  void runWork(Speech speech, Runnable task) {
     try {
       Future<?>[] self = new Future<?>[1];
-      self[0] = runtime.work().submit(() -> {
+      self[0] = context.work().submit(() -> {
         try {
           task.run();
         } catch (RuntimeException e) {
@@ -533,37 +490,6 @@ public final class Session {
     } catch (RejectedExecutionException e) {
       end(speech, Speech.Outcome.CANCELLED, null);
     }
-  }
-
-  private String conversationPrompt() {
-    StringBuilder prompt = new StringBuilder(Prompts.CONVERSATION_MARKER).append('\n')
-        .append(runtime.config().systemPrompt()).append(languageHint());
-    Snapshot snap = snapshot.isDone() && !snapshot.isCompletedExceptionally() ? snapshot.getNow(null) : null;
-    if (snap != null && snap.profile().exists()) {
-      prompt.append("\n\nWhat you know about the user (use the tools for more): ").append(snap.profile().content());
-    }
-    return prompt.toString();
-  }
-
-  private String languageHint() {
-    String lang = language;
-    return lang == null ? "" : "\nThe user's language is " + lang + " (BCP 47): speak it.";
-  }
-
-  /** The snapshot as prompt text: the profile, then one {@code - [CATEGORY] content} line per memory. */
-  static String describe(Snapshot snap) {
-    if (snap == null) {
-      return "(nothing yet)";
-    }
-    StringBuilder text = new StringBuilder();
-    Profile profile = snap.profile();
-    text.append("Profile: ").append(profile.exists() ? profile.content() : "(none yet)").append('\n');
-    for (Map.Entry<String, List<Memory>> e : snap.memories().entrySet()) {
-      for (Memory m : e.getValue()) {
-        text.append("- [").append(e.getKey()).append("] ").append(m.content()).append('\n');
-      }
-    }
-    return text.toString();
   }
 
   private void safely(Runnable call) {

@@ -4,12 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.LlmConfig;
-import dev.yaad.agent.memory.ServiceMemoryAccess;
-import dev.yaad.memory.MemoryService;
-import dev.yaad.memory.embed.OnnxEmbedder;
-import dev.yaad.agent.testing.ScriptedLlmServer;
-import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.agent.memory.MemoriesAccess;
+import dev.yaad.memory.Memories;
+import dev.yaad.memory.testing.Await;
 import dev.yaad.memory.testing.TestStores;
+import dev.yaad.testing.ScriptedLlmServer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,10 +29,10 @@ class GreetingRaceTest {
 
   @Test
   void callersLeavingAtRandom_neverGetSpeechAfterLeaving_norTwoGreetings_norErrors() throws Exception {
-    try (JdbcMemoryStore store = JdbcMemoryStore.open(TestStores.h2(dir));
+    try (Memories store = Memories.builder().store(TestStores.h2(dir)).build();
         ScriptedLlmServer server = ScriptedLlmServer.start().latency(Duration.ofMillis(30), Duration.ofMillis(5));
         Llm llm = Llm.openAiCompatible(LlmConfig.of(server.baseUrl(), null, "scripted"))) {
-      AgentRuntime runtime = AgentRuntime.builder().memory(new ServiceMemoryAccess(MemoryService.builder(store, OnnxEmbedder.shared()).build())).llm(llm).build();
+      AgentRuntime runtime = AgentRuntime.builder().memory(new MemoriesAccess(store)).llm(llm).build();
       ScheduledExecutorService clock = Executors.newScheduledThreadPool(2);
       Random random = new Random(7);
       List<Recorder> recorders = new ArrayList<>();

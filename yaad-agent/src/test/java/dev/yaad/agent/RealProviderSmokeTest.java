@@ -4,11 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.LlmConfig;
-import dev.yaad.agent.memory.ServiceMemoryAccess;
-import dev.yaad.memory.MemoryService;
-import dev.yaad.memory.embed.OnnxEmbedder;
+import dev.yaad.agent.memory.MemoriesAccess;
+import dev.yaad.memory.Memories;
 import dev.yaad.memory.NewMemory;
-import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.memory.testing.Await;
 import dev.yaad.memory.testing.TestStores;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,10 +36,10 @@ class RealProviderSmokeTest {
 
   @Test
   void greetsAndSavesAMemory_withARealModel() {
-    try (JdbcMemoryStore store = JdbcMemoryStore.open(TestStores.h2(dir));
+    try (Memories store = Memories.builder().store(TestStores.h2(dir)).build();
         Llm llm = Llm.openAiCompatible(LlmConfig.fromEnv().withTimeouts(Duration.ofSeconds(20), Duration.ofSeconds(60)))) {
       store.add("smoke", NewMemory.of("GOAL", "wants to run the Lahore marathon in March"));
-      AgentRuntime runtime = AgentRuntime.builder().memory(new ServiceMemoryAccess(MemoryService.builder(store, OnnxEmbedder.shared()).build())).llm(llm).build();
+      AgentRuntime runtime = AgentRuntime.builder().memory(new MemoriesAccess(store)).llm(llm).build();
       Recorder recorder = new Recorder();
       Session session = runtime.open("smoke", recorder);
       session.ready();

@@ -4,16 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.LlmConfig;
-import dev.yaad.agent.memory.ServiceMemoryAccess;
-import dev.yaad.memory.MemoryService;
-import dev.yaad.memory.embed.OnnxEmbedder;
-import dev.yaad.agent.testing.ScriptedLlmServer;
-import dev.yaad.agent.testing.ScriptedLlmServer.Answer;
-import dev.yaad.agent.testing.ScriptedLlmServer.Purpose;
+import dev.yaad.agent.memory.MemoriesAccess;
+import dev.yaad.memory.Memories;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.NewMemory;
-import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.memory.testing.Await;
 import dev.yaad.memory.testing.TestStores;
+import dev.yaad.testing.ScriptedLlmServer.Answer;
+import dev.yaad.testing.ScriptedLlmServer.Purpose;
+import dev.yaad.testing.ScriptedLlmServer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -27,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Sessions against the real H2 store and the scripted LLM server on loopback. */
 class SessionTest {
   @TempDir static Path dir;
-  static JdbcMemoryStore store;
+  static Memories store;
   ScriptedLlmServer llmServer;
   Llm llm;
   AgentRuntime runtime;
@@ -35,7 +34,7 @@ class SessionTest {
 
   @BeforeAll
   static void openStore() {
-    store = JdbcMemoryStore.open(TestStores.h2(dir));
+    store = Memories.builder().store(TestStores.h2(dir)).build();
   }
 
   @AfterAll
@@ -48,7 +47,7 @@ class SessionTest {
     llmServer = ScriptedLlmServer.start();
     llm = Llm.openAiCompatible(LlmConfig.of(llmServer.baseUrl(), "test-key", "scripted")
         .withTimeouts(Duration.ofMillis(1500), Duration.ofSeconds(10)).withMaxRetries(2));
-    runtime = AgentRuntime.builder().memory(new ServiceMemoryAccess(MemoryService.builder(store, OnnxEmbedder.shared()).build())).llm(llm).build();
+    runtime = AgentRuntime.builder().memory(new MemoriesAccess(store)).llm(llm).build();
   }
 
   @AfterEach
@@ -147,7 +146,7 @@ class SessionTest {
   @Test
   void history_isBoundedByTurns() {
     runtime.close();
-    runtime = AgentRuntime.builder().memory(new ServiceMemoryAccess(MemoryService.builder(store, OnnxEmbedder.shared()).build())).llm(llm)
+    runtime = AgentRuntime.builder().memory(new MemoriesAccess(store)).llm(llm)
         .config(AgentConfig.defaults().withHistoryTurns(2).withGreetOnReady(false)).build();
     Session session = activeSession("chatty");
     for (int i = 1; i <= 4; i++) {
@@ -221,7 +220,7 @@ class SessionTest {
   @Test
   void memoryTools_answerFromTheStore_andForgetByDescription() {
     store.add("rememberer", NewMemory.of("PLAN", "visit Karachi in December"));
-    Memory faiz = store.add("rememberer", NewMemory.of("INTEREST", "loves Faiz poetry"));
+    Memory faiz = store.add("rememberer", NewMemory.of("INTEREST", "loves Faiz poetry")).memory();
     Session session = activeSession("rememberer");
     Await.done(session.reply("what do you know about me").done());
     Await.done(session.reply("do you remember Karachi?").done());

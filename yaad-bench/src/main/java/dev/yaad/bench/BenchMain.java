@@ -1,8 +1,9 @@
 package dev.yaad.bench;
 
-import picocli.CommandLine;
+import dev.yaad.server.Main;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.HelpCommand;
+import picocli.CommandLine;
 
 /**
  * {@code yaad-bench}: Yaad's measurements, one subcommand each.
@@ -36,6 +37,8 @@ public final class BenchMain {
 
   /** The command line with every subcommand registered; tests run benchmarks through it. */
   static CommandLine commandLine() {
-    return new CommandLine(new BenchMain()).setCaseInsensitiveEnumValuesAllowed(true);
+    // The server's option groups (database, embeddings) read the same environment variables here.
+    return new CommandLine(new BenchMain()).setCaseInsensitiveEnumValuesAllowed(true)
+        .setDefaultValueProvider(Main.environmentDefaults(System.getenv()));
   }
 }

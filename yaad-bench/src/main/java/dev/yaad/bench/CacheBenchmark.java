@@ -6,10 +6,12 @@ import dev.yaad.memory.Memory;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.Snapshot;
 import dev.yaad.memory.cache.CacheConfig;
-import dev.yaad.memory.cache.CachingMemoryStore;
-import dev.yaad.memory.store.JdbcMemoryStore;
-import dev.yaad.memory.store.MemoryStore;
+import dev.yaad.memory.internal.cache.CachingMemoryStore;
+import dev.yaad.memory.internal.store.JdbcMemoryStore;
+import dev.yaad.memory.internal.store.MemoryStore;
+import dev.yaad.memory.internal.store.MemoryWrite;
 import dev.yaad.memory.store.StoreConfig;
+import dev.yaad.server.DatabaseOptions;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
@@ -29,6 +31,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -72,12 +75,8 @@ final class CacheBenchmark implements Callable<Integer> {
   @Option(names = "--backend", required = true, description = "postgres or h2")
   Backend backend;
 
-  @Option(names = "--db-url", description = "JDBC URL (default: jdbc:postgresql://127.0.0.1:5432/test for postgres,"
-      + " " + DEFAULT_H2_URL + " for h2)")
-  String dbUrl;
+  @Mixin DatabaseOptions database;
 
-  @Option(names = "--db-user", description = "database user (default: postgres on PostgreSQL)")
-  String dbUser;
 
   @Option(names = "--schema", defaultValue = "yaad_bench_cache",
       description = "PostgreSQL schema for the benchmark data, kept apart from tests and other benchmarks (default: ${DEFAULT-VALUE})")
@@ -116,10 +115,8 @@ final class CacheBenchmark implements Callable<Integer> {
   public Integer call() throws Exception {
     validate();
     PrintWriter out = spec.commandLine().getOut();
-    String url = dbUrl != null ? dbUrl : backend == Backend.H2 ? DEFAULT_H2_URL : backend.defaultUrl;
-    String user = dbUser != null ? dbUser : backend == Backend.POSTGRES ? "postgres" : null;
-    StoreConfig storeConfig = StoreConfig.of(url).withCredentials(user, null).withPoolSize(4)
-        .withSchema(backend == Backend.POSTGRES ? schema : null);
+    StoreConfig storeConfig = database.storeConfig(backend == Backend.H2 ? DEFAULT_H2_URL : backend.defaultUrl,
+        backend == Backend.POSTGRES ? "postgres" : null).withPoolSize(4).withSchema(backend == Backend.POSTGRES ? schema : null);
     List<String> all = List.of(); // every category, as the agent's snapshot asks
     // A prefix of this run's own: nothing else's keys or invalidations interfere.
     CacheConfig cacheConfig = CacheConfig.defaults().withRedisUrl(redisUrl)
@@ -283,7 +280,7 @@ final class CacheBenchmark implements Callable<Integer> {
       b.snapshot(user, all, perCategory); // in B's L1 now
       heardUser.set(null);
       String content = "lag probe " + i + " " + UUID.randomUUID();
-      Memory memory = a.add(user, new NewMemory("FACT", content, null, null));
+      Memory memory = a.write(user, List.of(new MemoryWrite.Insert(new NewMemory("FACT", content, null, null), null))).getFirst();
       long acked = System.nanoTime();
       written.add(memory);
       // Parked, not spinning: on a small machine a spinning reader would starve the thread

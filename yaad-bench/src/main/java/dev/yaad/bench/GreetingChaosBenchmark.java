@@ -9,13 +9,13 @@ import dev.yaad.agent.SessionState;
 import dev.yaad.agent.Speech;
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.LlmConfig;
-import dev.yaad.agent.memory.ServiceMemoryAccess;
-import dev.yaad.memory.MemoryService;
-import dev.yaad.memory.embed.OnnxEmbedder;
-import dev.yaad.agent.testing.ScriptedLlmServer;
+import dev.yaad.agent.memory.MemoriesAccess;
+import dev.yaad.memory.Memories;
 import dev.yaad.memory.NewMemory;
-import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.memory.cache.CacheConfig;
 import dev.yaad.memory.store.StoreConfig;
+import dev.yaad.server.EmbeddingOptions;
+import dev.yaad.testing.ScriptedLlmServer;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -88,6 +88,8 @@ final class GreetingChaosBenchmark implements Callable<Integer> {
   int users;
 
   @Mixin ScratchStoreOptions scratch;
+
+  @Mixin EmbeddingOptions embedding;
 
   @Option(names = "--seed", defaultValue = "42")
   long seed;
@@ -162,13 +164,14 @@ final class GreetingChaosBenchmark implements Callable<Integer> {
     StoreConfig storeConfig = scratch.storeConfig("yaad-greeting-chaos");
     int stay = stayMs != null ? stayMs : ttftMs + 30 * perTokenMs + 500;
     Random random = new Random(seed);
-    try (JdbcMemoryStore store = JdbcMemoryStore.open(storeConfig);
+    // The in-process cache off: every snapshot is read from the database, as this benchmark always measured.
+    try (Memories store = Memories.builder().store(storeConfig).embedder(embedding.embedder()).cache(CacheConfig.defaults().withL1MaxWeightBytes(0)).build();
         ScriptedLlmServer llmServer = ScriptedLlmServer.start()
             .latency(Duration.ofMillis(ttftMs), Duration.ofMillis(perTokenMs)).recordCalls(false);
         Llm llm = Llm.openAiCompatible(LlmConfig.of(llmServer.baseUrl(), null, "scripted")
             .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(30)))) {
       seedUsers(store);
-      AgentRuntime runtime = AgentRuntime.builder().memory(new ServiceMemoryAccess(MemoryService.builder(store, OnnxEmbedder.shared()).build())).llm(llm).build();
+      AgentRuntime runtime = AgentRuntime.builder().memory(new MemoriesAccess(store)).llm(llm).build();
       ScheduledExecutorService clock = Executors.newScheduledThreadPool(2);
       List<Caller> warmupCallers = new ArrayList<>(warmup);
       AtomicInteger warmupApiErrors = new AtomicInteger();
@@ -342,7 +345,7 @@ final class GreetingChaosBenchmark implements Callable<Integer> {
     printer.println(out);
   }
 
-  private void seedUsers(JdbcMemoryStore store) {
+  private void seedUsers(Memories store) {
     String[] goals = {"run a half marathon", "learn to bake bread", "finish a thesis on Urdu poetry", "save for a trip to Skardu",
         "learn to swim", "get a driving licence", "read twelve novels this year", "start a small garden"};
     String[] plans = {"visit their mother on Sunday", "a job interview next week", "a wedding in Lahore next month",
@@ -361,7 +364,7 @@ final class GreetingChaosBenchmark implements Callable<Integer> {
       store.addAll(user, List.of(
           NewMemory.of("FACT", "Their name is " + name),
           NewMemory.of("GOAL", "wants to " + goals[u % goals.length]),
-          NewMemory.of("PLAN", plans[u % plans.length])));
+          NewMemory.of("PLAN", plans[u % plans.length])), false);
       store.putProfile(user, name + ", who wants to " + goals[u % goals.length] + ".", null);
     }
   }

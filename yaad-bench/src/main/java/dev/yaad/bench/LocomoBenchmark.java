@@ -3,12 +3,12 @@ package dev.yaad.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.yaad.memory.AddResult;
-import dev.yaad.memory.MemoryService;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.embed.OnnxEmbedder;
+import dev.yaad.memory.internal.MemoryService;
+import dev.yaad.memory.internal.search.SearchIndex;
 import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.search.SearchHit;
-import dev.yaad.memory.search.SearchIndex;
 import dev.yaad.memory.search.SearchRequest;
 import java.io.File;
 import java.io.PrintWriter;
@@ -134,7 +134,7 @@ final class LocomoBenchmark implements Callable<Integer> {
     double modelLoadMs = (System.nanoTime() - loadStart) / 1e6;
 
     try (SearchBenchStores.Opened opened = SearchBenchStores.open(backend, dbUrl)) {
-      MemoryService service = MemoryService.builder(opened.store(), embedder)
+      MemoryService service = MemoryService.builder(opened.cached(), embedder)
           .searchConfig(config).deduplicate(false).build();
       String run = UUID.randomUUID().toString().substring(0, 8);
 

@@ -11,14 +11,14 @@ import dev.yaad.agent.learning.Learner;
 import dev.yaad.agent.learning.LearningConfig;
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.LlmConfig;
-import dev.yaad.agent.memory.ServiceMemoryAccess;
-import dev.yaad.memory.MemoryService;
-import dev.yaad.memory.embed.OnnxEmbedder;
-import dev.yaad.agent.testing.ScriptedLlmServer;
-import dev.yaad.agent.testing.ScriptedLlmServer.Answer;
-import dev.yaad.agent.testing.ScriptedLlmServer.Purpose;
-import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.agent.memory.MemoriesAccess;
+import dev.yaad.memory.Memories;
+import dev.yaad.memory.cache.CacheConfig;
 import dev.yaad.memory.store.StoreConfig;
+import dev.yaad.server.EmbeddingOptions;
+import dev.yaad.testing.ScriptedLlmServer.Answer;
+import dev.yaad.testing.ScriptedLlmServer.Purpose;
+import dev.yaad.testing.ScriptedLlmServer;
 import java.io.File;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -76,6 +76,8 @@ final class ReplayBenchmark implements Callable<Integer> {
 
   @Mixin ScratchStoreOptions scratch;
 
+  @Mixin EmbeddingOptions embedding;
+
   @Option(names = "--seed", defaultValue = "42")
   long seed;
 
@@ -93,7 +95,8 @@ final class ReplayBenchmark implements Callable<Integer> {
         .withRetry(Duration.ofMillis(50), Duration.ofSeconds(1))
         .withLease(Duration.ofMinutes(2), Duration.ofMillis(100));
     long start = System.nanoTime();
-    try (JdbcMemoryStore store = JdbcMemoryStore.open(storeConfig);
+    // The in-process cache off: every snapshot is read from the database, as this benchmark always measured.
+    try (Memories store = Memories.builder().store(storeConfig).embedder(embedding.embedder()).cache(CacheConfig.defaults().withL1MaxWeightBytes(0)).build();
         ScriptedLlmServer llmServer = ScriptedLlmServer.start()
             .latency(Duration.ofMillis(ttftMs), Duration.ofMillis(perTokenMs)).recordCalls(false);
         Llm sessionLlm = Llm.openAiCompatible(LlmConfig.of(llmServer.baseUrl(), null, "scripted"));
@@ -104,7 +107,7 @@ final class ReplayBenchmark implements Callable<Integer> {
             injected.incrementAndGet();
             return Answer.error(500);
           });
-      ServiceMemoryAccess memory = new ServiceMemoryAccess(MemoryService.builder(store, OnnxEmbedder.shared()).build());
+      MemoriesAccess memory = new MemoriesAccess(store);
       Learner learner = Learner.builder().dataSource(store.dataSource()).memory(memory).llm(learnerLlm).config(learning).build();
       AgentRuntime runtime = AgentRuntime.builder().memory(memory).llm(sessionLlm).learner(learner)
           .config(AgentConfig.defaults().withGreetOnReady(false)).build();
@@ -178,7 +181,7 @@ final class ReplayBenchmark implements Callable<Integer> {
     }
   }
 
-  private static long countMemories(JdbcMemoryStore store, String user) {
+  private static long countMemories(Memories store, String user) {
     long n = 0;
     String cursor = null;
     try {

@@ -1,24 +1,24 @@
 package dev.yaad.bench;
 
 import dev.yaad.memory.store.StoreConfig;
+import dev.yaad.server.DatabaseOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * Where an agent benchmark keeps its memories: by default a new H2 file in a temporary
- * directory, deleted afterwards; or the database the options name. Mixed into
- * {@code greeting-chaos} and {@code replay}.
+ * directory, deleted afterwards; or the database the server's own options name
+ * ({@code DatabaseOptions}: {@code --db-url}, {@code --db-user}, ...), plus a schema. Mixed
+ * into {@code greeting-chaos} and {@code replay}.
  */
 final class ScratchStoreOptions {
-  @Option(names = "--db-url", description = "store URL (default: a new H2 file in a temporary directory, deleted afterwards)")
-  String url;
-
-  @Option(names = "--db-user", description = "database user (PostgreSQL)")
-  String user;
+  /** --db-url (default here: a new H2 file in a temporary directory, deleted afterwards), --db-user... */
+  @Mixin DatabaseOptions database;
 
   @Option(names = "--schema", description = "schema to create and use (PostgreSQL), e.g. yaad_agent_bench")
   String schema;
@@ -27,11 +27,11 @@ final class ScratchStoreOptions {
 
   /** @param name prefix of the temporary directory, when one is made */
   StoreConfig storeConfig(String name) throws IOException {
-    if (url != null) {
-      return StoreConfig.of(url).withCredentials(user, null).withSchema(schema);
+    if (database.url() != null) {
+      return database.storeConfig(null, null).withSchema(schema);
     }
     tmp = Files.createTempDirectory(name);
-    return StoreConfig.of("jdbc:h2:file:" + tmp.resolve("yaad").toAbsolutePath());
+    return database.storeConfig("jdbc:h2:file:" + tmp.resolve("yaad").toAbsolutePath(), null);
   }
 
   /** Deletes the temporary directory, if one was made. */

@@ -1,6 +1,8 @@
 package dev.yaad.bench;
 
-import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.memory.cache.CacheConfig;
+import dev.yaad.memory.internal.cache.CachingMemoryStore;
+import dev.yaad.memory.internal.store.JdbcMemoryStore;
 import dev.yaad.memory.store.StoreConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,11 +19,19 @@ import java.util.stream.Stream;
 final class SearchBenchStores {
   private SearchBenchStores() {}
 
-  /** An open store and how to get rid of it. */
-  record Opened(JdbcMemoryStore store, Runnable cleanUp) implements AutoCloseable {
+  /**
+   * An open store and how to get rid of it. {@code cached} is the same store behind the cache
+   * with its in-process tier off: what the write path and search run on (it tells them of
+   * every write), while reads still reach the database, as the benchmarks measure.
+   */
+  record Opened(JdbcMemoryStore store, CachingMemoryStore cached, Runnable cleanUp) implements AutoCloseable {
+    Opened(JdbcMemoryStore store, Runnable cleanUp) {
+      this(store, CachingMemoryStore.create(store, CacheConfig.defaults().withL1MaxWeightBytes(0)), cleanUp);
+    }
+
     @Override
     public void close() {
-      store.close();
+      cached.close(); // closes the store too
       cleanUp.run();
     }
   }

@@ -3,14 +3,17 @@ package dev.yaad.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.yaad.memory.AddResult;
 import dev.yaad.memory.Categories;
-import dev.yaad.memory.EmbeddedMemory;
-import dev.yaad.memory.MemoryService;
 import dev.yaad.memory.NewMemory;
-import dev.yaad.memory.embed.OnnxEmbedder;
-import dev.yaad.memory.embed.Vectors;
+import dev.yaad.memory.embed.Embedder;
+import dev.yaad.memory.internal.MemoryService;
+import dev.yaad.memory.internal.Vectors;
+import dev.yaad.memory.internal.search.SearchIndex;
+import dev.yaad.memory.internal.store.EmbeddedMemory;
+import dev.yaad.memory.internal.store.MemoryWrite;
 import dev.yaad.memory.search.SearchConfig;
-import dev.yaad.memory.search.SearchIndex;
 import dev.yaad.memory.search.SearchRequest;
+import dev.yaad.server.DatabaseOptions;
+import dev.yaad.server.EmbeddingOptions;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,6 +25,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -78,8 +82,9 @@ final class SearchBenchmark implements Callable<Integer> {
   @Option(names = "--backend", defaultValue = "h2", description = "h2 (a fresh temporary file database) or postgres (a fresh schema, dropped after)")
   Backend backend;
 
-  @Option(names = "--db-url", description = "JDBC URL for postgres (default: jdbc:postgresql://127.0.0.1:5432/test)")
-  String dbUrl;
+  @Mixin DatabaseOptions database;
+
+  @Mixin EmbeddingOptions embedding;
 
   @Option(names = "--queries", defaultValue = "2000", description = "measured searches per variant (default: ${DEFAULT-VALUE})")
   int queries;
@@ -99,7 +104,7 @@ final class SearchBenchmark implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "need --memories >= 1, --batch 1-1000, --queries >= 10, --loads >= 1, --k 1-100");
     }
     PrintWriter out = spec.commandLine().getOut();
-    OnnxEmbedder embedder = OnnxEmbedder.shared();
+    Embedder embedder = embedding.embedder();
     embedder.warmUp();
     SplittableRandom random = new SplittableRandom(42);
     List<NewMemory> data = new ArrayList<>(memories);
@@ -118,8 +123,8 @@ final class SearchBenchmark implements Callable<Integer> {
     figures.put("memories", memories);
     figures.put("cores", Runtime.getRuntime().availableProcessors());
 
-    try (SearchBenchStores.Opened opened = SearchBenchStores.open(backend, dbUrl)) {
-      MemoryService service = MemoryService.builder(opened.store(), embedder).build();
+    try (SearchBenchStores.Opened opened = SearchBenchStores.open(backend, database.url())) {
+      MemoryService service = MemoryService.builder(opened.cached(), embedder).build();
       String user = "bench-search-user";
 
       // --- bulk add, and its two halves alone, interleaved batch by batch -----------------
@@ -137,7 +142,7 @@ final class SearchBenchmark implements Callable<Integer> {
         long t1 = System.nanoTime();
         embedder.embed(slice.stream().map(NewMemory::content).toList());
         long t2 = System.nanoTime();
-        opened.store().addAll("bench-search-plain", slice);
+        opened.store().write("bench-search-plain", slice.stream().<MemoryWrite>map(m -> new MemoryWrite.Insert(m, null)).toList());
         long t3 = System.nanoTime();
         addNanos += t1 - t0;
         embedNanos += t2 - t1;

@@ -5,8 +5,9 @@ import dev.yaad.memory.Categories;
 import dev.yaad.memory.Limits;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.Snapshot;
-import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.memory.internal.store.JdbcMemoryStore;
 import dev.yaad.memory.store.StoreConfig;
+import dev.yaad.server.DatabaseOptions;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.sql.SQLException;
@@ -20,6 +21,7 @@ import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -52,12 +54,8 @@ final class SnapshotBenchmark implements Callable<Integer> {
   @Option(names = "--backend", required = true, description = "postgres or h2")
   Backend backend;
 
-  @Option(names = "--db-url", description = "JDBC URL (default: jdbc:postgresql://127.0.0.1:5432/test for postgres,"
-      + " jdbc:h2:file:./data/bench/yaad-bench for h2)")
-  String dbUrl;
+  @Mixin DatabaseOptions database;
 
-  @Option(names = "--db-user", description = "database user (default: postgres on PostgreSQL)")
-  String dbUser;
 
   @Option(names = "--schema", defaultValue = "yaad_bench",
       description = "PostgreSQL schema for the benchmark data, kept apart from tests (default: ${DEFAULT-VALUE})")
@@ -110,10 +108,9 @@ final class SnapshotBenchmark implements Callable<Integer> {
     validate();
     PrintWriter out = spec.commandLine().getOut();
     List<String> categories = Categories.DEFAULT.names();
-    String url = dbUrl != null ? dbUrl : backend.defaultUrl;
-    String user = dbUser != null ? dbUser : backend == Backend.POSTGRES ? "postgres" : null;
-    StoreConfig config = StoreConfig.of(url).withCredentials(user, null).withPoolSize(2)
-        .withSchema(backend == Backend.POSTGRES ? schema : null);
+    StoreConfig config = database.storeConfig(backend.defaultUrl, backend == Backend.POSTGRES ? "postgres" : null)
+        .withPoolSize(2).withSchema(backend == Backend.POSTGRES ? schema : null);
+    String url = config.jdbcUrl();
 
     boolean seeded;
     long seedStart = System.nanoTime();
@@ -282,13 +279,13 @@ final class SnapshotBenchmark implements Callable<Integer> {
         "--naive-statements unprepared needs --backend postgres: H2 always plans a statement once");
     check(backend != Backend.POSTGRES || SCHEMA.matcher(schema).matches(),
         "--schema must be a lower-case SQL identifier (was '" + schema + "')");
-    if (dbUrl != null) {
+    if (database.url() != null) {
       String prefix = backend == Backend.POSTGRES ? "jdbc:postgresql:" : "jdbc:h2:";
-      check(dbUrl.startsWith(prefix), "--db-url must start with " + prefix + " for --backend " + backend
-          + " (was '" + dbUrl + "')");
+      check(database.url().startsWith(prefix), "--db-url must start with " + prefix + " for --backend " + backend
+          + " (was '" + database.url() + "')");
     }
     if (delayMs > 0) {
-      check(POSTGRES_URL.matcher(dbUrl != null ? dbUrl : backend.defaultUrl).matches(),
+      check(POSTGRES_URL.matcher(database.url() != null ? database.url() : backend.defaultUrl).matches(),
           "--delay-ms needs a single-host URL such as jdbc:postgresql://127.0.0.1:5432/test");
     }
   }

@@ -23,4 +23,21 @@ public record Memory(
     String metadata,
     Instant occurredAt,
     Instant createdAt,
-    Instant updatedAt) {}
+    Instant updatedAt) {
+
+  /**
+   * A memory id as written in a URL or a file.
+   *
+   * @throws InvalidInputException naming the text, if it is not a UUID
+   */
+  public static UUID parseId(String text) {
+    try {
+      if (text == null || text.length() != 36) {
+        throw new IllegalArgumentException();
+      }
+      return UUID.fromString(text);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidInputException("malformed memory id '" + text + "': expected a UUID such as 0190f3c2-7b1e-7c4a-9d2e-3f4a5b6c7d8e");
+    }
+  }
+}

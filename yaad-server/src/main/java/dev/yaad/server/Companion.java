@@ -5,10 +5,9 @@ import dev.yaad.agent.MicrometerAgentMetrics;
 import dev.yaad.agent.learning.Learner;
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.LlmConfig;
+import dev.yaad.agent.memory.MemoriesAccess;
 import dev.yaad.agent.memory.MemoryAccess;
-import dev.yaad.agent.memory.ServiceMemoryAccess;
-import dev.yaad.memory.MemoryService;
-import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.memory.Memories;
 import dev.yaad.server.auth.Authenticator;
 import dev.yaad.server.http.SessionApi;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -32,22 +31,18 @@ final class Companion implements AutoCloseable {
     this.sessions = sessions;
   }
 
-  /**
-   * @param store    the database: learning's outbox lives beside the memories
-   * @param memories the memory service (hybrid search, de-duplicating writes) the agent's port sits on
-   */
-  static Companion start(JdbcMemoryStore store, MemoryService memories, LlmSettings settings, YaadServer.AgentTuning tuning, MeterRegistry registry,
+  /** @param memories the memory engine: the agent's port sits on it, learning's outbox lives in its database */
+  static Companion start(Memories memories, LlmSettings settings, YaadServer.AgentTuning tuning, MeterRegistry registry,
       Authenticator authenticator) {
     LlmConfig llmConfig = LlmConfig.of(settings.baseUrl(), settings.apiKey(),
         settings.model() == null ? LlmConfig.DEFAULT_MODEL : settings.model());
-    // The agent's memory port, shared by tools and learning; the service sits on the caching store.
-    MemoryAccess memory = new ServiceMemoryAccess(memories);
+    MemoryAccess memory = new MemoriesAccess(memories); // shared by tools and learning
     MicrometerAgentMetrics metrics = new MicrometerAgentMetrics(registry);
     Llm llm = Llm.openAiCompatible(llmConfig);
     Learner learner = null;
     AgentRuntime runtime = null;
     try {
-      learner = Learner.builder().dataSource(store.dataSource()).memory(memory).llm(llm).config(tuning.learning())
+      learner = Learner.builder().dataSource(memories.dataSource()).memory(memory).llm(llm).config(tuning.learning())
           .metrics(metrics).build();
       runtime = AgentRuntime.builder().memory(memory).llm(llm).learner(learner).config(tuning.agent()).metrics(metrics).build();
       metrics.monitor(runtime);

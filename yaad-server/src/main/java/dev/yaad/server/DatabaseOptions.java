@@ -9,14 +9,17 @@ import picocli.CommandLine.Spec;
 
 /**
  * The database options every command that opens the store shares ({@code serve},
- * {@code users export|import|delete}), mixed in with {@code @Mixin} so they are declared once.
+ * {@code users export|import|delete}, {@code reembed}, and yaad-bench's benchmarks), mixed in
+ * with {@code @Mixin} so they are declared once. A command whose default database is not the
+ * embedded file (a benchmark's depends on its backend) passes its own to
+ * {@link #storeConfig(String, String)}.
  */
-final class DatabaseOptions {
+public final class DatabaseOptions {
   @Spec(Spec.Target.MIXEE) CommandSpec spec;
 
-  @Option(names = "--db-url", defaultValue = StoreConfig.DEFAULT_H2_URL, paramLabel = "JDBC_URL",
+  @Option(names = "--db-url", paramLabel = "JDBC_URL",
       description = {"Database: jdbc:h2:file:... (embedded) or jdbc:postgresql://host:port/db.",
-          "Env YAAD_DB_URL. Default: " + StoreConfig.DEFAULT_H2_URL + "."})
+          "Env YAAD_DB_URL. Default: " + StoreConfig.DEFAULT_H2_URL + " (a benchmark: its --backend's own)."})
   String dbUrl;
 
   @Option(names = "--db-user", paramLabel = "USER", description = "Database user. Env YAAD_DB_USER.")
@@ -32,8 +35,29 @@ final class DatabaseOptions {
           "Default: FACT,GOAL,INTEREST,EXPERIENCE,PREFERENCE,PLAN,RELATIONSHIP,OPINION."})
   String categories;
 
+  /** The database URL given (flag or environment), or {@code null}. */
+  public String url() {
+    return Main.blankToNull(dbUrl);
+  }
+
+  /** The database user given, or {@code null}. */
+  public String user() {
+    return Main.blankToNull(dbUser);
+  }
+
   /** The store configuration the options describe; bad values are usage errors naming the option. */
   StoreConfig storeConfig() {
+    return storeConfig(StoreConfig.DEFAULT_H2_URL, null);
+  }
+
+  /**
+   * As {@link #storeConfig()}, with this command's own defaults for a URL and a user not given.
+   *
+   * @param defaultUser may be {@code null}
+   */
+  public StoreConfig storeConfig(String defaultUrl, String defaultUser) {
+    String url = Main.blankToNull(dbUrl) != null ? dbUrl : defaultUrl;
+    String user = Main.blankToNull(dbUser) != null ? dbUser : defaultUser;
     Categories names;
     try {
       names = categories == null || categories.isBlank() ? Categories.DEFAULT : Categories.parse(categories);
@@ -41,7 +65,7 @@ final class DatabaseOptions {
       throw new ParameterException(spec.commandLine(), "Invalid value for option '--categories': " + e.getMessage());
     }
     try {
-      return StoreConfig.of(dbUrl).withCredentials(Main.blankToNull(dbUser), Main.blankToNull(dbPassword)).withCategories(names);
+      return StoreConfig.of(url).withCredentials(user, Main.blankToNull(dbPassword)).withCategories(names);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "Invalid value for option '--db-url': " + e.getMessage());
     }

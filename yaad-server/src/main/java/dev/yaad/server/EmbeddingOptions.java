@@ -10,10 +10,11 @@ import picocli.CommandLine.Spec;
 
 /**
  * Which embedding model turns memories into vectors, shared by every command that writes
- * memories ({@code serve}, {@code users import}, {@code reembed}). Default: the in-process
- * ONNX all-MiniLM-L6-v2; with a base URL, any OpenAI-compatible {@code /v1/embeddings}.
+ * memories ({@code serve}, {@code users import}, {@code reembed}, and yaad-bench's). Default:
+ * the in-process ONNX all-MiniLM-L6-v2; with a base URL, any OpenAI-compatible
+ * {@code /v1/embeddings}.
  */
-final class EmbeddingOptions {
+public final class EmbeddingOptions {
   @Spec(Spec.Target.MIXEE) CommandSpec spec;
 
   @Option(names = "--embeddings-base-url", paramLabel = "URL",
@@ -28,7 +29,8 @@ final class EmbeddingOptions {
   @Option(names = "--embeddings-api-key", paramLabel = "KEY", description = "Key for that endpoint. Env YAAD_EMBEDDINGS_API_KEY.")
   String apiKey;
 
-  Embedder embedder() {
+  /** The embedder the options describe; bad values are usage errors naming the option. */
+  public Embedder embedder() {
     if (Main.blankToNull(baseUrl) == null) {
       if (Main.blankToNull(model) != null) {
         throw new ParameterException(spec.commandLine(), "--embeddings-model needs --embeddings-base-url (YAAD_EMBEDDINGS_BASE_URL)");

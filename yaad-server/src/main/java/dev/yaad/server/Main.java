@@ -1,14 +1,12 @@
 package dev.yaad.server;
 
 import dev.yaad.memory.MemoryException;
-import dev.yaad.memory.cache.CacheConfig;
 import dev.yaad.server.auth.AuthConfig;
 import dev.yaad.server.http.MemoryApi;
 import io.javalin.util.JavalinBindException;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -16,13 +14,14 @@ import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /** The {@code yaad} command line. */
 @Command(name = "yaad", subcommands = {Main.Serve.class, UsersCommand.class, ReembedCommand.class}, usageHelpAutoWidth = true,
     description = "Yaad: a memory server for voice companion agents.")
 public final class Main implements Runnable {
   /** Each option may also come from this environment variable, in every command that has it; a flag wins. */
-  static final Map<String, String> ENV_VARS = Map.ofEntries(
+  static final Map<String, String> ENV_VARS = withMemoryOptions(
       Map.entry("--host", "YAAD_HOST"),
       Map.entry("--port", "YAAD_PORT"),
       Map.entry("--db-url", "YAAD_DB_URL"),
@@ -34,7 +33,6 @@ public final class Main implements Runnable {
       Map.entry("--llm-base-url", "YAAD_LLM_BASE_URL"),
       Map.entry("--llm-model", "YAAD_LLM_MODEL"),
       Map.entry("--llm-api-key", "YAAD_LLM_API_KEY"),
-      Map.entry("--redis-url", CacheConfig.REDIS_URL_ENV),
       Map.entry("--embeddings-base-url", "YAAD_EMBEDDINGS_BASE_URL"),
       Map.entry("--embeddings-model", "YAAD_EMBEDDINGS_MODEL"),
       Map.entry("--embeddings-api-key", "YAAD_EMBEDDINGS_API_KEY"));
@@ -43,6 +41,13 @@ public final class Main implements Runnable {
 
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
   boolean help;
+
+  @SafeVarargs
+  private static Map<String, String> withMemoryOptions(Map.Entry<String, String>... entries) {
+    Map<String, String> all = new java.util.HashMap<>(Map.ofEntries(entries));
+    all.putAll(MemoryOptions.ENV_VARS);
+    return Map.copyOf(all);
+  }
 
   public static void main(String[] args) {
     int code = commandLine(System.getenv()).execute(args);
@@ -55,12 +60,20 @@ public final class Main implements Runnable {
   static CommandLine commandLine(Map<String, String> env) {
     CommandLine cli = new CommandLine(new Main());
     // Set on the root, it reaches every subcommand, nested ones included.
-    cli.setDefaultValueProvider(arg -> {
+    cli.setDefaultValueProvider(environmentDefaults(env));
+    return cli;
+  }
+
+  /**
+   * Defaults from {@code env} for the options of {@link #ENV_VARS} (a flag wins): for any
+   * command line that mixes in the server's option groups, such as yaad-bench's.
+   */
+  public static CommandLine.IDefaultValueProvider environmentDefaults(Map<String, String> env) {
+    return arg -> {
       String var = arg instanceof OptionSpec option ? ENV_VARS.get(option.longestName()) : null;
       String value = var == null ? null : env.get(var);
       return value == null || value.isBlank() ? null : value;
-    });
-    return cli;
+    };
   }
 
   @Override
@@ -110,12 +123,9 @@ public final class Main implements Runnable {
     @Option(names = "--llm-api-key", paramLabel = "KEY", description = "LLM API key, if the endpoint needs one. Env YAAD_LLM_API_KEY.")
     String llmApiKey;
 
-    @Option(names = "--redis-url", paramLabel = "URL",
-        description = {"Redis for the shared cache (L2) and cross-instance invalidation, e.g. redis://127.0.0.1:6379.",
-            "Env " + CacheConfig.REDIS_URL_ENV + ". Default: none, the in-process cache only (right for one instance)."})
-    String redisUrl;
-
     @Mixin EmbeddingOptions embedding;
+
+    @Mixin MemoryOptions memory;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
@@ -141,14 +151,8 @@ public final class Main implements Runnable {
       } catch (IllegalArgumentException e) {
         throw new ParameterException(spec.commandLine(), "Invalid value for option '--llm-base-url': " + e.getMessage());
       }
-      CacheConfig cache;
-      try {
-        cache = CacheConfig.defaults().withRedisUrl(redisUrl);
-      } catch (IllegalArgumentException e) {
-        throw new ParameterException(spec.commandLine(), "Invalid value for option '--redis-url': " + e.getMessage());
-      }
       return new YaadServer.Config(host, port, database.storeConfig(), MemoryApi.DEFAULT_MAX_BODY_BYTES, auth, llm,
-          cache, embedding.embedder());
+          memory.cacheConfig(), embedding.embedder(), memory.searchConfig(), memory.duplicateThreshold());
     }
 
     @Override

@@ -1,10 +1,9 @@
 package dev.yaad.server;
 
 import dev.yaad.memory.Limits;
+import dev.yaad.memory.Memories;
 import dev.yaad.memory.MemoryException;
 import dev.yaad.memory.embed.Embedder;
-import dev.yaad.memory.embed.Reembedder;
-import dev.yaad.memory.store.JdbcMemoryStore;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,12 +18,14 @@ import picocli.CommandLine.Spec;
         + " of another model until then. Safe to interrupt and run again.",
         "A running server drops its search state on its next write per user; restart it to pick up all new vectors at once."})
 final class ReembedCommand implements Callable<Integer> {
+  static final int DEFAULT_BATCH_SIZE = 256;
+
   @Spec CommandSpec spec;
 
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
   boolean help;
 
-  @Option(names = "--batch-size", defaultValue = "" + Reembedder.DEFAULT_BATCH_SIZE, paramLabel = "N",
+  @Option(names = "--batch-size", defaultValue = "" + DEFAULT_BATCH_SIZE, paramLabel = "N",
       description = "Memories embedded per batch, 1-" + Limits.MAX_BATCH_SIZE + ". Default: ${DEFAULT-VALUE}.")
   int batchSize;
 
@@ -38,8 +39,8 @@ final class ReembedCommand implements Callable<Integer> {
       return 2;
     }
     Embedder embedder = embedding.embedder();
-    try (JdbcMemoryStore store = JdbcMemoryStore.open(database.storeConfig())) {
-      Reembedder.Result result = new Reembedder(store, embedder, userId -> {}).run(batchSize);
+    try (Memories memories = Memories.builder().store(database.storeConfig()).embedder(embedder).build()) {
+      Memories.Reembedded result = memories.reembed(batchSize);
       spec.commandLine().getOut().printf("reembedded %d memories of %d users with %s in %d ms (%d changed meanwhile, left for the next run)%n",
           result.updated(), result.users(), embedder.modelId(), result.millis(), result.skipped());
       return 0;

@@ -21,7 +21,7 @@ import java.util.Set;
  */
 final class UserFile {
   /** Keeps decimals in metadata exactly as written ({@code 0.90} stays {@code 0.90}), as the API does. */
-  static final ObjectMapper JSON = ExactJson.MAPPER;
+  static final ObjectMapper JSON = ExactJson.newMapper();
 
   private static final Set<String> MEMORY_FIELDS =
       Set.of("type", "userId", "id", "category", "content", "metadata", "occurredAt", "createdAt", "updatedAt");

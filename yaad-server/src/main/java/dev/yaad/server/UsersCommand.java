@@ -2,14 +2,12 @@ package dev.yaad.server;
 
 import dev.yaad.memory.InvalidInputException;
 import dev.yaad.memory.Limits;
+import dev.yaad.memory.Memories;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryException;
-import dev.yaad.memory.MemoryService;
 import dev.yaad.memory.NotFoundException;
 import dev.yaad.memory.Page;
 import dev.yaad.memory.Profile;
-import dev.yaad.memory.store.JdbcMemoryStore;
-import dev.yaad.memory.store.MemoryStore;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -50,11 +48,14 @@ final class UsersCommand implements Runnable {
     throw new ParameterException(spec.commandLine(), "Missing command: try 'yaad users export|import|delete' or 'yaad users --help'");
   }
 
-  /** Runs {@code work} on the store the options describe; store failures become "yaad: ..." and exit 1. */
-  static int withStore(CommandSpec spec, DatabaseOptions database, StoreWork work) {
-    var storeConfig = database.storeConfig();
-    try (MemoryStore store = JdbcMemoryStore.open(storeConfig)) {
-      return work.run(store);
+  /** Runs {@code work} on the memories the options describe; store failures become "yaad: ..." and exit 1. */
+  static int withStore(CommandSpec spec, DatabaseOptions database, EmbeddingOptions embedding, StoreWork work) {
+    var builder = Memories.builder().store(database.storeConfig());
+    if (embedding != null) {
+      builder.embedder(embedding.embedder());
+    }
+    try (Memories memories = builder.build()) {
+      return work.run(memories);
     } catch (MemoryException | IOException e) {
       spec.commandLine().getErr().println("yaad: " + e.getMessage());
       return 1;
@@ -63,7 +64,7 @@ final class UsersCommand implements Runnable {
 
   @FunctionalInterface
   interface StoreWork {
-    int run(MemoryStore store) throws IOException;
+    int run(Memories memories) throws IOException;
   }
 
   @Command(name = "export", usageHelpAutoWidth = true, sortOptions = false,
@@ -85,7 +86,7 @@ final class UsersCommand implements Runnable {
 
     @Override
     public Integer call() {
-      return withStore(spec, database, store -> {
+      return withStore(spec, database, null, store -> {
         Profile profile = store.profile(userId); // NotFoundException for an unknown user, before any output
         List<Memory> memories = new ArrayList<>();
         String cursor = null;
@@ -158,7 +159,7 @@ final class UsersCommand implements Runnable {
           return 1;
         }
       }
-      return withStore(spec, database, store -> {
+      return withStore(spec, database, embedding, store -> {
         int failed = 0;
         for (Map.Entry<String, UserLines> user : users.entrySet()) {
           try {
@@ -172,12 +173,11 @@ final class UsersCommand implements Runnable {
       });
     }
 
-    private void importUser(MemoryStore store, String userId, UserLines lines) {
+    private void importUser(Memories store, String userId, UserLines lines) {
       List<UserFile.MemoryLine> memories = lines.memories();
       if (!memories.isEmpty()) {
-        // Through the service so imported memories carry vectors; stored as given, not de-duplicated.
-        MemoryService.builder(store, embedding.embedder()).build()
-            .addAll(userId, memories.stream().map(UserFile.MemoryLine::memory).toList(), false);
+        // With their vectors; stored as given, not de-duplicated.
+        store.addAll(userId, memories.stream().map(UserFile.MemoryLine::memory).toList(), false);
       }
       String profile = null;
       for (UserFile.ProfileLine line : lines.profiles()) {
@@ -253,7 +253,7 @@ final class UsersCommand implements Runnable {
 
     @Override
     public Integer call() {
-      return withStore(spec, database, store -> {
+      return withStore(spec, database, null, store -> {
         store.deleteUser(userId);
         spec.commandLine().getOut().println("deleted user '" + userId + "' with all their memories and their profile");
         return 0;

@@ -3,13 +3,12 @@ package dev.yaad.server;
 import dev.yaad.agent.AgentConfig;
 import dev.yaad.agent.learning.LearningConfig;
 import dev.yaad.agent.llm.LlmConfig;
-import dev.yaad.memory.MemoryService;
+import dev.yaad.memory.Memories;
 import dev.yaad.memory.StoreUnavailableException;
-import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.memory.cache.CacheConfig;
-import dev.yaad.memory.cache.CachingMemoryStore;
 import dev.yaad.memory.embed.Embedder;
-import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.memory.embed.OnnxEmbedder;
+import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.server.auth.AuthConfig;
 import dev.yaad.server.auth.Authenticator;
@@ -40,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * authentication is off (see {@link AuthConfig}).
  *
  * {@snippet :
- * YaadServer server = new YaadServer(YaadServer.Config.of(StoreConfig.of(StoreConfig.DEFAULT_H2_URL))).start();
+ * YaadServer server = new YaadServer(YaadServer.Config.of(StoreConfig.of("jdbc:h2:file:" + dir.resolve("yaad")))
+ *     .withAddress("127.0.0.1", 0)).start();
  * int port = server.port();
  * server.stop();
  * }
@@ -57,9 +57,11 @@ public final class YaadServer implements AutoCloseable {
    * @param llm          the LLM endpoint, or {@link LlmSettings#NONE}
    * @param cache        the snapshot/profile cache: Caffeine only, or with Redis as L2 and invalidation bus
    * @param embedder     the model that turns memories and queries into vectors
+   * @param search       how search ranks and how much per-user state it keeps
+   * @param duplicateThreshold the cosine at or above which a new memory updates one of the same category
    */
   public record Config(String host, int port, StoreConfig store, long maxBodyBytes, AuthConfig auth, LlmSettings llm,
-      CacheConfig cache, Embedder embedder) {
+      CacheConfig cache, Embedder embedder, SearchConfig search, double duplicateThreshold) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
 
@@ -69,6 +71,10 @@ public final class YaadServer implements AutoCloseable {
       Objects.requireNonNull(llm, "llm");
       Objects.requireNonNull(cache, "cache");
       Objects.requireNonNull(embedder, "embedder");
+      Objects.requireNonNull(search, "search");
+      if (!(duplicateThreshold > 0 && duplicateThreshold <= 1)) {
+        throw new IllegalArgumentException("duplicateThreshold must be in (0, 1] (was " + duplicateThreshold + ")");
+      }
       if (host == null || host.isBlank()) {
         throw new IllegalArgumentException("host cannot be blank");
       }
@@ -82,7 +88,8 @@ public final class YaadServer implements AutoCloseable {
 
     /** The in-process cache only and the in-process embedding model. */
     public Config(String host, int port, StoreConfig store, long maxBodyBytes, AuthConfig auth, LlmSettings llm) {
-      this(host, port, store, maxBodyBytes, auth, llm, CacheConfig.defaults(), OnnxEmbedder.shared());
+      this(host, port, store, maxBodyBytes, auth, llm, CacheConfig.defaults(), OnnxEmbedder.shared(), SearchConfig.defaults(),
+          Memories.DEFAULT_DUPLICATE_THRESHOLD);
     }
 
     /** No authentication, no LLM. */
@@ -96,23 +103,27 @@ public final class YaadServer implements AutoCloseable {
     }
 
     public Config withAddress(String host, int port) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold);
     }
 
     public Config withAuth(AuthConfig auth) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold);
     }
 
     public Config withLlm(LlmSettings llm) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold);
     }
 
     public Config withCache(CacheConfig cache) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold);
     }
 
     public Config withEmbedder(Embedder embedder) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold);
+    }
+
+    public Config withSearch(SearchConfig search, double duplicateThreshold) {
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold);
     }
   }
 
@@ -136,7 +147,7 @@ public final class YaadServer implements AutoCloseable {
   private final Config config;
   private final AgentTuning tuning;
   private final Metrics metrics = new Metrics();
-  private CachingMemoryStore store;
+  private Memories memories;
   private Companion companion;
   private Javalin app;
 
@@ -176,24 +187,12 @@ public final class YaadServer implements AutoCloseable {
           + " (--token-secret), or listen on 127.0.0.1 (--host)");
     }
     createH2Directory(config.store().jdbcUrl());
-    JdbcMemoryStore database = JdbcMemoryStore.open(config.store());
-    CachingMemoryStore opened;
-    try {
-      opened = CachingMemoryStore.create(database, config.cache(), metrics.registry());
-    } catch (RuntimeException e) {
-      database.close();
-      throw e;
-    }
+    Memories opened = Memories.builder().store(config.store()).embedder(config.embedder()).cache(config.cache())
+        .search(config.search()).duplicateThreshold(config.duplicateThreshold()).meterRegistry(metrics.registry()).build();
     Companion started = null;
     try {
-      MemoryService memories = MemoryService.builder(opened, config.embedder()).meterRegistry(metrics.registry()).build();
-      // One invalidation path for everything per user: cached snapshots and search state, on every instance.
-      opened.onInvalidate(memories::invalidate);
-      opened.onInvalidateAll(memories.searchIndex()::invalidateAll);
-      opened.onPreload(memories::preload);
-      // The embedding model loads in the background now rather than on the first request that needs it.
-      memories.warmUpInBackground();
-      Readiness readiness = new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", Readiness.sql(database.dataSource()));
+      opened.warmUpInBackground(); // the embedding model loads now, not on the first request that needs it
+      Readiness readiness = new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", Readiness.sql(opened.dataSource()));
       if (config.cache().redisEnabled()) {
         readiness.add("redis", () -> {
           if (!opened.redisUp()) {
@@ -203,11 +202,10 @@ public final class YaadServer implements AutoCloseable {
       }
       Authenticator authenticator = new Authenticator(config.auth());
       if (config.llm().configured()) {
-        started = Companion.start(database, memories, config.llm(), tuning, metrics.registry(), authenticator);
+        started = Companion.start(opened, config.llm(), tuning, metrics.registry(), authenticator);
       }
-      HttpApp.Setup setup = new HttpApp.Setup(opened, config.maxBodyBytes(), authenticator, metrics, readiness,
-          config.llm().configured(), started == null ? null : started.sessions()::install, memories);
-      app = HttpApp.create(setup).start(config.host(), config.port());
+      app = HttpApp.create(new HttpApp.Setup(opened, config.maxBodyBytes(), authenticator, metrics, readiness,
+          config.llm().configured(), started == null ? null : started.sessions()::install)).start(config.host(), config.port());
     } catch (RuntimeException e) {
       app = null;
       if (started != null) {
@@ -216,7 +214,7 @@ public final class YaadServer implements AutoCloseable {
       opened.close();
       throw e;
     }
-    store = opened;
+    memories = opened;
     companion = started;
     log.info("server: listening on http://{}:{} with store {}{}; {}; embeddings {}; {}; {}", config.host(), port(),
         config.store().safeUrl(), config.store().username() == null ? "" : " as " + config.store().username(),
@@ -270,9 +268,9 @@ public final class YaadServer implements AutoCloseable {
           companion.close();
         }
       } finally {
-        store.close();
+        memories.close();
         app = null;
-        store = null;
+        memories = null;
         companion = null;
         log.info("server: stopped");
       }

@@ -3,6 +3,7 @@ package dev.yaad.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.yaad.memory.Categories;
+import dev.yaad.memory.internal.store.TestWrites;
 import dev.yaad.memory.store.StoreConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -105,6 +106,48 @@ class MainTest {
   }
 
   @Test
+  void memorySettings_comeFromTheEnvironmentAndFlags_withTheEnginesDefaults() {
+    YaadServer.Config defaults = config(Map.of(), "serve");
+    assertThat(defaults.search()).isEqualTo(dev.yaad.memory.search.SearchConfig.defaults());
+    assertThat(defaults.cache()).isEqualTo(dev.yaad.memory.cache.CacheConfig.defaults());
+    assertThat(defaults.duplicateThreshold()).isEqualTo(dev.yaad.memory.Memories.DEFAULT_DUPLICATE_THRESHOLD);
+
+    YaadServer.Config set = config(Map.of("YAAD_SEARCH_DENSE_WEIGHT", "0.25", "YAAD_DUPLICATE_THRESHOLD", "0.9",
+        "YAAD_CACHE_L1_TTL", "PT1M", "YAAD_REDIS_URL", "redis://127.0.0.1:6390", "YAAD_SEARCH_MAX_INDEX_MIB", "32"),
+        "serve", "--search-rrf-k", "30", "--cache-l1-max-mib", "0", "--redis-key-prefix", "yaad:other:");
+    assertThat(set.search().denseWeight()).isEqualTo(0.25);
+    assertThat(set.search().rrfK()).isEqualTo(30);
+    assertThat(set.search().maxIndexBytes()).isEqualTo(32L * 1024 * 1024);
+    assertThat(set.duplicateThreshold()).isEqualTo(0.9);
+    assertThat(set.cache().l1Ttl()).isEqualTo(java.time.Duration.ofMinutes(1));
+    assertThat(set.cache().l1MaxWeightBytes()).isZero();
+    assertThat(set.cache().redisUrl()).isEqualTo("redis://127.0.0.1:6390");
+    assertThat(set.cache().redisKeyPrefix()).isEqualTo("yaad:other:");
+    assertThat(run(Map.of(), "serve", "--help").out()).contains("--search-dense-weight", "YAAD_SEARCH_DENSE_WEIGHT",
+        "--duplicate-threshold", "YAAD_DUPLICATE_THRESHOLD", "--cache-l2-ttl", "YAAD_CACHE_L2_TTL");
+  }
+
+  @Test
+  void badMemorySettings_areUsageErrorsNamingTheOption() {
+    assertThat(run(Map.of(), "serve", "--search-bm25-b", "2")).satisfies(r -> {
+      assertThat(r.exitCode()).isEqualTo(2);
+      assertThat(r.err()).contains("--search-bm25-b", "between 0 and 1");
+    });
+    assertThat(run(Map.of("YAAD_DUPLICATE_THRESHOLD", "1.5"), "serve")).satisfies(r -> {
+      assertThat(r.exitCode()).isEqualTo(2);
+      assertThat(r.err()).contains("--duplicate-threshold", "1.5");
+    });
+    assertThat(run(Map.of(), "serve", "--cache-l1-ttl-while-redis-down", "PT10M")).satisfies(r -> {
+      assertThat(r.exitCode()).isEqualTo(2);
+      assertThat(r.err()).contains("--cache-l1-ttl-while-redis-down", "cannot be longer than l1Ttl");
+    });
+    assertThat(run(Map.of(), "serve", "--redis-url", "http://nope")).satisfies(r -> {
+      assertThat(r.exitCode()).isEqualTo(2);
+      assertThat(r.err()).contains("--redis-url", "redis://");
+    });
+  }
+
+  @Test
   void badValues_areUsageErrorsNamingTheOption() {
     assertThat(run(Map.of(), "serve", "--port", "eighty")).satisfies(r -> {
       assertThat(r.exitCode()).isEqualTo(2);
@@ -202,11 +245,11 @@ class MainTest {
   }
 
   private static void seed(Path dir) {
-    try (var store = dev.yaad.memory.store.JdbcMemoryStore.open(StoreConfig.of(db(dir)))) {
-      store.add("ali", new dev.yaad.memory.NewMemory("FACT", "میرا نام علی ہے", "{\"confidence\":0.90}", null));
-      store.add("ali", new dev.yaad.memory.NewMemory("PLAN", "Visiting Lahore", null, java.time.Instant.parse("2026-12-20T05:00:00Z")));
+    try (var store = dev.yaad.memory.internal.store.JdbcMemoryStore.open(StoreConfig.of(db(dir)))) {
+      TestWrites.insert(store, "ali", new dev.yaad.memory.NewMemory("FACT", "میرا نام علی ہے", "{\"confidence\":0.90}", null));
+      TestWrites.insert(store, "ali", new dev.yaad.memory.NewMemory("PLAN", "Visiting Lahore", null, java.time.Instant.parse("2026-12-20T05:00:00Z")));
       store.putProfile("ali", "Ali from Karachi.", null);
-      store.add("bob", dev.yaad.memory.NewMemory.of("GOAL", "bob's goal"));
+      TestWrites.insert(store, "bob", dev.yaad.memory.NewMemory.of("GOAL", "bob's goal"));
     }
   }
 
@@ -267,7 +310,7 @@ class MainTest {
   @Test
   void import_storesVectors_andReembedFillsInWhatWasWrittenWithout(@TempDir Path dir) throws Exception {
     seed(dir.resolve("a")); // written straight to the store: no vectors
-    try (var store = dev.yaad.memory.store.JdbcMemoryStore.open(StoreConfig.of(db(dir.resolve("a"))))) {
+    try (var store = dev.yaad.memory.internal.store.JdbcMemoryStore.open(StoreConfig.of(db(dir.resolve("a"))))) {
       assertThat(store.embeddedMemories("ali")).allMatch(m -> m.embedding() == null);
     }
     Run reembed = run(Map.of(), "reembed", "--db-url", db(dir.resolve("a")));
@@ -278,7 +321,7 @@ class MainTest {
     Path file = dir.resolve("ali.jsonl");
     assertThat(run(Map.of(), "users", "export", "ali", "--out", file.toString(), "--db-url", db(dir.resolve("a"))).exitCode()).isZero();
     assertThat(run(Map.of(), "users", "import", file.toString(), "--db-url", db(dir.resolve("b"))).exitCode()).isZero();
-    try (var store = dev.yaad.memory.store.JdbcMemoryStore.open(StoreConfig.of(db(dir.resolve("b"))))) {
+    try (var store = dev.yaad.memory.internal.store.JdbcMemoryStore.open(StoreConfig.of(db(dir.resolve("b"))))) {
       assertThat(store.embeddedMemories("ali")).hasSize(2).allMatch(m -> m.embedding() != null);
     }
   }
@@ -327,7 +370,7 @@ class MainTest {
     assertThat(run.exitCode()).isEqualTo(1);
     assertThat(run.out()).contains("imported user 'good': 1 memories");
     assertThat(run.err()).contains("user 'zara' was not imported", "line 3", "NOT_A_CATEGORY");
-    try (var store = dev.yaad.memory.store.JdbcMemoryStore.open(StoreConfig.of(db(dir)))) {
+    try (var store = dev.yaad.memory.internal.store.JdbcMemoryStore.open(StoreConfig.of(db(dir)))) {
       assertThat(store.list("good", null, 10, null).items()).hasSize(1);
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.profile("zara"))
           .isInstanceOf(dev.yaad.memory.NotFoundException.class);

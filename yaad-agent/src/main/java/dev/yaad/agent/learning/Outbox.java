@@ -1,5 +1,8 @@
 package dev.yaad.agent.learning;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.yaad.memory.StoreUnavailableException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -8,7 +11,6 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
-import org.flywaydb.core.Flyway;
 
 /**
  * The learner's durable queue: one row per finished turn awaiting extraction ({@code TURN})
@@ -19,13 +21,15 @@ import org.flywaydb.core.Flyway;
  * {@code lease_until}) before working on them, and releases them after; a crashed
  * learner's leases expire and another learner takes the rows over.
  *
- * <p>The table has its own Flyway history ({@value #HISTORY_TABLE}) so that it never
- * interferes with the memory engine's migrations in the same schema.
+ * <p>The table is part of the memory store's schema (its migrations and dialects, see
+ * {@code Memories}): the store is the one place that knows every table holding a user's data.
  */
 final class Outbox {
-  static final String HISTORY_TABLE = "flyway_agent_history";
   static final String TURN = "TURN";
   static final String PROFILE = "PROFILE";
+
+  /** Reads and writes the rows' JSON payloads. */
+  static final ObjectMapper JSON = new ObjectMapper();
 
   record Row(long id, String kind, String userId, String sessionId, String payload, int attempts, long dueAt) {}
 
@@ -35,27 +39,22 @@ final class Outbox {
     this.dataSource = dataSource;
   }
 
-  /** Creates or migrates the outbox table in the data source's default schema. */
+  /**
+   * The outbox in a database the memory store has migrated.
+   *
+   * @throws IllegalStateException if the table is missing (the store was not opened on it)
+   * @throws StoreUnavailableException if the database cannot be reached
+   */
   static Outbox open(DataSource dataSource) {
-    String dialect;
-    try (Connection c = dataSource.getConnection()) {
-      String product = c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT);
-      dialect = product.contains("postgres") ? "postgresql" : product.contains("h2") ? "h2" : null;
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM agent_outbox WHERE 1 = 0")) {
+      ps.executeQuery().close();
     } catch (SQLException e) {
+      if (e.getSQLState() != null && e.getSQLState().startsWith("42")) {
+        throw new IllegalStateException("the learning outbox table (agent_outbox) is missing: give the learner the data source"
+            + " of the memory store (Memories.dataSource()), whose migrations create it", e);
+      }
       throw new StoreUnavailableException("cannot reach the database for the learning outbox: " + e.getMessage(), e);
     }
-    if (dialect == null) {
-      throw new IllegalArgumentException("the learning outbox supports H2 and PostgreSQL only");
-    }
-    Flyway.configure()
-        .dataSource(dataSource)
-        .table(HISTORY_TABLE)
-        .locations("classpath:db/agent/" + dialect)
-        // The schema already holds the memory engine's tables: start our own history at 0.
-        .baselineOnMigrate(true)
-        .baselineVersion("0")
-        .load()
-        .migrate();
     return new Outbox(dataSource);
   }
 
@@ -228,5 +227,18 @@ final class Outbox {
 
   private static StoreUnavailableException unavailable(String what, SQLException e) {
     return new StoreUnavailableException("learning outbox " + what + " failed: " + e.getMessage(), e);
+  }
+
+  /** A payload (or a model's answer) as JSON. @throws IllegalArgumentException if it is not JSON */
+  static JsonNode readJson(String text) {
+    try {
+      return JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("not JSON: " + abbreviate(text), e);
+    }
+  }
+
+  static String abbreviate(String s) {
+    return s.length() <= 120 ? s : s.substring(0, 120) + "...";
   }
 }

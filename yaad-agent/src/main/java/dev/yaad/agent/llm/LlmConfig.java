@@ -58,7 +58,8 @@ public record LlmConfig(
     return fromEnv(System.getenv());
   }
 
-  static LlmConfig fromEnv(Map<String, String> env) {
+  /** As {@link #fromEnv()}, from the variables given (a process's environment, or a test's). */
+  public static LlmConfig fromEnv(Map<String, String> env) {
     String key = blankToNull(env.get("YAAD_LLM_API_KEY"));
     if (key == null) {
       key = blankToNull(env.get("OPENAI_API_KEY"));

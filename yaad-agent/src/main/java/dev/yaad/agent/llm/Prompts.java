@@ -1,18 +1,25 @@
 package dev.yaad.agent.llm;
 
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.data.message.UserMessage;
+import dev.yaad.memory.Memory;
+import dev.yaad.memory.Profile;
+import dev.yaad.memory.Snapshot;
+import java.util.List;
+import java.util.Map;
+
 /**
- * The prompts Yaad sends, with the task marker each system prompt starts with.
- *
- * <p>The marker (for example {@code [yaad:extract]}) tells a reader of a request log, and
- * the scripted test server, which of Yaad's four LLM tasks a request is; real models
- * ignore it. The conversation prompt is configurable ({@code AgentConfig.systemPrompt});
- * the background prompts are not, because their output is parsed.
+ * What Yaad says to the model: the prompts, and the one way a user's snapshot becomes prompt
+ * text (a {@code - [CATEGORY] content} line per memory), shared by the greeting and the
+ * profile refresh. The conversation prompt is configurable
+ * ({@code AgentConfig.systemPrompt}); the background prompts are not, because their output is
+ * parsed. Real providers see exactly these texts, nothing added for tests: the scripted test
+ * server ({@code yaad-testing}) tells the four tasks apart by reading the request itself (an
+ * extraction asks for a JSON response; a greeting and a profile refresh are known by the
+ * opening words of these prompts), so changing those opening words means changing it too.
  */
 public final class Prompts {
-  public static final String GREETING_MARKER = "[yaad:greeting]";
-  public static final String EXTRACT_MARKER = "[yaad:extract]";
-  public static final String PROFILE_MARKER = "[yaad:profile]";
-  public static final String CONVERSATION_MARKER = "[yaad:conversation]";
 
   /** The default persona: warm, brief (it is spoken), in the user's language. */
   public static final String DEFAULT_SYSTEM_PROMPT = """
@@ -44,4 +51,63 @@ public final class Prompts {
       drop what memories contradict. Return only the profile text.""";
 
   private Prompts() {}
+
+  /**
+   * The greeting request's messages: the greeting prompt, then what is known about the user.
+   *
+   * @param snapshot {@code null} when it did not load in time: greet without it
+   * @param language a BCP 47 tag, or {@code null} to follow the user
+   */
+  public static List<ChatMessage> greeting(Snapshot snapshot, String language) {
+    return List.of(SystemMessage.from(GREETING + languageHint(language)),
+        UserMessage.from("What you know about the user:\n" + describe(snapshot)));
+  }
+
+  /**
+   * The system prompt of a conversation turn: the persona, the language, and the profile if
+   * there is one (the tools fetch the rest).
+   */
+  public static String conversation(String persona, Snapshot snapshot, String language) {
+    StringBuilder prompt = new StringBuilder(persona).append(languageHint(language));
+    if (snapshot != null && snapshot.profile().exists()) {
+      prompt.append("\n\nWhat you know about the user (use the tools for more): ").append(snapshot.profile().content());
+    }
+    return prompt.toString();
+  }
+
+  /** The extraction prompt for these categories. */
+  public static String extraction(List<String> categories) {
+    return EXTRACT.formatted(String.join(", ", categories));
+  }
+
+  /** The profile refresh's messages: the profile prompt, then the current profile and the memories. */
+  public static List<ChatMessage> profile(Profile current, Snapshot snapshot) {
+    StringBuilder context = new StringBuilder("Current profile: ")
+        .append(current.exists() ? current.content() : "(none)").append("\nMemories:\n");
+    memoryLines(context, snapshot);
+    return List.of(SystemMessage.from(PROFILE), UserMessage.from(context.toString()));
+  }
+
+  /** The snapshot as prompt text: the profile, then one {@code - [CATEGORY] content} line per memory. */
+  static String describe(Snapshot snapshot) {
+    if (snapshot == null) {
+      return "(nothing yet)";
+    }
+    Profile profile = snapshot.profile();
+    StringBuilder text = new StringBuilder("Profile: ").append(profile.exists() ? profile.content() : "(none yet)").append('\n');
+    memoryLines(text, snapshot);
+    return text.toString();
+  }
+
+  private static void memoryLines(StringBuilder text, Snapshot snapshot) {
+    for (Map.Entry<String, List<Memory>> e : snapshot.memories().entrySet()) {
+      for (Memory m : e.getValue()) {
+        text.append("- [").append(e.getKey()).append("] ").append(m.content()).append('\n');
+      }
+    }
+  }
+
+  private static String languageHint(String language) {
+    return language == null ? "" : "\nThe user's language is " + language + " (BCP 47): speak it.";
+  }
 }

@@ -1,6 +1,6 @@
 /**
  * The agent's one port to the memory engine ({@link dev.yaad.agent.memory.MemoryAccess}) and
- * its adapter over the engine's search and de-duplicating write service
- * ({@link dev.yaad.agent.memory.ServiceMemoryAccess}).
+ * its adapter over the engine's front door, {@code Memories}
+ * ({@link dev.yaad.agent.memory.MemoriesAccess}).
  */
 package dev.yaad.agent.memory;

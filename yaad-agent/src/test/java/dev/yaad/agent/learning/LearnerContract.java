@@ -4,20 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.yaad.agent.AgentConfig;
 import dev.yaad.agent.AgentRuntime;
-import dev.yaad.agent.Await;
 import dev.yaad.agent.Session;
 import dev.yaad.agent.SessionListener;
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.LlmConfig;
+import dev.yaad.agent.memory.MemoriesAccess;
 import dev.yaad.agent.memory.MemoryAccess;
-import dev.yaad.agent.memory.ServiceMemoryAccess;
-import dev.yaad.memory.MemoryService;
-import dev.yaad.memory.embed.OnnxEmbedder;
-import dev.yaad.agent.testing.ScriptedLlmServer;
-import dev.yaad.agent.testing.ScriptedLlmServer.Answer;
-import dev.yaad.agent.testing.ScriptedLlmServer.Purpose;
-import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.memory.Memories;
 import dev.yaad.memory.store.StoreConfig;
+import dev.yaad.memory.testing.Await;
+import dev.yaad.testing.ScriptedLlmServer.Answer;
+import dev.yaad.testing.ScriptedLlmServer.Purpose;
+import dev.yaad.testing.ScriptedLlmServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,15 +31,15 @@ abstract class LearnerContract {
 
   void cleanUp() {}
 
-  JdbcMemoryStore store;
+  Memories store;
   MemoryAccess memory;
   ScriptedLlmServer llmServer;
   final List<AutoCloseable> toClose = new ArrayList<>();
 
   @BeforeEach
   void start() {
-    store = JdbcMemoryStore.open(config());
-    memory = new ServiceMemoryAccess(MemoryService.builder(store, OnnxEmbedder.shared()).build());
+    store = Memories.builder().store(config()).build();
+    memory = new MemoriesAccess(store);
     llmServer = ScriptedLlmServer.start();
   }
 
@@ -71,9 +69,22 @@ abstract class LearnerContract {
   }
 
   Learner learner(LearningConfig config, Llm llm) {
-    Learner learner = Learner.builder().dataSource(store.dataSource()).memory(memory).llm(llm).config(config).build();
+    return learner(config, llm, store.dataSource());
+  }
+
+  Learner learner(LearningConfig config, Llm llm, javax.sql.DataSource dataSource) {
+    Learner learner = Learner.builder().dataSource(dataSource).memory(memory).llm(llm).config(config).build();
     toClose.add(learner);
     return learner;
+  }
+
+  /** Rows in the outbox, counted straight in the database. */
+  long outboxRows() throws java.sql.SQLException {
+    try (var c = store.dataSource().getConnection(); var s = c.createStatement();
+        var rs = s.executeQuery("SELECT COUNT(*) FROM agent_outbox")) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   AgentRuntime runtime(Learner learner, Llm llm) {
@@ -203,20 +214,21 @@ abstract class LearnerContract {
   }
 
   @Test
-  void workOfACrashedRuntime_isFinishedByTheNextOne() {
+  void workOfACrashedRuntime_isFinishedByTheNextOne() throws Exception {
     // Runtime A: its extraction call never returns, then it dies.
     llmServer.hang(Purpose.EXTRACT, 1);
     Llm llmA = llm(0);
     LearningConfig config = fast().withBatch(3, Duration.ofMillis(300));
-    Learner learnerA = learner(config, llmA);
+    CrashingDataSource databaseOfA = new CrashingDataSource(store.dataSource());
+    Learner learnerA = learner(config, llmA, databaseOfA);
     Session session = runtime(learnerA, llmA).open("survivor");
     session.ready();
     talk(session, "I want to open a small bakery", "My son Bilal starts school soon", "I love the smell of rain",
         "I am going to visit my mother tomorrow");
     Await.until(() -> llmServer.count(Purpose.EXTRACT) == 1 && learnerA.stats().turnsAccepted() == 4, WAIT, "A mid-extraction");
-    learnerA.abandon();
+    databaseOfA.crash(); // from here on A cannot write anything, nor release its lease
     llmA.close();
-    assertThat(learnerA.pending()).isEqualTo(4);
+    assertThat(outboxRows()).isEqualTo(4);
 
     // Runtime B on the same database takes over once A's lease has expired.
     Learner learnerB = learner(config, llm(0));

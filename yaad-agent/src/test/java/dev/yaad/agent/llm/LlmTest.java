@@ -9,9 +9,9 @@ import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
 import dev.langchain4j.model.chat.response.ChatResponse;
-import dev.yaad.agent.testing.ScriptedLlmServer;
-import dev.yaad.agent.testing.ScriptedLlmServer.Answer;
-import dev.yaad.agent.testing.ScriptedLlmServer.Purpose;
+import dev.yaad.testing.ScriptedLlmServer.Answer;
+import dev.yaad.testing.ScriptedLlmServer.Purpose;
+import dev.yaad.testing.ScriptedLlmServer;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -109,7 +109,7 @@ class LlmTest {
         c.onError(error);
       }
     });
-    dev.yaad.agent.Await.until(() -> !c.tokens.isEmpty(), Duration.ofSeconds(5), "first token");
+    dev.yaad.memory.testing.Await.until(() -> !c.tokens.isEmpty(), Duration.ofSeconds(5), "first token");
     // A second call on the same client finishes, proving the first stream no longer delivers.
     Collector next = new Collector();
     llm.stream(ask("again"), next);
@@ -148,7 +148,7 @@ class LlmTest {
   void blockingChat_usesTheNonStreamingProtocol_withRetries() {
     server.fail(Purpose.PROFILE, 1, 503);
     ChatResponse r = llm.chat(ChatRequest.builder()
-        .messages(SystemMessage.from(Prompts.PROFILE_MARKER + "\nx"), UserMessage.from("- [GOAL] learn Urdu calligraphy")).build());
+        .messages(SystemMessage.from(Prompts.PROFILE), UserMessage.from("- [GOAL] learn Urdu calligraphy")).build());
     assertThat(r.aiMessage().text()).isEqualTo("The user: learn Urdu calligraphy.");
     assertThat(server.calls(Purpose.PROFILE)).hasSize(2).allMatch(call -> !call.stream());
   }

@@ -46,7 +46,7 @@ public record SearchRequest(String query, int k, List<String> categories, Instan
   }
 
   /** @throws InvalidInputException naming the field and the rule */
-  void validate() {
+  public void validate() {
     if (query == null || query.isBlank()) {
       throw new InvalidInputException("query must not be empty");
     }

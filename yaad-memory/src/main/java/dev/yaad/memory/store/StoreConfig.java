@@ -1,6 +1,7 @@
 package dev.yaad.memory.store;
 
 import dev.yaad.memory.Categories;
+import dev.yaad.memory.internal.store.Dialect;
 import java.util.Objects;
 
 /**

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.yaad.memory.internal.Vectors;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

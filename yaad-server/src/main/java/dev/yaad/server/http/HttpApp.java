@@ -1,8 +1,6 @@
 package dev.yaad.server.http;
 
-import dev.yaad.memory.MemoryService;
-import dev.yaad.memory.embed.OnnxEmbedder;
-import dev.yaad.memory.store.MemoryStore;
+import dev.yaad.memory.Memories;
 import dev.yaad.server.auth.Access;
 import dev.yaad.server.auth.Authenticator;
 import dev.yaad.server.ops.Metrics;
@@ -32,34 +30,21 @@ public final class HttpApp {
   static final String WEB_DIRECTORY = "/web";
 
   /**
-   * @param store         the memory store the API serves
+   * @param memories      the memory engine the API serves (shared with the agent runtime)
    * @param maxBodyBytes  the largest request body accepted
    * @param authenticator who may call
    * @param metrics       the registry {@code /metrics} scrapes; HTTP timers go there too
    * @param readiness     what {@code /ready} checks
    * @param llmConfigured whether an LLM endpoint is configured (the page says what to set if not)
    * @param sessions      adds the WebSocket session endpoint, or {@code null} while there is none
-   * @param memories      the memory service over {@code store} that writes and searches (shared
-   *                      with the agent runtime), or {@code null} for one on the in-process model
    */
-  public record Setup(MemoryStore store, long maxBodyBytes, Authenticator authenticator, Metrics metrics,
-      Readiness readiness, boolean llmConfigured, Consumer<Javalin> sessions, MemoryService memories) {
+  public record Setup(Memories memories, long maxBodyBytes, Authenticator authenticator, Metrics metrics,
+      Readiness readiness, boolean llmConfigured, Consumer<Javalin> sessions) {
     public Setup {
-      Objects.requireNonNull(store, "store");
-      if (memories == null) {
-        memories = MemoryService.builder(store, OnnxEmbedder.shared()).build();
-      } else if (memories.store() != store) {
-        throw new IllegalArgumentException("memories must be a service over the same store");
-      }
+      Objects.requireNonNull(memories, "memories");
       Objects.requireNonNull(authenticator, "authenticator");
       Objects.requireNonNull(metrics, "metrics");
       Objects.requireNonNull(readiness, "readiness");
-    }
-
-    /** As the canonical constructor, with a memory service on the in-process embedding model. */
-    public Setup(MemoryStore store, long maxBodyBytes, Authenticator authenticator, Metrics metrics,
-        Readiness readiness, boolean llmConfigured, Consumer<Javalin> sessions) {
-      this(store, maxBodyBytes, authenticator, metrics, readiness, llmConfigured, sessions, null);
     }
   }
 
@@ -85,7 +70,7 @@ public final class HttpApp {
     Access.install(app, setup.authenticator());
 
     ClientConfig clientConfig = new ClientConfig(setup.authenticator().config().required(), setup.llmConfigured(),
-        setup.sessions() != null, setup.store().categories().names());
+        setup.sessions() != null, setup.memories().categories().names());
     app.get("/api/v1/config", ctx -> ctx.json(clientConfig), Access.Role.PUBLIC);
     app.get("/ready", ctx -> {
       Readiness.Report report = setup.readiness().check();

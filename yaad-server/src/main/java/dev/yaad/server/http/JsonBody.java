@@ -31,7 +31,7 @@ final class JsonBody {
    * Reads and writes API JSON. Floats are kept as {@code BigDecimal} with their trailing
    * zeros, so metadata such as {@code {"score": 1.10}} comes back exactly as it was sent.
    */
-  static final ObjectMapper JSON = ExactJson.MAPPER;
+  static final ObjectMapper JSON = ExactJson.newMapper();
 
   private final ObjectNode node;
   private final String prefix; // "" for the body itself, "memories[3]." inside a batch

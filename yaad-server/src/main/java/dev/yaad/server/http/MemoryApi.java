@@ -2,21 +2,18 @@ package dev.yaad.server.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.yaad.memory.AddResult;
 import dev.yaad.memory.InvalidInputException;
 import dev.yaad.memory.Limits;
-import dev.yaad.memory.AddResult;
+import dev.yaad.memory.Memories;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryPatch;
-import dev.yaad.memory.MemoryService;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.Page;
 import dev.yaad.memory.Profile;
 import dev.yaad.memory.Snapshot;
-import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
-import dev.yaad.memory.store.Ids;
-import dev.yaad.memory.store.MemoryStore;
 import dev.yaad.server.auth.Access;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
@@ -33,14 +30,13 @@ import java.util.function.Consumer;
 
 /**
  * The REST API of the memory engine, JSON over HTTP under {@code /api/v1}; {@code docs/api.md}
- * documents every route. Handlers are plain methods: read the request, call the
- * {@link MemoryService} for writes and search (it embeds, keeps search current and, with the
- * store behind it, validates everything and throws typed errors) or the {@link MemoryStore}
- * for reads, write JSON.
- * {@link ApiErrors} turns every failure into {@code {"error", "message"}} with its status.
+ * documents every route. Handlers are plain methods: read the request, call {@link Memories}
+ * (it embeds, caches, keeps search current, validates everything and throws typed errors),
+ * write JSON. {@link ApiErrors} turns every failure into {@code {"error", "message"}} with its
+ * status.
  *
  * {@snippet :
- * Javalin app = MemoryApi.app(store, MemoryApi.DEFAULT_MAX_BODY_BYTES).start("127.0.0.1", 8080);
+ * Javalin app = MemoryApi.app(memories, MemoryApi.DEFAULT_MAX_BODY_BYTES).start("127.0.0.1", port);
  * }
  */
 public final class MemoryApi {
@@ -50,13 +46,11 @@ public final class MemoryApi {
   private static final String USER = "/api/v1/users/{userId}";
   private static final String[] MEMORY_FIELDS = {"category", "content", "metadata", "occurredAt"};
 
-  private final MemoryService memories;
-  private final MemoryStore store;
+  private final Memories memories;
   private final long maxBodyBytes;
 
-  private MemoryApi(MemoryService memories, long maxBodyBytes) {
+  private MemoryApi(Memories memories, long maxBodyBytes) {
     this.memories = memories;
-    this.store = memories.store();
     this.maxBodyBytes = maxBodyBytes;
   }
 
@@ -67,12 +61,7 @@ public final class MemoryApi {
    *
    * @param maxBodyBytes the largest request body accepted, at least 1
    */
-  public static Javalin app(MemoryStore store, long maxBodyBytes) {
-    return app(MemoryService.builder(store, OnnxEmbedder.shared()).build(), maxBodyBytes);
-  }
-
-  /** As {@link #app(MemoryStore, long)}, writing and searching through the given memory service. */
-  public static Javalin app(MemoryService memories, long maxBodyBytes) {
+  public static Javalin app(Memories memories, long maxBodyBytes) {
     Javalin app = newApp(maxBodyBytes, config -> { });
     routes(app, memories, maxBodyBytes);
     return app;
@@ -99,7 +88,7 @@ public final class MemoryApi {
   }
 
   /** Adds {@code /health} (public) and the memory routes under {@code /api/v1/users/{userId}}. */
-  static void routes(Javalin app, MemoryService memories, long maxBodyBytes) {
+  static void routes(Javalin app, Memories memories, long maxBodyBytes) {
     new MemoryApi(memories, maxBodyBytes).routes(app);
   }
 
@@ -141,12 +130,12 @@ public final class MemoryApi {
 
   void list(Context ctx) {
     int limit = intQueryParam(ctx, "limit", Limits.DEFAULT_PAGE_SIZE);
-    Page<Memory> page = store.list(ctx.pathParam("userId"), textQueryParam(ctx, "category"), limit, textQueryParam(ctx, "cursor"));
+    Page<Memory> page = memories.list(ctx.pathParam("userId"), textQueryParam(ctx, "category"), limit, textQueryParam(ctx, "cursor"));
     ctx.json(new PageView(page.items().stream().map(MemoryView::of).toList(), page.nextCursor()));
   }
 
   void get(Context ctx) {
-    ctx.json(MemoryView.of(store.get(ctx.pathParam("userId"), memoryId(ctx))));
+    ctx.json(MemoryView.of(memories.get(ctx.pathParam("userId"), memoryId(ctx))));
   }
 
   void update(Context ctx) {
@@ -170,12 +159,12 @@ public final class MemoryApi {
   }
 
   void profile(Context ctx) {
-    ctx.json(ProfileView.of(store.profile(ctx.pathParam("userId"))));
+    ctx.json(ProfileView.of(memories.profile(ctx.pathParam("userId"))));
   }
 
   void putProfile(Context ctx) {
     JsonBody body = JsonBody.read(ctx, maxBodyBytes).allowOnly("content", "expectedVersion");
-    Profile profile = store.putProfile(ctx.pathParam("userId"), body.requiredString("content"), body.optionalLong("expectedVersion"));
+    Profile profile = memories.putProfile(ctx.pathParam("userId"), body.requiredString("content"), body.optionalLong("expectedVersion"));
     ctx.json(ProfileView.of(profile));
   }
 
@@ -184,7 +173,7 @@ public final class MemoryApi {
     List<String> wanted = categories == null ? List.of()
         : Arrays.stream(categories.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
     int perCategory = intQueryParam(ctx, "perCategory", Limits.DEFAULT_PER_CATEGORY);
-    ctx.json(SnapshotView.of(store.snapshot(ctx.pathParam("userId"), wanted, perCategory)));
+    ctx.json(SnapshotView.of(memories.snapshot(ctx.pathParam("userId"), wanted, perCategory)));
   }
 
   void search(Context ctx) {
@@ -213,7 +202,7 @@ public final class MemoryApi {
   }
 
   private static UUID memoryId(Context ctx) {
-    return Ids.parse(ctx.pathParam("id"));
+    return Memory.parseId(ctx.pathParam("id"));
   }
 
   /** An empty parameter ({@code ?cursor=}) counts as absent: clients often build URLs that way. */

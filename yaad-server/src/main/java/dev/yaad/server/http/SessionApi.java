@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  *
  * {@snippet :
  * SessionApi sessions = new SessionApi(runtime, authenticator, SessionApi.Settings.defaults());
- * HttpApp.Setup setup = new HttpApp.Setup(store, maxBody, authenticator, metrics, readiness, true, sessions::install, memories);
+ * HttpApp.Setup setup = new HttpApp.Setup(memories, maxBody, authenticator, metrics, readiness, true, sessions::install);
  * // on shutdown, before the runtime closes:
  * sessions.close();  // every connection: closed 1001, its session closed through its state machine
  * }

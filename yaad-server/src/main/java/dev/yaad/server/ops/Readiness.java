@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  *
  * {@snippet :
  * Readiness readiness = new Readiness(Duration.ofSeconds(2));
- * readiness.add("database", Readiness.sql(store.dataSource()));
+ * readiness.add("database", Readiness.sql(memories.dataSource()));
  * readiness.add("redis", () -> redis.sync().ping());
  * }
  */

@@ -3,7 +3,7 @@ package dev.yaad.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.memory.Memories;
 import dev.yaad.memory.testing.TestStores;
 import dev.yaad.server.auth.AuthConfig;
 import dev.yaad.server.auth.Authenticator;
@@ -40,7 +40,7 @@ class AuthApiTest {
       EnumSet.of(HandlerType.GET, HandlerType.POST, HandlerType.PUT, HandlerType.PATCH, HandlerType.DELETE);
 
   private final AuthConfig auth = AuthConfig.of(API_KEY, SECRET);
-  private JdbcMemoryStore store;
+  private Memories store;
   private Metrics metrics;
   private Javalin app;
   private Http anonymous;
@@ -50,7 +50,7 @@ class AuthApiTest {
 
   @BeforeAll
   void start() throws Exception {
-    store = JdbcMemoryStore.open(TestStores.h2(Files.createTempDirectory("yaad-auth")));
+    store = Memories.builder().store(TestStores.h2(Files.createTempDirectory("yaad-auth"))).build();
     metrics = new Metrics();
     app = HttpApp.create(new HttpApp.Setup(store, MemoryApi.DEFAULT_MAX_BODY_BYTES, new Authenticator(auth), metrics,
         new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", Readiness.sql(store.dataSource())), false, null));

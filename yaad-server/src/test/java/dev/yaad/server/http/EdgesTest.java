@@ -2,7 +2,7 @@ package dev.yaad.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.yaad.memory.store.JdbcMemoryStore;
+import dev.yaad.memory.Memories;
 import dev.yaad.memory.testing.TestStores;
 import dev.yaad.server.auth.Access;
 import dev.yaad.server.auth.AuthConfig;
@@ -32,7 +32,7 @@ class EdgesTest {
   }
 
   private Http start(AuthConfig auth, Readiness readiness, boolean llm, Consumer<Javalin> sessions) throws Exception {
-    JdbcMemoryStore store = JdbcMemoryStore.open(TestStores.h2(Files.createTempDirectory("yaad-edges")));
+    Memories store = Memories.builder().store(TestStores.h2(Files.createTempDirectory("yaad-edges"))).build();
     Metrics metrics = new Metrics();
     Readiness ready = readiness != null ? readiness : new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", Readiness.sql(store.dataSource()));
     Javalin app = HttpApp.create(new HttpApp.Setup(store, MemoryApi.DEFAULT_MAX_BODY_BYTES, new Authenticator(auth), metrics,
@@ -160,7 +160,7 @@ class EdgesTest {
 
   @Test
   void metrics_registryIsSharedWithOtherComponents() throws Exception {
-    JdbcMemoryStore store = JdbcMemoryStore.open(TestStores.h2(Files.createTempDirectory("yaad-edges")));
+    Memories store = Memories.builder().store(TestStores.h2(Files.createTempDirectory("yaad-edges"))).build();
     cleanup.add(store::close);
     Metrics metrics = new Metrics();
     cleanup.add(metrics::close);

@@ -6,8 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.yaad.memory.Limits;
-import dev.yaad.memory.store.JdbcMemoryStore;
-import dev.yaad.memory.store.MemoryStore;
+import dev.yaad.memory.Memories;
 import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.server.YaadServer;
 import io.javalin.Javalin;
@@ -637,7 +636,7 @@ abstract class MemoryApiContract {
 
   @Test
   void unreachableStore_is503WithRetryAfterAndNoDatabaseDetails() {
-    MemoryStore store = JdbcMemoryStore.open(trackedDatabase());
+    Memories store = Memories.builder().store(trackedDatabase()).build();
     Javalin app = MemoryApi.app(store, MemoryApi.DEFAULT_MAX_BODY_BYTES).start("127.0.0.1", 0);
     try {
       store.close(); // every later request finds no database connection

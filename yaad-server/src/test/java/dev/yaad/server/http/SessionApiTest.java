@@ -9,13 +9,13 @@ import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.yaad.agent.AgentConfig;
 import dev.yaad.agent.learning.LearningConfig;
-import dev.yaad.agent.testing.ScriptedLlmServer;
-import dev.yaad.agent.testing.ScriptedLlmServer.Answer;
-import dev.yaad.agent.testing.ScriptedLlmServer.Purpose;
 import dev.yaad.memory.testing.TestStores;
 import dev.yaad.server.LlmSettings;
 import dev.yaad.server.YaadServer;
 import dev.yaad.server.auth.AuthConfig;
+import dev.yaad.testing.ScriptedLlmServer.Answer;
+import dev.yaad.testing.ScriptedLlmServer.Purpose;
+import dev.yaad.testing.ScriptedLlmServer;
 import io.micrometer.core.instrument.Gauge;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -159,6 +159,13 @@ class SessionApiTest {
   private double activeSessions() {
     Gauge gauge = server.meterRegistry().find("yaad.agent.sessions.active").gauge();
     return gauge == null ? -1 : gauge.value();
+  }
+
+  /** Session close lines logged so far (the appender appends under its own lock). */
+  private static long closeLines(ListAppender<ILoggingEvent> logs) {
+    synchronized (logs) {
+      return logs.list.stream().filter(e -> e.getFormattedMessage().contains("event=close")).count();
+    }
   }
 
   private static void await(BooleanSupplier condition, String what) throws InterruptedException {
@@ -488,7 +495,7 @@ class SessionApiTest {
       int streamsBefore = llm.count(Purpose.CONVERSATION);
       client.abort();
       await(() -> activeSessions() == 0, "the session closed after the client vanished");
-      Thread.sleep(300); // time for anything that would still be sent, or logged, after the close
+      await(() -> closeLines(logs) == 1, "the close of the vanished client's session logged"); // its last event
       assertThat(llm.count(Purpose.CONVERSATION)).isEqualTo(streamsBefore);
 
       WsClient polite = connectGreeted("ali");
@@ -497,7 +504,7 @@ class SessionApiTest {
       polite.closeNormally();
       assertThat(polite.awaitClose().code()).isEqualTo(1000);
       await(() -> activeSessions() == 0, "the session closed after the client closed");
-      Thread.sleep(300);
+      await(() -> closeLines(logs) == 2, "the close of the polite client's session logged");
     } finally {
       root.detachAppender(logs);
     }
@@ -541,10 +548,25 @@ class SessionApiTest {
   @Test
   void aClientThatAnswersPings_staysOpenWhileSilent() throws Exception {
     start();
-    try (WsClient client = connectGreeted("ali")) {
-      Thread.sleep(2500); // well past the 1.5 s idle timeout; the JDK client answers the pings
-      client.send("{\"type\":\"ping\"}");
-      assertThat(client.next("pong").get("t").isNull()).isTrue();
+    try (Socket raw = new Socket("127.0.0.1", server.port())) {
+      raw.setSoTimeout(10_000);
+      InputStream in = handshake(raw, "userId=ali");
+      long started = System.nanoTime();
+      int pings = 0;
+      // Silent but answering every ping, until well past the 1.5 s idle timeout (ten pings of 200 ms).
+      while (pings < 10 || System.nanoTime() - started < Duration.ofMillis(2500).toNanos()) {
+        Frame frame = Frame.read(in);
+        assertThat(frame.opcode()).as("the server must not close a client that answers its pings").isNotEqualTo(0x8);
+        if (frame.opcode() == 0x9) {
+          pings++;
+          writeMasked(raw.getOutputStream(), 0x8A, frame.payload()); // pong, with the ping's payload
+        }
+      }
+      writeMaskedText(raw.getOutputStream(), "{\"type\":\"ping\"}");
+      Frame pong;
+      do {
+        pong = Frame.read(in);
+      } while (pong.opcode() != 0x1 || !new String(pong.payload(), StandardCharsets.UTF_8).contains("\"type\":\"pong\""));
     }
   }
 
@@ -568,7 +590,10 @@ class SessionApiTest {
       raw.setSoTimeout(20_000);
       InputStream in = handshake(raw, "userId=ali");
       String turn = "{\"type\":\"user_text\",\"text\":\"" + FLOOD + "\"}";
-      Thread.sleep(500); // the greeting is over
+      Frame greeting;
+      do { // read until the greeting is over
+        greeting = Frame.read(in);
+      } while (greeting.opcode() != 0x1 || !new String(greeting.payload(), StandardCharsets.UTF_8).contains("\"type\":\"reply_done\""));
       writeMaskedText(raw.getOutputStream(), turn);
       await(() -> activeSessions() == 0, "the session of the client that stopped reading closed");
       int code = -1;
@@ -670,8 +695,12 @@ class SessionApiTest {
 
   /** One client text frame (clients must mask; the mask here is zero, which is allowed). */
   private static void writeMaskedText(OutputStream out, String text) throws java.io.IOException {
-    byte[] payload = text.getBytes(StandardCharsets.UTF_8);
-    out.write(0x81);
+    writeMasked(out, 0x81, text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** One client frame: FIN and {@code opcode} in the first byte. */
+  private static void writeMasked(OutputStream out, int firstByte, byte[] payload) throws java.io.IOException {
+    out.write(firstByte);
     if (payload.length < 126) {
       out.write(0x80 | payload.length);
     } else {

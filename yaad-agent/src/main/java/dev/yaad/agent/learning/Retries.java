@@ -1,0 +1,46 @@
+package dev.yaad.agent.learning;
+
+import dev.yaad.agent.AgentMetrics;
+import dev.yaad.memory.MemoryException;
+import java.time.Clock;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Failed work stays in the outbox and is tried again with exponential backoff, from
+ * {@link LearningConfig#retryBase()} doubling up to {@link LearningConfig#retryMax()}, forever:
+ * accepted work is never dropped. One WARN line per failure, without a stack trace.
+ */
+final class Retries {
+  private static final Logger log = LoggerFactory.getLogger(Retries.class);
+
+  private final Outbox outbox;
+  private final LearningConfig config;
+  private final Clock clock;
+  private final Counters counters;
+  private final AgentMetrics metrics;
+
+  Retries(Outbox outbox, LearningConfig config, Clock clock, Counters counters, AgentMetrics metrics) {
+    this.outbox = outbox;
+    this.config = config;
+    this.clock = clock;
+    this.counters = counters;
+    this.metrics = metrics;
+  }
+
+  /** Leaves the rows for a later attempt; always returns false (the work is not done). */
+  boolean failed(String userId, List<Outbox.Row> rows, String what, RuntimeException error) {
+    counters.failures.incrementAndGet();
+    metrics.learning("failure");
+    int attempts = rows.stream().mapToInt(Outbox.Row::attempts).max().orElse(0);
+    long delay = Math.min(config.retryMax().toMillis(), config.retryBase().toMillis() << Math.min(20, attempts));
+    try {
+      outbox.retryLater(rows, clock.millis() + delay, error.toString());
+    } catch (MemoryException e) {
+      log.warn("learner: cannot record the failure for user {} (the work stays due): {}", userId, e.getMessage());
+    }
+    log.warn("learner: {} for user {} failed (attempt {}); retrying in {} ms: {}", what, userId, attempts + 1, delay, error.toString());
+    return false;
+  }
+}

@@ -1,0 +1,212 @@
+package dev.yaad.memory.internal.search;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.yaad.memory.Memory;
+import dev.yaad.memory.embed.Embedder;
+import dev.yaad.memory.internal.store.EmbeddedMemory;
+import dev.yaad.memory.internal.store.MemoryStore;
+import dev.yaad.memory.search.SearchConfig;
+import dev.yaad.memory.search.SearchHit;
+import dev.yaad.memory.search.SearchRequest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hybrid search over one user's memories, with per-user state kept in memory.
+ *
+ * <p>A user's state is loaded on their first search (one store query: every memory with its
+ * stored vector; nothing is embedded at load), kept while it fits in
+ * {@link SearchConfig#maxIndexBytes} (least recently used users are dropped first), and
+ * dropped by {@link #invalidate} whenever that user's memories change, so the next search
+ * reloads it. Every write for a user must therefore be followed by {@code invalidate(user)}
+ * on every instance that may hold that user's state: {@code MemoryService} does it for the
+ * writes it makes; a cross-instance bus calls it for writes made elsewhere.
+ *
+ * <p>Only vectors of the embedder's {@linkplain Embedder#modelId() model} are used; memories
+ * without one are found by their words only until the re-embedding job has run. Each load
+ * logs one INFO line (memories, how many lack a current vector, milliseconds).
+ *
+ * <p>Thread-safe. A load that races a write is never kept: invalidating waits for a load of
+ * the same user in progress and then discards it.
+ */
+public final class SearchIndex {
+  private static final Logger log = LoggerFactory.getLogger(SearchIndex.class);
+
+  private final MemoryStore store;
+  private final Embedder embedder;
+  private final SearchConfig config;
+  private final Cache<String, UserIndex> users;
+
+  public SearchIndex(MemoryStore store, Embedder embedder, SearchConfig config) {
+    this.store = Objects.requireNonNull(store, "store");
+    this.embedder = Objects.requireNonNull(embedder, "embedder");
+    this.config = Objects.requireNonNull(config, "config");
+    this.users = Caffeine.newBuilder()
+        .maximumWeight(config.maxIndexBytes() / 1024)
+        .weigher((String user, UserIndex index) -> (int) Math.min(Integer.MAX_VALUE, index.weightBytes / 1024 + 1))
+        .build();
+  }
+
+  public SearchConfig config() {
+    return config;
+  }
+
+  /**
+   * Embeds the query and ranks the user's memories. A user without memories (or unknown)
+   * gets no hits.
+   *
+   * @throws dev.yaad.memory.InvalidInputException if the request breaks a rule (named in the message)
+   * @throws dev.yaad.memory.embed.EmbeddingException if the query cannot be embedded
+   * @throws dev.yaad.memory.StoreUnavailableException if the user's state must be loaded and the store fails
+   */
+  public List<SearchHit> search(String userId, SearchRequest request) {
+    request.validate();
+    float[] vector = config.denseWeight() > 0 ? embedder.embed(request.query()) : null;
+    return search(userId, request, vector);
+  }
+
+  /**
+   * Ranks the user's memories for a query whose vector the caller has already computed with
+   * this index's embedder (or {@code null} for lexical ranking only).
+   */
+  public List<SearchHit> search(String userId, SearchRequest request, float[] queryVector) {
+    request.validate();
+    List<String> categories = new ArrayList<>(request.categories().size());
+    for (String c : request.categories()) {
+      categories.add(store.categories().resolve(c));
+    }
+    return index(userId).search(request, queryVector, categories, config);
+  }
+
+  /**
+   * Loads what the first search of the process would otherwise load: Lucene's analysis chain
+   * (ICU folding data) and the JIT's first pass over index building and ranking, on a tiny
+   * throw-away index. Blocks; call it off the request path.
+   */
+  public void warmUp() {
+    List<EmbeddedMemory> rows = new ArrayList<>();
+    Instant now = Instant.now();
+    String[] texts = {"Loves green tea with cardamom", "میری بہن کا نام عائشہ ہے", "Went hiking in the hills last June"};
+    for (int i = 0; i < texts.length; i++) {
+      rows.add(new EmbeddedMemory(new Memory(UUID.randomUUID(), "warm-up", "FACT", texts[i], "{}", null, now, now), null));
+    }
+    UserIndex index = UserIndex.build("warm-up", rows, embedder.modelId(), embedder.dimension(), TextAnalysis.DEFAULT);
+    index.search(SearchRequest.of("tea in June", 2), null, List.of(), config);
+  }
+
+  /**
+   * Loads the user's state now if it is not held (one store query), so that their first
+   * search does not pay for it: for call start, beside the snapshot preload. Blocks.
+   */
+  public void preload(String userId) {
+    index(userId);
+  }
+
+  /** Drops the user's in-memory state; the next search reloads it from the store. */
+  public void invalidate(String userId) {
+    users.invalidate(userId);
+  }
+
+  /** Drops every user's state (e.g. after re-embedding everything). */
+  public void invalidateAll() {
+    users.invalidateAll();
+  }
+
+  /** How many users' state is held now (for metrics and tests). */
+  public long loadedUsers() {
+    users.cleanUp();
+    return users.estimatedSize();
+  }
+
+  /**
+   * The memory that a new memory would duplicate: one of the same category whose text is
+   * the same after {@linkplain #sameTextKey normalisation}, else the most similar one whose
+   * cosine with {@code vector} is at least {@code threshold}.
+   */
+  public Optional<Duplicate> duplicateOf(String userId, String category, String content, float[] vector, double threshold) {
+    return duplicatesOf(userId, List.of(category), List.of(content), Collections.singletonList(vector), threshold).getFirst();
+  }
+
+  /**
+   * {@link #duplicateOf} for many new memories at once (one pass over the user's vectors).
+   * The lists are parallel: category, content and vector (or {@code null}) of each.
+   */
+  public List<Optional<Duplicate>> duplicatesOf(String userId, List<String> categories, List<String> contents,
+      List<float[]> vectors, double threshold) {
+    UserIndex index = index(userId);
+    int n = categories.size();
+    List<Optional<Duplicate>> out = new ArrayList<>(n);
+    List<Integer> open = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      int same = index.sameTextDoc(categories.get(i), contents.get(i));
+      if (same >= 0) {
+        float[] v = vectors.get(i);
+        out.add(Optional.of(new Duplicate(index.memories[same], true, v == null ? 1.0 : index.cosine(same, v))));
+      } else {
+        out.add(Optional.empty());
+        if (vectors.get(i) != null) {
+          open.add(i);
+        }
+      }
+    }
+    if (!open.isEmpty()) {
+      String[] cats = new String[open.size()];
+      float[][] vs = new float[open.size()][];
+      for (int j = 0; j < cats.length; j++) {
+        cats[j] = categories.get(open.get(j));
+        vs[j] = vectors.get(open.get(j));
+      }
+      int[] nearest = index.nearest(cats, vs);
+      for (int j = 0; j < nearest.length; j++) {
+        if (nearest[j] >= 0) {
+          float cosine = index.cosine(nearest[j], vs[j]);
+          if (cosine >= threshold) {
+            out.set(open.get(j), Optional.of(new Duplicate(index.memories[nearest[j]], false, cosine)));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A memory a new one duplicates.
+   *
+   * @param memory   the existing memory
+   * @param sameText whether the texts are the same after normalisation (else: near duplicate)
+   * @param cosine   the similarity of the two vectors
+   */
+  public record Duplicate(Memory memory, boolean sameText, double cosine) {}
+
+  /**
+   * The normalisation under which two texts count as the same for de-duplication: NFKC,
+   * case-folded, whitespace collapsed, punctuation at either end dropped.
+   */
+  public static String sameTextKey(String text) {
+    return TextAnalysis.sameTextKey(text);
+  }
+
+  UserIndex index(String userId) {
+    return users.get(userId, this::load);
+  }
+
+  private UserIndex load(String userId) {
+    long start = System.nanoTime();
+    var rows = store.embeddedMemories(userId);
+    long read = System.nanoTime();
+    UserIndex index = UserIndex.build(userId, rows, embedder.modelId(), embedder.dimension(), TextAnalysis.DEFAULT);
+    long end = System.nanoTime();
+    log.info("search: loaded user '{}' ({} memories, {} without a {} vector, {} KiB; read {} ms, indexed {} ms)",
+        userId, index.size(), index.withoutVector, embedder.modelId(), index.weightBytes / 1024,
+        (read - start) / 1_000_000, (end - read) / 1_000_000);
+    return index;
+  }
+}

@@ -1,0 +1,332 @@
+package dev.yaad.memory.internal.search;
+
+import dev.yaad.memory.Memory;
+import dev.yaad.memory.internal.Vectors;
+import dev.yaad.memory.internal.store.EmbeddedMemory;
+import dev.yaad.memory.internal.store.Embedding;
+import dev.yaad.memory.search.SearchConfig;
+import dev.yaad.memory.search.SearchHit;
+import dev.yaad.memory.search.SearchRequest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.IntStream;
+
+/**
+ * One user's search state, immutable once built: the memories in the order they were
+ * written, their vectors as one row-major matrix, and an inverted index of their terms.
+ * Built from one store query; replaced (never changed) when the user's memories change.
+ */
+final class UserIndex {
+  private static final int PARALLEL_ANALYSIS_THRESHOLD = 1000;
+  static final long NEIGHBOUR_WINDOW_MILLIS = 60 * 60 * 1000L;
+  final String userId;
+  final String modelId;
+  final int dimension;
+  final Memory[] memories;
+  /** Row i is memory i's unit vector; zero where {@link #hasVector} is false. */
+  final float[] matrix;
+  final boolean[] hasVector;
+  final int withoutVector;
+  private final long[] occurredMillis; // occurredAt, or createdAt when unknown
+  private final long[] createdMillis;
+  /** term → [doc, termFrequency, doc, termFrequency, ...], docs ascending. */
+  private final Map<String, int[]> postings;
+  private final int[] docLength;
+  private final float avgDocLength;
+  /** category + '\n' + same-text key → doc, for exact de-duplication; built on first use (searches never need it). */
+  private volatile Map<String, Integer> sameText;
+  final long weightBytes;
+
+  private UserIndex(String userId, String modelId, int dimension, Memory[] memories, float[] matrix,
+      boolean[] hasVector, int withoutVector, long[] occurredMillis, long[] createdMillis,
+      Map<String, int[]> postings, int[] docLength, float avgDocLength, long weightBytes) {
+    this.userId = userId;
+    this.modelId = modelId;
+    this.dimension = dimension;
+    this.memories = memories;
+    this.matrix = matrix;
+    this.hasVector = hasVector;
+    this.withoutVector = withoutVector;
+    this.occurredMillis = occurredMillis;
+    this.createdMillis = createdMillis;
+    this.postings = postings;
+    this.docLength = docLength;
+    this.avgDocLength = avgDocLength;
+    this.weightBytes = weightBytes;
+  }
+
+  /**
+   * @param modelId   only vectors of this model are used; others count as missing
+   * @param dimension the model's dimension, or 0 to take it from the first matching vector
+   */
+  static UserIndex build(String userId, List<EmbeddedMemory> rows, String modelId, int dimension, TextAnalysis analysis) {
+    int n = rows.size();
+    int dim = dimension;
+    if (dim == 0) {
+      for (EmbeddedMemory row : rows) {
+        if (row.embedding() != null && row.embedding().model().equals(modelId)) {
+          dim = row.embedding().dimension();
+          break;
+        }
+      }
+    }
+    Memory[] memories = new Memory[n];
+    float[] matrix = new float[n * dim];
+    boolean[] hasVector = new boolean[n];
+    long[] occurred = new long[n];
+    long[] created = new long[n];
+    int[] docLength = new int[n];
+    Map<String, IntList> building = new HashMap<>();
+    // Analysis is most of the cost of a load: spread it over the cores for big users.
+    @SuppressWarnings("unchecked")
+    List<String>[] termsOf = new List[n];
+    IntStream range = IntStream.range(0, n);
+    (n >= PARALLEL_ANALYSIS_THRESHOLD ? range.parallel() : range)
+        .forEach(i -> termsOf[i] = analysis.terms(rows.get(i).memory().content()));
+    int without = 0;
+    long totalLength = 0;
+    long weight = 256L + (long) n * (dim * 4L + 64);
+    for (int i = 0; i < n; i++) {
+      Memory m = rows.get(i).memory();
+      memories[i] = m;
+      created[i] = m.createdAt().toEpochMilli();
+      occurred[i] = m.occurredAt() != null ? m.occurredAt().toEpochMilli() : created[i];
+      Embedding e = rows.get(i).embedding();
+      if (e != null && e.model().equals(modelId) && e.dimension() == dim) {
+        System.arraycopy(e.vector(), 0, matrix, i * dim, dim);
+        hasVector[i] = true;
+      } else {
+        without++;
+      }
+      List<String> terms = termsOf[i];
+      docLength[i] = terms.size();
+      totalLength += terms.size();
+      for (String term : terms) {
+        building.computeIfAbsent(term, t -> new IntList()).count(i);
+      }
+      weight += 2L * (m.content().length() + m.metadata().length()) + 160 + terms.size() * 8L;
+      termsOf[i] = null;
+    }
+    Map<String, int[]> postings = new HashMap<>(building.size() * 2);
+    building.forEach((term, list) -> postings.put(term, list.toArray()));
+    weight += postings.size() * 64L;
+    float avg = n == 0 ? 0 : (float) totalLength / n;
+    return new UserIndex(userId, modelId, dim, memories, matrix, hasVector, without, occurred, created,
+        postings, docLength, avg, weight);
+  }
+
+  int size() {
+    return memories.length;
+  }
+
+  /** The memory of this category whose text is the same after normalisation, or -1. */
+  int sameTextDoc(String category, String content) {
+    Map<String, Integer> map = sameText;
+    if (map == null) {
+      map = new HashMap<>(memories.length * 2);
+      for (int i = 0; i < memories.length; i++) {
+        map.putIfAbsent(memories[i].category() + '\n' + TextAnalysis.sameTextKey(memories[i].content()), i);
+      }
+      sameText = map; // a benign race: two threads may both build the same map
+    }
+    Integer doc = map.get(category + '\n' + TextAnalysis.sameTextKey(content));
+    return doc == null ? -1 : doc;
+  }
+
+  /**
+   * For each query vector, the memory of its category with the most similar vector (or -1),
+   * in one pass over the matrix: each row is read once for all queries, which matters once
+   * the matrix no longer fits in the CPU caches.
+   */
+  int[] nearest(String[] categories, float[][] vectors) {
+    int q = vectors.length;
+    int[] best = new int[q];
+    float[] bestScore = new float[q];
+    Arrays.fill(best, -1);
+    Arrays.fill(bestScore, Float.NEGATIVE_INFINITY);
+    for (int i = 0; i < memories.length; i++) {
+      if (!hasVector[i]) {
+        continue;
+      }
+      String category = memories[i].category();
+      for (int j = 0; j < q; j++) {
+        if (vectors[j].length == dimension && category.equals(categories[j])) {
+          float score = Vectors.dot(vectors[j], matrix, i);
+          if (score > bestScore[j]) {
+            bestScore[j] = score;
+            best[j] = i;
+          }
+        }
+      }
+    }
+    return best;
+  }
+
+  float cosine(int doc, float[] vector) {
+    return hasVector[doc] && vector.length == dimension ? Vectors.dot(vector, matrix, doc) : Float.NEGATIVE_INFINITY;
+  }
+
+  /**
+   * Ranks the memories that pass the request's filters.
+   *
+   * @param queryVector the query's unit vector, or {@code null} for lexical ranking only
+   */
+  List<SearchHit> search(SearchRequest request, float[] queryVector, List<String> categories, SearchConfig config) {
+    int n = memories.length;
+    if (n == 0) {
+      return List.of();
+    }
+    boolean[] allowed = filter(request, categories);
+    float[] dense = null;
+    if (queryVector != null && config.denseWeight() > 0 && queryVector.length == dimension) {
+      dense = new float[n];
+      for (int i = 0; i < n; i++) {
+        if (hasVector[i] && (allowed == null || allowed[i])) {
+          dense[i] = Vectors.dot(queryVector, matrix, i);
+        } else {
+          dense[i] = Float.NEGATIVE_INFINITY;
+        }
+      }
+    }
+    float[] lexical = config.lexicalWeight() > 0 ? bm25(request.query(), allowed, config) : null;
+    if (config.neighbourWeight() > 0) {
+      dense = smooth(dense, (float) config.neighbourWeight(), allowed);
+      lexical = smooth(lexical, (float) config.neighbourWeight(), allowed);
+    }
+    int depth = Math.min(n, Math.max(2 * request.k(), 100));
+    float[] fused = new float[n];
+    boolean any = false;
+    if (dense != null) {
+      any |= fuse(fused, TopK.of(dense, depth, Float.NEGATIVE_INFINITY), config.denseWeight(), config.rrfK());
+    }
+    if (lexical != null) {
+      any |= fuse(fused, TopK.of(lexical, depth, 0f), config.lexicalWeight(), config.rrfK());
+    }
+    if (!any) {
+      return List.of();
+    }
+    if (config.timeBoost() > 0) {
+      TimeHints hints = TimeHints.of(request.query());
+      if (!hints.isEmpty()) {
+        float boost = (float) (1 + config.timeBoost());
+        for (int i = 0; i < n; i++) {
+          if (fused[i] > 0 && hints.matches(occurredMillis[i])) {
+            fused[i] *= boost;
+          }
+        }
+      }
+    }
+    int[] top = TopK.of(fused, request.k(), 0f);
+    double best = (1 + config.timeBoost()) * (config.denseWeight() + config.lexicalWeight()) / (config.rrfK() + 1.0);
+    List<SearchHit> hits = new ArrayList<>(top.length);
+    for (int doc : top) {
+      hits.add(new SearchHit(memories[doc], Math.min(1.0, fused[doc] / best)));
+    }
+    return hits;
+  }
+
+  private static boolean fuse(float[] fused, int[] ranked, double weight, int rrfK) {
+    for (int rank = 0; rank < ranked.length; rank++) {
+      fused[ranked[rank]] += (float) (weight / (rrfK + rank + 1));
+    }
+    return ranked.length > 0;
+  }
+
+  private float[] bm25(String query, boolean[] allowed, SearchConfig config) {
+    int n = memories.length;
+    float[] scores = new float[n];
+    float k1 = (float) config.bm25K1();
+    float b = (float) config.bm25B();
+    Set<String> seen = new HashSet<>();
+    for (String term : TextAnalysis.DEFAULT.terms(query)) {
+      int[] list = postings.get(term);
+      if (list == null || !seen.add(term)) {
+        continue;
+      }
+      int df = list.length / 2;
+      float idf = (float) Math.log(1 + (n - df + 0.5) / (df + 0.5));
+      for (int p = 0; p < list.length; p += 2) {
+        int doc = list[p];
+        if (allowed != null && !allowed[doc]) {
+          continue;
+        }
+        int tf = list[p + 1];
+        float norm = k1 * (1 - b + b * docLength[doc] / avgDocLength);
+        scores[doc] += idf * tf * (k1 + 1) / (tf + norm);
+      }
+    }
+    return scores;
+  }
+
+  /**
+   * Adds the better neighbour's score, times {@code weight}, to each score. Neighbours are the
+   * memories written just before and after, if they happened within {@link #NEIGHBOUR_WINDOW_MILLIS}
+   * of it: turns of one conversation, facts taken from one call, not the last thing said a week before.
+   */
+  private float[] smooth(float[] scores, float weight, boolean[] allowed) {
+    if (scores == null) {
+      return null;
+    }
+    int n = scores.length;
+    float[] out = scores.clone();
+    for (int i = 0; i < n; i++) {
+      if (scores[i] == Float.NEGATIVE_INFINITY || (allowed != null && !allowed[i])) {
+        continue; // filtered out: stays out, whatever its neighbours score
+      }
+      float left = i > 0 && near(i, i - 1) ? scores[i - 1] : 0;
+      float right = i + 1 < n && near(i, i + 1) ? scores[i + 1] : 0;
+      float neighbour = Math.max(0, Math.max(left, right));
+      out[i] = scores[i] + weight * neighbour;
+    }
+    return out;
+  }
+
+  private boolean near(int a, int b) {
+    return Math.abs(occurredMillis[a] - occurredMillis[b]) <= NEIGHBOUR_WINDOW_MILLIS;
+  }
+
+  private boolean[] filter(SearchRequest request, List<String> categories) {
+    boolean byCategory = !categories.isEmpty();
+    boolean byTime = request.from() != null || request.to() != null;
+    if (!byCategory && !byTime) {
+      return null;
+    }
+    long from = request.from() == null ? Long.MIN_VALUE : request.from().toEpochMilli();
+    long to = request.to() == null ? Long.MAX_VALUE : request.to().toEpochMilli();
+    long[] times = request.timeField() == SearchRequest.TimeField.CREATED ? createdMillis : occurredMillis;
+    boolean[] allowed = new boolean[memories.length];
+    for (int i = 0; i < allowed.length; i++) {
+      allowed[i] = (!byCategory || categories.contains(memories[i].category()))
+          && times[i] >= from && times[i] < to;
+    }
+    return allowed;
+  }
+
+  /** A growable list of (doc, tf) pairs. */
+  private static final class IntList {
+    private int[] values = new int[4];
+    private int size;
+
+    /** Counts one occurrence in {@code doc}; docs arrive in ascending order. */
+    void count(int doc) {
+      if (size > 0 && values[size - 2] == doc) {
+        values[size - 1]++;
+        return;
+      }
+      if (size + 2 > values.length) {
+        values = Arrays.copyOf(values, values.length * 2);
+      }
+      values[size++] = doc;
+      values[size++] = 1;
+    }
+
+    int[] toArray() {
+      return Arrays.copyOf(values, size);
+    }
+  }
+}

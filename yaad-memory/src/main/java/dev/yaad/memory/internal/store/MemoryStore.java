@@ -1,0 +1,121 @@
+package dev.yaad.memory.internal.store;
+
+import dev.yaad.memory.Categories;
+import dev.yaad.memory.ConflictException;
+import dev.yaad.memory.InvalidInputException;
+import dev.yaad.memory.Memory;
+import dev.yaad.memory.NotFoundException;
+import dev.yaad.memory.Page;
+import dev.yaad.memory.Profile;
+import dev.yaad.memory.Snapshot;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The durable home of users' memories and profiles, behind {@link dev.yaad.memory.Memories}.
+ *
+ * <p>Every method is scoped to one user id and never reads or changes another user's data.
+ * Users come into being with their first memory or profile. Every method validates its
+ * input before touching the database and throws {@link InvalidInputException} (or its
+ * subclass {@code TooLargeException}) naming the field and the rule; a failing call
+ * writes nothing. Database failures surface as {@code StoreUnavailableException} when a
+ * retry may help (no connection, deadlock, shutdown) and {@code StoreFailedException} when not.
+ * Implementations are thread-safe.
+ */
+public interface MemoryStore extends AutoCloseable {
+
+  /** The categories this store accepts. */
+  Categories categories();
+
+  /** @throws NotFoundException if this user has no memory with that id */
+  Memory get(String userId, UUID id);
+
+  /**
+   * Lists a user's memories newest first.
+   *
+   * @param category a category, or {@code null} for all
+   * @param limit    1 to {@code Limits.MAX_PAGE_SIZE}
+   * @param cursor   {@code null} for the first page, else a previous page's {@code nextCursor}
+   * @throws NotFoundException if the user does not exist
+   */
+  Page<Memory> list(String userId, String category, int limit, String cursor);
+
+  /** @throws NotFoundException if this user has no memory with that id */
+  void delete(String userId, UUID id);
+
+  /**
+   * Deletes the user with all their memories and their profile.
+   *
+   * @throws NotFoundException if the user does not exist
+   */
+  void deleteUser(String userId);
+
+  /**
+   * @return the profile, or {@link Profile#none} if the user has none yet
+   * @throws NotFoundException if the user does not exist
+   */
+  Profile profile(String userId);
+
+  /**
+   * Replaces the profile text and increments its version, creating the user if needed.
+   *
+   * @param expectedVersion {@code null} to write unconditionally, else the version the
+   *     caller read (0 for "no profile yet")
+   * @throws ConflictException if {@code expectedVersion} is not the current version
+   */
+  Profile putProfile(String userId, String content, Long expectedVersion);
+
+  /**
+   * The profile plus the newest {@code perCategory} memories of each category, read in
+   * one database round trip.
+   *
+   * @param categories categories in the order wanted; empty means all configured ones
+   * @param perCategory 1 to {@code Limits.MAX_PER_CATEGORY}
+   * @throws NotFoundException if the user does not exist
+   */
+  Snapshot snapshot(String userId, List<String> categories, int perCategory);
+
+  // --- writes and embeddings ------------------------------------------------------------
+
+  /**
+   * Applies inserts and updates with their embeddings in one transaction, creating the user
+   * if needed: either every write is applied or none is. Each write is validated (category,
+   * content, metadata, time), with messages prefixed {@code writes[i].} when there is more
+   * than one write. This is the only way to write memories, so a caller always says which
+   * embedding each one carries: the write path of {@code Memories} gives every memory one; a
+   * {@code null} embedding (a row written as if before embeddings existed) is only for tests
+   * of the re-embedding job.
+   *
+   * @return the resulting memories, in input order
+   * @throws NotFoundException if an update names a memory this user does not have
+   */
+  List<Memory> write(String userId, List<MemoryWrite> writes);
+
+  /**
+   * Every memory of the user with its stored embedding (or {@code null}), oldest first, read
+   * in one query: what a search index is built from. An unknown user has none.
+   */
+  List<EmbeddedMemory> embeddedMemories(String userId);
+
+  /**
+   * Memories of any user whose stored embedding is missing or of a model other than
+   * {@code modelId}, in id order, for a re-embedding job.
+   *
+   * @param afterId {@code null} to start, else the last id of the previous batch
+   * @param limit   1 to {@code Limits.MAX_BATCH_SIZE}
+   */
+  List<EmbeddedMemory> staleEmbeddings(String modelId, UUID afterId, int limit);
+
+  /**
+   * Stores each given embedding on its memory, but only while that memory is unchanged
+   * since it was read (same user, id and {@code updatedAt}), so a concurrent edit is never
+   * overwritten with a vector of the old text. Leaves {@code updatedAt} as it is.
+   *
+   * @return how many memories were changed
+   */
+  int putEmbeddings(List<EmbeddedMemory> embeddings);
+
+  /** Releases the connection pool. */
+  @Override
+  void close();
+}

@@ -1,0 +1,81 @@
+package dev.yaad.memory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.yaad.memory.search.SearchHit;
+import dev.yaad.memory.search.SearchRequest;
+import dev.yaad.memory.store.StoreConfig;
+import dev.yaad.memory.testing.TestStores;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The front door: its builder's rules, and that every write is visible to the next read and search. */
+class MemoriesTest {
+  @TempDir Path dir;
+
+  @Test
+  void builder_checksOptionsWhenSet_andCombinationsAtBuild() {
+    assertThatThrownBy(() -> Memories.builder().build()).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("a database is required");
+    StoreConfig config = TestStores.h2(dir);
+    assertThatThrownBy(() -> Memories.builder().store(config).dataSource(new org.h2.jdbcx.JdbcDataSource()))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("dataSource cannot be combined with store");
+    assertThatThrownBy(() -> Memories.builder().store(config).store(config))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("store was already set");
+    assertThatThrownBy(() -> Memories.builder().duplicateThreshold(0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("duplicateThreshold must be in (0, 1] (was 0.0)");
+    assertThatThrownBy(() -> Memories.builder().store(config).categories(Categories.DEFAULT).build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("categories goes with dataSource");
+  }
+
+  @Test
+  void everyWrite_isSeenByTheNextSnapshotAndSearch() {
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    try (Memories memories = Memories.builder().store(TestStores.h2(dir)).meterRegistry(meters).build()) {
+      AddResult tea = memories.add("ayesha", NewMemory.of("PREFERENCE", "Loves green tea with cardamom"));
+      assertThat(tea.outcome()).isEqualTo(AddResult.Outcome.ADDED);
+      assertThat(contents(memories.search("ayesha", SearchRequest.of("green tea", 1)))).containsExactly("Loves green tea with cardamom");
+      assertThat(meters.get("yaad.memory.search.users").gauge().value()).isEqualTo(1);
+      assertThat(memories.add("ayesha", NewMemory.of("PREFERENCE", "Loves green tea with cardamom")).outcome())
+          .isEqualTo(AddResult.Outcome.UNCHANGED);
+
+      memories.update("ayesha", tea.memory().id(), new MemoryPatch(null, "Drinks black coffee, no sugar", null, null));
+      assertThat(contents(memories.search("ayesha", SearchRequest.of("coffee", 1)))).containsExactly("Drinks black coffee, no sugar");
+      assertThat(memories.snapshot("ayesha", List.of(), 5).memories().get("PREFERENCE")).extracting(Memory::content)
+          .containsExactly("Drinks black coffee, no sugar");
+
+      memories.delete("ayesha", tea.memory().id());
+      assertThat(memories.search("ayesha", SearchRequest.of("coffee", 1))).isEmpty();
+      assertThat(memories.snapshot("ayesha", List.of(), 5).memoryCount()).isZero();
+    }
+  }
+
+  @Test
+  void onADataSourceTheCallerOwns_migratesIt_andLeavesItOpen() throws Exception {
+    org.h2.jdbcx.JdbcDataSource dataSource = new org.h2.jdbcx.JdbcDataSource();
+    dataSource.setURL(TestStores.h2(dir).jdbcUrl());
+    try (Connection keep = dataSource.getConnection()) { // keeps the in-file database open across the two
+      try (Memories memories = Memories.builder().dataSource(dataSource).categories(Categories.of(List.of("FACT", "MOOD"))).build()) {
+        memories.add("bilal", NewMemory.of("mood", "cheerful today"));
+        assertThat(memories.categories().names()).containsExactly("FACT", "MOOD");
+      }
+      try (var rs = keep.createStatement().executeQuery("SELECT COUNT(*) FROM memories")) {
+        rs.next();
+        assertThat(rs.getInt(1)).isEqualTo(1);
+      }
+      try (var rs = keep.createStatement().executeQuery("SELECT COUNT(*) FROM agent_outbox")) { // the outbox is in this schema
+        rs.next();
+        assertThat(rs.getInt(1)).isZero();
+      }
+    }
+  }
+
+  private static List<String> contents(List<SearchHit> hits) {
+    return hits.stream().map(h -> h.memory().content()).toList();
+  }
+}

@@ -1,0 +1,527 @@
+package dev.yaad.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * A real HTTP server on loopback that speaks the OpenAI chat-completions protocol and
+ * answers from rules: the test double at the network boundary, so that Yaad's real
+ * LangChain4j client code runs in tests and benchmarks without any LLM.
+ *
+ * <p>It serves {@code POST /v1/chat/completions} with and without {@code "stream": true}
+ * (SSE {@code data:} chunks ending with {@code data: [DONE]}, tool calls streamed as
+ * {@code tool_calls} deltas), and {@code GET /v1/models}. Each request is parsed into a
+ * {@link Call}; the first {@link #rule rule} whose condition matches answers it, else the
+ * built-in rules do: they answer a greeting, a JSON extraction, a profile, or a
+ * conversational reply (calling a memory tool when the user says "remember that ...", "what
+ * do you know about me", "forget ..."). Which of Yaad's tasks a request is ({@link Purpose})
+ * is read from the request as a provider would see it; Yaad adds nothing to its prompts for
+ * this server.
+ *
+ * <p>Latency ({@link #latency}: time to first token, then per token) and failures
+ * ({@link #fail}: an HTTP status such as 500 or 429; {@link #hang}: no answer until the
+ * client gives up or the server closes) are configurable at any time and apply to the
+ * next requests. Every request is recorded ({@link #calls}, {@link #count}).
+ *
+ * <p>Requests run on virtual threads, so thousands of concurrent streams are cheap. It lives
+ * in the {@code yaad-testing} module: a test dependency of the agent and the server, a
+ * run-time one of yaad-bench only, so the server's jar does not carry it.
+ */
+public final class ScriptedLlmServer implements AutoCloseable {
+  /**
+   * Which of Yaad's LLM tasks a request is, read from the request itself: an extraction asks
+   * for a JSON response ({@code response_format} {@code json_object}); a greeting and a profile
+   * refresh are known by the opening words of their system prompts (Yaad's {@code Prompts});
+   * anything else is a conversation turn.
+   */
+  public enum Purpose {
+    GREETING, EXTRACT, PROFILE, CONVERSATION;
+
+    /** The opening words of Yaad's greeting prompt ({@code Prompts.GREETING}). */
+    static final String GREETING_OPENING = "Greet the user as their companion";
+    /** The opening words of Yaad's profile prompt ({@code Prompts.PROFILE}). */
+    static final String PROFILE_OPENING = "Write a short profile";
+
+    static Purpose of(JsonNode body, String systemPrompt) {
+      if (body.path("response_format").path("type").asText("").startsWith("json")) {
+        return EXTRACT;
+      }
+      if (systemPrompt.startsWith(GREETING_OPENING)) {
+        return GREETING;
+      }
+      return systemPrompt.startsWith(PROFILE_OPENING) ? PROFILE : CONVERSATION;
+    }
+  }
+
+  /**
+   * One chat-completions request as the server saw it.
+   *
+   * @param purpose         which task the request is ({@link Purpose})
+   * @param stream          whether the client asked for SSE
+   * @param systemPrompt    the first system message, or ""
+   * @param lastUserMessage the text of the last user message, or ""
+   * @param toolNames       the names of the tools offered
+   * @param toolResults     the contents of tool-result messages after the last user message
+   * @param body            the whole request
+   */
+  public record Call(
+      Purpose purpose, boolean stream, String systemPrompt, String lastUserMessage,
+      List<String> toolNames, List<String> toolResults, JsonNode body) {
+
+    public boolean hasToolResults() {
+      return !toolResults.isEmpty();
+    }
+
+    /** All user messages' text joined by newlines (what an extraction request is about). */
+    public String userText() {
+      StringBuilder text = new StringBuilder();
+      for (JsonNode m : body.path("messages")) {
+        if ("user".equals(m.path("role").asText())) {
+          text.append(m.path("content").asText()).append('\n');
+        }
+      }
+      return text.toString();
+    }
+  }
+
+  /** What the server answers: text, tool calls, an HTTP error, or nothing (a hang). */
+  public sealed interface Answer {
+    record Text(String text) implements Answer {}
+
+    record ToolCalls(List<ToolCall> calls) implements Answer {}
+
+    record Error(int status, String message) implements Answer {}
+
+    record Hang() implements Answer {}
+
+    static Answer text(String text) {
+      return new Text(text);
+    }
+
+    static Answer toolCall(String name, String argumentsJson) {
+      return new ToolCalls(List.of(new ToolCall(name, argumentsJson)));
+    }
+
+    static Answer error(int status) {
+      return new Error(status, status == 429 ? "rate limited (scripted)" : "server error (scripted)");
+    }
+  }
+
+  public record ToolCall(String name, String argumentsJson) {}
+
+  private record Rule(Predicate<Call> when, Function<Call, Answer> answer) {}
+
+  private record Failure(Purpose purpose, Answer answer, AtomicInteger remaining) {}
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration HANG_LIMIT = Duration.ofSeconds(60);
+
+  private final HttpServer http;
+  private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+  private final List<Rule> rules = new CopyOnWriteArrayList<>();
+  private final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<Call> calls = new ConcurrentLinkedQueue<>();
+  private final Map<Purpose, AtomicInteger> counts = new ConcurrentHashMap<>();
+  private final CountDownLatch closed = new CountDownLatch(1);
+  private final AtomicLong ids = new AtomicLong();
+  private volatile long firstTokenNanos;
+  private volatile long perTokenNanos;
+  private volatile boolean recordCalls = true;
+
+  private ScriptedLlmServer(HttpServer http) {
+    this.http = http;
+    for (Purpose p : Purpose.values()) {
+      counts.put(p, new AtomicInteger());
+    }
+  }
+
+  /** Starts a server on a free loopback port with no latency and the built-in rules. */
+  public static ScriptedLlmServer start() {
+    try {
+      HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
+      ScriptedLlmServer server = new ScriptedLlmServer(http);
+      http.createContext("/", server::handle);
+      http.setExecutor(server.threads);
+      http.start();
+      return server;
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot start the scripted LLM server on loopback: " + e.getMessage(), e);
+    }
+  }
+
+  /** The OpenAI-style base URL, e.g. {@code http://127.0.0.1:41234/v1}. */
+  public String baseUrl() {
+    return "http://" + http.getAddress().getHostString() + ":" + http.getAddress().getPort() + "/v1";
+  }
+
+  /** Waits {@code firstToken} before the first chunk and {@code perToken} between chunks. */
+  public ScriptedLlmServer latency(Duration firstToken, Duration perToken) {
+    this.firstTokenNanos = firstToken.toNanos();
+    this.perTokenNanos = perToken.toNanos();
+    return this;
+  }
+
+  public Duration firstTokenLatency() {
+    return Duration.ofNanos(firstTokenNanos);
+  }
+
+  public Duration perTokenLatency() {
+    return Duration.ofNanos(perTokenNanos);
+  }
+
+  /** Answers matching requests with {@code answer}, before the built-in rules and after earlier rules. */
+  public ScriptedLlmServer rule(Predicate<Call> when, Function<Call, Answer> answer) {
+    rules.add(new Rule(when, answer));
+    return this;
+  }
+
+  /** Answers matching requests of one purpose ({@code null}: any) with a fixed text. */
+  public ScriptedLlmServer rule(Purpose purpose, Function<Call, Answer> answer) {
+    return rule(c -> purpose == null || c.purpose() == purpose, answer);
+  }
+
+  /** Fails the next {@code times} requests of {@code purpose} ({@code null}: any) with an HTTP status. */
+  public ScriptedLlmServer fail(Purpose purpose, int times, int status) {
+    failures.add(new Failure(purpose, Answer.error(status), new AtomicInteger(times)));
+    return this;
+  }
+
+  /** Does not answer the next {@code times} requests of {@code purpose} until the client gives up. */
+  public ScriptedLlmServer hang(Purpose purpose, int times) {
+    failures.add(new Failure(purpose, new Answer.Hang(), new AtomicInteger(times)));
+    return this;
+  }
+
+  /** Whether to keep every {@link Call} (on by default; benchmarks turn it off to save memory). */
+  public ScriptedLlmServer recordCalls(boolean record) {
+    this.recordCalls = record;
+    return this;
+  }
+
+  public List<Call> calls() {
+    return List.copyOf(calls);
+  }
+
+  public List<Call> calls(Purpose purpose) {
+    return calls.stream().filter(c -> c.purpose() == purpose).toList();
+  }
+
+  /** Requests received for one purpose, recorded or not (failed and hung ones included). */
+  public int count(Purpose purpose) {
+    return counts.get(purpose).get();
+  }
+
+  public void clearCalls() {
+    calls.clear();
+  }
+
+  @Override
+  public void close() {
+    closed.countDown();
+    http.stop(0);
+    threads.shutdownNow();
+  }
+
+  // ---------------------------------------------------------------- request handling
+
+  private void handle(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      String path = exchange.getRequestURI().getPath();
+      if ("GET".equals(exchange.getRequestMethod()) && path.endsWith("/models")) {
+        respond(exchange, 200, "{\"object\":\"list\",\"data\":[{\"id\":\"scripted\",\"object\":\"model\"}]}");
+        return;
+      }
+      if (!"POST".equals(exchange.getRequestMethod()) || !path.endsWith("/chat/completions")) {
+        respond(exchange, 404, error("no route " + exchange.getRequestMethod() + " " + path));
+        return;
+      }
+      JsonNode body;
+      try (InputStream in = exchange.getRequestBody()) {
+        body = JSON.readTree(in);
+      } catch (IOException e) {
+        respond(exchange, 400, error("request body is not JSON: " + e.getMessage()));
+        return;
+      }
+      Call call = parse(body);
+      counts.get(call.purpose()).incrementAndGet();
+      if (recordCalls) {
+        calls.add(call);
+      }
+      Answer answer = scriptedFailure(call.purpose());
+      if (answer == null) {
+        answer = answer(call);
+      }
+      switch (answer) {
+        case Answer.Error e -> respond(exchange, e.status(), error(e.message()));
+        case Answer.Hang h -> {
+          try {
+            closed.await(HANG_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        case Answer.Text t when call.stream() -> streamText(exchange, body, t.text());
+        case Answer.Text t -> {
+          pause(firstTokenNanos + perTokenNanos * Math.max(0, tokens(t.text()).size() - 1));
+          respond(exchange, 200, completion(body, t.text(), List.of()).toString());
+        }
+        case Answer.ToolCalls tc when call.stream() -> streamToolCalls(exchange, body, tc.calls());
+        case Answer.ToolCalls tc -> {
+          pause(firstTokenNanos);
+          respond(exchange, 200, completion(body, null, tc.calls()).toString());
+        }
+      }
+    } catch (IOException e) {
+      // The client went away (a cancelled stream): nothing to answer.
+    }
+  }
+
+  private Answer scriptedFailure(Purpose purpose) {
+    for (Failure f : failures) {
+      if ((f.purpose() == null || f.purpose() == purpose) && f.remaining().getAndDecrement() > 0) {
+        return f.answer();
+      }
+    }
+    failures.removeIf(f -> f.remaining().get() <= 0);
+    return null;
+  }
+
+  private Answer answer(Call call) {
+    for (Rule rule : rules) {
+      if (rule.when().test(call)) {
+        return rule.answer().apply(call);
+      }
+    }
+    return BuiltInRules.answer(call);
+  }
+
+  private static Call parse(JsonNode body) {
+    String system = "";
+    String lastUser = "";
+    List<String> toolResults = new ArrayList<>();
+    for (JsonNode m : body.path("messages")) {
+      String role = m.path("role").asText();
+      String content = text(m.path("content"));
+      switch (role) {
+        case "system" -> system = system.isEmpty() ? content : system;
+        case "user" -> {
+          lastUser = content;
+          toolResults.clear();
+        }
+        case "tool" -> toolResults.add(content);
+        default -> { }
+      }
+    }
+    List<String> tools = new ArrayList<>();
+    for (JsonNode t : body.path("tools")) {
+      tools.add(t.path("function").path("name").asText());
+    }
+    return new Call(Purpose.of(body, system), body.path("stream").asBoolean(false), system, lastUser,
+        List.copyOf(tools), List.copyOf(toolResults), body);
+  }
+
+  /** Message content is a string or a list of parts ({@code [{"type":"text","text":...}]}). */
+  private static String text(JsonNode content) {
+    if (content.isArray()) {
+      StringBuilder s = new StringBuilder();
+      content.forEach(part -> s.append(part.path("text").asText()));
+      return s.toString();
+    }
+    return content.isNull() || content.isMissingNode() ? "" : content.asText();
+  }
+
+  // ---------------------------------------------------------------- wire format
+
+  private void streamText(HttpExchange exchange, JsonNode request, String text) throws IOException {
+    String id = "chatcmpl-" + ids.incrementAndGet();
+    try (OutputStream out = startStream(exchange)) {
+      pause(firstTokenNanos);
+      List<String> tokens = tokens(text);
+      for (int i = 0; i < tokens.size(); i++) {
+        if (i > 0) {
+          pause(perTokenNanos);
+        }
+        ObjectNode delta = JSON.createObjectNode();
+        if (i == 0) {
+          delta.put("role", "assistant");
+        }
+        delta.put("content", tokens.get(i));
+        send(out, chunk(request, id, delta, null));
+      }
+      send(out, chunk(request, id, JSON.createObjectNode(), "stop"));
+      finishStream(out, request, id, tokens.size());
+    }
+  }
+
+  private void streamToolCalls(HttpExchange exchange, JsonNode request, List<ToolCall> toolCalls) throws IOException {
+    String id = "chatcmpl-" + ids.incrementAndGet();
+    try (OutputStream out = startStream(exchange)) {
+      pause(firstTokenNanos);
+      for (int i = 0; i < toolCalls.size(); i++) {
+        ToolCall tc = toolCalls.get(i);
+        ObjectNode head = JSON.createObjectNode();
+        if (i == 0) {
+          head.putNull("content");
+          head.put("role", "assistant");
+        }
+        ObjectNode call = head.putArray("tool_calls").addObject();
+        call.put("index", i).put("id", "call_" + id.substring(9) + "_" + i).put("type", "function");
+        call.putObject("function").put("name", tc.name()).put("arguments", "");
+        send(out, chunk(request, id, head, null));
+        // Arguments arrive in pieces, as real providers send them.
+        String args = tc.argumentsJson();
+        for (int from = 0; from < args.length(); from += 8) {
+          pause(perTokenNanos);
+          ObjectNode delta = JSON.createObjectNode();
+          ObjectNode part = delta.putArray("tool_calls").addObject();
+          part.put("index", i);
+          part.putObject("function").put("arguments", args.substring(from, Math.min(args.length(), from + 8)));
+          send(out, chunk(request, id, delta, null));
+        }
+      }
+      send(out, chunk(request, id, JSON.createObjectNode(), "tool_calls"));
+      finishStream(out, request, id, toolCalls.size() * 10);
+    }
+  }
+
+  private static OutputStream startStream(HttpExchange exchange) throws IOException {
+    exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
+    exchange.getResponseHeaders().set("Cache-Control", "no-cache");
+    exchange.sendResponseHeaders(200, 0); // chunked
+    return exchange.getResponseBody();
+  }
+
+  private void finishStream(OutputStream out, JsonNode request, String id, int completionTokens) throws IOException {
+    if (request.path("stream_options").path("include_usage").asBoolean(false)) {
+      ObjectNode usage = JSON.createObjectNode();
+      usage.put("id", id).put("object", "chat.completion.chunk").put("created", System.currentTimeMillis() / 1000)
+          .put("model", request.path("model").asText("scripted"));
+      usage.putArray("choices");
+      usage.set("usage", usage(request, completionTokens));
+      send(out, usage.toString());
+    }
+    send(out, "[DONE]");
+  }
+
+  private static void send(OutputStream out, String data) throws IOException {
+    out.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
+    out.flush();
+  }
+
+  private static String chunk(JsonNode request, String id, ObjectNode delta, String finishReason) {
+    ObjectNode chunk = JSON.createObjectNode();
+    chunk.put("id", id).put("object", "chat.completion.chunk").put("created", System.currentTimeMillis() / 1000)
+        .put("model", request.path("model").asText("scripted"));
+    ObjectNode choice = chunk.putArray("choices").addObject();
+    choice.put("index", 0);
+    choice.set("delta", delta);
+    if (finishReason == null) {
+      choice.putNull("finish_reason");
+    } else {
+      choice.put("finish_reason", finishReason);
+    }
+    return chunk.toString();
+  }
+
+  private ObjectNode completion(JsonNode request, String text, List<ToolCall> toolCalls) {
+    String id = "chatcmpl-" + ids.incrementAndGet();
+    ObjectNode root = JSON.createObjectNode();
+    root.put("id", id).put("object", "chat.completion").put("created", System.currentTimeMillis() / 1000)
+        .put("model", request.path("model").asText("scripted"));
+    ObjectNode choice = root.putArray("choices").addObject();
+    choice.put("index", 0);
+    ObjectNode message = choice.putObject("message");
+    message.put("role", "assistant");
+    if (text == null) {
+      message.putNull("content");
+      ArrayNode calls = message.putArray("tool_calls");
+      for (int i = 0; i < toolCalls.size(); i++) {
+        ObjectNode call = calls.addObject();
+        call.put("id", "call_" + id.substring(9) + "_" + i).put("type", "function");
+        call.putObject("function").put("name", toolCalls.get(i).name()).put("arguments", toolCalls.get(i).argumentsJson());
+      }
+      choice.put("finish_reason", "tool_calls");
+    } else {
+      message.put("content", text);
+      choice.put("finish_reason", "stop");
+    }
+    root.set("usage", usage(request, text == null ? 10 : tokens(text).size()));
+    return root;
+  }
+
+  private static ObjectNode usage(JsonNode request, int completionTokens) {
+    int prompt = request.path("messages").toString().length() / 4;
+    ObjectNode usage = JSON.createObjectNode();
+    usage.put("prompt_tokens", prompt).put("completion_tokens", completionTokens)
+        .put("total_tokens", prompt + completionTokens);
+    return usage;
+  }
+
+  private static void respond(HttpExchange exchange, int status, String json) throws IOException {
+    byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", "application/json");
+    exchange.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  private static String error(String message) {
+    ObjectNode root = JSON.createObjectNode();
+    root.putObject("error").put("message", message).put("type", "scripted_error");
+    return root.toString();
+  }
+
+  /** Words with their following space: one streamed chunk each, roughly a token. */
+  static List<String> tokens(String text) {
+    List<String> tokens = new ArrayList<>();
+    int start = 0;
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) == ' ') {
+        tokens.add(text.substring(start, i + 1));
+        start = i + 1;
+      }
+    }
+    if (start < text.length()) {
+      tokens.add(text.substring(start));
+    }
+    return tokens;
+  }
+
+  private void pause(long nanos) {
+    if (nanos <= 0) {
+      return;
+    }
+    try {
+      // Simulated model latency; returns early only when the server closes.
+      closed.await(nanos, TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

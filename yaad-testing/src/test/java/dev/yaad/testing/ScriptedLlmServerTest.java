@@ -1,0 +1,74 @@
+package dev.yaad.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The wire format, read with a plain HTTP client. */
+class ScriptedLlmServerTest {
+  final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  HttpResponse<String> post(ScriptedLlmServer server, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void streaming_sendsSseChunks_thenDone() throws Exception {
+    try (ScriptedLlmServer server = ScriptedLlmServer.start()) {
+      HttpResponse<String> r = post(server,
+          "{\"model\":\"m\",\"stream\":true,\"stream_options\":{\"include_usage\":true},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.headers().firstValue("Content-Type")).hasValue("text/event-stream");
+      assertThat(r.body()).startsWith("data: {").contains("\"delta\":{\"role\":\"assistant\",\"content\":\"I \"}")
+          .contains("\"finish_reason\":\"stop\"").contains("\"usage\":{").endsWith("data: [DONE]\n\n");
+    }
+  }
+
+  @Test
+  void latencyAndFailures_applyToTheNextRequests() throws Exception {
+    try (ScriptedLlmServer server = ScriptedLlmServer.start().latency(Duration.ofMillis(120), Duration.ZERO)) {
+      server.fail(null, 1, 429);
+      String body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+      assertThat(post(server, body).statusCode()).isEqualTo(429);
+      long start = System.nanoTime();
+      HttpResponse<String> ok = post(server, body);
+      assertThat(ok.statusCode()).isEqualTo(200);
+      assertThat(ok.body()).contains("\"object\":\"chat.completion\"", "\"finish_reason\":\"stop\"");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(120));
+      assertThat(server.count(ScriptedLlmServer.Purpose.CONVERSATION)).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void unknownRoutesAndBadJson_areClientErrors() throws Exception {
+    try (ScriptedLlmServer server = ScriptedLlmServer.start()) {
+      assertThat(post(server, "not json").statusCode()).isEqualTo(400);
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/embeddings"))
+          .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(404);
+    }
+  }
+
+  @Test
+  void purpose_isReadFromTheRequest_notFromMarkers() throws Exception {
+    try (ScriptedLlmServer server = ScriptedLlmServer.start()) {
+      post(server, "{\"model\":\"m\",\"response_format\":{\"type\":\"json_object\"},\"messages\":"
+          + "[{\"role\":\"system\",\"content\":\"You extract long-term memories\"},{\"role\":\"user\",\"content\":\"USER: hi\"}]}");
+      post(server, "{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":\"Greet the user as their companion at the"
+          + " start of a call\"},{\"role\":\"user\",\"content\":\"What you know\"}]}");
+      post(server, "{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":\"Write a short profile of the user\"},"
+          + "{\"role\":\"user\",\"content\":\"- [GOAL] x\"}]}");
+      post(server, "{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":\"You are a warm companion\"},"
+          + "{\"role\":\"user\",\"content\":\"hi\"}]}");
+      assertThat(server.calls()).extracting(ScriptedLlmServer.Call::purpose).containsExactly(ScriptedLlmServer.Purpose.EXTRACT,
+          ScriptedLlmServer.Purpose.GREETING, ScriptedLlmServer.Purpose.PROFILE, ScriptedLlmServer.Purpose.CONVERSATION);
+    }
+  }
+}
