@@ -7,6 +7,10 @@ import dev.onvoid.webrtc.RTCConfiguration;
 import dev.onvoid.webrtc.RTCIceServer;
 import dev.onvoid.webrtc.RTCRtcpMuxPolicy;
 import dev.onvoid.webrtc.media.audio.HeadlessAudioDeviceModule;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -70,7 +74,12 @@ public final class WebRtcTransport implements AutoCloseable {
   private final ScheduledExecutorService clock;
   private final ExecutorService control;
   private final ExecutorService nativeSteps;
+  /** Runs native teardown (a call's, the engine's) so that a close that never ends cannot hang its caller. */
+  private final ExecutorService teardown;
   private final Set<WebRtcCall> calls = ConcurrentHashMap.newKeySet();
+  private final AtomicLong abandoned = new AtomicLong();
+  private final AtomicLong peersFreed = new AtomicLong();
+  private final AtomicLong peersStillReferenced = new AtomicLong();
   private final AtomicLong ids = new AtomicLong();
   private final Object lifecycle = new Object();
   private volatile boolean closed;
@@ -104,6 +113,8 @@ public final class WebRtcTransport implements AutoCloseable {
     this.clock = Executors.newSingleThreadScheduledExecutor(r -> platformThread(r, "yaad-webrtc-pacer"));
     this.control = Executors.newSingleThreadExecutor(r -> platformThread(r, "yaad-webrtc-control"));
     this.nativeSteps = Executors.newFixedThreadPool(NATIVE_THREADS, r -> platformThread(r, "yaad-webrtc-native"));
+    // Unbounded on purpose: a teardown stuck in WebRTC keeps its thread, and must not keep the next one waiting.
+    this.teardown = Executors.newCachedThreadPool(r -> platformThread(r, "yaad-webrtc-teardown"));
     clock.scheduleAtFixedRate(this::pace, 10, 10, TimeUnit.MILLISECONDS);
   }
 
@@ -189,19 +200,64 @@ public final class WebRtcTransport implements AutoCloseable {
       closed = true;
     }
     int open = calls.size();
-    for (WebRtcCall call : List.copyOf(calls)) {
-      call.close(WebRtcCall.CloseReason.TRANSPORT_CLOSED);
+    // All at once: each close waits for WebRTC's threads (bounded by closeTimeout), and one
+    // stuck close must not make the others wait behind it.
+    List<Thread> closing = List.copyOf(calls).stream()
+        .map(call -> Thread.ofVirtual().name("yaad-webrtc-close-" + call.id())
+            .start(() -> call.close(WebRtcCall.CloseReason.TRANSPORT_CLOSED)))
+        .toList();
+    long deadline = System.nanoTime() + config.closeTimeout().toNanos() + TimeUnit.SECONDS.toNanos(1);
+    for (Thread thread : closing) {
+      try {
+        thread.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
     }
     shutdown(clock);
     shutdown(control);
     shutdown(nativeSteps);
+    if (abandoned.get() > 0 || closing.stream().anyMatch(Thread::isAlive)) {
+      // A teardown still stuck in WebRTC holds the engine's threads; disposing the factory would
+      // wait for them (or free what they use). The engine is left to the process's end.
+      log.warn("webrtc: transport stopped ({} calls were open); its native engine is abandoned, not disposed:"
+          + " {} native closes did not finish within {} ms", open, abandoned.get(), config.closeTimeout().toMillis());
+      teardown.shutdown();
+      return;
+    }
     // Calls first (above), then the device's playout thread, then the factory (its native
     // threads end here), then the device, which the factory referenced.
-    quietly("stopping audio playout", audioDevice::stopPlayout);
-    quietly("stopping audio recording", audioDevice::stopRecording);
-    quietly("disposing the peer connection factory", factory::dispose);
-    quietly("disposing the audio device", audioDevice::dispose);
+    tearDown("the native engine", () -> {
+      quietly("stopping audio playout", audioDevice::stopPlayout);
+      quietly("stopping audio recording", audioDevice::stopRecording);
+      quietly("disposing the peer connection factory", factory::dispose);
+      quietly("disposing the audio device", audioDevice::dispose);
+    });
+    teardown.shutdown();
     log.info("webrtc: transport stopped ({} calls were open)", open);
+  }
+
+  /**
+   * Native closes that did not finish within {@link WebRtcConfig#closeTimeout()}: their objects
+   * (and, when the transport closed, its engine) were left to the process's end instead of
+   * hanging the thread that closed them. Zero on a healthy transport.
+   */
+  public long abandonedCloses() {
+    return abandoned.get();
+  }
+
+  /**
+   * Registers this transport's meters: {@code yaad.webrtc.calls} (open calls),
+   * {@code yaad.webrtc.closes.abandoned} and {@code yaad.webrtc.peers.freed}.
+   */
+  public void bindTo(MeterRegistry registry) {
+    Gauge.builder("yaad.webrtc.calls", this, WebRtcTransport::openCalls).description("open WebRTC calls").register(registry);
+    FunctionCounter.builder("yaad.webrtc.closes.abandoned", abandoned, AtomicLong::get)
+        .description("native closes that did not finish within closeTimeout; their native objects were left behind")
+        .register(registry);
+    FunctionCounter.builder("yaad.webrtc.peers.freed", peersFreed, AtomicLong::get)
+        .description("closed peer connections whose native memory was freed").register(registry);
   }
 
   // --- for WebRtcCall ----------------------------------------------------------------------
@@ -272,6 +328,59 @@ public final class WebRtcTransport implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new WebRtcException("interrupted while waiting for a WebRTC step", e);
     }
+  }
+
+  /**
+   * Runs a native teardown step on a teardown thread and waits for it at most
+   * {@link WebRtcConfig#closeTimeout()}. Past that the step is abandoned where it stands (its
+   * thread stays with it), counted and logged once, and the caller goes on.
+   *
+   * @return false if the step was abandoned
+   */
+  boolean tearDown(String what, Runnable step) {
+    long start = System.nanoTime();
+    java.util.concurrent.Future<?> done;
+    try {
+      done = teardown.submit(() -> quietly("tearing down " + what, step));
+    } catch (RejectedExecutionException e) {
+      return false; // the transport already gave up on its engine (see close)
+    }
+    try {
+      done.get(config.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      if (millis > 1000) {
+        log.info("webrtc: tearing down {} took {} ms", what, millis);
+      }
+      return true;
+    } catch (java.util.concurrent.TimeoutException e) {
+      long total = abandoned.incrementAndGet();
+      log.warn("webrtc: tearing down {} did not finish within {} ms; its native objects are abandoned ({} so far on this transport)",
+          what, config.closeTimeout().toMillis(), total);
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false; // the teardown goes on without a waiter
+    } catch (java.util.concurrent.ExecutionException e) {
+      return true; // quietly() logs and swallows, so this does not happen
+    }
+  }
+
+  /** A call dropped its peer connection's reference: {@code freed} if that was the last one. */
+  void releasedPeer(boolean freed) {
+    if (freed) {
+      peersFreed.incrementAndGet();
+    } else {
+      peersStillReferenced.incrementAndGet();
+    }
+  }
+
+  /** Closed peer connections freed / still referenced by something else after our release. */
+  long peersFreed() {
+    return peersFreed.get();
+  }
+
+  long peersStillReferenced() {
+    return peersStillReferenced.get();
   }
 
   void forget(WebRtcCall call) {
