@@ -25,6 +25,10 @@ import dev.yaad.server.http.MemoryApi;
 import dev.yaad.server.http.SessionApi;
 import dev.yaad.server.ops.Metrics;
 import dev.yaad.server.ops.Readiness;
+import dev.yaad.webrtc.IceServer;
+import dev.yaad.webrtc.WebRtcCall;
+import dev.yaad.webrtc.WebRtcConfig;
+import dev.yaad.webrtc.WebRtcTransport;
 import io.javalin.Javalin;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -33,6 +37,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Every code example of the documentation, compiled here: a Javadoc {@code {@snippet :}}
@@ -131,6 +136,31 @@ final class Snippets {
   }
 
   // Compiled but not run: they need a live Redis connection, real keys, or a running runtime.
+
+  /** docs/webrtc.md: the WebRTC transport as the voice pipeline will use it (a browser's offer in, its answer out). */
+  static String webrtc(MeterRegistry registry, String offerSdp, Consumer<short[]> hear, Runnable end, short[] ttsPcm) {
+    // @start region="webrtc"
+    WebRtcTransport transport = WebRtcTransport.start(WebRtcConfig.builder()
+        .iceServers(List.of(IceServer.stun("stun:stun.example.org:3478")))
+        .build());                                  // once per server: one native engine for all calls
+    transport.bindTo(registry);                     // yaad.webrtc.* meters
+
+    // Signalling endpoint (phase 2: authenticated like the session it belongs to):
+    WebRtcCall call = transport.accept(offerSdp);  // blocks <= iceGatheringTimeout (2 s) for candidates
+    call.onAudio(frame -> hear.accept(frame.samples()))   // 20 ms, mono, 16 kHz (or 48 kHz)
+        .onState(state -> { if (state == WebRtcCall.State.CLOSED) end.run(); });
+    String answer = call.localDescription();       // the answer, every candidate inside
+    // later, if the page trickles: call.addRemoteCandidate(sdpMid, sdpMLineIndex, candidate)
+
+    // The pipeline speaks:
+    boolean queued = call.send(ttsPcm, 24_000);    // any rate 8-48 kHz; false = buffer full, retry later
+    long dropped = call.clearSend();               // barge-in: what was queued is gone (ms returned)
+    WebRtcCall.Stats stats = call.stats();         // ms heard, frames dropped, ms sent, ms queued
+    call.close();                                  // idempotent, any thread; waits <= closeTimeout (10 s)
+    transport.close();                             // at shutdown: closes every call, then the engine
+    // @end
+    return answer + queued + dropped + stats;
+  }
 
   /** {@code Readiness}' class comment. */
   static Readiness readiness(Memories memories, StatefulRedisConnection<String, String> redis) {

@@ -306,6 +306,7 @@ public final class WebRtcCall implements AutoCloseable {
     } catch (RuntimeException | Error e) {
       throw setupFailed(e);
     }
+    RealtimeThreads.demote(); // the call's encoder thread, made while applying the descriptions
   }
 
   /** The offerer's side: makes an offer, lets {@code signalling} carry it, applies the answer. */
@@ -334,6 +335,7 @@ public final class WebRtcCall implements AutoCloseable {
     } catch (RuntimeException | Error e) {
       throw setupFailed(e);
     }
+    RealtimeThreads.demote(); // the call's encoder thread, made while applying the descriptions
   }
 
   /**
@@ -700,7 +702,8 @@ public final class WebRtcCall implements AutoCloseable {
     }
     if (peer != null) {
       quietly("closing the peer connection", peer::close);
-      if (peerHandle != 0 && NativeRefs.needed()) {
+      // Only after a close that went through: the library clears its handle as it forgets it.
+      if (peerHandle != 0 && NativeRefs.needed() && NativeRefs.handle(peer) == 0) {
         quietly("releasing the peer connection", () -> transport.releasedPeer(NativeRefs.release(peerHandle)));
       }
     }

@@ -58,10 +58,11 @@ import org.slf4j.LoggerFactory;
  * every open call, then releases the native engine in the order it needs (calls, pacer, audio
  * device playout, factory, audio device). Calls and the transport may be closed from any thread
  * at any time, including while a call is still being set up. A close waits for WebRTC's own
- * threads and can take from milliseconds to seconds under load: keep it off latency-critical
- * threads. webrtc-java 0.14.0 never frees a closed peer connection: about 140 KB of native
- * memory per call, and two idle native threads per transport that carried calls, remain after
- * close (see docs/webrtc.md).
+ * threads, which takes milliseconds on an idle machine and seconds under load (keep it off
+ * latency-critical threads), and never longer than {@link WebRtcConfig#closeTimeout()}: past
+ * that the native objects are abandoned, counted in {@link #abandonedCloses()}, and the close
+ * returns. A closed call leaves no native memory or thread behind (webrtc-java 0.14.0 would
+ * leave its peer connection; see {@code NativeRefs} and docs/webrtc.md).
  */
 public final class WebRtcTransport implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WebRtcTransport.class);
@@ -116,6 +117,7 @@ public final class WebRtcTransport implements AutoCloseable {
     // Unbounded on purpose: a teardown stuck in WebRTC keeps its thread, and must not keep the next one waiting.
     this.teardown = Executors.newCachedThreadPool(r -> platformThread(r, "yaad-webrtc-teardown"));
     clock.scheduleAtFixedRate(this::pace, 10, 10, TimeUnit.MILLISECONDS);
+    RealtimeThreads.demote(); // the audio device's threads (see RealtimeThreads)
   }
 
   /**
@@ -300,7 +302,11 @@ public final class WebRtcTransport implements AutoCloseable {
     }
   }
 
-  /** Runs a native step on a platform thread and waits for it; inline once the transport is shut down. */
+  /**
+   * Runs a native step on a platform thread and waits for it, at most
+   * {@link WebRtcConfig#connectTimeout()} (a step WebRTC never finishes keeps its thread, not
+   * the caller); inline once the transport is shut down.
+   */
   <T> T onNativeThread(java.util.concurrent.Callable<T> step) {
     java.util.concurrent.Future<T> future;
     try {
@@ -315,7 +321,9 @@ public final class WebRtcTransport implements AutoCloseable {
       }
     }
     try {
-      return future.get();
+      return future.get(config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new WebRtcException("WebRTC did not finish a step within " + config.connectTimeout().toMillis() + " ms");
     } catch (java.util.concurrent.ExecutionException e) {
       if (e.getCause() instanceof RuntimeException r) {
         throw r;

@@ -247,6 +247,17 @@ class WebRtcTransportTest {
     }
   }
 
+  /**
+   * WebRTC makes its audio threads real-time where it may (here: as root); under overload they
+   * starved the threads every close must pass through, for minutes. After setup none is left.
+   */
+  @Test
+  void noThreadRunsRealtime_afterCallsAreSetUp() {
+    connect(new Recorder(1), new Recorder(1));
+    connect(new Recorder(1), new Recorder(1));
+    assertThat(RealtimeThreads.count()).as("threads under SCHED_FIFO/SCHED_RR").isZero();
+  }
+
   @Test
   void dial_whoseSignallingFails_releasesItsCall() {
     assertThatThrownBy(() -> client.dial(offer -> { throw new IllegalStateException("no route to the server"); }))
