@@ -160,7 +160,8 @@ public final class LifecycleStress {
   /**
    * Live threads by name (digits folded, so "Thread-7" and "Thread-9" count together), Java and
    * native alike (from /proc/self/task), minus what the JVM grows and shrinks on its own (JIT
-   * compiler and GC workers, the virtual-thread carrier pool).
+   * compiler and GC workers, the virtual-thread carrier pool, the reapers of the {@code chrt}
+   * processes RealtimeThreads starts).
    */
   static Map<String, Integer> threads() throws IOException {
     Map<String, Integer> names = new TreeMap<>();
@@ -174,7 +175,7 @@ public final class LifecycleStress {
         }
         if (name.startsWith("C1 ") || name.startsWith("C2 ") || name.startsWith("GC ") || name.startsWith("G1 ")
             || name.startsWith("ForkJoinPool") || name.startsWith("VM ") || name.startsWith("Monitor Deflati")
-            || name.startsWith("VirtualThread-u")) {
+            || name.startsWith("VirtualThread-u") || name.startsWith("process reaper")) {
           continue;
         }
         names.merge(name.replaceAll("\\d+", "#"), 1, Integer::sum);
