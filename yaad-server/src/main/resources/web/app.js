@@ -4,10 +4,65 @@
 // The protocol it speaks is written down in docs/api.md ("Sessions (WebSocket)").
 
 const $ = (id) => document.getElementById(id);
+// Every string a person reads, in the languages the selector offers: the interface follows the
+// chosen language (and its direction), not only the conversation.
 const LANGS = {
-  'ur-PK': { dir: 'rtl', placeholder: 'کچھ کہیے…', send: 'بھیجیں' },
-  'en-US': { dir: 'ltr', placeholder: 'Say something…', send: 'Send' },
+  'en-US': {
+    dir: 'ltr', placeholder: 'Say something…', send: 'Send',
+    tagline: 'a companion that remembers', language: 'Language', speakReplies: 'Speak replies',
+    speakRepliesTitle: 'Speak replies aloud', handsFree: 'Hands-free',
+    handsFreeTitle: 'Listen continuously; pauses while the companion speaks', holdToTalk: 'Hold to talk',
+    youAre: 'You are', reload: 'Reload memories', aboutYou: 'About you', whatIRemember: 'What I remember',
+    profileEmpty: 'Nothing yet. As you talk, Yaad writes a short note about you here.',
+    noMemories: 'No memories yet.', newUser: (u) => 'Nothing remembered about "' + u + '" yet. Talk, and Yaad will learn.',
+    couldNotLoad: (why) => 'Could not load memories: ' + why,
+    ready: 'ready', listening: 'listening…', thinking: 'thinking…', speaking: 'speaking…',
+    memoriesOnly: 'memories only', connecting: 'connecting…', llmDown: 'the language model is not answering',
+    voiceHint: 'Hold the mic (or the space bar) to talk.', voiceHintTouch: 'Hold the mic to talk.',
+    noVoice: 'This browser has no speech recognition: type instead (voice works in Chrome and Edge).',
+    forget: 'Forget', forgetTitle: 'Forget this memory', forgetConfirm: 'Forget?', forgotten: 'Forgotten.',
+    couldNotForget: (why) => 'Could not forget it: ' + why,
+    replyFailed: 'Your companion could not answer: the language model did not respond. Say it again in a moment.',
+    greetingFailed: 'Your companion could not greet you: the language model did not respond. Say something to try again.',
+    stillConnecting: 'Still connecting to your companion; one moment, then say it again.',
+    serverDown: 'The server did not answer.', needsLlm: 'Conversation needs an LLM: see the note above.',
+    notAvailable: 'Conversation is not available on this server yet; memory browsing works.',
+    reconnecting: 'Not connected to the companion right now; trying again…',
+    learned: (n) => 'I\u2019ll remember that (' + n + (n === 1 ? ' memory' : ' memories') + ').',
+    profileUpdated: 'Updated what I know about you.', openServer: 'open server: no sign-in (local use only)',
+    categories: {},
+  },
+  'ur-PK': {
+    dir: 'rtl', placeholder: 'کچھ کہیے…', send: 'بھیجیں',
+    tagline: 'ایک ساتھی جو یاد رکھتا ہے', language: 'زبان', speakReplies: 'جواب بول کر سنائیں',
+    speakRepliesTitle: 'جواب آواز میں سنائیں', handsFree: 'ہینڈز فری',
+    handsFreeTitle: 'مسلسل سنتا رہے؛ ساتھی کے بولتے وقت رک جاتا ہے', holdToTalk: 'بات کرنے کے لیے دبائے رکھیں',
+    youAre: 'آپ کون ہیں', reload: 'یادیں دوبارہ لوڈ کریں', aboutYou: 'آپ کے بارے میں', whatIRemember: 'مجھے کیا یاد ہے',
+    profileEmpty: 'ابھی کچھ نہیں۔ جیسے جیسے آپ بات کریں گے، یاد یہاں آپ کے بارے میں ایک مختصر نوٹ لکھے گا۔',
+    noMemories: 'ابھی کوئی یاد نہیں۔', newUser: (u) => '"' + u + '" کے بارے میں ابھی کچھ یاد نہیں۔ بات کیجیے، یاد سیکھ لے گا۔',
+    couldNotLoad: (why) => 'یادیں لوڈ نہ ہو سکیں: ' + why,
+    ready: 'تیار', listening: 'سن رہا ہے…', thinking: 'سوچ رہا ہے…', speaking: 'بول رہا ہے…',
+    memoriesOnly: 'صرف یادیں', connecting: 'رابطہ ہو رہا ہے…', llmDown: 'زبان کا ماڈل جواب نہیں دے رہا',
+    voiceHint: 'بات کرنے کے لیے مائیک (یا اسپیس بار) دبائے رکھیں۔', voiceHintTouch: 'بات کرنے کے لیے مائیک دبائے رکھیں۔',
+    noVoice: 'اس براؤزر میں آواز کی پہچان نہیں: لکھ کر بات کیجیے (آواز Chrome اور Edge میں چلتی ہے)۔',
+    forget: 'بھول جائیں', forgetTitle: 'یہ یاد بھلا دیں', forgetConfirm: 'بھول جائیں؟', forgotten: 'بھلا دیا گیا۔',
+    couldNotForget: (why) => 'بھلایا نہ جا سکا: ' + why,
+    replyFailed: 'آپ کا ساتھی جواب نہ دے سکا: زبان کے ماڈل نے جواب نہیں دیا۔ ذرا دیر میں دوبارہ کہیے۔',
+    greetingFailed: 'آپ کا ساتھی سلام نہ کر سکا: زبان کے ماڈل نے جواب نہیں دیا۔ کچھ کہہ کر دوبارہ کوشش کیجیے۔',
+    stillConnecting: 'ابھی آپ کے ساتھی سے رابطہ ہو رہا ہے؛ ایک لمحہ رکیے، پھر دوبارہ کہیے۔',
+    serverDown: 'سرور نے جواب نہیں دیا۔', needsLlm: 'بات چیت کے لیے LLM چاہیے: اوپر کا نوٹ دیکھیے۔',
+    notAvailable: 'اس سرور پر ابھی بات چیت دستیاب نہیں؛ یادیں دیکھی جا سکتی ہیں۔',
+    reconnecting: 'ابھی ساتھی سے رابطہ نہیں؛ دوبارہ کوشش ہو رہی ہے…',
+    learned: (n) => 'میں یہ یاد رکھوں گا (' + n + (n === 1 ? ' یاد' : ' یادیں') + ')۔',
+    profileUpdated: 'آپ کے بارے میں میری معلومات تازہ ہو گئیں۔', openServer: 'کھلا سرور: سائن اِن کے بغیر (صرف مقامی استعمال)',
+    categories: { FACT: 'حقائق', GOAL: 'مقاصد', INTEREST: 'دلچسپیاں', EXPERIENCE: 'تجربات', PREFERENCE: 'پسند',
+      PLAN: 'منصوبے', RELATIONSHIP: 'رشتے', OPINION: 'رائے' },
+  },
 };
+/** The interface string `key` in the chosen language. */
+const t = (key) => (LANGS[app.lang] || LANGS['en-US'])[key];
+/** A person on a phone or tablet has no space bar to hold. */
+const TOUCH = navigator.maxTouchPoints > 0 || window.matchMedia('(pointer: coarse)').matches;
 const store = {
   get: (k, d) => { try { return localStorage.getItem(k) ?? d; } catch { return d; } },
   set: (k, v) => { try { localStorage.setItem(k, v); } catch { /* private mode */ } },
@@ -17,11 +72,13 @@ const app = {
   config: null,          // GET /api/v1/config
   credential: null,      // session token or API key, or null on an open server
   userId: null,
-  lang: store.get('yaad.lang', 'ur-PK'),
+  // The language chosen before, else the browser's: Urdu for an Urdu browser, English otherwise.
+  lang: store.get('yaad.lang', (navigator.language || '').toLowerCase().startsWith('ur') ? 'ur-PK' : 'en-US'),
   socket: null,          // the Conversation, while there is one
   busy: false,           // a user turn is waiting for its first reply text
   speaking: false,       // speech synthesis is talking
   listening: false,      // speech recognition is on
+  llmDown: false,        // the last greeting or reply failed because the LLM did not answer
 };
 
 // --- credentials ---------------------------------------------------------------------------
@@ -87,12 +144,14 @@ function askForCredential(reason) {
 
 function renderState() {
   let state = 'idle';
-  let text = 'ready';
-  if (app.listening) { state = 'listening'; text = 'listening…'; }
-  else if (app.busy) { state = 'thinking'; text = 'thinking…'; }
-  else if (app.speaking) { state = 'speaking'; text = 'speaking…'; }
-  else if (!app.socket) { state = 'offline'; text = 'memories only'; }
-  else if (!app.socket.open || !app.socket.active) { state = 'offline'; text = 'connecting…'; }
+  let text = t('ready');
+  if (app.listening) { state = 'listening'; text = t('listening'); }
+  else if (app.busy) { state = 'thinking'; text = t('thinking'); }
+  else if (app.speaking) { state = 'speaking'; text = t('speaking'); }
+  else if (!app.socket) { state = 'offline'; text = t('memoriesOnly'); }
+  else if (!app.socket.open || !app.socket.active) { state = 'offline'; text = t('connecting'); }
+  // Not a green "ready" while the model is failing: until a reply gets through again.
+  else if (app.llmDown) { state = 'degraded'; text = t('llmDown'); }
   const el = $('state');
   el.dataset.state = state;
   $('state-text').textContent = text;
@@ -143,7 +202,7 @@ async function refreshMemories(highlight = new Set()) {
     else if (response.status !== 404) throw new Error((await response.json()).message);
   } catch (e) {
     $('memories').innerHTML = '';
-    $('memories').append(Object.assign(document.createElement('p'), { className: 'empty', textContent: 'Could not load memories: ' + e.message }));
+    $('memories').append(Object.assign(document.createElement('p'), { className: 'empty', textContent: t('couldNotLoad')(e.message) }));
     return;
   }
   const profile = $('profile');
@@ -151,7 +210,7 @@ async function refreshMemories(highlight = new Set()) {
     profile.textContent = snapshot.profile.content;
     profile.classList.remove('muted');
   } else {
-    profile.textContent = 'Nothing yet. As you talk, Yaad writes a short note about you here.';
+    profile.textContent = t('profileEmpty');
     profile.classList.add('muted');
   }
   const container = $('memories');
@@ -174,15 +233,13 @@ async function refreshMemories(highlight = new Set()) {
     container.append(section);
   }
   if (!total) {
-    container.append(Object.assign(document.createElement('p'), {
-      className: 'empty',
-      textContent: snapshot ? 'No memories yet.' : 'Nothing remembered about "' + app.userId + '" yet. Talk, and Yaad will learn.',
-    }));
+    // The snapshot of a first-time user is empty (not a 404): nothing remembered yet.
+    container.append(Object.assign(document.createElement('p'), { className: 'empty', textContent: t('newUser')(app.userId) }));
   }
 }
 
 function title(category) {
-  return category.charAt(0) + category.slice(1).toLowerCase();
+  return t('categories')[category] || category.charAt(0) + category.slice(1).toLowerCase();
 }
 
 function memoryItem(memory, fresh) {
@@ -196,25 +253,25 @@ function memoryItem(memory, fresh) {
   const forget = document.createElement('button');
   forget.type = 'button';
   forget.className = 'forget';
-  forget.textContent = 'Forget';
-  forget.title = 'Forget this memory';
+  forget.textContent = t('forget');
+  forget.title = t('forgetTitle');
   forget.addEventListener('click', async () => {
     // Two clicks: a person should not lose a memory to a stray tap.
     if (!forget.classList.contains('confirm')) {
       forget.classList.add('confirm');
-      forget.textContent = 'Forget?';
-      setTimeout(() => { forget.classList.remove('confirm'); forget.textContent = 'Forget'; }, 4000);
+      forget.textContent = t('forgetConfirm');
+      setTimeout(() => { forget.classList.remove('confirm'); forget.textContent = t('forget'); }, 4000);
       return;
     }
     forget.disabled = true;
     const response = await api(userPath('/memories/' + encodeURIComponent(memory.id)), { method: 'DELETE' });
     if (response.ok || response.status === 404) {
       li.remove();
-      toast('Forgotten.');
+      toast(t('forgotten'));
       refreshMemories();
     } else {
       forget.disabled = false;
-      toast('Could not forget it: ' + (await response.json()).message);
+      toast(t('couldNotForget')((await response.json()).message));
     }
   });
   li.append(text, forget);
@@ -285,10 +342,12 @@ function setupVoice() {
   if (!Recognition) {
     $('ptt').disabled = true;
     $('hands-free').disabled = true;
-    $('voice-hint').textContent = 'This browser has no speech recognition: type instead (voice works in Chrome and Edge).';
+    $('voice-hint').dataset.i18n = 'noVoice';
+    $('voice-hint').textContent = t('noVoice');
     return;
   }
-  $('voice-hint').textContent = 'Hold the mic (or the space bar) to talk.';
+  $('voice-hint').dataset.i18n = TOUCH ? 'voiceHintTouch' : 'voiceHint';
+  $('voice-hint').textContent = t($('voice-hint').dataset.i18n);
   const ptt = $('ptt');
   ptt.addEventListener('pointerdown', (e) => { e.preventDefault(); startListening('ptt'); });
   for (const ev of ['pointerup', 'pointerleave', 'pointercancel']) ptt.addEventListener(ev, () => stopListening('ptt'));
@@ -375,15 +434,30 @@ class Conversation {
     this.connect();
   }
 
-  url() {
+  /**
+   * The session URL. A browser cannot set headers on a WebSocket, and the server takes only
+   * session tokens in the URL (never an API key, which would end up in logs): with an API key,
+   * the page first asks for a short-lived session token of the chosen user.
+   */
+  async url() {
     const params = new URLSearchParams({ lang: app.lang });
-    if (app.credential) params.set('token', app.credential);
-    if (!tokenUser(app.credential)) params.set('userId', app.userId);
+    let token = app.credential;
+    if (token && !tokenUser(token)) {
+      const response = await api('/api/v1/tokens', { method: 'POST', body: JSON.stringify({ userId: app.userId, ttlSeconds: 300 }) });
+      if (!response.ok) return null;
+      token = (await response.json()).token;
+    }
+    if (token) params.set('token', token);
+    else params.set('userId', app.userId);
     return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/v1/sessions?' + params;
   }
 
-  connect() {
-    const ws = new WebSocket(this.url());
+  async connect() {
+    let url;
+    try { url = await this.url(); } catch { url = null; }
+    if (this.closedByUs) return;
+    if (!url) { notice('chat-down', '<h3>The conversation could not connect.</h3>Memory browsing still works. Reload the page to try again.'); return; }
+    const ws = new WebSocket(url);
     this.ws = ws;
     ws.onopen = () => { this.open = true; this.retries = 0; renderState(); this.heartbeat = setInterval(() => this.send({ type: 'ping' }), 20000); };
     ws.onmessage = (event) => {
@@ -444,6 +518,7 @@ class Conversation {
       case 'greeting_delta':
       case 'reply_delta': {
         app.busy = false;
+        app.llmDown = false;
         this.streaming = true;
         const li = this.bubble(m.speechId);
         li.querySelector('.body').append(document.createTextNode(m.text));
@@ -455,10 +530,15 @@ class Conversation {
       case 'reply_done': {
         this.streaming = false;
         app.busy = false;
-        const li = this.bubble(m.speechId);
-        li.classList.remove('streaming');
-        if (m.outcome === 'interrupted') li.classList.add('interrupted');
-        if (m.outcome === 'failed') addMessage('system', 'The reply failed' + (m.error ? ': ' + m.error : '') + '.');
+        const li = this.bubbles.get(m.speechId);
+        if (li) li.classList.remove('streaming');
+        if (m.outcome === 'interrupted' && li) li.classList.add('interrupted');
+        if (m.outcome === 'failed') {
+          // One message per failed turn, with what to do; no empty bubble left behind.
+          app.llmDown = true;
+          if (li && !li.querySelector('.body').textContent.trim()) { li.remove(); this.bubbles.delete(m.speechId); }
+          addMessage('system failed', t(m.kind === 'greeting' ? 'greetingFailed' : 'replyFailed'));
+        }
         if (m.outcome === 'completed') speech.feed('', true); else speech.pending = '';
         renderState();
         break;
@@ -474,13 +554,14 @@ class Conversation {
       case 'learned': {
         const fresh = new Set([...(m.added || []), ...(m.updated || [])].map((x) => x.id));
         const n = fresh.size;
-        toast(n ? 'I\u2019ll remember that (' + n + (n === 1 ? ' memory' : ' memories') + ').' : 'Updated what I know about you.');
+        toast(n ? t('learned')(n) : t('profileUpdated'));
         refreshMemories(fresh);
         break;
       }
       case 'error':
         app.busy = false;
-        addMessage('system', m.message || m.code);
+        // A failed reply was already said, once, at its reply_done.
+        if (m.code !== 'llm_unavailable') addMessage('system', m.message || m.code);
         renderState();
         break;
       default:
@@ -499,7 +580,7 @@ function send(text) {
     return;
   }
   if (!app.socket.active) {
-    addMessage('system', 'Still connecting to your companion; one moment, then say it again.');
+    addMessage('system', t('stillConnecting'));
     return;
   }
   if (app.speaking) speech.stop();
@@ -513,10 +594,10 @@ function send(text) {
 }
 
 function chatUnavailableReason() {
-  if (!app.config) return 'The server did not answer.';
-  if (!app.config.llmConfigured) return 'Conversation needs an LLM: see the note above.';
-  if (!app.config.sessionsAvailable) return 'Conversation is not available on this server yet; memory browsing works.';
-  return 'Not connected to the companion right now; trying again…';
+  if (!app.config) return t('serverDown');
+  if (!app.config.llmConfigured) return t('needsLlm');
+  if (!app.config.sessionsAvailable) return t('notAvailable');
+  return t('reconnecting');
 }
 
 function autosize() {
@@ -528,15 +609,21 @@ function autosize() {
 // --- language -------------------------------------------------------------------------------
 
 function applyLanguage() {
-  const lang = LANGS[app.lang] ? app.lang : 'ur-PK';
+  const lang = LANGS[app.lang] ? app.lang : 'en-US';
   app.lang = lang;
   $('lang').value = lang;
+  document.documentElement.lang = lang.slice(0, 2);
+  document.documentElement.dir = LANGS[lang].dir;
   const input = $('input');
   input.dir = LANGS[lang].dir;
   input.lang = lang;
-  input.placeholder = LANGS[lang].placeholder;
-  $('send').textContent = LANGS[lang].send;
+  input.placeholder = t('placeholder');
+  $('send').textContent = t('send');
+  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
   store.set('yaad.lang', lang);
+  renderState();
+  if (app.config) refreshMemories();
 }
 
 // --- start ----------------------------------------------------------------------------------
@@ -560,7 +647,8 @@ function showServerNotices() {
     const tag = document.createElement('p');
     tag.className = 'tagline';
     tag.id = 'auth-off';
-    tag.textContent = 'open server: no sign-in (local use only)';
+    tag.dataset.i18n = 'openServer';
+    tag.textContent = t('openServer');
     document.querySelector('.brand div').append(tag);
   }
 }

@@ -20,6 +20,14 @@ public interface AgentMetrics {
 
   default void speechEnded(Speech.Kind kind, Speech.Outcome outcome) {}
 
+  /**
+   * A greeting or reply ended, with how long it took from its start (for a reply: from the
+   * user's text) to its end: the end-to-end time of a turn. By default, {@link #speechEnded(Speech.Kind, Speech.Outcome)}.
+   */
+  default void speechEnded(Speech.Kind kind, Speech.Outcome outcome, Duration duration) {
+    speechEnded(kind, outcome);
+  }
+
   default void toolCall(String tool, Duration latency, boolean ok) {}
 
   /** One LLM call; {@code purpose} is greeting, reply, extract or profile. */

@@ -18,6 +18,7 @@ public final class MicrometerAgentMetrics implements AgentMetrics {
   private final MeterRegistry registry;
   private final Timer greetingFirstToken;
   private final Timer replyFirstToken;
+  private final Timer replyDuration;
 
   public MicrometerAgentMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -25,6 +26,8 @@ public final class MicrometerAgentMetrics implements AgentMetrics {
         .description("connection ready to first greeting token").publishPercentileHistogram().register(registry);
     this.replyFirstToken = Timer.builder("yaad.agent.reply.first_token")
         .description("user text to first reply token").publishPercentileHistogram().register(registry);
+    this.replyDuration = Timer.builder("yaad.agent.reply.duration")
+        .description("user text to the end of the reply: a turn end to end").publishPercentileHistogram().register(registry);
   }
 
   /**
@@ -82,6 +85,15 @@ public final class MicrometerAgentMetrics implements AgentMetrics {
       };
       Counter.builder("yaad.agent.greetings").description("greetings by how they ended").tag("outcome", result)
           .register(registry).increment();
+    }
+  }
+
+  /** Also times replies end to end ({@code yaad.agent.reply.duration}: user text to the reply's end, however it ended). */
+  @Override
+  public void speechEnded(Speech.Kind kind, Speech.Outcome outcome, Duration duration) {
+    speechEnded(kind, outcome);
+    if (kind == Speech.Kind.REPLY && duration != null) {
+      replyDuration.record(duration);
     }
   }
 

@@ -408,9 +408,14 @@ public final class Session {
     } finally {
       lock.unlock();
     }
-    context.metrics().speechEnded(speech.kind(), speech.outcome());
+    context.metrics().speechEnded(speech.kind(), speech.outcome(), speech.duration());
     if (speech.outcome() == Speech.Outcome.FAILED) {
-      log.warn("session {}: {} failed: {}", id, speech.kind(), String.valueOf(speech.error()));
+      if (Llm.isRetriable(speech.error())) {
+        // The provider is failing: the LLM's outage log says so once, not once per turn.
+        log.debug("session {}: {} failed: {}", id, speech.kind(), String.valueOf(speech.error()));
+      } else {
+        log.warn("session {}: {} failed: {}", id, speech.kind(), String.valueOf(speech.error()));
+      }
     }
     speech.announceDone();
   }

@@ -69,7 +69,8 @@ final class SearchBenchmark implements Callable<Integer> {
   private static final String[] QUESTIONS = {"What does my sister love?", "When is the trip to Skardu?",
       "Who is worried about the exams?", "what hobbies do I have", "tell me about the new job in Lahore",
       "did anyone start running?", "چائے", "What happened during the holidays?", "plans for the wedding",
-      "Which pets were adopted?", "What music instrument am I learning?", "morning routine yoga"};
+      "Which pets were adopted?", "What music instrument am I learning?", "morning routine yoga",
+      "what did we do on 3 March 2025?", "پچھلے ہفتے کیا ہوا؟"};
 
   @Spec CommandSpec spec;
 
@@ -203,6 +204,18 @@ final class SearchBenchmark implements Callable<Integer> {
           "baselineBruteForceP50Ms", ms(p(bruteTimes, 0.5)), "baselineBruteForceP99Ms", ms(p(bruteTimes, 0.99))));
       out.printf("search, query vector given: p50 %.3f ms, p99 %.3f ms; brute force over the store (dense only): p50 %.2f ms, p99 %.2f ms%n",
           ms(p(searchTimes, 0.5)), ms(p(searchTimes, 0.99)), ms(p(bruteTimes, 0.5)), ms(p(bruteTimes, 0.99)));
+
+      // --- the same, against the previous default ranking (one neighbour, no named times,
+      //     following or diversity, question words counted), interleaved query by query -----
+      SearchIndex previous = new SearchIndex(opened.store(), embedder,
+          SearchConfig.previousDefaults());
+      previous.preload(user);
+      paired = interleaved(queries, i -> index.search(user, requests.get(i % requests.size()), vectors.get(i % vectors.size())),
+          1, i -> previous.search(user, requests.get(i % requests.size()), vectors.get(i % vectors.size())));
+      figures.put("searchAgainstPreviousRanking", Map.of("p50Ms", ms(p(paired[0], 0.5)), "p99Ms", ms(p(paired[0], 0.99)),
+          "baselinePreviousP50Ms", ms(p(paired[1], 0.5)), "baselinePreviousP99Ms", ms(p(paired[1], 0.99))));
+      out.printf("search, query vector given: p50 %.3f ms, p99 %.3f ms; the previous default ranking: p50 %.3f ms, p99 %.3f ms%n",
+          ms(p(paired[0], 0.5)), ms(p(paired[0], 0.99)), ms(p(paired[1], 0.5)), ms(p(paired[1], 0.99)));
 
       // --- search with query embedding, against embedding alone ---------------------------
       paired = interleaved(Math.max(10, queries / 4), i -> service.search(user, requests.get(i % requests.size())),

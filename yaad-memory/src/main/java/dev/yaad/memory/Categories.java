@@ -7,8 +7,9 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The configured set of memory categories. Names are upper case; lookups are
- * case-insensitive, so {@code "goal"} resolves to {@code GOAL}.
+ * The configured set of memory categories. Names are upper case ASCII; lookups ignore ASCII
+ * case, so {@code "goal"} resolves to {@code GOAL} (and {@code "ınterest"}, with a dotless i,
+ * resolves to nothing).
  */
 public final class Categories {
   public static final List<String> DEFAULT_NAMES =
@@ -32,8 +33,8 @@ public final class Categories {
     }
     Set<String> seen = new LinkedHashSet<>();
     for (String raw : names) {
-      String name = raw.strip().toUpperCase(Locale.ROOT);
-      if (!NAME.matcher(name).matches()) {
+      String name = asciiUpper(raw.strip());
+      if (name == null || !NAME.matcher(name).matches()) {
         throw new IllegalArgumentException("category name '" + raw + "' must be 1-32 of A-Z, 0-9, _ starting with a letter");
       }
       if (!seen.add(name)) {
@@ -60,11 +61,26 @@ public final class Categories {
     if (name == null || name.isBlank()) {
       throw new InvalidInputException("category is required; one of " + names);
     }
-    String upper = name.strip().toUpperCase(Locale.ROOT);
-    if (!names.contains(upper)) {
+    String upper = asciiUpper(name.strip());
+    if (upper == null || !names.contains(upper)) {
       throw new InvalidInputException("unknown category '" + name + "'; expected one of " + names);
     }
     return upper;
+  }
+
+  /**
+   * Upper case for ASCII names only, {@code null} for anything else: Java's case folding maps
+   * some other letters onto ASCII ({@code "ınterest"} with a dotless i becomes
+   * {@code "INTEREST"}, {@code "ﬁ"} becomes {@code "FI"}), and a name that only folds to a
+   * category is not that category.
+   */
+  private static String asciiUpper(String name) {
+    for (int i = 0; i < name.length(); i++) {
+      if (name.charAt(i) > 0x7F) {
+        return null;
+      }
+    }
+    return name.toUpperCase(Locale.ROOT);
   }
 
   @Override

@@ -204,6 +204,25 @@ public final class Memories implements AutoCloseable {
     return store.putProfile(userId, content, expectedVersion);
   }
 
+  /**
+   * Restores a user exactly as exported: each memory with its own id, times, metadata and
+   * category, and the profile with its version and time, in one transaction (all or nothing).
+   * Every memory gets a vector of this instance's embedder. For faithful backups ({@code yaad
+   * users import --exact}); {@link #add} and {@link #addAll} assign ids and times themselves.
+   *
+   * @param memories as {@link #list} returned them, each with id, createdAt and updatedAt (at
+   *     most {@link Limits#MAX_BATCH_SIZE}); the user id in them is ignored
+   * @param profile  the profile to restore (version 1 or more, with its update time), or {@code null}
+   * @return the restored memories, in input order
+   * @throws ConflictException if the user already exists (restore into a fresh user: delete it
+   *     first), or a memory id is taken by another user
+   * @throws InvalidInputException if a memory or the profile breaks a rule (messages prefixed
+   *     {@code memories[i].}); nothing is written
+   */
+  public List<Memory> restore(String userId, List<Memory> memories, Profile profile) {
+    return service.restore(userId, memories, profile);
+  }
+
   // ---- call start, maintenance ----
 
   /**

@@ -3,6 +3,8 @@ package dev.yaad.memory;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.yaad.memory.embed.Embedder;
+import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
 import dev.yaad.memory.store.StoreConfig;
@@ -11,6 +13,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,6 +75,59 @@ class MemoriesTest {
         rs.next();
         assertThat(rs.getInt(1)).isZero();
       }
+    }
+  }
+
+  @Test
+  void aLoneSurrogate_isRefusedAtTheFrontDoor_beforeTheModelSeesIt() {
+    AtomicInteger embedded = new AtomicInteger();
+    Embedder counting = new Embedder() {
+      @Override
+      public String modelId() {
+        return OnnxEmbedder.shared().modelId();
+      }
+
+      @Override
+      public int dimension() {
+        return OnnxEmbedder.shared().dimension();
+      }
+
+      @Override
+      public List<float[]> embed(List<String> texts) {
+        embedded.incrementAndGet();
+        return OnnxEmbedder.shared().embed(texts);
+      }
+    };
+    try (Memories memories = Memories.builder().store(TestStores.h2(dir)).embedder(counting).build()) {
+      assertThatThrownBy(() -> memories.add("zara", NewMemory.of("FACT", "chai \uD83C")))
+          .isInstanceOf(InvalidInputException.class).hasMessage("content contains a lone UTF-16 surrogate (U+D83C) at character 5,"
+              + " which is not Unicode text and cannot be stored; send well-formed text");
+      assertThatThrownBy(() -> memories.addAll("zara", List.of(NewMemory.of("FACT", "fine"), NewMemory.of("FACT", "\uDF75 tea"))))
+          .isInstanceOf(InvalidInputException.class).hasMessageStartingWith("memories[1].content contains a lone UTF-16 surrogate");
+      Memory tea = memories.add("zara", NewMemory.of("FACT", "a whole emoji \uD83C\uDF75 is fine")).memory();
+      assertThatThrownBy(() -> memories.update("zara", tea.id(), new MemoryPatch(null, "half \uD83C", null, null)))
+          .isInstanceOf(InvalidInputException.class).hasMessageContaining("lone UTF-16 surrogate");
+      assertThat(embedded).as("embedding calls: only the well-formed add").hasValue(1);
+      assertThat(memories.get("zara", tea.id()).content()).isEqualTo("a whole emoji 🍵 is fine");
+    }
+  }
+
+  @Test
+  void restore_bringsAUserBackExactly_searchableAtOnce_andOnlyIntoAFreshUser() {
+    try (Memories memories = Memories.builder().store(TestStores.h2(dir)).build()) {
+      Memory tea = memories.add("sana", new NewMemory("PREFERENCE", "Loves green tea with cardamom", "{\"n\":0.90}", null)).memory();
+      memories.putProfile("sana", "Sana, tea lover.", null);
+      Profile profile = memories.profile("sana");
+      assertThat(memories.search("sana", SearchRequest.of("green tea", 1))).hasSize(1); // the search state is loaded
+      assertThatThrownBy(() -> memories.restore("sana", List.of(tea), profile)).isInstanceOf(ConflictException.class)
+          .hasMessageContaining("already exists");
+
+      memories.deleteUser("sana");
+      assertThat(memories.restore("sana", List.of(tea), profile)).containsExactly(tea);
+      assertThat(memories.get("sana", tea.id())).isEqualTo(tea);
+      assertThat(memories.profile("sana")).isEqualTo(profile);
+      assertThat(memories.search("sana", SearchRequest.of("green tea", 1))).extracting(h -> h.memory().id()).containsExactly(tea.id());
+      assertThat(memories.snapshot("sana", List.of(), 5).memoryCount()).isEqualTo(1);
     }
   }
 

@@ -1,12 +1,15 @@
 package dev.yaad.server;
 
 import dev.yaad.memory.MemoryException;
+import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.server.auth.AuthConfig;
 import dev.yaad.server.http.MemoryApi;
 import io.javalin.util.JavalinBindException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -14,14 +17,15 @@ import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine;
+import sun.misc.Signal;
 
 /** The {@code yaad} command line. */
-@Command(name = "yaad", subcommands = {Main.Serve.class, UsersCommand.class, ReembedCommand.class}, usageHelpAutoWidth = true,
+@Command(name = "yaad", subcommands = {Main.Serve.class, ChatCommand.class, UsersCommand.class, ReembedCommand.class},
+    usageHelpAutoWidth = true, versionProvider = Version.class,
     description = "Yaad: a memory server for voice companion agents.")
 public final class Main implements Runnable {
   /** Each option may also come from this environment variable, in every command that has it; a flag wins. */
-  static final Map<String, String> ENV_VARS = withMemoryOptions(
+  static final Map<String, String> ENV_VARS = withOptionGroups(
       Map.entry("--host", "YAAD_HOST"),
       Map.entry("--port", "YAAD_PORT"),
       Map.entry("--db-url", "YAAD_DB_URL"),
@@ -35,17 +39,26 @@ public final class Main implements Runnable {
       Map.entry("--llm-api-key", "YAAD_LLM_API_KEY"),
       Map.entry("--embeddings-base-url", "YAAD_EMBEDDINGS_BASE_URL"),
       Map.entry("--embeddings-model", "YAAD_EMBEDDINGS_MODEL"),
-      Map.entry("--embeddings-api-key", "YAAD_EMBEDDINGS_API_KEY"));
+      Map.entry("--embeddings-api-key", "YAAD_EMBEDDINGS_API_KEY"),
+      Map.entry("--token", "YAAD_CHAT_TOKEN"));
+
+  /** How long {@code serve} waits, after stopping, for the embedding model to leave native code. */
+  static final Duration EXIT_WAIT = Duration.ofSeconds(30);
 
   @Spec CommandSpec spec;
 
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
   boolean help;
 
+  @Option(names = {"-V", "--version"}, versionHelp = true, description = "Print the version and exit.")
+  boolean version;
+
+  /** These options plus those of the option groups that declare their own ({@link MemoryOptions}, {@link LimitOptions}). */
   @SafeVarargs
-  private static Map<String, String> withMemoryOptions(Map.Entry<String, String>... entries) {
+  private static Map<String, String> withOptionGroups(Map.Entry<String, String>... entries) {
     Map<String, String> all = new java.util.HashMap<>(Map.ofEntries(entries));
     all.putAll(MemoryOptions.ENV_VARS);
+    all.putAll(LimitOptions.ENV_VARS);
     return Map.copyOf(all);
   }
 
@@ -61,6 +74,7 @@ public final class Main implements Runnable {
     CommandLine cli = new CommandLine(new Main());
     // Set on the root, it reaches every subcommand, nested ones included.
     cli.setDefaultValueProvider(environmentDefaults(env));
+    cli.setParameterExceptionHandler(new UsageErrors(env));
     return cli;
   }
 
@@ -78,7 +92,8 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "Missing command: try 'yaad serve', 'yaad users', 'yaad reembed' or 'yaad --help'");
+    throw new ParameterException(spec.commandLine(),
+        "Missing command: try 'yaad serve', 'yaad chat', 'yaad users', 'yaad reembed' or 'yaad --help'");
   }
 
   static String blankToNull(String value) {
@@ -127,6 +142,8 @@ public final class Main implements Runnable {
 
     @Mixin MemoryOptions memory;
 
+    @Mixin LimitOptions limits;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
@@ -151,25 +168,40 @@ public final class Main implements Runnable {
       } catch (IllegalArgumentException e) {
         throw new ParameterException(spec.commandLine(), "Invalid value for option '--llm-base-url': " + e.getMessage());
       }
-      return new YaadServer.Config(host, port, database.storeConfig(), MemoryApi.DEFAULT_MAX_BODY_BYTES, auth, llm,
-          memory.cacheConfig(), embedding.embedder(), memory.searchConfig(), memory.duplicateThreshold());
+      return new YaadServer.Config(host, port, database.storeConfig(), MemoryApi.DEFAULT_MAX_BODY_BYTES, limits.auth(auth), llm,
+          memory.cacheConfig(), embedding.embedder(), memory.searchConfig(), memory.duplicateThreshold(), limits.http());
+    }
+
+    /** How sessions behave: the defaults, with the limits of the options. */
+    YaadServer.AgentTuning tuning() {
+      YaadServer.AgentTuning defaults = YaadServer.AgentTuning.defaults();
+      return new YaadServer.AgentTuning(defaults.agent(), defaults.learning(), limits.sessions());
     }
 
     @Override
     public Integer call() throws InterruptedException {
-      YaadServer server = new YaadServer(config());
+      YaadServer server = new YaadServer(config(), tuning());
       try {
         server.start();
       } catch (MemoryException | JavalinBindException | YaadServer.UnsafeAddressException e) {
         spec.commandLine().getErr().println("yaad: " + e.getMessage());
         return 1;
       }
-      CountDownLatch stopped = new CountDownLatch(1);
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        server.close();
-        stopped.countDown();
-      }, "yaad-shutdown"));
-      stopped.await();
+      // SIGTERM and Ctrl-C stop the server here, before the JVM begins to exit: ONNX Runtime
+      // frees its environment in a shutdown hook of its own, which must not run while the
+      // embedding model is still in native code (see OnnxEmbedder). The hook is for other exits.
+      CountDownLatch stopRequested = new CountDownLatch(1);
+      for (String name : new String[] {"TERM", "INT"}) {
+        try {
+          Signal.handle(new Signal(name), signal -> stopRequested.countDown());
+        } catch (IllegalArgumentException e) {
+          // No such signal here: the shutdown hook below still stops the server.
+        }
+      }
+      Runtime.getRuntime().addShutdownHook(new Thread(server::close, "yaad-shutdown"));
+      stopRequested.await();
+      server.close();
+      OnnxEmbedder.closeForExit(EXIT_WAIT);
       return 0;
     }
   }

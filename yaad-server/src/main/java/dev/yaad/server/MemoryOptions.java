@@ -27,6 +27,11 @@ final class MemoryOptions {
       Map.entry("--search-neighbour-weight", "YAAD_SEARCH_NEIGHBOUR_WEIGHT"),
       Map.entry("--search-time-boost", "YAAD_SEARCH_TIME_BOOST"),
       Map.entry("--search-max-index-mib", "YAAD_SEARCH_MAX_INDEX_MIB"),
+      Map.entry("--search-neighbours", "YAAD_SEARCH_NEIGHBOURS"),
+      Map.entry("--search-time-weight", "YAAD_SEARCH_TIME_WEIGHT"),
+      Map.entry("--search-follow-weight", "YAAD_SEARCH_FOLLOW_WEIGHT"),
+      Map.entry("--search-diversity", "YAAD_SEARCH_DIVERSITY"),
+      Map.entry("--search-question-words", "YAAD_SEARCH_QUESTION_WORDS"),
       Map.entry("--duplicate-threshold", "YAAD_DUPLICATE_THRESHOLD"),
       Map.entry("--redis-url", CacheConfig.REDIS_URL_ENV),
       Map.entry("--cache-l1-max-mib", "YAAD_CACHE_L1_MAX_MIB"),
@@ -43,7 +48,9 @@ final class MemoryOptions {
       Map.entry("denseWeight", "--search-dense-weight"), Map.entry("lexicalWeight", "--search-lexical-weight"),
       Map.entry("rrfK", "--search-rrf-k"), Map.entry("bm25K1", "--search-bm25-k1"), Map.entry("bm25B", "--search-bm25-b"),
       Map.entry("neighbourWeight", "--search-neighbour-weight"), Map.entry("timeBoost", "--search-time-boost"),
-      Map.entry("maxIndexBytes", "--search-max-index-mib"), Map.entry("redisUrl", "--redis-url"),
+      Map.entry("maxIndexBytes", "--search-max-index-mib"), Map.entry("neighbours", "--search-neighbours"),
+      Map.entry("timeWeight", "--search-time-weight"), Map.entry("followWeight", "--search-follow-weight"),
+      Map.entry("diversity", "--search-diversity"), Map.entry("redisUrl", "--redis-url"),
       Map.entry("l1MaxWeightBytes", "--cache-l1-max-mib"), Map.entry("l1TtlWhileRedisDown", "--cache-l1-ttl-while-redis-down"),
       Map.entry("l1Ttl", "--cache-l1-ttl"), Map.entry("l2Ttl", "--cache-l2-ttl"), Map.entry("redisTimeout", "--redis-timeout"),
       Map.entry("redisCheckInterval", "--redis-check-interval"), Map.entry("redisKeyPrefix", "--redis-key-prefix"),
@@ -82,6 +89,31 @@ final class MemoryOptions {
       description = "Score boost for memories of the month or year a query names, 0 or more. Env YAAD_SEARCH_TIME_BOOST."
           + " Default: ${DEFAULT-VALUE}.")
   double timeBoost;
+
+  @Option(names = "--search-neighbours", defaultValue = "" + SearchConfig.DEFAULT_NEIGHBOURS, paramLabel = "N",
+      description = "How many neighbours on each side (memories written within an hour) lend a memory their score, 1 to "
+          + SearchConfig.MAX_NEIGHBOURS + ". Env YAAD_SEARCH_NEIGHBOURS. Default: ${DEFAULT-VALUE}.")
+  int neighbours;
+
+  @Option(names = "--search-time-weight", defaultValue = "" + SearchConfig.DEFAULT_TIME_WEIGHT, paramLabel = "W",
+      description = "Weight of the ranked list of memories from a day, week, month or year the query names, 0 or more."
+          + " Env YAAD_SEARCH_TIME_WEIGHT. Default: ${DEFAULT-VALUE}.")
+  double timeWeight;
+
+  @Option(names = "--search-follow-weight", defaultValue = "" + SearchConfig.DEFAULT_FOLLOW_WEIGHT, paramLabel = "W",
+      description = "Weight of memories that share a rare word with the first hits (following a person or place), 0 or more."
+          + " Env YAAD_SEARCH_FOLLOW_WEIGHT. Default: ${DEFAULT-VALUE}.")
+  double followWeight;
+
+  @Option(names = "--search-diversity", defaultValue = "" + SearchConfig.DEFAULT_DIVERSITY, paramLabel = "L",
+      description = "How strongly near-repeats are pushed down the top results, 0 (off) to 1. Env YAAD_SEARCH_DIVERSITY."
+          + " Default: ${DEFAULT-VALUE}.")
+  double diversity;
+
+  @Option(names = "--search-question-words", defaultValue = "false", paramLabel = "true|false", arity = "1",
+      description = "Whether question words (what, did, کیا, کب...) count in lexical ranking. Env YAAD_SEARCH_QUESTION_WORDS."
+          + " Default: ${DEFAULT-VALUE}.")
+  boolean questionWords;
 
   @Option(names = "--search-max-index-mib", defaultValue = "" + SearchConfig.DEFAULT_MAX_INDEX_BYTES / MIB, paramLabel = "MIB",
       description = "Bound on all users' in-memory search state, in MiB (least recently used dropped first)."
@@ -137,7 +169,7 @@ final class MemoryOptions {
   SearchConfig searchConfig() {
     try {
       return new SearchConfig(denseWeight, lexicalWeight, rrfK, bm25K1, bm25B, neighbourWeight, timeBoost,
-          Math.multiplyExact(maxIndexMib, MIB));
+          Math.multiplyExact(maxIndexMib, MIB), neighbours, timeWeight, followWeight, diversity, questionWords);
     } catch (IllegalArgumentException | ArithmeticException e) {
       throw usageError(e);
     }

@@ -12,12 +12,14 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Iterator;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * The JSONL format of {@code yaad users export} and {@code import}: one JSON object per line,
  * {@code {"type":"profile", ...}} for the profile and {@code {"type":"memory", ...}} for each
  * memory, shaped like the REST API's objects. Import reads what export writes; ids and times
- * are informative only (the store assigns new ones), so a file can be edited by hand.
+ * are informative only (the store assigns new ones), so a file can be edited by hand, unless
+ * the import is exact ({@code --exact}): then they are restored as written.
  */
 final class UserFile {
   /** Keeps decimals in metadata exactly as written ({@code 0.90} stays {@code 0.90}), as the API does. */
@@ -34,9 +36,27 @@ final class UserFile {
     String userId();
   }
 
-  record MemoryLine(int number, String userId, NewMemory memory) implements Line {}
+  /** A memory; {@code id}, {@code createdAt} and {@code updatedAt} as in the file ({@code null} if absent), for exact restores. */
+  record MemoryLine(int number, String userId, NewMemory memory, UUID id, Instant createdAt, Instant updatedAt) implements Line {
+    /** The memory exactly as in the file, for {@code import --exact}. */
+    Memory exact() {
+      if (id == null || createdAt == null || updatedAt == null) {
+        throw new BadLine(number, "an exact import needs the memory's id, createdAt and updatedAt (as 'yaad users export' writes them)");
+      }
+      return new Memory(id, userId, memory.category(), memory.content(), memory.metadata(), memory.occurredAt(), createdAt, updatedAt);
+    }
+  }
 
-  record ProfileLine(int number, String userId, String content) implements Line {}
+  /** A profile; {@code version} and {@code updatedAt} as in the file ({@code null} if absent), for exact restores. */
+  record ProfileLine(int number, String userId, String content, Long version, Instant updatedAt) implements Line {
+    /** The profile exactly as in the file, for {@code import --exact}. */
+    Profile exact() {
+      if (version == null || version < 1 || updatedAt == null) {
+        throw new BadLine(number, "an exact import needs the profile's version (1 or more) and updatedAt");
+      }
+      return new Profile(userId, content, version, updatedAt);
+    }
+  }
 
   /** A line that cannot be imported; the message starts with "line N: ". */
   static final class BadLine extends RuntimeException {
@@ -96,7 +116,12 @@ final class UserFile {
     String userId = requiredText(number, node, "userId");
     String content = requiredText(number, node, "content");
     if (type.equals("profile")) {
-      return new ProfileLine(number, userId, content);
+      JsonNode version = node.get("version");
+      if (version != null && !version.isNull() && !version.canConvertToLong()) {
+        throw new BadLine(number, "field 'version' must be a whole number");
+      }
+      return new ProfileLine(number, userId, content, version == null || version.isNull() ? null : version.asLong(),
+          instant(number, node, "updatedAt"));
     }
     String category = requiredText(number, node, "category");
     JsonNode metadata = node.get("metadata");
@@ -104,7 +129,17 @@ final class UserFile {
       throw new BadLine(number, "field 'metadata' must be a JSON object");
     }
     String metadataText = metadata == null || metadata.isNull() ? null : metadata.toString();
-    return new MemoryLine(number, userId, new NewMemory(category, content, metadataText, instant(number, node, "occurredAt")));
+    UUID id = null;
+    JsonNode idNode = node.get("id");
+    if (idNode != null && !idNode.isNull()) {
+      try {
+        id = UUID.fromString(idNode.asText());
+      } catch (IllegalArgumentException e) {
+        throw new BadLine(number, "field 'id' must be a UUID (was '" + idNode.asText() + "')");
+      }
+    }
+    return new MemoryLine(number, userId, new NewMemory(category, content, metadataText, instant(number, node, "occurredAt")),
+        id, instant(number, node, "createdAt"), instant(number, node, "updatedAt"));
   }
 
   private static String requiredText(int number, ObjectNode node, String field) {

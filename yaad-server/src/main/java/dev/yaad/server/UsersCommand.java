@@ -120,7 +120,9 @@ final class UsersCommand implements Runnable {
       description = {"Reads a JSONL file written by 'yaad users export' (one or more users) and adds its memories and"
           + " profiles. The whole file is checked first; then each user's memories are stored in one transaction (all or"
           + " none, at most " + Limits.MAX_BATCH_SIZE + " per user), and the profile replaced.",
-          "Memories get new ids and times: importing a file twice adds its memories twice."})
+          "Memories get new ids and times: importing a file twice adds its memories twice. With --exact, each user is"
+              + " restored as exported (ids, times, profile version) into a fresh user: export, then import --exact, is a"
+              + " faithful backup."})
   static final class Import implements Callable<Integer> {
     private static final Pattern ELEMENT = Pattern.compile("^memories\\[(\\d+)]\\.?(.*)$", Pattern.DOTALL);
 
@@ -128,6 +130,10 @@ final class UsersCommand implements Runnable {
 
     @Parameters(index = "0", paramLabel = "FILE", description = "The JSONL file ('-' for standard input).")
     String file;
+
+    @Option(names = "--exact", description = {"Restore each user exactly as exported: the memories' ids and times and the"
+        + " profile's version and time. The user must not exist yet (delete it first); all of a user or nothing."})
+    boolean exact;
 
     @Mixin DatabaseOptions database;
     @Mixin EmbeddingOptions embedding;
@@ -163,7 +169,14 @@ final class UsersCommand implements Runnable {
         int failed = 0;
         for (Map.Entry<String, UserLines> user : users.entrySet()) {
           try {
-            importUser(store, user.getKey(), user.getValue());
+            if (exact) {
+              restoreUser(store, user.getKey(), user.getValue());
+            } else {
+              importUser(store, user.getKey(), user.getValue());
+            }
+          } catch (UserFile.BadLine e) {
+            failed++;
+            err.println("yaad: user '" + user.getKey() + "' was not imported: " + e.getMessage());
           } catch (MemoryException e) {
             failed++;
             err.println("yaad: user '" + user.getKey() + "' was not imported: " + describe(e, user.getValue()));
@@ -188,6 +201,15 @@ final class UsersCommand implements Runnable {
       }
       spec.commandLine().getOut().println("imported user '" + userId + "': " + memories.size() + " memories"
           + (profile != null ? " and the profile" : ""));
+    }
+
+    /** {@code --exact}: the user as exported, ids and times included, with vectors from the configured model. */
+    private void restoreUser(Memories store, String userId, UserLines lines) {
+      List<Memory> memories = lines.memories().stream().map(UserFile.MemoryLine::exact).toList();
+      Profile profile = lines.profiles().isEmpty() ? null : lines.profiles().getLast().exact(); // the last one wins
+      store.restore(userId, memories, profile);
+      spec.commandLine().getOut().println("restored user '" + userId + "' exactly: " + memories.size() + " memories"
+          + (profile != null ? " and the profile (version " + profile.version() + ")" : ""));
     }
 
     /** Points a store error about {@code memories[i]} at the line it came from. */

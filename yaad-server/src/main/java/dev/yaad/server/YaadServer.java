@@ -13,6 +13,7 @@ import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.server.auth.AuthConfig;
 import dev.yaad.server.auth.Authenticator;
 import dev.yaad.server.http.HttpApp;
+import dev.yaad.server.http.HttpLimits;
 import dev.yaad.server.http.MemoryApi;
 import dev.yaad.server.http.SessionApi;
 import dev.yaad.server.ops.Metrics;
@@ -24,7 +25,12 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +53,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class YaadServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(YaadServer.class);
+  /** How long {@link #stop()} waits for the embedding model to finish loading. */
+  private static final Duration WARM_UP_WAIT = Duration.ofSeconds(60);
 
   /**
    * @param host         the address to listen on ({@code 0.0.0.0} for all interfaces; only with auth)
@@ -59,9 +67,10 @@ public final class YaadServer implements AutoCloseable {
    * @param embedder     the model that turns memories and queries into vectors
    * @param search       how search ranks and how much per-user state it keeps
    * @param duplicateThreshold the cosine at or above which a new memory updates one of the same category
+   * @param limits       what one client may take: body timeouts, connections per address, request rates
    */
   public record Config(String host, int port, StoreConfig store, long maxBodyBytes, AuthConfig auth, LlmSettings llm,
-      CacheConfig cache, Embedder embedder, SearchConfig search, double duplicateThreshold) {
+      CacheConfig cache, Embedder embedder, SearchConfig search, double duplicateThreshold, HttpLimits limits) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
 
@@ -75,6 +84,7 @@ public final class YaadServer implements AutoCloseable {
       if (!(duplicateThreshold > 0 && duplicateThreshold <= 1)) {
         throw new IllegalArgumentException("duplicateThreshold must be in (0, 1] (was " + duplicateThreshold + ")");
       }
+      Objects.requireNonNull(limits, "limits");
       if (host == null || host.isBlank()) {
         throw new IllegalArgumentException("host cannot be blank");
       }
@@ -89,7 +99,7 @@ public final class YaadServer implements AutoCloseable {
     /** The in-process cache only and the in-process embedding model. */
     public Config(String host, int port, StoreConfig store, long maxBodyBytes, AuthConfig auth, LlmSettings llm) {
       this(host, port, store, maxBodyBytes, auth, llm, CacheConfig.defaults(), OnnxEmbedder.shared(), SearchConfig.defaults(),
-          Memories.DEFAULT_DUPLICATE_THRESHOLD);
+          Memories.DEFAULT_DUPLICATE_THRESHOLD, HttpLimits.defaults());
     }
 
     /** No authentication, no LLM. */
@@ -103,27 +113,31 @@ public final class YaadServer implements AutoCloseable {
     }
 
     public Config withAddress(String host, int port) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
     }
 
     public Config withAuth(AuthConfig auth) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
     }
 
     public Config withLlm(LlmSettings llm) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
     }
 
     public Config withCache(CacheConfig cache) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
     }
 
     public Config withEmbedder(Embedder embedder) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
     }
 
     public Config withSearch(SearchConfig search, double duplicateThreshold) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+    }
+
+    public Config withLimits(HttpLimits limits) {
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
     }
   }
 
@@ -150,6 +164,7 @@ public final class YaadServer implements AutoCloseable {
   private Memories memories;
   private Companion companion;
   private Javalin app;
+  private CompletableFuture<Void> warmUp = CompletableFuture.completedFuture(null);
 
   public YaadServer(Config config) {
     this(config, AgentTuning.defaults());
@@ -186,13 +201,18 @@ public final class YaadServer implements AutoCloseable {
           + " reach it could read and change every user's memories. Set YAAD_API_KEYS (--api-keys) and YAAD_TOKEN_SECRET"
           + " (--token-secret), or listen on 127.0.0.1 (--host)");
     }
+    StartChecks.requirePortFree(config.host(), config.port()); // before the database is opened or migrated
     createH2Directory(config.store().jdbcUrl());
     Memories opened = Memories.builder().store(config.store()).embedder(config.embedder()).cache(config.cache())
         .search(config.search()).duplicateThreshold(config.duplicateThreshold()).meterRegistry(metrics.registry()).build();
     Companion started = null;
     try {
-      opened.warmUpInBackground(); // the embedding model loads now, not on the first request that needs it
-      Readiness readiness = new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", Readiness.sql(opened.dataSource()));
+      // The embedding model loads in the background now rather than on the first request that needs it;
+      // /ready says "embeddings: loading" until it is done.
+      log.info("server: loading the embedding model {} in the background", config.embedder().modelId());
+      warmUp = opened.warmUpInBackground();
+      Readiness readiness = new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", Readiness.sql(opened.dataSource()))
+          .add("embeddings", Readiness.loaded(warmUp, opened.embedder()::warmUp));
       if (config.cache().redisEnabled()) {
         readiness.add("redis", () -> {
           if (!opened.redisUp()) {
@@ -205,7 +225,9 @@ public final class YaadServer implements AutoCloseable {
         started = Companion.start(opened, config.llm(), tuning, metrics.registry(), authenticator);
       }
       app = HttpApp.create(new HttpApp.Setup(opened, config.maxBodyBytes(), authenticator, metrics, readiness,
-          config.llm().configured(), started == null ? null : started.sessions()::install)).start(config.host(), config.port());
+          config.llm().configured(), started == null ? null : started.sessions()::install));
+      config.limits().install(app);
+      app.start(config.host(), config.port());
     } catch (RuntimeException e) {
       app = null;
       if (started != null) {
@@ -268,6 +290,7 @@ public final class YaadServer implements AutoCloseable {
           companion.close();
         }
       } finally {
+        awaitWarmUp();
         memories.close();
         app = null;
         memories = null;
@@ -275,6 +298,28 @@ public final class YaadServer implements AutoCloseable {
         log.info("server: stopped");
       }
     }
+  }
+
+  /**
+   * Waits for the background model load that {@link #start()} began: a JVM that exits while
+   * ONNX Runtime builds its session in native code crashes (see {@link OnnxEmbedder}), and a
+   * caller may well exit right after {@code stop()}.
+   */
+  private void awaitWarmUp() {
+    try {
+      warmUp.get(WARM_UP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      // Logged by the warm-up itself; the load is over either way.
+    } catch (TimeoutException e) {
+      log.warn("server: the embedding model is still loading after {} s; stopping without it", WARM_UP_WAIT.toSeconds());
+    }
+  }
+
+  /** The running app, for tests that walk its registered routes (OpenApiTest); {@code null} when stopped. */
+  synchronized Javalin javalin() {
+    return app;
   }
 
   /** Stops the server and releases its meters. */

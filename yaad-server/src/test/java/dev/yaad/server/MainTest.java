@@ -5,9 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.yaad.memory.Categories;
 import dev.yaad.memory.internal.store.TestWrites;
 import dev.yaad.memory.store.StoreConfig;
+import dev.yaad.server.auth.AuthConfig;
+import dev.yaad.server.http.HttpLimits;
+import dev.yaad.server.http.SessionApi;
+import dev.yaad.server.limit.Rate;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -43,6 +48,71 @@ class MainTest {
     assertThat(run.out()).contains("--host", "--port", "--db-url", "--db-user", "--db-password", "--categories",
         "YAAD_HOST", "YAAD_PORT", "YAAD_DB_URL", "YAAD_DB_USER", "YAAD_DB_PASSWORD", "YAAD_CATEGORIES",
         "Default: 127.0.0.1", "Default: 8080", StoreConfig.DEFAULT_H2_URL);
+  }
+
+  static YaadServer.AgentTuning tuning(Map<String, String> env, String... args) {
+    CommandLine cli = Main.commandLine(env);
+    Main.Serve serve = cli.parseArgs(args).subcommand().commandSpec().commandLine().getCommand();
+    return serve.tuning();
+  }
+
+  @Test
+  void limits_withNothingSet_areTheComponentsOwnDefaults() {
+    YaadServer.Config config = config(Map.of(), "serve");
+    assertThat(config.limits()).isEqualTo(HttpLimits.defaults());
+    assertThat(config.auth().maxTokenTtl()).isEqualTo(AuthConfig.DEFAULT_MAX_TOKEN_TTL);
+    assertThat(config.auth().failedAttempts()).isEqualTo(AuthConfig.DEFAULT_FAILED_ATTEMPTS);
+    assertThat(config.auth().allowedOrigins()).isEmpty();
+    assertThat(tuning(Map.of(), "serve").sessions()).isEqualTo(SessionApi.Settings.defaults());
+  }
+
+  @Test
+  void limits_readEnvironmentVariables_andFlagsWin() {
+    Map<String, String> env = Map.ofEntries(
+        Map.entry("YAAD_ALLOWED_ORIGINS", "https://app.example.com"),
+        Map.entry("YAAD_MAX_TOKEN_TTL", "90m"),
+        Map.entry("YAAD_FAILED_AUTH_RATE", "5/m"),
+        Map.entry("YAAD_BODY_IDLE_TIMEOUT", "5s"),
+        Map.entry("YAAD_MIN_BODY_RATE", "0"),
+        Map.entry("YAAD_MAX_CONNECTIONS_PER_IP", "0"),
+        Map.entry("YAAD_USER_REQUEST_RATE", "off"),
+        Map.entry("YAAD_KEY_REQUEST_RATE", "100/s"),
+        Map.entry("YAAD_MAX_SESSIONS_PER_USER", "3"),
+        Map.entry("YAAD_SESSION_MESSAGE_RATE", "10/10s"),
+        Map.entry("YAAD_SESSION_BYTE_RATE", "1000000/s"),
+        Map.entry("YAAD_SESSION_QUEUE_BYTES", "262144"),
+        Map.entry("YAAD_LLM_USER_BUDGET", "200/d"));
+    YaadServer.Config config = config(env, "serve");
+    assertThat(config.auth().allowedOrigins()).containsExactly("https://app.example.com");
+    assertThat(config.auth().maxTokenTtl()).isEqualTo(Duration.ofMinutes(90));
+    assertThat(config.auth().failedAttempts()).isEqualTo(Rate.parse("5/m"));
+    assertThat(config.limits()).isEqualTo(new HttpLimits(Duration.ofSeconds(5), 0, 0, Rate.OFF, Rate.parse("100/s")));
+    SessionApi.Settings sessions = tuning(env, "serve").sessions();
+    assertThat(sessions.maxSessionsPerUser()).isEqualTo(3);
+    assertThat(sessions.messageRate()).isEqualTo(Rate.parse("10/10s"));
+    assertThat(sessions.byteRate()).isEqualTo(Rate.parse("1000000/s"));
+    assertThat(sessions.maxQueuedBytes()).isEqualTo(262144);
+    assertThat(sessions.llmBudget()).isEqualTo(Rate.parse("200/d"));
+
+    assertThat(tuning(env, "serve", "--llm-user-budget", "off").sessions().llmBudget()).isEqualTo(Rate.OFF);
+    assertThat(config(env, "serve", "--max-token-ttl", "2h").auth().maxTokenTtl()).isEqualTo(Duration.ofHours(2));
+  }
+
+  @Test
+  void badLimitValues_areUsageErrorsNamingTheOption() {
+    String[][] cases = {
+        {"--allowed-origins", "*"}, {"--max-token-ttl", "forever"}, {"--max-token-ttl", "10s"}, {"--failed-auth-rate", "lots"},
+        {"--body-idle-timeout", "0s"}, {"--min-body-rate", "-1"}, {"--max-connections-per-ip", "-5"},
+        {"--user-request-rate", "5"}, {"--key-request-rate", "5/week"}, {"--max-sessions-per-user", "0"},
+        {"--session-message-rate", "x/s"}, {"--session-byte-rate", "100/s"}, {"--session-queue-bytes", "10"},
+        {"--llm-user-budget", "-1/h"}};
+    for (String[] c : cases) {
+      // Built as serve builds them before it starts anything; a usage error is exit code 2.
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> {
+        config(Map.of(), "serve", c[0], c[1]);
+        tuning(Map.of(), "serve", c[0], c[1]);
+      }).as(String.join(" ", c)).isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("'" + c[0] + "'");
+    }
   }
 
   @Test
@@ -113,11 +183,15 @@ class MainTest {
     assertThat(defaults.duplicateThreshold()).isEqualTo(dev.yaad.memory.Memories.DEFAULT_DUPLICATE_THRESHOLD);
 
     YaadServer.Config set = config(Map.of("YAAD_SEARCH_DENSE_WEIGHT", "0.25", "YAAD_DUPLICATE_THRESHOLD", "0.9",
-        "YAAD_CACHE_L1_TTL", "PT1M", "YAAD_REDIS_URL", "redis://127.0.0.1:6390", "YAAD_SEARCH_MAX_INDEX_MIB", "32"),
-        "serve", "--search-rrf-k", "30", "--cache-l1-max-mib", "0", "--redis-key-prefix", "yaad:other:");
+        "YAAD_CACHE_L1_TTL", "PT1M", "YAAD_REDIS_URL", "redis://127.0.0.1:6390", "YAAD_SEARCH_MAX_INDEX_MIB", "32",
+        "YAAD_SEARCH_DIVERSITY", "0"), "serve", "--search-neighbours", "3", "--search-question-words", "true", "--search-rrf-k", "30", "--cache-l1-max-mib", "0", "--redis-key-prefix", "yaad:other:");
     assertThat(set.search().denseWeight()).isEqualTo(0.25);
     assertThat(set.search().rrfK()).isEqualTo(30);
     assertThat(set.search().maxIndexBytes()).isEqualTo(32L * 1024 * 1024);
+    assertThat(set.search().diversity()).isZero();
+    assertThat(set.search().neighbours()).isEqualTo(3);
+    assertThat(set.search().questionWords()).isTrue();
+    assertThat(set.search().followWeight()).isEqualTo(dev.yaad.memory.search.SearchConfig.DEFAULT_FOLLOW_WEIGHT);
     assertThat(set.duplicateThreshold()).isEqualTo(0.9);
     assertThat(set.cache().l1Ttl()).isEqualTo(java.time.Duration.ofMinutes(1));
     assertThat(set.cache().l1MaxWeightBytes()).isZero();
@@ -372,6 +446,22 @@ class MainTest {
     assertThat(run.err()).contains("user 'zara' was not imported", "line 3", "NOT_A_CATEGORY");
     try (var store = dev.yaad.memory.internal.store.JdbcMemoryStore.open(StoreConfig.of(db(dir)))) {
       assertThat(store.list("good", null, 10, null).items()).hasSize(1);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.profile("zara"))
+          .isInstanceOf(dev.yaad.memory.NotFoundException.class);
+    }
+  }
+
+  @Test
+  void import_ofALoneSurrogate_isRefused_notStoredAsAQuestionMark(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("surrogate.jsonl");
+    java.nio.file.Files.writeString(file, """
+        {"type":"memory","userId":"zara","category":"FACT","content":"green tea"}
+        {"type":"memory","userId":"zara","category":"FACT","content":"tea \\ud83c"}
+        """);
+    Run run = run(Map.of(), "users", "import", file.toString(), "--db-url", db(dir));
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.err()).contains("user 'zara' was not imported", "content contains a lone UTF-16 surrogate (U+D83C)");
+    try (var store = dev.yaad.memory.internal.store.JdbcMemoryStore.open(StoreConfig.of(db(dir)))) {
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.profile("zara"))
           .isInstanceOf(dev.yaad.memory.NotFoundException.class);
     }

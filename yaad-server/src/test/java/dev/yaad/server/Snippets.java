@@ -23,6 +23,7 @@ import dev.yaad.server.auth.Authenticator;
 import dev.yaad.server.http.HttpApp;
 import dev.yaad.server.http.MemoryApi;
 import dev.yaad.server.http.SessionApi;
+import dev.yaad.server.limit.Rate;
 import dev.yaad.server.ops.Metrics;
 import dev.yaad.server.ops.Readiness;
 import dev.yaad.webrtc.IceServer;
@@ -37,7 +38,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Consumer;
 
 /**
  * Every code example of the documentation, compiled here: a Javadoc {@code {@snippet :}}
@@ -122,6 +122,15 @@ final class Snippets {
     app.stop();
   }
 
+  /** {@code Rate}'s class comment. */
+  static void rate() {
+    // @start region="rate"
+    Rate rate = Rate.parse("120/10s");   // 120 per 10 seconds, bursts of up to 120
+    Rate off = Rate.parse("off");
+    // @end
+    check(rate.count() == 120 && rate.period().equals(Duration.ofSeconds(10)) && off.off(), "rate");
+  }
+
   /** docs/operations.md: a component's meters go to the server's one registry. */
   static void meters(MeterRegistry meterRegistry, Memories memories, Llm llm) {
     // @start region="meters"
@@ -135,32 +144,7 @@ final class Snippets {
     runtime.close();
   }
 
-  // Compiled but not run: they need a live Redis connection, real keys, or a running runtime.
-
-  /** docs/webrtc.md: the WebRTC transport as the voice pipeline will use it (a browser's offer in, its answer out). */
-  static String webrtc(MeterRegistry registry, String offerSdp, Consumer<short[]> hear, Runnable end, short[] ttsPcm) {
-    // @start region="webrtc"
-    WebRtcTransport transport = WebRtcTransport.start(WebRtcConfig.builder()
-        .iceServers(List.of(IceServer.stun("stun:stun.example.org:3478")))
-        .build());                                  // once per server: one native engine for all calls
-    transport.bindTo(registry);                     // yaad.webrtc.* meters
-
-    // Signalling endpoint (phase 2: authenticated like the session it belongs to):
-    WebRtcCall call = transport.accept(offerSdp);  // blocks <= iceGatheringTimeout (2 s) for candidates
-    call.onAudio(frame -> hear.accept(frame.samples()))   // 20 ms, mono, 16 kHz (or 48 kHz)
-        .onState(state -> { if (state == WebRtcCall.State.CLOSED) end.run(); });
-    String answer = call.localDescription();       // the answer, every candidate inside
-    // later, if the page trickles: call.addRemoteCandidate(sdpMid, sdpMLineIndex, candidate)
-
-    // The pipeline speaks:
-    boolean queued = call.send(ttsPcm, 24_000);    // any rate 8-48 kHz; false = buffer full, retry later
-    long dropped = call.clearSend();               // barge-in: what was queued is gone (ms returned)
-    WebRtcCall.Stats stats = call.stats();         // ms heard, frames dropped, ms sent, ms queued
-    call.close();                                  // idempotent, any thread; waits <= closeTimeout (10 s)
-    transport.close();                             // at shutdown: closes every call, then the engine
-    // @end
-    return answer + queued + dropped + stats;
-  }
+  // Compiled but not run: they need a live Redis connection, real keys, a running runtime or a WebRTC peer.
 
   /** {@code Readiness}' class comment. */
   static Readiness readiness(Memories memories, StatefulRedisConnection<String, String> redis) {
@@ -175,7 +159,8 @@ final class Snippets {
   /** {@code AuthConfig}'s class comment. */
   static AuthConfig auth() {
     // @start region="auth"
-    AuthConfig auth = AuthConfig.of("k-9f2c4e1a7b3d5f60,sha256:5e88...42d8", System.getenv("YAAD_TOKEN_SECRET"));
+    AuthConfig auth = AuthConfig.of("k-9f2c4e1a7b3d5f60,sha256:5e88...42d8", System.getenv("YAAD_TOKEN_SECRET"))
+        .withAllowedOrigins("https://app.example.com");
     // @end
     return auth;
   }
@@ -190,6 +175,38 @@ final class Snippets {
     sessions.close();  // every connection: closed 1001, its session closed through its state machine
     // @end
     return setup;
+  }
+
+  /** docs/webrtc.md "The API": a call's life as the voice pipeline will drive it (yaad-webrtc). */
+  static String webrtc(MeterRegistry registry, String offerSdp, VoicePipeline pipeline, short[] ttsPcm) {
+    // @start region="webrtc"
+    WebRtcTransport transport = WebRtcTransport.start(WebRtcConfig.builder()
+        .iceServers(List.of(IceServer.stun("stun:stun.example.org:3478")))
+        .build());                                  // once per server: one native engine for all calls
+    transport.bindTo(registry);                     // yaad.webrtc.* meters
+
+    // Signalling endpoint (phase 2: authenticated like the session it belongs to):
+    WebRtcCall call = transport.accept(offerSdp);  // blocks ≤ iceGatheringTimeout (2 s) for candidates
+    call.onAudio(frame -> pipeline.hear(frame.samples()))   // 20 ms, mono, 16 kHz (or 48 kHz)
+        .onState(state -> { if (state == WebRtcCall.State.CLOSED) pipeline.end(); });
+    String answer = call.localDescription();        // the answer, every candidate inside: to the page
+    // later, if the page trickles: call.addRemoteCandidate(sdpMid, sdpMLineIndex, candidate)
+
+    // The pipeline speaks:
+    call.send(ttsPcm, 24_000);                      // any rate 8–48 kHz; false = buffer full, retry later
+    long dropped = call.clearSend();                // barge-in: what was queued is gone (ms returned)
+    call.stats();                                   // ms heard, frames dropped, ms sent, ms queued
+    call.close();                                   // idempotent, any thread; waits ≤ closeTimeout (10 s)
+    transport.close();                              // at shutdown: closes every call, then the engine
+    // @end
+    return answer + " " + dropped;
+  }
+
+  /** Where the WebRTC example's audio goes: the voice pipeline, a later phase of issue 13. */
+  interface VoicePipeline {
+    void hear(short[] samples);
+
+    void end();
   }
 
   private static void check(boolean ok, String what) {

@@ -70,6 +70,7 @@ class SnippetsTest {
     Snippets.memories(dir.resolve("memories"));
     Snippets.cache(TestStores.h2(dir.resolve("cache")), new SimpleMeterRegistry(), "someone-new");
     Snippets.server(dir.resolve("server"));
+    Snippets.rate();
     try (ScriptedLlmServer llm = ScriptedLlmServer.start()) {
       Snippets.agent("jdbc:h2:file:" + dir.resolve("agent/yaad"), Map.of("YAAD_LLM_BASE_URL", llm.baseUrl()),
           new SessionListener() {});

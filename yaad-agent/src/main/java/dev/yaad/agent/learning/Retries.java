@@ -1,6 +1,7 @@
 package dev.yaad.agent.learning;
 
 import dev.yaad.agent.AgentMetrics;
+import dev.yaad.agent.llm.Llm;
 import dev.yaad.memory.MemoryException;
 import java.time.Clock;
 import java.util.List;
@@ -10,7 +11,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Failed work stays in the outbox and is tried again with exponential backoff, from
  * {@link LearningConfig#retryBase()} doubling up to {@link LearningConfig#retryMax()}, forever:
- * accepted work is never dropped. One WARN line per failure, without a stack trace.
+ * accepted work is never dropped. One WARN line per failure, without a stack trace; while the
+ * LLM is unreachable (a retriable failure) only DEBUG, since the LLM's outage log says it once.
  */
 final class Retries {
   private static final Logger log = LoggerFactory.getLogger(Retries.class);
@@ -40,7 +42,12 @@ final class Retries {
     } catch (MemoryException e) {
       log.warn("learner: cannot record the failure for user {} (the work stays due): {}", userId, e.getMessage());
     }
-    log.warn("learner: {} for user {} failed (attempt {}); retrying in {} ms: {}", what, userId, attempts + 1, delay, error.toString());
+    if (Llm.isRetriable(error)) {
+      // The LLM is failing: its outage log says so once per change of state, not once per retry.
+      log.debug("learner: {} for user {} failed (attempt {}); retrying in {} ms: {}", what, userId, attempts + 1, delay, error.toString());
+    } else {
+      log.warn("learner: {} for user {} failed (attempt {}); retrying in {} ms: {}", what, userId, attempts + 1, delay, error.toString());
+    }
     return false;
   }
 }

@@ -17,6 +17,8 @@ import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.chat.response.StreamingHandle;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
+import dev.yaad.memory.outage.OutageLog;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.Objects;
@@ -70,12 +72,15 @@ public final class Llm implements AutoCloseable {
   private final LlmConfig config;
   private final ScheduledExecutorService timers;
   private final ExecutorService httpThreads;
+  /** An outage of the provider is logged once per change of state, not per failed call. */
+  private final OutageLog outage;
 
   private Llm(StreamingChatModel streaming, ChatModel blocking, LlmConfig config, ExecutorService httpThreads) {
     this.streaming = Objects.requireNonNull(streaming, "streaming");
     this.blocking = Objects.requireNonNull(blocking, "blocking");
     this.config = Objects.requireNonNull(config, "config");
     this.httpThreads = httpThreads;
+    this.outage = new OutageLog(log, "llm", URI.create(config.baseUrl()));
     ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
       Thread thread = new Thread(r, "yaad-llm-timers");
       thread.setDaemon(true);
@@ -141,7 +146,16 @@ public final class Llm implements AutoCloseable {
    *     {@link RetriableException} subclasses for timeouts, 429 and 5xx)
    */
   public ChatResponse chat(ChatRequest request) {
-    return blocking.chat(request);
+    try {
+      ChatResponse response = blocking.chat(request);
+      outage.succeeded();
+      return response;
+    } catch (RuntimeException e) {
+      if (isRetriable(e)) {
+        outage.failed(e);
+      }
+      throw e;
+    }
   }
 
   /** Whether a failure is worth retrying (timeouts, rate limits, server errors, I/O). */
@@ -210,6 +224,9 @@ public final class Llm implements AutoCloseable {
         return; // a superseded attempt (its late callbacks are dropped), or already over
       }
       cancelTimer(firstTokenTimer);
+      if (!cancelled && isRetriable(error)) {
+        outage.failed(error);
+      }
       if (!firstTokenSeen && !cancelled && n <= config.maxRetries() && isRetriable(error)) {
         long backoff = BASE_BACKOFF_MS << (n - 1);
         log.debug("llm: attempt {} failed ({}); retrying in {} ms", n, error.toString(), backoff);
@@ -268,6 +285,7 @@ public final class Llm implements AutoCloseable {
         if (!firstTokenSeen) {
           firstTokenSeen = true;
           cancelTimer(firstTokenTimer);
+          outage.succeeded();
         }
         return true;
       }
@@ -289,6 +307,7 @@ public final class Llm implements AutoCloseable {
         if (n == live.get() && finished.compareAndSet(false, true)) {
           cancelTimer(firstTokenTimer);
           cancelTimer(callTimer);
+          outage.succeeded();
           listener.onComplete(response);
         }
       }

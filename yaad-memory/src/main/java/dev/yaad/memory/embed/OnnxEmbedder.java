@@ -11,6 +11,7 @@ import dev.yaad.memory.internal.Vectors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -18,6 +19,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +39,15 @@ import org.slf4j.LoggerFactory;
  * the same sentence embedding (mean of the token vectors, unit length). Texts longer than
  * {@link #MAX_TOKENS} word pieces are truncated: memories are short, and the model was
  * trained on pieces no longer than that.
+ *
+ * <p><b>Process exit.</b> Loading and running the model happen in native code (ONNX Runtime,
+ * the tokenizer), and ONNX Runtime releases its environment in a JVM shutdown hook of its
+ * own, which runs at once when the JVM starts to exit, beside any other hook. A JVM that exits
+ * while a model load or an embedding is in native code dies of SIGSEGV (seen when a server was
+ * stopped in its first seconds, while the model loaded). So a process must not begin to exit
+ * while this embedder works: a server waits for the load it started before its
+ * {@code stop()} returns, and {@code yaad serve} calls {@link #closeForExit} on SIGTERM before
+ * it lets the JVM exit.
  */
 public final class OnnxEmbedder implements Embedder {
   public static final String MODEL_ID = "all-minilm-l6-v2";
@@ -72,17 +84,38 @@ public final class OnnxEmbedder implements Embedder {
         throw new IllegalArgumentException("texts[" + i + "] is blank; only non-blank text can be embedded");
       }
     }
+    if (!ExitGate.enter()) {
+      throw new EmbeddingException("in-process embedding with " + MODEL_ID + " refused: the process is exiting", true, null);
+    }
     try {
       return Holder.MODEL.embed(texts);
     } catch (OrtException | RuntimeException e) {
       throw new EmbeddingException("in-process embedding with " + MODEL_ID + " failed for " + texts.size()
           + " text(s): " + e.getMessage(), false, e);
+    } finally {
+      ExitGate.leave();
     }
   }
 
   @Override
   public void warmUp() {
     embed(List.of("warm up"));
+  }
+
+  /**
+   * Turns away every native call from now on (with a retriable {@link EmbeddingException}) and
+   * waits for the ones in flight, a model load included, to finish: call it just before the
+   * process exits, never while the process goes on embedding.
+   *
+   * @return true if nothing is in native code any more; false if {@code timeout} passed first
+   * @throws InterruptedException if interrupted while waiting
+   */
+  public static boolean closeForExit(Duration timeout) throws InterruptedException {
+    boolean idle = ExitGate.close(timeout);
+    if (!idle) {
+      log.warn("embed: {} is still in native code after {} ms; exiting may crash the JVM", MODEL_ID, timeout.toMillis());
+    }
+    return idle;
   }
 
   /** Loads the model on a background daemon thread and returns at once. */
@@ -98,6 +131,36 @@ public final class OnnxEmbedder implements Embedder {
       }
     });
     return done;
+  }
+
+  /**
+   * Native work in flight (model load, embedding) holds the read side; {@link #closeForExit}
+   * takes the write side for good, so it waits for that work and later calls are turned away.
+   */
+  private static final class ExitGate {
+    private static final ReentrantReadWriteLock LOCK = new ReentrantReadWriteLock();
+    private static volatile boolean closed;
+
+    /** @return false once closed: no native work may start now */
+    static boolean enter() {
+      if (closed || !LOCK.readLock().tryLock()) { // tryLock fails only once close holds the write side
+        return false;
+      }
+      if (closed) {
+        LOCK.readLock().unlock();
+        return false;
+      }
+      return true;
+    }
+
+    static void leave() {
+      LOCK.readLock().unlock();
+    }
+
+    static boolean close(Duration timeout) throws InterruptedException {
+      closed = true;
+      return LOCK.writeLock().tryLock(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
   }
 
   /** Lazy holder: the JVM runs this initialiser once, on first access, thread-safely. */

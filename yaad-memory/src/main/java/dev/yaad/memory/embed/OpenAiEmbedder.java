@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.yaad.memory.internal.Vectors;
+import dev.yaad.memory.outage.OutageLog;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -56,6 +57,8 @@ public final class OpenAiEmbedder implements Embedder {
   private final Duration timeout;
   private final Duration initialBackoff;
   private final HttpClient http;
+  /** An outage of the endpoint is logged once per change of state, not per retry. */
+  private final OutageLog outage;
   private volatile int dimension;
 
   private OpenAiEmbedder(Builder b) {
@@ -70,6 +73,7 @@ public final class OpenAiEmbedder implements Embedder {
     this.maxRetries = b.maxRetries;
     this.timeout = b.timeout;
     this.initialBackoff = b.initialBackoff;
+    this.outage = new OutageLog(log, "embed", endpoint);
     this.http = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1) // local servers rarely speak h2c; keep-alive pools connections
         .connectTimeout(b.connectTimeout)
@@ -132,6 +136,7 @@ public final class OpenAiEmbedder implements Embedder {
         HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
         int status = response.statusCode();
         if (status == 200) {
+          outage.succeeded();
           return parse(response.body(), batch.size());
         }
         failure = "HTTP " + status + ": " + excerpt(response.body());
@@ -151,12 +156,13 @@ public final class OpenAiEmbedder implements Embedder {
         Thread.currentThread().interrupt();
         throw new EmbeddingException("interrupted while embedding with " + model, true, e);
       }
+      outage.failed(failure);
       if (attempt >= maxRetries) {
         throw new EmbeddingException("embeddings request to " + endpoint + " (model " + model + ") failed after "
             + (attempt + 1) + " attempt(s); last: " + failure, true, null);
       }
       long jittered = wait.toMillis() + ThreadLocalRandom.current().nextLong(wait.toMillis() / 4 + 1);
-      log.warn("embed: {} texts to {} failed ({}); retry {} of {} in {} ms",
+      log.debug("embed: {} texts to {} failed ({}); retry {} of {} in {} ms",
           batch.size(), endpoint, failure, attempt + 1, maxRetries, jittered);
       try {
         Thread.sleep(jittered);

@@ -6,19 +6,21 @@ import dev.yaad.memory.Limits;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryPatch;
 import dev.yaad.memory.NewMemory;
+import dev.yaad.memory.Profile;
 import dev.yaad.memory.TooLargeException;
 import dev.yaad.memory.embed.Embedder;
 import dev.yaad.memory.internal.cache.CachingMemoryStore;
 import dev.yaad.memory.internal.search.SearchIndex;
 import dev.yaad.memory.internal.store.Embedding;
+import dev.yaad.memory.internal.store.MemoryStore;
 import dev.yaad.memory.internal.store.MemoryWrite;
+import dev.yaad.memory.internal.store.Validation;
 import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -138,13 +140,46 @@ public final class MemoryService {
    */
   public Memory update(String userId, UUID id, MemoryPatch patch) {
     Embedding embedding = null;
-    if (patch != null && patch.content() != null && !patch.content().isBlank()) {
+    if (patch != null && patch.content() != null) {
+      Validation.content("content", patch.content());
       embedding = new Embedding(embedder.modelId(), embedder.embed(patch.content()));
     }
     ReentrantLock lock = lockOf(userId);
     lock.lock();
     try {
       return store.write(userId, List.of(new MemoryWrite.Update(id, patch, embedding))).getFirst();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Restores a user exactly as exported (ids, times, profile version), each memory with a
+   * vector of this embedder (one batch), in one transaction; see {@link MemoryStore#restore}.
+   */
+  public List<Memory> restore(String userId, List<Memory> memories, Profile profile) {
+    Objects.requireNonNull(memories, "memories");
+    if (memories.size() > Limits.MAX_BATCH_SIZE) {
+      throw new TooLargeException("a restore holds at most " + Limits.MAX_BATCH_SIZE + " memories (was " + memories.size() + ")");
+    }
+    List<String> texts = new ArrayList<>(memories.size());
+    for (int i = 0; i < memories.size(); i++) {
+      Memory m = memories.get(i);
+      if (m == null) {
+        throw new InvalidInputException("memories[" + i + "].memory must not be null");
+      }
+      texts.add(Validation.content("memories[" + i + "].content", m.content()));
+    }
+    List<Embedding> embeddings = new ArrayList<>(texts.size());
+    if (!texts.isEmpty()) {
+      for (float[] vector : embedder.embed(texts)) {
+        embeddings.add(new Embedding(embedder.modelId(), vector));
+      }
+    }
+    ReentrantLock lock = lockOf(userId);
+    lock.lock();
+    try {
+      return store.restore(userId, memories, embeddings, profile);
     } finally {
       lock.unlock();
     }
@@ -225,13 +260,7 @@ public final class MemoryService {
       if (m == null) {
         throw new InvalidInputException(at + "memory must not be null");
       }
-      if (m.content() == null || m.content().isBlank()) {
-        throw new InvalidInputException(at + "content must not be empty");
-      }
-      int bytes = m.content().getBytes(StandardCharsets.UTF_8).length;
-      if (bytes > Limits.MAX_CONTENT_BYTES) {
-        throw new TooLargeException(at + "content is " + bytes + " bytes of UTF-8; the limit is " + Limits.MAX_CONTENT_BYTES);
-      }
+      Validation.content(at + "content", m.content()); // before the model sees it: a lone surrogate is no text
       try {
         categories.add(store.categories().resolve(m.category()));
       } catch (InvalidInputException e) {

@@ -1,5 +1,6 @@
 package dev.yaad.server.auth;
 
+import dev.yaad.server.limit.Rate;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -9,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * Who may call the server: API keys (admin and server-to-server callers, any user) and the
@@ -19,8 +21,14 @@ import java.util.Locale;
  * <p>Authentication is <em>required</em> when at least one API key or a token secret is set.
  * Without either the server runs open, which {@code YaadServer} allows on loopback only.
  *
+ * <p>Besides credentials it says which web pages may open sessions ({@link #allowedOrigins()}:
+ * the server's own page always may), how long a session token may live at most
+ * ({@link #maxTokenTtl()}), and how many invalid credentials one client address may present
+ * before it has to wait ({@link #failedAttempts()}).
+ *
  * {@snippet :
- * AuthConfig auth = AuthConfig.of("k-9f2c4e1a7b3d5f60,sha256:5e88...42d8", System.getenv("YAAD_TOKEN_SECRET"));
+ * AuthConfig auth = AuthConfig.of("k-9f2c4e1a7b3d5f60,sha256:5e88...42d8", System.getenv("YAAD_TOKEN_SECRET"))
+ *     .withAllowedOrigins("https://app.example.com");
  * }
  */
 public final class AuthConfig {
@@ -29,19 +37,32 @@ public final class AuthConfig {
   /** HS256 wants a key of at least its hash size (RFC 7518, 3.2). */
   public static final int MIN_SECRET_BYTES = 32;
   public static final Duration DEFAULT_TOKEN_TTL = Duration.ofMinutes(15);
-  public static final Duration MAX_TOKEN_TTL = Duration.ofHours(24);
+  /** The longest a session token may live unless configured otherwise. */
+  public static final Duration DEFAULT_MAX_TOKEN_TTL = Duration.ofHours(24);
+  /** The shortest a session token may be issued for. */
+  public static final Duration MIN_TOKEN_TTL = Duration.ofMinutes(1);
+  /** Invalid credentials one client address may present, refilling over the period. */
+  public static final Rate DEFAULT_FAILED_ATTEMPTS = Rate.of(20, Duration.ofMinutes(1));
   static final String HASH_PREFIX = "sha256:";
 
-  private static final AuthConfig OFF = new AuthConfig(List.of(), randomSecret(), false);
+  private static final AuthConfig OFF = new AuthConfig(List.of(), randomSecret(), false, List.of(), DEFAULT_MAX_TOKEN_TTL,
+      DEFAULT_FAILED_ATTEMPTS);
 
   private final List<byte[]> keyHashes;
   private final byte[] tokenSecret;
   private final boolean secretConfigured;
+  private final List<String> allowedOrigins;
+  private final Duration maxTokenTtl;
+  private final Rate failedAttempts;
 
-  private AuthConfig(List<byte[]> keyHashes, byte[] tokenSecret, boolean secretConfigured) {
+  private AuthConfig(List<byte[]> keyHashes, byte[] tokenSecret, boolean secretConfigured, List<String> allowedOrigins,
+      Duration maxTokenTtl, Rate failedAttempts) {
     this.keyHashes = keyHashes;
     this.tokenSecret = tokenSecret;
     this.secretConfigured = secretConfigured;
+    this.allowedOrigins = allowedOrigins;
+    this.maxTokenTtl = maxTokenTtl;
+    this.failedAttempts = failedAttempts;
   }
 
   /**
@@ -88,7 +109,46 @@ public final class AuthConfig {
     if (hashes.isEmpty() && !configured) {
       return OFF;
     }
-    return new AuthConfig(List.copyOf(hashes), secret, configured);
+    return new AuthConfig(List.copyOf(hashes), secret, configured, List.of(), DEFAULT_MAX_TOKEN_TTL, DEFAULT_FAILED_ATTEMPTS);
+  }
+
+  /**
+   * Web pages of other origins that may open sessions, besides the server's own page.
+   *
+   * @param commaSeparated origins as browsers send them, {@code scheme://host[:port]} such as
+   *                       {@code https://app.example.com} or {@code http://localhost:5173};
+   *                       {@code null} or blank for none
+   * @throws IllegalArgumentException naming an entry that is not such an origin
+   */
+  public AuthConfig withAllowedOrigins(String commaSeparated) {
+    List<String> origins = new ArrayList<>();
+    if (commaSeparated != null) {
+      for (String entry : commaSeparated.split(",")) {
+        if (!entry.isBlank()) {
+          origins.add(Origins.parseAllowed(entry.strip()));
+        }
+      }
+    }
+    return new AuthConfig(keyHashes, tokenSecret, secretConfigured, List.copyOf(origins), maxTokenTtl, failedAttempts);
+  }
+
+  /**
+   * The longest lifetime a session token may be issued for, and the longest one this server
+   * accepts (a token signed with the same secret elsewhere for longer is refused).
+   *
+   * @throws IllegalArgumentException if shorter than {@link #MIN_TOKEN_TTL}
+   */
+  public AuthConfig withMaxTokenTtl(Duration max) {
+    if (max.compareTo(MIN_TOKEN_TTL) < 0) {
+      throw new IllegalArgumentException("the longest token lifetime cannot be shorter than " + MIN_TOKEN_TTL.toSeconds()
+          + " s (was " + max.toSeconds() + " s)");
+    }
+    return new AuthConfig(keyHashes, tokenSecret, secretConfigured, allowedOrigins, max, failedAttempts);
+  }
+
+  /** Invalid credentials one client address may present; {@link Rate#OFF} for no limit. */
+  public AuthConfig withFailedAttempts(Rate rate) {
+    return new AuthConfig(keyHashes, tokenSecret, secretConfigured, allowedOrigins, maxTokenTtl, Objects.requireNonNull(rate, "rate"));
   }
 
   private static byte[] hashOf(String entry, int position) {
@@ -135,6 +195,19 @@ public final class AuthConfig {
     return secretConfigured;
   }
 
+  /** Other origins whose pages may open sessions, normalised ({@code https://app.example.com}). */
+  public List<String> allowedOrigins() {
+    return allowedOrigins;
+  }
+
+  public Duration maxTokenTtl() {
+    return maxTokenTtl;
+  }
+
+  public Rate failedAttempts() {
+    return failedAttempts;
+  }
+
   List<byte[]> keyHashes() {
     return keyHashes;
   }
@@ -147,6 +220,7 @@ public final class AuthConfig {
   @Override
   public String toString() {
     return "AuthConfig[required=" + required() + ", apiKeys=" + keyHashes.size() + ", tokenSecret="
-        + (secretConfigured ? "configured" : "random per process") + "]";
+        + (secretConfigured ? "configured" : "random per process") + ", allowedOrigins=" + allowedOrigins
+        + ", maxTokenTtl=" + maxTokenTtl + ", failedAttempts=" + failedAttempts + "]";
   }
 }

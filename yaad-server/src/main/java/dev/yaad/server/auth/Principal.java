@@ -12,8 +12,12 @@ public sealed interface Principal {
   /** True if this principal may use admin endpoints (issue tokens, read metrics). */
   boolean isAdmin();
 
-  /** A caller holding one of the configured API keys. */
-  record ApiKey() implements Principal {
+  /**
+   * A caller holding one of the configured API keys.
+   *
+   * @param id names the key without revealing it: {@code sha256:} and the first 8 hex digits of its hash
+   */
+  record ApiKey(String id) implements Principal {
     @Override
     public boolean mayActOn(String userId) {
       return true;

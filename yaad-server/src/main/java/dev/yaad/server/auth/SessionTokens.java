@@ -17,6 +17,8 @@ import java.util.UUID;
  * Short-lived session tokens: JWTs signed with HMAC-SHA256 whose subject is exactly one user
  * id. A token is issued by an admin ({@code POST /api/v1/tokens}) and handed to the person's
  * browser or app, which can then reach that user's data and sessions and nothing else.
+ * No token lives longer than {@link AuthConfig#maxTokenTtl()}: none is issued for longer, and
+ * one signed elsewhere with the same secret for longer (from issue to expiry) is refused.
  */
 public final class SessionTokens {
   static final String ISSUER = "yaad";
@@ -27,6 +29,7 @@ public final class SessionTokens {
   private final Algorithm algorithm;
   private final JWTVerifier verifier;
   private final Clock clock;
+  private final Duration maxTtl;
 
   /** A token that {@link #issue} made. */
   public record Issued(String token, String userId, Instant expiresAt) {
@@ -39,19 +42,31 @@ public final class SessionTokens {
   public SessionTokens(AuthConfig config, Clock clock) {
     this.algorithm = Algorithm.HMAC256(config.tokenSecret());
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.maxTtl = config.maxTokenTtl();
     this.verifier = ((JWTVerifier.BaseVerification) JWT.require(algorithm)
         .withIssuer(ISSUER)
         .withAudience(AUDIENCE)
         .withClaimPresence("sub")
         .withClaimPresence("exp")
+        .withClaimPresence("iat")
         .acceptLeeway(LEEWAY_SECONDS))
         .build(clock);
   }
 
+  /** The longest lifetime a token may have here. */
+  public Duration maxTtl() {
+    return maxTtl;
+  }
+
   /**
    * Signs a token for {@code userId} valid for {@code ttl}; the caller has checked both.
+   *
+   * @throws IllegalArgumentException if {@code ttl} is longer than {@link #maxTtl()}
    */
   public Issued issue(String userId, Duration ttl) {
+    if (ttl.compareTo(maxTtl) > 0) {
+      throw new IllegalArgumentException("a session token may live at most " + maxTtl.toSeconds() + " s (asked: " + ttl.toSeconds() + " s)");
+    }
     Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
     Instant expires = now.plus(ttl);
     String token = JWT.create()
@@ -77,6 +92,11 @@ public final class SessionTokens {
       String subject = jwt.getSubject();
       if (subject == null || subject.isBlank()) {
         throw new InvalidCredentialsException("the session token names no user");
+      }
+      Duration lifetime = Duration.between(jwt.getIssuedAtAsInstant(), jwt.getExpiresAtAsInstant());
+      if (lifetime.compareTo(maxTtl) > 0) {
+        throw new InvalidCredentialsException("the session token lives longer than this server allows ("
+            + maxTtl.toSeconds() + " s); ask for a new one");
       }
       return subject;
     } catch (TokenExpiredException e) {

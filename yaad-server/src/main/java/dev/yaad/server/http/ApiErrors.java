@@ -82,6 +82,7 @@ final class ApiErrors {
       case 409 -> "conflict";
       case 413, 431 -> "too_large";
       case 415 -> "unsupported_media_type";
+      case 429 -> "rate_limited";
       case 503 -> "unavailable";
       default -> status >= 500 ? "internal" : HttpStatus.forStatus(status).name().toLowerCase(java.util.Locale.ROOT);
     };

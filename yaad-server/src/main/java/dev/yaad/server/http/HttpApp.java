@@ -17,7 +17,8 @@ import java.util.function.Consumer;
 /**
  * Assembles the server's HTTP surface: the web page (static files from the jar's {@code /web}),
  * {@code /health}, {@code /ready}, {@code /metrics}, {@code /api/v1/config},
- * {@code /api/v1/tokens} and the memory API, all behind {@link Access}.
+ * {@code /api/v1/tokens}, the memory API and the {@link OperatorRoutes} (API docs, operator
+ * page), all behind {@link Access}.
  *
  * <p>The WebSocket session endpoint plugs in through {@link Setup#sessions()}
  * ({@link SessionApi#install}); while it is {@code null}, {@code /api/v1/config} says
@@ -65,6 +66,7 @@ public final class HttpApp {
         // The page is tiny and changes with every release: always revalidate (ETag), never stale.
         files.headers = Map.of("Cache-Control", "no-cache");
       });
+      OperatorRoutes.staticFiles(config);
       config.requestLogger.http(httpMetrics::record);
     });
     Access.install(app, setup.authenticator());
@@ -80,6 +82,7 @@ public final class HttpApp {
     app.get("/metrics", ctx -> ctx.contentType(Metrics.CONTENT_TYPE).result(setup.metrics().scrape()));
     app.post("/api/v1/tokens", new TokenApi(setup.authenticator().tokens(), setup.maxBodyBytes())::issue);
     MemoryApi.routes(app, setup.memories(), setup.maxBodyBytes());
+    OperatorRoutes.install(app, setup.metrics());
     if (setup.sessions() != null) {
       setup.sessions().accept(app);
     } else if (!setup.llmConfigured()) {

@@ -1,5 +1,6 @@
 package dev.yaad.server.http;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,6 +22,9 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.http.BadMessageException;
+import org.eclipse.jetty.io.EofException;
 
 /**
  * A request body: one JSON object whose fields are read with messages that name the field,
@@ -55,8 +59,8 @@ final class JsonBody {
     byte[] bytes;
     try (InputStream in = ctx.req().getInputStream()) {
       bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
-    } catch (IOException e) {
-      throw new UncheckedIOException("reading the request body failed", e);
+    } catch (IOException | RuntimeException e) {
+      throw unreadable(e);
     }
     if (bytes.length > maxBytes) {
       throw tooLarge(-1, maxBytes);
@@ -68,8 +72,10 @@ final class JsonBody {
     try {
       parsed = JSON.readTree(bytes);
     } catch (JsonProcessingException e) {
+      // A broken limit (nesting deeper than Jackson allows) has no location.
+      JsonLocation at = e.getLocation();
       throw new InvalidInputException("the request body is not valid JSON: " + e.getOriginalMessage()
-          + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
+          + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
     } catch (IOException e) {
       throw new UncheckedIOException("reading the request body failed", e);
     }
@@ -77,6 +83,28 @@ final class JsonBody {
       throw new InvalidInputException("the request body must be a JSON object, not " + typeOf(parsed));
     }
     return new JsonBody((ObjectNode) parsed, "");
+  }
+
+  /**
+   * A body that did not arrive is the client's doing: a {@code 408} when it stalled (Jetty's
+   * idle timeout) or trickled (below the minimum data rate), a {@code 400} when the connection
+   * ended early. Neither is logged as a failure of the server.
+   */
+  private static RuntimeException unreadable(Exception e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof BadMessageException bad) {
+        return new HttpResponseException(bad.getCode(), "the request body could not be read: " + bad.getReason()
+            + (bad.getCode() == HttpStatus.REQUEST_TIMEOUT.getCode() ? "; send the whole body without pausing" : ""));
+      }
+      if (t instanceof TimeoutException) {
+        return new HttpResponseException(HttpStatus.REQUEST_TIMEOUT.getCode(),
+            "the request body stopped arriving before its end; send the whole body without pausing");
+      }
+      if (t instanceof EofException) {
+        return new HttpResponseException(HttpStatus.BAD_REQUEST.getCode(), "the request body ended before its declared length");
+      }
+    }
+    return e instanceof IOException io ? new UncheckedIOException("reading the request body failed", io) : (RuntimeException) e;
   }
 
   private static void requireJsonContentType(String contentType) {

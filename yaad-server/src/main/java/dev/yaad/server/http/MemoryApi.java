@@ -9,6 +9,7 @@ import dev.yaad.memory.Memories;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryPatch;
 import dev.yaad.memory.NewMemory;
+import dev.yaad.memory.NotFoundException;
 import dev.yaad.memory.Page;
 import dev.yaad.memory.Profile;
 import dev.yaad.memory.Snapshot;
@@ -20,7 +21,9 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import io.javalin.json.JavalinJackson;
+import java.time.DateTimeException;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,7 +87,22 @@ public final class MemoryApi {
       more.accept(config);
     });
     ApiErrors.register(app);
+    // Javalin drops a parameter it cannot decode (?cursor=%zz reads as no cursor): refuse it instead.
+    app.before(ctx -> requireWellFormedQuery(ctx.queryString()));
     return app;
+  }
+
+  /** Every {@code %} of a query string starts an escape of two hex digits, as URL decoding needs. */
+  static void requireWellFormedQuery(String query) {
+    if (query == null) {
+      return;
+    }
+    for (int i = query.indexOf('%'); i >= 0; i = query.indexOf('%', i + 1)) {
+      if (i + 2 >= query.length() || Character.digit(query.charAt(i + 1), 16) < 0 || Character.digit(query.charAt(i + 2), 16) < 0) {
+        throw new InvalidInputException("the query string has a malformed %-escape at '"
+            + SessionApi.abbreviate(query.substring(i)) + "': write % followed by two hex digits, such as %20");
+      }
+    }
   }
 
   /** Adds {@code /health} (public) and the memory routes under {@code /api/v1/users/{userId}}. */
@@ -173,17 +191,31 @@ public final class MemoryApi {
     List<String> wanted = categories == null ? List.of()
         : Arrays.stream(categories.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
     int perCategory = intQueryParam(ctx, "perCategory", Limits.DEFAULT_PER_CATEGORY);
-    ctx.json(SnapshotView.of(memories.snapshot(ctx.pathParam("userId"), wanted, perCategory)));
+    String userId = ctx.pathParam("userId");
+    Snapshot snapshot;
+    try {
+      snapshot = memories.snapshot(userId, wanted, perCategory);
+    } catch (NotFoundException e) {
+      // A first-time caller is normal, not an error: what a companion knows of them is "nothing yet"
+      // (the agent reads it so too), and a page's first visit raises no 404. The request was validated.
+      Map<String, List<Memory>> none = new LinkedHashMap<>();
+      for (String name : wanted.isEmpty() ? memories.categories().names() : wanted) {
+        none.put(memories.categories().resolve(name), List.of());
+      }
+      snapshot = new Snapshot(userId, Profile.none(userId), none);
+    }
+    ctx.json(SnapshotView.of(snapshot));
   }
 
   void search(Context ctx) {
-    JsonBody body = JsonBody.read(ctx, maxBodyBytes).allowOnly("query", "k", "categories", "from", "to");
+    JsonBody body = JsonBody.read(ctx, maxBodyBytes).allowOnly("query", "k", "categories", "from", "to", "at", "timeZone");
     Long k = body.optionalLong("k");
     if (k != null && (k < 1 || k > SearchRequest.MAX_K)) {
       throw new InvalidInputException("field 'k' must be between 1 and " + SearchRequest.MAX_K + " (was " + k + ")");
     }
     SearchRequest request = new SearchRequest(body.requiredString("query"), k == null ? SearchRequest.DEFAULT_K : k.intValue(),
-        body.optionalStrings("categories"), body.instant("from", true), body.instant("to", true), SearchRequest.TimeField.OCCURRED);
+        body.optionalStrings("categories"), body.instant("from", true), body.instant("to", true), SearchRequest.TimeField.OCCURRED,
+        body.instant("at", true), timeZone(body.optionalString("timeZone")));
     List<SearchHit> hits = memories.search(ctx.pathParam("userId"), request);
     ctx.json(new HitsView(hits.stream().map(h -> new HitView(MemoryView.of(h.memory()), h.score())).toList()));
   }
@@ -194,6 +226,18 @@ public final class MemoryApi {
     body.allowOnly(MEMORY_FIELDS);
     return new NewMemory(body.requiredString("category"), body.requiredString("content"),
         body.objectAsText("metadata", true), body.instant("occurredAt", true));
+  }
+
+  /** An IANA zone ("Asia/Karachi") or offset ("+05:00"); null when absent. */
+  private static ZoneId timeZone(String zone) {
+    if (zone == null) {
+      return null;
+    }
+    try {
+      return ZoneId.of(zone);
+    } catch (DateTimeException e) {
+      throw new InvalidInputException("field 'timeZone' must be a time zone such as \"Asia/Karachi\" or \"+05:00\" (was \"" + zone + "\")");
+    }
   }
 
   private static void noContent(Context ctx) {

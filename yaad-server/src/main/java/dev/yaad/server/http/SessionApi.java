@@ -4,6 +4,8 @@ import dev.yaad.agent.AgentRuntime;
 import dev.yaad.agent.learning.Learned;
 import dev.yaad.server.auth.Access;
 import dev.yaad.server.auth.Authenticator;
+import dev.yaad.server.limit.Rate;
+import dev.yaad.server.limit.RateLimiter;
 import io.javalin.Javalin;
 import io.javalin.http.BadRequestResponse;
 import io.javalin.http.Context;
@@ -27,10 +29,12 @@ import org.slf4j.LoggerFactory;
  * ("Sessions (WebSocket)").
  *
  * <p>The user comes only from the upgrade request's credentials ({@link Access#sessionUser});
- * nothing a client sends later can change it. Every connection writes through its own bounded
- * queue and one writer, so the agent's threads never wait for a slow client; a client that
- * does not keep up is closed with {@code 1013}. A heartbeat pings every connection and closes
- * the ones from which nothing has arrived for {@link Settings#idleTimeout()} with {@code 1001}.
+ * nothing a client sends later can change it. Every connection writes through its own queue,
+ * bounded in bytes, and one writer, so the agent's threads never wait for a slow client; a
+ * client that does not keep up is closed with {@code 1013}. A heartbeat pings every connection
+ * and closes the ones from which nothing has arrived for {@link Settings#idleTimeout()} with
+ * {@code 1001}. What one client may cost is bounded: sessions per user, messages and bytes per
+ * session, and model answers per user ({@link Settings}).
  * What background learning stores for a user, and what a memory tool changes during one of
  * the user's turns, reaches every open session of that user as {@code learned} messages.
  *
@@ -51,29 +55,44 @@ public final class SessionApi implements AutoCloseable {
   static final Pattern LANGUAGE_TAG = Pattern.compile("[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,4}");
 
   /**
-   * How the endpoint treats its connections. Start from {@link #defaults()}.
+   * How the endpoint treats its connections, and what one client may take from it. Start from
+   * {@link #defaults()}.
    *
-   * @param pingInterval      how often the server pings each connection
-   * @param idleTimeout       a connection from which nothing (no message, no pong) arrived for
-   *                          this long is closed {@code 1001 idle}; at least twice {@code pingInterval}
-   * @param maxSessions       open sessions on this server; the next connection is closed {@code 1013}
-   * @param maxQueuedMessages messages waiting to be written to one client; beyond it the client
-   *                          is too slow and is closed {@code 1013}
-   * @param maxInvalidInARow  invalid client messages in a row before the server closes {@code 1008}
-   * @param maxFrameBytes     the largest client message; a larger one is closed {@code 1009} (by Jetty)
+   * @param pingInterval       how often the server pings each connection
+   * @param idleTimeout        a connection from which nothing (no message, no pong) arrived for
+   *                           this long is closed {@code 1001 idle}; at least twice {@code pingInterval}
+   * @param maxSessions        open sessions on this server; the next connection is closed {@code 1013}
+   * @param maxQueuedBytes     bytes of messages waiting to be written to one client; beyond it the
+   *                           client is too slow and is closed {@code 1013}
+   * @param maxInvalidInARow   invalid (or rate-limited) client messages in a row before the server
+   *                           closes {@code 1008}
+   * @param maxFrameBytes      the largest client message; a larger one is closed {@code 1009} (by Jetty)
+   * @param maxSessionsPerUser open sessions of one user on this server; the next is closed {@code 1008}
+   * @param messageRate        client messages (text frames) one session may send; beyond it each
+   *                           is answered {@code rate_limited} and dropped
+   * @param byteRate           bytes one session may send, every frame counted (binary ones too)
+   * @param llmBudget          model answers (greetings and replies) one user may have; beyond it a
+   *                           turn is answered {@code llm_budget_exhausted}; {@link Rate#OFF} for none
    */
-  public record Settings(Duration pingInterval, Duration idleTimeout, int maxSessions, int maxQueuedMessages,
-      int maxInvalidInARow, int maxFrameBytes) {
+  public record Settings(Duration pingInterval, Duration idleTimeout, int maxSessions, long maxQueuedBytes,
+      int maxInvalidInARow, int maxFrameBytes, int maxSessionsPerUser, Rate messageRate, Rate byteRate, Rate llmBudget) {
     public static final Duration DEFAULT_PING_INTERVAL = Duration.ofSeconds(15);
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(45);
     public static final int DEFAULT_MAX_SESSIONS = 1000;
-    public static final int DEFAULT_MAX_QUEUED_MESSAGES = 1000;
+    public static final long DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
     public static final int DEFAULT_MAX_INVALID_IN_A_ROW = 20;
     public static final int DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
+    public static final int DEFAULT_MAX_SESSIONS_PER_USER = 8;
+    public static final Rate DEFAULT_MESSAGE_RATE = Rate.of(30, Duration.ofSeconds(10));
+    public static final Rate DEFAULT_BYTE_RATE = Rate.of(4 * 1024 * 1024, Duration.ofSeconds(10));
+    public static final Rate DEFAULT_LLM_BUDGET = Rate.of(1000, Duration.ofHours(1));
 
     public Settings {
       Objects.requireNonNull(pingInterval, "pingInterval");
       Objects.requireNonNull(idleTimeout, "idleTimeout");
+      Objects.requireNonNull(messageRate, "messageRate");
+      Objects.requireNonNull(byteRate, "byteRate");
+      Objects.requireNonNull(llmBudget, "llmBudget");
       if (pingInterval.isNegative() || pingInterval.isZero()) {
         throw new IllegalArgumentException("pingInterval must be positive (was " + pingInterval + ")");
       }
@@ -81,27 +100,45 @@ public final class SessionApi implements AutoCloseable {
         throw new IllegalArgumentException("idleTimeout (" + idleTimeout + ") must be at least twice pingInterval ("
             + pingInterval + "), or a healthy client would be closed between two pongs");
       }
-      if (maxSessions < 1 || maxQueuedMessages < 1 || maxInvalidInARow < 1) {
-        throw new IllegalArgumentException("maxSessions, maxQueuedMessages and maxInvalidInARow cannot be less than 1 (were "
-            + maxSessions + ", " + maxQueuedMessages + ", " + maxInvalidInARow + ")");
+      if (maxSessions < 1 || maxInvalidInARow < 1 || maxSessionsPerUser < 1) {
+        throw new IllegalArgumentException("maxSessions, maxInvalidInARow and maxSessionsPerUser cannot be less than 1 (were "
+            + maxSessions + ", " + maxInvalidInARow + ", " + maxSessionsPerUser + ")");
       }
       if (maxFrameBytes < 16 * 1024) {
         throw new IllegalArgumentException("maxFrameBytes cannot be less than 16384: a user_text of 8 KiB must fit (was "
             + maxFrameBytes + ")");
       }
+      if (maxQueuedBytes < maxFrameBytes) {
+        throw new IllegalArgumentException("maxQueuedBytes (" + maxQueuedBytes + ") cannot be less than maxFrameBytes ("
+            + maxFrameBytes + "): a reply as large as a client message must fit");
+      }
+      if (!byteRate.off() && byteRate.count() < maxFrameBytes) {
+        throw new IllegalArgumentException("byteRate (" + byteRate + ") must allow at least maxFrameBytes (" + maxFrameBytes
+            + ") at once, or the largest message could never be sent");
+      }
     }
 
     public static Settings defaults() {
-      return new Settings(DEFAULT_PING_INTERVAL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_QUEUED_MESSAGES,
-          DEFAULT_MAX_INVALID_IN_A_ROW, DEFAULT_MAX_FRAME_BYTES);
+      return new Settings(DEFAULT_PING_INTERVAL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_QUEUED_BYTES,
+          DEFAULT_MAX_INVALID_IN_A_ROW, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_SESSIONS_PER_USER, DEFAULT_MESSAGE_RATE,
+          DEFAULT_BYTE_RATE, DEFAULT_LLM_BUDGET);
     }
 
     public Settings withHeartbeat(Duration ping, Duration idle) {
-      return new Settings(ping, idle, maxSessions, maxQueuedMessages, maxInvalidInARow, maxFrameBytes);
+      return new Settings(ping, idle, maxSessions, maxQueuedBytes, maxInvalidInARow, maxFrameBytes, maxSessionsPerUser,
+          messageRate, byteRate, llmBudget);
     }
 
-    public Settings withLimits(int sessions, int queuedMessages) {
-      return new Settings(pingInterval, idleTimeout, sessions, queuedMessages, maxInvalidInARow, maxFrameBytes);
+    /** Sessions on this server, sessions of one user, and bytes waiting for one client. */
+    public Settings withLimits(int sessions, int sessionsPerUser, long queuedBytes) {
+      return new Settings(pingInterval, idleTimeout, sessions, queuedBytes, maxInvalidInARow, maxFrameBytes, sessionsPerUser,
+          messageRate, byteRate, llmBudget);
+    }
+
+    /** What one session may send, in messages and in bytes, and what one user may cost in model answers. */
+    public Settings withRates(Rate messages, Rate bytes, Rate llmAnswers) {
+      return new Settings(pingInterval, idleTimeout, maxSessions, maxQueuedBytes, maxInvalidInARow, maxFrameBytes,
+          maxSessionsPerUser, messages, bytes, llmAnswers);
     }
   }
 
@@ -111,12 +148,14 @@ public final class SessionApi implements AutoCloseable {
   private final ConcurrentHashMap<String, SessionSocket> sockets = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Set<SessionSocket>> byUser = new ConcurrentHashMap<>();
   private final ScheduledExecutorService heartbeat;
+  private final RateLimiter<String> llmAnswers;
   private volatile boolean closed;
 
   public SessionApi(AgentRuntime runtime, Authenticator authenticator, Settings settings) {
     this.runtime = Objects.requireNonNull(runtime, "runtime");
     this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
     this.settings = Objects.requireNonNull(settings, "settings");
+    this.llmAnswers = new RateLimiter<>(settings.llmBudget());
     this.heartbeat = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("yaad-ws-heartbeat").factory());
     long every = settings.pingInterval().toMillis();
     heartbeat.scheduleWithFixedDelay(this::beat, every, every, TimeUnit.MILLISECONDS);
@@ -128,8 +167,8 @@ public final class SessionApi implements AutoCloseable {
     app.wsBeforeUpgrade(PATH, this::beforeUpgrade);
     app.ws(PATH, ws -> {
       ws.onConnect(this::connected);
-      ws.onMessage(ctx -> with(ctx, socket -> socket.received(ctx.message())));
-      ws.onBinaryMessage(ctx -> with(ctx, socket -> socket.received(null)));
+      ws.onMessage(ctx -> with(ctx, socket -> socket.received(ctx.message(), SessionSocket.utf8Length(ctx.message()))));
+      ws.onBinaryMessage(ctx -> with(ctx, socket -> socket.received(null, ctx.length())));
       ws.onClose(ctx -> with(ctx, socket -> socket.socketClosed(ctx.status(), ctx.reason())));
       ws.onError(ctx -> with(ctx, socket -> socket.socketFailed(ctx.error())));
     });
@@ -198,8 +237,29 @@ public final class SessionApi implements AutoCloseable {
       socket.refuse(1013, "too many sessions on this server now; retry with backoff", "full");
       return;
     }
-    byUser.computeIfAbsent(user, k -> ConcurrentHashMap.newKeySet()).add(socket);
+    boolean[] admitted = {false};
+    byUser.compute(user, (k, mine) -> {
+      Set<SessionSocket> set = mine == null ? ConcurrentHashMap.newKeySet() : mine;
+      if (set.size() < settings.maxSessionsPerUser()) {
+        admitted[0] = set.add(socket);
+      }
+      return set.isEmpty() ? null : set;
+    });
+    if (!admitted[0]) {
+      socket.refuse(1008, "this user has " + settings.maxSessionsPerUser() + " sessions open, the most allowed; end one first",
+          "user_full");
+      return;
+    }
     socket.start(runtime, lang);
+  }
+
+  /**
+   * Spends one model answer (a greeting or a reply) from the user's budget.
+   *
+   * @return 0 if spent; otherwise the nanoseconds until the budget has one again
+   */
+  long spendLlmAnswer(String userId) {
+    return llmAnswers.tryTake(userId, 1);
   }
 
   /** Runs {@code action} on the connection's socket; a socket already forgotten (closed, refused) gets nothing. */
@@ -213,11 +273,10 @@ public final class SessionApi implements AutoCloseable {
   /** Called by a socket once it is closed: it gets no more learned events and counts no more. */
   void forget(SessionSocket socket) {
     sockets.remove(socket.connectionId(), socket);
-    Set<SessionSocket> mine = byUser.get(socket.userId());
-    if (mine != null) {
-      mine.remove(socket);
-      byUser.computeIfPresent(socket.userId(), (k, set) -> set.isEmpty() ? null : set);
-    }
+    byUser.computeIfPresent(socket.userId(), (k, set) -> {
+      set.remove(socket);
+      return set.isEmpty() ? null : set;
+    });
   }
 
   /**

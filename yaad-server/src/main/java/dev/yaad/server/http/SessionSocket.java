@@ -8,6 +8,9 @@ import dev.yaad.agent.SessionListener;
 import dev.yaad.agent.SessionState;
 import dev.yaad.agent.Speech;
 import dev.yaad.agent.learning.Learned;
+import dev.yaad.server.limit.Rate;
+import dev.yaad.server.limit.RateLimiter;
+import dev.yaad.server.limit.TokenBucket;
 import io.javalin.websocket.WsContext;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -19,6 +22,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 import org.eclipse.jetty.websocket.api.exceptions.MessageTooLargeException;
@@ -33,8 +37,17 @@ import org.slf4j.LoggerFactory;
  * <p><b>Writes</b> go through a queue to one writer (a virtual thread per connection), so
  * frames never interleave and the threads that produce messages (the session's, the
  * learner's, Jetty's) only ever add to a queue: they never wait for the client. The queue
- * holds at most {@link SessionApi.Settings#maxQueuedMessages()} messages; a client that
- * falls that far behind is closed {@code 1013}.
+ * holds at most {@link SessionApi.Settings#maxQueuedBytes()} bytes (what each frame puts on
+ * the wire, text or binary); a client that falls that far behind is closed {@code 1013}.
+ *
+ * <p><b>Reads</b> spend from two token buckets of the session: one message per text frame
+ * ({@link SessionApi.Settings#messageRate()}) and its length from the bytes one
+ * ({@link SessionApi.Settings#byteRate()}, binary frames too). A frame beyond either is
+ * dropped and answered {@code rate_limited}; a client that goes on regardless is closed
+ * {@code 1008}. Each greeting and reply spends one model answer from the user's budget
+ * ({@link SessionApi.Settings#llmBudget()}); a turn beyond it is answered
+ * {@code llm_budget_exhausted}, a connection that would start with a greeting beyond it is
+ * told so and closed {@code 1008}.
  *
  * <p><b>Closing</b>: however the socket closes (the client, {@code end}, idle, shutdown, an
  * error), the agent session is closed through its state machine, and nothing more is
@@ -44,12 +57,15 @@ final class SessionSocket implements SessionListener {
   private static final Logger log = LoggerFactory.getLogger(SessionSocket.class);
   static final int MAX_TEXT_BYTES = 8 * 1024;
   static final int MAX_TURN_ID_CHARS = 64;
+  /** The largest {@code t} a {@code ping} may ask to have echoed, as compact JSON. */
+  static final int MAX_PING_ECHO_BYTES = 256;
   private static final String LLM_FAILED = "the language model did not answer (it failed or timed out); say it again";
 
   /** What the writer does next. */
   private sealed interface Out {}
 
-  private record Text(String json) implements Out {}
+  /** A text frame and the bytes it puts on the wire. */
+  private record Text(String json, long bytes) implements Out {}
 
   private record Ping() implements Out {}
 
@@ -61,7 +77,9 @@ final class SessionSocket implements SessionListener {
   private final String userId;
   private final SessionApi.Settings settings;
   private final LinkedBlockingQueue<Out> queue = new LinkedBlockingQueue<>();
-  private final AtomicInteger queuedTexts = new AtomicInteger();
+  private final AtomicLong queuedBytes = new AtomicLong();
+  private final TokenBucket messages;
+  private final TokenBucket bytes;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicReference<String> closeReason = new AtomicReference<>();
   private final Map<String, Integer> toolCalls = new ConcurrentHashMap<>();
@@ -74,6 +92,7 @@ final class SessionSocket implements SessionListener {
   private volatile long lastInboundNanos = System.nanoTime();
   private long lastBytesIn = -1; // heartbeat thread only
   private int invalidInARow; // Jetty delivers one connection's messages one at a time
+  private int limitedInARow;
 
   SessionSocket(SessionApi api, WsContext ctx, String userId, SessionApi.Settings settings) {
     this.api = api;
@@ -82,6 +101,8 @@ final class SessionSocket implements SessionListener {
     this.userId = userId;
     this.settings = settings;
     this.bytesIn = bytesIn(ctx.session);
+    this.messages = settings.messageRate().off() ? null : new TokenBucket(settings.messageRate(), System::nanoTime);
+    this.bytes = settings.byteRate().off() ? null : new TokenBucket(settings.byteRate(), System::nanoTime);
   }
 
   String connectionId() {
@@ -112,8 +133,26 @@ final class SessionSocket implements SessionListener {
     }
     log.info("session={} event=start user={} lang={}", opened.id(), userId, lang == null ? "-" : lang);
     send(SessionMessages.state(opened, SessionState.CONNECTING));
+    if (runtime.config().greetOnReady() && !spendLlmAnswer()) {
+      // The greeting would start as soon as the session is ready; without budget there is nothing to talk with.
+      closeReason.compareAndSet(null, "llm budget exhausted");
+      opened.close();
+      enqueueClose(1008, "the LLM budget of this user is used up for now");
+      return;
+    }
     opened.language(lang);
     opened.ready();
+  }
+
+  /** Spends one model answer of the user's budget; if there is none, says so to the client. */
+  private boolean spendLlmAnswer() {
+    long wait = api.spendLlmAnswer(userId);
+    if (wait == 0) {
+      return true;
+    }
+    send(SessionMessages.error("llm_budget_exhausted", "this user's conversations have used the model as much as this server"
+        + " allows (" + settings.llmBudget() + " answers); try again in " + RateLimiter.retryAfterSeconds(wait) + " s"));
+    return false;
   }
 
   /** Refuses the connection before any session exists. */
@@ -193,7 +232,7 @@ final class SessionSocket implements SessionListener {
       closeNow(1001, "idle");
       return;
     }
-    if (queuedTexts.get() < settings.maxQueuedMessages()) {
+    if (queuedBytes.get() < settings.maxQueuedBytes()) {
       queue.add(new Ping());
     }
   }
@@ -202,16 +241,41 @@ final class SessionSocket implements SessionListener {
 
   /** Queues one message; never blocks. Dropped once the socket is closed. */
   void send(String json) {
+    long size = utf8Length(json);
+    if (reserve(size)) {
+      queue.add(new Text(json, size));
+    }
+  }
+
+  /**
+   * Counts {@code size} bytes into the queue, or closes the connection {@code 1013} if they
+   * would take it past its bound (the client has stopped reading). Any frame, text or binary,
+   * is counted here before it is queued.
+   */
+  private boolean reserve(long size) {
     if (!writable) {
-      return;
+      return false;
     }
-    if (queuedTexts.incrementAndGet() > settings.maxQueuedMessages()) {
-      queuedTexts.decrementAndGet();
-      closeReason.compareAndSet(null, "client too slow: " + settings.maxQueuedMessages() + " messages waiting");
+    if (queuedBytes.addAndGet(size) > settings.maxQueuedBytes()) {
+      queuedBytes.addAndGet(-size);
+      closeReason.compareAndSet(null, "client too slow: " + settings.maxQueuedBytes() + " bytes waiting");
       closeNow(1013, "the client does not read fast enough; reconnect");
-      return;
+      return false;
     }
-    queue.add(new Text(json));
+    return true;
+  }
+
+  /**
+   * The bytes of {@code text} as UTF-8, what it puts on the wire, without encoding it: 1 for
+   * ASCII, 2 below U+0800, 3 above, and 2 for each half of a surrogate pair (4 for the pair).
+   */
+  static long utf8Length(String text) {
+    long n = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      n += c < 0x80 ? 1 : c < 0x800 || Character.isSurrogate(c) ? 2 : 3;
+    }
+    return n;
   }
 
   /** Closes after what is queued has been written (after {@code end}, or too many invalid messages). */
@@ -244,7 +308,7 @@ final class SessionSocket implements SessionListener {
         }
         switch (out) {
           case Text t -> {
-            queuedTexts.decrementAndGet();
+            queuedBytes.addAndGet(-t.bytes());
             if (writable) {
               socket.getRemote().sendString(t.json());
             }
@@ -278,10 +342,16 @@ final class SessionSocket implements SessionListener {
 
   // ---------------------------------------------------------------- reading
 
-  /** One client message; {@code null} for a binary frame. Never throws: a bad message is an {@code error} message. */
-  void received(String text) {
+  /**
+   * One client message; {@code text} is {@code null} for a binary frame of {@code size} bytes.
+   * Never throws: a bad message is an {@code error} message.
+   */
+  void received(String text, long size) {
     lastInboundNanos = System.nanoTime();
     if (closed.get()) {
+      return;
+    }
+    if (!withinRates(text != null, size)) {
       return;
     }
     if (text == null) {
@@ -321,12 +391,49 @@ final class SessionSocket implements SessionListener {
         enqueueClose(1000, "session ended");
       }
       case "ping" -> {
+        JsonNode t = message.get("t");
+        long echo = t == null ? 0 : utf8Length(t.toString());
+        if (echo > MAX_PING_ECHO_BYTES) {
+          invalid("too_large", "'t' is " + echo + " bytes of JSON; a ping echoes at most " + MAX_PING_ECHO_BYTES);
+          return;
+        }
         invalidInARow = 0;
-        send(SessionMessages.pong(message.get("t")));
+        send(SessionMessages.pong(t));
       }
       default -> invalid("invalid_message", "unknown message type '" + SessionApi.abbreviate(type.asText())
           + "'; expected user_text, interrupt, end or ping");
     }
+  }
+
+  /**
+   * Spends the frame from the session's buckets: a text frame one message and its bytes, a
+   * binary frame its bytes only (audio comes in many small frames). Over a limit, the frame is
+   * dropped with a {@code rate_limited} error, and a client that keeps sending is closed 1008.
+   */
+  private boolean withinRates(boolean textFrame, long size) {
+    long wait = textFrame && messages != null ? messages.tryTake(1) : 0;
+    String what = "messages";
+    Rate rate = settings.messageRate();
+    if (wait == 0 && bytes != null) {
+      wait = bytes.tryTake(Math.max(1, size));
+      what = "bytes";
+      rate = settings.byteRate();
+    }
+    if (wait == 0) {
+      limitedInARow = 0;
+      return true;
+    }
+    send(SessionMessages.error("rate_limited", "too many " + what + ": a session may send " + rate + "; this one was dropped;"
+        + " wait " + RateLimiter.retryAfterSeconds(wait) + " s"));
+    if (++limitedInARow >= settings.maxInvalidInARow()) {
+      closeReason.compareAndSet(null, "rate limit: " + limitedInARow + " messages over it in a row");
+      Session s = session;
+      if (s != null) {
+        s.close();
+      }
+      enqueueClose(1008, "message rate limit exceeded");
+    }
+    return false;
   }
 
   private void userText(Session s, JsonNode message) {
@@ -359,6 +466,9 @@ final class SessionSocket implements SessionListener {
     if (s.state() != SessionState.ACTIVE) {
       send(SessionMessages.error("not_ready", "the session is " + s.state().name().toLowerCase(java.util.Locale.ROOT)
           + "; send user_text once it is active"));
+      return;
+    }
+    if (!spendLlmAnswer()) {
       return;
     }
     if (lang != null && !lang.isNull()) {

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -61,6 +62,32 @@ public final class Readiness {
     return this;
   }
 
+  /**
+   * A dependency that is still starting says so with a short reason ({@code loading}) instead
+   * of failing: {@code /ready} shows the reason, and the log stays quiet (nothing is wrong yet).
+   */
+  public static final class NotReady extends Exception {
+    public NotReady(String reason) {
+      super(reason, null, false, false);
+    }
+  }
+
+  /**
+   * A check for something loading in the background (the embedding model): {@code loading}
+   * until {@code loading} completes, then ready; if it failed, {@code retry} decides (so a
+   * remote model that was down at start counts as ready once it answers).
+   */
+  public static Check loaded(CompletableFuture<?> loading, Check retry) {
+    return () -> {
+      if (!loading.isDone()) {
+        throw new NotReady("loading");
+      }
+      if (loading.isCompletedExceptionally()) {
+        retry.run();
+      }
+    };
+  }
+
   /** A check that borrows a connection and runs {@code SELECT 1} (valid on H2 and PostgreSQL). */
   public static Check sql(DataSource dataSource) {
     return () -> {
@@ -98,9 +125,13 @@ public final class Readiness {
         entry.getValue().cancel(true);
         outcome = "timed out after " + timeout.toMillis() + " ms";
       } catch (ExecutionException e) {
-        // The cause may name hosts or SQL: the log gets it, the (public) answer does not.
-        log.warn("ready: check '{}' failed: {}", entry.getKey(), e.getCause().toString());
-        outcome = "unreachable";
+        if (e.getCause() instanceof NotReady notReady) {
+          outcome = notReady.getMessage();
+        } else {
+          // The cause may name hosts or SQL: the log gets it, the (public) answer does not.
+          log.warn("ready: check '{}' failed: {}", entry.getKey(), e.getCause().toString());
+          outcome = "unreachable";
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         outcome = "interrupted";

@@ -34,8 +34,9 @@ class AuthConfigTest {
     String hex = HexFormat.of().formatHex(AuthConfig.sha256(KEY));
     Authenticator plain = new Authenticator(AuthConfig.of(KEY, null));
     Authenticator hashed = new Authenticator(AuthConfig.of("sha256:" + hex.toUpperCase(), null));
-    assertThat(plain.authenticate(KEY)).isEqualTo(new Principal.ApiKey());
-    assertThat(hashed.authenticate(KEY)).isEqualTo(new Principal.ApiKey());
+    // Named by the start of its hash, never by the key: the same name however it was configured.
+    assertThat(plain.authenticate(KEY)).isEqualTo(new Principal.ApiKey("sha256:" + hex.substring(0, 8)));
+    assertThat(hashed.authenticate(KEY)).isEqualTo(new Principal.ApiKey("sha256:" + hex.substring(0, 8)));
     assertThatThrownBy(() -> hashed.authenticate("sha256:" + hex)).isInstanceOf(InvalidCredentialsException.class);
     assertThatThrownBy(() -> plain.authenticate(KEY + "x")).isInstanceOf(InvalidCredentialsException.class);
     assertThatThrownBy(() -> plain.authenticate(null)).isInstanceOf(InvalidCredentialsException.class)
@@ -90,7 +91,7 @@ class AuthConfigTest {
     assertThat(new Principal.User("ali").mayActOn("ali")).isTrue();
     assertThat(new Principal.User("ali").mayActOn("Ali")).isFalse();
     assertThat(new Principal.User("ali").isAdmin()).isFalse();
-    assertThat(new Principal.ApiKey().mayActOn("anyone")).isTrue();
+    assertThat(new Principal.ApiKey("sha256:00000000").mayActOn("anyone")).isTrue();
     assertThat(new Principal.Open().isAdmin()).isTrue();
   }
 }

@@ -550,6 +550,38 @@ abstract class MemoryApiContract {
     assertMessage(http.get(user(user) + "/snapshot?perCategory=" + (Limits.MAX_PER_CATEGORY + 1)), 400, String.valueOf(Limits.MAX_PER_CATEGORY));
     assertMessage(http.get(user(user) + "/snapshot?perCategory=many"), 400, "query parameter 'perCategory'");
     assertMessage(http.get(user(user) + "/snapshot?categories=FACT,WISH"), 400, "unknown category 'WISH'");
+    // A parameter that cannot be decoded is refused, not read as absent.
+    assertError(http.rawGet(memories(user) + "?cursor=%zz"), 400, "invalid_input");
+    assertThat(http.rawGet(memories(user) + "?limit=5&cursor=%2").json().get("message").asText()).contains("malformed %-escape");
+    // Case folds for ASCII only: a dotless i does not make "interest".
+    assertMessage(http.get(memories(user) + "?category=%C4%B1nterest"), 400, "unknown category");
+    assertMessage(http.post(memories(user), "{\"category\":\"\u0131nterest\",\"content\":\"x\"}"), 400, "unknown category");
+    assertThat(http.get(memories(user) + "?category=interest").status()).isEqualTo(200);
+  }
+
+  @Test
+  void loneSurrogates_are400_andNothingIsStored() {
+    String user = newUser();
+    // JSON escapes can name half of a UTF-16 pair; it has no UTF-8 form (it used to be stored as '?').
+    assertMessage(http.post(memories(user), "{\"category\":\"FACT\",\"content\":\"tea \\ud83c\"}"), 400, "lone UTF-16 surrogate");
+    assertMessage(http.post(memories(user), "{\"category\":\"FACT\",\"content\":\"x\",\"metadata\":{\"k\":\"\\udc00\"}}"),
+        400, "metadata contains a lone UTF-16 surrogate");
+    assertMessage(http.post(memories(user) + ":batch", "{\"memories\":[{\"category\":\"FACT\",\"content\":\"ok\"},"
+        + "{\"category\":\"FACT\",\"content\":\"\\ud800\"}]}"), 400, "lone UTF-16 surrogate");
+    assertMessage(http.put(profile(user), "{\"content\":\"\\udfff\"}"), 400, "lone UTF-16 surrogate");
+    assertError(http.get(memories(user)), 404, "not_found");
+    JsonNode pair = add(user, "FACT", "tea \uD83C\uDF75");
+    assertThat(http.get(memory(user, pair)).json().get("content").asText()).isEqualTo("tea 🍵");
+  }
+
+  @Test
+  void deeplyNestedJson_is400_notA500() {
+    String user = newUser();
+    String deep = "[".repeat(5000) + "]".repeat(5000);
+    Http.Response response = http.post(memories(user), "{\"category\":\"FACT\",\"content\":\"x\",\"metadata\":{\"k\":" + deep + "}}");
+    assertError(response, 400, "invalid_input");
+    assertThat(response.json().get("message").asText()).contains("not valid JSON", "nesting depth");
+    assertError(http.post(user(user) + "/search", "{\"query\":" + deep + "}"), 400, "invalid_input");
   }
 
   @Test
@@ -573,12 +605,26 @@ abstract class MemoryApiContract {
     assertError(response, 431, "too_large");
   }
 
+  /** A first-time caller's snapshot is empty, not a 404 (the page's first visit, a companion's first greeting). */
+  @Test
+  void snapshot_ofAnUnknownUser_isEmpty_butStillValidated() {
+    String nobody = newUser();
+    Http.Response response = http.get(user(nobody) + "/snapshot?categories=goal,FACT");
+    assertThat(response.status()).isEqualTo(200);
+    JsonNode s = response.json();
+    assertThat(s.get("profile").get("version").asLong()).isZero();
+    assertThat(s.get("profile").get("content").isNull()).isTrue();
+    assertThat(s.get("memories").fieldNames()).toIterable().containsExactly("GOAL", "FACT");
+    assertThat(http.get(user(nobody) + "/snapshot").json().get("memories").size()).isEqualTo(8);
+    assertMessage(http.get(user(nobody) + "/snapshot?categories=WISH"), 400, "unknown category 'WISH'");
+    assertError(http.get(profile(nobody)), 404, "not_found"); // still unknown: nothing was created
+  }
+
   @Test
   void unknownUsersAndMemories_are404() {
     String nobody = newUser();
     assertError(http.get(memories(nobody)), 404, "not_found");
     assertError(http.get(profile(nobody)), 404, "not_found");
-    assertError(http.get(user(nobody) + "/snapshot"), 404, "not_found");
     assertError(http.delete(user(nobody)), 404, "not_found");
     String user = newUser();
     add(user, "FACT", "x");
@@ -610,11 +656,18 @@ abstract class MemoryApiContract {
       assertThat(ps.executeUpdate()).isEqualTo(1);
     }
 
-    Http.Response response = http.get(memory(user, m));
-    assertError(response, 500, "internal");
-    assertThat(response.body())
-        .isEqualTo("{\"error\":\"internal\",\"message\":\"internal server error; the server log has the details\"}")
-        .doesNotContain("Exception", "at dev.", "broken", m.get("id").asText());
+    try (ExpectedLog log = ExpectedLog.of(ApiErrors.class)) {
+      Http.Response response = http.get(memory(user, m));
+      assertError(response, 500, "internal");
+      assertThat(response.body())
+          .isEqualTo("{\"error\":\"internal\",\"message\":\"internal server error; the server log has the details\"}")
+          .doesNotContain("Exception", "at dev.", "broken", m.get("id").asText());
+      // The details went to the log, with the stack trace an unexpected failure deserves.
+      assertThat(log.events()).anySatisfy(e -> {
+        assertThat(e.getFormattedMessage()).contains("failed unexpectedly");
+        assertThat(e.getThrowableProxy()).isNotNull();
+      });
+    }
   }
 
   @Test
@@ -628,10 +681,13 @@ abstract class MemoryApiContract {
       s.execute("DROP TABLE " + table(failing, "memories"));
     }
 
-    Http.Response response = doomed.get(memories(user));
-    assertError(response, 500, "internal");
-    assertThat(response.header("Retry-After")).isNull();
-    assertThat(response.json().get("message").asText()).doesNotContainIgnoringCase("sql").doesNotContain("memories");
+    try (ExpectedLog log = ExpectedLog.of(ApiErrors.class)) {
+      Http.Response response = doomed.get(memories(user));
+      assertError(response, 500, "internal");
+      assertThat(response.header("Retry-After")).isNull();
+      assertThat(response.json().get("message").asText()).doesNotContainIgnoringCase("sql").doesNotContain("memories");
+      assertThat(log.events()).anySatisfy(e -> assertThat(e.getThrowableProxy()).isNotNull());
+    }
   }
 
   @Test

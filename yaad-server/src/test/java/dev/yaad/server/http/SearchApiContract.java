@@ -115,6 +115,21 @@ abstract class SearchApiContract {
   }
 
   @Test
+  void search_namedTimes_countFromTheQuerysTime() {
+    String user = newUser();
+    addAll(user, "EXPERIENCE", "Bought a new phone at the market", "2023-10-03T20:00:00Z",
+        "EXPERIENCE", "Bought vegetables at the market", "2023-10-01T10:00:00Z");
+    String yesterday = "{\"query\":\"what did I buy at the market yesterday\",\"at\":\"%s\",\"timeZone\":\"%s\"}";
+
+    assertThat(contents(http.post(search(user), yesterday.formatted("2023-10-04T12:00:00Z", "UTC"))))
+        .first().isEqualTo("Bought a new phone at the market");
+    assertThat(contents(http.post(search(user), yesterday.formatted("2023-10-02T09:00:00+05:00", "Asia/Karachi"))))
+        .first().isEqualTo("Bought vegetables at the market");
+    assertThat(contents(http.post(search(user), "{\"query\":\"market on 1 October 2023\"}")))
+        .first().isEqualTo("Bought vegetables at the market");
+  }
+
+  @Test
   void search_urduQuery_findsUrduMemory() {
     String user = newUser();
     addAll(user, "FACT", "میری بہن کا نام عائشہ ہے", null, "FACT", "I work at a bank in Karachi", null);
@@ -139,6 +154,8 @@ abstract class SearchApiContract {
     assertMessage(http.post(search(user), "{\"query\":\"x\",\"from\":\"2024-01-02T00:00:00Z\",\"to\":\"2024-01-01T00:00:00Z\"}"), 400, "'from'");
     assertMessage(http.post(search(user), "{\"query\":\"x\",\"from\":\"2024-01-02\"}"), 400, "'from' must be an ISO-8601");
     assertMessage(http.post(search(user), "{\"query\":\"x\",\"limit\":3}"), 400, "unknown field 'limit'");
+    assertMessage(http.post(search(user), "{\"query\":\"x\",\"timeZone\":\"Mars/Olympus\"}"), 400, "'timeZone' must be a time zone");
+    assertMessage(http.post(search(user), "{\"query\":\"x\",\"at\":\"yesterday\"}"), 400, "'at' must be an ISO-8601");
     assertError(http.post(search("bad%20user"), "{\"query\":\"x\"}"), 400, "invalid_input");
     assertError(http.get(search(user)), 405, "method_not_allowed");
   }

@@ -18,7 +18,6 @@ import dev.yaad.testing.ScriptedLlmServer.Purpose;
 import dev.yaad.testing.ScriptedLlmServer;
 import io.micrometer.core.instrument.Gauge;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -524,18 +523,17 @@ class SessionApiTest {
     start();
     try (Socket raw = new Socket("127.0.0.1", server.port())) {
       raw.setSoTimeout(10_000);
-      InputStream in = handshake(raw, "userId=ali");
+      InputStream in = handshake(raw);
       long started = System.nanoTime();
       int pings = 0;
       while (true) { // read frames, answer nothing
-        Frame frame = Frame.read(in);
+        RawWebSocket.Frame frame = RawWebSocket.Frame.read(in);
         if (frame.opcode() == 0x9) {
           pings++;
         }
-        if (frame.opcode() == 0x8) {
+        if (frame.isClose()) {
           byte[] payload = frame.payload();
-          int code = ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
-          assertThat(code).isEqualTo(1001);
+          assertThat(frame.closeCode()).isEqualTo(1001);
           assertThat(new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8)).isEqualTo("idle");
           break;
         }
@@ -550,22 +548,22 @@ class SessionApiTest {
     start();
     try (Socket raw = new Socket("127.0.0.1", server.port())) {
       raw.setSoTimeout(10_000);
-      InputStream in = handshake(raw, "userId=ali");
+      InputStream in = handshake(raw);
       long started = System.nanoTime();
       int pings = 0;
       // Silent but answering every ping, until well past the 1.5 s idle timeout (ten pings of 200 ms).
       while (pings < 10 || System.nanoTime() - started < Duration.ofMillis(2500).toNanos()) {
-        Frame frame = Frame.read(in);
+        RawWebSocket.Frame frame = RawWebSocket.Frame.read(in);
         assertThat(frame.opcode()).as("the server must not close a client that answers its pings").isNotEqualTo(0x8);
         if (frame.opcode() == 0x9) {
           pings++;
-          writeMasked(raw.getOutputStream(), 0x8A, frame.payload()); // pong, with the ping's payload
+          RawWebSocket.write(raw.getOutputStream(), 0x8A, frame.payload()); // pong, with the ping's payload
         }
       }
-      writeMaskedText(raw.getOutputStream(), "{\"type\":\"ping\"}");
-      Frame pong;
+      RawWebSocket.writeText(raw.getOutputStream(), "{\"type\":\"ping\"}");
+      RawWebSocket.Frame pong;
       do {
-        pong = Frame.read(in);
+        pong = RawWebSocket.Frame.read(in);
       } while (pong.opcode() != 0x1 || !new String(pong.payload(), StandardCharsets.UTF_8).contains("\"type\":\"pong\""));
     }
   }
@@ -588,29 +586,24 @@ class SessionApiTest {
       raw.setReceiveBufferSize(4096); // before connecting: a small window, so the server's writes stall soon
       raw.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()));
       raw.setSoTimeout(20_000);
-      InputStream in = handshake(raw, "userId=ali");
+      InputStream in = handshake(raw);
       String turn = "{\"type\":\"user_text\",\"text\":\"" + FLOOD + "\"}";
-      Frame greeting;
+      RawWebSocket.Frame greeting;
       do { // read until the greeting is over
-        greeting = Frame.read(in);
+        greeting = RawWebSocket.Frame.read(in);
       } while (greeting.opcode() != 0x1 || !new String(greeting.payload(), StandardCharsets.UTF_8).contains("\"type\":\"reply_done\""));
-      writeMaskedText(raw.getOutputStream(), turn);
+      RawWebSocket.writeText(raw.getOutputStream(), turn);
       await(() -> activeSessions() == 0, "the session of the client that stopped reading closed");
-      int code = -1;
-      while (code < 0) { // now read everything that was on its way, up to the close frame
-        Frame frame = Frame.read(in);
-        if (frame.opcode() == 0x8) {
-          code = ((frame.payload()[0] & 0xFF) << 8) | (frame.payload()[1] & 0xFF);
-        }
-      }
-      assertThat(code).isEqualTo(1013);
+      // now read everything that was on its way, up to the close frame
+      assertThat(RawWebSocket.readUntilClose(in)).isEqualTo(1013);
     }
   }
 
   @Test
   void tooManySessions_close1013() {
     start(new YaadServer.AgentTuning(AgentConfig.defaults(), LearningConfig.defaults(),
-        SessionApi.Settings.defaults().withLimits(1, SessionApi.Settings.DEFAULT_MAX_QUEUED_MESSAGES)), true);
+        SessionApi.Settings.defaults().withLimits(1, SessionApi.Settings.DEFAULT_MAX_SESSIONS_PER_USER,
+            SessionApi.Settings.DEFAULT_MAX_QUEUED_BYTES)), true);
     try (WsClient first = connectGreeted("ali"); WsClient second = connect("bob")) {
       assertThat(second.awaitClose().code()).isEqualTo(1013);
       first.send("{\"type\":\"ping\"}");
@@ -683,53 +676,9 @@ class SessionApiTest {
     }
   }
 
-  /** A WebSocket client by hand, for clients the JDK's will not imitate (one that never answers pings, or stops reading). */
-  private static InputStream handshake(Socket raw, String query) throws java.io.IOException {
-    raw.getOutputStream().write(("GET " + SessionApi.PATH + "?" + query + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-        + "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer " + API_KEY + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-    InputStream in = raw.getInputStream();
-    assertThat(readHead(in)).startsWith("HTTP/1.1 101");
-    return in;
-  }
-
-  /** One client text frame (clients must mask; the mask here is zero, which is allowed). */
-  private static void writeMaskedText(OutputStream out, String text) throws java.io.IOException {
-    writeMasked(out, 0x81, text.getBytes(StandardCharsets.UTF_8));
-  }
-
-  /** One client frame: FIN and {@code opcode} in the first byte. */
-  private static void writeMasked(OutputStream out, int firstByte, byte[] payload) throws java.io.IOException {
-    out.write(firstByte);
-    if (payload.length < 126) {
-      out.write(0x80 | payload.length);
-    } else {
-      out.write(0x80 | 126);
-      out.write(payload.length >> 8);
-      out.write(payload.length & 0xFF);
-    }
-    out.write(new byte[4]);
-    out.write(payload);
-    out.flush();
-  }
-
-  private record Frame(int opcode, byte[] payload) {
-    static Frame read(InputStream in) throws java.io.IOException {
-      int first = in.read();
-      if (first < 0) {
-        throw new java.io.EOFException("the server closed the connection without a close frame");
-      }
-      long length = in.read() & 0x7F;
-      if (length == 126) {
-        length = (in.read() << 8) | in.read();
-      } else if (length == 127) {
-        length = 0;
-        for (int i = 0; i < 8; i++) {
-          length = (length << 8) | in.read();
-        }
-      }
-      return new Frame(first & 0x0F, in.readNBytes((int) length));
-    }
+  /** The upgrade of a client by hand (one that never answers pings, or stops reading), as ali with the API key. */
+  private static InputStream handshake(Socket raw) throws java.io.IOException {
+    return RawWebSocket.handshake(raw, "userId=ali", List.of("Authorization: Bearer " + API_KEY));
   }
 
   @Test
@@ -739,19 +688,7 @@ class SessionApiTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("idleTimeout (PT20S) must be at least twice pingInterval");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> defaults.withHeartbeat(Duration.ZERO, Duration.ofSeconds(45)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pingInterval must be positive");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> defaults.withLimits(0, 10))
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> defaults.withLimits(0, 1, SessionApi.Settings.DEFAULT_MAX_QUEUED_BYTES))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxSessions");
-  }
-
-  private static String readHead(InputStream in) throws java.io.IOException {
-    StringBuilder head = new StringBuilder();
-    while (!head.toString().endsWith("\r\n\r\n")) {
-      int b = in.read();
-      if (b < 0) {
-        break;
-      }
-      head.append((char) b);
-    }
-    return head.toString();
   }
 }

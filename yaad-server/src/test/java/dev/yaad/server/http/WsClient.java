@@ -139,6 +139,26 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
     return rest;
   }
 
+  /** Waits for the first message or the close, whichever comes first: true for a message (left to be read). */
+  boolean awaitMessageOrClose() {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!messages.isEmpty()) {
+        return true;
+      }
+      if (closed.isDone()) {
+        return false;
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+    return fail("neither a message nor a close within " + WAIT);
+  }
+
   Closed awaitClose() {
     try {
       return closed.get(WAIT.toSeconds(), TimeUnit.SECONDS);

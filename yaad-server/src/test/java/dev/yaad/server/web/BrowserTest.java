@@ -78,8 +78,13 @@ class BrowserTest {
       Result result = runScript(server.port(), Map.of());
       assertThat(result.output).contains("browser: ok   the memory panel shows memories added over the REST API",
           "browser: ok   without an LLM the page says exactly what to set", "browser: ok   Urdu renders right to left",
-          "browser: ok   forgetting a memory removes it");
+          "browser: ok   forgetting a memory removes it", "browser: ok   a new user's first visit raises no error and no 404",
+          "browser: ok   the interface follows the chosen language, Urdu or English",
+          "browser: ok   on a phone, long configuration names wrap and the push-to-talk hint fits",
+          "browser: ok   the operator page charts what the server measures",
+          "browser: ok   /docs shows the whole API in Swagger UI, from the jar");
       assertThat(SCREENSHOTS.resolve("companion.png")).isNotEmptyFile();
+      assertThat(SCREENSHOTS.resolve("companion-phone.png")).isNotEmptyFile();
     }
   }
 
@@ -93,6 +98,8 @@ class BrowserTest {
   @Test
   void companionPage_withSessionsAndAuth() throws Exception {
     try (ScriptedLlmServer llm = ScriptedLlmServer.start()
+        // A turn that says "LLM down" fails as a provider outage would (HTTP 503, through the client's retries).
+        .rule(c -> c.purpose() == Purpose.CONVERSATION && c.lastUserMessage().contains("LLM down"), c -> Answer.error(503))
         // Saved in other words than the user's, so that only the tool (not extraction) can have stored it.
         .rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults() && c.lastUserMessage().contains("remember that"),
             c -> Answer.toolCall("saveMemory", "{\"category\":\"PREFERENCE\",\"content\":\"Drinks cardamom chai every evening\"}"))
@@ -108,8 +115,14 @@ class BrowserTest {
       try (YaadServer server = new YaadServer(config, tuning).start()) {
         Result result = runScript(server.port(), Map.of("YAAD_CREDENTIAL", API_KEY, "YAAD_SCREENSHOT_NAME", "companion-chat"));
         assertThat(result.output).contains("browser: ok   a text turn streams the reply and the panel learns",
-            "browser: ok   with authentication the page asks for a token", "browser: ok   a screenshot of the page");
+            "browser: ok   with authentication the page asks for a token",
+            "browser: ok   an operator's API key opens a conversation for the user it names", "browser: ok   a screenshot of the page",
+            "browser: ok   when the LLM is down the page says so once per turn, with a retry hint, and no empty bubble",
+            "browser: ok   a new user's first visit raises no error and no 404",
+            "browser: ok   the interface follows the chosen language, Urdu or English",
+            "browser: ok   the operator page charts what the server measures");
         assertThat(SCREENSHOTS.resolve("companion-chat.png")).isNotEmptyFile();
+        assertThat(SCREENSHOTS.resolve("ops.png")).isNotEmptyFile();
       }
     }
   }

@@ -10,6 +10,7 @@ import dev.yaad.memory.Snapshot;
 import dev.yaad.memory.StoreUnavailableException;
 import dev.yaad.memory.cache.CacheConfig;
 import dev.yaad.memory.internal.store.EmbeddedMemory;
+import dev.yaad.memory.internal.store.Embedding;
 import dev.yaad.memory.internal.store.MemoryStore;
 import dev.yaad.memory.internal.store.MemoryWrite;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -309,6 +310,11 @@ public final class CachingMemoryStore implements MemoryStore {
   @Override
   public List<Memory> write(String userId, List<MemoryWrite> writes) {
     return invalidatingAfter(userId, () -> store.write(userId, writes));
+  }
+
+  @Override
+  public List<Memory> restore(String userId, List<Memory> memories, List<Embedding> embeddings, Profile profile) {
+    return invalidatingAfter(userId, () -> store.restore(userId, memories, embeddings, profile));
   }
 
   /**

@@ -9,7 +9,9 @@ import dev.yaad.memory.internal.store.MemoryStore;
 import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
+import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -44,8 +46,18 @@ public final class SearchIndex {
   private final Embedder embedder;
   private final SearchConfig config;
   private final Cache<String, UserIndex> users;
+  private final Clock clock;
 
   public SearchIndex(MemoryStore store, Embedder embedder, SearchConfig config) {
+    this(store, embedder, config, Clock.systemUTC());
+  }
+
+  /**
+   * @param clock the time of a request that does not say when it is asked ({@link SearchRequest#at()}):
+   *              the anchor of "yesterday", "last week"
+   */
+  public SearchIndex(MemoryStore store, Embedder embedder, SearchConfig config, Clock clock) {
+    this.clock = Objects.requireNonNull(clock, "clock");
     this.store = Objects.requireNonNull(store, "store");
     this.embedder = Objects.requireNonNull(embedder, "embedder");
     this.config = Objects.requireNonNull(config, "config");
@@ -83,7 +95,8 @@ public final class SearchIndex {
     for (String c : request.categories()) {
       categories.add(store.categories().resolve(c));
     }
-    return index(userId).search(request, queryVector, categories, config);
+    Instant at = request.at() != null ? request.at() : clock.instant();
+    return index(userId).search(request, queryVector, categories, config, at.atZone(request.zone()));
   }
 
   /**
@@ -99,7 +112,7 @@ public final class SearchIndex {
       rows.add(new EmbeddedMemory(new Memory(UUID.randomUUID(), "warm-up", "FACT", texts[i], "{}", null, now, now), null));
     }
     UserIndex index = UserIndex.build("warm-up", rows, embedder.modelId(), embedder.dimension(), TextAnalysis.DEFAULT);
-    index.search(SearchRequest.of("tea in June", 2), null, List.of(), config);
+    index.search(SearchRequest.of("tea in June", 2), null, List.of(), config, now.atZone(ZoneOffset.UTC));
   }
 
   /**

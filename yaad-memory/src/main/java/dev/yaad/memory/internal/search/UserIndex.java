@@ -7,10 +7,13 @@ import dev.yaad.memory.internal.store.Embedding;
 import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
+import java.time.Instant;
+import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -172,62 +175,148 @@ final class UserIndex {
   }
 
   /**
-   * Ranks the memories that pass the request's filters.
+   * Ranks the memories that pass the request's filters. The steps, each over all the
+   * memories that pass, so the first hits do not depend on {@code k}:
+   *
+   * <ol>
+   *   <li>dense and lexical scores, each raised by the memory's neighbours' ({@link #smooth});
+   *   <li>reciprocal-rank fusion of the two rankings;
+   *   <li>the times the query names ({@link TimeHints}): the memories that happened then, as
+   *       one more ranking ({@link #preferNamedTimes});
+   *   <li>the rare words of the first hits, as one more ranking ({@link #follow});
+   *   <li>the top k, reordered for diversity ({@link Diversity}).
+   * </ol>
    *
    * @param queryVector the query's unit vector, or {@code null} for lexical ranking only
+   * @param now         when the query is asked, in the asker's zone: the anchor of "yesterday"
    */
-  List<SearchHit> search(SearchRequest request, float[] queryVector, List<String> categories, SearchConfig config) {
+  List<SearchHit> search(SearchRequest request, float[] queryVector, List<String> categories, SearchConfig config,
+      ZonedDateTime now) {
     int n = memories.length;
     if (n == 0) {
       return List.of();
     }
     boolean[] allowed = filter(request, categories);
+    List<String> queryTerms = TextAnalysis.DEFAULT.terms(request.query());
+    if (!config.questionWords()) {
+      queryTerms = QuestionWords.drop(queryTerms);
+    }
     float[] dense = null;
     if (queryVector != null && config.denseWeight() > 0 && queryVector.length == dimension) {
       dense = new float[n];
       for (int i = 0; i < n; i++) {
-        if (hasVector[i] && (allowed == null || allowed[i])) {
-          dense[i] = Vectors.dot(queryVector, matrix, i);
-        } else {
-          dense[i] = Float.NEGATIVE_INFINITY;
-        }
+        dense[i] = hasVector[i] && (allowed == null || allowed[i]) ? Vectors.dot(queryVector, matrix, i) : Float.NEGATIVE_INFINITY;
       }
     }
-    float[] lexical = config.lexicalWeight() > 0 ? bm25(request.query(), allowed, config) : null;
+    float[] lexical = config.lexicalWeight() > 0 ? bm25(queryTerms, allowed, config) : null;
     if (config.neighbourWeight() > 0) {
-      dense = smooth(dense, (float) config.neighbourWeight(), allowed);
-      lexical = smooth(lexical, (float) config.neighbourWeight(), allowed);
+      dense = smooth(dense, config, allowed);
+      lexical = smooth(lexical, config, allowed);
     }
-    int depth = Math.min(n, Math.max(2 * request.k(), 100));
     float[] fused = new float[n];
     boolean any = false;
     if (dense != null) {
-      any |= fuse(fused, TopK.of(dense, depth, Float.NEGATIVE_INFINITY), config.denseWeight(), config.rrfK());
+      any |= fuse(fused, TopK.of(dense, n, Float.NEGATIVE_INFINITY), config.denseWeight(), config.rrfK());
     }
     if (lexical != null) {
-      any |= fuse(fused, TopK.of(lexical, depth, 0f), config.lexicalWeight(), config.rrfK());
+      any |= fuse(fused, TopK.of(lexical, n, 0f), config.lexicalWeight(), config.rrfK());
     }
     if (!any) {
       return List.of();
     }
-    if (config.timeBoost() > 0) {
-      TimeHints hints = TimeHints.of(request.query());
+    double best = (config.denseWeight() + config.lexicalWeight()) / (config.rrfK() + 1.0);
+    if (config.timeWeight() > 0 || config.timeBoost() > 0) {
+      TimeHints hints = TimeHints.of(request.query(), now);
+      if (!hints.pendingEvents().isEmpty()) {
+        hints = hints.resolveEvents(phrase -> timeOf(phrase, allowed, config));
+      }
       if (!hints.isEmpty()) {
-        float boost = (float) (1 + config.timeBoost());
-        for (int i = 0; i < n; i++) {
-          if (fused[i] > 0 && hints.matches(occurredMillis[i])) {
-            fused[i] *= boost;
-          }
-        }
+        best += preferNamedTimes(fused, hints, allowed, config);
       }
     }
-    int[] top = TopK.of(fused, request.k(), 0f);
-    double best = (1 + config.timeBoost()) * (config.denseWeight() + config.lexicalWeight()) / (config.rrfK() + 1.0);
+    if (config.followWeight() > 0 && config.lexicalWeight() > 0) {
+      best += follow(fused, queryTerms, allowed, config);
+    }
+    int[] top = config.diversity() > 0
+        ? Diversity.select(fused, request.k(), config.diversity(), matrix, hasVector, dimension)
+        : TopK.of(fused, request.k(), 0f);
+    best *= 1 + config.timeBoost();
     List<SearchHit> hits = new ArrayList<>(top.length);
     for (int doc : top) {
       hits.add(new SearchHit(memories[doc], Math.min(1.0, fused[doc] / best)));
     }
     return hits;
+  }
+
+  /**
+   * Prefers the memories that happened at a time the query names: they form one more ranked
+   * list, in fused order, weighted by {@code timeWeight} times the share of the candidates
+   * they leave out (a time that covers everything says nothing); or, with the earlier
+   * {@code timeBoost}, their scores are multiplied. Returns the most a score can gain.
+   */
+  private double preferNamedTimes(float[] fused, TimeHints hints, boolean[] allowed, SearchConfig config) {
+    int n = fused.length;
+    float[] matching = new float[n];
+    int matched = 0;
+    int candidates = 0;
+    for (int i = 0; i < n; i++) {
+      matching[i] = -1f;
+      if (allowed == null || allowed[i]) {
+        candidates++;
+        if (hints.matches(occurredMillis[i])) {
+          matching[i] = fused[i];
+          matched++;
+        }
+      }
+    }
+    if (matched == 0) {
+      return 0;
+    }
+    double gain = 0;
+    if (config.timeWeight() > 0) {
+      double weight = config.timeWeight() * (1 - (double) matched / candidates);
+      fuse(fused, TopK.of(matching, matched, -1f), weight, config.rrfK());
+      gain += weight / (config.rrfK() + 1.0);
+    }
+    if (config.timeBoost() > 0) {
+      for (int i = 0; i < n; i++) {
+        if (matching[i] >= 0) {
+          fused[i] *= (float) (1 + config.timeBoost());
+        }
+      }
+    }
+    return gain;
+  }
+
+  /** When the event a query names relative to ("her birthday") happened: the time of the memory its words match best. */
+  private Instant timeOf(String phrase, boolean[] allowed, SearchConfig config) {
+    int[] best = TopK.of(bm25(QuestionWords.drop(TextAnalysis.DEFAULT.terms(phrase)), allowed, config), 1, 0f);
+    return best.length == 0 ? null : Instant.ofEpochMilli(occurredMillis[best[0]]);
+  }
+
+  /**
+   * Follows the first hits: the words of the first {@link SearchConfig#FOLLOW_HITS} that are
+   * rare among the user's memories and not in the query (names, places, things) rank the
+   * memories that share them, as one more list. Returns the most a score can gain.
+   */
+  private double follow(float[] fused, List<String> queryTerms, boolean[] allowed, SearchConfig config) {
+    Set<String> rare = new LinkedHashSet<>();
+    // Rare: in at most FOLLOW_MAX_MEMORIES memories and in at most one in twenty (among three
+    // memories nothing is rare); in at least two, since one is the hit itself.
+    int maxDf = Math.min(SearchConfig.FOLLOW_MAX_MEMORIES, memories.length / 20);
+    for (int doc : TopK.of(fused, SearchConfig.FOLLOW_HITS, 0f)) {
+      for (String term : TextAnalysis.DEFAULT.terms(memories[doc].content())) {
+        int[] list = postings.get(term);
+        if (list != null && list.length / 2 >= 2 && list.length / 2 <= maxDf && !queryTerms.contains(term)) {
+          rare.add(term);
+        }
+      }
+    }
+    if (rare.isEmpty()) {
+      return 0;
+    }
+    fuse(fused, TopK.of(bm25(new ArrayList<>(rare), allowed, config), fused.length, 0f), config.followWeight(), config.rrfK());
+    return config.followWeight() / (config.rrfK() + 1.0);
   }
 
   private static boolean fuse(float[] fused, int[] ranked, double weight, int rrfK) {
@@ -237,13 +326,13 @@ final class UserIndex {
     return ranked.length > 0;
   }
 
-  private float[] bm25(String query, boolean[] allowed, SearchConfig config) {
+  private float[] bm25(List<String> queryTerms, boolean[] allowed, SearchConfig config) {
     int n = memories.length;
     float[] scores = new float[n];
     float k1 = (float) config.bm25K1();
     float b = (float) config.bm25B();
     Set<String> seen = new HashSet<>();
-    for (String term : TextAnalysis.DEFAULT.terms(query)) {
+    for (String term : queryTerms) {
       int[] list = postings.get(term);
       if (list == null || !seen.add(term)) {
         continue;
@@ -264,11 +353,13 @@ final class UserIndex {
   }
 
   /**
-   * Adds the better neighbour's score, times {@code weight}, to each score. Neighbours are the
-   * memories written just before and after, if they happened within {@link #NEIGHBOUR_WINDOW_MILLIS}
-   * of it: turns of one conversation, facts taken from one call, not the last thing said a week before.
+   * Adds to each score the better of its two neighbours' scores times {@code neighbourWeight},
+   * the better of the next two out times its square, and so on for {@code neighbours} on each
+   * side. Neighbours are the memories written just before and after, if they happened within
+   * {@link #NEIGHBOUR_WINDOW_MILLIS} of it: turns of one conversation, facts taken from one
+   * call, not the last thing said a week before.
    */
-  private float[] smooth(float[] scores, float weight, boolean[] allowed) {
+  private float[] smooth(float[] scores, SearchConfig config, boolean[] allowed) {
     if (scores == null) {
       return null;
     }
@@ -278,10 +369,13 @@ final class UserIndex {
       if (scores[i] == Float.NEGATIVE_INFINITY || (allowed != null && !allowed[i])) {
         continue; // filtered out: stays out, whatever its neighbours score
       }
-      float left = i > 0 && near(i, i - 1) ? scores[i - 1] : 0;
-      float right = i + 1 < n && near(i, i + 1) ? scores[i + 1] : 0;
-      float neighbour = Math.max(0, Math.max(left, right));
-      out[i] = scores[i] + weight * neighbour;
+      double weight = 1;
+      for (int d = 1; d <= config.neighbours(); d++) {
+        weight *= config.neighbourWeight();
+        float left = i - d >= 0 && near(i, i - d) ? scores[i - d] : 0;
+        float right = i + d < n && near(i, i + d) ? scores[i + d] : 0;
+        out[i] += (float) (weight * Math.max(0, Math.max(left, right)));
+      }
     }
     return out;
   }

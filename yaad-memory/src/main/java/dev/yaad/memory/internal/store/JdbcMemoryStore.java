@@ -96,7 +96,7 @@ public final class JdbcMemoryStore implements MemoryStore {
           (System.nanoTime() - start) / 1_000_000);
     } catch (RuntimeException e) {
       pool.close();
-      throw new StoreUnavailableException("cannot open the memory store at " + config.safeUrl() + ": " + rootMessage(e), e);
+      throw new StoreUnavailableException(openFailure(config, e), e);
     }
     return new JdbcMemoryStore(pool, pool, dialect, config.categories());
   }
@@ -370,6 +370,69 @@ public final class JdbcMemoryStore implements MemoryStore {
           return profile(userId, rs);
         }
       }
+    });
+  }
+
+  @Override
+  public List<Memory> restore(String userId, List<Memory> memories, List<Embedding> embeddings, Profile profile) {
+    Validation.userId(userId);
+    if (memories.size() > Limits.MAX_BATCH_SIZE) {
+      throw new TooLargeException("a restore holds at most " + Limits.MAX_BATCH_SIZE + " memories (was " + memories.size() + ")");
+    }
+    if (embeddings.size() != memories.size()) {
+      throw new IllegalArgumentException("one embedding (or null) per memory: " + embeddings.size() + " for " + memories.size());
+    }
+    List<Memory> rows = new ArrayList<>(memories.size());
+    Instant first = profile != null && profile.updatedAt() != null ? profile.updatedAt() : now();
+    for (int i = 0; i < memories.size(); i++) {
+      Memory m = memories.get(i);
+      String at = "memories[" + i + "].";
+      Memory checked = newRow(userId, new NewMemory(m.category(), m.content(), m.metadata(), m.occurredAt()), at);
+      if (m.id() == null || m.createdAt() == null || m.updatedAt() == null) {
+        throw new InvalidInputException(at + "id, createdAt and updatedAt are required to restore a memory exactly");
+      }
+      rows.add(new Memory(m.id(), userId, checked.category(), checked.content(), checked.metadata(), checked.occurredAt(),
+          m.createdAt(), m.updatedAt()));
+      first = first.isBefore(m.createdAt()) ? first : m.createdAt();
+    }
+    if (profile != null) {
+      Validation.content("profile content", profile.content());
+      if (profile.version() < 1 || profile.updatedAt() == null) {
+        throw new InvalidInputException("a restored profile needs a version of 1 or more and its updatedAt");
+      }
+    }
+    Instant userCreated = first;
+    return inTransaction("restore user", c -> {
+      if (userExists(c, userId)) {
+        throw new ConflictException("user '" + userId + "' already exists; an exact restore goes into a fresh user:"
+            + " delete it first, or import without restoring ids and times");
+      }
+      ensureUser(c, userId, userCreated);
+      for (Memory m : rows) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT user_id FROM memories WHERE id = ?")) {
+          ps.setObject(1, m.id());
+          try (ResultSet rs = ps.executeQuery()) {
+            if (rs.next()) {
+              throw new ConflictException("memory id " + m.id() + " is already taken (by user '" + rs.getString(1)
+                  + "'); nothing was restored");
+            }
+          }
+        }
+      }
+      if (!rows.isEmpty()) {
+        insert(c, rows, embeddings);
+      }
+      if (profile != null) {
+        try (PreparedStatement ps = c.prepareStatement(
+            "INSERT INTO profiles (content, version, updated_at, user_id) VALUES (?, ?, ?, ?)")) {
+          ps.setString(1, profile.content());
+          ps.setLong(2, profile.version());
+          ps.setObject(3, toDb(profile.updatedAt()));
+          ps.setString(4, userId);
+          ps.executeUpdate();
+        }
+      }
+      return List.copyOf(rows);
     });
   }
 
@@ -701,6 +764,24 @@ public final class JdbcMemoryStore implements MemoryStore {
         || state.startsWith("08") || state.startsWith("40") || state.startsWith("53") || state.startsWith("57")
         || state.startsWith("58");
     return retriable ? new StoreUnavailableException(message, e) : new StoreFailedException(message, e);
+  }
+
+  /** H2's "Database may be already in use" (a file database is open in one process at a time). */
+  private static final int H2_DATABASE_ALREADY_OPEN = 90020;
+
+  private static String openFailure(StoreConfig config, Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql && sql.getErrorCode() == H2_DATABASE_ALREADY_OPEN) {
+        return "the H2 database " + config.safeUrl() + " is open in another process (a running 'yaad serve', or another"
+            + " yaad command): an H2 file opens in one process at a time. Stop that process first (or, with 'yaad chat',"
+            + " talk to the running server: --url http://127.0.0.1:8080), or use PostgreSQL (YAAD_DB_URL=jdbc:postgresql://...)"
+            + " for a database several processes share";
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return "cannot open the memory store at " + config.safeUrl() + ": " + rootMessage(e);
   }
 
   private static String rootMessage(Throwable e) {

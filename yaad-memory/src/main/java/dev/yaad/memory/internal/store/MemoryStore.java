@@ -92,6 +92,20 @@ public interface MemoryStore extends AutoCloseable {
   List<Memory> write(String userId, List<MemoryWrite> writes);
 
   /**
+   * Restores a user exactly as exported: each memory with its own id and times, the profile
+   * with its version and time, in one transaction (all or nothing). For faithful backups
+   * ({@code yaad users import --exact}); {@link #write} assigns ids and times itself. Each
+   * memory is validated as an insert of {@link #write} is, messages prefixed {@code memories[i].}.
+   *
+   * @param embeddings one per memory (or {@code null} for none), stored with it
+   * @param profile    the profile to restore, or {@code null} for none
+   * @return the restored memories, in input order
+   * @throws ConflictException if the user already exists (restore into a fresh user: delete it
+   *     first), or a memory id is taken
+   */
+  List<Memory> restore(String userId, List<Memory> memories, List<Embedding> embeddings, Profile profile);
+
+  /**
    * Every memory of the user with its stored embedding (or {@code null}), oldest first, read
    * in one query: what a search index is built from. An unknown user has none.
    */

@@ -6,6 +6,7 @@ import dev.yaad.memory.Page;
 import dev.yaad.memory.Profile;
 import dev.yaad.memory.Snapshot;
 import dev.yaad.memory.internal.store.EmbeddedMemory;
+import dev.yaad.memory.internal.store.Embedding;
 import dev.yaad.memory.internal.store.MemoryStore;
 import dev.yaad.memory.internal.store.MemoryWrite;
 import java.util.List;
@@ -116,6 +117,11 @@ final class ProbeStore implements MemoryStore {
   @Override
   public List<Memory> write(String userId, List<MemoryWrite> writes) {
     return store.write(userId, writes);
+  }
+
+  @Override
+  public List<Memory> restore(String userId, List<Memory> memories, List<Embedding> embeddings, Profile profile) {
+    return store.restore(userId, memories, embeddings, profile);
   }
 
   @Override

@@ -22,6 +22,7 @@ import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
 import dev.yaad.memory.store.StoreConfig;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -135,6 +136,23 @@ abstract class MemoryServiceContract {
         .containsExactly("Went hiking with colleagues");
     assertThat(contents(service.search(user, SearchRequest.of("hiking", 10)
         .withRange(SearchRequest.TimeField.CREATED, null, Instant.parse("2024-01-01T00:00:00Z"))))).isEmpty();
+  }
+
+  @Test
+  void search_relativeTimes_countFromTheRequestsTime() {
+    String user = user();
+    service.addAll(user, List.of(
+        new NewMemory("EXPERIENCE", "Went to the market for vegetables", null, Instant.parse("2023-10-01T10:00:00Z")),
+        new NewMemory("EXPERIENCE", "Went to the market for a new phone", null, Instant.parse("2023-10-03T20:00:00Z")),
+        NewMemory.of("FACT", "Works as a nurse"), NewMemory.of("FACT", "Has two brothers")));
+    SearchRequest yesterday = SearchRequest.of("what did I get at the market yesterday", 2);
+
+    assertThat(contents(service.search(user, yesterday.askedAt(Instant.parse("2023-10-04T12:00:00Z"), null))).getFirst())
+        .isEqualTo("Went to the market for a new phone");
+    assertThat(contents(service.search(user, yesterday.askedAt(Instant.parse("2023-10-02T12:00:00Z"), null))).getFirst())
+        .isEqualTo("Went to the market for vegetables");
+    assertThat(contents(service.search(user, yesterday.askedAt(Instant.parse("2023-10-02T12:00:00Z"), ZoneId.of("Asia/Karachi")))))
+        .first().isEqualTo("Went to the market for vegetables");
   }
 
   @Test

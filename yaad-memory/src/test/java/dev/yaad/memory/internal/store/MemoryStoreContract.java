@@ -126,6 +126,37 @@ abstract class MemoryStoreContract {
   }
 
   @Test
+  void loneSurrogates_areRejected_andNothingIsWritten() {
+    String user = user();
+    String lone = "chai \uD83C tea"; // the first half of an emoji alone: not text, and no UTF-8 form
+    assertThatThrownBy(() -> add(user, NewMemory.of("FACT", lone)))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("content contains a lone UTF-16 surrogate (U+D83C)");
+    assertThatThrownBy(() -> add(user, NewMemory.of("FACT", "ends badly \uDF75")))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("U+DF75");
+    assertThatThrownBy(() -> add(user, new NewMemory("FACT", "x", "{\"k\":\"\uDC00\"}", null)))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("metadata contains a lone UTF-16 surrogate");
+    assertThatThrownBy(() -> store.putProfile(user, "profile \uD800", null))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("profile content contains a lone UTF-16 surrogate");
+    assertThatThrownBy(() -> store.profile(user)).isInstanceOf(NotFoundException.class);
+    Memory m = add(user, NewMemory.of("FACT", "a whole emoji \uD83C\uDF75 is fine"));
+    assertThat(store.get(user, m.id()).content()).isEqualTo("a whole emoji 🍵 is fine");
+    assertThatThrownBy(() -> store.update(user, m.id(), new MemoryPatch(null, "half \uD83C", null, null)))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("lone UTF-16 surrogate");
+    assertThat(store.get(user, m.id()).content()).isEqualTo("a whole emoji 🍵 is fine");
+  }
+
+  @Test
+  void categories_foldOnlyAsciiCase() {
+    String user = user();
+    assertThat(add(user, NewMemory.of("interest", "x")).category()).isEqualTo("INTEREST");
+    // A dotless i upper-cases to I in every locale, yet "ınterest" is not the category INTEREST.
+    assertThatThrownBy(() -> add(user, NewMemory.of("\u0131nterest", "x")))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("unknown category '\u0131nterest'");
+    assertThatThrownBy(() -> store.list(user, "intere\u017Ft", 10, null)).isInstanceOf(InvalidInputException.class);
+    assertThatThrownBy(() -> Categories.of(List.of("FACT", "\u0131NTEREST"))).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void content_atExactlyTheLimit_isAccepted() {
     String user = user();
     String content = "é".repeat(Limits.MAX_CONTENT_BYTES / 2);
