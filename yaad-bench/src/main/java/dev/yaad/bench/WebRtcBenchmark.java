@@ -182,11 +182,11 @@ final class WebRtcBenchmark implements Callable<Integer> {
             .put("acceptP50Ms", acceptP50).put("acceptMaxMs", acceptMax);
       }
       speaker.interrupt();
-      if (!closeAllTimed(calls, result, report)) {
+      if (!closeAllTimed(transport, calls, result, report)) {
         farEnd.destroyForcibly();
         report.println(result);
         report.flush();
-        Runtime.getRuntime().halt(2); // a native close that never returns would hang the transport's close too
+        Runtime.getRuntime().halt(2); // closeTimeout bounds every close: this would be a regression
       }
       if (churn > 0) {
         churn(transport, calls, toFarEnd, ready, result, report);
@@ -209,7 +209,8 @@ final class WebRtcBenchmark implements Callable<Integer> {
    * own virtual thread, and reports how long the closes took. False if any close had not
    * returned after 60 s (then the run ends: see docs/webrtc.md, "Closing is slow under load").
    */
-  private static boolean closeAllTimed(List<WebRtcCall> calls, ObjectNode result, java.io.PrintWriter report)
+  private static boolean closeAllTimed(WebRtcTransport transport, List<WebRtcCall> calls, ObjectNode result,
+      java.io.PrintWriter report)
       throws InterruptedException {
     List<Long> nanos = new java.util.concurrent.CopyOnWriteArrayList<>();
     List<java.util.concurrent.Future<?>> closes = new java.util.ArrayList<>();
@@ -235,9 +236,10 @@ final class WebRtcBenchmark implements Callable<Integer> {
     List<Long> sorted = nanos.stream().sorted().toList();
     double p50 = sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2) / 1e6;
     double max = sorted.isEmpty() ? 0 : sorted.getLast() / 1e6;
-    report.printf(Locale.ROOT, "webrtc: closing %d calls at once: p50 %.0f ms, max %.0f ms%s%n", closes.size(), p50, max,
-        unfinished == 0 ? "" : ", " + unfinished + " NOT RETURNED after 60 s");
-    result.putObject("closeAll").put("calls", closes.size()).put("p50Ms", p50).put("maxMs", max).put("unfinished", unfinished);
+    report.printf(Locale.ROOT, "webrtc: closing %d calls at once: p50 %.0f ms, max %.0f ms, %d abandoned after closeTimeout%s%n",
+        closes.size(), p50, max, transport.abandonedCloses(), unfinished == 0 ? "" : ", " + unfinished + " NOT RETURNED after 60 s");
+    result.putObject("closeAll").put("calls", closes.size()).put("p50Ms", p50).put("maxMs", max).put("unfinished", unfinished)
+        .put("abandoned", transport.abandonedCloses());
     if (unfinished == 0) {
       threads.close();
       calls.clear();
@@ -247,18 +249,26 @@ final class WebRtcBenchmark implements Callable<Integer> {
 
   /**
    * Calls set up and ended one after another (both sides hang up), measuring this process's
-   * resident memory: webrtc-java 0.14.0 never frees a closed peer connection (docs/webrtc.md).
-   * The first 20 calls warm up (JIT, allocator); the growth over the rest is per call.
+   * resident memory: what a call leaves behind once closed (webrtc-java 0.14.0 alone would leave
+   * its whole peer connection; docs/webrtc.md). The first 20 calls warm up (JIT, allocator);
+   * the growth over the rest is per call. Also reported at the quarter marks, so growth that
+   * levels off (the allocator's arenas filling) shows apart from growth that does not.
    */
   private void churn(WebRtcTransport transport, List<WebRtcCall> calls, PrintStream toFarEnd,
       java.util.concurrent.BlockingQueue<Integer> ready, ObjectNode result, java.io.PrintWriter report) throws Exception {
     hangUpAll(calls, toFarEnd, ready);
     int warmUp = 20;
     long rssBefore = 0;
+    ArrayNode marks = result.putObject("churnMarks").putArray("residentKb");
     for (int i = 0; i < warmUp + churn; i++) {
       if (i == warmUp) {
         System.gc();
         rssBefore = residentKb();
+      }
+      if (i > warmUp && (i - warmUp) % Math.max(1, churn / 4) == 0) {
+        long kb = residentKb();
+        marks.add(kb);
+        report.printf(Locale.ROOT, "webrtc: churn: %d calls, resident memory %d KB%n", i - warmUp, kb);
       }
       toFarEnd.println("DIAL 1");
       if (ready.poll(30, TimeUnit.SECONDS) == null) {
@@ -271,9 +281,10 @@ final class WebRtcBenchmark implements Callable<Integer> {
     long rssAfter = residentKb();
     double perCall = (double) (rssAfter - rssBefore) / churn;
     report.printf(Locale.ROOT, "webrtc: churn of %d calls: resident memory %d -> %d KB, %.1f KB per call not returned"
-        + " (open calls now %d)%n", churn, rssBefore, rssAfter, perCall, transport.openCalls());
+        + " (open calls now %d, closes abandoned %d)%n", churn, rssBefore, rssAfter, perCall, transport.openCalls(),
+        transport.abandonedCloses());
     result.putObject("churn").put("calls", churn).put("residentKbBefore", rssBefore).put("residentKbAfter", rssAfter)
-        .put("kbPerCall", perCall);
+        .put("kbPerCall", perCall).put("abandonedCloses", transport.abandonedCloses());
   }
 
   private static void hangUpAll(List<WebRtcCall> calls, PrintStream toFarEnd, java.util.concurrent.BlockingQueue<Integer> ready)

@@ -178,11 +178,12 @@ final class Snippets {
   }
 
   /** docs/webrtc.md "The API": a call's life as the voice pipeline will drive it (yaad-webrtc). */
-  static String webrtc(String offerSdp, VoicePipeline pipeline, short[] ttsPcm) {
+  static String webrtc(MeterRegistry registry, String offerSdp, VoicePipeline pipeline, short[] ttsPcm) {
     // @start region="webrtc"
     WebRtcTransport transport = WebRtcTransport.start(WebRtcConfig.builder()
         .iceServers(List.of(IceServer.stun("stun:stun.example.org:3478")))
         .build());                                  // once per server: one native engine for all calls
+    transport.bindTo(registry);                     // yaad.webrtc.* meters
 
     // Signalling endpoint (phase 2: authenticated like the session it belongs to):
     WebRtcCall call = transport.accept(offerSdp);  // blocks ≤ iceGatheringTimeout (2 s) for candidates
@@ -195,7 +196,7 @@ final class Snippets {
     call.send(ttsPcm, 24_000);                      // any rate 8–48 kHz; false = buffer full, retry later
     long dropped = call.clearSend();                // barge-in: what was queued is gone (ms returned)
     call.stats();                                   // ms heard, frames dropped, ms sent, ms queued
-    call.close();                                   // idempotent, any thread; native resources freed on return
+    call.close();                                   // idempotent, any thread; waits ≤ closeTimeout (10 s)
     transport.close();                              // at shutdown: closes every call, then the engine
     // @end
     return answer + " " + dropped;

@@ -109,8 +109,10 @@ public final class WebRtcCall implements AutoCloseable {
   /** Guards state transitions only; never held across a native call. */
   private final Object stateLock = new Object();
 
-  // Native objects, touched only under nativeLock.
+  // Native objects, touched only under nativeLock (and by the teardown, once it took them from there).
   private RTCPeerConnection peer;
+  /** The peer connection's native pointer, read before close() makes the library forget it (see NativeRefs). */
+  private long peerHandle;
   private CustomAudioSource source;
   private AudioTrack localTrack;
   private RTCRtpSender sender;
@@ -176,7 +178,10 @@ public final class WebRtcCall implements AutoCloseable {
     return closeReason;
   }
 
-  /** Completes with the reason once the call is closed and its native resources are released. */
+  /**
+   * Completes with the reason once the call is closed and its native resources are released
+   * (or abandoned after {@link WebRtcConfig#closeTimeout()}, see {@link #close()}).
+   */
   public CompletableFuture<CloseReason> closed() {
     return closed.copy();
   }
@@ -254,7 +259,14 @@ public final class WebRtcCall implements AutoCloseable {
     return new Stats(millisReceived.get(), framesDropped.get(), millisSent.get(), sendBuffer.queuedMillis());
   }
 
-  /** Ends the call and releases its native resources; idempotent, any thread. */
+  /**
+   * Ends the call and releases its native resources; idempotent, any thread. WebRTC closes a
+   * peer connection on its own threads, which takes milliseconds on an idle machine and
+   * seconds under load; this waits for that at most {@link WebRtcConfig#closeTimeout()}. A
+   * close that takes longer is abandoned where it stands (its native objects stay in memory,
+   * counted in {@link WebRtcTransport#abandonedCloses()}) and this returns all the same: the
+   * call is {@link State#CLOSED} either way.
+   */
   @Override
   public void close() {
     close(CloseReason.LOCAL);
@@ -294,6 +306,7 @@ public final class WebRtcCall implements AutoCloseable {
     } catch (RuntimeException | Error e) {
       throw setupFailed(e);
     }
+    RealtimeThreads.demote(); // the call's encoder thread, made while applying the descriptions
   }
 
   /** The offerer's side: makes an offer, lets {@code signalling} carry it, applies the answer. */
@@ -322,6 +335,7 @@ public final class WebRtcCall implements AutoCloseable {
     } catch (RuntimeException | Error e) {
       throw setupFailed(e);
     }
+    RealtimeThreads.demote(); // the call's encoder thread, made while applying the descriptions
   }
 
   /**
@@ -347,6 +361,7 @@ public final class WebRtcCall implements AutoCloseable {
 
   private void createPeer() {
     peer = transport.factory().createPeerConnection(transport.rtcConfiguration(), new Observer());
+    peerHandle = NativeRefs.handle(peer);
     source = new CustomAudioSource();
     localTrack = transport.factory().createAudioTrack("yaad-audio-" + id, source);
   }
@@ -626,7 +641,7 @@ public final class WebRtcCall implements AutoCloseable {
       future.completeExceptionally(new WebRtcException("call " + id + " closed (" + reason + ")"));
     }
     gathered.completeExceptionally(new WebRtcException("call " + id + " closed (" + reason + ")"));
-    releaseNative();
+    transport.tearDown("call " + id, this::releaseNative);
     sendBuffer.clear();
     transport.forget(this);
     state = State.CLOSED;
@@ -641,38 +656,63 @@ public final class WebRtcCall implements AutoCloseable {
   }
 
   /**
-   * The order matters: stop audio into the track (sink off, sender off) before the peer
-   * connection closes, and dispose the track before its source; the factory and the audio
-   * device module outlive every call (see {@link WebRtcTransport#close()}). A failure releasing
-   * one object is logged and the rest are still released.
+   * Releases the call's native objects, on one of the transport's teardown threads (the
+   * closing thread waits for it at most {@link WebRtcConfig#closeTimeout()}). The objects are
+   * taken out from under the lock first: a native step in progress (the pacer pushing 10 ms,
+   * a setup step) finishes, every later one sees {@code released} and leaves them alone, and
+   * no lock is held while WebRTC's threads close the peer connection.
+   *
+   * <p>The order matters: stop audio into the track (sink off, sender off) before the peer
+   * connection closes; drop the reference webrtc-java 0.14.0 forgets to drop (see
+   * {@link NativeRefs}), which frees the peer connection; then dispose the track before its
+   * source. The factory and the audio device outlive every call (see
+   * {@link WebRtcTransport#close()}). A failure releasing one object is logged and the rest are
+   * still released.
    */
   private void releaseNative() {
-    onNative(() -> {
+    RTCPeerConnection peer;
+    long peerHandle;
+    AudioTrack remoteTrack;
+    RTCRtpSender sender;
+    AudioTrack localTrack;
+    CustomAudioSource source;
+    synchronized (nativeLock) {
       if (released) {
         return;
       }
       released = true;
-      if (remoteTrack != null) {
-        quietly("removing the audio sink", () -> remoteTrack.removeSink(sink));
+      peer = this.peer;
+      peerHandle = this.peerHandle;
+      remoteTrack = this.remoteTrack;
+      sender = this.sender;
+      localTrack = this.localTrack;
+      source = this.source;
+      this.remoteTrack = null;
+      this.sender = null;
+      this.peer = null;
+      this.peerHandle = 0;
+      this.localTrack = null;
+      this.source = null;
+    }
+    if (remoteTrack != null) {
+      quietly("removing the audio sink", () -> remoteTrack.removeSink(sink));
+    }
+    if (sender != null) {
+      quietly("detaching the local track", () -> sender.replaceTrack(null));
+    }
+    if (peer != null) {
+      quietly("closing the peer connection", peer::close);
+      // Only after a close that went through: the library clears its handle as it forgets it.
+      if (peerHandle != 0 && NativeRefs.needed() && NativeRefs.handle(peer) == 0) {
+        quietly("releasing the peer connection", () -> transport.releasedPeer(NativeRefs.release(peerHandle)));
       }
-      if (sender != null) {
-        quietly("detaching the local track", () -> sender.replaceTrack(null));
-      }
-      if (peer != null) {
-        quietly("closing the peer connection", peer::close);
-      }
-      if (localTrack != null) {
-        quietly("disposing the local track", localTrack::dispose);
-      }
-      if (source != null) {
-        quietly("disposing the audio source", source::dispose);
-      }
-      remoteTrack = null;
-      sender = null;
-      peer = null;
-      localTrack = null;
-      source = null;
-    });
+    }
+    if (localTrack != null) {
+      quietly("disposing the local track", localTrack::dispose);
+    }
+    if (source != null) {
+      quietly("disposing the audio source", source::dispose);
+    }
   }
 
   /**

@@ -7,6 +7,10 @@ import dev.onvoid.webrtc.RTCConfiguration;
 import dev.onvoid.webrtc.RTCIceServer;
 import dev.onvoid.webrtc.RTCRtcpMuxPolicy;
 import dev.onvoid.webrtc.media.audio.HeadlessAudioDeviceModule;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -54,10 +58,11 @@ import org.slf4j.LoggerFactory;
  * every open call, then releases the native engine in the order it needs (calls, pacer, audio
  * device playout, factory, audio device). Calls and the transport may be closed from any thread
  * at any time, including while a call is still being set up. A close waits for WebRTC's own
- * threads and can take from milliseconds to seconds under load: keep it off latency-critical
- * threads. webrtc-java 0.14.0 never frees a closed peer connection: about 140 KB of native
- * memory per call, and two idle native threads per transport that carried calls, remain after
- * close (see docs/webrtc.md).
+ * threads, which takes milliseconds on an idle machine and seconds under load (keep it off
+ * latency-critical threads), and never longer than {@link WebRtcConfig#closeTimeout()}: past
+ * that the native objects are abandoned, counted in {@link #abandonedCloses()}, and the close
+ * returns. A closed call leaves no native memory or thread behind (webrtc-java 0.14.0 would
+ * leave its peer connection; see {@code NativeRefs} and docs/webrtc.md).
  */
 public final class WebRtcTransport implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WebRtcTransport.class);
@@ -70,7 +75,12 @@ public final class WebRtcTransport implements AutoCloseable {
   private final ScheduledExecutorService clock;
   private final ExecutorService control;
   private final ExecutorService nativeSteps;
+  /** Runs native teardown (a call's, the engine's) so that a close that never ends cannot hang its caller. */
+  private final ExecutorService teardown;
   private final Set<WebRtcCall> calls = ConcurrentHashMap.newKeySet();
+  private final AtomicLong abandoned = new AtomicLong();
+  private final AtomicLong peersFreed = new AtomicLong();
+  private final AtomicLong peersStillReferenced = new AtomicLong();
   private final AtomicLong ids = new AtomicLong();
   private final Object lifecycle = new Object();
   private volatile boolean closed;
@@ -104,7 +114,10 @@ public final class WebRtcTransport implements AutoCloseable {
     this.clock = Executors.newSingleThreadScheduledExecutor(r -> platformThread(r, "yaad-webrtc-pacer"));
     this.control = Executors.newSingleThreadExecutor(r -> platformThread(r, "yaad-webrtc-control"));
     this.nativeSteps = Executors.newFixedThreadPool(NATIVE_THREADS, r -> platformThread(r, "yaad-webrtc-native"));
+    // Unbounded on purpose: a teardown stuck in WebRTC keeps its thread, and must not keep the next one waiting.
+    this.teardown = Executors.newCachedThreadPool(r -> platformThread(r, "yaad-webrtc-teardown"));
     clock.scheduleAtFixedRate(this::pace, 10, 10, TimeUnit.MILLISECONDS);
+    RealtimeThreads.demote(); // the audio device's threads (see RealtimeThreads)
   }
 
   /**
@@ -189,19 +202,64 @@ public final class WebRtcTransport implements AutoCloseable {
       closed = true;
     }
     int open = calls.size();
-    for (WebRtcCall call : List.copyOf(calls)) {
-      call.close(WebRtcCall.CloseReason.TRANSPORT_CLOSED);
+    // All at once: each close waits for WebRTC's threads (bounded by closeTimeout), and one
+    // stuck close must not make the others wait behind it.
+    List<Thread> closing = List.copyOf(calls).stream()
+        .map(call -> Thread.ofVirtual().name("yaad-webrtc-close-" + call.id())
+            .start(() -> call.close(WebRtcCall.CloseReason.TRANSPORT_CLOSED)))
+        .toList();
+    long deadline = System.nanoTime() + config.closeTimeout().toNanos() + TimeUnit.SECONDS.toNanos(1);
+    for (Thread thread : closing) {
+      try {
+        thread.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
     }
     shutdown(clock);
     shutdown(control);
     shutdown(nativeSteps);
+    if (abandoned.get() > 0 || closing.stream().anyMatch(Thread::isAlive)) {
+      // A teardown still stuck in WebRTC holds the engine's threads; disposing the factory would
+      // wait for them (or free what they use). The engine is left to the process's end.
+      log.warn("webrtc: transport stopped ({} calls were open); its native engine is abandoned, not disposed:"
+          + " {} native closes did not finish within {} ms", open, abandoned.get(), config.closeTimeout().toMillis());
+      teardown.shutdown();
+      return;
+    }
     // Calls first (above), then the device's playout thread, then the factory (its native
     // threads end here), then the device, which the factory referenced.
-    quietly("stopping audio playout", audioDevice::stopPlayout);
-    quietly("stopping audio recording", audioDevice::stopRecording);
-    quietly("disposing the peer connection factory", factory::dispose);
-    quietly("disposing the audio device", audioDevice::dispose);
+    tearDown("the native engine", () -> {
+      quietly("stopping audio playout", audioDevice::stopPlayout);
+      quietly("stopping audio recording", audioDevice::stopRecording);
+      quietly("disposing the peer connection factory", factory::dispose);
+      quietly("disposing the audio device", audioDevice::dispose);
+    });
+    teardown.shutdown();
     log.info("webrtc: transport stopped ({} calls were open)", open);
+  }
+
+  /**
+   * Native closes that did not finish within {@link WebRtcConfig#closeTimeout()}: their objects
+   * (and, when the transport closed, its engine) were left to the process's end instead of
+   * hanging the thread that closed them. Zero on a healthy transport.
+   */
+  public long abandonedCloses() {
+    return abandoned.get();
+  }
+
+  /**
+   * Registers this transport's meters: {@code yaad.webrtc.calls} (open calls),
+   * {@code yaad.webrtc.closes.abandoned} and {@code yaad.webrtc.peers.freed}.
+   */
+  public void bindTo(MeterRegistry registry) {
+    Gauge.builder("yaad.webrtc.calls", this, WebRtcTransport::openCalls).description("open WebRTC calls").register(registry);
+    FunctionCounter.builder("yaad.webrtc.closes.abandoned", abandoned, AtomicLong::get)
+        .description("native closes that did not finish within closeTimeout; their native objects were left behind")
+        .register(registry);
+    FunctionCounter.builder("yaad.webrtc.peers.freed", peersFreed, AtomicLong::get)
+        .description("closed peer connections whose native memory was freed").register(registry);
   }
 
   // --- for WebRtcCall ----------------------------------------------------------------------
@@ -244,7 +302,11 @@ public final class WebRtcTransport implements AutoCloseable {
     }
   }
 
-  /** Runs a native step on a platform thread and waits for it; inline once the transport is shut down. */
+  /**
+   * Runs a native step on a platform thread and waits for it, at most
+   * {@link WebRtcConfig#connectTimeout()} (a step WebRTC never finishes keeps its thread, not
+   * the caller); inline once the transport is shut down.
+   */
   <T> T onNativeThread(java.util.concurrent.Callable<T> step) {
     java.util.concurrent.Future<T> future;
     try {
@@ -259,7 +321,9 @@ public final class WebRtcTransport implements AutoCloseable {
       }
     }
     try {
-      return future.get();
+      return future.get(config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new WebRtcException("WebRTC did not finish a step within " + config.connectTimeout().toMillis() + " ms");
     } catch (java.util.concurrent.ExecutionException e) {
       if (e.getCause() instanceof RuntimeException r) {
         throw r;
@@ -272,6 +336,59 @@ public final class WebRtcTransport implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new WebRtcException("interrupted while waiting for a WebRTC step", e);
     }
+  }
+
+  /**
+   * Runs a native teardown step on a teardown thread and waits for it at most
+   * {@link WebRtcConfig#closeTimeout()}. Past that the step is abandoned where it stands (its
+   * thread stays with it), counted and logged once, and the caller goes on.
+   *
+   * @return false if the step was abandoned
+   */
+  boolean tearDown(String what, Runnable step) {
+    long start = System.nanoTime();
+    java.util.concurrent.Future<?> done;
+    try {
+      done = teardown.submit(() -> quietly("tearing down " + what, step));
+    } catch (RejectedExecutionException e) {
+      return false; // the transport already gave up on its engine (see close)
+    }
+    try {
+      done.get(config.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      if (millis > 1000) {
+        log.info("webrtc: tearing down {} took {} ms", what, millis);
+      }
+      return true;
+    } catch (java.util.concurrent.TimeoutException e) {
+      long total = abandoned.incrementAndGet();
+      log.warn("webrtc: tearing down {} did not finish within {} ms; its native objects are abandoned ({} so far on this transport)",
+          what, config.closeTimeout().toMillis(), total);
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false; // the teardown goes on without a waiter
+    } catch (java.util.concurrent.ExecutionException e) {
+      return true; // quietly() logs and swallows, so this does not happen
+    }
+  }
+
+  /** A call dropped its peer connection's reference: {@code freed} if that was the last one. */
+  void releasedPeer(boolean freed) {
+    if (freed) {
+      peersFreed.incrementAndGet();
+    } else {
+      peersStillReferenced.incrementAndGet();
+    }
+  }
+
+  /** Closed peer connections freed / still referenced by something else after our release. */
+  long peersFreed() {
+    return peersFreed.get();
+  }
+
+  long peersStillReferenced() {
+    return peersStillReferenced.get();
   }
 
   void forget(WebRtcCall call) {

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code -Dyaad.stress.seed=...}.
  */
 class LifecycleStressTest {
-  private static final int ROUNDS = 40; // one to three calls each: about 80 calls
+  private static final int ROUNDS = 50; // one to three calls each: about 100 calls
 
   @Test
   void callsEndedAtRandomMoments_neverCrashOrLeak(@TempDir Path dir) throws Exception {

@@ -19,6 +19,7 @@ class WebRtcConfigTest {
     assertThat(c.sendBufferBytes()).isEqualTo(WebRtcConfig.DEFAULT_SEND_BUFFER_BYTES);
     assertThat(c.receiveBufferBytes()).isEqualTo(WebRtcConfig.DEFAULT_RECEIVE_BUFFER_BYTES);
     assertThat(c.maxCalls()).isEqualTo(WebRtcConfig.DEFAULT_MAX_CALLS);
+    assertThat(c.closeTimeout()).isEqualTo(WebRtcConfig.DEFAULT_CLOSE_TIMEOUT);
   }
 
   @Test
@@ -30,6 +31,8 @@ class WebRtcConfigTest {
     assertThatThrownBy(() -> WebRtcConfig.builder().sendBufferBytes(100)).hasMessageContaining("sendBufferBytes").hasMessageContaining("100");
     assertThatThrownBy(() -> WebRtcConfig.builder().receiveBufferBytes(10)).hasMessageContaining("receiveBufferBytes");
     assertThatThrownBy(() -> WebRtcConfig.builder().maxCalls(0)).hasMessageContaining("maxCalls");
+    assertThatThrownBy(() -> WebRtcConfig.builder().closeTimeout(Duration.ofSeconds(-1))).hasMessageContaining("closeTimeout")
+        .hasMessageContaining("PT-1S");
   }
 
   @Test
