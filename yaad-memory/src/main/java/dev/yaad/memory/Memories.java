@@ -14,6 +14,7 @@ import dev.yaad.memory.store.StoreConfig;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -152,6 +153,18 @@ public final class Memories implements AutoCloseable {
   }
 
   /**
+   * {@link #add(String, NewMemory)} on behalf of work that began at {@code begunAt}: a turn
+   * being learned (when it was queued), a session's tool (when the session opened). Refused if
+   * the user was deleted at or after that time, checked inside the write's transaction and
+   * serialised with {@link #deleteUser}: what a deleted user said never comes back.
+   *
+   * @throws UserDeletedException if the user was deleted at or after {@code begunAt}; nothing was written
+   */
+  public AddResult add(String userId, NewMemory memory, Instant begunAt) {
+    return service.add(userId, memory, Objects.requireNonNull(begunAt, "begunAt"));
+  }
+
+  /**
    * Adds memories in one transaction (all or nothing), de-duplicating.
    *
    * @return one result per input, in input order
@@ -185,9 +198,15 @@ public final class Memories implements AutoCloseable {
   }
 
   /**
-   * Deletes the user and everything of theirs.
+   * Deletes the user and everything of theirs, in one transaction: memories (with their
+   * vectors), profile, the user, and the turns waiting in the agent's learning outbox; and
+   * writes a tombstone (the id and the time, nothing else) so that work begun before now (a turn
+   * being learned, a session's tool) can never write for the user afterwards ({@link
+   * #add(String, NewMemory, Instant)}, {@link #putProfile(String, String, Long, Instant)}). Work
+   * that begins later (a new memory over REST, a new session) is a new user of the same id.
+   * Every cache tier and search state here and (over Redis) in other processes drops the user.
    *
-   * @throws NotFoundException if the user does not exist
+   * @throws NotFoundException if nothing was stored for the user (the tombstone is written all the same)
    */
   public void deleteUser(String userId) {
     service.deleteUser(userId);
@@ -202,6 +221,16 @@ public final class Memories implements AutoCloseable {
    */
   public Profile putProfile(String userId, String content, Long expectedVersion) {
     return store.putProfile(userId, content, expectedVersion);
+  }
+
+  /**
+   * {@link #putProfile(String, String, Long)} on behalf of work that began at {@code begunAt}
+   * (a profile refresh: when it was asked for); see {@link #add(String, NewMemory, Instant)}.
+   *
+   * @throws UserDeletedException if the user was deleted at or after {@code begunAt}; nothing was written
+   */
+  public Profile putProfile(String userId, String content, Long expectedVersion, Instant begunAt) {
+    return store.putProfile(userId, content, expectedVersion, Objects.requireNonNull(begunAt, "begunAt"));
   }
 
   /**

@@ -21,6 +21,7 @@ import dev.yaad.memory.search.SearchRequest;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -101,7 +102,17 @@ public final class MemoryService {
 
   /** Adds one memory; see {@link #addAll}. */
   public AddResult add(String userId, NewMemory memory) {
-    return write(userId, List.of(memory), "", deduplicate).getFirst();
+    return add(userId, memory, null);
+  }
+
+  /**
+   * Adds one memory on behalf of work that began at {@code begunAt} ({@code null}: no such
+   * condition); see {@link MemoryStore#write(String, List, Instant)}.
+   *
+   * @throws dev.yaad.memory.UserDeletedException if the user was deleted at or after {@code begunAt}
+   */
+  public AddResult add(String userId, NewMemory memory, Instant begunAt) {
+    return write(userId, List.of(memory), "", deduplicate, begunAt).getFirst();
   }
 
   /**
@@ -129,7 +140,7 @@ public final class MemoryService {
     if (memories.size() > Limits.MAX_BATCH_SIZE) {
       throw new TooLargeException("a batch holds at most " + Limits.MAX_BATCH_SIZE + " memories (was " + memories.size() + ")");
     }
-    return write(userId, memories, memories.size() == 1 ? "" : null, deduplicate);
+    return write(userId, memories, memories.size() == 1 ? "" : null, deduplicate, null);
   }
 
   /**
@@ -251,7 +262,7 @@ public final class MemoryService {
   private record Pending(int write, String category, String key, float[] vector) {}
 
   /** @param prefix "" for a single memory, null for "memories[i]." */
-  private List<AddResult> write(String userId, List<NewMemory> memories, String prefix, boolean deduplicate) {
+  private List<AddResult> write(String userId, List<NewMemory> memories, String prefix, boolean deduplicate, Instant begunAt) {
     List<String> categories = new ArrayList<>(memories.size());
     List<String> texts = new ArrayList<>(memories.size());
     for (int i = 0; i < memories.size(); i++) {
@@ -329,7 +340,7 @@ public final class MemoryService {
           slots.add(new Slot(AddResult.Outcome.ADDED, writes.size() - 1, null));
         }
       }
-      List<Memory> written = writes.isEmpty() ? List.of() : store.write(userId, writes);
+      List<Memory> written = writes.isEmpty() ? List.of() : store.write(userId, writes, begunAt);
       List<AddResult> results = new ArrayList<>(slots.size());
       int[] counts = new int[3];
       for (Slot slot : slots) {

@@ -17,6 +17,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -303,13 +304,13 @@ public final class CachingMemoryStore implements MemoryStore {
   }
 
   @Override
-  public Profile putProfile(String userId, String content, Long expectedVersion) {
-    return invalidatingAfter(userId, () -> store.putProfile(userId, content, expectedVersion));
+  public Profile putProfile(String userId, String content, Long expectedVersion, Instant begunAt) {
+    return invalidatingAfter(userId, () -> store.putProfile(userId, content, expectedVersion, begunAt));
   }
 
   @Override
-  public List<Memory> write(String userId, List<MemoryWrite> writes) {
-    return invalidatingAfter(userId, () -> store.write(userId, writes));
+  public List<Memory> write(String userId, List<MemoryWrite> writes, Instant begunAt) {
+    return invalidatingAfter(userId, () -> store.write(userId, writes, begunAt));
   }
 
   @Override

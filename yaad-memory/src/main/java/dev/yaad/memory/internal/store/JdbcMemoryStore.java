@@ -16,6 +16,7 @@ import dev.yaad.memory.Snapshot;
 import dev.yaad.memory.StoreFailedException;
 import dev.yaad.memory.StoreUnavailableException;
 import dev.yaad.memory.TooLargeException;
+import dev.yaad.memory.UserDeletedException;
 import dev.yaad.memory.store.StoreConfig;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -35,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
@@ -49,6 +51,22 @@ import org.slf4j.LoggerFactory;
 public final class JdbcMemoryStore implements MemoryStore {
   private static final Logger log = LoggerFactory.getLogger(JdbcMemoryStore.class);
   private static final String MEMORY_COLUMNS = "id, user_id, category, content, metadata, occurred_at, created_at, updated_at";
+  /**
+   * The tables holding a user's rows in a {@code user_id} column, which {@link #deleteUser}
+   * empties of them (the {@code users} row goes last). A table added to the schema with a user
+   * column must be added here: a test compares this list with the database's catalog.
+   */
+  public static final List<String> USER_TABLES = List.of("agent_outbox", "memories", "profiles");
+  /** PostgreSQL advisory lock class of per-user guards ("YAAD"); the object is the user id's hash. */
+  private static final int USER_LOCK_CLASS = 0x59414144;
+  /** H2 runs in one process: a JVM-wide lock per user (striped) serialises deletions with guarded writes. */
+  private static final ReentrantLock[] H2_USER_LOCKS = new ReentrantLock[64];
+
+  static {
+    for (int i = 0; i < H2_USER_LOCKS.length; i++) {
+      H2_USER_LOCKS[i] = new ReentrantLock();
+    }
+  }
 
   private final DataSource dataSource;
   private final HikariDataSource pool; // null when the caller owns the data source
@@ -141,7 +159,7 @@ public final class JdbcMemoryStore implements MemoryStore {
   }
 
   @Override
-  public List<Memory> write(String userId, List<MemoryWrite> writes) {
+  public List<Memory> write(String userId, List<MemoryWrite> writes, Instant begunAt) {
     Validation.userId(userId);
     if (writes == null || writes.isEmpty()) {
       throw new InvalidInputException("writes must not be empty");
@@ -169,7 +187,7 @@ public final class JdbcMemoryStore implements MemoryStore {
         case null -> throw new InvalidInputException(at + "write must not be null");
       }
     }
-    return inTransaction("write memories", c -> {
+    return inUserTransaction("write memories", userId, begunAt, begunAt != null, c -> {
       Memory[] results = new Memory[writes.size()];
       if (!inserts.isEmpty()) {
         ensureUser(c, userId, inserts.getFirst().createdAt());
@@ -335,21 +353,42 @@ public final class JdbcMemoryStore implements MemoryStore {
     }
   }
 
+  /**
+   * Every row of the user, in one transaction: the rows of each of {@link #USER_TABLES}, then
+   * the user, then the tombstone ({@code deleted_users}: the id and the deletion time, epoch
+   * milliseconds, kept) that refuses guarded writes of work begun before it. Serialised per
+   * user with guarded writes ({@link #write(String, List, Instant)}, {@link #putProfile(String,
+   * String, Long, Instant)}). The tombstone is written even when nothing was stored, so that
+   * work already under way for the id (a turn not yet in the outbox) cannot create it afterwards.
+   */
   @Override
   public void deleteUser(String userId) {
     Validation.userId(userId);
-    int deleted = inTransaction("delete user", c -> {
-      // Explicit deletes rather than relying on the cascade alone: the same statements on both dialects.
-      for (String sql : List.of("DELETE FROM memories WHERE user_id = ?", "DELETE FROM profiles WHERE user_id = ?")) {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
+    long deletedAt = now().toEpochMilli();
+    int deleted = inUserTransaction("delete user", userId, null, true, c -> {
+      int rows = 0;
+      // Explicit deletes rather than relying on cascades: the same statements on both dialects,
+      // and the outbox has no foreign key (a turn is queued before its user exists).
+      for (String table : USER_TABLES) {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE user_id = ?")) {
           ps.setString(1, userId);
-          ps.executeUpdate();
+          rows += ps.executeUpdate();
         }
       }
       try (PreparedStatement ps = c.prepareStatement("DELETE FROM users WHERE id = ?")) {
         ps.setString(1, userId);
-        return ps.executeUpdate();
+        rows += ps.executeUpdate();
       }
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM deleted_users WHERE user_id = ?")) {
+        ps.setString(1, userId);
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO deleted_users (user_id, deleted_at) VALUES (?, ?)")) {
+        ps.setString(1, userId);
+        ps.setLong(2, deletedAt);
+        ps.executeUpdate();
+      }
+      return rows;
     });
     if (deleted == 0) {
       throw userNotFound(userId);
@@ -437,14 +476,14 @@ public final class JdbcMemoryStore implements MemoryStore {
   }
 
   @Override
-  public Profile putProfile(String userId, String content, Long expectedVersion) {
+  public Profile putProfile(String userId, String content, Long expectedVersion, Instant begunAt) {
     Validation.userId(userId);
     Validation.content("profile content", content);
     if (expectedVersion != null && expectedVersion < 0) {
       throw new InvalidInputException("expectedVersion must be 0 or more (was " + expectedVersion + ")");
     }
     Instant now = now();
-    return inTransaction("put profile", c -> {
+    return inUserTransaction("put profile", userId, begunAt, begunAt != null, c -> {
       ensureUser(c, userId, now);
       // Locking the user row serialises profile writers of one user, on both dialects.
       try (PreparedStatement ps = c.prepareStatement("SELECT id FROM users WHERE id = ? FOR UPDATE")) {
@@ -723,6 +762,55 @@ public final class JdbcMemoryStore implements MemoryStore {
       return work.run(c);
     } catch (SQLException e) {
       throw translate(what, e);
+    }
+  }
+
+  /**
+   * A transaction that holds the user's lock (a transaction-scoped advisory lock on
+   * PostgreSQL, a JVM-wide lock on H2) and, for work begun at {@code begunAt}, refuses to go on
+   * if the user was deleted at or after that time. A deletion takes the same lock, so one that
+   * committed first is always seen, and one that comes later waits for this write and then
+   * deletes what it wrote. Unguarded writes ({@code begunAt == null}) take no lock: they are new
+   * work, which may create the user again.
+   */
+  private <T> T inUserTransaction(String what, String userId, Instant begunAt, boolean locked, SqlWork<T> work) {
+    if (!locked) {
+      return inTransaction(what, work);
+    }
+    ReentrantLock jvmLock = dialect == Dialect.H2 ? H2_USER_LOCKS[Math.floorMod(userId.hashCode(), H2_USER_LOCKS.length)] : null;
+    if (jvmLock != null) {
+      jvmLock.lock();
+    }
+    try {
+      return inTransaction(what, c -> {
+        if (dialect == Dialect.POSTGRES) {
+          try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?, ?)")) {
+            ps.setInt(1, USER_LOCK_CLASS);
+            ps.setInt(2, userId.hashCode());
+            ps.executeQuery().close();
+          }
+        }
+        if (begunAt != null) {
+          requireNotDeletedSince(c, userId, begunAt);
+        }
+        return work.run(c);
+      });
+    } finally {
+      if (jvmLock != null) {
+        jvmLock.unlock();
+      }
+    }
+  }
+
+  private static void requireNotDeletedSince(Connection c, String userId, Instant begunAt) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT deleted_at FROM deleted_users WHERE user_id = ?")) {
+      ps.setString(1, userId);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next() && rs.getLong(1) >= begunAt.toEpochMilli()) {
+          throw new UserDeletedException("user '" + userId + "' was deleted at " + Instant.ofEpochMilli(rs.getLong(1))
+              + ", after the work writing for them began (" + begunAt + "); nothing was written");
+        }
+      }
     }
   }
 

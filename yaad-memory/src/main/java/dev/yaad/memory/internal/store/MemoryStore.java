@@ -8,6 +8,7 @@ import dev.yaad.memory.NotFoundException;
 import dev.yaad.memory.Page;
 import dev.yaad.memory.Profile;
 import dev.yaad.memory.Snapshot;
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 
@@ -44,9 +45,10 @@ public interface MemoryStore extends AutoCloseable {
   void delete(String userId, UUID id);
 
   /**
-   * Deletes the user with all their memories and their profile.
+   * Deletes every row of the user (memories, profile, the learning outbox's turns, the user)
+   * and writes a tombstone, in one transaction; see {@code Memories#deleteUser}.
    *
-   * @throws NotFoundException if the user does not exist
+   * @throws NotFoundException if nothing was stored for the user (the tombstone is written all the same)
    */
   void deleteUser(String userId);
 
@@ -63,7 +65,17 @@ public interface MemoryStore extends AutoCloseable {
    *     caller read (0 for "no profile yet")
    * @throws ConflictException if {@code expectedVersion} is not the current version
    */
-  Profile putProfile(String userId, String content, Long expectedVersion);
+  default Profile putProfile(String userId, String content, Long expectedVersion) {
+    return putProfile(userId, content, expectedVersion, null);
+  }
+
+  /**
+   * {@link #putProfile(String, String, Long)} on behalf of work that began at {@code begunAt}
+   * ({@code null}: no such condition).
+   *
+   * @throws dev.yaad.memory.UserDeletedException if the user was deleted at or after {@code begunAt}
+   */
+  Profile putProfile(String userId, String content, Long expectedVersion, Instant begunAt);
 
   /**
    * The profile plus the newest {@code perCategory} memories of each category, read in
@@ -89,7 +101,18 @@ public interface MemoryStore extends AutoCloseable {
    * @return the resulting memories, in input order
    * @throws NotFoundException if an update names a memory this user does not have
    */
-  List<Memory> write(String userId, List<MemoryWrite> writes);
+  default List<Memory> write(String userId, List<MemoryWrite> writes) {
+    return write(userId, writes, null);
+  }
+
+  /**
+   * {@link #write(String, List)} on behalf of work that began at {@code begunAt} ({@code null}:
+   * no such condition): checked against the user's tombstone inside the write's transaction,
+   * serialised with {@link #deleteUser}, so a deletion that committed first always wins.
+   *
+   * @throws dev.yaad.memory.UserDeletedException if the user was deleted at or after {@code begunAt}
+   */
+  List<Memory> write(String userId, List<MemoryWrite> writes, Instant begunAt);
 
   /**
    * Restores a user exactly as exported: each memory with its own id and times, the profile
