@@ -14,6 +14,7 @@ import dev.yaad.agent.memory.MemoryAccess;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryException;
 import dev.yaad.memory.Snapshot;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -61,11 +62,14 @@ final class MemoryTools {
 
   private final String userId;
   private final MemoryAccess memory;
+  private final Instant sessionOpened;
   private final List<ToolSpecification> specifications;
 
-  MemoryTools(String userId, MemoryAccess memory) {
+  /** @param sessionOpened when the session opened: if the user is deleted since, its tools write nothing */
+  MemoryTools(String userId, MemoryAccess memory, Instant sessionOpened) {
     this.userId = userId;
     this.memory = memory;
+    this.sessionOpened = sessionOpened;
     this.specifications = specifications(memory.categories().names());
   }
 
@@ -173,7 +177,7 @@ final class MemoryTools {
   private String save(JsonNode args, Consumer<Learned> changed) {
     String category = requiredText(args, "category");
     String content = requiredText(args, "content");
-    MemoryAccess.Saved saved = memory.save(userId, category, content);
+    MemoryAccess.Saved saved = memory.save(userId, category, content, sessionOpened);
     List<Memory> one = List.of(saved.memory());
     return switch (saved.outcome()) {
       case ADDED -> {

@@ -76,7 +76,7 @@ public final class Session {
     this.userId = userId;
     this.listeners.addAll(initial);
     this.history = new History(context.config().historyTurns());
-    this.toolLoop = new ToolLoop(this, context, new MemoryTools(userId, context.memory()));
+    this.toolLoop = new ToolLoop(this, context, new MemoryTools(userId, context.memory(), java.time.Instant.now()));
     this.snapshot = preload();
   }
 

@@ -12,6 +12,7 @@ import dev.yaad.agent.memory.MemoryAccess;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -98,9 +99,11 @@ final class Extractor {
     List<Memory> added = new ArrayList<>();
     List<Memory> updated = new ArrayList<>();
     List<UUID> deleted = new ArrayList<>();
+    // The earliest turn's queue time: if the user was deleted since, nothing of the batch is written.
+    Instant begunAt = Instant.ofEpochMilli(turns.stream().mapToLong(Outbox.Row::createdAt).min().orElse(0));
     try {
       for (JsonNode op : operations) {
-        apply(userId, op, added, updated, deleted);
+        apply(userId, op, begunAt, added, updated, deleted);
       }
       outbox.delete(turns);
     } catch (MemoryException e) {
@@ -122,7 +125,7 @@ final class Extractor {
   }
 
   /** Applies one extracted operation, noting what changed. Invalid operations are skipped. */
-  private void apply(String userId, JsonNode op, List<Memory> added, List<Memory> updated, List<UUID> deleted) {
+  private void apply(String userId, JsonNode op, Instant begunAt, List<Memory> added, List<Memory> updated, List<UUID> deleted) {
     String content = op.path("content").asText("").strip();
     String category = op.path("category").asText("FACT");
     String operation = op.path("operation").asText("ADD").toUpperCase(Locale.ROOT);
@@ -137,7 +140,7 @@ final class Extractor {
         }
         return;
       }
-      MemoryAccess.Saved saved = memory.save(userId, category, content);
+      MemoryAccess.Saved saved = memory.save(userId, category, content, begunAt);
       switch (saved.outcome()) {
         case ADDED -> added.add(saved.memory());
         case UPDATED -> updated.add(saved.memory());

@@ -116,7 +116,8 @@ public final class Learner implements LearningSink, AutoCloseable {
     ObjectNode payload = Outbox.JSON.createObjectNode();
     payload.put("user", userText);
     payload.put("assistant", assistantText.length() > MAX_ASSISTANT_CHARS ? assistantText.substring(0, MAX_ASSISTANT_CHARS) : assistantText);
-    Runnable accept = () -> acceptTurn(userId, sessionId, payload.toString());
+    long queuedAt = clock.millis(); // now, not when a learner thread gets to it: a deletion in between wins
+    Runnable accept = () -> acceptTurn(userId, sessionId, payload.toString(), queuedAt);
     if (!lanes.accept(userId, accept)) {
       // The queue is full: never drop a turn; write it on the caller's thread instead.
       counters.queueFull.incrementAndGet();
@@ -226,9 +227,9 @@ public final class Learner implements LearningSink, AutoCloseable {
 
   // ---------------------------------------------------------------- turns and due work
 
-  private void acceptTurn(String userId, String sessionId, String payload) {
+  private void acceptTurn(String userId, String sessionId, String payload, long queuedAt) {
     long now = clock.millis();
-    outbox.insert(Outbox.TURN, userId, sessionId, payload, now + config.pauseDelay().toMillis(), now);
+    outbox.insert(Outbox.TURN, userId, sessionId, payload, now + config.pauseDelay().toMillis(), queuedAt);
     counters.turnsAccepted.incrementAndGet();
     if (sessionId == null) {
       return;

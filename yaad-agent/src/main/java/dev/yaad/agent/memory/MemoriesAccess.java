@@ -11,6 +11,7 @@ import dev.yaad.memory.Profile;
 import dev.yaad.memory.Snapshot;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -67,8 +68,8 @@ public final class MemoriesAccess implements MemoryAccess {
   }
 
   @Override
-  public Saved save(String userId, String category, String content) {
-    AddResult result = memories.add(userId, NewMemory.of(category, content));
+  public Saved save(String userId, String category, String content, Instant begunAt) {
+    AddResult result = memories.add(userId, NewMemory.of(category, content), begunAt);
     SaveOutcome outcome = switch (result.outcome()) {
       case ADDED -> SaveOutcome.ADDED;
       case UPDATED -> SaveOutcome.UPDATED;
@@ -98,7 +99,7 @@ public final class MemoriesAccess implements MemoryAccess {
   }
 
   @Override
-  public Profile putProfile(String userId, String content, long expectedVersion) {
-    return memories.putProfile(userId, content, expectedVersion);
+  public Profile putProfile(String userId, String content, long expectedVersion, Instant begunAt) {
+    return memories.putProfile(userId, content, expectedVersion, begunAt);
   }
 }

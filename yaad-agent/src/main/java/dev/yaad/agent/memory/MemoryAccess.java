@@ -4,6 +4,7 @@ import dev.yaad.memory.Categories;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.Profile;
 import dev.yaad.memory.Snapshot;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -45,8 +46,12 @@ public interface MemoryAccess {
   /**
    * Remembers {@code content}, de-duplicating: the same fact again is {@link SaveOutcome#UNCHANGED},
    * a fact that corrects one already stored {@link SaveOutcome#UPDATED} it.
+   *
+   * @param begunAt when the work that writes began (the turn was queued, the session opened): a
+   *                user deleted at or after it is never written for again
+   * @throws dev.yaad.memory.UserDeletedException if the user was deleted at or after {@code begunAt}
    */
-  Saved save(String userId, String category, String content);
+  Saved save(String userId, String category, String content, Instant begunAt);
 
   /** Deletes one memory; empty if the user has no memory with that id. */
   Optional<Memory> forget(String userId, UUID id);
@@ -57,9 +62,11 @@ public interface MemoryAccess {
   /**
    * Replaces the profile if its version is still {@code expectedVersion}.
    *
+   * @param begunAt when the refresh was asked for; see {@link #save}
    * @throws dev.yaad.memory.ConflictException if it changed meanwhile
+   * @throws dev.yaad.memory.UserDeletedException if the user was deleted at or after {@code begunAt}
    */
-  Profile putProfile(String userId, String content, long expectedVersion);
+  Profile putProfile(String userId, String content, long expectedVersion, Instant begunAt);
 
   /** What a write did. */
   enum SaveOutcome { ADDED, UPDATED, UNCHANGED }

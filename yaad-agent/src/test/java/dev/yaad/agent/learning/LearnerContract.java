@@ -19,6 +19,8 @@ import dev.yaad.testing.ScriptedLlmServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -161,6 +163,66 @@ abstract class LearnerContract {
     // Extraction saw the whole batch in one request.
     assertThat(llmServer.calls(Purpose.EXTRACT).getFirst().lastUserMessage())
         .contains("USER: I want to learn to play the sitar", "USER: I love long walks by the sea");
+  }
+
+  @Test
+  void aTurnQueuedBeforeTheUserIsDeleted_isNeverLearned_andLeavesNoRow() throws Exception {
+    Llm llm = llm(0);
+    Learner learner = learner(fast(), llm); // a batch of 3 and a pause of an hour: the turn waits in the outbox
+    store.add("gone", dev.yaad.memory.NewMemory.of("FACT", "plays chess every Sunday"));
+    learner.turnCompleted("gone", "s-gone", "I have a goldfish named Bubbles and I love him", "How lovely!");
+    Await.until(() -> learner.stats().turnsAccepted() == 1, WAIT, "the turn in the outbox");
+    assertThat(rowsOf("gone")).containsEntry("agent_outbox", 1L);
+
+    store.deleteUser("gone");
+    assertThat(learner.drain(WAIT)).isTrue(); // learning runs all it has
+
+    assertThat(rowsOf("gone")).as("every table, after learning ran").containsOnly(
+        Map.entry("users", 0L), Map.entry("memories", 0L), Map.entry("profiles", 0L), Map.entry("agent_outbox", 0L));
+  }
+
+  @Test
+  void anExtractionUnderWayWhenTheUserIsDeleted_writesNothing_forThemOrTheirProfile() throws Exception {
+    CountDownLatch deleted = new CountDownLatch(1);
+    llmServer.rule(Purpose.EXTRACT, call -> {
+      try {
+        deleted.await(); // the model answers only once the user is gone
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return Answer.text("{\"memories\":[{\"category\":\"FACT\",\"content\":\"has a goldfish named Bubbles\",\"operation\":\"ADD\"}]}");
+    });
+    Llm llm = llm(0);
+    Learner learner = learner(fast().withBatch(1, Duration.ofHours(1)).withProfile(Duration.ZERO, Duration.ZERO, 0.85), llm);
+    learner.turnCompleted("midway", "s-midway", "I have a goldfish named Bubbles", "Lovely!");
+    Await.until(() -> llmServer.count(Purpose.EXTRACT) == 1, WAIT, "the extraction waiting for the model");
+
+    store.deleteUser("midway"); // its turn is deleted from the outbox, but the learner holds it in memory
+    deleted.countDown();
+    Await.until(() -> learner.stats().turnsExtracted() == 1, WAIT, "the extraction finished");
+    assertThat(learner.drain(WAIT)).isTrue();
+
+    assertThat(rowsOf("midway")).containsOnly(
+        Map.entry("users", 0L), Map.entry("memories", 0L), Map.entry("profiles", 0L), Map.entry("agent_outbox", 0L));
+    assertThat(learner.stats().memoriesChanged()).isZero();
+    assertThat(llmServer.count(Purpose.PROFILE)).isZero();
+  }
+
+  /** The user's rows in each table that holds users' data, counted straight in the database. */
+  Map<String, Long> rowsOf(String userId) throws java.sql.SQLException {
+    Map<String, Long> rows = new java.util.TreeMap<>();
+    try (var c = store.dataSource().getConnection()) {
+      for (String table : List.of("users", "memories", "profiles", "agent_outbox")) {
+        try (var ps = c.prepareStatement("SELECT COUNT(*) FROM " + table + " WHERE " + (table.equals("users") ? "id" : "user_id") + " = ?")) {
+          ps.setString(1, userId);
+          try (var rs = ps.executeQuery()) {
+            rs.next();
+            rows.put(table, rs.getLong(1));
+          }
+        }
+      }
+    }
+    return rows;
   }
 
   @Test
