@@ -12,6 +12,7 @@ import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.server.auth.AuthConfig;
 import dev.yaad.server.auth.Authenticator;
+import dev.yaad.server.cluster.ClusterEvents;
 import dev.yaad.server.http.HttpApp;
 import dev.yaad.server.http.HttpLimits;
 import dev.yaad.server.http.MemoryApi;
@@ -19,6 +20,7 @@ import dev.yaad.server.http.SessionApi;
 import dev.yaad.server.ops.Metrics;
 import dev.yaad.server.ops.Readiness;
 import io.javalin.Javalin;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -163,6 +165,7 @@ public final class YaadServer implements AutoCloseable {
   private final Metrics metrics = new Metrics();
   private Memories memories;
   private Companion companion;
+  private ClusterEvents events;
   private Javalin app;
   private CompletableFuture<Void> warmUp = CompletableFuture.completedFuture(null);
 
@@ -206,6 +209,14 @@ public final class YaadServer implements AutoCloseable {
     Memories opened = Memories.builder().store(config.store()).embedder(config.embedder()).cache(config.cache())
         .search(config.search()).duplicateThreshold(config.duplicateThreshold()).meterRegistry(metrics.registry()).build();
     Companion started = null;
+    ClusterEvents shared = config.cache().redisEnabled()
+        ? ClusterEvents.redis(config.cache().redisUrl(), config.cache().safeRedisUrl(), config.cache().redisKeyPrefix())
+        : ClusterEvents.local();
+    Gauge.builder("yaad.cluster.events.duplicates", shared, ClusterEvents::duplicatesDropped)
+        .description("events this instance heard again (its own, back from Redis) and did not deliver twice")
+        .register(metrics.registry());
+    Gauge.builder("yaad.cluster.events.connected", shared, e -> e.connected() ? 1 : 0)
+        .description("1 while events reach the other instances over Redis").register(metrics.registry());
     try {
       // The embedding model loads in the background now rather than on the first request that needs it;
       // /ready says "embeddings: loading" until it is done.
@@ -222,10 +233,10 @@ public final class YaadServer implements AutoCloseable {
       }
       Authenticator authenticator = new Authenticator(config.auth());
       if (config.llm().configured()) {
-        started = Companion.start(opened, config.llm(), tuning, metrics.registry(), authenticator);
+        started = Companion.start(opened, config.llm(), tuning, metrics.registry(), authenticator, shared);
       }
       app = HttpApp.create(new HttpApp.Setup(opened, config.maxBodyBytes(), authenticator, metrics, readiness,
-          config.llm().configured(), started == null ? null : started.sessions()::install));
+          config.llm().configured(), started == null ? null : started.sessions()::install, shared));
       config.limits().install(app);
       app.start(config.host(), config.port());
     } catch (RuntimeException e) {
@@ -233,11 +244,13 @@ public final class YaadServer implements AutoCloseable {
       if (started != null) {
         started.close();
       }
+      shared.close();
       opened.close();
       throw e;
     }
     memories = opened;
     companion = started;
+    events = shared;
     log.info("server: listening on http://{}:{} with store {}{}; {}; embeddings {}; {}; {}", config.host(), port(),
         config.store().safeUrl(), config.store().username() == null ? "" : " as " + config.store().username(),
         config.cache().redisEnabled() ? "cache Caffeine + Redis " + config.cache().safeRedisUrl() : "cache Caffeine (no Redis)",
@@ -291,10 +304,12 @@ public final class YaadServer implements AutoCloseable {
         }
       } finally {
         awaitWarmUp();
+        events.close();
         memories.close();
         app = null;
         memories = null;
         companion = null;
+        events = null;
         log.info("server: stopped");
       }
     }
