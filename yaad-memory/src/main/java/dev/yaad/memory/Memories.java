@@ -7,6 +7,8 @@ import dev.yaad.memory.internal.MemoryService;
 import dev.yaad.memory.internal.Reembedder;
 import dev.yaad.memory.internal.cache.CachingMemoryStore;
 import dev.yaad.memory.internal.store.JdbcMemoryStore;
+import dev.yaad.memory.search.ForgetRule;
+import dev.yaad.memory.search.Match;
 import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
@@ -71,9 +73,11 @@ public final class Memories implements AutoCloseable {
   private final CachingMemoryStore store;
   private final MemoryService service;
   private final Embedder embedder;
+  private final ForgetRule forgetRule;
 
   private Memories(Builder b) {
     this.embedder = b.embedder;
+    this.forgetRule = b.forgetRule;
     this.database = b.storeConfig != null ? JdbcMemoryStore.open(b.storeConfig) : JdbcMemoryStore.open(b.dataSource, b.categories);
     try {
       this.store = CachingMemoryStore.create(database, b.cache, b.meterRegistry);
@@ -143,6 +147,26 @@ public final class Memories implements AutoCloseable {
    */
   public List<SearchHit> search(String userId, SearchRequest request) {
     return service.search(userId, request);
+  }
+
+  /**
+   * The memories a description ("my goldfish", "میری بہن") names well enough to forget on its
+   * strength alone, under the {@link Builder#forgetRule forget rule} (words and meaning must
+   * both agree; see {@link ForgetRule}):
+   *
+   * <ul>
+   *   <li>empty: nothing matches; forget nothing, ask the user;
+   *   <li>one: the memory meant;
+   *   <li>several: close matches, best first; forget nothing, ask which (at most 10).
+   * </ul>
+   *
+   * It never falls back to the best search hit: "forget my goldfish" does not forget "plays
+   * chess every Sunday".
+   *
+   * @throws InvalidInputException if the description is blank or too long
+   */
+  public List<Match> matchToForget(String userId, String description) {
+    return service.matchToForget(userId, description, forgetRule);
   }
 
   // ---- writes ----
@@ -338,6 +362,7 @@ public final class Memories implements AutoCloseable {
     private SearchConfig search;
     private Boolean deduplicate;
     private Double duplicateThreshold;
+    private ForgetRule forgetRule;
     private MeterRegistry meterRegistry;
 
     private Builder() {}
@@ -419,6 +444,13 @@ public final class Memories implements AutoCloseable {
       return this;
     }
 
+    /** When a description matches a memory well enough to forget it ({@link Memories#matchToForget}); default {@link ForgetRule#defaults()}. */
+    public Builder forgetRule(ForgetRule forgetRule) {
+      requireUnset(this.forgetRule, "forgetRule");
+      this.forgetRule = Objects.requireNonNull(forgetRule, "forgetRule");
+      return this;
+    }
+
     /**
      * Where the engine's meters go ({@code yaad.cache.*}, {@code yaad.memory.snapshot},
      * {@code yaad.memory.search}, {@code yaad.memory.search.users}); default nowhere. One
@@ -463,6 +495,9 @@ public final class Memories implements AutoCloseable {
       }
       if (duplicateThreshold == null) {
         duplicateThreshold = DEFAULT_DUPLICATE_THRESHOLD;
+      }
+      if (forgetRule == null) {
+        forgetRule = ForgetRule.defaults();
       }
       if (meterRegistry == null) {
         meterRegistry = new CompositeMeterRegistry(); // with no registries: records nothing

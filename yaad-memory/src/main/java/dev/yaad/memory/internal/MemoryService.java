@@ -15,6 +15,8 @@ import dev.yaad.memory.internal.store.Embedding;
 import dev.yaad.memory.internal.store.MemoryStore;
 import dev.yaad.memory.internal.store.MemoryWrite;
 import dev.yaad.memory.internal.store.Validation;
+import dev.yaad.memory.search.ForgetRule;
+import dev.yaad.memory.search.Match;
 import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
@@ -204,6 +206,16 @@ public final class MemoryService {
   /** Deletes the user and everything of theirs. @throws NotFoundException if the user does not exist */
   public void deleteUser(String userId) {
     store.deleteUser(userId);
+  }
+
+  /**
+   * The memories {@code description} names well enough to forget; see {@link SearchIndex#forgetMatches}.
+   *
+   * @throws InvalidInputException if the description is blank or too long
+   */
+  public List<Match> matchToForget(String userId, String description, ForgetRule rule) {
+    Validation.content("description", description);
+    return search.forgetMatches(userId, description, embedder.embed(description), rule);
   }
 
   /**

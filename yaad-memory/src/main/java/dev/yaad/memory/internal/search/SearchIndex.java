@@ -6,6 +6,8 @@ import dev.yaad.memory.Memory;
 import dev.yaad.memory.embed.Embedder;
 import dev.yaad.memory.internal.store.EmbeddedMemory;
 import dev.yaad.memory.internal.store.MemoryStore;
+import dev.yaad.memory.search.ForgetRule;
+import dev.yaad.memory.search.Match;
 import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
@@ -188,6 +190,16 @@ public final class SearchIndex {
       }
     }
     return out;
+  }
+
+  /**
+   * The user's memories that {@code description} matches under {@code rule}: none, exactly one
+   * (the memory meant), or several close ones, best first (ask which); see {@link ForgetRule}.
+   *
+   * @param vector the description's vector from this index's embedder
+   */
+  public List<Match> forgetMatches(String userId, String description, float[] vector, ForgetRule rule) {
+    return ForgetMatcher.matches(index(userId), description, vector, rule);
   }
 
   /**
