@@ -239,6 +239,39 @@ class SessionTest {
   }
 
   @Test
+  void forgetMemory_byDescription_forgetsOnlyWhatItClearlyNames_neverTheTopHit() {
+    Memory chess = store.add("fisher", NewMemory.of("INTEREST", "plays chess every Sunday")).memory();
+    llmServer.rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults() && c.lastUserMessage().equals("one"),
+        c -> Answer.toolCall("forgetMemory", "{\"description\":\"my goldfish\"}"));
+    llmServer.rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults() && c.lastUserMessage().equals("two"),
+        c -> Answer.toolCall("forgetMemory", "{\"id\":\"" + java.util.UUID.randomUUID() + "\"}"));
+    llmServer.rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults() && c.lastUserMessage().equals("three"),
+        c -> Answer.toolCall("forgetMemory", "{\"id\":\"the goldfish\"}")); // a description where the id goes
+    llmServer.rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults() && c.lastUserMessage().equals("four"),
+        c -> Answer.toolCall("forgetMemory", "{\"description\":\"goldfish\"}"));
+    Session session = activeSession("fisher");
+    Await.done(session.reply("one").done());
+    Await.done(session.reply("two").done());
+    Await.done(session.reply("three").done());
+    List<String> results = llmServer.calls().stream().filter(ScriptedLlmServer.Call::hasToolResults)
+        .map(c -> c.toolResults().getFirst()).toList();
+    assertThat(results.get(0)).startsWith("no memory matches 'my goldfish' closely enough; nothing was forgotten");
+    assertThat(results.get(1)).startsWith("no memory has id").endsWith("nothing was forgotten");
+    assertThat(results.get(2)).startsWith("no memory matches 'the goldfish' closely enough");
+    assertThat(store.list("fisher", null, 10, null).items()).containsExactly(chess);
+    assertThat(recorder.learned).isEmpty();
+
+    Memory bubbles = store.add("fisher", NewMemory.of("FACT", "Has a goldfish named Bubbles")).memory();
+    Memory tank = store.add("fisher", NewMemory.of("FACT", "The goldfish tank sits in the living room")).memory();
+    Await.done(session.reply("four").done());
+    String several = llmServer.calls().stream().filter(ScriptedLlmServer.Call::hasToolResults).toList().getLast().toolResults().getFirst();
+    assertThat(several).startsWith("several memories match 'goldfish'; nothing was forgotten")
+        .contains(bubbles.id().toString(), tank.id().toString()).doesNotContain(chess.id().toString());
+    assertThat(store.list("fisher", null, 10, null).items()).hasSize(3);
+    assertThat(recorder.learned).isEmpty();
+  }
+
+  @Test
   void toolError_becomesAShortMessageForTheModel_andTheTurnCompletes() {
     llmServer.rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults(),
         c -> Answer.toolCall("saveMemory", "{\"category\":\"HOBBY\",\"content\":\"kites\"}"));

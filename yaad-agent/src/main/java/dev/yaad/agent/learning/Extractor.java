@@ -134,9 +134,12 @@ final class Extractor {
     }
     try {
       if (operation.equals("DELETE")) {
-        List<Memory> match = memory.search(userId, content, List.of(), 1);
-        if (!match.isEmpty() && memory.forget(userId, match.getFirst().id()).isPresent()) {
+        // The same rule as the forgetMemory tool: only a memory the text clearly names, and only one.
+        List<Memory> match = memory.matchToForget(userId, content);
+        if (match.size() == 1 && memory.forget(userId, match.getFirst().id()).isPresent()) {
           deleted.add(match.getFirst().id());
+        } else if (match.size() != 1) {
+          log.debug("learner: user {}: an extracted deletion matches {} memories; nothing deleted", userId, match.size());
         }
         return;
       }

@@ -9,6 +9,7 @@ import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.NotFoundException;
 import dev.yaad.memory.Profile;
 import dev.yaad.memory.Snapshot;
+import dev.yaad.memory.search.Match;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
 import java.time.Instant;
@@ -76,6 +77,11 @@ public final class MemoriesAccess implements MemoryAccess {
       case UNCHANGED -> SaveOutcome.UNCHANGED;
     };
     return new Saved(outcome, result.memory());
+  }
+
+  @Override
+  public List<Memory> matchToForget(String userId, String description) {
+    return memories.matchToForget(userId, description).stream().map(Match::memory).toList();
   }
 
   @Override

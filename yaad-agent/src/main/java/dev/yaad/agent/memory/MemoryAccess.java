@@ -53,6 +53,13 @@ public interface MemoryAccess {
    */
   Saved save(String userId, String category, String content, Instant begunAt);
 
+  /**
+   * The memories {@code description} names well enough to forget: empty (nothing matches: ask
+   * the user), one (the memory meant), or several close ones, best first (ask which). Words and
+   * meaning must both agree; it never falls back to the best search hit.
+   */
+  List<Memory> matchToForget(String userId, String description);
+
   /** Deletes one memory; empty if the user has no memory with that id. */
   Optional<Memory> forget(String userId, UUID id);
 

@@ -208,6 +208,22 @@ abstract class LearnerContract {
     assertThat(llmServer.count(Purpose.PROFILE)).isZero();
   }
 
+  @Test
+  void anExtractedDeletion_removesOnlyAMemoryItClearlyNames() {
+    Llm llm = llm(0);
+    Learner learner = learner(fast().withBatch(1, Duration.ofHours(1)), llm);
+    dev.yaad.memory.Memory chess = store.add("fish", dev.yaad.memory.NewMemory.of("INTEREST", "plays chess every Sunday")).memory();
+    learner.turnCompleted("fish", "s-fish", "Please forget my goldfish now", "Done.");
+    Await.until(() -> learner.stats().turnsExtracted() == 1 && learner.pending() == 0, WAIT, "the deletion extracted");
+    assertThat(store.list("fish", null, 10, null).items()).as("the goldfish is not the chess").containsExactly(chess);
+
+    dev.yaad.memory.Memory bubbles = store.add("fish", dev.yaad.memory.NewMemory.of("FACT", "has a goldfish named Bubbles")).memory();
+    learner.turnCompleted("fish", "s-fish", "Please forget my goldfish Bubbles", "Done.");
+    Await.until(() -> learner.stats().turnsExtracted() == 2 && learner.pending() == 0, WAIT, "the second deletion extracted");
+    assertThat(store.list("fish", null, 10, null).items()).containsExactly(chess);
+    assertThat(bubbles.id()).isNotEqualTo(chess.id());
+  }
+
   /** The user's rows in each table that holds users' data, counted straight in the database. */
   Map<String, Long> rowsOf(String userId) throws java.sql.SQLException {
     Map<String, Long> rows = new java.util.TreeMap<>();
