@@ -8,6 +8,7 @@ import dev.yaad.memory.StoreUnavailableException;
 import dev.yaad.memory.cache.CacheConfig;
 import dev.yaad.memory.embed.Embedder;
 import dev.yaad.memory.embed.OnnxEmbedder;
+import dev.yaad.memory.search.ForgetRule;
 import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.server.auth.AuthConfig;
@@ -69,10 +70,11 @@ public final class YaadServer implements AutoCloseable {
    * @param embedder     the model that turns memories and queries into vectors
    * @param search       how search ranks and how much per-user state it keeps
    * @param duplicateThreshold the cosine at or above which a new memory updates one of the same category
+   * @param forget       when a description matches a memory well enough to forget it (forgetMemory, learning's deletions)
    * @param limits       what one client may take: body timeouts, connections per address, request rates
    */
   public record Config(String host, int port, StoreConfig store, long maxBodyBytes, AuthConfig auth, LlmSettings llm,
-      CacheConfig cache, Embedder embedder, SearchConfig search, double duplicateThreshold, HttpLimits limits) {
+      CacheConfig cache, Embedder embedder, SearchConfig search, double duplicateThreshold, ForgetRule forget, HttpLimits limits) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
 
@@ -86,6 +88,7 @@ public final class YaadServer implements AutoCloseable {
       if (!(duplicateThreshold > 0 && duplicateThreshold <= 1)) {
         throw new IllegalArgumentException("duplicateThreshold must be in (0, 1] (was " + duplicateThreshold + ")");
       }
+      Objects.requireNonNull(forget, "forget");
       Objects.requireNonNull(limits, "limits");
       if (host == null || host.isBlank()) {
         throw new IllegalArgumentException("host cannot be blank");
@@ -101,7 +104,7 @@ public final class YaadServer implements AutoCloseable {
     /** The in-process cache only and the in-process embedding model. */
     public Config(String host, int port, StoreConfig store, long maxBodyBytes, AuthConfig auth, LlmSettings llm) {
       this(host, port, store, maxBodyBytes, auth, llm, CacheConfig.defaults(), OnnxEmbedder.shared(), SearchConfig.defaults(),
-          Memories.DEFAULT_DUPLICATE_THRESHOLD, HttpLimits.defaults());
+          Memories.DEFAULT_DUPLICATE_THRESHOLD, ForgetRule.defaults(), HttpLimits.defaults());
     }
 
     /** No authentication, no LLM. */
@@ -115,31 +118,35 @@ public final class YaadServer implements AutoCloseable {
     }
 
     public Config withAddress(String host, int port) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
     }
 
     public Config withAuth(AuthConfig auth) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
     }
 
     public Config withLlm(LlmSettings llm) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
     }
 
     public Config withCache(CacheConfig cache) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
     }
 
     public Config withEmbedder(Embedder embedder) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
     }
 
     public Config withSearch(SearchConfig search, double duplicateThreshold) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
+    }
+
+    public Config withForgetRule(ForgetRule forget) {
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
     }
 
     public Config withLimits(HttpLimits limits) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
     }
   }
 
@@ -207,7 +214,7 @@ public final class YaadServer implements AutoCloseable {
     StartChecks.requirePortFree(config.host(), config.port()); // before the database is opened or migrated
     createH2Directory(config.store().jdbcUrl());
     Memories opened = Memories.builder().store(config.store()).embedder(config.embedder()).cache(config.cache())
-        .search(config.search()).duplicateThreshold(config.duplicateThreshold()).meterRegistry(metrics.registry()).build();
+        .search(config.search()).duplicateThreshold(config.duplicateThreshold()).forgetRule(config.forget()).meterRegistry(metrics.registry()).build();
     Companion started = null;
     ClusterEvents shared = config.cache().redisEnabled()
         ? ClusterEvents.redis(config.cache().redisUrl(), config.cache().safeRedisUrl(), config.cache().redisKeyPrefix())
