@@ -3,6 +3,7 @@ package dev.yaad.server.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.yaad.memory.Memories;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -143,8 +144,8 @@ public final class ClusterEvents implements AutoCloseable {
   }
 
   /**
-   * Delivers the event to this process's subscribers now, then sends it to the other
-   * instances without waiting (if Redis is down, they miss it).
+   * Delivers the event to this process's subscribers now, then to the other instances, waiting
+   * for Redis at most a second (if Redis is down, they miss it).
    */
   public void publish(Event event) {
     String id = UUID.randomUUID().toString();
@@ -154,14 +155,35 @@ public final class ClusterEvents implements AutoCloseable {
       return;
     }
     try {
-      c.async().publish(channel, encode(id, event)).whenComplete((n, error) -> {
-        if (error != null) {
-          down(error);
-        }
-      });
+      c.sync().publish(channel, encode(id, event));
     } catch (RuntimeException e) {
       down(e);
     }
+  }
+
+  /**
+   * Deletes the user ({@link Memories#deleteUser}) with every instance told: {@link
+   * UserDeleting} before (their sessions close, new ones are refused), {@link UserDeleted}
+   * after, however the deletion ended.
+   *
+   * @throws dev.yaad.memory.NotFoundException if nothing was stored for the user (sessions are closed all the same)
+   */
+  public void deleteUser(Memories memories, String userId) {
+    publish(new UserDeleting(userId));
+    try {
+      memories.deleteUser(userId);
+    } finally {
+      publish(new UserDeleted(userId));
+    }
+  }
+
+  /** Waits until events reach the other instances, at most {@code timeout}; false without Redis. */
+  public boolean awaitConnected(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!up && client != null && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    return up;
   }
 
   @Override

@@ -179,13 +179,7 @@ public final class MemoryApi {
    * theirs goes in one transaction (see {@link Memories#deleteUser}); then the id is free again.
    */
   void deleteUser(Context ctx) {
-    String userId = ctx.pathParam("userId");
-    events.publish(new ClusterEvents.UserDeleting(userId));
-    try {
-      memories.deleteUser(userId);
-    } finally {
-      events.publish(new ClusterEvents.UserDeleted(userId));
-    }
+    events.deleteUser(memories, ctx.pathParam("userId"));
     noContent(ctx);
   }
 
