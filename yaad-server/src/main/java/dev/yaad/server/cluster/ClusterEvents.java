@@ -144,10 +144,15 @@ public final class ClusterEvents implements AutoCloseable {
   }
 
   /**
-   * Delivers the event to this process's subscribers now, then to the other instances, waiting
-   * for Redis at most a second (if Redis is down, they miss it).
+   * Delivers the event to this process's subscribers now, then sends it to the other
+   * instances without waiting (if Redis is down, they miss it).
    */
   public void publish(Event event) {
+    publish(event, false);
+  }
+
+  /** @param wait whether to wait (at most a second) until Redis has it, as a command about to exit must */
+  private void publish(Event event, boolean wait) {
     String id = UUID.randomUUID().toString();
     deliver(id, event);
     StatefulRedisConnection<String, String> c = commands;
@@ -155,7 +160,15 @@ public final class ClusterEvents implements AutoCloseable {
       return;
     }
     try {
-      c.sync().publish(channel, encode(id, event));
+      if (wait) {
+        c.sync().publish(channel, encode(id, event));
+      } else {
+        c.async().publish(channel, encode(id, event)).whenComplete((n, error) -> {
+          if (error != null) {
+            down(error);
+          }
+        });
+      }
     } catch (RuntimeException e) {
       down(e);
     }
@@ -169,11 +182,11 @@ public final class ClusterEvents implements AutoCloseable {
    * @throws dev.yaad.memory.NotFoundException if nothing was stored for the user (sessions are closed all the same)
    */
   public void deleteUser(Memories memories, String userId) {
-    publish(new UserDeleting(userId));
+    publish(new UserDeleting(userId), true); // out before the transaction starts
     try {
       memories.deleteUser(userId);
     } finally {
-      publish(new UserDeleted(userId));
+      publish(new UserDeleted(userId), true);
     }
   }
 

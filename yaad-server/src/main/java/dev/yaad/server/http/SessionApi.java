@@ -308,7 +308,7 @@ public final class SessionApi implements AutoCloseable {
   /**
    * Queues a {@code learned} message to every open session of the user, here and on the other
    * instances: from the learner's threads, and from a session's when one of its tools changed
-   * memory. Never waits.
+   * memory. Never waits (the other instances get it from Redis asynchronously).
    */
   void learned(Learned learned) {
     events.publish(new ClusterEvents.Learned(learned.userId(), SessionMessages.learned(learned)));
