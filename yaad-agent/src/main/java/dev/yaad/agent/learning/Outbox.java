@@ -63,6 +63,32 @@ final class Outbox {
         kind, userId, sessionId, payload, dueAt, now);
   }
 
+  /**
+   * Inserts finished turns in one transaction, all or none, each due {@code pauseMillis} after
+   * it was accepted.
+   *
+   * @throws StoreUnavailableException if the database cannot take them (nothing is inserted)
+   */
+  void insertTurns(List<TurnBuffer.Turn> turns, long pauseMillis) {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO agent_outbox (kind, user_id, session_id, payload, attempts, due_at, created_at) VALUES ('TURN', ?, ?, ?, 0, ?, ?)")) {
+        for (TurnBuffer.Turn t : turns) {
+          bind(ps, t.userId(), t.sessionId(), t.payload(), t.acceptedAt() + pauseMillis, t.acceptedAt());
+          ps.addBatch();
+        }
+        ps.executeBatch();
+        c.commit();
+      } catch (SQLException e) {
+        c.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw unavailable("write", e);
+    }
+  }
+
   /** Makes a session's waiting turns due now (a batch is complete, or the session ended). */
   void makeSessionDue(String sessionId, long now) {
     update("UPDATE agent_outbox SET due_at = ? WHERE session_id = ? AND kind = 'TURN' AND attempts = 0 AND due_at > ?",

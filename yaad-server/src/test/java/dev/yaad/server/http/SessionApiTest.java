@@ -207,6 +207,7 @@ class SessionApiTest {
       assertThat(done.get("text").asText()).isEqualTo(streamed.toString()).contains("Lahore");
       assertThat(done.get("firstDeltaMs").isNumber()).isTrue();
       assertThat(done.get("durationMs").asLong()).isGreaterThanOrEqualTo(done.get("firstDeltaMs").asLong());
+      assertThat(done.get("learning").isNull()).as("a greeting is no turn to learn from").isTrue();
     }
   }
 
@@ -233,6 +234,7 @@ class SessionApiTest {
       assertThat(done.get("speechId").asText()).isEqualTo(speechId);
       assertThat(done.get("kind").asText()).isEqualTo("reply");
       assertThat(done.get("turnId").asText()).isEqualTo("t-1");
+      assertThat(done.get("learning").asText()).isEqualTo("queued");
       assertThat(done.get("outcome").asText()).isEqualTo("completed");
       assertThat(done.get("text").asText()).isEqualTo("I will remember that: " + JOB);
     }

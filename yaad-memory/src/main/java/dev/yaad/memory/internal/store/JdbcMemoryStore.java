@@ -84,6 +84,12 @@ public final class JdbcMemoryStore implements MemoryStore {
     if (config.schema() != null) {
       hikari.setSchema(config.schema());
     }
+    if (dialect == Dialect.POSTGRES) {
+      // Otherwise the driver puts the server's DETAIL ("Key (content)=(...)") and a failed batch's
+      // parameter values into exception messages, which the pool and our outage lines log:
+      // memory contents in the logs.
+      hikari.addDataSourceProperty("logServerErrorDetail", "false");
+    }
     HikariDataSource pool = new HikariDataSource(hikari);
     try {
       var flyway = Flyway.configure().dataSource(pool).locations("classpath:" + dialect.migrations);
