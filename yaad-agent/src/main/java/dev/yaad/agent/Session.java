@@ -468,6 +468,10 @@ public final class Session {
       @Override
       public void onError(Throwable error) {
         context.metrics().llmCall(purpose, Duration.ofNanos(System.nanoTime() - start), false);
+        if (speech.kind() == Speech.Kind.REPLY && speech.text().isEmpty()) {
+          // A voice user must not be left in silence: say so, and still end FAILED with the error.
+          deliver(speech, Prompts.apology(language, speech.userText));
+        }
         end(speech, Speech.Outcome.FAILED, error);
       }
     });
