@@ -31,6 +31,7 @@ public final class Main implements Runnable {
       Map.entry("--db-url", "YAAD_DB_URL"),
       Map.entry("--db-user", "YAAD_DB_USER"),
       Map.entry("--db-password", "YAAD_DB_PASSWORD"),
+      Map.entry("--db-pool-size", "YAAD_DB_POOL_SIZE"),
       Map.entry("--categories", "YAAD_CATEGORIES"),
       Map.entry("--api-keys", "YAAD_API_KEYS"),
       Map.entry("--token-secret", "YAAD_TOKEN_SECRET"),

@@ -134,6 +134,17 @@ public final class JdbcMemoryStore implements MemoryStore {
   }
 
   /**
+   * Publishes the pool's meters on {@code registry} (HikariCP's {@code hikaricp.connections.*}:
+   * active, idle, pending, {@code acquire} = the wait for a connection, {@code timeout}); nothing
+   * when the caller owns the data source.
+   */
+  public void recordPoolMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+    if (pool != null) {
+      pool.setMetricRegistry(registry);
+    }
+  }
+
+  /**
    * The data source the store runs on: for readiness checks, for the agent's learning outbox
    * (its table is part of this schema) and for measurements of the database itself.
    */
