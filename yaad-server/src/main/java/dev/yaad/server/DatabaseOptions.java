@@ -31,7 +31,7 @@ public final class DatabaseOptions {
   String dbPassword;
 
   @Option(names = "--db-pool-size", paramLabel = "N", defaultValue = "" + StoreConfig.DEFAULT_POOL_SIZE,
-      description = {"Connections in the database pool, at least 1 (see docs/reliability.md for sizing).",
+      description = {"Connections in the database pool, at least 2 (see docs/reliability.md for sizing).",
           "Env YAAD_DB_POOL_SIZE. Default: ${DEFAULT-VALUE}."})
   int dbPoolSize = StoreConfig.DEFAULT_POOL_SIZE;
 

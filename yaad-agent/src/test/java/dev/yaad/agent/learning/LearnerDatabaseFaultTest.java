@@ -1,6 +1,7 @@
 package dev.yaad.agent.learning;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 import dev.yaad.agent.AgentConfig;
 import dev.yaad.agent.AgentRuntime;
@@ -186,6 +187,20 @@ class LearnerDatabaseFaultTest {
       postgres.startAgain();
       runtime.close();
     }
+  }
+
+  @Test
+  void theSmallestPool_learnsWithoutDeadlock() throws Exception {
+    // One connection is refused (StoreConfig.MIN_POOL_SIZE: the migration at start needs two);
+    // after start no path holds one connection while asking for another.
+    assertThatIllegalArgumentException().isThrownBy(() -> StoreConfig.of(postgres.jdbcUrl()).withPoolSize(1))
+        .withMessageContaining("cannot be less than 2").withMessageContaining("migration");
+    Learner learner = start(StoreConfig.MIN_POOL_SIZE, LearningConfig.DEFAULT_TURN_BUFFER_BYTES);
+    for (int i = 0; i < 10; i++) {
+      assertThat(learner.turnCompleted("solo", "s-1", "I want to visit Skardu " + i, "Nice.")).isTrue();
+    }
+    assertThat(learner.drain(WAIT)).isTrue();
+    assertThat(learner.stats().turnsExtracted()).isEqualTo(10);
   }
 
   @Test
