@@ -87,6 +87,8 @@ public final class Learner implements LearningSink, AutoCloseable {
   private final List<Consumer<Learned>> learnedListeners = new CopyOnWriteArrayList<>();
   private final ScheduledFuture<?> poller;
   private volatile boolean draining;
+  /** Whether the last poll failed (the poller's thread only; drain polls too, hence volatile). */
+  private volatile boolean pollFailing;
 
   private Learner(Builder b) {
     this.config = b.config;
@@ -293,8 +295,17 @@ public final class Learner implements LearningSink, AutoCloseable {
       for (String userId : outbox.dueUsers(clock.millis(), DUE_USERS_PER_POLL)) {
         signalWork(userId);
       }
+      if (pollFailing) {
+        pollFailing = false;
+        log.info("learner: the outbox can be read again");
+      }
     } catch (RuntimeException e) {
-      log.warn("learner: polling the outbox failed: {}", e.getMessage());
+      if (!pollFailing) { // once per outage, not once per poll
+        pollFailing = true;
+        log.warn("learner: polling the outbox failed; retrying every {} ms: {}", config.pollInterval().toMillis(), e.getMessage());
+      } else {
+        log.debug("learner: polling the outbox failed again: {}", e.getMessage());
+      }
     }
   }
 
