@@ -53,6 +53,7 @@ final class TurnBuffer {
   /** Turns and, between them, actions to run once the turns before them are written. */
   private final ArrayDeque<Object> turns = new ArrayDeque<>(); // guarded by lock
   private long bytes; // guarded by lock
+  private int held; // turns in the deque; guarded by lock
   private boolean closed; // guarded by lock
   private final AtomicLong dropped = new AtomicLong();
   private final Thread thread;
@@ -80,6 +81,7 @@ final class TurnBuffer {
       if (!closed && bytes + turn.bytes() <= maxBytes) {
         turns.addLast(turn);
         bytes += turn.bytes();
+        held++;
         changed.signalAll();
         return true;
       }
@@ -89,8 +91,8 @@ final class TurnBuffer {
     long n = dropped.incrementAndGet();
     metrics.learning("turn.dropped");
     if (n == 1 || Long.bitCount(n) == 1) { // the 1st, 2nd, 4th, 8th...: visible, never a flood
-      log.warn("learner: the turn buffer is full ({} bytes held while the database cannot take them); {} turn(s) dropped so far",
-          maxBytes, n);
+      log.warn("learner: the turn buffer is full ({} bytes held while the database cannot take them) or stopping;"
+          + " {} turn(s) dropped so far", maxBytes, n);
     }
     return false;
   }
@@ -117,7 +119,7 @@ final class TurnBuffer {
   int held() {
     lock.lock();
     try {
-      return (int) turns.stream().filter(Turn.class::isInstance).count();
+      return held;
     } finally {
       lock.unlock();
     }
@@ -167,15 +169,13 @@ final class TurnBuffer {
     }
     lock.lock();
     try {
-      long lost = turns.stream().filter(Turn.class::isInstance).count();
-      if (lost > 0) {
+      if (held > 0) {
         log.error("learner: stopping with {} turn(s) ({} bytes) the database did not take within {} ms; they are lost",
-            lost, bytes, wait.toMillis());
+            held, bytes, wait.toMillis());
       }
-      if (!turns.isEmpty()) {
-        turns.clear();
-        bytes = 0;
-      }
+      turns.clear();
+      bytes = 0;
+      held = 0;
     } finally {
       lock.unlock();
     }
@@ -183,10 +183,11 @@ final class TurnBuffer {
 
   private void run() {
     long backoff = FIRST_BACKOFF_MS;
+    boolean oneAtATime = false;
     while (true) {
       List<Turn> batch;
       try {
-        batch = next();
+        batch = next(oneAtATime ? 1 : MAX_BATCH);
       } catch (InterruptedException e) {
         return;
       }
@@ -199,6 +200,18 @@ final class TurnBuffer {
       try {
         writer.write(batch);
       } catch (RuntimeException e) {
+        if (rejectsData(e)) {
+          if (batch.size() > 1) {
+            oneAtATime = true; // find the turn the database refuses; the others go through
+            continue;
+          }
+          // This turn can never be stored (the database refuses its data): retrying it would stall every other.
+          remove(batch);
+          dropped.incrementAndGet();
+          metrics.learning("turn.dropped");
+          log.error("learner: the database refuses a turn of user {}; it is dropped: {}", batch.getFirst().userId(), e.getMessage());
+          continue;
+        }
         failedAttempts++;
         if (holdingSinceNanos == 0) {
           holdingSinceNanos = System.nanoTime();
@@ -214,6 +227,7 @@ final class TurnBuffer {
         continue;
       }
       backoff = FIRST_BACKOFF_MS;
+      oneAtATime = false;
       remove(batch);
       for (Turn t : batch) {
         try {
@@ -232,10 +246,10 @@ final class TurnBuffer {
   }
 
   /**
-   * The oldest turns up to the next action, at most {@link #MAX_BATCH}, left in the buffer until
+   * The oldest turns up to the next action, at most {@code max}, left in the buffer until
    * written; empty after running an action found at the head; null once closed and empty.
    */
-  private List<Turn> next() throws InterruptedException {
+  private List<Turn> next(int max) throws InterruptedException {
     Runnable action;
     lock.lock();
     try {
@@ -246,9 +260,9 @@ final class TurnBuffer {
         changed.await();
       }
       if (turns.peekFirst() instanceof Turn) {
-        List<Turn> batch = new ArrayList<>(Math.min(MAX_BATCH, turns.size()));
+        List<Turn> batch = new ArrayList<>(Math.min(max, turns.size()));
         for (Object o : turns) {
-          if (!(o instanceof Turn t) || batch.size() == MAX_BATCH) {
+          if (!(o instanceof Turn t) || batch.size() == max) {
             break;
           }
           batch.add(t);
@@ -268,11 +282,30 @@ final class TurnBuffer {
     return List.of();
   }
 
+  /**
+   * Whether the database refused the data itself (SQL state class 22, data exception, or 23,
+   * integrity constraint): no retry will change that, unlike a connection that failed.
+   */
+  static boolean rejectsData(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLException sql) {
+        for (java.sql.SQLException e = sql; e != null; e = e.getNextException()) {
+          String state = e.getSQLState();
+          if (state != null && (state.startsWith("22") || state.startsWith("23"))) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+
   private void remove(List<Turn> batch) {
     lock.lock();
     try {
       for (int i = 0; i < batch.size(); i++) {
         bytes -= ((Turn) turns.removeFirst()).bytes();
+        held--;
       }
       changed.signalAll();
     } finally {

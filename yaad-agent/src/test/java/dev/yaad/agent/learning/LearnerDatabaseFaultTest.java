@@ -190,6 +190,22 @@ class LearnerDatabaseFaultTest {
   }
 
   @Test
+  void aTurnTheDatabaseRefuses_isDropped_andDoesNotStallTheOthers() throws Exception {
+    Learner learner = start(2, LearningConfig.DEFAULT_TURN_BUFFER_BYTES);
+    postgres.stop(); // the three pile up and go in one batch, which the bad one fails
+    try {
+      assertThat(learner.turnCompleted("before", null, "I like tea", "ok")).isTrue();
+      assertThat(learner.turnCompleted("u".repeat(200), null, "a user id longer than the column", "ok")).isTrue();
+      assertThat(learner.turnCompleted("after", null, "I like coffee", "ok")).isTrue();
+    } finally {
+      postgres.startAgain();
+    }
+    Await.until(() -> learner.heldTurns() == 0, WAIT, "the good turns written, the bad one dropped");
+    assertThat(turnRows()).isEqualTo(2);
+    assertThat(learner.droppedTurns()).isEqualTo(1);
+  }
+
+  @Test
   void theSmallestPool_learnsWithoutDeadlock() throws Exception {
     // One connection is refused (StoreConfig.MIN_POOL_SIZE: the migration at start needs two);
     // after start no path holds one connection while asking for another.
