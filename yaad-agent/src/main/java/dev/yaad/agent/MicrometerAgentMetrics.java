@@ -32,7 +32,9 @@ public final class MicrometerAgentMetrics implements AgentMetrics {
 
   /**
    * Gauges on {@code runtime}: {@code yaad.agent.sessions.active} (sessions not yet closed)
-   * and, if it learns, {@code yaad.agent.learning.queue} (tasks waiting in memory) and
+   * and, if it learns, {@code yaad.agent.learning.queue} (tasks waiting in memory),
+   * {@code yaad.agent.learning.held} and {@code .held.bytes} (turns held while the database
+   * cannot take them) and
    * {@code yaad.agent.learning.outbox} (rows waiting in the database: one count query per
    * scrape). The registry holds gauges weakly: the runtime must stay referenced, as it does
    * while it runs.
@@ -45,6 +47,10 @@ public final class MicrometerAgentMetrics implements AgentMetrics {
           .description("background learning tasks waiting in memory").register(registry);
       Gauge.builder("yaad.agent.learning.outbox", learner, MicrometerAgentMetrics::outboxRows)
           .description("turns and profile refreshes waiting in the outbox table").register(registry);
+      Gauge.builder("yaad.agent.learning.held", learner, Learner::heldTurns)
+          .description("finished turns held in memory while the database cannot take them").register(registry);
+      Gauge.builder("yaad.agent.learning.held.bytes", learner, Learner::heldTurnBytes).baseUnit("bytes")
+          .description("bytes of the turns held in memory (bounded by --learning-buffer-bytes)").register(registry);
     });
     return this;
   }

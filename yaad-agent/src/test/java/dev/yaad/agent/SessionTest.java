@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.LlmConfig;
+import dev.yaad.agent.llm.Prompts;
 import dev.yaad.agent.memory.MemoriesAccess;
 import dev.yaad.memory.Memories;
 import dev.yaad.memory.Memory;
@@ -310,5 +311,39 @@ class SessionTest {
     assertThat(failed.error()).isNotNull();
     assertThat(session.state()).isEqualTo(SessionState.ACTIVE);
     assertThat(Await.done(session.reply("hello again").done())).isEqualTo(Speech.Outcome.COMPLETED);
+  }
+
+  @Test
+  void llmHungBeyondTheFirstTokenBudget_replyFailsSoon_andSaysALocalizedLine() {
+    llmServer.hang(Purpose.CONVERSATION, 10);
+    // Retries are allowed (3) but the budget (1 s) leaves room for one: 400 ms, backoff, 400 ms.
+    try (Llm hung = Llm.openAiCompatible(LlmConfig.of(llmServer.baseUrl(), "test-key", "scripted")
+            .withTimeouts(Duration.ofMillis(400), Duration.ofSeconds(10)).withFirstTokenBudget(Duration.ofSeconds(1))
+            .withMaxRetries(3));
+        AgentRuntime runtime = AgentRuntime.builder().memory(new MemoriesAccess(store)).llm(hung).build()) {
+      Session english = runtime.open("hung-en", recorder);
+      english.ready();
+      english.greet().cancel();
+      Speech reply = english.reply("are you there?");
+      assertThat(Await.done(reply.done())).isEqualTo(Speech.Outcome.FAILED);
+      assertThat(reply.error()).hasMessageContaining("no first token");
+      assertThat(reply.text()).isEqualTo(Prompts.APOLOGY_EN);
+      assertThat(llmServer.count(Purpose.CONVERSATION)).isEqualTo(2);
+
+      Session urdu = runtime.open("hung-ur", recorder);
+      urdu.ready();
+      urdu.greet().cancel();
+      urdu.language("ur-PK");
+      Speech urduReply = urdu.reply("are you there?");
+      assertThat(Await.done(urduReply.done())).isEqualTo(Speech.Outcome.FAILED);
+      assertThat(urduReply.text()).isEqualTo(Prompts.APOLOGY_UR);
+
+      Session written = runtime.open("hung-script", recorder);
+      written.ready();
+      written.greet().cancel();
+      Speech scriptReply = written.reply("کیا آپ وہاں ہیں؟"); // no language set: the script says Urdu
+      assertThat(Await.done(scriptReply.done())).isEqualTo(Speech.Outcome.FAILED);
+      assertThat(scriptReply.text()).isEqualTo(Prompts.APOLOGY_UR);
+    }
   }
 }

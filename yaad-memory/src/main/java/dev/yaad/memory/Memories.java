@@ -80,6 +80,7 @@ public final class Memories implements AutoCloseable {
     this.forgetRule = b.forgetRule;
     this.database = b.storeConfig != null ? JdbcMemoryStore.open(b.storeConfig) : JdbcMemoryStore.open(b.dataSource, b.categories);
     try {
+      database.recordPoolMetrics(b.meterRegistry);
       this.store = CachingMemoryStore.create(database, b.cache, b.meterRegistry);
       this.service = MemoryService.builder(store, b.embedder).searchConfig(b.search).deduplicate(b.deduplicate)
           .duplicateThreshold(b.duplicateThreshold).meterRegistry(b.meterRegistry).build();

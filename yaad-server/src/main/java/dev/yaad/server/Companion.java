@@ -35,8 +35,7 @@ final class Companion implements AutoCloseable {
   /** @param memories the memory engine: the agent's port sits on it, learning's outbox lives in its database */
   static Companion start(Memories memories, LlmSettings settings, YaadServer.AgentTuning tuning, MeterRegistry registry,
       Authenticator authenticator, ClusterEvents events) {
-    LlmConfig llmConfig = LlmConfig.of(settings.baseUrl(), settings.apiKey(),
-        settings.model() == null ? LlmConfig.DEFAULT_MODEL : settings.model());
+    LlmConfig llmConfig = settings.llmConfig();
     MemoryAccess memory = new MemoriesAccess(memories); // shared by tools and learning
     MicrometerAgentMetrics metrics = new MicrometerAgentMetrics(registry);
     Llm llm = Llm.openAiCompatible(llmConfig);

@@ -1,5 +1,6 @@
 package dev.yaad.server;
 
+import dev.yaad.agent.learning.LearningConfig;
 import dev.yaad.server.auth.AuthConfig;
 import dev.yaad.server.http.HttpLimits;
 import dev.yaad.server.http.SessionApi;
@@ -36,7 +37,8 @@ final class LimitOptions {
       Map.entry("--session-message-rate", "YAAD_SESSION_MESSAGE_RATE"),
       Map.entry("--session-byte-rate", "YAAD_SESSION_BYTE_RATE"),
       Map.entry("--session-queue-bytes", "YAAD_SESSION_QUEUE_BYTES"),
-      Map.entry("--llm-user-budget", "YAAD_LLM_USER_BUDGET"));
+      Map.entry("--llm-user-budget", "YAAD_LLM_USER_BUDGET"),
+      Map.entry("--learning-buffer-bytes", "YAAD_LEARNING_BUFFER_BYTES"));
 
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})\\s*(ms|s|m|h|d)");
 
@@ -98,6 +100,21 @@ final class LimitOptions {
       description = "Model answers (greetings and replies) one user may have; off for no budget. Env YAAD_LLM_USER_BUDGET."
           + " Default: ${DEFAULT-VALUE}.")
   String llmUserBudget;
+
+  @Option(names = "--learning-buffer-bytes", paramLabel = "BYTES", defaultValue = "" + LearningConfig.DEFAULT_TURN_BUFFER_BYTES,
+      description = "Finished turns held in memory while the database cannot take them (stopped, restarting, pool exhausted);"
+          + " beyond it a turn is dropped and its reply_done says learning: dropped. Env YAAD_LEARNING_BUFFER_BYTES."
+          + " Default: ${DEFAULT-VALUE}.")
+  long learningBufferBytes;
+
+  /** {@code learning} with the turn buffer given here. */
+  LearningConfig learning(LearningConfig learning) {
+    try {
+      return learning.withTurnBuffer(learningBufferBytes);
+    } catch (IllegalArgumentException e) {
+      throw invalid("--learning-buffer-bytes", e);
+    }
+  }
 
   /** {@code auth} with the origins, the token lifetime and the failed-attempt limit given here. */
   AuthConfig auth(AuthConfig auth) {

@@ -229,7 +229,11 @@ public final class YaadServer implements AutoCloseable {
       // /ready says "embeddings: loading" until it is done.
       log.info("server: loading the embedding model {} in the background", config.embedder().modelId());
       warmUp = opened.warmUpInBackground();
-      Readiness readiness = new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", Readiness.sql(opened.dataSource()))
+      // PostgreSQL is checked over a connection of its own: the store's pool may be exhausted by load while the database is fine.
+      StoreConfig store = config.store();
+      Readiness.Check database = store.jdbcUrl().startsWith("jdbc:postgresql:")
+          ? Readiness.sql(store.jdbcUrl(), store.username(), store.password()) : Readiness.sql(opened.dataSource());
+      Readiness readiness = new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", database)
           .add("embeddings", Readiness.loaded(warmUp, opened.embedder()::warmUp));
       if (config.cache().redisEnabled()) {
         readiness.add("redis", () -> {

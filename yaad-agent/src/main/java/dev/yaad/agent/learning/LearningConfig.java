@@ -22,11 +22,18 @@ import java.util.Objects;
  *                           is taken over after this
  * @param pollInterval       how often the database is checked for due work (retries, pauses,
  *                           work left by another process)
+ * @param turnBufferBytes    finished turns held in memory while the database cannot take them
+ *                           (stopped, restarting, pool exhausted), in bytes; a turn beyond it is
+ *                           dropped and its reply says so
  */
 public record LearningConfig(
     int batchTurns, Duration pauseDelay, int maxBatchTurns,
     Duration profileDebounce, Duration profileMinInterval, double profileSimilarity,
-    int workers, int queueCapacity, Duration retryBase, Duration retryMax, Duration lease, Duration pollInterval) {
+    int workers, int queueCapacity, Duration retryBase, Duration retryMax, Duration lease, Duration pollInterval,
+    long turnBufferBytes) {
+
+  public static final long DEFAULT_TURN_BUFFER_BYTES = 64L << 20;
+
 
   public LearningConfig {
     Objects.requireNonNull(pauseDelay, "pauseDelay");
@@ -54,6 +61,9 @@ public record LearningConfig(
     if (pollInterval.isZero() || pollInterval.isNegative() || lease.isZero() || lease.isNegative()) {
       throw new IllegalArgumentException("pollInterval and lease must be positive (were " + pollInterval + ", " + lease + ")");
     }
+    if (turnBufferBytes < 64 * 1024) {
+      throw new IllegalArgumentException("turnBufferBytes cannot be less than 65536 (was " + turnBufferBytes + ")");
+    }
     if (retryMax.compareTo(retryBase) < 0) {
       throw new IllegalArgumentException("retryMax (" + retryMax + ") cannot be less than retryBase (" + retryBase + ")");
     }
@@ -62,31 +72,37 @@ public record LearningConfig(
   public static LearningConfig defaults() {
     return new LearningConfig(4, Duration.ofSeconds(20), 16,
         Duration.ofSeconds(5), Duration.ofMinutes(2), 0.85,
-        2, 10_000, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofMinutes(2), Duration.ofSeconds(1));
+        2, 10_000, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofMinutes(2), Duration.ofSeconds(1),
+        DEFAULT_TURN_BUFFER_BYTES);
   }
 
   public LearningConfig withBatch(int turns, Duration pause) {
     return new LearningConfig(turns, pause, Math.max(maxBatchTurns, turns), profileDebounce, profileMinInterval,
-        profileSimilarity, workers, queueCapacity, retryBase, retryMax, lease, pollInterval);
+        profileSimilarity, workers, queueCapacity, retryBase, retryMax, lease, pollInterval, turnBufferBytes);
   }
 
   public LearningConfig withProfile(Duration debounce, Duration minInterval, double similarity) {
     return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, debounce, minInterval, similarity,
-        workers, queueCapacity, retryBase, retryMax, lease, pollInterval);
+        workers, queueCapacity, retryBase, retryMax, lease, pollInterval, turnBufferBytes);
   }
 
   public LearningConfig withRetry(Duration base, Duration max) {
     return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
-        profileSimilarity, workers, queueCapacity, base, max, lease, pollInterval);
+        profileSimilarity, workers, queueCapacity, base, max, lease, pollInterval, turnBufferBytes);
   }
 
   public LearningConfig withLease(Duration lease, Duration pollInterval) {
     return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
-        profileSimilarity, workers, queueCapacity, retryBase, retryMax, lease, pollInterval);
+        profileSimilarity, workers, queueCapacity, retryBase, retryMax, lease, pollInterval, turnBufferBytes);
   }
 
   public LearningConfig withWorkers(int workers, int queueCapacity) {
     return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
-        profileSimilarity, workers, queueCapacity, retryBase, retryMax, lease, pollInterval);
+        profileSimilarity, workers, queueCapacity, retryBase, retryMax, lease, pollInterval, turnBufferBytes);
+  }
+
+  public LearningConfig withTurnBuffer(long bytes) {
+    return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
+        profileSimilarity, workers, queueCapacity, retryBase, retryMax, lease, pollInterval, bytes);
   }
 }

@@ -70,6 +70,35 @@ final class Outbox {
         kind, userId, sessionId, payload, dueAt, now, userId, now);
   }
 
+  /**
+   * Inserts finished turns in one transaction, all or none, each due {@code pauseMillis} after
+   * it was accepted.
+   *
+   * @throws StoreUnavailableException if the database cannot take them (nothing is inserted)
+   */
+  void insertTurns(List<TurnBuffer.Turn> turns, long pauseMillis) {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO agent_outbox (kind, user_id, session_id, payload, attempts, due_at, created_at)"
+              + " SELECT 'TURN', ?, ?, ?, 0, ?, ? FROM (VALUES (1)) one(x)"
+              + " WHERE NOT EXISTS (SELECT 1 FROM deleted_users WHERE user_id = ? AND deleted_at >= ?)")) {
+        for (TurnBuffer.Turn t : turns) { // a turn accepted before its user's deletion is not kept
+          bind(ps, t.userId(), t.sessionId(), t.payload(), t.acceptedAt() + pauseMillis, t.acceptedAt(),
+              t.userId(), t.acceptedAt());
+          ps.addBatch();
+        }
+        ps.executeBatch();
+        c.commit();
+      } catch (SQLException e) {
+        c.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw unavailable("write", e);
+    }
+  }
+
   /** Makes a session's waiting turns due now (a batch is complete, or the session ended). */
   void makeSessionDue(String sessionId, long now) {
     update("UPDATE agent_outbox SET due_at = ? WHERE session_id = ? AND kind = 'TURN' AND attempts = 0 AND due_at > ?",

@@ -318,7 +318,8 @@ abstract class LearnerContract {
 
   @Test
   void twoLearnersOnOneDatabase_extractEachTurnOnce() {
-    LearningConfig config = fast().withBatch(3, Duration.ofMillis(100));
+    // A pause long enough that the three turns are all written before the first falls due, on a loaded machine too.
+    LearningConfig config = fast().withBatch(3, Duration.ofSeconds(1));
     Learner a = learner(config, llm(0));
     Learner b = learner(config, llm(0));
     // No session: the turns fall due after the pause, and both pollers see them at once.

@@ -102,6 +102,12 @@ public final class JdbcMemoryStore implements MemoryStore {
     if (config.schema() != null) {
       hikari.setSchema(config.schema());
     }
+    if (dialect == Dialect.POSTGRES) {
+      // Otherwise the driver puts the server's DETAIL ("Key (content)=(...)") and a failed batch's
+      // parameter values into exception messages, which the pool and our outage lines log:
+      // memory contents in the logs.
+      hikari.addDataSourceProperty("logServerErrorDetail", "false");
+    }
     HikariDataSource pool = new HikariDataSource(hikari);
     try {
       var flyway = Flyway.configure().dataSource(pool).locations("classpath:" + dialect.migrations);
@@ -143,6 +149,17 @@ public final class JdbcMemoryStore implements MemoryStore {
       throw new StoreUnavailableException("cannot migrate the memory store: " + rootMessage(e), e);
     }
     return new JdbcMemoryStore(dataSource, null, dialect, categories);
+  }
+
+  /**
+   * Publishes the pool's meters on {@code registry} (HikariCP's {@code hikaricp.connections.*}:
+   * active, idle, pending, {@code acquire} = the wait for a connection, {@code timeout}); nothing
+   * when the caller owns the data source.
+   */
+  public void recordPoolMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+    if (pool != null) {
+      pool.setMetricRegistry(registry);
+    }
   }
 
   /**
