@@ -124,8 +124,9 @@ final class LoadBenchmark implements Callable<Integer> {
   boolean json;
 
   private final Set<String> learned = ConcurrentHashMap.newKeySet();
-  private volatile long llmFailUntil;
-  private volatile long llmHangUntil;
+  /** Until when (System.nanoTime) the scripted LLM fails or hangs; compared by difference, nanoTime may be negative. */
+  private volatile long llmFailUntil = System.nanoTime();
+  private volatile long llmHangUntil = llmFailUntil;
 
   /** One named fault: when it began and when its action ended (the window reaches to the next fault). */
   private record Fault(String name, long startNanos, long endNanos, String problem) {}
@@ -143,8 +144,8 @@ final class LoadBenchmark implements Callable<Integer> {
     try (LocalPostgres pg = LocalPostgres.create();
         LocalRedis redis = LocalRedis.start();
         ScriptedLlmServer llm = ScriptedLlmServer.start().latency(Duration.ofNanos(ttft), Duration.ofNanos(perToken)).recordCalls(false)) {
-      llm.rule(c -> System.nanoTime() < llmHangUntil, c -> new Answer.Hang());
-      llm.rule(c -> System.nanoTime() < llmFailUntil, c -> Answer.error(500));
+      llm.rule(c -> llmHangUntil - System.nanoTime() > 0, c -> new Answer.Hang());
+      llm.rule(c -> llmFailUntil - System.nanoTime() > 0, c -> Answer.error(500));
       llm.rule(Purpose.EXTRACT, this::extract);
       List<String> serve = new ArrayList<>(List.of("--db-url", pg.jdbcUrl(), "--db-user", LocalPostgres.USER,
           "--redis-url", redis.url(), "--llm-base-url", llm.baseUrl(), "--max-connections-per-ip", Integer.toString(sessions + 64)));
@@ -377,6 +378,7 @@ final class LoadBenchmark implements Callable<Integer> {
         toolFailures.merge(t.name(), 1, Integer::sum);
       }
     }
+    out.put("toolFailures", toolFailures.values().stream().mapToInt(Integer::intValue).sum());
     ObjectNode toolNode = out.putObject("toolMs");
     toolMs.forEach((name, ms) -> {
       List<Long> sorted = ms.stream().sorted().toList();
@@ -451,10 +453,11 @@ final class LoadBenchmark implements Callable<Integer> {
     double p99 = all.count() == 0 ? Double.NaN : all.summary().p99();
     targets.put("overheadP50", p50 <= TARGET_OVERHEAD_P50_MS);
     targets.put("overheadP99", p99 <= TARGET_OVERHEAD_P99_MS);
-    targets.put("noErrors", errors.isEmpty());
+    boolean noErrors = errors.isEmpty() && toolFailures.isEmpty();
+    targets.put("noErrors", noErrors);
     targets.put("nothingLost", lost.path("turnsLost").asLong() == 0 && lost.path("memoriesLost").asLong() == 0);
     targets.put("drained", outboxLeft == 0);
-    targets.put("met", p50 <= TARGET_OVERHEAD_P50_MS && p99 <= TARGET_OVERHEAD_P99_MS && errors.isEmpty()
+    targets.put("met", p50 <= TARGET_OVERHEAD_P50_MS && p99 <= TARGET_OVERHEAD_P99_MS && noErrors
         && lost.path("turnsLost").asLong() == 0 && lost.path("memoriesLost").asLong() == 0 && outboxLeft == 0);
     return out;
   }
@@ -475,6 +478,7 @@ final class LoadBenchmark implements Callable<Integer> {
     w.set("errorsByCode", JSON.valueToTree(codes));
     List<String> accepted = turns.stream().filter(t -> in.test(t.sentNanos()) && t.outcome().equals("completed")).map(LoadSession.Turn::marker).toList();
     w.put("turnsAccepted", accepted.size());
+    w.put("toolFailures", tools.stream().filter(t -> in.test(t.nanos()) && !t.ok()).count());
     w.put("turnsFailed", turns.stream().filter(t -> in.test(t.sentNanos()) && !t.outcome().equals("completed")).count());
     w.put("turnsLost", accepted.stream().filter(m -> !learned.contains(m) && !pending.contains(m)).count());
     List<String> acknowledged = tools.stream().filter(t -> in.test(t.nanos()) && t.name().equals("saveMemory") && t.ok())
@@ -491,8 +495,9 @@ final class LoadBenchmark implements Callable<Integer> {
       p.printf(Locale.ROOT, "load: %d sessions for %d s (think %d ms, scripted LLM %d ms + %d ms/token, %.0f%% save, %.0f%% recall)%s;"
               + " load average %s -> %s%n", sessions, duration, thinkMs, ttftMs, perTokenMs, saveShare * 100, recallShare * 100,
           faults ? " with faults" : "", out.path("loadAverageBefore"), out.path("loadAverageAfter"));
-      p.printf(Locale.ROOT, "  turns %d (%s), %.1f completed/s; errors %d %s%n", out.path("turns").asInt(), out.path("turnOutcomes"),
-          out.path("turnsPerS").asDouble(), out.path("errors").asInt(), out.path("errorsByCode"));
+      p.printf(Locale.ROOT, "  turns %d (%s), %.1f completed/s; errors %d %s; tool calls failed %d%n", out.path("turns").asInt(),
+          out.path("turnOutcomes"), out.path("turnsPerS").asDouble(), out.path("errors").asInt(), out.path("errorsByCode"),
+          out.path("toolFailures").asInt());
       p.printf(Locale.ROOT, "  overhead beyond the scripted LLM (ms): turn %s, chat turn %s, tool turn %s, greeting %s%n",
           brief(out.path("turnOverheadMs")), brief(out.path("chatTurnOverheadMs")), brief(out.path("toolTurnOverheadMs")),
           brief(out.path("greetingOverheadMs")));

@@ -29,6 +29,7 @@ class LoadBenchmarkTest {
     assertThat(r.path("greetings").asInt()).isEqualTo(3);
     assertThat(r.path("turnOutcomes").path("completed").asInt()).isPositive();
     assertThat(r.path("errors").asInt()).as(r.path("errorExamples").toString()).isZero();
+    assertThat(r.path("toolFailures").asInt()).isZero();
     JsonNode accounting = r.path("accounting");
     assertThat(accounting.path("turnsAccepted").asInt()).isEqualTo(r.path("turnOutcomes").path("completed").asInt());
     assertThat(accounting.path("turnsLearned").asInt()).isEqualTo(accounting.path("turnsAccepted").asInt());
