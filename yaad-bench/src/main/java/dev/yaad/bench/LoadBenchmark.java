@@ -214,7 +214,7 @@ final class LoadBenchmark implements Callable<Integer> {
       }
     }, 0, 1, TimeUnit.SECONDS);
 
-    LoadSession.Record record = new LoadSession.Record();
+    LoadSession.Observed record = new LoadSession.Observed();
     Map<String, Double> metricsBefore = server.metrics();
     long cpuBefore = server.cpuNanos();
     long benchCpuBefore = ownCpuNanos();
@@ -318,7 +318,7 @@ final class LoadBenchmark implements Callable<Integer> {
 
   // ---------------------------------------------------------------- the report
 
-  private ObjectNode report(LoadSession.Record record, List<Sample> samples, List<Fault> faultsDone, long start, long end, long finished,
+  private ObjectNode report(LoadSession.Observed record, List<Sample> samples, List<Fault> faultsDone, long start, long end, long finished,
       long serverCpu, long benchCpu, Map<String, Double> metricsBefore, Map<String, Double> metricsAfter, long outboxLeft,
       double drainSeconds, Set<String> pending, Set<String> stored, ServerProcess server, double[] loadBefore, double[] loadAfter) {
     long warmupEnd = duration > warmupSeconds ? start + TimeUnit.SECONDS.toNanos(warmupSeconds) : start;

@@ -29,7 +29,7 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Every turn carries a marker {@code (ref q<session>x<turn>)} in its text: the scripted
  * model's extraction rule and the memories table show which turns were learned and which
- * acknowledged memories were stored. What it sees goes into the shared {@link Record}.
+ * acknowledged memories were stored. What it sees goes into the shared {@link Observed}.
  */
 final class LoadSession implements WebSocket.Listener {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -46,7 +46,7 @@ final class LoadSession implements WebSocket.Listener {
   record Failure(long nanos, String code) {}
 
   /** What every session saw, appended concurrently. */
-  static final class Record {
+  static final class Observed {
     final ConcurrentLinkedQueue<Turn> turns = new ConcurrentLinkedQueue<>();
     final ConcurrentLinkedQueue<Greeting> greetings = new ConcurrentLinkedQueue<>();
     final ConcurrentLinkedQueue<Tool> tools = new ConcurrentLinkedQueue<>();
@@ -74,13 +74,13 @@ final class LoadSession implements WebSocket.Listener {
   private final HttpClient http;
   private final URI base;
   private final Script script;
-  private final Record record;
+  private final Observed record;
   private final Random random;
   private final BlockingQueue<Message> inbox = new LinkedBlockingQueue<>();
   private final StringBuilder partial = new StringBuilder();
   private int turnNumber;
 
-  LoadSession(int index, String userId, HttpClient http, URI base, Script script, Record record, long seed) {
+  LoadSession(int index, String userId, HttpClient http, URI base, Script script, Observed record, long seed) {
     this.index = index;
     this.userId = userId;
     this.http = http;
