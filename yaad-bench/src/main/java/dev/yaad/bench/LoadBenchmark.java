@@ -9,9 +9,13 @@ import dev.yaad.testing.ScriptedLlmServer.Answer;
 import dev.yaad.testing.ScriptedLlmServer.Call;
 import dev.yaad.testing.ScriptedLlmServer.Purpose;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -29,6 +33,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -124,6 +129,9 @@ final class LoadBenchmark implements Callable<Integer> {
   boolean json;
 
   private final Set<String> learned = ConcurrentHashMap.newKeySet();
+  /** The scripted LLM's own delay beyond its time to first token, asked directly each second of the run. */
+  private final ConcurrentLinkedQueue<Long> llmDoubleOverhead = new ConcurrentLinkedQueue<>();
+  private volatile boolean probing;
   /** Until when (System.nanoTime) the scripted LLM fails or hangs; compared by difference, nanoTime may be negative. */
   private volatile long llmFailUntil = System.nanoTime();
   private volatile long llmHangUntil = llmFailUntil;
@@ -151,7 +159,8 @@ final class LoadBenchmark implements Callable<Integer> {
           "--redis-url", redis.url(), "--llm-base-url", llm.baseUrl(), "--max-connections-per-ip", Integer.toString(sessions + 64)));
       serve.addAll(serverArgs);
       try (ServerProcess server = ServerProcess.start(List.of("-Xmx" + serverHeap), serve, work.resolve("server.log"), Duration.ofMinutes(3))) {
-        run(pg, redis, server, new LoadSession.Script(saveShare, recallShare, thinkMs, ttft, perToken), loadBefore);
+        run(pg, redis, server, URI.create(llm.baseUrl() + "/chat/completions"), new LoadSession.Script(saveShare, recallShare, thinkMs, ttft, perToken),
+            loadBefore);
       }
     }
     return 0;
@@ -192,8 +201,9 @@ final class LoadBenchmark implements Callable<Integer> {
     return Answer.text(root.toString());
   }
 
-  private void run(LocalPostgres pg, LocalRedis redis, ServerProcess server, LoadSession.Script script, double[] loadBefore)
-      throws Exception {
+  private void run(LocalPostgres pg, LocalRedis redis, ServerProcess server, URI llmChat, LoadSession.Script script,
+      double[] loadBefore) throws Exception {
+    HttpClient probeClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     List<Sample> samples = new ArrayList<>();
     OutboxProbe probe = new OutboxProbe(pg.jdbcUrl());
     ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -206,6 +216,9 @@ final class LoadBenchmark implements Callable<Integer> {
     sampler.scheduleAtFixedRate(() -> {
       if (tick[0]++ % 5 == 0) {
         heap[0] = heapBytes(server.metrics());
+      }
+      if (probing) {
+        Thread.startVirtualThread(() -> probeLlm(probeClient, llmChat, script.ttftNanos()));
       }
       long[] outbox = probe.turns();
       Sample s = new Sample(System.nanoTime(), outbox[0], outbox[1], server.cpuNanos(), server.readyStatus(), heap[0], server.rssBytes());
@@ -220,6 +233,7 @@ final class LoadBenchmark implements Callable<Integer> {
     long benchCpuBefore = ownCpuNanos();
     long start = System.nanoTime();
     long end = start + TimeUnit.SECONDS.toNanos(duration);
+    probing = true;
     List<Fault> faultsDone = new ArrayList<>();
     Thread faultThread = faults ? Thread.ofPlatform().name("load-faults").start(() -> injectFaults(pg, redis, start, faultsDone)) : null;
     URI base = URI.create("ws://127.0.0.1:" + server.port());
@@ -240,6 +254,7 @@ final class LoadBenchmark implements Callable<Integer> {
       }
     } // waits for every caller: each ends within its reply timeout after the end
     long finished = System.nanoTime();
+    probing = false;
     long cpuAfter = server.cpuNanos();
     long benchCpuAfter = ownCpuNanos();
     Map<String, Double> metricsAfter = server.metrics();
@@ -261,10 +276,37 @@ final class LoadBenchmark implements Callable<Integer> {
     Set<String> stored = probe.storedMarkers();
     probe.close();
     clients.forEach(HttpClient::close);
+    probeClient.close();
 
     ObjectNode out = report(record, samples, faultsDone, start, end, finished, cpuAfter - cpuBefore, benchCpuAfter - benchCpuBefore,
         metricsBefore, metricsAfter, left[0], drainSeconds, pending, stored, server, loadBefore, loadAfter);
     print(out, server);
+  }
+
+  /**
+   * One streamed conversation request (no tools) straight to the scripted LLM, timed to its first byte of
+   * text: the double's own queueing under the same load, the baseline of the server's
+   * overhead. Failures (an injected fault) are not timed.
+   */
+  private void probeLlm(HttpClient client, URI chat, long ttftNanos) {
+    String body = "{\"model\":\"scripted\",\"stream\":true,\"messages\":[{\"role\":\"system\",\"content\":\"You are a latency probe.\"},"
+        + "{\"role\":\"user\",\"content\":\"hello\"}]}";
+    long sent = System.nanoTime();
+    try {
+      HttpResponse<InputStream> response = client.send(HttpRequest.newBuilder(chat).timeout(Duration.ofSeconds(30))
+          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+          HttpResponse.BodyHandlers.ofInputStream());
+      try (InputStream in = response.body()) {
+        if (response.statusCode() == 200 && in.read() >= 0) {
+          llmDoubleOverhead.add(System.nanoTime() - sent - ttftNanos);
+        }
+        in.transferTo(OutputStream.nullOutputStream());
+      }
+    } catch (IOException e) {
+      // a fault or the end of the run: not timed
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   // ---------------------------------------------------------------- faults
@@ -354,6 +396,9 @@ final class LoadBenchmark implements Callable<Integer> {
     }
     out.put("greetings", greetings.size());
     out.set("greetingOverheadMs", summary(greetingOverhead));
+    Latencies doubleOverhead = new Latencies(llmDoubleOverhead.size() + 1);
+    llmDoubleOverhead.forEach(doubleOverhead::record);
+    out.set("llmDoubleOverheadMs", summary(doubleOverhead));
     Latencies all = new Latencies(turns.size() + 1);
     Latencies chat = new Latencies(turns.size() + 1);
     Latencies withTool = new Latencies(turns.size() + 1);
@@ -501,6 +546,8 @@ final class LoadBenchmark implements Callable<Integer> {
       p.printf(Locale.ROOT, "  overhead beyond the scripted LLM (ms): turn %s, chat turn %s, tool turn %s, greeting %s%n",
           brief(out.path("turnOverheadMs")), brief(out.path("chatTurnOverheadMs")), brief(out.path("toolTurnOverheadMs")),
           brief(out.path("greetingOverheadMs")));
+      p.printf(Locale.ROOT, "  the scripted LLM's own delay beyond its first-token time, asked directly each second (ms): %s%n",
+          brief(out.path("llmDoubleOverheadMs")));
       p.printf(Locale.ROOT, "  tools (ms) %s; snapshot p99 <= %.1f ms (max %.1f)%n", out.path("toolMs"), out.path("snapshotP99Ms").asDouble(),
           out.path("snapshotMaxMs").asDouble());
       p.printf(Locale.ROOT, "  server %s%n", out.path("server"));
