@@ -58,8 +58,8 @@ public sealed interface VoiceEvent {
   }
 
   /**
-   * The last audio of a reply was handed to the audio out (it may still be playing), or its audio
-   * was cut short.
+   * A reply's audio ended: it played out (the audio out's {@link AudioOut#queuedMillis()} reached
+   * zero after the last of it), or it was cut short.
    *
    * @param audioMs     how much audio was handed out in all
    * @param interrupted whether a barge-in (or close) cut it

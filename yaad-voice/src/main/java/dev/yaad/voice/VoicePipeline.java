@@ -477,10 +477,16 @@ final class VoicePipeline implements VoiceSession, SessionListener {
           }
           say(sentence, range);
         }
+        handedOut = true;
+        // The audio ends when it has played out, as far as the transport can tell: until then a
+        // barge-in can still cut it, and its metrics must say so.
+        long queued;
+        while (!stopped && (queued = out.queuedMillis()) > 0) {
+          Thread.sleep(Math.min(queued, 50));
+        }
       } catch (InterruptedException e) {
         return; // stopped
       }
-      handedOut = true;
       finish(-1);
     }
 
@@ -546,8 +552,8 @@ final class VoicePipeline implements VoiceSession, SessionListener {
           return;
         }
         stopped = true;
+        long queued = out.queuedMillis(); // before stop(), which empties the queue
         out.stop();
-        long queued = out.queuedMillis();
         long sentMs = samplesOut * 1000 / outRate;
         heardMs = Math.max(0, sentMs - Math.max(0, queued));
         heardText = heard(heardMs * outRate / 1000);
