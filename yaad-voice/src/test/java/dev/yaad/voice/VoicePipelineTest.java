@@ -2,107 +2,36 @@ package dev.yaad.voice;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.yaad.agent.AgentConfig;
-import dev.yaad.agent.AgentRuntime;
 import dev.yaad.agent.Session;
-import dev.yaad.agent.SessionListener;
-import dev.yaad.agent.Speech;
-import dev.yaad.agent.llm.Llm;
-import dev.yaad.agent.llm.LlmConfig;
-import dev.yaad.agent.memory.MemoriesAccess;
-import dev.yaad.memory.Memories;
 import dev.yaad.memory.testing.Await;
-import dev.yaad.memory.testing.TestStores;
-import dev.yaad.testing.ScriptedLlmServer;
 import dev.yaad.testing.ScriptedLlmServer.Answer;
 import dev.yaad.testing.ScriptedLlmServer.Purpose;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The pipeline end to end with local engines and real audio (flite speaks, sox pads and adds
  * noise), against a real session: the agent runtime, the scripted LLM server on loopback, H2.
  */
-class VoicePipelineTest {
-  static final String LONG_REPLY = "Once upon a time there was a girl in Lahore who loved to sing. "
-      + "Every morning she sang to the birds on the roof of her house. "
-      + "Her grandmother listened from the kitchen and hummed along with her. "
-      + "One day a travelling musician heard her song from the street below. "
-      + "He knocked on the door and asked if she would sing with his band.";
-
-  @TempDir static Path dir;
-  static Memories store;
+class VoicePipelineTest extends PipelineTestSupport {
   static Voice voice;
-  static SimpleMeterRegistry registry = new SimpleMeterRegistry();
-  ScriptedLlmServer llmServer;
-  Llm llm;
-  AgentRuntime runtime;
-  final List<VoiceEvent> events = new CopyOnWriteArrayList<>();
-  /** Voice events' types and the session's speech ends, in the order they happened. */
-  final List<String> timeline = new CopyOnWriteArrayList<>();
 
   @BeforeAll
-  static void openStore() {
-    store = Memories.builder().store(TestStores.h2(dir)).build();
+  static void startVoice() {
     voice = Voice.start(VoiceConfig.defaults(), registry);
   }
 
   @AfterAll
-  static void closeStore() {
+  static void closeVoice() {
     voice.close();
-    store.close();
-  }
-
-  @BeforeEach
-  void start() {
-    llmServer = ScriptedLlmServer.start();
-    llm = Llm.openAiCompatible(LlmConfig.of(llmServer.baseUrl(), "test-key", "scripted")
-        .withTimeouts(Duration.ofMillis(1500), Duration.ofSeconds(10)).withMaxRetries(2));
-    runtime = AgentRuntime.builder().memory(new MemoriesAccess(store)).llm(llm)
-        .config(AgentConfig.defaults().withGreetOnReady(false)).build();
-  }
-
-  @AfterEach
-  void stop() {
-    runtime.close();
-    llm.close();
-    llmServer.close();
-  }
-
-  private Session session(String user) {
-    Session s = runtime.open(user, new SessionListener() {
-      @Override
-      public void onSpeechEnded(Session session, Speech speech) {
-        timeline.add("speech_ended " + speech.kind() + " " + speech.outcome());
-      }
-    });
-    s.ready();
-    return s;
   }
 
   private VoiceSession open(Session s, AudioOut out, int inRate, int outRate) {
-    return voice.open(s, e -> {
-      events.add(e);
-      timeline.add(e.type());
-    }, out, inRate, outRate);
-  }
-
-  private <T extends VoiceEvent> List<T> events(Class<T> type) {
-    return events.stream().filter(type::isInstance).map(type::cast).toList();
-  }
-
-  private List<String> finalTranscripts() {
-    return events(VoiceEvent.Transcript.class).stream().filter(VoiceEvent.Transcript::isFinal).map(VoiceEvent.Transcript::text).toList();
+    return open(voice, s, out, inRate, outRate);
   }
 
   @Test
