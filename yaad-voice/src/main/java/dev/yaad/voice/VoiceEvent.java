@@ -1,12 +1,14 @@
 package dev.yaad.voice;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
 /**
  * What a voice session tells its client, besides audio. Each event is a record whose component
  * names are meant as JSON field names; {@link #type()} (serialised by Jackson as {@code "type"}) is
- * the message type on the wire. Times are milliseconds; a {@code null} metric was not measured.
+ * the message type on the wire, written first. Times are milliseconds; a {@code null} metric was not measured.
  */
+@JsonPropertyOrder({"type"})
 public sealed interface VoiceEvent {
   /** The message type, e.g. {@code "speech_started"}. */
   @JsonProperty("type")

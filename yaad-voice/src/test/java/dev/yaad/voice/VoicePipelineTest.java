@@ -166,4 +166,24 @@ class VoicePipelineTest extends PipelineTestSupport {
     assertThat(finalTranscripts().getFirst()).isNotBlank();
     voiceSession.close();
   }
+
+  @Test
+  void typedUrduTurnAndGreeting_areSpoken_inTheSessionsLanguage() {
+    llmServer.rule(c -> c.purpose() == Purpose.CONVERSATION, c -> Answer.text("جی ہاں، میں ٹھیک ہوں۔ آپ کیسے ہیں؟"));
+    Session session = runtime.open("urdu-typist");
+    session.language("ur-PK");
+    PlayedOut out = new PlayedOut(24_000, 8);
+    VoiceSession voiceSession = open(session, out, 16_000, 24_000);
+    session.ready();
+    session.greet();
+    Await.until(() -> events(VoiceEvent.AudioEnded.class).size() >= 1, Duration.ofSeconds(20), "the greeting's audio");
+    assertThat(events(VoiceEvent.AudioStarted.class).getFirst().replyId()).startsWith("g-");
+    long greetingSamples = out.receivedSamples();
+    assertThat(greetingSamples).isGreaterThan(24_000L / 2);
+    session.reply("آپ کیسے ہیں؟"); // typed, in a voice session: the reply is spoken all the same
+    Await.until(() -> events(VoiceEvent.AudioEnded.class).size() >= 2, Duration.ofSeconds(20), "the reply's audio");
+    assertThat(out.receivedSamples() - greetingSamples).isGreaterThan(24_000L); // two Urdu sentences by espeak-ng
+    assertThat(events(VoiceEvent.Error.class)).isEmpty();
+    voiceSession.close();
+  }
 }
