@@ -6,8 +6,6 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,21 +72,14 @@ public final class ScriptedSpeechServer implements AutoCloseable {
 
   /** Starts a server on a free loopback port. */
   public static ScriptedSpeechServer start() {
-    try {
-      HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);
-      ScriptedSpeechServer server = new ScriptedSpeechServer(http);
-      http.createContext("/", server::handle);
-      http.setExecutor(server.threads);
-      http.start();
-      return server;
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot start the scripted speech server on loopback: " + e.getMessage(), e);
-    }
+    ScriptedSpeechServer server = new ScriptedSpeechServer(Loopback.bind("scripted speech server"));
+    Loopback.serve(server.http, server::handle, server.threads);
+    return server;
   }
 
   /** The OpenAI-style base URL, e.g. {@code http://127.0.0.1:41234/v1}. */
   public String baseUrl() {
-    return "http://" + http.getAddress().getHostString() + ":" + http.getAddress().getPort() + "/v1";
+    return Loopback.baseUrl(http);
   }
 
   /** What transcriptions answer from now on. */

@@ -36,7 +36,7 @@ final class OpenAiSpeechToText implements SpeechToText {
 
   @Override
   public String name() {
-    return "every language (" + provider.model() + " at " + provider.baseUrl() + ")";
+    return RemoteCall.describe(provider);
   }
 
   @Override

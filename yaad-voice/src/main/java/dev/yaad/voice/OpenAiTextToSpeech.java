@@ -34,7 +34,7 @@ final class OpenAiTextToSpeech implements TextToSpeech {
 
   @Override
   public String name() {
-    return "every language (" + provider.model() + " at " + provider.baseUrl() + ")";
+    return RemoteCall.describe(provider);
   }
 
   @Override

@@ -20,6 +20,11 @@ final class RemoteCall {
 
   private RemoteCall() {}
 
+  /** For the start-up line: {@code every language (whisper-1 at https://api.openai.com/v1)}. */
+  static String describe(VoiceConfig.Provider provider) {
+    return "every language (" + provider.model() + " at " + provider.baseUrl() + ")";
+  }
+
   static HttpClient client(VoiceConfig.Provider provider) {
     return HttpClient.newBuilder().connectTimeout(provider.connectTimeout()).build();
   }

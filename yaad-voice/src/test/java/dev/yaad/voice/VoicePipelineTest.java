@@ -87,14 +87,19 @@ class VoicePipelineTest extends PipelineTestSupport {
     voiceSession.close();
   }
 
-  @Test
-  void bargeIn_stopsTheAudio_andHistoryKeepsOnlyWhatWasHeard() {
+  /** A voice session whose user asked for a story (spoken, real time) and hears its audio now. */
+  private VoiceSession storyPlaying(String user, PlayedOut out) {
     llmServer.rule(c -> c.purpose() == Purpose.CONVERSATION && c.lastUserMessage().contains("story"), c -> Answer.text(LONG_REPLY));
-    Session session = session("barger");
-    PlayedOut out = new PlayedOut(16_000);
-    VoiceSession voiceSession = open(session, out, 16_000, 16_000);
+    VoiceSession voiceSession = open(session(user), out, 16_000, 16_000);
     Fixtures.feed(voiceSession, Fixtures.english("can you tell me a story", 16_000, 900), 16_000, true);
     Await.until(() -> timeline.contains("audio_started"), Duration.ofSeconds(20), "the reply's audio");
+    return voiceSession;
+  }
+
+  @Test
+  void bargeIn_stopsTheAudio_andHistoryKeepsOnlyWhatWasHeard() {
+    PlayedOut out = new PlayedOut(16_000);
+    VoiceSession voiceSession = storyPlaying("barger", out);
     Fixtures.feed(voiceSession, Fixtures.silence(2000, 16_000), 16_000, true); // two seconds of the story are heard
     Fixtures.feed(voiceSession, Fixtures.english("wait, what was her name", 16_000, 900), 16_000, true);
     Await.until(() -> !events(VoiceEvent.Interrupted.class).isEmpty(), Duration.ofSeconds(10), "the barge-in");
@@ -118,12 +123,8 @@ class VoicePipelineTest extends PipelineTestSupport {
 
   @Test
   void shortBackchannel_doesNotInterrupt() {
-    llmServer.rule(c -> c.purpose() == Purpose.CONVERSATION && c.lastUserMessage().contains("story"), c -> Answer.text(LONG_REPLY));
-    Session session = session("listener-who-nods");
     PlayedOut out = new PlayedOut(16_000);
-    VoiceSession voiceSession = open(session, out, 16_000, 16_000);
-    Fixtures.feed(voiceSession, Fixtures.english("can you tell me a story", 16_000, 900), 16_000, true);
-    Await.until(() -> timeline.contains("audio_started"), Duration.ofSeconds(20), "the reply's audio");
+    VoiceSession voiceSession = storyPlaying("listener-who-nods", out);
     Fixtures.feed(voiceSession, Fixtures.silence(1000, 16_000), 16_000, true);
     Fixtures.feed(voiceSession, Fixtures.englishBrisk("yeah", 16_000, 900), 16_000, true);
     Await.until(() -> timeline.stream().filter("speech_ended"::equals).count() >= 2, Duration.ofSeconds(10), "the backchannel heard");
