@@ -162,6 +162,9 @@ final class VoicePipeline implements VoiceSession, SessionListener {
   private void onSpeechEnd(long startSample, long endSample) {
     collecting = false;
     short[] audio = java.util.Arrays.copyOf(utterance, utteranceLength);
+    if (utterance.length > RATE * 4) {
+      utterance = new short[RATE * 4]; // a long utterance's buffer is not kept for the whole call
+    }
     long endNanos = System.nanoTime() - (position - endSample) * 1_000_000_000L / RATE;
     emit(new VoiceEvent.SpeechEnded(endSample * 1000 / RATE, (endSample - startSample) * 1000 / RATE));
     String language = Languages.primary(session.language());
