@@ -15,13 +15,10 @@ import org.slf4j.LoggerFactory;
  * The voice front door: what every voice session shares (the Silero VAD model, the speech engines,
  * the meters), and {@link #open} to give one agent session ears and a mouth.
  *
- * {@snippet :
- * Voice voice = Voice.start(VoiceConfig.defaults(), registry); // loads the VAD, finds the engines
- * log.info(voice.describe());                                  // which languages it hears and speaks
- * VoiceSession call = voice.open(session, events::send, audioOut, 16_000, 24_000);
- * call.accept(pcmFrame);                                       // from the transport, 20 ms at a time
- * call.close();                                                // the caller hung up
- * }
+ * <p>Use: {@link #start} once per server (it loads the VAD and finds the engines), log
+ * {@link #describe()}, then per caller {@link #open} with the agent session, an event sink, the
+ * transport's {@link AudioOut} and the two sample rates; feed the returned {@link VoiceSession}
+ * the caller's PCM (20 ms at a time is usual) and close it when the caller hangs up.
  *
  * <p>Engines are chosen per language when the voice starts: a configured remote (OpenAI-compatible)
  * engine serves every language; otherwise the local ones serve what they can (PocketSphinx hears
