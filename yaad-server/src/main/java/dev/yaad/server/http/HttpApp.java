@@ -38,19 +38,27 @@ public final class HttpApp {
    * @param readiness     what {@code /ready} checks
    * @param llmConfigured whether an LLM endpoint is configured (the page says what to set if not)
    * @param sessions      adds the WebSocket session endpoint, or {@code null} while there is none
+   * @param voiceAvailable whether sessions take audio ({@code audio_start}): the server has speech engines
    */
   public record Setup(Memories memories, long maxBodyBytes, Authenticator authenticator, Metrics metrics,
-      Readiness readiness, boolean llmConfigured, Consumer<Javalin> sessions) {
+      Readiness readiness, boolean llmConfigured, Consumer<Javalin> sessions, boolean voiceAvailable) {
     public Setup {
       Objects.requireNonNull(memories, "memories");
       Objects.requireNonNull(authenticator, "authenticator");
       Objects.requireNonNull(metrics, "metrics");
       Objects.requireNonNull(readiness, "readiness");
     }
+
+    /** Without voice. */
+    public Setup(Memories memories, long maxBodyBytes, Authenticator authenticator, Metrics metrics, Readiness readiness,
+        boolean llmConfigured, Consumer<Javalin> sessions) {
+      this(memories, maxBodyBytes, authenticator, metrics, readiness, llmConfigured, sessions, false);
+    }
   }
 
   /** What the page (or any client) needs to know before it can talk to the server. */
-  record ClientConfig(boolean authRequired, boolean llmConfigured, boolean sessionsAvailable, List<String> categories) {}
+  record ClientConfig(boolean authRequired, boolean llmConfigured, boolean sessionsAvailable, boolean voiceAvailable,
+      List<String> categories) {}
 
   private HttpApp() {}
 
@@ -72,7 +80,7 @@ public final class HttpApp {
     Access.install(app, setup.authenticator());
 
     ClientConfig clientConfig = new ClientConfig(setup.authenticator().config().required(), setup.llmConfigured(),
-        setup.sessions() != null, setup.memories().categories().names());
+        setup.sessions() != null, setup.sessions() != null && setup.voiceAvailable(), setup.memories().categories().names());
     app.get("/api/v1/config", ctx -> ctx.json(clientConfig), Access.Role.PUBLIC);
     app.get("/ready", ctx -> {
       Readiness.Report report = setup.readiness().check();
