@@ -9,8 +9,6 @@ final class AudioFormat {
   static final int DEFAULT_RATE = 16_000;
   /** Sample rates a client may send and ask for; the pipeline resamples the others to its own. */
   static final Set<Integer> RATES = Set.of(8_000, 16_000, 24_000, 48_000);
-  /** The language of a session that named none, for choosing speech engines. */
-  static final String DEFAULT_LANGUAGE = "en";
 
   private AudioFormat() {}
 

@@ -628,9 +628,10 @@ final class SessionSocket implements SessionListener {
     if (in < 0 || out < 0) {
       return;
     }
-    String lang = s.language() == null ? AudioFormat.DEFAULT_LANGUAGE : s.language();
+    String lang = s.language(); // null: the engines take whatever is spoken
     if (!voice.canListen(lang)) {
-      invalid("voice_unavailable", "this server cannot transcribe '" + lang + "' speech (" + voice.describe() + ")");
+      invalid("voice_unavailable", "this server cannot transcribe " + (lang == null ? "speech" : "'" + lang + "' speech")
+          + " (" + voice.describe() + ")");
       return;
     }
     invalidInARow = 0;

@@ -44,7 +44,7 @@ class VoiceSocketTest {
   private YaadServer server;
 
   @BeforeAll
-  static void start() {
+  static void startLlmAndFixtures() {
     if (!SpokenFixtures.available()) {
       String why = "flite, espeak-ng or sox is not installed (apt-get install -y flite espeak-ng sox)";
       if (System.getenv("CI") != null || System.getenv("YAAD_REQUIRE_SERVICES") != null) {
