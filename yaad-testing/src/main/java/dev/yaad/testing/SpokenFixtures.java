@@ -14,12 +14,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Real speech for tests and benchmarks, made when they run: {@code flite} speaks English,
  * {@code espeak-ng} Urdu, {@code sox} resamples and pads with silence (Debian packages
- * {@code flite espeak-ng sox}). Nothing is recorded in the repository.
- *
- * {@snippet :
- * short[] said = SpokenFixtures.english("I am going to Lahore next week", 16_000, 0.3, 1.5);
- * Path wav = SpokenFixtures.englishWav("hello there", 48_000, 0.5, 4.0, dir.resolve("mic.wav")); // a fake microphone
- * }
+ * {@code flite espeak-ng sox}). Nothing is recorded in the repository: a test calls
+ * {@link #english} for samples to stream, or {@link #englishWav} for a browser's fake microphone.
  */
 public final class SpokenFixtures {
   private SpokenFixtures() {}

@@ -136,6 +136,11 @@ class VoiceSocketTest {
       assertThat(metrics.get("endToEndMs").isNumber()).as("metrics %s", metrics).isTrue();
       join(streamer);
     }
+    // The operator summary charts the voice meters the pipeline registered.
+    JsonNode summary = new Http(port).get("/api/v1/ops/summary").json();
+    assertThat(summary.at("/latency/voiceEndToEnd/count").asDouble()).isGreaterThanOrEqualTo(1);
+    assertThat(summary.at("/latency/speechToText/count").asDouble()).isGreaterThanOrEqualTo(1);
+    assertThat(summary.get("voiceInterruptions").isNumber()).isTrue();
   }
 
   @Test
