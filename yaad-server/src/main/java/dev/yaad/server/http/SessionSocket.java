@@ -484,7 +484,10 @@ final class SessionSocket implements SessionListener {
    */
   void receivedAudio(byte[] data, int offset, int length) {
     lastInboundNanos = System.nanoTime();
-    if (closed.get() || !withinRates(false, length)) {
+    if (closed.get() || closeReason.get() != null) { // closing: what the client still sends is not answered
+      return;
+    }
+    if (!withinRates(false, length)) {
       return;
     }
     VoiceSession v = voiceSession;
@@ -519,7 +522,7 @@ final class SessionSocket implements SessionListener {
   }
 
   /**
-   * One client message; {@code text} is {@code null} for a binary frame of {@code size} bytes.
+   * One client text message of {@code size} bytes (binary frames are {@link #receivedAudio}).
    * Never throws: a bad message is an {@code error} message.
    */
   void received(String text, long size) {
