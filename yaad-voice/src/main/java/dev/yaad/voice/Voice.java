@@ -5,6 +5,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +41,9 @@ public final class Voice implements AutoCloseable {
   private final List<TextToSpeech> speakers;
   private final VoiceMetrics metrics;
   private final List<String> missing;
+  /** Endpointing timers of all sessions; each hands its work to a virtual thread at once. */
+  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
+      Thread.ofPlatform().name("yaad-voice-timer").daemon().factory());
 
   private Voice(VoiceConfig config, SileroVad.Model vad, Engines engines, VoiceMetrics metrics) {
     this.config = config;
@@ -119,6 +124,10 @@ public final class Voice implements AutoCloseable {
     return config;
   }
 
+  ScheduledExecutorService scheduler() {
+    return scheduler;
+  }
+
   SileroVad.Model vad() {
     return vad;
   }
@@ -158,6 +167,7 @@ public final class Voice implements AutoCloseable {
         }
       }
     }
+    scheduler.shutdownNow();
     vad.close();
   }
 
