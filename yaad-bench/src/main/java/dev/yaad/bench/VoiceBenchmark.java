@@ -41,8 +41,9 @@ import picocli.CommandLine.Option;
  * PocketSphinx, flite).
  *
  * <p>Reported, from the {@code voice_metrics} events the callers receive: p50/p99 of every
- * per-turn metric; Yaad's own overhead, end to end minus the endpointing window minus the
- * scripted latencies (speech-to-text, LLM first token, text-to-speech first byte); the CPU this
+ * per-turn metric; Yaad's own overhead, end to end minus the endpointing window (the longer of
+ * the minimum delay and the scripted speech-to-text, which runs during it) minus the scripted
+ * LLM first token and text-to-speech first byte; the CPU this
  * process spent per streaming caller (server and callers together: an upper bound for the VAD);
  * how long audio still arrived after {@code interrupted} (the barge-in stop); and with
  * {@code --find-max}, the most callers whose overhead p50 stays within {@code --max-overhead-ms}.
@@ -55,7 +56,7 @@ final class VoiceBenchmark implements Callable<Integer> {
   static final int RATE = 16_000;
   static final int FRAME = RATE / 50;
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String SAID = "I am going to Lahore next week to see my sister";
+  private static final String SAID = "I am going to Lahore next week to see my sister.";
   private static final String BARGE = "wait, stop, I have a question";
   private static final String REPLY = "How lovely, Lahore is beautiful at this time of the year. Who will you see there,"
       + " and how long will you stay? Tell me everything about the trip.";
@@ -242,7 +243,9 @@ final class VoiceBenchmark implements Callable<Integer> {
       metrics.add(m);
       JsonNode e2e = m.get("endToEndMs");
       if (e2e != null && e2e.isNumber()) {
-        overhead.add(e2e.asDouble() - endpointingMs - scripted.sttMs() - scripted.llmFirstTokenMs() - scripted.ttsFirstByteMs());
+        // Speech-to-text runs during the endpointing wait (from the end of speech), so the window is the longer of the two.
+        overhead.add(e2e.asDouble() - Math.max(endpointingMs, scripted.sttMs()) - scripted.llmFirstTokenMs()
+            - scripted.ttsFirstByteMs());
       }
     }
 

@@ -20,9 +20,9 @@ import java.util.concurrent.TimeUnit;
 public final class SpokenFixtures {
   private SpokenFixtures() {}
 
-  /** English speech (flite) as 16-bit mono samples at {@code rate}, with seconds of silence before and after. */
+  /** English speech (flite's voice slt, which PocketSphinx hears well) as 16-bit mono samples at {@code rate}, with seconds of silence before and after. */
   public static short[] english(String text, int rate, double silenceBefore, double silenceAfter) {
-    return speak(List.of("flite", "-t", text, "-o"), rate, silenceBefore, silenceAfter);
+    return speak(List.of("flite", "-voice", "slt", "-t", text, "-o"), rate, silenceBefore, silenceAfter);
   }
 
   /** Urdu speech (espeak-ng, voice {@code ur}), as {@link #english}. */
@@ -35,7 +35,7 @@ public final class SpokenFixtures {
     try {
       Path raw = Files.createTempFile("yaad-flite", ".wav");
       try {
-        run(List.of("flite", "-t", text, "-o", raw.toString()));
+        run(List.of("flite", "-voice", "slt", "-t", text, "-o", raw.toString()));
         run(List.of("sox", raw.toString(), "-r", String.valueOf(rate), "-c", "1", "-b", "16", "-e", "signed-integer",
             wav.toString(), "pad", seconds(silenceBefore), seconds(silenceAfter)));
         return wav;

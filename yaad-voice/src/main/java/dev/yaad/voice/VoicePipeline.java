@@ -546,8 +546,8 @@ final class VoicePipeline implements VoiceSession, SessionListener {
           return;
         }
         stopped = true;
+        long queued = out.queuedMillis(); // before stop(), which drops what is queued
         out.stop();
-        long queued = out.queuedMillis();
         long sentMs = samplesOut * 1000 / outRate;
         heardMs = Math.max(0, sentMs - Math.max(0, queued));
         heardText = heard(heardMs * outRate / 1000);

@@ -53,7 +53,7 @@ class VoiceSocketTest {
       System.out.println("SKIPPED: VoiceSocketTest: " + why);
       Assumptions.abort(why);
     }
-    lahore = SpokenFixtures.english("I am going to Lahore next week to see my sister", RATE, 0.3, 1.5);
+    lahore = SpokenFixtures.english("I am going to see my sister next week", RATE, 0.3, 1.5);
     llm = ScriptedLlmServer.start()
         .rule(c -> c.purpose() == Purpose.CONVERSATION && c.lastUserMessage().contains("story"),
             c -> Answer.text(STORY.repeat(30)))
@@ -122,13 +122,13 @@ class VoiceSocketTest {
       JsonNode transcript = finalTranscript(client, before);
       assertThat(before).extracting(m -> m.get("type").asText()).contains("speech_started", "speech_ended");
       String heard = transcript.get("text").asText().toLowerCase(Locale.ROOT);
-      assertThat(heard).contains("lahore");
+      assertThat(heard).contains("sister");
 
       List<JsonNode> reply = new ArrayList<>();
       JsonNode metrics = client.next("voice_metrics", reply);
       assertThat(reply).extracting(m -> m.get("type").asText()).contains("reply_delta", "audio_started", "binary", "audio_ended");
       JsonNode done = reply.stream().filter(m -> m.get("type").asText().equals("reply_done")).findFirst().orElseThrow();
-      assertThat(done.get("text").asText()).startsWith("You said: ").containsIgnoringCase("lahore");
+      assertThat(done.get("text").asText()).startsWith("You said: ").containsIgnoringCase("sister");
       // audio_ended follows the reply's last audio frame
       int ended = indexOf(reply, "audio_ended");
       assertThat(reply.subList(ended, reply.size())).extracting(m -> m.get("type").asText()).doesNotContain("binary");
@@ -155,7 +155,7 @@ class VoiceSocketTest {
       Thread streamer = Thread.ofVirtual().start(() -> stream(client, lahore));
       finalTranscript(client, null);
       JsonNode spoken = client.next("reply_done");
-      assertThat(spoken.get("text").asText()).containsIgnoringCase("lahore");
+      assertThat(spoken.get("text").asText()).containsIgnoringCase("sister");
       join(streamer);
 
       client.send("{\"type\":\"user_text\",\"id\":\"t-3\",\"text\":\"and typing again\"}");
@@ -183,7 +183,7 @@ class VoiceSocketTest {
       // Nothing of that reply's audio after the interruption.
       List<JsonNode> after = new ArrayList<>();
       JsonNode ended = client.next("audio_ended", after);
-      assertThat(ended.get("interrupted").asBoolean()).isTrue();
+      assertThat(ended.get("interrupted").asBoolean()).as("%s after %s, before %s", ended, interrupted, upTo).isTrue();
       assertThat(after).extracting(m -> m.get("type").asText()).doesNotContain("binary");
     }
   }
