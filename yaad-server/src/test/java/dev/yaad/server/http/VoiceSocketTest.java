@@ -37,7 +37,7 @@ class VoiceSocketTest {
   private static final String STORY = "Once upon a time there was a small village by the river. ";
 
   private static ScriptedLlmServer llm;
-  private static short[] lahore;
+  private static short[] sister;
 
   @TempDir
   Path dir;
@@ -53,7 +53,7 @@ class VoiceSocketTest {
       System.out.println("SKIPPED: VoiceSocketTest: " + why);
       Assumptions.abort(why);
     }
-    lahore = SpokenFixtures.english("I am going to see my sister next week", RATE, 0.3, 1.5);
+    sister = SpokenFixtures.english("I am going to see my sister next week", RATE, 0.3, 1.5);
     llm = ScriptedLlmServer.start()
         .rule(c -> c.purpose() == Purpose.CONVERSATION && c.lastUserMessage().contains("story"),
             c -> Answer.text(STORY.repeat(30)))
@@ -117,7 +117,7 @@ class VoiceSocketTest {
   void spokenTurn_transcriptReplyTextAndReplyAudioArrive() {
     int port = start();
     try (WsClient client = voiceSession(port, "en-US")) {
-      Thread streamer = Thread.ofVirtual().start(() -> stream(client, lahore));
+      Thread streamer = Thread.ofVirtual().start(() -> stream(client, sister));
       List<JsonNode> before = new ArrayList<>();
       JsonNode transcript = finalTranscript(client, before);
       assertThat(before).extracting(m -> m.get("type").asText()).contains("speech_started", "speech_ended");
@@ -152,7 +152,7 @@ class VoiceSocketTest {
       assertThat(typed.get("text").asText()).isEqualTo("You said: hello by keyboard.");
       client.next("audio_ended"); // typed turns are spoken too, once audio has started
 
-      Thread streamer = Thread.ofVirtual().start(() -> stream(client, lahore));
+      Thread streamer = Thread.ofVirtual().start(() -> stream(client, sister));
       finalTranscript(client, null);
       JsonNode spoken = client.next("reply_done");
       assertThat(spoken.get("text").asText()).containsIgnoringCase("sister");
@@ -176,7 +176,9 @@ class VoiceSocketTest {
       stream(client, SpokenFixtures.english("wait, stop, I have a question for you", RATE, 0.0, 1.0));
       List<JsonNode> upTo = new ArrayList<>();
       JsonNode interrupted = client.next("interrupted", upTo);
-      assertThat(interrupted.get("heardMs").asLong()).isPositive();
+      assertThat(interrupted.get("heardMs").asLong()).isPositive()
+          // what was heard is at most what reached this client (the server keeps the rest until it is due)
+          .isLessThanOrEqualTo(client.audio().length / 2 * 1000L / RATE);
       String heardText = interrupted.get("heardText").asText();
       assertThat(STORY.repeat(30)).startsWith(heardText.strip());
       assertThat(heardText.length()).isLessThan(STORY.length() * 30);
