@@ -329,8 +329,8 @@ scenario('server voice: the microphone streams to the server, the transcript and
     const mine = page.locator('.msg.me');
     await mine.first().waitFor({ timeout: 30000 });
     const said = (await mine.first().innerText()).toLowerCase();
-    check(said.includes('lahore'), 'the transcript is not the sentence spoken: ' + said);
-    await page.locator('.msg.companion', { hasText: 'lahore' }).first().waitFor({ timeout: 30000 });
+    check(said.includes('sister'), 'the transcript is not the sentence spoken: ' + said);
+    await page.locator('.msg.companion', { hasText: 'sister' }).first().waitFor({ timeout: 30000 });
     await page.waitForFunction(() => window.yaad.serverVoice.framesPlayed > 5, null, { timeout: 30000 });
     const sent = await page.evaluate(() => window.yaad.serverVoice.framesSent);
     check(sent > 50, 'the page sent only ' + sent + ' microphone frames');
