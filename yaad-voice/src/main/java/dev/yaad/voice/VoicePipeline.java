@@ -480,10 +480,16 @@ final class VoicePipeline implements VoiceSession, SessionListener {
           }
           say(sentence, range);
         }
+        handedOut = true;
+        // The audio ends when it has played out, as far as the transport can tell: until then a
+        // barge-in can still cut it, and its metrics must say so.
+        long queued;
+        while (!stopped && (queued = out.queuedMillis()) > 0) {
+          Thread.sleep(Math.min(queued, 50));
+        }
       } catch (InterruptedException e) {
         return; // stopped
       }
-      handedOut = true;
       finish(-1);
     }
 
@@ -518,7 +524,8 @@ final class VoicePipeline implements VoiceSession, SessionListener {
 
     private void play(short[] pcm, int[] range) {
       // Hand out at most MAX_AHEAD_MS more than has played: the transport's queue is bounded in
-      // bytes, and what is not handed out yet is what a barge-in need not take back.
+      // bytes (a long reply at 48 kHz would not fit), and what is not handed out yet is what a
+      // barge-in need not take back.
       while (!stopped && out.queuedMillis() > MAX_AHEAD_MS) {
         java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
         if (Thread.currentThread().isInterrupted()) {
@@ -557,7 +564,7 @@ final class VoicePipeline implements VoiceSession, SessionListener {
           return;
         }
         stopped = true;
-        long queued = out.queuedMillis(); // before stop(), which drops what is queued
+        long queued = out.queuedMillis(); // before stop(), which empties the queue
         out.stop();
         long sentMs = samplesOut * 1000 / outRate;
         heardMs = Math.max(0, sentMs - Math.max(0, queued));
