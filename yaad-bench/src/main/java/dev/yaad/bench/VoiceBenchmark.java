@@ -42,8 +42,10 @@ import picocli.CommandLine.Option;
  *
  * <p>Reported, from the {@code voice_metrics} events the callers receive: p50/p99 of every
  * per-turn metric; Yaad's own overhead, end to end minus the endpointing window (the longer of
- * the minimum delay and the scripted speech-to-text, which runs during it) minus the scripted
- * LLM first token and text-to-speech first byte; the CPU this
+ * the minimum delay and speech-to-text, which runs during it) minus the LLM's first token and
+ * text-to-speech's first byte, each as this turn took it ({@code overheadMs}; and with the
+ * scripted latencies instead, {@code overheadVsScriptedMs}, which also counts the speech
+ * double's own flite synthesis); the CPU this
  * process spent per streaming caller (server and callers together: an upper bound for the VAD);
  * how long audio still arrived after {@code interrupted} (the barge-in stop); and with
  * {@code --find-max}, the most callers whose overhead p50 stays within {@code --max-overhead-ms}.
@@ -106,8 +108,9 @@ final class VoiceBenchmark implements Callable<Integer> {
     try (ScriptedLlmServer llm = ScriptedLlmServer.start().latency(Duration.ofMillis(ttftMs), Duration.ofMillis(2))
             .rule(c -> c.purpose() == Purpose.CONVERSATION, c -> Answer.text(REPLY))
             .rule(c -> c.purpose() != Purpose.CONVERSATION, c -> Answer.text("{\"memories\":[]}"));
-        ScriptedSpeechServer speech = local ? null : ScriptedSpeechServer.start()
-            .transcript(SAID).sttLatency(Duration.ofMillis(sttMs)).ttsFirstByte(Duration.ofMillis(ttsMs))) {
+        ScriptedSpeechServer speech = local ? null : ScriptedSpeechServer.start().transcript(SAID)
+            .latency(ScriptedSpeechServer.Endpoint.TRANSCRIPTIONS, Duration.ofMillis(sttMs))
+            .latency(ScriptedSpeechServer.Endpoint.SPEECH, Duration.ofMillis(ttsMs))) {
       VoiceConfig.Builder voice = VoiceConfig.builder()
           .endpointingDelay(Duration.ofMillis(endpointingMs), Duration.ofMillis(Math.max(endpointingMs, 3000)));
       if (!local) {
@@ -228,6 +231,7 @@ final class VoiceBenchmark implements Callable<Integer> {
     final Scripted scripted;
     final List<JsonNode> metrics = Collections.synchronizedList(new ArrayList<>());
     final List<Double> overhead = Collections.synchronizedList(new ArrayList<>());
+    final List<Double> overheadVsScripted = Collections.synchronizedList(new ArrayList<>());
     final List<Double> stopMs = Collections.synchronizedList(new ArrayList<>());
     final List<String> errors = Collections.synchronizedList(new ArrayList<>());
     double cpuPerSession;
@@ -242,11 +246,18 @@ final class VoiceBenchmark implements Callable<Integer> {
     void turn(JsonNode m) {
       metrics.add(m);
       JsonNode e2e = m.get("endToEndMs");
-      if (e2e != null && e2e.isNumber()) {
-        // Speech-to-text runs during the endpointing wait (from the end of speech), so the window is the longer of the two.
-        overhead.add(e2e.asDouble() - Math.max(endpointingMs, scripted.sttMs()) - scripted.llmFirstTokenMs()
-            - scripted.ttsFirstByteMs());
+      if (e2e == null || !e2e.isNumber()) {
+        return;
       }
+      // Speech-to-text runs during the endpointing wait (from the end of speech), so the window is the longer of the two.
+      overheadVsScripted.add(e2e.asDouble() - Math.max(endpointingMs, scripted.sttMs()) - scripted.llmFirstTokenMs()
+          - scripted.ttsFirstByteMs());
+      // The same with what the engines took this turn (each at least its scripted latency; the text-to-speech
+      // double also synthesises with flite): what is left is Yaad's own.
+      double stt = m.path("sttMs").asDouble(scripted.sttMs());
+      double llm = m.path("llmFirstTokenMs").asDouble(scripted.llmFirstTokenMs());
+      double tts = m.path("ttsFirstByteMs").asDouble(scripted.ttsFirstByteMs());
+      overhead.add(e2e.asDouble() - Math.max(endpointingMs, stt) - llm - tts);
     }
 
     void stop(double ms, JsonNode interrupted) {
@@ -296,9 +307,10 @@ final class VoiceBenchmark implements Callable<Integer> {
         f.put("p50", p(field, 50)).put("p99", p(field, 99));
       }
       o.putObject("overheadMs").put("p50", overheadP50()).put("p99", overheadP99());
+      o.putObject("overheadVsScriptedMs").put("p50", pct(overheadVsScripted, 50)).put("p99", pct(overheadVsScripted, 99));
       o.put("cpuPerSessionPercentOfACore", cpuPerSession * 100);
       o.putObject("audioAfterInterruptedMs").put("p50", pct(stopMs, 50)).put("p99", pct(stopMs, 99))
-          .put("max", stopMs.isEmpty() ? Double.NaN : Collections.max(stopMs)).put("bargeIns", stopMs.size());
+          .put("max", stopMs.isEmpty() ? Double.NaN : (double) Collections.max(stopMs)).put("bargeIns", stopMs.size());
       ArrayNode errs = o.putArray("errors");
       errors.forEach(errs::add);
       return o;
