@@ -200,18 +200,15 @@ final class VoiceBenchmark implements Callable<Integer> {
       boolean last = t == turns - 1;
       call.stream(said);
       if (!last) {
-        JsonNode metrics = call.streamSilenceUntil("voice_metrics", Duration.ofSeconds(30));
-        run.turn(metrics);
-        call.streamSilenceUntil("audio_ended", Duration.ofSeconds(30));
+        run.turn(call.streamSilenceUntil("voice_metrics", Duration.ofSeconds(30))); // after the reply played out
         continue;
       }
       call.streamSilenceUntil("audio_started", Duration.ofSeconds(30));
       call.streamSilenceUntilAudio(Duration.ofMillis(500), Duration.ofSeconds(30));
       call.stream(barge);
       JsonNode interrupted = call.streamSilenceUntil("interrupted", Duration.ofSeconds(30));
-      long interruptedAt = call.lastEventNanos();
       call.streamSilence(Duration.ofMillis(500));
-      run.stop(Math.max(0, call.lastAudioNanos() - interruptedAt) / 1e6, interrupted);
+      run.stop(call.audioAfterInterruptedMs(), interrupted);
     }
   }
 

@@ -36,8 +36,9 @@ abstract class VoiceCall implements AutoCloseable {
   }
 
   private final LinkedBlockingQueue<JsonNode> events = new LinkedBlockingQueue<>();
-  private volatile long lastAudioNanos;
-  private volatile long lastEventNanos;
+  private volatile long interruptedNanos; // when the last interrupted arrived
+  private volatile long audioAfterInterruptedNanos; // the interrupted reply's last frame after it, if any
+  private volatile boolean interruptedReplyAudio; // frames now belong to the interrupted reply (until audio_started)
   private long nextFrameNanos; // the caller's thread: when the next 20 ms frame is due
 
   abstract void sendJson(String json);
@@ -46,25 +47,38 @@ abstract class VoiceCall implements AutoCloseable {
 
   /** The transport hands each received event here. */
   final void received(String text) {
+    JsonNode event;
     try {
-      events.add(JSON.readTree(text));
+      event = JSON.readTree(text);
     } catch (Exception e) {
-      events.add(JSON.createObjectNode().put("type", "unreadable"));
+      event = JSON.createObjectNode().put("type", "unreadable");
     }
+    switch (event.path("type").asText()) {
+      case "interrupted" -> {
+        interruptedNanos = System.nanoTime();
+        audioAfterInterruptedNanos = 0;
+        interruptedReplyAudio = true;
+      }
+      case "audio_started" -> interruptedReplyAudio = false; // the next reply's audio
+      default -> { }
+    }
+    events.add(event);
   }
 
   /** ... and each frame of reply audio. */
   final void receivedAudio() {
-    lastAudioNanos = System.nanoTime();
+    if (interruptedReplyAudio) {
+      audioAfterInterruptedNanos = System.nanoTime();
+    }
   }
 
-  long lastAudioNanos() {
-    return lastAudioNanos;
-  }
-
-  /** When the event last returned by one of the {@code until} methods arrived (taken from the queue). */
-  long lastEventNanos() {
-    return lastEventNanos;
+  /**
+   * How long the interrupted reply's audio went on arriving after {@code interrupted} (the
+   * server's barge-in decision reached the client): 0 if none came after it.
+   */
+  double audioAfterInterruptedMs() {
+    long last = audioAfterInterruptedNanos;
+    return last == 0 ? 0 : Math.max(0, last - interruptedNanos) / 1e6;
   }
 
   /** Streams {@code pcm} in 20 ms frames at real time. */
@@ -90,7 +104,6 @@ abstract class VoiceCall implements AutoCloseable {
       while ((e = events.poll()) != null) {
         String t = e.path("type").asText();
         if (t.equals(type)) {
-          lastEventNanos = System.nanoTime();
           return e;
         }
         if (t.equals("error")) {
@@ -126,7 +139,6 @@ abstract class VoiceCall implements AutoCloseable {
         }
         String t = e.path("type").asText();
         if (t.equals(type)) {
-          lastEventNanos = System.nanoTime();
           return e;
         }
         if (t.equals("error")) {
