@@ -690,9 +690,8 @@ class Conversation {
       case 'audio_ready':
         serverVoice.ready(m);
         break;
-      case 'speech_started':
-        if (app.speaking) serverVoice.flush();
-        break;
+      // speech_started is not a barge-in yet: a backchannel ("haan", "yeah") must not cut the
+      // companion off; the server decides, and says interrupted.
       case 'transcript':
         if (m.isFinal) {
           if (m.text && m.text.trim()) { addMessage('me', m.text.trim()); app.busy = true; }
