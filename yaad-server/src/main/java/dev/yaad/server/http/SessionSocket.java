@@ -432,12 +432,19 @@ final class SessionSocket implements SessionListener {
   private final class SocketAudio implements AudioOut {
     private boolean warned; // pipeline's thread
 
+    /** Queues {@code pcm} as 20 ms frames (text-to-speech hands over whole sentences): each goes out when due. */
     @Override
     public void play(short[] pcm) {
-      if (pcm.length == 0 || !writable) {
-        return;
+      int frame = outputRate / 50;
+      for (int from = 0; from < pcm.length && writable; from += frame) {
+        if (!queueFrame(pcm, from, Math.min(pcm.length, from + frame))) {
+          return;
+        }
       }
-      long size = 2L * pcm.length;
+    }
+
+    private boolean queueFrame(short[] pcm, int from, int to) {
+      long size = 2L * (to - from);
       if (audioQueuedBytes.addAndGet(size) > settings.maxQueuedBytes()) {
         audioQueuedBytes.addAndGet(-size);
         if (!warned) {
@@ -445,15 +452,16 @@ final class SessionSocket implements SessionListener {
           log.warn("session={} event=audio_dropped queued_bytes={}: the voice pipeline queued more reply audio than the"
               + " bound", session == null ? "-" : session.id(), audioQueuedBytes.get());
         }
-        return;
+        return false;
       }
-      ByteBuffer frame = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
-      frame.asShortBuffer().put(pcm);
+      ByteBuffer bytes = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
+      bytes.asShortBuffer().put(pcm, from, to - from);
       boolean wasEmpty = audio.isEmpty();
-      audio.add(new Binary(frame, size, pcm.length * 1_000_000_000L / outputRate));
+      audio.add(new Binary(bytes, size, (to - from) * 1_000_000_000L / outputRate));
       if (wasEmpty) {
         queue.add(WAKE);
       }
+      return true;
     }
 
     @Override
