@@ -24,6 +24,7 @@ import picocli.CommandLine;
         SearchBenchmark.class,
         WebRtcBenchmark.class,
         LoadBenchmark.class,
+        VoiceBenchmark.class,
         HelpCommand.class,
     })
 public final class BenchMain {

@@ -11,6 +11,8 @@ import dev.yaad.memory.Memories;
 import dev.yaad.server.auth.Authenticator;
 import dev.yaad.server.cluster.ClusterEvents;
 import dev.yaad.server.http.SessionApi;
+import dev.yaad.voice.Voice;
+import dev.yaad.voice.VoiceConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
@@ -24,30 +26,40 @@ import io.micrometer.core.instrument.MeterRegistry;
 final class Companion implements AutoCloseable {
   private final Llm llm;
   private final AgentRuntime runtime;
+  private final Voice voice;
   private final SessionApi sessions;
 
-  private Companion(Llm llm, AgentRuntime runtime, SessionApi sessions) {
+  private Companion(Llm llm, AgentRuntime runtime, Voice voice, SessionApi sessions) {
     this.llm = llm;
     this.runtime = runtime;
+    this.voice = voice;
     this.sessions = sessions;
   }
 
-  /** @param memories the memory engine: the agent's port sits on it, learning's outbox lives in its database */
-  static Companion start(Memories memories, LlmSettings settings, YaadServer.AgentTuning tuning, MeterRegistry registry,
-      Authenticator authenticator, ClusterEvents events) {
+  /**
+   * @param memories the memory engine: the agent's port sits on it, learning's outbox lives in its database
+   * @param voiceConfig the speech engines, or {@code null} for text-only sessions
+   */
+  static Companion start(Memories memories, LlmSettings settings, VoiceConfig voiceConfig, YaadServer.AgentTuning tuning,
+      MeterRegistry registry, Authenticator authenticator, ClusterEvents events) {
     LlmConfig llmConfig = settings.llmConfig();
     MemoryAccess memory = new MemoriesAccess(memories); // shared by tools and learning
     MicrometerAgentMetrics metrics = new MicrometerAgentMetrics(registry);
     Llm llm = Llm.openAiCompatible(llmConfig);
     Learner learner = null;
     AgentRuntime runtime = null;
+    Voice voice = null;
     try {
       learner = Learner.builder().dataSource(memories.dataSource()).memory(memory).llm(llm).config(tuning.learning())
           .metrics(metrics).build();
       runtime = AgentRuntime.builder().memory(memory).llm(llm).learner(learner).config(tuning.agent()).metrics(metrics).build();
       metrics.monitor(runtime);
-      return new Companion(llm, runtime, new SessionApi(runtime, authenticator, tuning.sessions(), events));
+      voice = voiceConfig == null ? null : Voice.start(voiceConfig, registry);
+      return new Companion(llm, runtime, voice, new SessionApi(runtime, voice, authenticator, tuning.sessions(), events));
     } catch (RuntimeException e) {
+      if (voice != null) {
+        voice.close();
+      }
       if (runtime != null) {
         runtime.close();
       } else if (learner != null) {
@@ -62,6 +74,11 @@ final class Companion implements AutoCloseable {
     return sessions;
   }
 
+  /** The speech engines, or {@code null} when sessions are text only. */
+  Voice voice() {
+    return voice;
+  }
+
   /** Closes the sessions only (while the HTTP server still runs, so their close frames go out). */
   void closeSessions() {
     sessions.close();
@@ -71,6 +88,9 @@ final class Companion implements AutoCloseable {
   public void close() {
     try {
       sessions.close();
+      if (voice != null) {
+        voice.close();
+      }
       runtime.close(); // then the learner: what is not done stays in the outbox
     } finally {
       llm.close();

@@ -63,6 +63,7 @@ public final class Main implements Runnable {
     Map<String, String> all = new java.util.HashMap<>(Map.ofEntries(entries));
     all.putAll(MemoryOptions.ENV_VARS);
     all.putAll(LimitOptions.ENV_VARS);
+    all.putAll(VoiceOptions.ENV_VARS);
     return Map.copyOf(all);
   }
 
@@ -163,6 +164,8 @@ public final class Main implements Runnable {
 
     @Mixin LimitOptions limits;
 
+    @Mixin VoiceOptions voice;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
@@ -193,7 +196,8 @@ public final class Main implements Runnable {
         throw new ParameterException(spec.commandLine(), "Invalid value for option '" + option + "': " + message);
       }
       return new YaadServer.Config(host, port, database.storeConfig(), MemoryApi.DEFAULT_MAX_BODY_BYTES, limits.auth(auth), llm,
-          memory.cacheConfig(), embedding.embedder(), memory.searchConfig(), memory.duplicateThreshold(), memory.forgetRule(), limits.http());
+          memory.cacheConfig(), embedding.embedder(), memory.searchConfig(), memory.duplicateThreshold(), memory.forgetRule(), limits.http(),
+          voice.config());
     }
 
     /** How sessions behave: the defaults, with the limits of the options. */

@@ -60,6 +60,7 @@ public final class ScriptedSpeechServer implements AutoCloseable {
   private final Map<Endpoint, AtomicInteger> hangs = new java.util.concurrent.ConcurrentHashMap<>();
   private final CountDownLatch closed = new CountDownLatch(1);
   private volatile String transcript = "";
+  private final Map<String, byte[]> spoken = new java.util.concurrent.ConcurrentHashMap<>();
 
   private ScriptedSpeechServer(HttpServer http) {
     this.http = http;
@@ -166,7 +167,7 @@ public final class ScriptedSpeechServer implements AutoCloseable {
   }
 
   private void speak(HttpExchange exchange, String text) throws IOException, InterruptedException {
-    byte[] pcm = fliteAt24k(text);
+    byte[] pcm = spoken(text);
     exchange.getResponseHeaders().set("Content-Type", "audio/pcm");
     exchange.sendResponseHeaders(200, 0);
     OutputStream out = exchange.getResponseBody();
@@ -174,6 +175,30 @@ public final class ScriptedSpeechServer implements AutoCloseable {
     for (int off = 0; off < pcm.length; off += chunk) {
       out.write(pcm, off, Math.min(chunk, pcm.length - off));
       out.flush();
+    }
+  }
+
+  /**
+   * {@link #fliteAt24k} once per text: many sessions asking for the same sentence (a benchmark)
+   * wait for one synthesis instead of each running flite, so the latency stays the scripted one.
+   */
+  private byte[] spoken(String text) throws IOException {
+    if (spoken.size() > 256) {
+      spoken.clear();
+    }
+    try {
+      return spoken.computeIfAbsent(text, t -> {
+        try {
+          return fliteAt24k(t);
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new java.io.UncheckedIOException(new IOException("interrupted", e));
+        }
+      });
+    } catch (java.io.UncheckedIOException e) {
+      throw e.getCause();
     }
   }
 

@@ -419,6 +419,9 @@ final class VoicePipeline implements VoiceSession, SessionListener {
   /** Where a reply's audio is in its text: samples [startSample, endSample) speak chars [startChar, endChar). */
   private record Segment(long startSample, long endSample, int startChar, int endChar) {}
 
+  /** How far ahead of playback a reply's audio is handed to the {@link AudioOut}. */
+  static final long MAX_AHEAD_MS = 1000;
+
   /** One greeting, reply or say: its text split into sentences, spoken one after another. */
   private final class Reply {
     final Speech speech;
@@ -523,6 +526,15 @@ final class VoicePipeline implements VoiceSession, SessionListener {
     }
 
     private void play(short[] pcm, int[] range) {
+      // Hand out at most MAX_AHEAD_MS more than has played: the transport's queue is bounded in
+      // bytes (a long reply at 48 kHz would not fit), and what is not handed out yet is what a
+      // barge-in need not take back.
+      while (!stopped && out.queuedMillis() > MAX_AHEAD_MS) {
+        java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
+        if (Thread.currentThread().isInterrupted()) {
+          return; // stopped
+        }
+      }
       boolean first;
       synchronized (this) {
         if (stopped || pcm.length == 0) {
