@@ -435,6 +435,8 @@ final class VoicePipeline implements VoiceSession, SessionListener {
     volatile boolean handedOut;
     boolean audioStarted; // guarded by this
     boolean reported; // metrics sent; guarded by this
+    long heardMs = -1; // a barge-in's: what was heard (ms, text); guarded by this
+    String heardText;
     boolean ttsFailed;
     Thread worker;
     long firstSentenceNanos;
@@ -493,7 +495,7 @@ final class VoicePipeline implements VoiceSession, SessionListener {
       } catch (InterruptedException e) {
         return; // stopped
       }
-      finish(-1);
+      finish();
     }
 
     private void say(String sentence, int[] range) throws InterruptedException {
@@ -560,8 +562,7 @@ final class VoicePipeline implements VoiceSession, SessionListener {
      * the session; otherwise (close, another speech took over) just ends the audio.
      */
     void stop(boolean bargeIn) {
-      long heardMs;
-      String heardText;
+      boolean alreadyReported;
       synchronized (this) {
         if (stopped) {
           return;
@@ -569,19 +570,24 @@ final class VoicePipeline implements VoiceSession, SessionListener {
         stopped = true;
         long queued = out.queuedMillis(); // before stop(), which empties the queue
         out.stop();
-        long sentMs = samplesOut * 1000 / outRate;
-        heardMs = Math.max(0, sentMs - Math.max(0, queued));
-        heardText = heard(heardMs * outRate / 1000);
+        if (bargeIn) {
+          long sentMs = samplesOut * 1000 / outRate;
+          heardMs = Math.max(0, sentMs - Math.max(0, queued));
+          heardText = heard(heardMs * outRate / 1000);
+        }
+        alreadyReported = reported;
       }
       if (worker != null) {
-        worker.interrupt();
+        worker.interrupt(); // its finish() may run before ours: whichever runs first reports the barge-in
       }
       if (bargeIn) {
-        emit(new VoiceEvent.Interrupted(speech.id(), heardMs, heardText));
+        if (alreadyReported) { // the audio had ended just before: still say what was heard
+          emit(new VoiceEvent.Interrupted(speech.id(), heardMs, heardText));
+        }
         session.interrupted(speech, heardText);
         log.debug("voice {}: barge-in on {} after {} ms heard", session.id(), speech.id(), heardMs);
       }
-      finish(bargeIn ? heardMs : -1);
+      finish();
     }
 
     /**
@@ -609,9 +615,10 @@ final class VoicePipeline implements VoiceSession, SessionListener {
       return text.substring(0, cut).strip();
     }
 
-    /** Once per reply: the audio's end and the turn's metrics. {@code heardMs} < 0: not a barge-in. */
-    private void finish(long heardMs) {
-      boolean interrupted = heardMs >= 0;
+    /** Once per reply: a barge-in's {@code interrupted}, then the audio's end and the turn's metrics. */
+    private void finish() {
+      long heard;
+      String text;
       long audioMs;
       synchronized (this) {
         if (reported) {
@@ -619,6 +626,12 @@ final class VoicePipeline implements VoiceSession, SessionListener {
         }
         reported = true;
         audioMs = samplesOut * 1000 / outRate;
+        heard = heardMs;
+        text = heardText;
+      }
+      boolean interrupted = heard >= 0;
+      if (interrupted) {
+        emit(new VoiceEvent.Interrupted(speech.id(), heard, text));
       }
       if (audioStarted || interrupted) {
         emit(new VoiceEvent.AudioEnded(speech.id(), audioMs, interrupted || stopped));
@@ -628,11 +641,11 @@ final class VoicePipeline implements VoiceSession, SessionListener {
       Long tts = firstAudioNanos == 0 ? null : ms(firstAudioNanos - firstSentenceNanos);
       Long e2e = turn == null || firstAudioNanos == 0 ? null : ms(firstAudioNanos - turn.speechEndNanos);
       VoiceEvent.TurnMetrics m = new VoiceEvent.TurnMetrics(speech.id(), eou, turn == null ? null : turn.sttMs,
-          llm, tts, e2e, interrupted, interrupted ? heardMs : null);
+          llm, tts, e2e, interrupted, interrupted ? heard : null);
       voice.metrics().turn(m);
       emit(m);
       log.info("voice {}: {} eou {} ms, stt {} ms, llm {} ms, tts {} ms, end to end {} ms{}", session.id(), speech.id(),
-          eou, m.sttMs(), llm, tts, e2e, interrupted ? ", interrupted after " + heardMs + " ms heard" : "");
+          eou, m.sttMs(), llm, tts, e2e, interrupted ? ", interrupted after " + heard + " ms heard" : "");
     }
 
     private static Long ms(long nanos) {

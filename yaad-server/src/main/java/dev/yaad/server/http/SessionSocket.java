@@ -689,16 +689,20 @@ final class SessionSocket implements SessionListener {
     }
   }
 
-  /** The pipeline's events, as JSON: {@code audio_ended} after the reply's last audio frame, the rest at once. */
+  /**
+   * The pipeline's events, as JSON: {@code audio_ended} after the reply's last audio frame, and the
+   * turn's {@code voice_metrics} after that (it follows {@code audio_ended}, so it must not overtake
+   * it); the rest at once.
+   */
   private void voiceEvent(VoiceEvent event) {
     String json = SessionMessages.voice(event);
-    if (!"audio_ended".equals(event.type())) {
+    if (!(event instanceof VoiceEvent.AudioEnded) && !(event instanceof VoiceEvent.TurnMetrics)) {
       send(json);
       return;
     }
     if (writable) {
       boolean wasEmpty = audio.isEmpty();
-      audio.add(new Text(json, 0)); // one per reply: the audio bound covers it
+      audio.add(new Text(json, 0)); // two per reply: the audio bound covers them
       if (wasEmpty) {
         queue.add(WAKE);
       }
