@@ -10,6 +10,7 @@ import dev.yaad.agent.memory.MemoryAccess;
 import dev.yaad.memory.Memories;
 import dev.yaad.server.auth.Authenticator;
 import dev.yaad.server.http.SessionApi;
+import dev.yaad.server.http.WebRtcSignalling;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
@@ -24,11 +25,13 @@ final class Companion implements AutoCloseable {
   private final Llm llm;
   private final AgentRuntime runtime;
   private final SessionApi sessions;
+  private final WebRtcSignalling webrtc;
 
-  private Companion(Llm llm, AgentRuntime runtime, SessionApi sessions) {
+  private Companion(Llm llm, AgentRuntime runtime, SessionApi sessions, WebRtcSignalling webrtc) {
     this.llm = llm;
     this.runtime = runtime;
     this.sessions = sessions;
+    this.webrtc = webrtc;
   }
 
   /** @param memories the memory engine: the agent's port sits on it, learning's outbox lives in its database */
@@ -41,13 +44,18 @@ final class Companion implements AutoCloseable {
     Llm llm = Llm.openAiCompatible(llmConfig);
     Learner learner = null;
     AgentRuntime runtime = null;
+    WebRtcSignalling webrtc = null;
     try {
       learner = Learner.builder().dataSource(memories.dataSource()).memory(memory).llm(llm).config(tuning.learning())
           .metrics(metrics).build();
       runtime = AgentRuntime.builder().memory(memory).llm(llm).learner(learner).config(tuning.agent()).metrics(metrics).build();
       metrics.monitor(runtime);
-      return new Companion(llm, runtime, new SessionApi(runtime, authenticator, tuning.sessions()));
+      webrtc = WebRtcSignalling.start(tuning.webrtc(), registry);
+      return new Companion(llm, runtime, new SessionApi(runtime, authenticator, tuning.sessions(), webrtc), webrtc);
     } catch (RuntimeException e) {
+      if (webrtc != null) {
+        webrtc.close();
+      }
       if (runtime != null) {
         runtime.close();
       } else if (learner != null) {
@@ -56,6 +64,10 @@ final class Companion implements AutoCloseable {
       llm.close();
       throw e;
     }
+  }
+
+  WebRtcSignalling webrtc() {
+    return webrtc;
   }
 
   SessionApi sessions() {
@@ -71,6 +83,7 @@ final class Companion implements AutoCloseable {
   public void close() {
     try {
       sessions.close();
+      webrtc.close(); // the calls the sessions left closing, then the native engine
       runtime.close(); // then the learner: what is not done stays in the outbox
     } finally {
       llm.close();

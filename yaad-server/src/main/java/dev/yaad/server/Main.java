@@ -59,6 +59,7 @@ public final class Main implements Runnable {
     Map<String, String> all = new java.util.HashMap<>(Map.ofEntries(entries));
     all.putAll(MemoryOptions.ENV_VARS);
     all.putAll(LimitOptions.ENV_VARS);
+    all.putAll(WebRtcOptions.ENV_VARS);
     return Map.copyOf(all);
   }
 
@@ -144,6 +145,8 @@ public final class Main implements Runnable {
 
     @Mixin LimitOptions limits;
 
+    @Mixin WebRtcOptions webrtc;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
@@ -175,7 +178,7 @@ public final class Main implements Runnable {
     /** How sessions behave: the defaults, with the limits of the options. */
     YaadServer.AgentTuning tuning() {
       YaadServer.AgentTuning defaults = YaadServer.AgentTuning.defaults();
-      return new YaadServer.AgentTuning(defaults.agent(), defaults.learning(), limits.sessions());
+      return new YaadServer.AgentTuning(defaults.agent(), defaults.learning(), limits.sessions(), webrtc.config());
     }
 
     @Override

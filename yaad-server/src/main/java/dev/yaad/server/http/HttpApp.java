@@ -1,5 +1,6 @@
 package dev.yaad.server.http;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.yaad.memory.Memories;
 import dev.yaad.server.auth.Access;
 import dev.yaad.server.auth.Authenticator;
@@ -38,19 +39,33 @@ public final class HttpApp {
    * @param readiness     what {@code /ready} checks
    * @param llmConfigured whether an LLM endpoint is configured (the page says what to set if not)
    * @param sessions      adds the WebSocket session endpoint, or {@code null} while there is none
+   * @param webrtc        the sessions' WebRTC calls ({@code /api/v1/config} says whether they are offered), or {@code null}
    */
   public record Setup(Memories memories, long maxBodyBytes, Authenticator authenticator, Metrics metrics,
-      Readiness readiness, boolean llmConfigured, Consumer<Javalin> sessions) {
+      Readiness readiness, boolean llmConfigured, Consumer<Javalin> sessions, WebRtcSignalling webrtc) {
     public Setup {
       Objects.requireNonNull(memories, "memories");
       Objects.requireNonNull(authenticator, "authenticator");
       Objects.requireNonNull(metrics, "metrics");
       Objects.requireNonNull(readiness, "readiness");
     }
+
+    /** Without WebRTC. */
+    public Setup(Memories memories, long maxBodyBytes, Authenticator authenticator, Metrics metrics, Readiness readiness,
+        boolean llmConfigured, Consumer<Javalin> sessions) {
+      this(memories, maxBodyBytes, authenticator, metrics, readiness, llmConfigured, sessions, null);
+    }
   }
 
-  /** What the page (or any client) needs to know before it can talk to the server. */
-  record ClientConfig(boolean authRequired, boolean llmConfigured, boolean sessionsAvailable, List<String> categories) {}
+  /**
+   * What the page (or any client) needs to know before it can talk to the server; {@code webrtc}
+   * is left out unless sessions may make WebRTC calls.
+   */
+  record ClientConfig(boolean authRequired, boolean llmConfigured, boolean sessionsAvailable, List<String> categories,
+      @JsonInclude(JsonInclude.Include.NON_NULL) WebRtcOffer webrtc) {}
+
+  /** WebRTC is offered: {@code iceServers} are for the page's {@code RTCPeerConnection} (STUN only). */
+  record WebRtcOffer(List<Map<String, Object>> iceServers) {}
 
   private HttpApp() {}
 
@@ -72,7 +87,9 @@ public final class HttpApp {
     Access.install(app, setup.authenticator());
 
     ClientConfig clientConfig = new ClientConfig(setup.authenticator().config().required(), setup.llmConfigured(),
-        setup.sessions() != null, setup.memories().categories().names());
+        setup.sessions() != null, setup.memories().categories().names(),
+        setup.sessions() != null && setup.webrtc() != null && setup.webrtc().available()
+            ? new WebRtcOffer(setup.webrtc().browserIceServers()) : null);
     app.get("/api/v1/config", ctx -> ctx.json(clientConfig), Access.Role.PUBLIC);
     app.get("/ready", ctx -> {
       Readiness.Report report = setup.readiness().check();

@@ -145,6 +145,7 @@ public final class SessionApi implements AutoCloseable {
   private final AgentRuntime runtime;
   private final Authenticator authenticator;
   private final Settings settings;
+  private final WebRtcSignalling webrtc;
   private final ConcurrentHashMap<String, SessionSocket> sockets = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Set<SessionSocket>> byUser = new ConcurrentHashMap<>();
   private final ScheduledExecutorService heartbeat;
@@ -152,6 +153,12 @@ public final class SessionApi implements AutoCloseable {
   private volatile boolean closed;
 
   public SessionApi(AgentRuntime runtime, Authenticator authenticator, Settings settings) {
+    this(runtime, authenticator, settings, WebRtcSignalling.off("this server does not offer WebRTC"));
+  }
+
+  /** @param webrtc answers the {@code webrtc_*} messages of every session (its calls end with their sessions) */
+  public SessionApi(AgentRuntime runtime, Authenticator authenticator, Settings settings, WebRtcSignalling webrtc) {
+    this.webrtc = Objects.requireNonNull(webrtc, "webrtc");
     this.runtime = Objects.requireNonNull(runtime, "runtime");
     this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
     this.settings = Objects.requireNonNull(settings, "settings");
@@ -172,6 +179,10 @@ public final class SessionApi implements AutoCloseable {
       ws.onClose(ctx -> with(ctx, socket -> socket.socketClosed(ctx.status(), ctx.reason())));
       ws.onError(ctx -> with(ctx, socket -> socket.socketFailed(ctx.error())));
     });
+  }
+
+  WebRtcSignalling webrtc() {
+    return webrtc;
   }
 
   /** Connections open now. */

@@ -85,6 +85,7 @@ final class SessionSocket implements SessionListener {
   private final Map<String, Integer> toolCalls = new ConcurrentHashMap<>();
   private final AtomicInteger turns = new AtomicInteger();
   private final LongSupplier bytesIn;
+  private final WebRtcSignalling.Peer webrtc;
   private final long startNanos = System.nanoTime();
   private volatile boolean writable = true;
   private volatile Session session;
@@ -103,6 +104,7 @@ final class SessionSocket implements SessionListener {
     this.bytesIn = bytesIn(ctx.session);
     this.messages = settings.messageRate().off() ? null : new TokenBucket(settings.messageRate(), System::nanoTime);
     this.bytes = settings.byteRate().off() ? null : new TokenBucket(settings.byteRate(), System::nanoTime);
+    this.webrtc = api.webrtc().peer(new WebRtcHooks(), connectionId);
   }
 
   String connectionId() {
@@ -175,6 +177,7 @@ final class SessionSocket implements SessionListener {
     if (s != null) {
       s.close();
     }
+    webrtc.close();
     queue.clear();
     queue.add(new Close(status, reason)); // wakes the writer, which stops
     api.forget(this);
@@ -400,6 +403,10 @@ final class SessionSocket implements SessionListener {
         invalidInARow = 0;
         send(SessionMessages.pong(t));
       }
+      case "webrtc_offer", "webrtc_candidate", "webrtc_hangup" -> {
+        invalidInARow = 0;
+        webrtc.received(type.asText(), message);
+      }
       default -> invalid("invalid_message", "unknown message type '" + SessionApi.abbreviate(type.asText())
           + "'; expected user_text, interrupt, end or ping");
     }
@@ -536,6 +543,21 @@ final class SessionSocket implements SessionListener {
 
   private static String outcome(Speech speech) {
     return speech.outcome().name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  // ---------------------------------------------------------------- WebRTC calls
+
+  /** What this session's call (docs/webrtc.md) needs of it: its queue, and its voice pipeline. */
+  private final class WebRtcHooks implements WebRtcSignalling.Socket {
+    @Override
+    public void send(String json) {
+      SessionSocket.this.send(json);
+    }
+
+    @Override
+    public WebRtcSignalling.Listening listen(CallAudio out, int inRate) {
+      throw new IllegalStateException("this server has no speech engines: it cannot listen or speak");
+    }
   }
 
   // ---------------------------------------------------------------- inbound activity
