@@ -59,6 +59,7 @@ public final class Main implements Runnable {
     Map<String, String> all = new java.util.HashMap<>(Map.ofEntries(entries));
     all.putAll(MemoryOptions.ENV_VARS);
     all.putAll(LimitOptions.ENV_VARS);
+    all.putAll(VoiceOptions.ENV_VARS);
     all.putAll(WebRtcOptions.ENV_VARS);
     return Map.copyOf(all);
   }
@@ -145,6 +146,8 @@ public final class Main implements Runnable {
 
     @Mixin LimitOptions limits;
 
+    @Mixin VoiceOptions voice;
+
     @Mixin WebRtcOptions webrtc;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
@@ -172,7 +175,8 @@ public final class Main implements Runnable {
         throw new ParameterException(spec.commandLine(), "Invalid value for option '--llm-base-url': " + e.getMessage());
       }
       return new YaadServer.Config(host, port, database.storeConfig(), MemoryApi.DEFAULT_MAX_BODY_BYTES, limits.auth(auth), llm,
-          memory.cacheConfig(), embedding.embedder(), memory.searchConfig(), memory.duplicateThreshold(), limits.http());
+          memory.cacheConfig(), embedding.embedder(), memory.searchConfig(), memory.duplicateThreshold(), limits.http(),
+          voice.config());
     }
 
     /** How sessions behave: the defaults, with the limits of the options. */

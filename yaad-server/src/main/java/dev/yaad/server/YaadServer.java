@@ -18,6 +18,7 @@ import dev.yaad.server.http.MemoryApi;
 import dev.yaad.server.http.SessionApi;
 import dev.yaad.server.ops.Metrics;
 import dev.yaad.server.ops.Readiness;
+import dev.yaad.voice.VoiceConfig;
 import dev.yaad.webrtc.WebRtcConfig;
 import io.javalin.Javalin;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -69,9 +70,12 @@ public final class YaadServer implements AutoCloseable {
    * @param search       how search ranks and how much per-user state it keeps
    * @param duplicateThreshold the cosine at or above which a new memory updates one of the same category
    * @param limits       what one client may take: body timeouts, connections per address, request rates
+   * @param voice        the speech engines and turn timing of sessions that send audio, or {@code null} for
+   *                     text only (the default here; {@code yaad serve} turns it on unless {@code --voice off})
    */
   public record Config(String host, int port, StoreConfig store, long maxBodyBytes, AuthConfig auth, LlmSettings llm,
-      CacheConfig cache, Embedder embedder, SearchConfig search, double duplicateThreshold, HttpLimits limits) {
+      CacheConfig cache, Embedder embedder, SearchConfig search, double duplicateThreshold, HttpLimits limits,
+      VoiceConfig voice) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
 
@@ -100,7 +104,7 @@ public final class YaadServer implements AutoCloseable {
     /** The in-process cache only and the in-process embedding model. */
     public Config(String host, int port, StoreConfig store, long maxBodyBytes, AuthConfig auth, LlmSettings llm) {
       this(host, port, store, maxBodyBytes, auth, llm, CacheConfig.defaults(), OnnxEmbedder.shared(), SearchConfig.defaults(),
-          Memories.DEFAULT_DUPLICATE_THRESHOLD, HttpLimits.defaults());
+          Memories.DEFAULT_DUPLICATE_THRESHOLD, HttpLimits.defaults(), null);
     }
 
     /** No authentication, no LLM. */
@@ -114,31 +118,36 @@ public final class YaadServer implements AutoCloseable {
     }
 
     public Config withAddress(String host, int port) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits, voice);
     }
 
     public Config withAuth(AuthConfig auth) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits, voice);
     }
 
     public Config withLlm(LlmSettings llm) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits, voice);
     }
 
     public Config withCache(CacheConfig cache) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits, voice);
     }
 
     public Config withEmbedder(Embedder embedder) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits, voice);
     }
 
     public Config withSearch(SearchConfig search, double duplicateThreshold) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits, voice);
     }
 
     public Config withLimits(HttpLimits limits) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits, voice);
+    }
+
+    /** Sessions take audio, with these engines and timing; {@code null} for text only. */
+    public Config withVoice(VoiceConfig voice) {
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits, voice);
     }
   }
 
@@ -235,10 +244,11 @@ public final class YaadServer implements AutoCloseable {
       }
       Authenticator authenticator = new Authenticator(config.auth());
       if (config.llm().configured()) {
-        started = Companion.start(opened, config.llm(), tuning, metrics.registry(), authenticator);
+        started = Companion.start(opened, config.llm(), config.voice(), tuning, metrics.registry(), authenticator);
       }
       app = HttpApp.create(new HttpApp.Setup(opened, config.maxBodyBytes(), authenticator, metrics, readiness,
-          config.llm().configured(), started == null ? null : started.sessions()::install, started == null ? null : started.webrtc()));
+          config.llm().configured(), started == null ? null : started.sessions()::install, started != null && started.voice() != null,
+          started == null ? null : started.webrtc()));
       config.limits().install(app);
       app.start(config.host(), config.port());
     } catch (RuntimeException e) {
@@ -259,6 +269,11 @@ public final class YaadServer implements AutoCloseable {
             ? "LLM at " + config.llm().baseUrl() + " (model " + (config.llm().model() == null ? LlmConfig.DEFAULT_MODEL : config.llm().model())
                 + "), sessions at ws://" + config.host() + ":" + port() + SessionApi.PATH
             : "no LLM configured (set YAAD_LLM_BASE_URL): memories only, no sessions");
+    if (started != null && started.voice() != null) {
+      log.info("server: voice: {}", started.voice().describe());
+    } else if (started != null) {
+      log.info("server: voice off: sessions are text only");
+    }
     if (config.auth().required() && !config.auth().tokenSecretConfigured()) {
       log.warn("server: no YAAD_TOKEN_SECRET: session tokens are signed with a random secret and stop working when this"
           + " process stops (and on other instances)");

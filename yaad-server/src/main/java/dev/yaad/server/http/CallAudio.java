@@ -1,5 +1,6 @@
 package dev.yaad.server.http;
 
+import dev.yaad.voice.AudioOut;
 import dev.yaad.webrtc.WebRtcCall;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -10,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * barge-in to {@link WebRtcCall#clearSend}. The call paces it in real time and sends silence
  * between replies.
  */
-final class CallAudio {
+final class CallAudio implements AudioOut {
   private static final Logger log = LoggerFactory.getLogger(CallAudio.class);
   /**
    * The rate the pipeline speaks in on a call: what the local engines make (flite and espeak-ng
@@ -36,6 +37,7 @@ final class CallAudio {
    * queued: a pipeline that speaks far ahead of real time) or closed drops it, counted and
    * logged once per call.
    */
+  @Override
   public void play(short[] pcm) {
     if (!call.send(pcm, rate) && call.state() != WebRtcCall.State.CLOSED
         && droppedMillis.getAndAdd(pcm.length * 1000L / rate) == 0) {
@@ -44,11 +46,13 @@ final class CallAudio {
   }
 
   /** Barge-in: what is queued and not yet sent is dropped at once. */
+  @Override
   public void stop() {
     call.clearSend();
   }
 
   /** Speech queued and not yet sent, in ms. */
+  @Override
   public long queuedMillis() {
     return call.queuedMillis();
   }

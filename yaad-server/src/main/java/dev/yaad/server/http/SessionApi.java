@@ -6,6 +6,7 @@ import dev.yaad.server.auth.Access;
 import dev.yaad.server.auth.Authenticator;
 import dev.yaad.server.limit.Rate;
 import dev.yaad.server.limit.RateLimiter;
+import dev.yaad.voice.Voice;
 import io.javalin.Javalin;
 import io.javalin.http.BadRequestResponse;
 import io.javalin.http.Context;
@@ -73,9 +74,13 @@ public final class SessionApi implements AutoCloseable {
    * @param byteRate           bytes one session may send, every frame counted (binary ones too)
    * @param llmBudget          model answers (greetings and replies) one user may have; beyond it a
    *                           turn is answered {@code llm_budget_exhausted}; {@link Rate#OFF} for none
+   * @param audioBurst         how far ahead of real time a session's audio may run: its audio bytes
+   *                           refill at {@value #AUDIO_RATE_SLACK} times real time at the input rate, and
+   *                           hold this much audio at most; a client beyond it is closed {@code 4429}
    */
   public record Settings(Duration pingInterval, Duration idleTimeout, int maxSessions, long maxQueuedBytes,
-      int maxInvalidInARow, int maxFrameBytes, int maxSessionsPerUser, Rate messageRate, Rate byteRate, Rate llmBudget) {
+      int maxInvalidInARow, int maxFrameBytes, int maxSessionsPerUser, Rate messageRate, Rate byteRate, Rate llmBudget,
+      Duration audioBurst) {
     public static final Duration DEFAULT_PING_INTERVAL = Duration.ofSeconds(15);
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(45);
     public static final int DEFAULT_MAX_SESSIONS = 1000;
@@ -86,6 +91,9 @@ public final class SessionApi implements AutoCloseable {
     public static final Rate DEFAULT_MESSAGE_RATE = Rate.of(30, Duration.ofSeconds(10));
     public static final Rate DEFAULT_BYTE_RATE = Rate.of(4 * 1024 * 1024, Duration.ofSeconds(10));
     public static final Rate DEFAULT_LLM_BUDGET = Rate.of(1000, Duration.ofHours(1));
+    public static final Duration DEFAULT_AUDIO_BURST = Duration.ofSeconds(2);
+    /** Audio may arrive this much faster than real time for as long as it likes: clocks drift, networks bunch frames. */
+    public static final double AUDIO_RATE_SLACK = 1.25;
 
     public Settings {
       Objects.requireNonNull(pingInterval, "pingInterval");
@@ -93,6 +101,11 @@ public final class SessionApi implements AutoCloseable {
       Objects.requireNonNull(messageRate, "messageRate");
       Objects.requireNonNull(byteRate, "byteRate");
       Objects.requireNonNull(llmBudget, "llmBudget");
+      Objects.requireNonNull(audioBurst, "audioBurst");
+      if (audioBurst.toMillis() < 100) {
+        throw new IllegalArgumentException("audioBurst cannot be less than 100 ms: a network that delivers a few frames"
+            + " together must not close the session (was " + audioBurst.toMillis() + " ms)");
+      }
       if (pingInterval.isNegative() || pingInterval.isZero()) {
         throw new IllegalArgumentException("pingInterval must be positive (was " + pingInterval + ")");
       }
@@ -121,28 +134,35 @@ public final class SessionApi implements AutoCloseable {
     public static Settings defaults() {
       return new Settings(DEFAULT_PING_INTERVAL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_QUEUED_BYTES,
           DEFAULT_MAX_INVALID_IN_A_ROW, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_SESSIONS_PER_USER, DEFAULT_MESSAGE_RATE,
-          DEFAULT_BYTE_RATE, DEFAULT_LLM_BUDGET);
+          DEFAULT_BYTE_RATE, DEFAULT_LLM_BUDGET, DEFAULT_AUDIO_BURST);
     }
 
     public Settings withHeartbeat(Duration ping, Duration idle) {
       return new Settings(ping, idle, maxSessions, maxQueuedBytes, maxInvalidInARow, maxFrameBytes, maxSessionsPerUser,
-          messageRate, byteRate, llmBudget);
+          messageRate, byteRate, llmBudget, audioBurst);
     }
 
     /** Sessions on this server, sessions of one user, and bytes waiting for one client. */
     public Settings withLimits(int sessions, int sessionsPerUser, long queuedBytes) {
       return new Settings(pingInterval, idleTimeout, sessions, queuedBytes, maxInvalidInARow, maxFrameBytes, sessionsPerUser,
-          messageRate, byteRate, llmBudget);
+          messageRate, byteRate, llmBudget, audioBurst);
     }
 
     /** What one session may send, in messages and in bytes, and what one user may cost in model answers. */
     public Settings withRates(Rate messages, Rate bytes, Rate llmAnswers) {
       return new Settings(pingInterval, idleTimeout, maxSessions, maxQueuedBytes, maxInvalidInARow, maxFrameBytes,
-          maxSessionsPerUser, messages, bytes, llmAnswers);
+          maxSessionsPerUser, messages, bytes, llmAnswers, audioBurst);
+    }
+
+    /** How far ahead of real time a session's audio may run before the client is closed {@code 4429}. */
+    public Settings withAudioBurst(Duration burst) {
+      return new Settings(pingInterval, idleTimeout, maxSessions, maxQueuedBytes, maxInvalidInARow, maxFrameBytes,
+          maxSessionsPerUser, messageRate, byteRate, llmBudget, burst);
     }
   }
 
   private final AgentRuntime runtime;
+  private final Voice voice;
   private final Authenticator authenticator;
   private final Settings settings;
   private final WebRtcSignalling webrtc;
@@ -153,13 +173,19 @@ public final class SessionApi implements AutoCloseable {
   private volatile boolean closed;
 
   public SessionApi(AgentRuntime runtime, Authenticator authenticator, Settings settings) {
-    this(runtime, authenticator, settings, WebRtcSignalling.off("this server does not offer WebRTC"));
+    this(runtime, null, authenticator, settings);
+  }
+
+  /** @param voice the speech engines that turn audio frames into turns and replies into audio, or {@code null} for text only */
+  public SessionApi(AgentRuntime runtime, Voice voice, Authenticator authenticator, Settings settings) {
+    this(runtime, voice, authenticator, settings, WebRtcSignalling.off("webrtc_unavailable", "this server does not offer WebRTC"));
   }
 
   /** @param webrtc answers the {@code webrtc_*} messages of every session (its calls end with their sessions) */
-  public SessionApi(AgentRuntime runtime, Authenticator authenticator, Settings settings, WebRtcSignalling webrtc) {
+  public SessionApi(AgentRuntime runtime, Voice voice, Authenticator authenticator, Settings settings, WebRtcSignalling webrtc) {
     this.webrtc = Objects.requireNonNull(webrtc, "webrtc");
     this.runtime = Objects.requireNonNull(runtime, "runtime");
+    this.voice = voice;
     this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.llmAnswers = new RateLimiter<>(settings.llmBudget());
@@ -175,7 +201,7 @@ public final class SessionApi implements AutoCloseable {
     app.ws(PATH, ws -> {
       ws.onConnect(this::connected);
       ws.onMessage(ctx -> with(ctx, socket -> socket.received(ctx.message(), SessionSocket.utf8Length(ctx.message()))));
-      ws.onBinaryMessage(ctx -> with(ctx, socket -> socket.received(null, ctx.length())));
+      ws.onBinaryMessage(ctx -> with(ctx, socket -> socket.receivedAudio(ctx.data(), ctx.offset(), ctx.length())));
       ws.onClose(ctx -> with(ctx, socket -> socket.socketClosed(ctx.status(), ctx.reason())));
       ws.onError(ctx -> with(ctx, socket -> socket.socketFailed(ctx.error())));
     });
@@ -238,7 +264,7 @@ public final class SessionApi implements AutoCloseable {
     ctx.session.setMaxBinaryMessageSize(settings.maxFrameBytes());
     // A backstop for writes that stall (a client that stopped reading): healthy traffic resets it.
     ctx.session.setIdleTimeout(settings.idleTimeout().plus(settings.pingInterval()));
-    SessionSocket socket = new SessionSocket(this, ctx, user, settings);
+    SessionSocket socket = new SessionSocket(this, ctx, user, settings, voice);
     sockets.put(ctx.sessionId(), socket);
     if (closed) {
       socket.refuse(1001, "server shutting down", "shutdown");

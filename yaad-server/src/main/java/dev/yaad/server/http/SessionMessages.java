@@ -8,6 +8,7 @@ import dev.yaad.agent.SessionState;
 import dev.yaad.agent.Speech;
 import dev.yaad.agent.learning.Learned;
 import dev.yaad.memory.Memory;
+import dev.yaad.voice.VoiceEvent;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.UUID;
@@ -75,6 +76,19 @@ final class SessionMessages {
   static String pong(JsonNode t) {
     ObjectNode node = object("pong");
     node.set("t", t);
+    return node.toString();
+  }
+
+  /** The answer to {@code audio_start}: the rates in use and what the session's language gets. */
+  static String audioReady(int inputRate, int outputRate, String language, boolean listen, boolean speak) {
+    return object("audio_ready").put("inputRate", inputRate).put("outputRate", outputRate).put("language", language)
+        .put("listen", listen).put("speak", speak).toString();
+  }
+
+  /** A voice pipeline event: its {@code type}, then the record's fields as they are named. */
+  static String voice(VoiceEvent event) {
+    ObjectNode node = object(event.type());
+    node.setAll((ObjectNode) JsonBody.JSON.valueToTree(event));
     return node.toString();
   }
 

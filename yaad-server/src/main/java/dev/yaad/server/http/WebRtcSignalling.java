@@ -1,6 +1,7 @@
 package dev.yaad.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.yaad.voice.VoiceSession;
 import dev.yaad.webrtc.WebRtcCall;
 import dev.yaad.webrtc.WebRtcConfig;
 import dev.yaad.webrtc.WebRtcException;
@@ -36,10 +37,12 @@ public final class WebRtcSignalling implements AutoCloseable {
   static final int MAX_CANDIDATE_CHARS = 1024;
 
   private final WebRtcTransport transport;
+  private final String unavailableCode;
   private final String unavailable;
 
-  private WebRtcSignalling(WebRtcTransport transport, String unavailable) {
+  private WebRtcSignalling(WebRtcTransport transport, String unavailableCode, String unavailable) {
     this.transport = transport;
+    this.unavailableCode = unavailableCode;
     this.unavailable = unavailable;
   }
 
@@ -50,23 +53,24 @@ public final class WebRtcSignalling implements AutoCloseable {
    */
   public static WebRtcSignalling start(WebRtcConfig config, MeterRegistry registry) {
     if (config == null) {
-      return off("WebRTC is off on this server (--webrtc off); stream audio over the WebSocket instead");
+      return off("webrtc_unavailable", "WebRTC is off on this server (--webrtc off); stream audio over the WebSocket instead");
     }
     try {
       WebRtcTransport transport = WebRtcTransport.start(config);
       transport.bindTo(registry);
       log.info("webrtc: on ({})", config.iceServers().isEmpty() ? "host candidates only, no STUN/TURN"
           : config.iceServers().size() + " ICE server(s)");
-      return new WebRtcSignalling(transport, null);
+      return new WebRtcSignalling(transport, null, null);
     } catch (WebRtcException | LinkageError e) {
       log.warn("webrtc: off, the engine did not start: {}", e.getMessage());
-      return off("WebRTC did not start on this server (" + e.getMessage() + "); stream audio over the WebSocket instead");
+      return off("webrtc_unavailable", "WebRTC did not start on this server (" + e.getMessage() + "); stream audio over the"
+          + " WebSocket instead");
     }
   }
 
-  /** Signalling that refuses every offer with {@code reason}. */
-  public static WebRtcSignalling off(String reason) {
-    return new WebRtcSignalling(null, reason);
+  /** Signalling that refuses every offer with an {@code error} event of this code and message. */
+  public static WebRtcSignalling off(String code, String reason) {
+    return new WebRtcSignalling(null, code, reason);
   }
 
   /** Whether offers are answered (the page then prefers WebRTC for server voice). */
@@ -114,14 +118,7 @@ public final class WebRtcSignalling implements AutoCloseable {
      * @throws IllegalStateException saying why there is no voice (no speech engines, audio already
      *     streaming over the WebSocket, the session not active)
      */
-    Listening listen(CallAudio out, int inRate);
-  }
-
-  /** The voice pipeline's ear, for as long as a call lasts. */
-  interface Listening {
-    void accept(short[] pcm);
-
-    void close();
+    VoiceSession listen(CallAudio out, int inRate);
   }
 
   Peer peer(Socket socket, String connectionId) {
@@ -134,9 +131,9 @@ public final class WebRtcSignalling implements AutoCloseable {
     private final String connectionId;
     private ExecutorService worker; // created on the first message; guarded by this
     private boolean closed; // guarded by this
-    // Touched on the worker only.
-    private WebRtcCall call;
-    private Listening listening;
+    // Written on the worker only.
+    private volatile WebRtcCall call;
+    private VoiceSession listening;
 
     private Peer(Socket socket, String connectionId) {
       this.socket = socket;
@@ -148,7 +145,7 @@ public final class WebRtcSignalling implements AutoCloseable {
       switch (type) {
         case "webrtc_offer" -> {
           if (transport == null) {
-            socket.send(SessionMessages.error("webrtc_unavailable", unavailable));
+            socket.send(SessionMessages.error(unavailableCode, unavailable));
             return;
           }
           JsonNode sdp = message.get("sdp");
@@ -184,6 +181,11 @@ public final class WebRtcSignalling implements AutoCloseable {
         case "webrtc_hangup" -> run(this::hangUp);
         default -> throw new IllegalArgumentException("not a webrtc message: " + type);
       }
+    }
+
+    /** Whether a call is open (its voice pipeline is the session's). */
+    boolean inCall() {
+      return call != null;
     }
 
     /** The session ended: the call ends too (on the worker: closing waits for WebRTC). */
@@ -234,7 +236,7 @@ public final class WebRtcSignalling implements AutoCloseable {
         return;
       }
       CallAudio mouth = new CallAudio(opened, CallAudio.OUTPUT_RATE);
-      Listening ear;
+      VoiceSession ear;
       try {
         ear = socket.listen(mouth, transport.config().inputSampleRate());
       } catch (IllegalStateException e) {
@@ -280,7 +282,7 @@ public final class WebRtcSignalling implements AutoCloseable {
         return; // already handled
       }
       call = null;
-      Listening ear = listening;
+      VoiceSession ear = listening;
       listening = null;
       if (ear != null) {
         ear.close();

@@ -1,0 +1,293 @@
+package dev.yaad.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.yaad.agent.AgentConfig;
+import dev.yaad.agent.learning.LearningConfig;
+import dev.yaad.memory.testing.TestStores;
+import dev.yaad.server.LlmSettings;
+import dev.yaad.server.YaadServer;
+import dev.yaad.testing.ScriptedLlmServer;
+import dev.yaad.testing.ScriptedLlmServer.Answer;
+import dev.yaad.voice.VoiceConfig;
+import dev.yaad.webrtc.WebRtcCall;
+import dev.yaad.webrtc.WebRtcConfig;
+import dev.yaad.webrtc.WebRtcTransport;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Voice over WebRTC calls through a real server: a WebRTC peer in this JVM (the caller) offers
+ * on a session's WebSocket, speaks English made by flite at test time, and hears the reply the
+ * local engines (PocketSphinx, flite) make from the scripted LLM's answer. One voice pipeline
+ * for both transports: the events arrive on the socket exactly as for WebSocket audio.
+ */
+class WebRtcCallTest {
+  private static final String SAID = "please remember that my sister lives in lahore";
+  private static final String REPLY = "Of course. I will remember that your sister lives in Lahore.";
+  private static final Duration WAIT = Duration.ofSeconds(60);
+
+  private static ScriptedLlmServer llm;
+  private static WebRtcTransport caller;
+  private static short[] speech;
+
+  @TempDir
+  static Path dir;
+
+  @BeforeAll
+  static void start() throws Exception {
+    llm = ScriptedLlmServer.start().rule(c -> true, c -> Answer.text(REPLY));
+    caller = WebRtcTransport.start(WebRtcConfig.defaults());
+    speech = flite(SAID, dir);
+  }
+
+  @AfterAll
+  static void stopAll() {
+    if (caller != null) {
+      caller.close();
+    }
+    if (llm != null) {
+      llm.close();
+    }
+  }
+
+  private static YaadServer startServer(Path data) {
+    YaadServer.Config config = YaadServer.Config.of(TestStores.h2(data)).withAddress("127.0.0.1", 0)
+        .withLlm(new LlmSettings(llm.baseUrl(), "scripted", null)).withVoice(VoiceConfig.defaults());
+    return new YaadServer(config, new YaadServer.AgentTuning(AgentConfig.defaults(), LearningConfig.defaults(),
+        SessionApi.Settings.defaults().withLimits(1000, 100, SessionApi.Settings.DEFAULT_MAX_QUEUED_BYTES),
+        WebRtcConfig.defaults())).start();
+  }
+
+  /** Waits for the session to be active (the greeting may still be streaming). */
+  private static WsClient connect(int port, String user) {
+    WsClient client = WsClient.connect(port, "userId=" + user + "&lang=en-US", null);
+    JsonNode state;
+    do {
+      state = client.next("state");
+    } while (!state.get("state").asText().equals("active"));
+    return client;
+  }
+
+  /** Offers through the socket; {@code seen} gets every message read while waiting for the answer. */
+  private static WebRtcCall dial(WsClient client, List<JsonNode> seen) {
+    return caller.dial(offer -> {
+      client.send(JsonNodeFactory.instance.objectNode().put("type", "webrtc_offer").put("sdp", offer).toString());
+      JsonNode answer = client.next("webrtc_answer", seen);
+      return answer.get("sdp").asText();
+    });
+  }
+
+  @Test
+  void speechOverACall_isTranscribed_andTheSpokenReplyComesBackOnTheCall() throws Exception {
+    try (YaadServer server = startServer(dir.resolve("one")); WsClient client = connect(server.port(), "ali")) {
+      client.next("reply_done"); // the greeting, as text: the call is not open yet
+      List<JsonNode> seen = new ArrayList<>();
+      WebRtcCall call = dial(client, seen);
+      assertThat(seen).anySatisfy(m -> assertThat(m.get("type").asText()).isEqualTo("audio_ready"));
+      List<long[]> loud = new CopyOnWriteArrayList<>(); // [nanos, rms] of what the caller hears
+      call.onAudio(frame -> loud.add(new long[] {frame.receivedNanos(), rms(frame.samples())}));
+      assertThat(call.send(speech, 16_000)).isTrue();
+
+      JsonNode transcript;
+      do {
+        transcript = client.next("transcript");
+      } while (!transcript.get("isFinal").asBoolean());
+      assertThat(transcript.get("text").asText()).containsAnyOf("sister", "remember", "lahore");
+      JsonNode started = client.next("audio_started");
+      long audioStarted = System.nanoTime();
+      JsonNode done = client.next("reply_done");
+      assertThat(done.get("text").asText()).isEqualTo(REPLY);
+      assertThat(client.next("audio_ended").get("replyId").asText()).isEqualTo(started.get("replyId").asText());
+      // The reply is spoken on the call: loud frames reach the caller after audio_started (silence before).
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (loud.stream().filter(f -> f[0] > audioStarted && f[1] > 300).count() < 25 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(loud.stream().filter(f -> f[0] > audioStarted && f[1] > 300).count()).as("loud 20 ms frames heard")
+          .isGreaterThanOrEqualTo(25);
+
+      client.send("{\"type\":\"webrtc_hangup\"}");
+      assertThat(client.next("webrtc_ended").get("reason").asText()).isEqualTo("local");
+      assertThat(call.closed().get(30, TimeUnit.SECONDS)).isEqualTo(WebRtcCall.CloseReason.PEER_GONE);
+      client.send("{\"type\":\"user_text\",\"text\":\"still there?\"}"); // the session goes on
+      assertThat(client.next("reply_done").get("outcome").asText()).isEqualTo("completed");
+    }
+  }
+
+  /**
+   * Fifty calls through the server, ended at random moments in four ways (the caller closes its
+   * peer, the client hangs up, the session ends, the connection is lost), some during setup and
+   * some while the companion speaks: afterwards no session and no call is open, and once the
+   * server is closed the process has exactly the threads it had before.
+   */
+  @Test
+  void fiftyCallsEndedAtRandomMoments_leaveNoSessionCallOrThread() throws Exception {
+    Random random = new Random(13);
+    try (YaadServer warm = startServer(dir.resolve("warm")); WsClient client = connect(warm.port(), "warm")) {
+      dial(client, new ArrayList<>()).close(); // loads what loads once per process (VAD, engines)
+    }
+    Map<String, Integer> baseline = threads();
+    int[] endings = new int[4];
+    AtomicLong duringSetup = new AtomicLong();
+    try (YaadServer server = startServer(dir.resolve("stress"))) {
+      ExecutorService pool = Executors.newFixedThreadPool(5);
+      List<Future<?>> rounds = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        int round = i;
+        int ending = random.nextInt(4);
+        long afterMs = random.nextInt(4000);
+        endings[ending]++;
+        rounds.add(pool.submit(() -> {
+          callAndEnd(server.port(), "u" + round, ending, afterMs, duringSetup);
+          return null;
+        }));
+      }
+      for (Future<?> r : rounds) {
+        r.get(3, TimeUnit.MINUTES);
+      }
+      pool.shutdown();
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while ((openSessions(server) > 0 || openCalls(server) > 0) && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(openSessions(server)).as("open sessions").isZero();
+      assertThat(openCalls(server)).as("open calls").isZero();
+      assertThat(server.meterRegistry().get("yaad.webrtc.closes.abandoned").functionCounter().count()).isZero();
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    Map<String, Integer> now = threads();
+    while (!now.equals(baseline) && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(100_000_000L);
+      now = threads();
+    }
+    assertThat(now).as("threads after the server closed, against before it started").isEqualTo(baseline);
+    System.out.printf("webrtc calls: ok 50 calls, endings (peer closed, hangup, session end, connection lost) %s,"
+        + " %d ended during setup; threads back to %d%n", java.util.Arrays.toString(endings), duringSetup.get(),
+        baseline.values().stream().mapToInt(Integer::intValue).sum());
+  }
+
+  private static void callAndEnd(int port, String user, int ending, long afterMs, AtomicLong duringSetup) throws Exception {
+    WsClient client = connect(port, user);
+    WebRtcCall[] call = new WebRtcCall[1];
+    Thread ender = Thread.ofVirtual().start(() -> {
+      LockSupport.parkNanos(afterMs * 1_000_000L);
+      if (call[0] == null) {
+        duringSetup.incrementAndGet();
+      }
+      try {
+        switch (ending) {
+          case 0 -> {
+            WebRtcCall c = call[0];
+            if (c != null) {
+              c.close();
+            } else {
+              client.abort(); // nothing to close yet: the caller vanishes altogether
+            }
+          }
+          case 1 -> client.send("{\"type\":\"webrtc_hangup\"}");
+          case 2 -> client.send("{\"type\":\"end\"}");
+          default -> client.abort();
+        }
+      } catch (RuntimeException e) {
+        // the socket is gone already
+      }
+    });
+    try {
+      call[0] = dial(client, new ArrayList<>());
+      call[0].send(speech, 16_000);
+    } catch (RuntimeException | AssertionError e) {
+      // ended during setup: the offer's answer never came, or came too late
+    }
+    ender.join();
+    client.close();
+    if (call[0] != null) {
+      call[0].closed().get(60, TimeUnit.SECONDS); // the server's side ended it, or the caller did
+    }
+  }
+
+  private static double openSessions(YaadServer server) {
+    return server.meterRegistry().get("yaad.agent.sessions.active").gauge().value();
+  }
+
+  private static double openCalls(YaadServer server) {
+    return server.meterRegistry().get("yaad.webrtc.calls").gauge().value();
+  }
+
+  private static long rms(short[] pcm) {
+    double sum = 0;
+    for (short s : pcm) {
+      sum += (double) s * s;
+    }
+    return Math.round(Math.sqrt(sum / Math.max(1, pcm.length)));
+  }
+
+  /** {@code text} spoken by flite, 16 kHz mono 16-bit, with 0.3 s of silence before and 1.5 s after. */
+  static short[] flite(String text, Path dir) throws IOException, InterruptedException {
+    Path wav = Files.createTempFile(dir, "said", ".wav");
+    Path raw = Files.createTempFile(dir, "said", ".raw");
+    run("flite", "-t", text, "-o", wav.toString());
+    run("sox", wav.toString(), "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", raw.toString(),
+        "pad", "0.3", "1.5");
+    byte[] bytes = Files.readAllBytes(raw);
+    short[] pcm = new short[bytes.length / 2];
+    ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(pcm);
+    return pcm;
+  }
+
+  private static void run(String... command) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    if (p.waitFor() != 0) {
+      throw new IOException(String.join(" ", command) + " failed: " + out);
+    }
+  }
+
+  /**
+   * Live threads by name (digits folded), Java and native (/proc/self/task), minus what the JVM
+   * grows and shrinks on its own (JIT and GC workers, the carrier pool, process reapers).
+   */
+  static Map<String, Integer> threads() throws IOException {
+    Map<String, Integer> names = new TreeMap<>();
+    try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path task : tasks.toList()) {
+        String name;
+        try {
+          name = Files.readString(task.resolve("comm")).strip();
+        } catch (IOException e) {
+          continue;
+        }
+        if (name.startsWith("C1 ") || name.startsWith("C2 ") || name.startsWith("GC ") || name.startsWith("G1 ")
+            || name.startsWith("ForkJoinPool") || name.startsWith("VM ") || name.startsWith("Monitor Deflati")
+            || name.startsWith("VirtualThread-u") || name.startsWith("process reaper")) {
+          continue;
+        }
+        names.merge(name.replaceAll("\\d+", "#"), 1, Integer::sum);
+      }
+    }
+    return names;
+  }
+}
