@@ -67,7 +67,8 @@ final class SessionSocket implements SessionListener {
   static final int MAX_PING_ECHO_BYTES = 256;
   private static final String LLM_FAILED = "the language model did not answer (it failed or timed out); say it again";
   private static final String TYPES = "user_text, interrupt, end, ping, audio_start or audio_stop";
-  private static final String VOICE_OFF = "this server has no speech engines (voice is off): send user_text instead";
+  private static final String VOICE_OFF = "this server has no speech engines (voice is off), so it takes no audio (binary"
+      + " frames): send user_text instead";
   /** Close code for a client whose audio runs far ahead of real time (as HTTP's 429, in the private range). */
   static final int AUDIO_TOO_FAST = 4429;
   /** How far ahead of the client's playback reply audio is sent: enough for its jitter buffer. */

@@ -13,6 +13,8 @@ import dev.yaad.server.LlmSettings;
 import dev.yaad.server.YaadServer;
 import dev.yaad.server.auth.AuthConfig;
 import dev.yaad.server.http.SessionApi;
+import dev.yaad.testing.SpokenFixtures;
+import dev.yaad.voice.VoiceConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -123,6 +125,30 @@ class BrowserTest {
             "browser: ok   the operator page charts what the server measures");
         assertThat(SCREENSHOTS.resolve("companion-chat.png")).isNotEmptyFile();
         assertThat(SCREENSHOTS.resolve("ops.png")).isNotEmptyFile();
+      }
+    }
+  }
+
+  /**
+   * Server voice: the page on a server with the voice pipeline (local engines) and Chromium's
+   * fake microphone playing a sentence that flite and sox make here; the page chooses server
+   * voice on its own, streams the microphone, and shows the transcript and the reply while
+   * the reply's audio frames arrive.
+   */
+  @Test
+  void companionPage_serverVoice() throws Exception {
+    Assumptions.assumeTrue(SpokenFixtures.available() || System.getenv("CI") != null, "flite and sox are not installed");
+    Path dir = Files.createTempDirectory("yaad-browser");
+    Path wav = SpokenFixtures.englishWav("I am going to Lahore next week", 48_000, 0.5, 3.0, dir.resolve("mic.wav"));
+    try (ScriptedLlmServer llm = ScriptedLlmServer.start()
+        .rule(c -> c.purpose() == Purpose.CONVERSATION, c -> Answer.text("You said: " + c.lastUserMessage() + ". Tell me more."))) {
+      YaadServer.Config config = YaadServer.Config.of(TestStores.h2(dir)).withAddress("127.0.0.1", 0)
+          .withLlm(new LlmSettings(llm.baseUrl(), "scripted", null)).withVoice(VoiceConfig.defaults());
+      try (YaadServer server = new YaadServer(config).start()) {
+        Result result = runScript(server.port(), Map.of("YAAD_FAKE_MIC", wav.toString(), "YAAD_SCENARIOS", "server voice"));
+        assertThat(result.output).contains(
+            "browser: ok   server voice: the microphone streams to the server, the transcript and a spoken reply come back");
+        assertThat(SCREENSHOTS.resolve("server-voice.png")).isNotEmptyFile();
       }
     }
   }
