@@ -11,13 +11,12 @@ import dev.yaad.server.LlmSettings;
 import dev.yaad.server.YaadServer;
 import dev.yaad.testing.ScriptedLlmServer;
 import dev.yaad.testing.ScriptedLlmServer.Answer;
+import dev.yaad.testing.SpokenFixtures;
 import dev.yaad.voice.VoiceConfig;
 import dev.yaad.webrtc.WebRtcCall;
 import dev.yaad.webrtc.WebRtcConfig;
 import dev.yaad.webrtc.WebRtcTransport;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,6 +50,7 @@ class WebRtcCallTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
 
   private static ScriptedLlmServer llm;
+  /** The caller's WebRTC engine (a browser's part); each test has its own. */
   private static WebRtcTransport caller;
   private static short[] speech;
 
@@ -60,15 +60,11 @@ class WebRtcCallTest {
   @BeforeAll
   static void start() throws Exception {
     llm = ScriptedLlmServer.start().rule(c -> true, c -> Answer.text(REPLY));
-    caller = WebRtcTransport.start(WebRtcConfig.defaults());
-    speech = flite(SAID, dir);
+    speech = SpokenFixtures.english(SAID, 16_000, 0.3, 1.5);
   }
 
   @AfterAll
   static void stopAll() {
-    if (caller != null) {
-      caller.close();
-    }
     if (llm != null) {
       llm.close();
     }
@@ -103,9 +99,10 @@ class WebRtcCallTest {
 
   @Test
   void speechOverACall_isTranscribed_andTheSpokenReplyComesBackOnTheCall() throws Exception {
-    try (YaadServer server = startServer(dir.resolve("one")); WsClient client = connect(server.port(), "ali")) {
+    try (WebRtcTransport callers = WebRtcTransport.start(WebRtcConfig.defaults()); YaadServer server = startServer(dir.resolve("one")); WsClient client = connect(server.port(), "ali")) {
       client.next("reply_done"); // the greeting, as text: the call is not open yet
       List<JsonNode> seen = new ArrayList<>();
+      caller = callers;
       WebRtcCall call = dial(client, seen);
       assertThat(seen).anySatisfy(m -> assertThat(m.get("type").asText()).isEqualTo("audio_ready"));
       List<long[]> loud = new CopyOnWriteArrayList<>(); // [nanos, rms] of what the caller hears
@@ -142,18 +139,21 @@ class WebRtcCallTest {
    * Fifty calls through the server, ended at random moments in four ways (the caller closes its
    * peer, the client hangs up, the session ends, the connection is lost), some during setup and
    * some while the companion speaks: afterwards no session and no call is open, and once the
-   * server is closed the process has exactly the threads it had before.
+   * server (and the callers' engine) is closed the process has exactly the threads it had before.
    */
   @Test
   void fiftyCallsEndedAtRandomMoments_leaveNoSessionCallOrThread() throws Exception {
     Random random = new Random(13);
-    try (YaadServer warm = startServer(dir.resolve("warm")); WsClient client = connect(warm.port(), "warm")) {
+    try (WebRtcTransport callers = WebRtcTransport.start(WebRtcConfig.defaults());
+        YaadServer warm = startServer(dir.resolve("warm")); WsClient client = connect(warm.port(), "warm")) {
+      caller = callers;
       dial(client, new ArrayList<>()).close(); // loads what loads once per process (VAD, engines)
     }
     Map<String, Integer> baseline = threads();
     int[] endings = new int[4];
     AtomicLong duringSetup = new AtomicLong();
-    try (YaadServer server = startServer(dir.resolve("stress"))) {
+    try (WebRtcTransport callers = WebRtcTransport.start(WebRtcConfig.defaults()); YaadServer server = startServer(dir.resolve("stress"))) {
+      caller = callers;
       ExecutorService pool = Executors.newFixedThreadPool(5);
       List<Future<?>> rounds = new ArrayList<>();
       for (int i = 0; i < 50; i++) {
@@ -193,6 +193,7 @@ class WebRtcCallTest {
   private static void callAndEnd(int port, String user, int ending, long afterMs, AtomicLong duringSetup) throws Exception {
     WsClient client = connect(port, user);
     WebRtcCall[] call = new WebRtcCall[1];
+    boolean[] peerClosed = {false};
     Thread ender = Thread.ofVirtual().start(() -> {
       LockSupport.parkNanos(afterMs * 1_000_000L);
       if (call[0] == null) {
@@ -204,6 +205,7 @@ class WebRtcCallTest {
             WebRtcCall c = call[0];
             if (c != null) {
               c.close();
+              peerClosed[0] = true;
             } else {
               client.abort(); // nothing to close yet: the caller vanishes altogether
             }
@@ -217,15 +219,29 @@ class WebRtcCallTest {
       }
     });
     try {
-      call[0] = dial(client, new ArrayList<>());
+      call[0] = dial(client, new ArrayList<>()).onAudio(frame -> { });
       call[0].send(speech, 16_000);
     } catch (RuntimeException | AssertionError e) {
       // ended during setup: the offer's answer never came, or came too late
     }
     ender.join();
+    if (peerClosed[0]) {
+      // The caller vanished with its session still open: the server notices, ends the call and says so.
+      long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+      JsonNode ended = null;
+      while (ended == null && System.nanoTime() < deadline) {
+        try {
+          ended = client.next("webrtc_ended");
+        } catch (AssertionError quiet) {
+          // nothing for 10 s: keep waiting until the deadline
+        }
+      }
+      assertThat(ended).as("webrtc_ended after the caller closed its peer").isNotNull();
+      assertThat(ended.get("reason").asText()).isIn("peer_gone", "ice_failed"); // ICE consent lost: WebRTC says either
+    }
     client.close();
     if (call[0] != null) {
-      call[0].closed().get(60, TimeUnit.SECONDS); // the server's side ended it, or the caller did
+      call[0].close();
     }
   }
 
@@ -245,30 +261,10 @@ class WebRtcCallTest {
     return Math.round(Math.sqrt(sum / Math.max(1, pcm.length)));
   }
 
-  /** {@code text} spoken by flite, 16 kHz mono 16-bit, with 0.3 s of silence before and 1.5 s after. */
-  static short[] flite(String text, Path dir) throws IOException, InterruptedException {
-    Path wav = Files.createTempFile(dir, "said", ".wav");
-    Path raw = Files.createTempFile(dir, "said", ".raw");
-    run("flite", "-t", text, "-o", wav.toString());
-    run("sox", wav.toString(), "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", raw.toString(),
-        "pad", "0.3", "1.5");
-    byte[] bytes = Files.readAllBytes(raw);
-    short[] pcm = new short[bytes.length / 2];
-    ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(pcm);
-    return pcm;
-  }
-
-  private static void run(String... command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    if (p.waitFor() != 0) {
-      throw new IOException(String.join(" ", command) + " failed: " + out);
-    }
-  }
-
   /**
    * Live threads by name (digits folded), Java and native (/proc/self/task), minus what the JVM
-   * grows and shrinks on its own (JIT and GC workers, the carrier pool, process reapers).
+   * grows and shrinks on its own (JIT and GC workers, the carrier pool, process reapers) and the
+   * test's own clients.
    */
   static Map<String, Integer> threads() throws IOException {
     Map<String, Integer> names = new TreeMap<>();
@@ -282,7 +278,9 @@ class WebRtcCallTest {
         }
         if (name.startsWith("C1 ") || name.startsWith("C2 ") || name.startsWith("GC ") || name.startsWith("G1 ")
             || name.startsWith("ForkJoinPool") || name.startsWith("VM ") || name.startsWith("Monitor Deflati")
-            || name.startsWith("VirtualThread-u") || name.startsWith("process reaper")) {
+            || name.startsWith("VirtualThread-u") || name.startsWith("process reaper")
+            // The test's own HTTP and WebSocket clients (the JDK's), and the JDK's virtual-thread I/O poller.
+            || name.startsWith("HttpClient-") || name.equals("MasterPoller")) {
           continue;
         }
         names.merge(name.replaceAll("\\d+", "#"), 1, Integer::sum);
