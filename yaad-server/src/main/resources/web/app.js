@@ -459,6 +459,8 @@ const serverVoice = {
   rate: 16000,      // the session's input and output rate
   ctx: null,
   node: null,
+  starting: false,  // the microphone is being opened (once per page)
+  clock: null,      // { t0, sentMs }: audio sent against the wall clock
   modes: new Set(), // 'ptt' and/or 'free' while the person is talking to the server
   playAt: 0,
   sources: new Set(),
@@ -510,7 +512,8 @@ const serverVoice = {
     app.listening = true;
     renderState();
     if (this.call) { this.call.talk(true); return; }
-    if (this.node) return;
+    if (this.node || this.starting) return;
+    this.starting = true;
     const ctx = this.context();
     try {
       const stream = await navigator.mediaDevices.getUserMedia({
@@ -520,6 +523,7 @@ const serverVoice = {
       // Once started, frames flow for the rest of the session, silent while nobody is talking:
       // the server's VAD then hears the pause that ends a turn, and its clock keeps real time.
       node.port.onmessage = (e) => {
+        if (!this.inRealTime()) return; // frames that bunched up behind a busy page: the server takes real time only
         const frame = this.modes.size ? e.data : new ArrayBuffer(e.data.byteLength);
         if (voiceTransport.send(frame)) this.framesSent++;
       };
@@ -532,7 +536,22 @@ const serverVoice = {
       app.listening = false;
       toast(t('micRefused'));
       renderState();
+    } finally {
+      this.starting = false;
     }
+  },
+
+  /**
+   * Whether one more 20 ms frame keeps the audio sent within half a second of the wall clock.
+   * A page that stalled (a busy tab) gets its frames in a bunch; sending them all would run
+   * ahead of real time, which the server closes (4429), so the late ones are dropped.
+   */
+  inRealTime() {
+    const now = performance.now();
+    if (!this.clock || now - this.clock.t0 - this.clock.sentMs > 1000) this.clock = { t0: now, sentMs: 0 }; // start, or after a gap
+    if (this.clock.sentMs + FRAME_MS > now - this.clock.t0 + 500) return false;
+    this.clock.sentMs += FRAME_MS;
+    return true;
   },
 
   unlisten(mode) {

@@ -100,7 +100,7 @@ final class LimitOptions {
           + " Default: ${DEFAULT-VALUE}.")
   String llmUserBudget;
 
-  @Option(names = "--session-audio-burst", paramLabel = "DURATION", defaultValue = "2s",
+  @Option(names = "--session-audio-burst", paramLabel = "DURATION", defaultValue = "5s",
       description = {"How far ahead of real time one session's audio may run (it may always arrive 1.25 times as fast);",
           "beyond it the client is closed 4429. Env YAAD_SESSION_AUDIO_BURST. Default: ${DEFAULT-VALUE}."})
   String sessionAudioBurst;

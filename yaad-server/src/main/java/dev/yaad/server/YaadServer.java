@@ -269,9 +269,7 @@ public final class YaadServer implements AutoCloseable {
             ? "LLM at " + config.llm().baseUrl() + " (model " + (config.llm().model() == null ? LlmConfig.DEFAULT_MODEL : config.llm().model())
                 + "), sessions at ws://" + config.host() + ":" + port() + SessionApi.PATH
             : "no LLM configured (set YAAD_LLM_BASE_URL): memories only, no sessions");
-    if (started != null && started.voice() != null) {
-      log.info("server: voice: {}", started.voice().describe());
-    } else if (started != null) {
+    if (started != null && started.voice() == null) { // else Voice.start said which engines are live
       log.info("server: voice off: sessions are text only");
     }
     if (config.auth().required() && !config.auth().tokenSecretConfigured()) {

@@ -14,19 +14,15 @@ import java.util.concurrent.TimeUnit;
 /**
  * Real speech for tests and benchmarks, made when they run: {@code flite} speaks English,
  * {@code espeak-ng} Urdu, {@code sox} resamples and pads with silence (Debian packages
- * {@code flite espeak-ng sox}). Nothing is recorded in the repository.
- *
- * {@snippet :
- * short[] said = SpokenFixtures.english("I am going to Lahore next week", 16_000, 0.3, 1.5);
- * Path wav = SpokenFixtures.englishWav("hello there", 48_000, 0.5, 4.0, dir.resolve("mic.wav")); // a fake microphone
- * }
+ * {@code flite espeak-ng sox}). Nothing is recorded in the repository: a test calls
+ * {@link #english} for samples to stream, or {@link #englishWav} for a browser's fake microphone.
  */
 public final class SpokenFixtures {
   private SpokenFixtures() {}
 
-  /** English speech (flite) as 16-bit mono samples at {@code rate}, with seconds of silence before and after. */
+  /** English speech (flite's voice slt, which PocketSphinx hears well) as 16-bit mono samples at {@code rate}, with seconds of silence before and after. */
   public static short[] english(String text, int rate, double silenceBefore, double silenceAfter) {
-    return speak(List.of("flite", "-t", text, "-o"), rate, silenceBefore, silenceAfter);
+    return speak(List.of("flite", "-voice", "slt", "-t", text, "-o"), rate, silenceBefore, silenceAfter);
   }
 
   /** Urdu speech (espeak-ng, voice {@code ur}), as {@link #english}. */
@@ -39,7 +35,7 @@ public final class SpokenFixtures {
     try {
       Path raw = Files.createTempFile("yaad-flite", ".wav");
       try {
-        run(List.of("flite", "-t", text, "-o", raw.toString()));
+        run(List.of("flite", "-voice", "slt", "-t", text, "-o", raw.toString()));
         run(List.of("sox", raw.toString(), "-r", String.valueOf(rate), "-c", "1", "-b", "16", "-e", "signed-integer",
             wav.toString(), "pad", seconds(silenceBefore), seconds(silenceAfter)));
         return wav;

@@ -99,6 +99,11 @@ final class Resampler {
     return (short) Math.max(Short.MIN_VALUE, Math.min(Short.MAX_VALUE, v));
   }
 
+  /** The end of the stream: the last samples, held back by the interpolator's delay (followed by a little silence). */
+  short[] flush() {
+    return from == to ? new short[0] : process(new short[half + 2]);
+  }
+
   /** Resamples a whole clip at once (flushing the stream's delay with silence). */
   static short[] convert(short[] pcm, int from, int to) {
     if (from == to) {
@@ -106,7 +111,7 @@ final class Resampler {
     }
     Resampler r = new Resampler(from, to);
     short[] body = r.process(pcm);
-    short[] tail = r.process(new short[r.half + 2]);
+    short[] tail = r.flush();
     long expected = (long) pcm.length * to / from;
     short[] all = java.util.Arrays.copyOf(body, (int) Math.min(body.length + tail.length, Math.max(expected, body.length)));
     System.arraycopy(tail, 0, all, body.length, all.length - body.length);

@@ -1,12 +1,14 @@
 package dev.yaad.voice;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
 /**
  * What a voice session tells its client, besides audio. Each event is a record whose component
  * names are meant as JSON field names; {@link #type()} (serialised by Jackson as {@code "type"}) is
- * the message type on the wire. Times are milliseconds; a {@code null} metric was not measured.
+ * the message type on the wire, written first. Times are milliseconds; a {@code null} metric was not measured.
  */
+@JsonPropertyOrder({"type"})
 public sealed interface VoiceEvent {
   /** The message type, e.g. {@code "speech_started"}. */
   @JsonProperty("type")
@@ -58,8 +60,8 @@ public sealed interface VoiceEvent {
   }
 
   /**
-   * The last audio of a reply was handed to the audio out (it may still be playing), or its audio
-   * was cut short.
+   * A reply's audio ended: it played out (the audio out's {@link AudioOut#queuedMillis()} reached
+   * zero after the last of it), or it was cut short.
    *
    * @param audioMs     how much audio was handed out in all
    * @param interrupted whether a barge-in (or close) cut it

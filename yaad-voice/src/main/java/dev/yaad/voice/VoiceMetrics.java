@@ -1,7 +1,6 @@
 package dev.yaad.voice;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -9,8 +8,7 @@ import java.time.Duration;
 /**
  * The per-turn meters, as Prometheus histograms: {@code yaad.voice.end_of_utterance},
  * {@code yaad.voice.stt}, {@code yaad.voice.llm_first_token}, {@code yaad.voice.tts_first_byte},
- * {@code yaad.voice.end_to_end} (timers), {@code yaad.voice.heard} (ms heard of interrupted
- * replies), and the counter {@code yaad.voice.interruptions}.
+ * {@code yaad.voice.end_to_end}, {@code yaad.voice.heard} (of interrupted replies), and the counter {@code yaad.voice.interruptions}.
  */
 final class VoiceMetrics {
   private final Timer endOfUtterance;
@@ -18,23 +16,26 @@ final class VoiceMetrics {
   private final Timer llmFirstToken;
   private final Timer ttsFirstByte;
   private final Timer endToEnd;
-  private final DistributionSummary heard;
+  private final Timer heard;
   private final Counter interruptions;
 
   VoiceMetrics(MeterRegistry registry) {
-    endOfUtterance = timer(registry, "yaad.voice.end_of_utterance", "end of the user's speech to the turn handed to the agent");
-    stt = timer(registry, "yaad.voice.stt", "speech-to-text of an utterance");
-    llmFirstToken = timer(registry, "yaad.voice.llm_first_token", "turn handed to the agent to its first reply token");
-    ttsFirstByte = timer(registry, "yaad.voice.tts_first_byte", "a sentence handed to text-to-speech to its first audio");
-    endToEnd = timer(registry, "yaad.voice.end_to_end", "end of the user's speech to the first reply audio handed out");
-    heard = DistributionSummary.builder("yaad.voice.heard").baseUnit("milliseconds")
-        .description("audio of an interrupted reply the user heard").publishPercentileHistogram().register(registry);
+    endOfUtterance = histogram(Timer.builder("yaad.voice.end_of_utterance")
+        .description("end of the user's speech to the turn handed to the agent"), registry);
+    stt = histogram(Timer.builder("yaad.voice.stt").description("speech-to-text of a turn's last utterance"), registry);
+    llmFirstToken = histogram(Timer.builder("yaad.voice.llm_first_token")
+        .description("turn handed to the agent to its first reply token"), registry);
+    ttsFirstByte = histogram(Timer.builder("yaad.voice.tts_first_byte")
+        .description("a reply's first sentence handed to text-to-speech to its first audio"), registry);
+    endToEnd = histogram(Timer.builder("yaad.voice.end_to_end")
+        .description("end of the user's speech to the first reply audio handed out"), registry);
+    heard = histogram(Timer.builder("yaad.voice.heard").description("audio of an interrupted reply the user heard"), registry);
     interruptions = Counter.builder("yaad.voice.interruptions").description("replies cut by barge-in").register(registry);
   }
 
-  private static Timer timer(MeterRegistry registry, String name, String description) {
-    return Timer.builder(name).description(description).publishPercentileHistogram()
-        .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(30)).register(registry);
+  private static Timer histogram(Timer.Builder timer, MeterRegistry registry) {
+    return timer.publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
   }
 
   void turn(VoiceEvent.TurnMetrics m) {
@@ -45,9 +46,7 @@ final class VoiceMetrics {
     record(endToEnd, m.endToEndMs());
     if (m.interrupted()) {
       interruptions.increment();
-      if (m.heardMs() != null) {
-        heard.record(m.heardMs());
-      }
+      record(heard, m.heardMs());
     }
   }
 

@@ -416,6 +416,9 @@ final class VoicePipeline implements VoiceSession, SessionListener {
   /** Where a reply's audio is in its text: samples [startSample, endSample) speak chars [startChar, endChar). */
   private record Segment(long startSample, long endSample, int startChar, int endChar) {}
 
+  /** How far ahead of playback a reply's audio is handed to the {@link AudioOut}. */
+  static final long MAX_AHEAD_MS = 1000;
+
   /** One greeting, reply or say: its text split into sentences, spoken one after another. */
   private final class Reply {
     final Speech speech;
@@ -477,10 +480,16 @@ final class VoicePipeline implements VoiceSession, SessionListener {
           }
           say(sentence, range);
         }
+        handedOut = true;
+        // The audio ends when it has played out, as far as the transport can tell: until then a
+        // barge-in can still cut it, and its metrics must say so.
+        long queued;
+        while (!stopped && (queued = out.queuedMillis()) > 0) {
+          Thread.sleep(Math.min(queued, 50));
+        }
       } catch (InterruptedException e) {
         return; // stopped
       }
-      handedOut = true;
       finish(-1);
     }
 
@@ -514,6 +523,15 @@ final class VoicePipeline implements VoiceSession, SessionListener {
     }
 
     private void play(short[] pcm, int[] range) {
+      // Hand out at most MAX_AHEAD_MS more than has played: the transport's queue is bounded in
+      // bytes (a long reply at 48 kHz would not fit), and what is not handed out yet is what a
+      // barge-in need not take back.
+      while (!stopped && out.queuedMillis() > MAX_AHEAD_MS) {
+        java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
+        if (Thread.currentThread().isInterrupted()) {
+          return; // stopped
+        }
+      }
       boolean first;
       synchronized (this) {
         if (stopped || pcm.length == 0) {
@@ -546,8 +564,8 @@ final class VoicePipeline implements VoiceSession, SessionListener {
           return;
         }
         stopped = true;
+        long queued = out.queuedMillis(); // before stop(), which empties the queue
         out.stop();
-        long queued = out.queuedMillis();
         long sentMs = samplesOut * 1000 / outRate;
         heardMs = Math.max(0, sentMs - Math.max(0, queued));
         heardText = heard(heardMs * outRate / 1000);

@@ -21,6 +21,14 @@ final class Fixtures {
     return speech(List.of("flite", "-voice", "slt", "-t", text, "-o"), rate, padMs);
   }
 
+  /**
+   * {@code text} spoken by flite at a conversational pace: flite's default is slow (its "yeah" has
+   * 350 ms of voicing, a person's about 250 ms).
+   */
+  static short[] englishBrisk(String text, int rate, int padMs) {
+    return speech(List.of("flite", "-voice", "slt", "--setf", "duration_stretch=0.7", "-t", text, "-o"), rate, padMs);
+  }
+
   /** {@code text} spoken by espeak-ng's Urdu voice. */
   static short[] urdu(String text, int rate, int padMs) {
     return speech(List.of("espeak-ng", "-v", "ur", "-w"), rate, padMs, text);

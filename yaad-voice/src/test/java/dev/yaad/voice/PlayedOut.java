@@ -5,13 +5,20 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** An {@link AudioOut} that plays in real time, as a speaker would: what is queued drains at the sample rate. */
 final class PlayedOut implements AudioOut {
   private final int rate;
+  private final int speed;
   private long received; // samples handed to play
   private long queuedSamples; // not yet played at playStart + elapsed
   private long drainFrom; // when the queue last started draining
   final AtomicInteger stops = new AtomicInteger();
 
   PlayedOut(int rate) {
+    this(rate, 1);
+  }
+
+  /** Plays {@code speed} times faster than real time (for tests that only wait for the end). */
+  PlayedOut(int rate, int speed) {
     this.rate = rate;
+    this.speed = speed;
   }
 
   @Override
@@ -42,9 +49,9 @@ final class PlayedOut implements AudioOut {
 
   private void drain() {
     long now = System.nanoTime();
-    long played = (now - drainFrom) * rate / 1_000_000_000L;
+    long played = (now - drainFrom) * rate * speed / 1_000_000_000L;
     long done = Math.min(played, queuedSamples);
     queuedSamples -= done;
-    drainFrom += done * 1_000_000_000L / rate;
+    drainFrom += done * 1_000_000_000L / rate / speed;
   }
 }

@@ -2,15 +2,13 @@ package dev.yaad.server.http;
 
 import dev.yaad.server.limit.Rate;
 import java.time.Duration;
-import java.util.Set;
+import java.util.List;
 
 /** The audio of the session socket: 16-bit little-endian mono PCM at one of {@link #RATES}. */
 final class AudioFormat {
   static final int DEFAULT_RATE = 16_000;
   /** Sample rates a client may send and ask for; the pipeline resamples the others to its own. */
-  static final Set<Integer> RATES = Set.of(8_000, 16_000, 24_000, 48_000);
-  /** The language of a session that named none, for choosing speech engines. */
-  static final String DEFAULT_LANGUAGE = "en";
+  static final List<Integer> RATES = List.of(8_000, 16_000, 24_000, 48_000);
 
   private AudioFormat() {}
 

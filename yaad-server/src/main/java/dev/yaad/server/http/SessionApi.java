@@ -91,7 +91,7 @@ public final class SessionApi implements AutoCloseable {
     public static final Rate DEFAULT_MESSAGE_RATE = Rate.of(30, Duration.ofSeconds(10));
     public static final Rate DEFAULT_BYTE_RATE = Rate.of(4 * 1024 * 1024, Duration.ofSeconds(10));
     public static final Rate DEFAULT_LLM_BUDGET = Rate.of(1000, Duration.ofHours(1));
-    public static final Duration DEFAULT_AUDIO_BURST = Duration.ofSeconds(2);
+    public static final Duration DEFAULT_AUDIO_BURST = Duration.ofSeconds(5);
     /** Audio may arrive this much faster than real time for as long as it likes: clocks drift, networks bunch frames. */
     public static final double AUDIO_RATE_SLACK = 1.25;
 

@@ -488,7 +488,10 @@ final class SessionSocket implements SessionListener {
    */
   void receivedAudio(byte[] data, int offset, int length) {
     lastInboundNanos = System.nanoTime();
-    if (closed.get() || !withinRates(false, length)) {
+    if (closed.get() || closeReason.get() != null) { // closing: what the client still sends is not answered
+      return;
+    }
+    if (!withinRates(false, length)) {
       return;
     }
     VoiceSession v = voiceSession;
@@ -523,7 +526,7 @@ final class SessionSocket implements SessionListener {
   }
 
   /**
-   * One client message; {@code text} is {@code null} for a binary frame of {@code size} bytes.
+   * One client text message of {@code size} bytes (binary frames are {@link #receivedAudio}).
    * Never throws: a bad message is an {@code error} message.
    */
   void received(String text, long size) {
@@ -637,9 +640,10 @@ final class SessionSocket implements SessionListener {
     if (in < 0 || out < 0) {
       return;
     }
-    String lang = s.language() == null ? AudioFormat.DEFAULT_LANGUAGE : s.language();
+    String lang = s.language(); // null: the engines take whatever is spoken
     if (!voice.canListen(lang)) {
-      invalid("voice_unavailable", "this server cannot transcribe '" + lang + "' speech (" + voice.describe() + ")");
+      invalid("voice_unavailable", "this server cannot transcribe " + (lang == null ? "speech" : "'" + lang + "' speech")
+          + " (" + voice.describe() + ")");
       return;
     }
     invalidInARow = 0;

@@ -140,7 +140,8 @@ class BrowserTest {
   void companionPage_serverVoice() throws Exception {
     Assumptions.assumeTrue(SpokenFixtures.available() || System.getenv("CI") != null, "flite and sox are not installed");
     Path dir = Files.createTempDirectory("yaad-browser");
-    Path wav = SpokenFixtures.englishWav("I am going to Lahore next week", 48_000, 0.5, 3.0, dir.resolve("mic.wav"));
+    // Chromium plays the file in a loop: the silence after the sentence leaves time for the reply before it comes again.
+    Path wav = SpokenFixtures.englishWav("I am going to see my sister next week", 48_000, 0.5, 30.0, dir.resolve("mic.wav"));
     try (ScriptedLlmServer llm = ScriptedLlmServer.start()
         .rule(c -> c.purpose() == Purpose.CONVERSATION, c -> Answer.text("You said: " + c.lastUserMessage() + ". Tell me more."))) {
       YaadServer.Config config = YaadServer.Config.of(TestStores.h2(dir)).withAddress("127.0.0.1", 0)

@@ -1,0 +1,207 @@
+package dev.yaad.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.yaad.testing.SpokenFixtures;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One benchmark caller's connection to a voice session: audio out at real time, the session's
+ * events and reply audio in. {@link Transport} picks how it travels; each transport is one
+ * subclass ({@link WebSocketCall} today; WebRTC adds its own and a constant here).
+ */
+abstract class VoiceCall implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** How callers reach the server. */
+  enum Transport { WEBSOCKET }
+
+  /** Connects, waits for the greeting to end, and starts audio at {@code rate}. */
+  static VoiceCall open(Transport transport, int port, String user, String lang, int rate) {
+    VoiceCall call = switch (transport) {
+      case WEBSOCKET -> new WebSocketCall(port, user, lang);
+    };
+    call.until("reply_done", Duration.ofSeconds(30));
+    call.sendJson("{\"type\":\"audio_start\",\"inputRate\":" + rate + ",\"outputRate\":" + rate + "}");
+    call.until("audio_ready", Duration.ofSeconds(10));
+    return call;
+  }
+
+  private final LinkedBlockingQueue<JsonNode> events = new LinkedBlockingQueue<>();
+  private volatile long lastAudioNanos;
+  private volatile long lastEventNanos;
+  private long nextFrameNanos; // the caller's thread: when the next 20 ms frame is due
+
+  abstract void sendJson(String json);
+
+  abstract void sendAudio(byte[] frame);
+
+  /** The transport hands each received event here. */
+  final void received(String text) {
+    try {
+      events.add(JSON.readTree(text));
+    } catch (Exception e) {
+      events.add(JSON.createObjectNode().put("type", "unreadable"));
+    }
+  }
+
+  /** ... and each frame of reply audio. */
+  final void receivedAudio() {
+    lastAudioNanos = System.nanoTime();
+  }
+
+  long lastAudioNanos() {
+    return lastAudioNanos;
+  }
+
+  /** When the event last returned by one of the {@code until} methods arrived (taken from the queue). */
+  long lastEventNanos() {
+    return lastEventNanos;
+  }
+
+  /** Streams {@code pcm} in 20 ms frames at real time. */
+  void stream(short[] pcm) {
+    for (int i = 0; i < pcm.length; i += VoiceBenchmark.FRAME) {
+      frame(SpokenFixtures.littleEndian(pcm, i, Math.min(pcm.length, i + VoiceBenchmark.FRAME)));
+    }
+  }
+
+  void streamSilence(Duration d) {
+    byte[] silence = new byte[2 * VoiceBenchmark.FRAME];
+    for (long n = d.toMillis() / 20; n > 0; n--) {
+      frame(silence);
+    }
+  }
+
+  /** Streams silence until an event of {@code type} arrives; an {@code error} event or the timeout fails. */
+  JsonNode streamSilenceUntil(String type, Duration timeout) {
+    byte[] silence = new byte[2 * VoiceBenchmark.FRAME];
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() - deadline < 0) {
+      JsonNode e;
+      while ((e = events.poll()) != null) {
+        String t = e.path("type").asText();
+        if (t.equals(type)) {
+          lastEventNanos = System.nanoTime();
+          return e;
+        }
+        if (t.equals("error")) {
+          throw new IllegalStateException("error while waiting for " + type + ": " + e);
+        }
+      }
+      frame(silence);
+    }
+    throw new IllegalStateException("no " + type + " within " + timeout);
+  }
+
+  /** Streams silence until reply audio has been arriving for {@code heard}. */
+  void streamSilenceUntilAudio(Duration heard, Duration timeout) {
+    byte[] silence = new byte[2 * VoiceBenchmark.FRAME];
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long start = System.nanoTime();
+    while (System.nanoTime() - start < heard.toNanos()) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new IllegalStateException("no reply audio within " + timeout);
+      }
+      frame(silence);
+    }
+  }
+
+  /** Waits (sending nothing) for an event of {@code type}. */
+  JsonNode until(String type, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try {
+      while (true) {
+        JsonNode e = events.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (e == null) {
+          throw new IllegalStateException("no " + type + " within " + timeout);
+        }
+        String t = e.path("type").asText();
+        if (t.equals(type)) {
+          lastEventNanos = System.nanoTime();
+          return e;
+        }
+        if (t.equals("error")) {
+          throw new IllegalStateException("error while waiting for " + type + ": " + e);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Sends one frame when it is due: a microphone's pace, 20 ms a frame. */
+  private void frame(byte[] frame) {
+    long now = System.nanoTime();
+    if (nextFrameNanos == 0 || now - nextFrameNanos > 200_000_000L) {
+      nextFrameNanos = now; // start, or a stall of ours: do not burst to catch up
+    }
+    long wait = nextFrameNanos - now;
+    if (wait > 0) {
+      LockSupport.parkNanos(wait);
+    }
+    sendAudio(frame);
+    nextFrameNanos += 20_000_000L;
+  }
+
+  /** The session WebSocket (the JDK's client). */
+  static final class WebSocketCall extends VoiceCall implements WebSocket.Listener {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private final WebSocket socket;
+    private final StringBuilder partial = new StringBuilder();
+
+    WebSocketCall(int port, String user, String lang) {
+      socket = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
+          .buildAsync(URI.create("ws://127.0.0.1:" + port + "/api/v1/sessions?userId=" + user + "&lang=" + lang), this)
+          .join();
+    }
+
+    @Override
+    void sendJson(String json) {
+      socket.sendText(json, true).join();
+    }
+
+    @Override
+    void sendAudio(byte[] frame) {
+      socket.sendBinary(ByteBuffer.wrap(frame), true).join();
+    }
+
+    @Override
+    public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+      partial.append(data);
+      if (last) {
+        received(partial.toString());
+        partial.setLength(0);
+      }
+      ws.request(1);
+      return null;
+    }
+
+    @Override
+    public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+      if (last) {
+        receivedAudio();
+      }
+      ws.request(1);
+      return null;
+    }
+
+    @Override
+    public void close() {
+      socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").orTimeout(2, TimeUnit.SECONDS).exceptionally(e -> null).join();
+      socket.abort();
+    }
+  }
+
+  @Override
+  public abstract void close();
+}
