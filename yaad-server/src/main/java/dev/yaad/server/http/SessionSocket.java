@@ -815,9 +815,10 @@ final class SessionSocket implements SessionListener {
       if (voiceSession != null) {
         throw new IllegalStateException("audio is streaming over this socket (audio_start); send audio_stop first");
       }
-      String lang = s.language() == null ? AudioFormat.DEFAULT_LANGUAGE : s.language();
+      String lang = s.language(); // null: the engines take whatever is spoken
       if (!voice.canListen(lang)) {
-        throw new IllegalStateException("this server cannot transcribe '" + lang + "' speech (" + voice.describe() + ")");
+        throw new IllegalStateException("this server cannot transcribe " + (lang == null ? "speech" : "'" + lang + "' speech")
+            + " (" + voice.describe() + ")");
       }
       VoiceSession opened = voice.open(s, SessionSocket.this::voiceEvent, out, inRate, out.rate());
       send(SessionMessages.audioReady(inRate, out.rate(), lang, true, voice.canSpeak(lang)));
