@@ -97,11 +97,6 @@ public final class WebRtcSignalling implements AutoCloseable {
         .map(s -> Map.<String, Object>of("urls", s.urls())).toList();
   }
 
-  /** Open calls now. */
-  public int openCalls() {
-    return transport == null ? 0 : transport.openCalls();
-  }
-
   /**
    * Closes every call, then the native engine. The sessions have begun closing theirs (their
    * sockets closed): those closes finish first, each bounded by the transport's close timeout.
