@@ -718,9 +718,8 @@ class Conversation {
         // The call is over; the session goes on. Without a path for it, WebSocket audio.
         if (serverVoice.call && m.reason !== 'local') serverVoice.fallBack(this);
         break;
-      case 'speech_started':
-        if (app.speaking) serverVoice.flush();
-        break;
+      // speech_started is not a barge-in yet: a backchannel ("haan", "yeah") must not cut the
+      // companion off; the server decides, and says interrupted.
       case 'transcript':
         if (m.isFinal) {
           if (m.text && m.text.trim()) { addMessage('me', m.text.trim()); app.busy = true; }
