@@ -5,6 +5,8 @@
 // No build step and no third-party code: this file is served as it is from the server's jar.
 // The protocol it speaks is written down in docs/api.md ("Sessions (WebSocket)").
 
+import { WebRtcVoice } from './webrtc.js';
+
 const $ = (id) => document.getElementById(id);
 // Every string a person reads, in the languages the selector offers: the interface follows the
 // chosen language (and its direction), not only the conversation.
@@ -437,8 +439,9 @@ function resumeListening() {
 // as 20 ms frames of 16-bit PCM (getUserMedia with echo cancellation and noise suppression, then
 // an AudioWorklet), the server's VAD decides when a turn ends, and reply audio comes back as binary
 // frames, played through WebAudio after a short jitter buffer. Anything else keeps the browser's
-// own speech. Frames go through `voiceTransport`, the WebSocket by default: a WebRTC transport
-// (web/webrtc.js) plugs in there, and nothing else here changes.
+// own speech. When /api/v1/config also has `webrtc`, the same voice travels on a WebRTC call instead
+// (web/webrtc.js: Opus, the browser's echo cancellation and jitter buffer; push to talk mutes the
+// track); if the call is refused or ICE finds no path, the page falls back to the WebSocket.
 
 /** Rates the server takes; the page uses its AudioContext's own rate when it is one of them. */
 const VOICE_RATES = [8000, 16000, 24000, 48000];
@@ -463,6 +466,8 @@ const serverVoice = {
   sources: new Set(),
   framesSent: 0,
   framesPlayed: 0,
+  call: null,       // a WebRtcVoice (web/webrtc.js) while the voice travels on a WebRTC call
+  webrtcFailed: false, // a call could not be made here: WebSocket audio from now on
 
   context() {
     if (!this.ctx) this.ctx = new AudioContext();
@@ -473,6 +478,12 @@ const serverVoice = {
   /** Asks for audio at the start of each session (the server answers audio_ready or an error). */
   request(conversation) {
     if (!app.config || !app.config.voiceAvailable) return;
+    if (app.config.webrtc && !this.webrtcFailed && window.RTCPeerConnection) {
+      // WebRTC when the server offers it: the server answers audio_ready and webrtc_answer, or an error.
+      this.call = new WebRtcVoice((m) => conversation.send(m), app.config.webrtc.iceServers);
+      this.call.start().catch(() => this.fallBack(conversation));
+      return;
+    }
     const rate = this.context().sampleRate;
     this.rate = VOICE_RATES.includes(rate) ? rate : 16000;
     conversation.send({ type: 'audio_start', inputRate: this.rate, outputRate: this.rate });
@@ -487,6 +498,7 @@ const serverVoice = {
 
   /** The server cannot do voice here (no engine for this language): the browser's speech it is. */
   unavailable() {
+    if (this.call) { this.call.close(); this.call = null; }
     this.on = false;
     this.speaks = false;
     this.modes.clear();
@@ -499,6 +511,7 @@ const serverVoice = {
     $('ptt').classList.toggle('active', this.modes.has('ptt'));
     app.listening = true;
     renderState();
+    if (this.call) { this.call.talk(true); return; }
     if (this.node || this.starting) return;
     this.starting = true;
     const ctx = this.context();
@@ -545,7 +558,15 @@ const serverVoice = {
     this.modes.delete(mode);
     $('ptt').classList.toggle('active', this.modes.has('ptt'));
     app.listening = this.modes.size > 0;
+    if (this.call) this.call.talk(this.modes.size > 0);
     renderState();
+  },
+
+  /** No WebRTC call here (refused, or ICE found no path): the same voice over the WebSocket. */
+  fallBack(conversation) {
+    this.unavailable();
+    this.webrtcFailed = true;
+    if (conversation.open) this.request(conversation);
   },
 
   /** One binary frame of reply audio: scheduled after what is already playing, behind a small jitter buffer. */
@@ -691,6 +712,13 @@ class Conversation {
       case 'audio_ready':
         serverVoice.ready(m);
         break;
+      case 'webrtc_answer':
+        if (serverVoice.call) serverVoice.call.answered(m).catch(() => serverVoice.fallBack(this));
+        break;
+      case 'webrtc_ended':
+        // The call is over; the session goes on. Without a path for it, WebSocket audio.
+        if (serverVoice.call && m.reason !== 'local') serverVoice.fallBack(this);
+        break;
       // speech_started is not a barge-in yet: a backchannel ("haan", "yeah") must not cut the
       // companion off; the server decides, and says interrupted.
       case 'transcript':
@@ -753,6 +781,7 @@ class Conversation {
       }
       case 'error':
         if (m.code === 'voice_unavailable') { serverVoice.unavailable(); break; } // the browser's speech it is
+        if (m.code === 'webrtc_unavailable' || m.code === 'webrtc_failed') { serverVoice.fallBack(this); break; }
         app.busy = false;
         // A failed reply was already said, once, at its reply_done.
         if (m.code !== 'llm_unavailable') addMessage('system', m.message || m.code);

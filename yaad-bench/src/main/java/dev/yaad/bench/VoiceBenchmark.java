@@ -18,6 +18,7 @@ import dev.yaad.testing.ScriptedLlmServer.Purpose;
 import dev.yaad.testing.ScriptedSpeechServer;
 import dev.yaad.testing.SpokenFixtures;
 import dev.yaad.voice.VoiceConfig;
+import dev.yaad.webrtc.WebRtcConfig;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,6 +60,7 @@ final class VoiceBenchmark implements Callable<Integer> {
   static final int FRAME = RATE / 50;
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String SAID = "I am going to Lahore next week to see my sister.";
+  private static final int SAID_TRAILING_SILENCE = RATE * 3 / 2;
   private static final String BARGE = "wait, stop, I have a question";
   private static final String REPLY = "How lovely, Lahore is beautiful at this time of the year. Who will you see there,"
       + " and how long will you stay? Tell me everything about the trip.";
@@ -69,8 +71,12 @@ final class VoiceBenchmark implements Callable<Integer> {
   @Option(names = "--turns", defaultValue = "3", description = "spoken turns per caller, the last one a barge-in (default ${DEFAULT-VALUE})")
   int turns;
 
-  @Option(names = "--transport", defaultValue = "websocket", description = "how callers reach the server: ${COMPLETION-CANDIDATES}")
-  VoiceCall.Transport transport;
+  @Option(names = "--transport", defaultValue = "websocket", split = ",",
+      description = "how callers reach the server: ${COMPLETION-CANDIDATES}; several (websocket,webrtc) run one after the"
+          + " other on the same server and fixtures")
+  List<VoiceCall.Transport> transports;
+
+  private VoiceCall.Transport transport; // of the run under way
 
   @Option(names = "--engines", defaultValue = "scripted", description = "scripted (OpenAI-compatible doubles) or local (PocketSphinx, flite)")
   String engines;
@@ -102,7 +108,7 @@ final class VoiceBenchmark implements Callable<Integer> {
     if (!local && !engines.equals("scripted")) {
       throw new IllegalArgumentException("--engines is scripted or local, not " + engines);
     }
-    short[] said = SpokenFixtures.english(SAID, RATE, 0.3, 1.5);
+    short[] said = SpokenFixtures.english(SAID, RATE, 0.3, SAID_TRAILING_SILENCE / (double) RATE);
     short[] barge = SpokenFixtures.english(BARGE, RATE, 0.0, 1.5);
     Path dir = Files.createTempDirectory("yaad-voice-bench");
     try (ScriptedLlmServer llm = ScriptedLlmServer.start().latency(Duration.ofMillis(ttftMs), Duration.ofMillis(2))
@@ -123,15 +129,34 @@ final class VoiceBenchmark implements Callable<Integer> {
       SessionApi.Settings settings = SessionApi.Settings.defaults().withLimits(100_000, 8, SessionApi.Settings.DEFAULT_MAX_QUEUED_BYTES)
           .withRates(Rate.OFF, Rate.OFF, Rate.OFF);
       try (YaadServer server = new YaadServer(config, new YaadServer.AgentTuning(AgentConfig.defaults(),
-          LearningConfig.defaults(), settings)).start()) {
+          LearningConfig.defaults(), settings, transports.contains(VoiceCall.Transport.WEBRTC) ? WebRtcConfig.defaults() : null))
+          .start()) {
         Scripted scripted = local ? new Scripted(0, ttftMs, 0) : new Scripted(sttMs, ttftMs, ttsMs);
         ObjectNode out = JSON.createObjectNode();
+        transport = transports.get(0);
         out.put("benchmark", "voice").put("transport", transport.name().toLowerCase(Locale.ROOT)).put("engines", engines)
             .put("turnsPerSession", turns).put("endpointingMs", endpointingMs);
         out.set("scripted", JSON.valueToTree(scripted));
         Run first = run(server.port(), sessions, said, barge, scripted);
         out.set("run", first.json());
         print(first);
+        if (transports.size() > 1) {
+          // The same fixtures over each transport, one after the other: what the transport adds, side by side.
+          ObjectNode by = out.putObject("byTransport");
+          by.set(transport.name().toLowerCase(Locale.ROOT), first.json());
+          for (VoiceCall.Transport other : transports.subList(1, transports.size())) {
+            transport = other;
+            Run r = run(server.port(), sessions, said, barge, scripted);
+            by.set(other.name().toLowerCase(Locale.ROOT), r.json());
+            print(r);
+            out.putObject(other.name().toLowerCase(Locale.ROOT) + "MinusFirst")
+                .put("heardEndToEndP50Ms", pct(r.heard, 50) - pct(first.heard, 50))
+                .put("endToEndP50Ms", r.p("endToEndMs", 50) - first.p("endToEndMs", 50))
+                .put("cpuPerSessionPercentOfACore", (r.cpuPerSession - first.cpuPerSession) * 100);
+          }
+          transport = transports.get(0);
+        }
+        VoiceCall.WebRtcVoiceCall.closeCallers();
         if (findMax) {
           ArrayNode sweep = out.putArray("sweep");
           int best = first.overheadP50() <= maxOverheadMs && first.failures() == 0 ? sessions : 0;
@@ -161,14 +186,15 @@ final class VoiceBenchmark implements Callable<Integer> {
   record Scripted(int sttMs, int llmFirstTokenMs, int ttsFirstByteMs) {}
 
   private void print(Run r) {
-    System.out.printf(Locale.ROOT, "voice: %d callers, %d turns measured, %d failed: end to end p50 %.0f ms p99 %.0f ms;"
+    System.out.printf(Locale.ROOT, "voice (%s): %d callers, %d turns measured, %d failed: heard end to end p50 %.0f ms p99 %.0f ms;"
+        + " end to end p50 %.0f ms p99 %.0f ms;"
         + " overhead p50 %.1f ms p99 %.1f ms; CPU per caller %.2f%% of a core; audio after interrupted p50 %.1f ms p99 %.1f ms (%d barge-ins)%n",
-        r.sessions, r.turns(), r.failures(), r.p("endToEndMs", 50), r.p("endToEndMs", 99), r.overheadP50(),
+        r.transport, r.sessions, r.turns(), r.failures(), pct(r.heard, 50), pct(r.heard, 99), r.p("endToEndMs", 50), r.p("endToEndMs", 99), r.overheadP50(),
         r.overheadP99(), r.cpuPerSession * 100, pct(r.stopMs, 50), pct(r.stopMs, 99), r.stopMs.size());
   }
 
   private Run run(int port, int n, short[] said, short[] barge, Scripted scripted) throws InterruptedException {
-    Run run = new Run(n, endpointingMs, scripted);
+    Run run = new Run(transport.name().toLowerCase(Locale.ROOT), n, endpointingMs, scripted);
     CountDownLatch done = new CountDownLatch(n);
     AtomicInteger failures = new AtomicInteger();
     var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
@@ -198,9 +224,11 @@ final class VoiceBenchmark implements Callable<Integer> {
   private void caller(VoiceCall call, short[] said, short[] barge, Run run) {
     for (int t = 0; t < turns; t++) {
       boolean last = t == turns - 1;
-      call.stream(said);
+      call.streamUtterance(said, SAID_TRAILING_SILENCE);
       if (!last) {
-        run.turn(call.streamSilenceUntil("voice_metrics", Duration.ofSeconds(30))); // after the reply played out
+        // voice_metrics follows the reply's audio_ended (the audio played out) on either transport
+        run.turn(call.streamSilenceUntil("voice_metrics", Duration.ofSeconds(30)));
+        run.heard(call.heardEndToEndMs());
         continue;
       }
       call.streamSilenceUntil("audio_started", Duration.ofSeconds(30));
@@ -223,6 +251,7 @@ final class VoiceBenchmark implements Callable<Integer> {
 
   /** What one run at one number of callers measured. */
   static final class Run {
+    final String transport;
     final int sessions;
     final int endpointingMs;
     final Scripted scripted;
@@ -231,10 +260,13 @@ final class VoiceBenchmark implements Callable<Integer> {
     final List<Double> overheadVsScripted = Collections.synchronizedList(new ArrayList<>());
     final List<Double> stopMs = Collections.synchronizedList(new ArrayList<>());
     final List<String> errors = Collections.synchronizedList(new ArrayList<>());
+    /** End of the caller's speech to the first reply audio it received: the transport included. */
+    final List<Double> heard = Collections.synchronizedList(new ArrayList<>());
     double cpuPerSession;
     int failed;
 
-    Run(int sessions, int endpointingMs, Scripted scripted) {
+    Run(String transport, int sessions, int endpointingMs, Scripted scripted) {
+      this.transport = transport;
       this.sessions = sessions;
       this.endpointingMs = endpointingMs;
       this.scripted = scripted;
@@ -255,6 +287,12 @@ final class VoiceBenchmark implements Callable<Integer> {
       double llm = m.path("llmFirstTokenMs").asDouble(scripted.llmFirstTokenMs());
       double tts = m.path("ttsFirstByteMs").asDouble(scripted.ttsFirstByteMs());
       overhead.add(e2e.asDouble() - Math.max(endpointingMs, stt) - llm - tts);
+    }
+
+    void heard(double ms) {
+      if (ms >= 0) {
+        heard.add(ms);
+      }
     }
 
     void stop(double ms, JsonNode interrupted) {
@@ -298,7 +336,8 @@ final class VoiceBenchmark implements Callable<Integer> {
 
     ObjectNode json() {
       ObjectNode o = JSON.createObjectNode();
-      o.put("sessions", sessions).put("turns", turns()).put("failedSessions", failed);
+      o.put("transport", transport).put("sessions", sessions).put("turns", turns()).put("failedSessions", failed);
+      o.putObject("heardEndToEndMs").put("p50", pct(heard, 50)).put("p99", pct(heard, 99));
       for (String field : List.of("endOfUtteranceMs", "sttMs", "llmFirstTokenMs", "ttsFirstByteMs", "endToEndMs")) {
         ObjectNode f = o.putObject(field);
         f.put("p50", p(field, 50)).put("p99", p(field, 99));

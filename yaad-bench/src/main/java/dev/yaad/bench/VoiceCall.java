@@ -3,6 +3,9 @@ package dev.yaad.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.yaad.testing.SpokenFixtures;
+import dev.yaad.webrtc.WebRtcCall;
+import dev.yaad.webrtc.WebRtcConfig;
+import dev.yaad.webrtc.WebRtcTransport;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -16,29 +19,40 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * One benchmark caller's connection to a voice session: audio out at real time, the session's
  * events and reply audio in. {@link Transport} picks how it travels; each transport is one
- * subclass ({@link WebSocketCall} today; WebRTC adds its own and a constant here).
+ * subclass ({@link WebSocketCall}; {@link WebRtcVoiceCall}, whose audio travels on a WebRTC
+ * call and whose events stay on the socket).
  */
 abstract class VoiceCall implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** How callers reach the server. */
-  enum Transport { WEBSOCKET }
+  enum Transport { WEBSOCKET, WEBRTC }
 
   /** Connects, waits for the greeting to end, and starts audio at {@code rate}. */
   static VoiceCall open(Transport transport, int port, String user, String lang, int rate) {
     VoiceCall call = switch (transport) {
       case WEBSOCKET -> new WebSocketCall(port, user, lang);
+      case WEBRTC -> new WebRtcVoiceCall(port, user, lang);
     };
     call.until("reply_done", Duration.ofSeconds(30));
-    call.sendJson("{\"type\":\"audio_start\",\"inputRate\":" + rate + ",\"outputRate\":" + rate + "}");
-    call.until("audio_ready", Duration.ofSeconds(10));
+    call.startAudio(rate);
     return call;
+  }
+
+  /** Asks the session for audio at {@code rate} both ways. */
+  void startAudio(int rate) {
+    sendJson("{\"type\":\"audio_start\",\"inputRate\":" + rate + ",\"outputRate\":" + rate + "}");
+    until("audio_ready", Duration.ofSeconds(10));
   }
 
   private final LinkedBlockingQueue<JsonNode> events = new LinkedBlockingQueue<>();
   private volatile long interruptedNanos; // when the last interrupted arrived
   private volatile long audioAfterInterruptedNanos; // the interrupted reply's last frame after it, if any
   private volatile boolean interruptedReplyAudio; // frames now belong to the interrupted reply (until audio_started)
+  private volatile long lastAudioNanos;
+  private volatile long lastEventNanos;
+  private volatile long speechEndNanos; // when the caller's last utterance was handed to the transport
+  private volatile long firstReplyNanos; // the first reply audio after it
   private long nextFrameNanos; // the caller's thread: when the next 20 ms frame is due
 
   abstract void sendJson(String json);
@@ -67,9 +81,23 @@ abstract class VoiceCall implements AutoCloseable {
 
   /** ... and each frame of reply audio. */
   final void receivedAudio() {
+    long now = System.nanoTime();
     if (interruptedReplyAudio) {
-      audioAfterInterruptedNanos = System.nanoTime();
+      audioAfterInterruptedNanos = now;
     }
+    lastAudioNanos = now;
+    if (speechEndNanos != 0 && firstReplyNanos == 0) {
+      firstReplyNanos = now;
+    }
+  }
+
+  /**
+   * From the end of the caller's last utterance (its last frame handed to the transport) to the
+   * first reply audio received: end to end as the caller hears it, transport included; -1 if no
+   * reply audio came yet.
+   */
+  double heardEndToEndMs() {
+    return firstReplyNanos == 0 ? -1 : (firstReplyNanos - speechEndNanos) / 1e6;
   }
 
   /**
@@ -85,6 +113,19 @@ abstract class VoiceCall implements AutoCloseable {
   void stream(short[] pcm) {
     for (int i = 0; i < pcm.length; i += VoiceBenchmark.FRAME) {
       frame(SpokenFixtures.littleEndian(pcm, i, Math.min(pcm.length, i + VoiceBenchmark.FRAME)));
+    }
+  }
+
+  /** Streams an utterance whose end (the end of its speech, before its trailing silence) starts the heard end to end. */
+  void streamUtterance(short[] pcm, int trailingSilenceSamples) {
+    int speechEnd = Math.max(0, pcm.length - trailingSilenceSamples);
+    firstReplyNanos = 0;
+    speechEndNanos = 0;
+    for (int i = 0; i < pcm.length; i += VoiceBenchmark.FRAME) {
+      frame(SpokenFixtures.littleEndian(pcm, i, Math.min(pcm.length, i + VoiceBenchmark.FRAME)));
+      if (speechEndNanos == 0 && i + VoiceBenchmark.FRAME >= speechEnd) {
+        speechEndNanos = System.nanoTime();
+      }
     }
   }
 
@@ -166,7 +207,7 @@ abstract class VoiceCall implements AutoCloseable {
   }
 
   /** The session WebSocket (the JDK's client). */
-  static final class WebSocketCall extends VoiceCall implements WebSocket.Listener {
+  static class WebSocketCall extends VoiceCall implements WebSocket.Listener {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private final WebSocket socket;
     private final StringBuilder partial = new StringBuilder();
@@ -211,6 +252,68 @@ abstract class VoiceCall implements AutoCloseable {
     public void close() {
       socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").orTimeout(2, TimeUnit.SECONDS).exceptionally(e -> null).join();
       socket.abort();
+    }
+  }
+
+  /**
+   * The session's audio on a WebRTC call (docs/webrtc.md), offered on the session socket, which
+   * keeps carrying the events. The callers share one WebRTC engine ({@link #callers}). Reply
+   * audio is a received frame louder than {@link #LOUD} (the call carries silence between replies).
+   */
+  static final class WebRtcVoiceCall extends WebSocketCall {
+    static final int LOUD = 300;
+    private static WebRtcTransport callers;
+    private WebRtcCall call;
+
+    WebRtcVoiceCall(int port, String user, String lang) {
+      super(port, user, lang);
+    }
+
+    /** The callers' WebRTC engine, started on first use; {@link #closeCallers()} at the end of a run. */
+    static synchronized WebRtcTransport callers() {
+      if (callers == null) {
+        callers = WebRtcTransport.start(WebRtcConfig.defaults());
+      }
+      return callers;
+    }
+
+    static synchronized void closeCallers() {
+      if (callers != null) {
+        callers.close();
+        callers = null;
+      }
+    }
+
+    @Override
+    void startAudio(int rate) {
+      call = callers().dial(offer -> {
+        sendJson(JSON.createObjectNode().put("type", "webrtc_offer").put("sdp", offer).toString());
+        return until("webrtc_answer", Duration.ofSeconds(10)).get("sdp").asText();
+      });
+      call.onAudio(frame -> {
+        long sum = 0;
+        for (short s : frame.samples()) {
+          sum += (long) s * s;
+        }
+        if (Math.sqrt(sum / (double) Math.max(1, frame.samples().length)) > LOUD) {
+          receivedAudio();
+        }
+      });
+    }
+
+    @Override
+    void sendAudio(byte[] frame) {
+      short[] pcm = new short[frame.length / 2];
+      ByteBuffer.wrap(frame).order(java.nio.ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(pcm);
+      call.send(pcm, VoiceBenchmark.RATE);
+    }
+
+    @Override
+    public void close() {
+      if (call != null) {
+        call.close();
+      }
+      super.close();
     }
   }
 

@@ -11,6 +11,7 @@ import dev.yaad.memory.Memories;
 import dev.yaad.server.auth.Authenticator;
 import dev.yaad.server.cluster.ClusterEvents;
 import dev.yaad.server.http.SessionApi;
+import dev.yaad.server.http.WebRtcSignalling;
 import dev.yaad.voice.Voice;
 import dev.yaad.voice.VoiceConfig;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -28,12 +29,14 @@ final class Companion implements AutoCloseable {
   private final AgentRuntime runtime;
   private final Voice voice;
   private final SessionApi sessions;
+  private final WebRtcSignalling webrtc;
 
-  private Companion(Llm llm, AgentRuntime runtime, Voice voice, SessionApi sessions) {
+  private Companion(Llm llm, AgentRuntime runtime, Voice voice, SessionApi sessions, WebRtcSignalling webrtc) {
     this.llm = llm;
     this.runtime = runtime;
     this.voice = voice;
     this.sessions = sessions;
+    this.webrtc = webrtc;
   }
 
   /**
@@ -49,14 +52,21 @@ final class Companion implements AutoCloseable {
     Learner learner = null;
     AgentRuntime runtime = null;
     Voice voice = null;
+    WebRtcSignalling webrtc = null;
     try {
       learner = Learner.builder().dataSource(memories.dataSource()).memory(memory).llm(llm).config(tuning.learning())
           .metrics(metrics).build();
       runtime = AgentRuntime.builder().memory(memory).llm(llm).learner(learner).config(tuning.agent()).metrics(metrics).build();
       metrics.monitor(runtime);
       voice = voiceConfig == null ? null : Voice.start(voiceConfig, registry);
-      return new Companion(llm, runtime, voice, new SessionApi(runtime, voice, authenticator, tuning.sessions(), events));
+      // Without speech engines a call would have nothing to talk to: no native engine then.
+      webrtc = voice == null ? WebRtcSignalling.off("voice_unavailable", "this server has no speech engines (voice is off):"
+          + " send user_text instead") : WebRtcSignalling.start(tuning.webrtc(), registry);
+      return new Companion(llm, runtime, voice, new SessionApi(runtime, voice, authenticator, tuning.sessions(), events, webrtc), webrtc);
     } catch (RuntimeException e) {
+      if (webrtc != null) {
+        webrtc.close();
+      }
       if (voice != null) {
         voice.close();
       }
@@ -68,6 +78,10 @@ final class Companion implements AutoCloseable {
       llm.close();
       throw e;
     }
+  }
+
+  WebRtcSignalling webrtc() {
+    return webrtc;
   }
 
   SessionApi sessions() {
@@ -88,6 +102,7 @@ final class Companion implements AutoCloseable {
   public void close() {
     try {
       sessions.close();
+      webrtc.close(); // the calls the sessions left closing, then the native engine
       if (voice != null) {
         voice.close();
       }

@@ -64,6 +64,7 @@ public final class Main implements Runnable {
     all.putAll(MemoryOptions.ENV_VARS);
     all.putAll(LimitOptions.ENV_VARS);
     all.putAll(VoiceOptions.ENV_VARS);
+    all.putAll(WebRtcOptions.ENV_VARS);
     return Map.copyOf(all);
   }
 
@@ -166,6 +167,8 @@ public final class Main implements Runnable {
 
     @Mixin VoiceOptions voice;
 
+    @Mixin WebRtcOptions webrtc;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
@@ -203,7 +206,7 @@ public final class Main implements Runnable {
     /** How sessions behave: the defaults, with the limits of the options. */
     YaadServer.AgentTuning tuning() {
       YaadServer.AgentTuning defaults = YaadServer.AgentTuning.defaults();
-      return new YaadServer.AgentTuning(defaults.agent(), limits.learning(defaults.learning()), limits.sessions());
+      return new YaadServer.AgentTuning(defaults.agent(), limits.learning(defaults.learning()), limits.sessions(), webrtc.config());
     }
 
     @Override

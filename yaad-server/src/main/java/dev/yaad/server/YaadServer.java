@@ -21,6 +21,7 @@ import dev.yaad.server.http.SessionApi;
 import dev.yaad.server.ops.Metrics;
 import dev.yaad.server.ops.Readiness;
 import dev.yaad.voice.VoiceConfig;
+import dev.yaad.webrtc.WebRtcConfig;
 import io.javalin.Javalin;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -163,16 +164,28 @@ public final class YaadServer implements AutoCloseable {
    * How the companion's sessions and background learning behave when an LLM is configured.
    * {@link #defaults()} is for people; tests shorten it (a learning batch of one turn, a fast
    * heartbeat).
+   *
+   * @param webrtc the WebRTC transport of the sessions' calls ({@code docs/webrtc.md}), or
+   *     {@code null} for none (the default here; {@code yaad serve} turns it on)
    */
-  public record AgentTuning(AgentConfig agent, LearningConfig learning, SessionApi.Settings sessions) {
+  public record AgentTuning(AgentConfig agent, LearningConfig learning, SessionApi.Settings sessions, WebRtcConfig webrtc) {
     public AgentTuning {
       Objects.requireNonNull(agent, "agent");
       Objects.requireNonNull(learning, "learning");
       Objects.requireNonNull(sessions, "sessions");
     }
 
+    /** Without WebRTC. */
+    public AgentTuning(AgentConfig agent, LearningConfig learning, SessionApi.Settings sessions) {
+      this(agent, learning, sessions, null);
+    }
+
     public static AgentTuning defaults() {
       return new AgentTuning(AgentConfig.defaults(), LearningConfig.defaults(), SessionApi.Settings.defaults());
+    }
+
+    public AgentTuning withWebRtc(WebRtcConfig webrtc) {
+      return new AgentTuning(agent, learning, sessions, webrtc);
     }
   }
 
@@ -257,7 +270,7 @@ public final class YaadServer implements AutoCloseable {
       }
       app = HttpApp.create(new HttpApp.Setup(opened, config.maxBodyBytes(), authenticator, metrics, readiness,
           config.llm().configured(), started == null ? null : started.sessions()::install, shared,
-          started != null && started.voice() != null));
+          started != null && started.voice() != null, started == null ? null : started.webrtc()));
       config.limits().install(app);
       app.start(config.host(), config.port());
     } catch (RuntimeException e) {

@@ -176,6 +176,7 @@ public final class SessionApi implements AutoCloseable {
   private final Voice voice;
   private final Authenticator authenticator;
   private final Settings settings;
+  private final WebRtcSignalling webrtc;
   private final ConcurrentHashMap<String, SessionSocket> sockets = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Set<SessionSocket>> byUser = new ConcurrentHashMap<>();
   private final ScheduledExecutorService heartbeat;
@@ -187,14 +188,18 @@ public final class SessionApi implements AutoCloseable {
 
   /** One instance: {@code learned} and deletions stay in this process. */
   public SessionApi(AgentRuntime runtime, Authenticator authenticator, Settings settings) {
-    this(runtime, null, authenticator, settings, ClusterEvents.local());
+    this(runtime, null, authenticator, settings, ClusterEvents.local(),
+        WebRtcSignalling.off("webrtc_unavailable", "this server does not offer WebRTC"));
   }
 
   /**
    * @param voice  the speech engines that turn audio frames into turns and replies into audio, or {@code null} for text only
    * @param events shared with the memory API (deletions) and the other instances
+   * @param webrtc answers the {@code webrtc_*} messages of every session (its calls end with their sessions)
    */
-  public SessionApi(AgentRuntime runtime, Voice voice, Authenticator authenticator, Settings settings, ClusterEvents events) {
+  public SessionApi(AgentRuntime runtime, Voice voice, Authenticator authenticator, Settings settings, ClusterEvents events,
+      WebRtcSignalling webrtc) {
+    this.webrtc = Objects.requireNonNull(webrtc, "webrtc");
     this.runtime = Objects.requireNonNull(runtime, "runtime");
     this.voice = voice;
     this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
@@ -218,6 +223,10 @@ public final class SessionApi implements AutoCloseable {
       ws.onClose(ctx -> with(ctx, socket -> socket.socketClosed(ctx.status(), ctx.reason())));
       ws.onError(ctx -> with(ctx, socket -> socket.socketFailed(ctx.error())));
     });
+  }
+
+  WebRtcSignalling webrtc() {
+    return webrtc;
   }
 
   /** Connections open now. */

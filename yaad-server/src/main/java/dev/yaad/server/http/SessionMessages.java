@@ -66,6 +66,14 @@ final class SessionMessages {
     return object("error").put("code", code).put("message", message).toString();
   }
 
+  static String webrtcAnswer(String callId, String sdp) {
+    return object("webrtc_answer").put("callId", callId).put("sdp", sdp).toString();
+  }
+
+  static String webrtcEnded(String callId, String reason) {
+    return object("webrtc_ended").put("callId", callId).put("reason", reason).toString();
+  }
+
   static String pong(JsonNode t) {
     ObjectNode node = object("pong");
     node.set("t", t);

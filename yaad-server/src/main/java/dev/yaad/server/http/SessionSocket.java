@@ -114,6 +114,7 @@ final class SessionSocket implements SessionListener {
   private final Map<String, Integer> toolCalls = new ConcurrentHashMap<>();
   private final AtomicInteger turns = new AtomicInteger();
   private final LongSupplier bytesIn;
+  private final WebRtcSignalling.Peer webrtc;
   private final long startNanos = System.nanoTime();
   private volatile boolean writable = true;
   private volatile Session session;
@@ -133,6 +134,7 @@ final class SessionSocket implements SessionListener {
     this.bytesIn = bytesIn(ctx.session);
     this.messages = settings.messageRate().off() ? null : new TokenBucket(settings.messageRate(), System::nanoTime);
     this.bytes = settings.byteRate().off() ? null : new TokenBucket(settings.byteRate(), System::nanoTime);
+    this.webrtc = api.webrtc().peer(new WebRtcHooks(), connectionId);
   }
 
   String connectionId() {
@@ -206,6 +208,7 @@ final class SessionSocket implements SessionListener {
     if (s != null) {
       s.close();
     }
+    webrtc.close();
     queue.clear();
     queue.add(new Close(status, reason)); // wakes the writer, which stops
     api.forget(this);
@@ -233,6 +236,7 @@ final class SessionSocket implements SessionListener {
   void shutDown() {
     closeReason.compareAndSet(null, "shutdown");
     closeVoice();
+    webrtc.close();
     Session s = session;
     if (s != null) {
       s.close();
@@ -602,6 +606,10 @@ final class SessionSocket implements SessionListener {
         invalidInARow = 0;
         closeVoice();
       }
+      case "webrtc_offer", "webrtc_candidate", "webrtc_hangup" -> {
+        invalidInARow = 0;
+        webrtc.received(type.asText(), message);
+      }
       default -> invalid("invalid_message", "unknown message type '" + SessionApi.abbreviate(type.asText())
           + "'; expected " + TYPES);
     }
@@ -644,8 +652,9 @@ final class SessionSocket implements SessionListener {
       invalid("voice_unavailable", VOICE_OFF);
       return;
     }
-    if (voiceSession != null) {
-      invalid("invalid_message", "audio has started already; send audio_stop first to start again at other rates");
+    if (voiceSession != null || webrtc.inCall()) {
+      invalid("invalid_message", voiceSession != null ? "audio has started already; send audio_stop first to start again at"
+          + " other rates" : "this session's audio travels on a WebRTC call; send webrtc_hangup first");
       return;
     }
     int in = rate(message, "inputRate", AudioFormat.DEFAULT_RATE);
@@ -809,6 +818,38 @@ final class SessionSocket implements SessionListener {
 
   private static String outcome(Speech speech) {
     return speech.outcome().name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  // ---------------------------------------------------------------- WebRTC calls
+
+  /** What this session's call (docs/webrtc.md) needs of it: its queue, and its voice pipeline. */
+  private final class WebRtcHooks implements WebRtcSignalling.Socket {
+    @Override
+    public void send(String json) {
+      SessionSocket.this.send(json);
+    }
+
+    @Override
+    public VoiceSession listen(CallAudio out, int inRate) {
+      Session s = session;
+      if (voice == null) {
+        throw new IllegalStateException(VOICE_OFF);
+      }
+      if (s == null || s.state() != SessionState.ACTIVE) {
+        throw new IllegalStateException("the session is not active; offer a call once it is");
+      }
+      if (voiceSession != null) {
+        throw new IllegalStateException("audio is streaming over this socket (audio_start); send audio_stop first");
+      }
+      String lang = s.language(); // null: the engines take whatever is spoken
+      if (!voice.canListen(lang)) {
+        throw new IllegalStateException("this server cannot transcribe " + (lang == null ? "speech" : "'" + lang + "' speech")
+            + " (" + voice.describe() + ")");
+      }
+      VoiceSession opened = voice.open(s, SessionSocket.this::voiceEvent, out, inRate, out.rate());
+      send(SessionMessages.audioReady(inRate, out.rate(), lang, true, voice.canSpeak(lang)));
+      return opened;
+    }
   }
 
   // ---------------------------------------------------------------- inbound activity
