@@ -176,6 +176,9 @@ final class SessionSocket implements SessionListener {
     opened.ready();
   }
 
+  /** The thread handing a typed turn, already paid for, to the session (see onSpeechStarted). */
+  private volatile Thread paying;
+
   /** Spends one model answer of the user's budget; if there is none, says so to the client. */
   private boolean spendLlmAnswer() {
     long wait = api.spendLlmAnswer(userId);
@@ -756,7 +759,12 @@ final class SessionSocket implements SessionListener {
     if (lang != null && !lang.isNull()) {
       s.language(lang.asText());
     }
-    s.reply(said, id == null || id.isNull() ? null : id.asText());
+    paying = Thread.currentThread(); // this reply is paid for: onSpeechStarted runs on this thread, within reply
+    try {
+      s.reply(said, id == null || id.isNull() ? null : id.asText());
+    } finally {
+      paying = null;
+    }
   }
 
   private void invalid(String code, String message) {
@@ -776,6 +784,14 @@ final class SessionSocket implements SessionListener {
   @Override
   public void onStateChanged(Session session, SessionState from, SessionState to) {
     send(SessionMessages.state(session, to));
+  }
+
+  /** A spoken turn (the voice pipeline's reply) spends from the user's model budget as a typed one does. */
+  @Override
+  public void onSpeechStarted(Session session, Speech speech) {
+    if (speech.kind() == Speech.Kind.REPLY && paying != Thread.currentThread() && !spendLlmAnswer()) {
+      speech.cancel();
+    }
   }
 
   @Override

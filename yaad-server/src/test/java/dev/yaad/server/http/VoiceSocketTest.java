@@ -8,6 +8,7 @@ import dev.yaad.agent.learning.LearningConfig;
 import dev.yaad.memory.testing.TestStores;
 import dev.yaad.server.LlmSettings;
 import dev.yaad.server.YaadServer;
+import dev.yaad.server.limit.Rate;
 import dev.yaad.testing.ScriptedLlmServer;
 import dev.yaad.testing.ScriptedLlmServer.Answer;
 import dev.yaad.testing.ScriptedLlmServer.Purpose;
@@ -187,6 +188,22 @@ class VoiceSocketTest {
       JsonNode ended = client.next("audio_ended", after);
       assertThat(ended.get("interrupted").asBoolean()).as("%s after %s, before %s", ended, interrupted, upTo).isTrue();
       assertThat(after).extracting(m -> m.get("type").asText()).doesNotContain("binary");
+    }
+  }
+
+  @Test
+  void spokenTurns_spendTheUsersModelBudget_likeTypedOnes() {
+    // Two answers an hour: the greeting and one spoken turn; the next spoken turn is refused.
+    int port = start(VoiceConfig.defaults(), SessionApi.Settings.defaults().withRates(Rate.OFF, Rate.OFF, Rate.parse("2/h")));
+    try (WsClient client = voiceSession(port, "en-US")) {
+      stream(client, sister);
+      assertThat(client.next("reply_done").get("outcome").asText()).isEqualTo("completed");
+      stream(client, sister);
+      List<JsonNode> upTo = new ArrayList<>();
+      assertThat(client.next("error", upTo).get("code").asText()).isEqualTo("llm_budget_exhausted");
+      JsonNode refused = client.next("reply_done");
+      assertThat(refused.get("outcome").asText()).isEqualTo("cancelled");
+      assertThat(refused.get("text").asText()).isEmpty();
     }
   }
 
