@@ -1,5 +1,6 @@
 package dev.yaad.server;
 
+import dev.yaad.agent.learning.LearningConfig;
 import dev.yaad.server.auth.AuthConfig;
 import dev.yaad.server.http.HttpLimits;
 import dev.yaad.server.http.SessionApi;
@@ -36,7 +37,9 @@ final class LimitOptions {
       Map.entry("--session-message-rate", "YAAD_SESSION_MESSAGE_RATE"),
       Map.entry("--session-byte-rate", "YAAD_SESSION_BYTE_RATE"),
       Map.entry("--session-queue-bytes", "YAAD_SESSION_QUEUE_BYTES"),
-      Map.entry("--llm-user-budget", "YAAD_LLM_USER_BUDGET"));
+      Map.entry("--llm-user-budget", "YAAD_LLM_USER_BUDGET"),
+      Map.entry("--learning-llm-concurrency", "YAAD_LEARNING_LLM_CONCURRENCY"),
+      Map.entry("--learning-lag-warning", "YAAD_LEARNING_LAG_WARNING"));
 
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})\\s*(ms|s|m|h|d)");
 
@@ -99,6 +102,16 @@ final class LimitOptions {
           + " Default: ${DEFAULT-VALUE}.")
   String llmUserBudget;
 
+  @Option(names = "--learning-llm-concurrency", paramLabel = "N", defaultValue = "" + LearningConfig.DEFAULT_LLM_CONCURRENCY,
+      description = "Background learning's LLM calls (memory extraction, profile refresh) in flight at once, 1..10000;"
+          + " size it to what the LLM serves in parallel. Env YAAD_LEARNING_LLM_CONCURRENCY. Default: ${DEFAULT-VALUE}.")
+  int learningLlmConcurrency;
+
+  @Option(names = "--learning-lag-warning", paramLabel = "DURATION", defaultValue = "2m",
+      description = "Learning lag (age of the oldest turn not yet learned) that is logged as a warning."
+          + " Env YAAD_LEARNING_LAG_WARNING. Default: ${DEFAULT-VALUE}.")
+  String learningLagWarning;
+
   /** {@code auth} with the origins, the token lifetime and the failed-attempt limit given here. */
   AuthConfig auth(AuthConfig auth) {
     try {
@@ -137,6 +150,21 @@ final class LimitOptions {
       String message = e.getMessage();
       throw invalid(message.startsWith("maxQueuedBytes") ? "--session-queue-bytes" : message.startsWith("byteRate")
           ? "--session-byte-rate" : "--max-sessions-per-user", e);
+    }
+  }
+
+  /** {@code defaults} with the learning concurrency and lag warning given here. */
+  LearningConfig learning(LearningConfig defaults) {
+    Duration lagWarning = duration("--learning-lag-warning", learningLagWarning);
+    try {
+      defaults = defaults.withLagWarning(lagWarning);
+    } catch (IllegalArgumentException e) {
+      throw invalid("--learning-lag-warning", e);
+    }
+    try {
+      return defaults.withConcurrency(learningLlmConcurrency, defaults.queueCapacity());
+    } catch (IllegalArgumentException e) {
+      throw invalid("--learning-llm-concurrency", e);
     }
   }
 

@@ -175,7 +175,7 @@ public final class Main implements Runnable {
     /** How sessions behave: the defaults, with the limits of the options. */
     YaadServer.AgentTuning tuning() {
       YaadServer.AgentTuning defaults = YaadServer.AgentTuning.defaults();
-      return new YaadServer.AgentTuning(defaults.agent(), defaults.learning(), limits.sessions());
+      return new YaadServer.AgentTuning(defaults.agent(), limits.learning(defaults.learning()), limits.sessions());
     }
 
     @Override

@@ -35,6 +35,7 @@ final class Extractor {
 
   private final MemoryAccess memory;
   private final Llm llm;
+  private final LlmPermits permits;
   private final Outbox outbox;
   private final Retries retries;
   private final Counters counters;
@@ -42,10 +43,11 @@ final class Extractor {
   private final ProfileRefresher profiles;
   private final Consumer<Learned> announce;
 
-  Extractor(MemoryAccess memory, Llm llm, Outbox outbox, Retries retries, Counters counters, AgentMetrics metrics,
+  Extractor(MemoryAccess memory, Llm llm, LlmPermits permits, Outbox outbox, Retries retries, Counters counters, AgentMetrics metrics,
       ProfileRefresher profiles, Consumer<Learned> announce) {
     this.memory = memory;
     this.llm = llm;
+    this.permits = permits;
     this.outbox = outbox;
     this.retries = retries;
     this.counters = counters;
@@ -73,7 +75,7 @@ final class Extractor {
     long start = System.nanoTime();
     try {
       counters.extractionCalls.incrementAndGet();
-      answer = llm.chat(request).aiMessage().text();
+      answer = permits.call(() -> llm.chat(request)).aiMessage().text();
       metrics.llmCall("extract", Duration.ofNanos(System.nanoTime() - start), true);
     } catch (RuntimeException e) {
       metrics.llmCall("extract", Duration.ofNanos(System.nanoTime() - start), false);
