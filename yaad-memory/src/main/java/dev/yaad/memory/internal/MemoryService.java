@@ -10,6 +10,7 @@ import dev.yaad.memory.Profile;
 import dev.yaad.memory.TooLargeException;
 import dev.yaad.memory.embed.Embedder;
 import dev.yaad.memory.internal.cache.CachingMemoryStore;
+import dev.yaad.memory.internal.search.DistinctiveWords;
 import dev.yaad.memory.internal.search.SearchIndex;
 import dev.yaad.memory.internal.store.Embedding;
 import dev.yaad.memory.internal.store.MemoryStore;
@@ -42,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>De-duplication.</b> A new memory is compared with the user's memories of the same
  * category (and with those earlier in the same batch): the same text after normalisation
  * gives {@link AddResult.Outcome#UNCHANGED}; else a cosine similarity of at least
- * {@link Builder#duplicateThreshold} gives {@link AddResult.Outcome#UPDATED}: the existing
+ * {@link Builder#duplicateThreshold}, with agreement on the distinctive words (names, numbers,
+ * places: {@link DistinctiveWords}), gives {@link AddResult.Outcome#UPDATED}: the existing
  * memory takes the new text (and the new metadata and time, when given); else
  * {@link AddResult.Outcome#ADDED}. Nothing is ever deleted by it. Writes of one user are
  * serialised within this process so that two concurrent adds cannot both add the same fact.
@@ -248,7 +250,7 @@ public final class MemoryService {
   private record Slot(AddResult.Outcome outcome, int write, Memory unchanged) {}
 
   /** A memory to be inserted by this batch, still open to in-batch de-duplication. */
-  private record Pending(int write, String category, String key, float[] vector) {}
+  private record Pending(int write, String category, String key, float[] vector, String content) {}
 
   /** @param prefix "" for a single memory, null for "memories[i]." */
   private List<AddResult> write(String userId, List<NewMemory> memories, String prefix, boolean deduplicate) {
@@ -293,14 +295,14 @@ public final class MemoryService {
           continue;
         }
         String key = SearchIndex.sameTextKey(m.content());
-        Pending inBatch = inBatchDuplicate(pending, category, key, vector);
+        Pending inBatch = inBatchDuplicate(pending, category, key, vector, m.content());
         if (inBatch != null) {
           if (inBatch.key().equals(key)) {
             slots.add(new Slot(AddResult.Outcome.UNCHANGED, inBatch.write(), null));
           } else { // the earlier one of this batch takes the newer text
             NewMemory earlier = ((MemoryWrite.Insert) writes.get(inBatch.write())).memory();
             writes.set(inBatch.write(), new MemoryWrite.Insert(merge(earlier, m), embedding));
-            pending.set(pending.indexOf(inBatch), new Pending(inBatch.write(), category, key, vector));
+            pending.set(pending.indexOf(inBatch), new Pending(inBatch.write(), category, key, vector, m.content()));
             slots.add(new Slot(AddResult.Outcome.UPDATED, inBatch.write(), null));
           }
           continue;
@@ -325,7 +327,7 @@ public final class MemoryService {
           slots.add(new Slot(AddResult.Outcome.UPDATED, updateOf.get(id), null));
         } else {
           writes.add(new MemoryWrite.Insert(m, embedding));
-          pending.add(new Pending(writes.size() - 1, category, key, vector));
+          pending.add(new Pending(writes.size() - 1, category, key, vector, m.content()));
           slots.add(new Slot(AddResult.Outcome.ADDED, writes.size() - 1, null));
         }
       }
@@ -350,7 +352,7 @@ public final class MemoryService {
     }
   }
 
-  private Pending inBatchDuplicate(List<Pending> pending, String category, String key, float[] vector) {
+  private Pending inBatchDuplicate(List<Pending> pending, String category, String key, float[] vector, String content) {
     Pending best = null;
     float bestScore = Float.NEGATIVE_INFINITY;
     for (Pending p : pending) {
@@ -361,7 +363,7 @@ public final class MemoryService {
         return p;
       }
       float score = Vectors.dot(p.vector(), vector);
-      if (score >= duplicateThreshold && score > bestScore) {
+      if (score >= duplicateThreshold && score > bestScore && DistinctiveWords.agree(p.content(), content)) {
         best = p;
         bestScore = score;
       }

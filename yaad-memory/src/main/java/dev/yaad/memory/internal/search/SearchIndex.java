@@ -142,7 +142,8 @@ public final class SearchIndex {
   /**
    * The memory that a new memory would duplicate: one of the same category whose text is
    * the same after {@linkplain #sameTextKey normalisation}, else the most similar one whose
-   * cosine with {@code vector} is at least {@code threshold}.
+   * cosine with {@code vector} is at least {@code threshold} and whose text
+   * {@linkplain DistinctiveWords agrees} with {@code content} on names, numbers and places.
    */
   public Optional<Duplicate> duplicateOf(String userId, String category, String content, float[] vector, double threshold) {
     return duplicatesOf(userId, List.of(category), List.of(content), Collections.singletonList(vector), threshold).getFirst();
@@ -177,13 +178,15 @@ public final class SearchIndex {
         cats[j] = categories.get(open.get(j));
         vs[j] = vectors.get(open.get(j));
       }
-      int[] nearest = index.nearest(cats, vs);
+      DistinctiveWords[] words = new DistinctiveWords[cats.length];
+      for (int j = 0; j < cats.length; j++) {
+        words[j] = DistinctiveWords.of(contents.get(open.get(j)));
+      }
+      int[] nearest = index.nearest(cats, vs, (float) threshold,
+          (j, doc) -> words[j].agrees(DistinctiveWords.of(index.memories[doc].content())));
       for (int j = 0; j < nearest.length; j++) {
         if (nearest[j] >= 0) {
-          float cosine = index.cosine(nearest[j], vs[j]);
-          if (cosine >= threshold) {
-            out.set(open.get(j), Optional.of(new Duplicate(index.memories[nearest[j]], false, cosine)));
-          }
+          out.set(open.get(j), Optional.of(new Duplicate(index.memories[nearest[j]], false, index.cosine(nearest[j], vs[j]))));
         }
       }
     }

@@ -17,6 +17,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiPredicate;
 import java.util.stream.IntStream;
 
 /**
@@ -142,11 +143,12 @@ final class UserIndex {
   }
 
   /**
-   * For each query vector, the memory of its category with the most similar vector (or -1),
-   * in one pass over the matrix: each row is read once for all queries, which matters once
-   * the matrix no longer fits in the CPU caches.
+   * For each query vector, the memory of its category with the most similar vector at or above
+   * {@code threshold} that {@code accept} takes (query, doc), or -1, in one pass over the
+   * matrix: each row is read once for all queries, which matters once the matrix no longer
+   * fits in the CPU caches. {@code accept} is asked only about rows that would be the best so far.
    */
-  int[] nearest(String[] categories, float[][] vectors) {
+  int[] nearest(String[] categories, float[][] vectors, float threshold, BiPredicate<Integer, Integer> accept) {
     int q = vectors.length;
     int[] best = new int[q];
     float[] bestScore = new float[q];
@@ -160,7 +162,7 @@ final class UserIndex {
       for (int j = 0; j < q; j++) {
         if (vectors[j].length == dimension && category.equals(categories[j])) {
           float score = Vectors.dot(vectors[j], matrix, i);
-          if (score > bestScore[j]) {
+          if (score >= threshold && score > bestScore[j] && accept.test(j, i)) {
             bestScore[j] = score;
             best[j] = i;
           }
