@@ -4,6 +4,7 @@ import dev.yaad.memory.Memory;
 import dev.yaad.memory.internal.Vectors;
 import dev.yaad.memory.internal.store.EmbeddedMemory;
 import dev.yaad.memory.internal.store.Embedding;
+import dev.yaad.memory.internal.store.UserState;
 import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
@@ -45,10 +46,13 @@ final class UserIndex {
   /** category + '\n' + same-text key → doc, for exact de-duplication; built on first use (searches never need it). */
   private volatile Map<String, Integer> sameText;
   final long weightBytes;
+  /** The user's memories as this index saw them, for a conditional write decided from it. */
+  final UserState state;
+  final long builtNanos = System.nanoTime();
 
   private UserIndex(String userId, String modelId, int dimension, Memory[] memories, float[] matrix,
       boolean[] hasVector, int withoutVector, long[] occurredMillis, long[] createdMillis,
-      Map<String, int[]> postings, int[] docLength, float avgDocLength, long weightBytes) {
+      Map<String, int[]> postings, int[] docLength, float avgDocLength, long weightBytes, UserState state) {
     this.userId = userId;
     this.modelId = modelId;
     this.dimension = dimension;
@@ -62,6 +66,7 @@ final class UserIndex {
     this.docLength = docLength;
     this.avgDocLength = avgDocLength;
     this.weightBytes = weightBytes;
+    this.state = state;
   }
 
   /**
@@ -94,10 +99,12 @@ final class UserIndex {
         .forEach(i -> termsOf[i] = analysis.terms(rows.get(i).memory().content()));
     int without = 0;
     long totalLength = 0;
+    Instant lastUpdated = null;
     long weight = 256L + (long) n * (dim * 4L + 64);
     for (int i = 0; i < n; i++) {
       Memory m = rows.get(i).memory();
       memories[i] = m;
+      lastUpdated = lastUpdated == null || m.updatedAt().isAfter(lastUpdated) ? m.updatedAt() : lastUpdated;
       created[i] = m.createdAt().toEpochMilli();
       occurred[i] = m.occurredAt() != null ? m.occurredAt().toEpochMilli() : created[i];
       Embedding e = rows.get(i).embedding();
@@ -121,7 +128,7 @@ final class UserIndex {
     weight += postings.size() * 64L;
     float avg = n == 0 ? 0 : (float) totalLength / n;
     return new UserIndex(userId, modelId, dim, memories, matrix, hasVector, without, occurred, created,
-        postings, docLength, avg, weight);
+        postings, docLength, avg, weight, new UserState(n, lastUpdated));
   }
 
   int size() {

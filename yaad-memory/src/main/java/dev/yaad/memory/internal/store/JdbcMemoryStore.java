@@ -17,6 +17,7 @@ import dev.yaad.memory.StoreFailedException;
 import dev.yaad.memory.StoreUnavailableException;
 import dev.yaad.memory.TooLargeException;
 import dev.yaad.memory.store.StoreConfig;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -142,6 +143,17 @@ public final class JdbcMemoryStore implements MemoryStore {
 
   @Override
   public List<Memory> write(String userId, List<MemoryWrite> writes) {
+    return write(userId, writes, null);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The advisory lock's key is a 64-bit hash of the user id (two users sharing one only wait
+   * for each other); H2 is opened by one process, whose callers serialise a user's writes.
+   */
+  @Override
+  public List<Memory> write(String userId, List<MemoryWrite> writes, UserState seen) {
     Validation.userId(userId);
     if (writes == null || writes.isEmpty()) {
       throw new InvalidInputException("writes must not be empty");
@@ -170,6 +182,14 @@ public final class JdbcMemoryStore implements MemoryStore {
       }
     }
     return inTransaction("write memories", c -> {
+      if (seen != null) {
+        lockUser(c, userId);
+        UserState now = userState(c, userId);
+        if (!now.equals(seen)) {
+          throw new StaleStateException("the memories of user '" + userId + "' changed since they were read (" + seen
+              + ", now " + now + ")");
+        }
+      }
       Memory[] results = new Memory[writes.size()];
       if (!inserts.isEmpty()) {
         ensureUser(c, userId, inserts.getFirst().createdAt());
@@ -648,6 +668,28 @@ public final class JdbcMemoryStore implements MemoryStore {
           throw memoryNotFound(userId, id);
         }
         return memory(rs);
+      }
+    }
+  }
+
+  /** Until the transaction ends, other processes' conditional writes of this user wait (PostgreSQL). */
+  private void lockUser(Connection c, String userId) throws SQLException {
+    if (dialect != Dialect.POSTGRES) {
+      return;
+    }
+    long key = UUID.nameUUIDFromBytes(("yaad-user:" + userId).getBytes(StandardCharsets.UTF_8)).getMostSignificantBits();
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+      ps.setLong(1, key);
+      ps.executeQuery().close();
+    }
+  }
+
+  private static UserState userState(Connection c, String userId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*), MAX(updated_at) FROM memories WHERE user_id = ?")) {
+      ps.setString(1, userId);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return new UserState(rs.getLong(1), fromDb(rs.getObject(2, OffsetDateTime.class)));
       }
     }
   }

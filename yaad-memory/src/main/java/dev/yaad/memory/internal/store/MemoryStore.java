@@ -92,6 +92,16 @@ public interface MemoryStore extends AutoCloseable {
   List<Memory> write(String userId, List<MemoryWrite> writes);
 
   /**
+   * As {@link #write(String, List)}, for writes decided from what the caller read of the user
+   * (de-duplication, from the search index): serialised per user across processes (on
+   * PostgreSQL a transaction-scoped advisory lock on the user, taken first) and applied only if
+   * the user's memories are still as {@code seen} says.
+   *
+   * @throws StaleStateException if they changed since (another process wrote): nothing was written
+   */
+  List<Memory> write(String userId, List<MemoryWrite> writes, UserState seen);
+
+  /**
    * Restores a user exactly as exported: each memory with its own id and times, the profile
    * with its version and time, in one transaction (all or nothing). For faithful backups
    * ({@code yaad users import --exact}); {@link #write} assigns ids and times itself. Each
