@@ -9,8 +9,10 @@ import dev.yaad.agent.AgentMetrics;
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.Prompts;
 import dev.yaad.agent.memory.MemoryAccess;
+import dev.yaad.memory.Limits;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryException;
+import dev.yaad.memory.NewMemory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -101,9 +103,21 @@ final class Extractor {
     List<Memory> updated = new ArrayList<>();
     List<UUID> deleted = new ArrayList<>();
     try {
+      // Saves between deletions are written as one batch: one embedding call, one transaction.
+      List<NewMemory> saves = new ArrayList<>();
       for (JsonNode op : operations) {
-        apply(userId, op, added, updated, deleted);
+        String content = op.path("content").asText("").strip();
+        if (content.isEmpty()) {
+          continue;
+        }
+        if (op.path("operation").asText("ADD").toUpperCase(Locale.ROOT).equals("DELETE")) {
+          save(userId, saves, added, updated);
+          delete(userId, content, deleted);
+        } else {
+          saves.add(NewMemory.of(op.path("category").asText("FACT"), content));
+        }
       }
+      save(userId, saves, added, updated);
       outbox.delete(turns);
     } catch (MemoryException e) {
       // Memories saved before the failure are saved again on retry and come back UNCHANGED.
@@ -123,28 +137,46 @@ final class Extractor {
     return true;
   }
 
-  /** Applies one extracted operation, noting what changed. Invalid operations are skipped. */
-  private void apply(String userId, JsonNode op, List<Memory> added, List<Memory> updated, List<UUID> deleted) {
-    String content = op.path("content").asText("").strip();
-    String category = op.path("category").asText("FACT");
-    String operation = op.path("operation").asText("ADD").toUpperCase(Locale.ROOT);
-    if (content.isEmpty()) {
-      return;
-    }
-    try {
-      if (operation.equals("DELETE")) {
-        List<Memory> match = memory.search(userId, content, List.of(), 1);
-        if (!match.isEmpty() && memory.forget(userId, match.getFirst().id()).isPresent()) {
-          deleted.add(match.getFirst().id());
+  /** Stores the waiting saves (and empties the list), noting what changed; an invalid memory is skipped. */
+  private void save(String userId, List<NewMemory> saves, List<Memory> added, List<Memory> updated) {
+    for (int from = 0; from < saves.size(); from += Limits.MAX_BATCH_SIZE) {
+      List<NewMemory> batch = List.copyOf(saves.subList(from, Math.min(saves.size(), from + Limits.MAX_BATCH_SIZE)));
+      List<MemoryAccess.Saved> results = new ArrayList<>();
+      try {
+        results.addAll(memory.saveAll(userId, batch));
+      } catch (MemoryException e) {
+        if (e.isRetriable()) {
+          throw e;
         }
-        return;
+        for (NewMemory m : batch) { // one is invalid: keep the others
+          skippingInvalid(userId, () -> results.add(memory.save(userId, m.category(), m.content())));
+        }
       }
-      MemoryAccess.Saved saved = memory.save(userId, category, content);
-      switch (saved.outcome()) {
-        case ADDED -> added.add(saved.memory());
-        case UPDATED -> updated.add(saved.memory());
-        case UNCHANGED -> { }
+      for (MemoryAccess.Saved saved : results) {
+        switch (saved.outcome()) {
+          case ADDED -> added.add(saved.memory());
+          case UPDATED -> updated.add(saved.memory());
+          case UNCHANGED -> { }
+        }
       }
+    }
+    saves.clear();
+  }
+
+  /** Forgets the memory that best matches {@code content}, if any. */
+  private void delete(String userId, String content, List<UUID> deleted) {
+    skippingInvalid(userId, () -> {
+      List<Memory> match = memory.search(userId, content, List.of(), 1);
+      if (!match.isEmpty() && memory.forget(userId, match.getFirst().id()).isPresent()) {
+        deleted.add(match.getFirst().id());
+      }
+    });
+  }
+
+  /** Runs {@code step}; an extracted operation the memory engine refuses as invalid is skipped. */
+  private static void skippingInvalid(String userId, Runnable step) {
+    try {
+      step.run();
     } catch (MemoryException e) {
       if (e.isRetriable()) {
         throw e;

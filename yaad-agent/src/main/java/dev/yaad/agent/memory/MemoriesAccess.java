@@ -68,7 +68,15 @@ public final class MemoriesAccess implements MemoryAccess {
 
   @Override
   public Saved save(String userId, String category, String content) {
-    AddResult result = memories.add(userId, NewMemory.of(category, content));
+    return saved(memories.add(userId, NewMemory.of(category, content)));
+  }
+
+  @Override
+  public List<Saved> saveAll(String userId, List<NewMemory> batch) {
+    return memories.addAll(userId, batch).stream().map(MemoriesAccess::saved).toList();
+  }
+
+  private static Saved saved(AddResult result) {
     SaveOutcome outcome = switch (result.outcome()) {
       case ADDED -> SaveOutcome.ADDED;
       case UPDATED -> SaveOutcome.UPDATED;

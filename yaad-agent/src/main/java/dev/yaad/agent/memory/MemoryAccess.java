@@ -2,8 +2,10 @@ package dev.yaad.agent.memory;
 
 import dev.yaad.memory.Categories;
 import dev.yaad.memory.Memory;
+import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.Profile;
 import dev.yaad.memory.Snapshot;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -47,6 +49,22 @@ public interface MemoryAccess {
    * a fact that corrects one already stored {@link SaveOutcome#UPDATED} it.
    */
   Saved save(String userId, String category, String content);
+
+  /**
+   * {@link #save} for several memories at once, as one write (embedded together, de-duplicated
+   * against the stored ones and each other, stored all or nothing): what the learner does with
+   * an extraction's results. The default saves them one by one.
+   *
+   * @param memories category and content of each
+   * @return one result per memory, in order
+   */
+  default List<Saved> saveAll(String userId, List<NewMemory> memories) {
+    List<Saved> saved = new ArrayList<>(memories.size());
+    for (NewMemory m : memories) {
+      saved.add(save(userId, m.category(), m.content()));
+    }
+    return saved;
+  }
 
   /** Deletes one memory; empty if the user has no memory with that id. */
   Optional<Memory> forget(String userId, UUID id);

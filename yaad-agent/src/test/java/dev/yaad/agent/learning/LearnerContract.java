@@ -278,7 +278,8 @@ abstract class LearnerContract {
     llmServer.latency(Duration.ofMillis(50), Duration.ZERO);
     Llm llm = llm(0);
     // Two tasks may wait in memory: nearly every request below finds the queue full.
-    Learner learner = learner(fast().withProfile(Duration.ZERO, Duration.ZERO, 0.85).withConcurrency(1, 2), llm);
+    // A debounce of a second: a user's second request joins the first, in memory or in the outbox.
+    Learner learner = learner(fast().withProfile(Duration.ofSeconds(1), Duration.ZERO, 0.85).withConcurrency(1, 2), llm);
     for (int u = 0; u < users; u++) {
       learner.memoryChanged("refresh-" + u, "a tool wrote");
       learner.memoryChanged("refresh-" + u, "a tool wrote again"); // coalesces with the first

@@ -68,6 +68,8 @@ public final class MemoryService {
   private static final int LOCK_STRIPES = 64;
   /** Conditional writes tried before giving up while other processes keep writing the same user. */
   private static final int MAX_STALE_ATTEMPTS = 5;
+  /** Writes of at least this many memories (imports, not a learner's few) get an INFO line. */
+  private static final int BULK_WRITE = 20;
 
   private final CachingMemoryStore store;
   private final Embedder embedder;
@@ -372,12 +374,12 @@ public final class MemoryService {
       results.add(new AddResult(slot.outcome(), slot.write() >= 0 ? written.get(slot.write()) : slot.unchanged()));
     }
     long end = System.nanoTime();
-    if (memories.size() > 1) {
+    if (memories.size() >= BULK_WRITE) {
       log.info("memory: wrote {} memories for user '{}' ({} added, {} updated, {} unchanged; embedded in {} ms, stored in {} ms)",
           memories.size(), userId, counts[0], counts[1], counts[2], (embedded - start) / 1_000_000, (end - embedded) / 1_000_000);
     } else if (log.isDebugEnabled()) {
-      log.debug("memory: {} for user '{}' (embedded in {} ms, stored in {} ms)",
-          slots.getFirst().outcome(), userId, (embedded - start) / 1_000_000, (end - embedded) / 1_000_000);
+      log.debug("memory: wrote {} memories for user '{}' ({} added, {} updated, {} unchanged; embedded in {} ms, stored in {} ms)",
+          memories.size(), userId, counts[0], counts[1], counts[2], (embedded - start) / 1_000_000, (end - embedded) / 1_000_000);
     }
     return results;
   }
