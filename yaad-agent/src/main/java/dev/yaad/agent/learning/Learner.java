@@ -64,6 +64,8 @@ public final class Learner implements LearningSink, AutoCloseable {
   private static final int MAX_DUE_USERS_PER_POLL = 1_000;
   /** Extraction calls one claim covers at most; a deeper backlog is claimed again right after. */
   private static final int BATCHES_PER_CLAIM = 4;
+  /** Reasons a waiting profile-refresh request keeps (it counts every change). */
+  private static final int MAX_REASONS = 10;
 
   /**
    * Counters since start; {@code turnsAccepted - turnsExtracted} turns are waiting (or were lost, if none wait).
@@ -153,7 +155,7 @@ public final class Learner implements LearningSink, AutoCloseable {
     RefreshRequest request = refreshRequests.compute(userId, (k, pending) -> {
       RefreshRequest r = pending != null ? pending : new RefreshRequest();
       r.changes++;
-      if (r.reasons.size() < 10) {
+      if (r.reasons.size() < MAX_REASONS) {
         r.reasons.add(reason);
       }
       return r;
@@ -385,6 +387,7 @@ public final class Learner implements LearningSink, AutoCloseable {
       // The database is down: keep the request (merged with any newer one) for the next poll.
       refreshRequests.merge(userId, request, (newer, older) -> {
         newer.changes += older.changes;
+        older.reasons.stream().limit(MAX_REASONS - newer.reasons.size()).forEach(newer.reasons::add);
         return newer;
       });
       refreshRequests.computeIfPresent(userId, (k, r) -> {
