@@ -26,7 +26,9 @@ import picocli.CommandLine.Option;
  * until every turn is extracted (and its memories stored), for each LLM concurrency given,
  * one after another in the same run, the first being the baseline (2: the two fixed workers
  * learning had before). Each run then drains the profile refreshes its extractions asked for,
- * untimed, so that the next run starts from an empty outbox.
+ * untimed, so that the next run starts from an empty outbox. Before the runs, an untimed
+ * warm-up round (20 users) loads the embedding model and warms the JIT, so that the baseline
+ * does not pay for them.
  */
 @Command(name = "learning", mixinStandardHelpOptions = true,
     description = "Turns learned per second with a slow scripted LLM, for each learning LLM concurrency (the first is the baseline).")
@@ -65,6 +67,8 @@ final class LearningBenchmark implements Callable<Integer> {
         ScriptedLlmServer llmServer = ScriptedLlmServer.start().latency(Duration.ofMillis(ttftMs), Duration.ZERO).recordCalls(false);
         Llm llm = Llm.openAiCompatible(LlmConfig.of(llmServer.baseUrl(), null, "scripted").withMaxRetries(0))) {
       MemoriesAccess memory = new MemoriesAccess(store);
+      store.warmUpInBackground().join();
+      learn(store, memory, llm, "warm-up", Math.min(users, 20), concurrency.getLast());
       double baseline = 0;
       for (int run = 0; run < concurrency.size(); run++) {
         int n = concurrency.get(run);
@@ -73,12 +77,7 @@ final class LearningBenchmark implements Callable<Integer> {
         try (Learner learner = Learner.builder().dataSource(store.dataSource()).memory(memory).llm(llm).config(config).build()) {
           int total = users * turns;
           long start = System.nanoTime();
-          for (int t = 0; t < turns; t++) {
-            for (int u = 0; u < users; u++) {
-              String user = "bench-" + run + "-" + u;
-              learner.turnCompleted(user, user + "-session", "My friend number " + (u * turns + t) + " " + THINGS[t % THINGS.length], "Nice.");
-            }
-          }
+          handOver(learner, "bench-" + run, users);
           while (learner.stats().turnsExtracted() < total) {
             Thread.sleep(20);
           }
@@ -104,6 +103,25 @@ final class LearningBenchmark implements Callable<Integer> {
     }
     System.out.println(mapper.writeValueAsString(out));
     return 0;
+  }
+
+  /** Learns {@code count} users' turns and drains, untimed. */
+  private void learn(Memories store, MemoriesAccess memory, Llm llm, String prefix, int count, int n) throws InterruptedException {
+    LearningConfig config = LearningConfig.defaults().withBatch(turns, Duration.ofSeconds(20)).withConcurrency(n, 100_000);
+    try (Learner learner = Learner.builder().dataSource(store.dataSource()).memory(memory).llm(llm).config(config).build()) {
+      handOver(learner, prefix, count);
+      learner.drain(Duration.ofMinutes(10));
+    }
+  }
+
+  /** Each user's session hands over its turns, a full batch. */
+  private void handOver(Learner learner, String prefix, int count) {
+    for (int t = 0; t < turns; t++) {
+      for (int u = 0; u < count; u++) {
+        String user = prefix + "-" + u;
+        learner.turnCompleted(user, user + "-session", "My friend number " + (u * turns + t) + " " + THINGS[t % THINGS.length], "Nice.");
+      }
+    }
   }
 
   private static double round(double x) {
