@@ -473,6 +473,7 @@ class Conversation {
       app.busy = false;
       renderState();
       if (this.closedByUs || event.code === 1000) return;
+      if (event.code === 4410) { addMessage('system', 'This user was deleted, with all their memories; the conversation has ended.'); return; }
       if (event.code === 1008) { addMessage('system', 'The session was refused: ' + (event.reason || 'check your token') + '.'); return; }
       if (!wasOpen && this.retries >= 2) {
         notice('chat-down', '<h3>The conversation could not connect.</h3>Memory browsing still works. Reload the page to try again.');

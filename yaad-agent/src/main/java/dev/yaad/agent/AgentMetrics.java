@@ -35,7 +35,8 @@ public interface AgentMetrics {
 
   /**
    * A background-learning event: {@code extraction.ok}, {@code extraction.unparseable},
-   * {@code failure}, or {@code profile.<decision>} ({@code profile.saved}, {@code profile.unchanged},
+   * {@code failure}, {@code turn.dropped} (a finished turn could not be kept: too many were
+   * held while the database was away), or {@code profile.<decision>} ({@code profile.saved}, {@code profile.unchanged},
    * {@code profile.postponed}, {@code profile.coalesced}, {@code profile.failed}).
    */
   default void learning(String event) {}

@@ -14,6 +14,7 @@ import dev.yaad.agent.memory.MemoryAccess;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryException;
 import dev.yaad.memory.Snapshot;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -61,11 +62,14 @@ final class MemoryTools {
 
   private final String userId;
   private final MemoryAccess memory;
+  private final Instant sessionOpened;
   private final List<ToolSpecification> specifications;
 
-  MemoryTools(String userId, MemoryAccess memory) {
+  /** @param sessionOpened when the session opened: if the user is deleted since, its tools write nothing */
+  MemoryTools(String userId, MemoryAccess memory, Instant sessionOpened) {
     this.userId = userId;
     this.memory = memory;
+    this.sessionOpened = sessionOpened;
     this.specifications = specifications(memory.categories().names());
   }
 
@@ -101,7 +105,9 @@ final class MemoryTools {
                 .build())
             .build(),
         ToolSpecification.builder().name(FORGET_MEMORY)
-            .description("Forgets one memory the user wants forgotten: give its id if known, else describe it.")
+            .description("Forgets one memory the user wants forgotten: give its id if known, else describe it."
+                + " A description forgets only a memory it clearly names; if none or several match, nothing is forgotten"
+                + " and you are told which, so ask the user.")
             .parameters(JsonObjectSchema.builder()
                 .addStringProperty("id", "the memory's id, from getCompleteUserInfo or searchMemories")
                 .addStringProperty("description", "what to forget, if the id is not known")
@@ -173,7 +179,7 @@ final class MemoryTools {
   private String save(JsonNode args, Consumer<Learned> changed) {
     String category = requiredText(args, "category");
     String content = requiredText(args, "content");
-    MemoryAccess.Saved saved = memory.save(userId, category, content);
+    MemoryAccess.Saved saved = memory.save(userId, category, content, sessionOpened);
     List<Memory> one = List.of(saved.memory());
     return switch (saved.outcome()) {
       case ADDED -> {
@@ -211,17 +217,23 @@ final class MemoryTools {
           return "forgot: " + gone.get().content();
         }
         if (description.isEmpty()) {
-          return "no memory has id " + id;
+          return "no memory has id " + id + "; nothing was forgotten";
         }
       }
     }
-    List<Memory> candidates = memory.search(userId, description, List.of(), 1);
-    if (candidates.isEmpty()) {
-      return "no memory matches '" + description + "'; nothing was forgotten";
+    // Only a memory the description names well enough (words and meaning), never the best hit whatever its score.
+    List<Memory> matches = memory.matchToForget(userId, description);
+    if (matches.isEmpty()) {
+      return "no memory matches '" + description + "' closely enough; nothing was forgotten. Ask the user which memory"
+          + " they mean (searchMemories can help), then forget it by its id";
     }
-    Optional<Memory> gone = memory.forget(userId, candidates.getFirst().id());
+    if (matches.size() > 1) {
+      return "several memories match '" + description + "'; nothing was forgotten. Ask the user which one they mean,"
+          + " then forget it by its id: " + list(matches);
+    }
+    Optional<Memory> gone = memory.forget(userId, matches.getFirst().id());
     if (gone.isEmpty()) {
-      return "no memory matches '" + description + "'; nothing was forgotten";
+      return "no memory matches '" + description + "' any more; nothing was forgotten";
     }
     changed.accept(forgotten(gone.get()));
     return "forgot: " + gone.get().content();

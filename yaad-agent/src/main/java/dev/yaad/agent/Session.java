@@ -5,6 +5,7 @@ import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.yaad.agent.learning.Learned;
+import dev.yaad.agent.learning.LearningSink;
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.Prompts;
 import dev.yaad.memory.Snapshot;
@@ -76,7 +77,7 @@ public final class Session {
     this.userId = userId;
     this.listeners.addAll(initial);
     this.history = new History(context.config().historyTurns());
-    this.toolLoop = new ToolLoop(this, context, new MemoryTools(userId, context.memory()));
+    this.toolLoop = new ToolLoop(this, context, new MemoryTools(userId, context.memory(), java.time.Instant.now()));
     this.snapshot = preload();
   }
 
@@ -395,7 +396,10 @@ public final class Session {
     // Handed to learning before any listener hears that the speech ended: a caller who hangs
     // up on reply_done ends the session after this, so its end always finds its last turn queued.
     if (speech.kind() == Speech.Kind.REPLY && speech.userText != null) {
-      context.learning().turnCompleted(userId, id, speech.userText, said);
+      boolean kept = context.learning().turnCompleted(userId, id, speech.userText, said);
+      if (context.learning() != LearningSink.NONE) {
+        speech.learning = kept ? Speech.Learning.QUEUED : Speech.Learning.DROPPED;
+      }
     }
     lock.lock();
     try {
@@ -464,6 +468,10 @@ public final class Session {
       @Override
       public void onError(Throwable error) {
         context.metrics().llmCall(purpose, Duration.ofNanos(System.nanoTime() - start), false);
+        if (speech.kind() == Speech.Kind.REPLY && speech.text().isEmpty()) {
+          // A voice user must not be left in silence: say so, and still end FAILED with the error.
+          deliver(speech, Prompts.apology(language, speech.userText));
+        }
         end(speech, Speech.Outcome.FAILED, error);
       }
     });

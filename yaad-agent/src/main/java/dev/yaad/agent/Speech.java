@@ -26,6 +26,14 @@ public final class Speech {
     FAILED
   }
 
+  /** What became of a reply's turn in background learning. */
+  public enum Learning {
+    /** Handed to learning: it will be extracted, even if the database is briefly away. */
+    QUEUED,
+    /** Could not be kept (the server held too many turns while its database was away): it is not learned. */
+    DROPPED
+  }
+
   private final Kind kind;
   private final String id;
   private final String turnId;
@@ -41,6 +49,8 @@ public final class Speech {
   volatile dev.yaad.agent.llm.Llm.Stream stream;
   /** For a reply: what the user said. */
   volatile String userText;
+  /** For a reply: its turn's fate in learning, set before the listeners hear that it ended. */
+  volatile Learning learning;
 
   Speech(Kind kind, String id, String turnId) {
     this.kind = kind;
@@ -96,6 +106,14 @@ public final class Speech {
 
   public boolean isCancelled() {
     return outcome.get() == Outcome.CANCELLED;
+  }
+
+  /**
+   * For a reply that has ended: whether its turn was kept for background learning; {@code null}
+   * for greetings and fixed texts, and when the runtime learns nothing.
+   */
+  public Learning learning() {
+    return learning;
   }
 
   /** Why it failed, or {@code null}. */

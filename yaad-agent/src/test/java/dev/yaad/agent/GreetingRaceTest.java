@@ -31,7 +31,9 @@ class GreetingRaceTest {
   void callersLeavingAtRandom_neverGetSpeechAfterLeaving_norTwoGreetings_norErrors() throws Exception {
     try (Memories store = Memories.builder().store(TestStores.h2(dir)).build();
         ScriptedLlmServer server = ScriptedLlmServer.start().latency(Duration.ofMillis(30), Duration.ofMillis(5));
-        Llm llm = Llm.openAiCompatible(LlmConfig.of(server.baseUrl(), null, "scripted"))) {
+        // Generous timeouts: a greeting that fails on a loaded machine would never deliver the delta some callers wait for.
+        Llm llm = Llm.openAiCompatible(LlmConfig.of(server.baseUrl(), null, "scripted")
+            .withTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(60)))) {
       AgentRuntime runtime = AgentRuntime.builder().memory(new MemoriesAccess(store)).llm(llm).build();
       ScheduledExecutorService clock = Executors.newScheduledThreadPool(2);
       Random random = new Random(7);

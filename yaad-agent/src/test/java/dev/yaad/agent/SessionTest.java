@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.LlmConfig;
+import dev.yaad.agent.llm.Prompts;
 import dev.yaad.agent.memory.MemoriesAccess;
 import dev.yaad.memory.Memories;
 import dev.yaad.memory.Memory;
@@ -239,6 +240,39 @@ class SessionTest {
   }
 
   @Test
+  void forgetMemory_byDescription_forgetsOnlyWhatItClearlyNames_neverTheTopHit() {
+    Memory chess = store.add("fisher", NewMemory.of("INTEREST", "plays chess every Sunday")).memory();
+    llmServer.rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults() && c.lastUserMessage().equals("one"),
+        c -> Answer.toolCall("forgetMemory", "{\"description\":\"my goldfish\"}"));
+    llmServer.rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults() && c.lastUserMessage().equals("two"),
+        c -> Answer.toolCall("forgetMemory", "{\"id\":\"" + java.util.UUID.randomUUID() + "\"}"));
+    llmServer.rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults() && c.lastUserMessage().equals("three"),
+        c -> Answer.toolCall("forgetMemory", "{\"id\":\"the goldfish\"}")); // a description where the id goes
+    llmServer.rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults() && c.lastUserMessage().equals("four"),
+        c -> Answer.toolCall("forgetMemory", "{\"description\":\"goldfish\"}"));
+    Session session = activeSession("fisher");
+    Await.done(session.reply("one").done());
+    Await.done(session.reply("two").done());
+    Await.done(session.reply("three").done());
+    List<String> results = llmServer.calls().stream().filter(ScriptedLlmServer.Call::hasToolResults)
+        .map(c -> c.toolResults().getFirst()).toList();
+    assertThat(results.get(0)).startsWith("no memory matches 'my goldfish' closely enough; nothing was forgotten");
+    assertThat(results.get(1)).startsWith("no memory has id").endsWith("nothing was forgotten");
+    assertThat(results.get(2)).startsWith("no memory matches 'the goldfish' closely enough");
+    assertThat(store.list("fisher", null, 10, null).items()).containsExactly(chess);
+    assertThat(recorder.learned).isEmpty();
+
+    Memory bubbles = store.add("fisher", NewMemory.of("FACT", "Has a goldfish named Bubbles")).memory();
+    Memory tank = store.add("fisher", NewMemory.of("FACT", "The goldfish tank sits in the living room")).memory();
+    Await.done(session.reply("four").done());
+    String several = llmServer.calls().stream().filter(ScriptedLlmServer.Call::hasToolResults).toList().getLast().toolResults().getFirst();
+    assertThat(several).startsWith("several memories match 'goldfish'; nothing was forgotten")
+        .contains(bubbles.id().toString(), tank.id().toString()).doesNotContain(chess.id().toString());
+    assertThat(store.list("fisher", null, 10, null).items()).hasSize(3);
+    assertThat(recorder.learned).isEmpty();
+  }
+
+  @Test
   void toolError_becomesAShortMessageForTheModel_andTheTurnCompletes() {
     llmServer.rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults(),
         c -> Answer.toolCall("saveMemory", "{\"category\":\"HOBBY\",\"content\":\"kites\"}"));
@@ -277,5 +311,39 @@ class SessionTest {
     assertThat(failed.error()).isNotNull();
     assertThat(session.state()).isEqualTo(SessionState.ACTIVE);
     assertThat(Await.done(session.reply("hello again").done())).isEqualTo(Speech.Outcome.COMPLETED);
+  }
+
+  @Test
+  void llmHungBeyondTheFirstTokenBudget_replyFailsSoon_andSaysALocalizedLine() {
+    llmServer.hang(Purpose.CONVERSATION, 10);
+    // Retries are allowed (3) but the budget (1 s) leaves room for one: 400 ms, backoff, 400 ms.
+    try (Llm hung = Llm.openAiCompatible(LlmConfig.of(llmServer.baseUrl(), "test-key", "scripted")
+            .withTimeouts(Duration.ofMillis(400), Duration.ofSeconds(10)).withFirstTokenBudget(Duration.ofSeconds(1))
+            .withMaxRetries(3));
+        AgentRuntime runtime = AgentRuntime.builder().memory(new MemoriesAccess(store)).llm(hung).build()) {
+      Session english = runtime.open("hung-en", recorder);
+      english.ready();
+      english.greet().cancel();
+      Speech reply = english.reply("are you there?");
+      assertThat(Await.done(reply.done())).isEqualTo(Speech.Outcome.FAILED);
+      assertThat(reply.error()).hasMessageContaining("no first token");
+      assertThat(reply.text()).isEqualTo(Prompts.APOLOGY_EN);
+      assertThat(llmServer.count(Purpose.CONVERSATION)).isEqualTo(2);
+
+      Session urdu = runtime.open("hung-ur", recorder);
+      urdu.ready();
+      urdu.greet().cancel();
+      urdu.language("ur-PK");
+      Speech urduReply = urdu.reply("are you there?");
+      assertThat(Await.done(urduReply.done())).isEqualTo(Speech.Outcome.FAILED);
+      assertThat(urduReply.text()).isEqualTo(Prompts.APOLOGY_UR);
+
+      Session written = runtime.open("hung-script", recorder);
+      written.ready();
+      written.greet().cancel();
+      Speech scriptReply = written.reply("کیا آپ وہاں ہیں؟"); // no language set: the script says Urdu
+      assertThat(Await.done(scriptReply.done())).isEqualTo(Speech.Outcome.FAILED);
+      assertThat(scriptReply.text()).isEqualTo(Prompts.APOLOGY_UR);
+    }
   }
 }

@@ -24,6 +24,7 @@ import picocli.CommandLine;
         SearchBenchmark.class,
         WebRtcBenchmark.class,
         LearningBenchmark.class,
+        LoadBenchmark.class,
         HelpCommand.class,
     })
 public final class BenchMain {

@@ -7,6 +7,8 @@ import dev.yaad.memory.internal.MemoryService;
 import dev.yaad.memory.internal.Reembedder;
 import dev.yaad.memory.internal.cache.CachingMemoryStore;
 import dev.yaad.memory.internal.store.JdbcMemoryStore;
+import dev.yaad.memory.search.ForgetRule;
+import dev.yaad.memory.search.Match;
 import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
@@ -14,6 +16,7 @@ import dev.yaad.memory.store.StoreConfig;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -70,11 +73,14 @@ public final class Memories implements AutoCloseable {
   private final CachingMemoryStore store;
   private final MemoryService service;
   private final Embedder embedder;
+  private final ForgetRule forgetRule;
 
   private Memories(Builder b) {
     this.embedder = b.embedder;
+    this.forgetRule = b.forgetRule;
     this.database = b.storeConfig != null ? JdbcMemoryStore.open(b.storeConfig) : JdbcMemoryStore.open(b.dataSource, b.categories);
     try {
+      database.recordPoolMetrics(b.meterRegistry);
       this.store = CachingMemoryStore.create(database, b.cache, b.meterRegistry);
       this.service = MemoryService.builder(store, b.embedder).searchConfig(b.search).deduplicate(b.deduplicate)
           .duplicateThreshold(b.duplicateThreshold).meterRegistry(b.meterRegistry).build();
@@ -144,11 +150,43 @@ public final class Memories implements AutoCloseable {
     return service.search(userId, request);
   }
 
+  /**
+   * The memories a description ("my goldfish", "میری بہن") names well enough to forget on its
+   * strength alone, under the {@link Builder#forgetRule forget rule} (words and meaning must
+   * both agree; see {@link ForgetRule}):
+   *
+   * <ul>
+   *   <li>empty: nothing matches; forget nothing, ask the user;
+   *   <li>one: the memory meant;
+   *   <li>several: close matches, best first; forget nothing, ask which (at most 10).
+   * </ul>
+   *
+   * It never falls back to the best search hit: "forget my goldfish" does not forget "plays
+   * chess every Sunday".
+   *
+   * @throws InvalidInputException if the description is blank or too long
+   */
+  public List<Match> matchToForget(String userId, String description) {
+    return service.matchToForget(userId, description, forgetRule);
+  }
+
   // ---- writes ----
 
   /** Adds one memory, de-duplicating; see the class comment. */
   public AddResult add(String userId, NewMemory memory) {
     return service.add(userId, memory);
+  }
+
+  /**
+   * {@link #add(String, NewMemory)} on behalf of work that began at {@code begunAt}: a turn
+   * being learned (when it was queued), a session's tool (when the session opened). Refused if
+   * the user was deleted at or after that time, checked inside the write's transaction and
+   * serialised with {@link #deleteUser}: what a deleted user said never comes back.
+   *
+   * @throws UserDeletedException if the user was deleted at or after {@code begunAt}; nothing was written
+   */
+  public AddResult add(String userId, NewMemory memory, Instant begunAt) {
+    return service.add(userId, memory, Objects.requireNonNull(begunAt, "begunAt"));
   }
 
   /**
@@ -171,6 +209,16 @@ public final class Memories implements AutoCloseable {
   }
 
   /**
+   * {@link #addAll(String, List)} on behalf of work that began at {@code begunAt} (an
+   * extraction: when its earliest turn was queued); see {@link #add(String, NewMemory, Instant)}.
+   *
+   * @throws UserDeletedException if the user was deleted at or after {@code begunAt}; nothing was written
+   */
+  public List<AddResult> addAll(String userId, List<NewMemory> memories, Instant begunAt) {
+    return service.addAll(userId, memories, Objects.requireNonNull(begunAt, "begunAt"));
+  }
+
+  /**
    * Changes a memory; a new text is embedded in the same transaction.
    *
    * @throws NotFoundException if this user has no memory with that id
@@ -185,9 +233,15 @@ public final class Memories implements AutoCloseable {
   }
 
   /**
-   * Deletes the user and everything of theirs.
+   * Deletes the user and everything of theirs, in one transaction: memories (with their
+   * vectors), profile, the user, and the turns waiting in the agent's learning outbox; and
+   * writes a tombstone (the id and the time, nothing else) so that work begun before now (a turn
+   * being learned, a session's tool) can never write for the user afterwards ({@link
+   * #add(String, NewMemory, Instant)}, {@link #putProfile(String, String, Long, Instant)}). Work
+   * that begins later (a new memory over REST, a new session) is a new user of the same id.
+   * Every cache tier and search state here and (over Redis) in other processes drops the user.
    *
-   * @throws NotFoundException if the user does not exist
+   * @throws NotFoundException if nothing was stored for the user (the tombstone is written all the same)
    */
   public void deleteUser(String userId) {
     service.deleteUser(userId);
@@ -202,6 +256,16 @@ public final class Memories implements AutoCloseable {
    */
   public Profile putProfile(String userId, String content, Long expectedVersion) {
     return store.putProfile(userId, content, expectedVersion);
+  }
+
+  /**
+   * {@link #putProfile(String, String, Long)} on behalf of work that began at {@code begunAt}
+   * (a profile refresh: when it was asked for); see {@link #add(String, NewMemory, Instant)}.
+   *
+   * @throws UserDeletedException if the user was deleted at or after {@code begunAt}; nothing was written
+   */
+  public Profile putProfile(String userId, String content, Long expectedVersion, Instant begunAt) {
+    return store.putProfile(userId, content, expectedVersion, Objects.requireNonNull(begunAt, "begunAt"));
   }
 
   /**
@@ -309,6 +373,7 @@ public final class Memories implements AutoCloseable {
     private SearchConfig search;
     private Boolean deduplicate;
     private Double duplicateThreshold;
+    private ForgetRule forgetRule;
     private MeterRegistry meterRegistry;
 
     private Builder() {}
@@ -390,6 +455,13 @@ public final class Memories implements AutoCloseable {
       return this;
     }
 
+    /** When a description matches a memory well enough to forget it ({@link Memories#matchToForget}); default {@link ForgetRule#defaults()}. */
+    public Builder forgetRule(ForgetRule forgetRule) {
+      requireUnset(this.forgetRule, "forgetRule");
+      this.forgetRule = Objects.requireNonNull(forgetRule, "forgetRule");
+      return this;
+    }
+
     /**
      * Where the engine's meters go ({@code yaad.cache.*}, {@code yaad.memory.snapshot},
      * {@code yaad.memory.search}, {@code yaad.memory.search.users}); default nowhere. One
@@ -434,6 +506,9 @@ public final class Memories implements AutoCloseable {
       }
       if (duplicateThreshold == null) {
         duplicateThreshold = DEFAULT_DUPLICATE_THRESHOLD;
+      }
+      if (forgetRule == null) {
+        forgetRule = ForgetRule.defaults();
       }
       if (meterRegistry == null) {
         meterRegistry = new CompositeMeterRegistry(); // with no registries: records nothing

@@ -9,6 +9,7 @@ import dev.yaad.agent.memory.MemoriesAccess;
 import dev.yaad.agent.memory.MemoryAccess;
 import dev.yaad.memory.Memories;
 import dev.yaad.server.auth.Authenticator;
+import dev.yaad.server.cluster.ClusterEvents;
 import dev.yaad.server.http.SessionApi;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -33,9 +34,8 @@ final class Companion implements AutoCloseable {
 
   /** @param memories the memory engine: the agent's port sits on it, learning's outbox lives in its database */
   static Companion start(Memories memories, LlmSettings settings, YaadServer.AgentTuning tuning, MeterRegistry registry,
-      Authenticator authenticator) {
-    LlmConfig llmConfig = LlmConfig.of(settings.baseUrl(), settings.apiKey(),
-        settings.model() == null ? LlmConfig.DEFAULT_MODEL : settings.model());
+      Authenticator authenticator, ClusterEvents events) {
+    LlmConfig llmConfig = settings.llmConfig();
     MemoryAccess memory = new MemoriesAccess(memories); // shared by tools and learning
     MicrometerAgentMetrics metrics = new MicrometerAgentMetrics(registry);
     Llm llm = Llm.openAiCompatible(llmConfig);
@@ -46,7 +46,7 @@ final class Companion implements AutoCloseable {
           .metrics(metrics).build();
       runtime = AgentRuntime.builder().memory(memory).llm(llm).learner(learner).config(tuning.agent()).metrics(metrics).build();
       metrics.monitor(runtime);
-      return new Companion(llm, runtime, new SessionApi(runtime, authenticator, tuning.sessions()));
+      return new Companion(llm, runtime, new SessionApi(runtime, authenticator, tuning.sessions(), events));
     } catch (RuntimeException e) {
       if (runtime != null) {
         runtime.close();

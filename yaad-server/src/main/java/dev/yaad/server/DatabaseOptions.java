@@ -30,6 +30,11 @@ public final class DatabaseOptions {
       description = "Database password (prefer the env var, flags show in process lists). Env YAAD_DB_PASSWORD.")
   String dbPassword;
 
+  @Option(names = "--db-pool-size", paramLabel = "N", defaultValue = "" + StoreConfig.DEFAULT_POOL_SIZE,
+      description = {"Connections in the database pool, at least 2 (see docs/reliability.md for sizing).",
+          "Env YAAD_DB_POOL_SIZE. Default: ${DEFAULT-VALUE}."})
+  int dbPoolSize = StoreConfig.DEFAULT_POOL_SIZE;
+
   @Option(names = "--categories", paramLabel = "LIST",
       description = {"Memory categories, comma-separated. Env YAAD_CATEGORIES.",
           "Default: FACT,GOAL,INTEREST,EXPERIENCE,PREFERENCE,PLAN,RELATIONSHIP,OPINION."})
@@ -65,9 +70,10 @@ public final class DatabaseOptions {
       throw new ParameterException(spec.commandLine(), "Invalid value for option '--categories': " + e.getMessage());
     }
     try {
-      return StoreConfig.of(url).withCredentials(user, Main.blankToNull(dbPassword)).withCategories(names);
+      return StoreConfig.of(url).withCredentials(user, Main.blankToNull(dbPassword)).withCategories(names).withPoolSize(dbPoolSize);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "Invalid value for option '--db-url': " + e.getMessage());
+      String option = e.getMessage().startsWith("maxPoolSize") ? "--db-pool-size" : "--db-url";
+      throw new ParameterException(spec.commandLine(), "Invalid value for option '" + option + "': " + e.getMessage());
     }
   }
 }

@@ -39,7 +39,8 @@ final class LimitOptions {
       Map.entry("--session-queue-bytes", "YAAD_SESSION_QUEUE_BYTES"),
       Map.entry("--llm-user-budget", "YAAD_LLM_USER_BUDGET"),
       Map.entry("--learning-llm-concurrency", "YAAD_LEARNING_LLM_CONCURRENCY"),
-      Map.entry("--learning-lag-warning", "YAAD_LEARNING_LAG_WARNING"));
+      Map.entry("--learning-lag-warning", "YAAD_LEARNING_LAG_WARNING"),
+      Map.entry("--learning-buffer-bytes", "YAAD_LEARNING_BUFFER_BYTES"));
 
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})\\s*(ms|s|m|h|d)");
 
@@ -112,6 +113,12 @@ final class LimitOptions {
           + " Env YAAD_LEARNING_LAG_WARNING. Default: ${DEFAULT-VALUE}.")
   String learningLagWarning;
 
+  @Option(names = "--learning-buffer-bytes", paramLabel = "BYTES", defaultValue = "" + LearningConfig.DEFAULT_TURN_BUFFER_BYTES,
+      description = "Finished turns held in memory while the database cannot take them (stopped, restarting, pool exhausted);"
+          + " beyond it a turn is dropped and its reply_done says learning: dropped. Env YAAD_LEARNING_BUFFER_BYTES."
+          + " Default: ${DEFAULT-VALUE}.")
+  long learningBufferBytes;
+
   /** {@code auth} with the origins, the token lifetime and the failed-attempt limit given here. */
   AuthConfig auth(AuthConfig auth) {
     try {
@@ -153,13 +160,18 @@ final class LimitOptions {
     }
   }
 
-  /** {@code defaults} with the learning concurrency and lag warning given here. */
+  /** {@code defaults} with the learning concurrency, lag warning and turn buffer given here. */
   LearningConfig learning(LearningConfig defaults) {
     Duration lagWarning = duration("--learning-lag-warning", learningLagWarning);
     try {
       defaults = defaults.withLagWarning(lagWarning);
     } catch (IllegalArgumentException e) {
       throw invalid("--learning-lag-warning", e);
+    }
+    try {
+      defaults = defaults.withTurnBuffer(learningBufferBytes);
+    } catch (IllegalArgumentException e) {
+      throw invalid("--learning-buffer-bytes", e);
     }
     try {
       return defaults.withConcurrency(learningLlmConcurrency, defaults.queueCapacity());

@@ -31,12 +31,16 @@ public final class Main implements Runnable {
       Map.entry("--db-url", "YAAD_DB_URL"),
       Map.entry("--db-user", "YAAD_DB_USER"),
       Map.entry("--db-password", "YAAD_DB_PASSWORD"),
+      Map.entry("--db-pool-size", "YAAD_DB_POOL_SIZE"),
       Map.entry("--categories", "YAAD_CATEGORIES"),
       Map.entry("--api-keys", "YAAD_API_KEYS"),
       Map.entry("--token-secret", "YAAD_TOKEN_SECRET"),
       Map.entry("--llm-base-url", "YAAD_LLM_BASE_URL"),
       Map.entry("--llm-model", "YAAD_LLM_MODEL"),
       Map.entry("--llm-api-key", "YAAD_LLM_API_KEY"),
+      Map.entry("--llm-first-token-ms", "YAAD_LLM_FIRST_TOKEN_MS"),
+      Map.entry("--llm-first-token-budget-ms", "YAAD_LLM_FIRST_TOKEN_BUDGET_MS"),
+      Map.entry("--llm-retries", "YAAD_LLM_RETRIES"),
       Map.entry("--embeddings-base-url", "YAAD_EMBEDDINGS_BASE_URL"),
       Map.entry("--embeddings-model", "YAAD_EMBEDDINGS_MODEL"),
       Map.entry("--embeddings-api-key", "YAAD_EMBEDDINGS_API_KEY"),
@@ -138,6 +142,21 @@ public final class Main implements Runnable {
     @Option(names = "--llm-api-key", paramLabel = "KEY", description = "LLM API key, if the endpoint needs one. Env YAAD_LLM_API_KEY.")
     String llmApiKey;
 
+    @Option(names = "--llm-first-token-ms", paramLabel = "MS", defaultValue = "3000",
+        description = "How long one LLM attempt may take to its first token before it is abandoned (and retried within"
+            + " the budget). Env YAAD_LLM_FIRST_TOKEN_MS. Default: ${DEFAULT-VALUE}.")
+    long llmFirstTokenMs;
+
+    @Option(names = "--llm-first-token-budget-ms", paramLabel = "MS", defaultValue = "6000",
+        description = "How long a reply may wait for its first token in all, retries included; then it fails and the"
+            + " companion says a short apology. Env YAAD_LLM_FIRST_TOKEN_BUDGET_MS. Default: ${DEFAULT-VALUE}.")
+    long llmFirstTokenBudgetMs;
+
+    @Option(names = "--llm-retries", paramLabel = "N", defaultValue = "1",
+        description = "Retries of an LLM call that failed or stayed silent before its first token, 0..10."
+            + " Env YAAD_LLM_RETRIES. Default: ${DEFAULT-VALUE}.")
+    int llmRetries;
+
     @Mixin EmbeddingOptions embedding;
 
     @Mixin MemoryOptions memory;
@@ -164,12 +183,17 @@ public final class Main implements Runnable {
       }
       LlmSettings llm;
       try {
-        llm = new LlmSettings(llmBaseUrl, llmModel, llmApiKey);
+        llm = new LlmSettings(llmBaseUrl, llmModel, llmApiKey, Duration.ofMillis(llmFirstTokenMs),
+            Duration.ofMillis(llmFirstTokenBudgetMs), llmRetries);
       } catch (IllegalArgumentException e) {
-        throw new ParameterException(spec.commandLine(), "Invalid value for option '--llm-base-url': " + e.getMessage());
+        String message = e.getMessage();
+        String option = message.startsWith("the first-token timeout") ? "--llm-first-token-ms"
+            : message.startsWith("the first-token budget") ? "--llm-first-token-budget-ms"
+            : message.startsWith("retries") ? "--llm-retries" : "--llm-base-url";
+        throw new ParameterException(spec.commandLine(), "Invalid value for option '" + option + "': " + message);
       }
       return new YaadServer.Config(host, port, database.storeConfig(), MemoryApi.DEFAULT_MAX_BODY_BYTES, limits.auth(auth), llm,
-          memory.cacheConfig(), embedding.embedder(), memory.searchConfig(), memory.duplicateThreshold(), limits.http());
+          memory.cacheConfig(), embedding.embedder(), memory.searchConfig(), memory.duplicateThreshold(), memory.forgetRule(), limits.http());
     }
 
     /** How sessions behave: the defaults, with the limits of the options. */

@@ -2,6 +2,7 @@ package dev.yaad.server;
 
 import dev.yaad.memory.Memories;
 import dev.yaad.memory.cache.CacheConfig;
+import dev.yaad.memory.search.ForgetRule;
 import dev.yaad.memory.search.SearchConfig;
 import java.time.Duration;
 import java.util.Map;
@@ -33,6 +34,9 @@ final class MemoryOptions {
       Map.entry("--search-diversity", "YAAD_SEARCH_DIVERSITY"),
       Map.entry("--search-question-words", "YAAD_SEARCH_QUESTION_WORDS"),
       Map.entry("--duplicate-threshold", "YAAD_DUPLICATE_THRESHOLD"),
+      Map.entry("--forget-min-cosine", "YAAD_FORGET_MIN_COSINE"),
+      Map.entry("--forget-min-word-share", "YAAD_FORGET_MIN_WORD_SHARE"),
+      Map.entry("--forget-margin", "YAAD_FORGET_MARGIN"),
       Map.entry("--redis-url", CacheConfig.REDIS_URL_ENV),
       Map.entry("--cache-l1-max-mib", "YAAD_CACHE_L1_MAX_MIB"),
       Map.entry("--cache-l1-ttl", "YAAD_CACHE_L1_TTL"),
@@ -50,7 +54,8 @@ final class MemoryOptions {
       Map.entry("neighbourWeight", "--search-neighbour-weight"), Map.entry("timeBoost", "--search-time-boost"),
       Map.entry("maxIndexBytes", "--search-max-index-mib"), Map.entry("neighbours", "--search-neighbours"),
       Map.entry("timeWeight", "--search-time-weight"), Map.entry("followWeight", "--search-follow-weight"),
-      Map.entry("diversity", "--search-diversity"), Map.entry("redisUrl", "--redis-url"),
+      Map.entry("diversity", "--search-diversity"), Map.entry("minCosine", "--forget-min-cosine"),
+      Map.entry("minWordShare", "--forget-min-word-share"), Map.entry("margin", "--forget-margin"), Map.entry("redisUrl", "--redis-url"),
       Map.entry("l1MaxWeightBytes", "--cache-l1-max-mib"), Map.entry("l1TtlWhileRedisDown", "--cache-l1-ttl-while-redis-down"),
       Map.entry("l1Ttl", "--cache-l1-ttl"), Map.entry("l2Ttl", "--cache-l2-ttl"), Map.entry("redisTimeout", "--redis-timeout"),
       Map.entry("redisCheckInterval", "--redis-check-interval"), Map.entry("redisKeyPrefix", "--redis-key-prefix"),
@@ -125,6 +130,21 @@ final class MemoryOptions {
           + " Env YAAD_DUPLICATE_THRESHOLD. Default: ${DEFAULT-VALUE}.")
   double duplicateThreshold;
 
+  @Option(names = "--forget-min-cosine", defaultValue = "" + ForgetRule.DEFAULT_MIN_COSINE, paramLabel = "COSINE",
+      description = "A description (\"forget my goldfish\") names a memory only if their embeddings are at least this similar,"
+          + " 0 to 1, and they share enough words (--forget-min-word-share). Env YAAD_FORGET_MIN_COSINE. Default: ${DEFAULT-VALUE}.")
+  double forgetMinCosine;
+
+  @Option(names = "--forget-min-word-share", defaultValue = "" + ForgetRule.DEFAULT_MIN_WORD_SHARE, paramLabel = "SHARE",
+      description = "The share of a description's distinctive words a memory must contain to be forgotten by it, in (0, 1]."
+          + " Env YAAD_FORGET_MIN_WORD_SHARE. Default: ${DEFAULT-VALUE}.")
+  double forgetMinWordShare;
+
+  @Option(names = "--forget-margin", defaultValue = "" + ForgetRule.DEFAULT_MARGIN, paramLabel = "COSINE",
+      description = "When several memories match a description, the best is forgotten only if it leads the next by this much"
+          + " cosine; else nothing is forgotten and the model asks. Env YAAD_FORGET_MARGIN. Default: ${DEFAULT-VALUE}.")
+  double forgetMargin;
+
   @Option(names = "--redis-url", paramLabel = "URL",
       description = {"Redis for the shared cache (L2) and cross-instance invalidation, e.g. redis://127.0.0.1:6379.",
           "Env " + CacheConfig.REDIS_URL_ENV + ". Default: none, the in-process cache only (right for one instance)."})
@@ -171,6 +191,14 @@ final class MemoryOptions {
       return new SearchConfig(denseWeight, lexicalWeight, rrfK, bm25K1, bm25B, neighbourWeight, timeBoost,
           Math.multiplyExact(maxIndexMib, MIB), neighbours, timeWeight, followWeight, diversity, questionWords);
     } catch (IllegalArgumentException | ArithmeticException e) {
+      throw usageError(e);
+    }
+  }
+
+  ForgetRule forgetRule() {
+    try {
+      return new ForgetRule(forgetMinCosine, forgetMinWordShare, forgetMargin);
+    } catch (IllegalArgumentException e) {
       throw usageError(e);
     }
   }

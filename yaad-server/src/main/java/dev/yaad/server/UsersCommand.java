@@ -8,6 +8,8 @@ import dev.yaad.memory.MemoryException;
 import dev.yaad.memory.NotFoundException;
 import dev.yaad.memory.Page;
 import dev.yaad.memory.Profile;
+import dev.yaad.memory.cache.CacheConfig;
+import dev.yaad.server.cluster.ClusterEvents;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -260,6 +262,9 @@ final class UsersCommand implements Runnable {
     }
   }
 
+  /** How long {@code users delete} waits for Redis before deleting without telling the servers. */
+  static final java.time.Duration REDIS_WAIT = java.time.Duration.ofSeconds(3);
+
   @Command(name = "delete", usageHelpAutoWidth = true, sortOptions = false,
       description = "Deletes a user with all their memories and their profile. There is no undo: export first.")
   static final class Delete implements Callable<Integer> {
@@ -270,14 +275,39 @@ final class UsersCommand implements Runnable {
 
     @Mixin DatabaseOptions database;
 
+    @Option(names = "--redis-url", paramLabel = "URL",
+        description = {"The servers' Redis: they are told, and close the user's open sessions. Env YAAD_REDIS_URL.",
+            "Default: none (everything is deleted all the same; open sessions stay open but can no longer write for the user)."})
+    String redisUrl;
+
+    @Option(names = "--redis-key-prefix", defaultValue = CacheConfig.DEFAULT_REDIS_KEY_PREFIX, paramLabel = "PREFIX",
+        description = "The servers' Redis key prefix. Env YAAD_REDIS_KEY_PREFIX. Default: ${DEFAULT-VALUE}.")
+    String redisKeyPrefix;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
     @Override
     public Integer call() {
       return withStore(spec, database, null, store -> {
-        store.deleteUser(userId);
-        spec.commandLine().getOut().println("deleted user '" + userId + "' with all their memories and their profile");
+        boolean told = false;
+        try (ClusterEvents events = redisUrl == null ? ClusterEvents.local()
+            : ClusterEvents.redis(redisUrl, CacheConfig.defaults().withRedisUrl(redisUrl).safeRedisUrl(), redisKeyPrefix)) {
+          if (redisUrl != null) {
+            told = events.awaitConnected(REDIS_WAIT);
+            if (!told) {
+              spec.commandLine().getErr().println("warning: redis at " + CacheConfig.defaults().withRedisUrl(redisUrl).safeRedisUrl()
+                  + " did not answer within " + REDIS_WAIT.toSeconds() + " s: running servers are not told, and their open"
+                  + " sessions of this user stay open (unable to write for the user)");
+            }
+          }
+          events.deleteUser(store, userId);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while connecting to redis", e);
+        }
+        spec.commandLine().getOut().println("deleted user '" + userId + "' with all their memories, their profile and their"
+            + " turns waiting to be learned" + (told ? "; running servers closed their sessions" : ""));
         return 0;
       });
     }

@@ -8,10 +8,12 @@ import dev.yaad.memory.StoreUnavailableException;
 import dev.yaad.memory.cache.CacheConfig;
 import dev.yaad.memory.embed.Embedder;
 import dev.yaad.memory.embed.OnnxEmbedder;
+import dev.yaad.memory.search.ForgetRule;
 import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.server.auth.AuthConfig;
 import dev.yaad.server.auth.Authenticator;
+import dev.yaad.server.cluster.ClusterEvents;
 import dev.yaad.server.http.HttpApp;
 import dev.yaad.server.http.HttpLimits;
 import dev.yaad.server.http.MemoryApi;
@@ -19,6 +21,7 @@ import dev.yaad.server.http.SessionApi;
 import dev.yaad.server.ops.Metrics;
 import dev.yaad.server.ops.Readiness;
 import io.javalin.Javalin;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -67,10 +70,11 @@ public final class YaadServer implements AutoCloseable {
    * @param embedder     the model that turns memories and queries into vectors
    * @param search       how search ranks and how much per-user state it keeps
    * @param duplicateThreshold the cosine at or above which a new memory updates one of the same category
+   * @param forget       when a description matches a memory well enough to forget it (forgetMemory, learning's deletions)
    * @param limits       what one client may take: body timeouts, connections per address, request rates
    */
   public record Config(String host, int port, StoreConfig store, long maxBodyBytes, AuthConfig auth, LlmSettings llm,
-      CacheConfig cache, Embedder embedder, SearchConfig search, double duplicateThreshold, HttpLimits limits) {
+      CacheConfig cache, Embedder embedder, SearchConfig search, double duplicateThreshold, ForgetRule forget, HttpLimits limits) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
 
@@ -84,6 +88,7 @@ public final class YaadServer implements AutoCloseable {
       if (!(duplicateThreshold > 0 && duplicateThreshold <= 1)) {
         throw new IllegalArgumentException("duplicateThreshold must be in (0, 1] (was " + duplicateThreshold + ")");
       }
+      Objects.requireNonNull(forget, "forget");
       Objects.requireNonNull(limits, "limits");
       if (host == null || host.isBlank()) {
         throw new IllegalArgumentException("host cannot be blank");
@@ -99,7 +104,7 @@ public final class YaadServer implements AutoCloseable {
     /** The in-process cache only and the in-process embedding model. */
     public Config(String host, int port, StoreConfig store, long maxBodyBytes, AuthConfig auth, LlmSettings llm) {
       this(host, port, store, maxBodyBytes, auth, llm, CacheConfig.defaults(), OnnxEmbedder.shared(), SearchConfig.defaults(),
-          Memories.DEFAULT_DUPLICATE_THRESHOLD, HttpLimits.defaults());
+          Memories.DEFAULT_DUPLICATE_THRESHOLD, ForgetRule.defaults(), HttpLimits.defaults());
     }
 
     /** No authentication, no LLM. */
@@ -113,31 +118,35 @@ public final class YaadServer implements AutoCloseable {
     }
 
     public Config withAddress(String host, int port) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
     }
 
     public Config withAuth(AuthConfig auth) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
     }
 
     public Config withLlm(LlmSettings llm) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
     }
 
     public Config withCache(CacheConfig cache) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
     }
 
     public Config withEmbedder(Embedder embedder) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
     }
 
     public Config withSearch(SearchConfig search, double duplicateThreshold) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
+    }
+
+    public Config withForgetRule(ForgetRule forget) {
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
     }
 
     public Config withLimits(HttpLimits limits) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
     }
   }
 
@@ -163,6 +172,7 @@ public final class YaadServer implements AutoCloseable {
   private final Metrics metrics = new Metrics();
   private Memories memories;
   private Companion companion;
+  private ClusterEvents events;
   private Javalin app;
   private CompletableFuture<Void> warmUp = CompletableFuture.completedFuture(null);
 
@@ -204,14 +214,26 @@ public final class YaadServer implements AutoCloseable {
     StartChecks.requirePortFree(config.host(), config.port()); // before the database is opened or migrated
     createH2Directory(config.store().jdbcUrl());
     Memories opened = Memories.builder().store(config.store()).embedder(config.embedder()).cache(config.cache())
-        .search(config.search()).duplicateThreshold(config.duplicateThreshold()).meterRegistry(metrics.registry()).build();
+        .search(config.search()).duplicateThreshold(config.duplicateThreshold()).forgetRule(config.forget()).meterRegistry(metrics.registry()).build();
     Companion started = null;
+    ClusterEvents shared = config.cache().redisEnabled()
+        ? ClusterEvents.redis(config.cache().redisUrl(), config.cache().safeRedisUrl(), config.cache().redisKeyPrefix())
+        : ClusterEvents.local();
+    Gauge.builder("yaad.cluster.events.duplicates", shared, ClusterEvents::duplicatesDropped)
+        .description("events this instance heard again (its own, back from Redis) and did not deliver twice")
+        .register(metrics.registry());
+    Gauge.builder("yaad.cluster.events.connected", shared, e -> e.connected() ? 1 : 0)
+        .description("1 while events reach the other instances over Redis").register(metrics.registry());
     try {
       // The embedding model loads in the background now rather than on the first request that needs it;
       // /ready says "embeddings: loading" until it is done.
       log.info("server: loading the embedding model {} in the background", config.embedder().modelId());
       warmUp = opened.warmUpInBackground();
-      Readiness readiness = new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", Readiness.sql(opened.dataSource()))
+      // PostgreSQL is checked over a connection of its own: the store's pool may be exhausted by load while the database is fine.
+      StoreConfig store = config.store();
+      Readiness.Check database = store.jdbcUrl().startsWith("jdbc:postgresql:")
+          ? Readiness.sql(store.jdbcUrl(), store.username(), store.password()) : Readiness.sql(opened.dataSource());
+      Readiness readiness = new Readiness(Readiness.DEFAULT_TIMEOUT).add("database", database)
           .add("embeddings", Readiness.loaded(warmUp, opened.embedder()::warmUp));
       if (config.cache().redisEnabled()) {
         readiness.add("redis", () -> {
@@ -222,10 +244,10 @@ public final class YaadServer implements AutoCloseable {
       }
       Authenticator authenticator = new Authenticator(config.auth());
       if (config.llm().configured()) {
-        started = Companion.start(opened, config.llm(), tuning, metrics.registry(), authenticator);
+        started = Companion.start(opened, config.llm(), tuning, metrics.registry(), authenticator, shared);
       }
       app = HttpApp.create(new HttpApp.Setup(opened, config.maxBodyBytes(), authenticator, metrics, readiness,
-          config.llm().configured(), started == null ? null : started.sessions()::install));
+          config.llm().configured(), started == null ? null : started.sessions()::install, shared));
       config.limits().install(app);
       app.start(config.host(), config.port());
     } catch (RuntimeException e) {
@@ -233,11 +255,13 @@ public final class YaadServer implements AutoCloseable {
       if (started != null) {
         started.close();
       }
+      shared.close();
       opened.close();
       throw e;
     }
     memories = opened;
     companion = started;
+    events = shared;
     log.info("server: listening on http://{}:{} with store {}{}; {}; embeddings {}; {}; {}", config.host(), port(),
         config.store().safeUrl(), config.store().username() == null ? "" : " as " + config.store().username(),
         config.cache().redisEnabled() ? "cache Caffeine + Redis " + config.cache().safeRedisUrl() : "cache Caffeine (no Redis)",
@@ -291,10 +315,12 @@ public final class YaadServer implements AutoCloseable {
         }
       } finally {
         awaitWarmUp();
+        events.close();
         memories.close();
         app = null;
         memories = null;
         companion = null;
+        events = null;
         log.info("server: stopped");
       }
     }

@@ -479,4 +479,22 @@ class MainTest {
     assertThat(run(Map.of("YAAD_DB_URL", db(dir)), "users", "export", "bob").out()).contains("bob's goal");
     assertThat(run(Map.of("YAAD_DB_URL", db(dir)), "users", "export", "ali").exitCode()).isEqualTo(1);
   }
+
+  @Test
+  void delete_withTheServersRedis_tellsThemBeforeAndAfter_soTheyCloseTheUsersSessions(@TempDir Path dir) throws Exception {
+    seed(dir);
+    String prefix = "yaad-test-" + java.util.UUID.randomUUID().toString().substring(0, 8) + ":";
+    List<dev.yaad.server.cluster.ClusterEvents.Event> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (var server = dev.yaad.server.cluster.ClusterEvents.redis(dev.yaad.memory.testing.Services.redisUri(), "redis", prefix)) {
+      server.subscribe(heard::add); // stands for a running server's sessions
+      assertThat(server.awaitConnected(Duration.ofSeconds(10))).isTrue();
+      Run run = run(Map.of("YAAD_DB_URL", db(dir), "YAAD_REDIS_URL", dev.yaad.memory.testing.Services.redisUri()),
+          "users", "delete", "ali", "--redis-key-prefix", prefix);
+      assertThat(run.exitCode()).as(run.err()).isZero();
+      assertThat(run.out()).contains("deleted user 'ali'", "running servers closed their sessions");
+      dev.yaad.memory.testing.Await.until(() -> heard.size() == 2, Duration.ofSeconds(10), "both events");
+    }
+    assertThat(heard).containsExactly(new dev.yaad.server.cluster.ClusterEvents.UserDeleting("ali"),
+        new dev.yaad.server.cluster.ClusterEvents.UserDeleted("ali"));
+  }
 }

@@ -13,7 +13,9 @@ import dev.yaad.memory.Limits;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryException;
 import dev.yaad.memory.NewMemory;
+import dev.yaad.memory.UserDeletedException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -102,6 +104,8 @@ final class Extractor {
     List<Memory> added = new ArrayList<>();
     List<Memory> updated = new ArrayList<>();
     List<UUID> deleted = new ArrayList<>();
+    // The earliest turn's queue time: if the user was deleted since, nothing of the batch is written.
+    Instant begunAt = Instant.ofEpochMilli(turns.stream().mapToLong(Outbox.Row::createdAt).min().orElse(0));
     try {
       // Saves between deletions are written as one batch: one embedding call, one transaction.
       List<NewMemory> saves = new ArrayList<>();
@@ -111,13 +115,13 @@ final class Extractor {
           continue;
         }
         if (op.path("operation").asText("ADD").toUpperCase(Locale.ROOT).equals("DELETE")) {
-          save(userId, saves, added, updated);
+          save(userId, saves, begunAt, added, updated);
           delete(userId, content, deleted);
         } else {
           saves.add(NewMemory.of(op.path("category").asText("FACT"), content));
         }
       }
-      save(userId, saves, added, updated);
+      save(userId, saves, begunAt, added, updated);
       outbox.delete(turns);
     } catch (MemoryException e) {
       // Memories saved before the failure are saved again on retry and come back UNCHANGED.
@@ -137,19 +141,25 @@ final class Extractor {
     return true;
   }
 
-  /** Stores the waiting saves (and empties the list), noting what changed; an invalid memory is skipped. */
-  private void save(String userId, List<NewMemory> saves, List<Memory> added, List<Memory> updated) {
+  /**
+   * Stores the waiting saves (and empties the list), noting what changed; an invalid memory is
+   * skipped. Nothing is written if the user was deleted at or after {@code begunAt}.
+   */
+  private void save(String userId, List<NewMemory> saves, Instant begunAt, List<Memory> added, List<Memory> updated) {
     for (int from = 0; from < saves.size(); from += Limits.MAX_BATCH_SIZE) {
       List<NewMemory> batch = List.copyOf(saves.subList(from, Math.min(saves.size(), from + Limits.MAX_BATCH_SIZE)));
       List<MemoryAccess.Saved> results = new ArrayList<>();
       try {
-        results.addAll(memory.saveAll(userId, batch));
+        results.addAll(memory.saveAll(userId, batch, begunAt));
+      } catch (UserDeletedException e) {
+        // Deleted after the turns were queued: nothing of theirs is kept (the turns go too).
+        log.debug("learner: user {} was deleted after these turns were queued; {} memories not stored", userId, batch.size());
       } catch (MemoryException e) {
         if (e.isRetriable()) {
           throw e;
         }
         for (NewMemory m : batch) { // one is invalid: keep the others
-          skippingInvalid(userId, () -> results.add(memory.save(userId, m.category(), m.content())));
+          skippingInvalid(userId, () -> results.add(memory.save(userId, m.category(), m.content(), begunAt)));
         }
       }
       for (MemoryAccess.Saved saved : results) {
@@ -163,12 +173,17 @@ final class Extractor {
     saves.clear();
   }
 
-  /** Forgets the memory that best matches {@code content}, if any. */
+  /**
+   * Forgets the one memory {@code content} clearly names: the same rule as the forgetMemory
+   * tool. None or several: nothing is forgotten.
+   */
   private void delete(String userId, String content, List<UUID> deleted) {
     skippingInvalid(userId, () -> {
-      List<Memory> match = memory.search(userId, content, List.of(), 1);
-      if (!match.isEmpty() && memory.forget(userId, match.getFirst().id()).isPresent()) {
+      List<Memory> match = memory.matchToForget(userId, content);
+      if (match.size() == 1 && memory.forget(userId, match.getFirst().id()).isPresent()) {
         deleted.add(match.getFirst().id());
+      } else if (match.size() != 1) {
+        log.debug("learner: user {}: an extracted deletion matches {} memories; nothing deleted", userId, match.size());
       }
     });
   }

@@ -112,7 +112,7 @@ final class Lanes {
               task.run();
             }
           } catch (RuntimeException ex) {
-            log.warn("learner: task for user {} failed: {}", userId, ex.toString(), ex);
+            log.warn("learner: task for user {} failed: {}", userId, ex.toString()); // no stack trace: a database outage fails many
           } finally {
             queued.decrementAndGet();
             signalProgress();

@@ -66,6 +66,8 @@ public final class Learner implements LearningSink, AutoCloseable {
   private static final int BATCHES_PER_CLAIM = 4;
   /** Reasons a waiting profile-refresh request keeps (it counts every change). */
   private static final int MAX_REASONS = 10;
+  /** How long {@link #close()} waits for turns held in memory to reach the database. */
+  static final Duration CLOSE_FLUSH_WAIT = Duration.ofSeconds(10);
 
   /**
    * Counters since start; {@code turnsAccepted - turnsExtracted} turns are waiting (or were lost, if none wait).
@@ -74,7 +76,7 @@ public final class Learner implements LearningSink, AutoCloseable {
    */
   public record Stats(
       long turnsAccepted, long turnsExtracted, long turnsUnparseable, long extractionCalls, long profileCalls,
-      long profilesSaved, long profilesUnchanged, long memoriesChanged, long failures, long queueFull,
+      long profilesSaved, long profilesUnchanged, long memoriesChanged, long failures,
       long refreshesDeferred) {
 
     /** Background LLM calls (extraction + profile). */
@@ -94,6 +96,7 @@ public final class Learner implements LearningSink, AutoCloseable {
   private final PauseTimers pauses;
   private final ProfileRefresher profiles;
   private final Extractor extractor;
+  private final TurnBuffer turnBuffer;
   private final Set<String> signalled = ConcurrentHashMap.newKeySet();
   /** Profile-refresh requests not yet in the outbox, one per user, each gathering every reason. */
   private final Map<String, RefreshRequest> refreshRequests = new ConcurrentHashMap<>();
@@ -103,6 +106,8 @@ public final class Learner implements LearningSink, AutoCloseable {
   private final List<Consumer<Learned>> learnedListeners = new CopyOnWriteArrayList<>();
   private final ScheduledFuture<?> poller;
   private volatile boolean draining;
+  /** Whether the last poll failed (the poller's thread only; drain polls too, hence volatile). */
+  private volatile boolean pollFailing;
 
   private Learner(Builder b) {
     this.config = b.config;
@@ -119,6 +124,8 @@ public final class Learner implements LearningSink, AutoCloseable {
     Retries retries = new Retries(outbox, config, clock, counters, b.metrics);
     this.profiles = new ProfileRefresher(b.memory, b.llm, permits, outbox, config, clock, retries, counters, b.metrics, this::announce);
     this.extractor = new Extractor(b.memory, b.llm, permits, outbox, retries, counters, b.metrics, profiles, this::announce);
+    this.turnBuffer = new TurnBuffer(config.turnBufferBytes(),
+        turns -> outbox.insertTurns(turns, config.pauseDelay().toMillis()), this::turnStored, b.metrics);
     this.poller = timers.scheduleWithFixedDelay(this::poll, 0, config.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
     log.info("learner: started as {} (batch {} turns or {} s pause, profile at most every {} s, {} LLM calls at once)",
         owner, config.batchTurns(), config.pauseDelay().toSeconds(), config.profileMinInterval().toSeconds(),
@@ -131,18 +138,19 @@ public final class Learner implements LearningSink, AutoCloseable {
 
   // ---------------------------------------------------------------- what sessions hand over
 
-  /** A turn finished (completed, interrupted or cancelled): queue it for extraction. Returns at once. */
+  /**
+   * A turn finished (completed, interrupted or cancelled): queue it for extraction. Returns at
+   * once. The turn is written to the outbox by a writer of its own; while the database cannot
+   * take it, it waits in memory (up to {@link LearningConfig#turnBufferBytes()}) and is retried.
+   *
+   * @return false if it could not be kept (that buffer is full): the turn is lost
+   */
   @Override
-  public void turnCompleted(String userId, String sessionId, String userText, String assistantText) {
+  public boolean turnCompleted(String userId, String sessionId, String userText, String assistantText) {
     ObjectNode payload = Outbox.JSON.createObjectNode();
     payload.put("user", userText);
     payload.put("assistant", assistantText.length() > MAX_ASSISTANT_CHARS ? assistantText.substring(0, MAX_ASSISTANT_CHARS) : assistantText);
-    Runnable accept = () -> acceptTurn(userId, sessionId, payload.toString());
-    if (!lanes.accept(userId, accept)) {
-      // The queue is full: never drop a turn; write it on the caller's thread instead.
-      counters.queueFull.incrementAndGet();
-      accept.run();
-    }
+    return turnBuffer.offer(new TurnBuffer.Turn(userId, sessionId, payload.toString(), clock.millis()));
   }
 
   /**
@@ -163,17 +171,19 @@ public final class Learner implements LearningSink, AutoCloseable {
     handOver(userId, request);
   }
 
-  /** The session ended: extract its waiting turns now. */
+  /** The session ended: extract its waiting turns now (once its last turns are in the outbox). */
   @Override
   public void sessionEnded(String userId, String sessionId) {
-    boolean queued = lanes.accept(userId, () -> {
-      flushSession(sessionId, clock.millis());
-      pauses.forget(sessionId);
-      signalWork(userId);
+    turnBuffer.afterWritten(() -> {
+      boolean queued = lanes.accept(userId, () -> {
+        flushSession(sessionId, clock.millis());
+        pauses.forget(sessionId);
+        signalWork(userId);
+      });
+      if (!queued) {
+        pauses.forget(sessionId); // its turns are in the outbox and fall due after the pause delay
+      }
     });
-    if (!queued) {
-      pauses.forget(sessionId); // its turns are in the outbox and fall due after the pause delay
-    }
   }
 
   /** Told every profile-refresh decision (on a learner thread; keep it quick). */
@@ -213,6 +223,21 @@ public final class Learner implements LearningSink, AutoCloseable {
     return lanes.queued();
   }
 
+  /** Finished turns held in memory because the database could not take them yet; cheap to read. */
+  public int heldTurns() {
+    return turnBuffer.held();
+  }
+
+  /** Bytes of {@link #heldTurns()} (bounded by {@link LearningConfig#turnBufferBytes()}). */
+  public long heldTurnBytes() {
+    return turnBuffer.heldBytes();
+  }
+
+  /** Turns dropped since start because too many were held while the database could not take them. */
+  public long droppedTurns() {
+    return turnBuffer.dropped();
+  }
+
   /** Rows waiting in the outbox (all kinds). */
   public long pending() {
     return outbox.count();
@@ -235,7 +260,7 @@ public final class Learner implements LearningSink, AutoCloseable {
       while (true) {
         outbox.makeAllDue(clock.millis()); // again each time: work creates work (extraction -> profile refresh)
         poll();
-        if (outbox.count() == 0 && lanes.queued() == 0 && refreshRequests.isEmpty()) {
+        if (turnBuffer.held() == 0 && outbox.count() == 0 && lanes.queued() == 0 && refreshRequests.isEmpty()) {
           return true;
         }
         long left = deadline - System.nanoTime();
@@ -254,6 +279,7 @@ public final class Learner implements LearningSink, AutoCloseable {
     if (lanes.stopped()) {
       return;
     }
+    turnBuffer.close(CLOSE_FLUSH_WAIT); // first: turns held while the database was away get their chance
     poller.cancel(false);
     timers.shutdownNow();
     lanes.stop();
@@ -273,9 +299,11 @@ public final class Learner implements LearningSink, AutoCloseable {
 
   // ---------------------------------------------------------------- turns and due work
 
-  private void acceptTurn(String userId, String sessionId, String payload) {
+  /** A turn is in the outbox (on the turn buffer's writer): its session's batch may be complete. */
+  private void turnStored(TurnBuffer.Turn turn) {
+    String userId = turn.userId();
+    String sessionId = turn.sessionId();
     long now = clock.millis();
-    outbox.insert(Outbox.TURN, userId, sessionId, payload, now + config.pauseDelay().toMillis(), now);
     counters.turnsAccepted.incrementAndGet();
     if (sessionId == null) {
       return;
@@ -322,8 +350,17 @@ public final class Learner implements LearningSink, AutoCloseable {
       dueUsersPerPoll = due.size() < dueUsersPerPoll ? DUE_USERS_PER_POLL : Math.min(MAX_DUE_USERS_PER_POLL, 2 * dueUsersPerPoll);
       refreshRequests.forEach(this::handOver);
       measureLag();
+      if (pollFailing) {
+        pollFailing = false;
+        log.info("learner: the outbox can be read again");
+      }
     } catch (RuntimeException e) {
-      log.warn("learner: polling the outbox failed: {}", e.getMessage());
+      if (!pollFailing) { // once per outage, not once per poll
+        pollFailing = true;
+        log.warn("learner: polling the outbox failed; retrying every {} ms: {}", config.pollInterval().toMillis(), e.getMessage());
+      } else {
+        log.debug("learner: polling the outbox failed again: {}", e.getMessage());
+      }
     }
   }
 

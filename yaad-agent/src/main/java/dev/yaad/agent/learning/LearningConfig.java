@@ -28,17 +28,21 @@ import java.util.Objects;
  * @param lagWarning         learning lag (the age of the oldest turn not yet learned) beyond which
  *                           one WARN line says learning is falling behind (and one INFO line when
  *                           it has caught up again)
+ * @param turnBufferBytes    finished turns held in memory while the database cannot take them
+ *                           (stopped, restarting, pool exhausted), in bytes; a turn beyond it is
+ *                           dropped and its reply says so
  */
 public record LearningConfig(
     int batchTurns, Duration pauseDelay, int maxBatchTurns,
     Duration profileDebounce, Duration profileMinInterval, double profileSimilarity,
     int llmConcurrency, int queueCapacity, Duration retryBase, Duration retryMax, Duration lease, Duration pollInterval,
-    Duration lagWarning) {
+    Duration lagWarning, long turnBufferBytes) {
   /** Background LLM calls in flight at once unless configured. */
   public static final int DEFAULT_LLM_CONCURRENCY = 8;
   /** The learning lag that is worth a warning unless configured. */
   public static final Duration DEFAULT_LAG_WARNING = Duration.ofMinutes(2);
-
+  /** Bytes of finished turns held in memory while the database cannot take them, unless configured. */
+  public static final long DEFAULT_TURN_BUFFER_BYTES = 64L << 20;
 
   public LearningConfig {
     Objects.requireNonNull(pauseDelay, "pauseDelay");
@@ -70,6 +74,9 @@ public record LearningConfig(
     if (pollInterval.isZero() || pollInterval.isNegative() || lease.isZero() || lease.isNegative()) {
       throw new IllegalArgumentException("pollInterval and lease must be positive (were " + pollInterval + ", " + lease + ")");
     }
+    if (turnBufferBytes < 64 * 1024) {
+      throw new IllegalArgumentException("turnBufferBytes cannot be less than 65536 (was " + turnBufferBytes + ")");
+    }
     if (retryMax.compareTo(retryBase) < 0) {
       throw new IllegalArgumentException("retryMax (" + retryMax + ") cannot be less than retryBase (" + retryBase + ")");
     }
@@ -79,36 +86,41 @@ public record LearningConfig(
     return new LearningConfig(4, Duration.ofSeconds(20), 16,
         Duration.ofSeconds(5), Duration.ofMinutes(2), 0.85,
         DEFAULT_LLM_CONCURRENCY, 10_000, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofMinutes(2), Duration.ofSeconds(1),
-        DEFAULT_LAG_WARNING);
+        DEFAULT_LAG_WARNING, DEFAULT_TURN_BUFFER_BYTES);
   }
 
   public LearningConfig withBatch(int turns, Duration pause) {
     return new LearningConfig(turns, pause, Math.max(maxBatchTurns, turns), profileDebounce, profileMinInterval,
-        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning);
+        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes);
   }
 
   public LearningConfig withProfile(Duration debounce, Duration minInterval, double similarity) {
     return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, debounce, minInterval, similarity,
-        llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning);
+        llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes);
   }
 
   public LearningConfig withRetry(Duration base, Duration max) {
     return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
-        profileSimilarity, llmConcurrency, queueCapacity, base, max, lease, pollInterval, lagWarning);
+        profileSimilarity, llmConcurrency, queueCapacity, base, max, lease, pollInterval, lagWarning, turnBufferBytes);
   }
 
   public LearningConfig withLease(Duration lease, Duration pollInterval) {
     return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
-        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning);
+        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes);
   }
 
   public LearningConfig withConcurrency(int llmConcurrency, int queueCapacity) {
     return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
-        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning);
+        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes);
   }
 
   public LearningConfig withLagWarning(Duration lagWarning) {
     return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
-        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning);
+        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes);
+  }
+
+  public LearningConfig withTurnBuffer(long bytes) {
+    return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
+        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, bytes);
   }
 }

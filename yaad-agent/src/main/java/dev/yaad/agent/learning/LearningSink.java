@@ -9,8 +9,14 @@ public interface LearningSink {
   /** Learns nothing. */
   LearningSink NONE = new LearningSink() {};
 
-  /** A turn finished (completed, interrupted or cancelled): extract memories from it later. */
-  default void turnCompleted(String userId, String sessionId, String userText, String assistantText) {}
+  /**
+   * A turn finished (completed, interrupted or cancelled): extract memories from it later.
+   *
+   * @return false if the turn could not be kept for learning (it is lost), true otherwise
+   */
+  default boolean turnCompleted(String userId, String sessionId, String userText, String assistantText) {
+    return true;
+  }
 
   /** The user's memories changed outside extraction (a memory tool wrote): refresh the profile later. */
   default void memoryChanged(String userId, String reason) {}

@@ -31,7 +31,8 @@ final class Outbox {
   /** Reads and writes the rows' JSON payloads. */
   static final ObjectMapper JSON = new ObjectMapper();
 
-  record Row(long id, String kind, String userId, String sessionId, String payload, int attempts, long dueAt) {}
+  /** @param createdAt when the work was queued, epoch ms: writes for it are refused if the user was deleted since */
+  record Row(long id, String kind, String userId, String sessionId, String payload, int attempts, long dueAt, long createdAt) {}
 
   private final DataSource dataSource;
 
@@ -58,9 +59,44 @@ final class Outbox {
     return new Outbox(dataSource);
   }
 
+  /**
+   * Queues work, unless the user was deleted at or after {@code now} (when the work was queued:
+   * a turn spoken before a deletion is not kept, whenever it reaches the outbox).
+   */
   void insert(String kind, String userId, String sessionId, String payload, long dueAt, long now) {
-    update("INSERT INTO agent_outbox (kind, user_id, session_id, payload, attempts, due_at, created_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
-        kind, userId, sessionId, payload, dueAt, now);
+    update("INSERT INTO agent_outbox (kind, user_id, session_id, payload, attempts, due_at, created_at)"
+        + " SELECT ?, ?, ?, ?, 0, ?, ? FROM (VALUES (1)) one(x)"
+        + " WHERE NOT EXISTS (SELECT 1 FROM deleted_users WHERE user_id = ? AND deleted_at >= ?)",
+        kind, userId, sessionId, payload, dueAt, now, userId, now);
+  }
+
+  /**
+   * Inserts finished turns in one transaction, all or none, each due {@code pauseMillis} after
+   * it was accepted.
+   *
+   * @throws StoreUnavailableException if the database cannot take them (nothing is inserted)
+   */
+  void insertTurns(List<TurnBuffer.Turn> turns, long pauseMillis) {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO agent_outbox (kind, user_id, session_id, payload, attempts, due_at, created_at)"
+              + " SELECT 'TURN', ?, ?, ?, 0, ?, ? FROM (VALUES (1)) one(x)"
+              + " WHERE NOT EXISTS (SELECT 1 FROM deleted_users WHERE user_id = ? AND deleted_at >= ?)")) {
+        for (TurnBuffer.Turn t : turns) { // a turn accepted before its user's deletion is not kept
+          bind(ps, t.userId(), t.sessionId(), t.payload(), t.acceptedAt() + pauseMillis, t.acceptedAt(),
+              t.userId(), t.acceptedAt());
+          ps.addBatch();
+        }
+        ps.executeBatch();
+        c.commit();
+      } catch (SQLException e) {
+        c.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw unavailable("write", e);
+    }
   }
 
   /** Makes a session's waiting turns due now (a batch is complete, or the session ended). */
@@ -115,6 +151,14 @@ final class Outbox {
             }
           }
         }
+        // Work queued before the user was deleted is dropped, not learned (the deletion removed
+        // what was here; this is what reached the outbox while it ran).
+        try (PreparedStatement stale = c.prepareStatement("DELETE FROM agent_outbox WHERE user_id = ?"
+            + " AND created_at <= (SELECT MAX(deleted_at) FROM deleted_users WHERE user_id = ?)")) {
+          stale.setString(1, userId);
+          stale.setString(2, userId);
+          stale.executeUpdate();
+        }
         try (PreparedStatement lease = c.prepareStatement("UPDATE agent_outbox SET owner = ?, lease_until = ? WHERE user_id = ?")) {
           lease.setString(1, owner);
           lease.setLong(2, leaseUntil);
@@ -123,14 +167,15 @@ final class Outbox {
         }
         List<Row> rows = new ArrayList<>();
         try (PreparedStatement select = c.prepareStatement(
-            "SELECT id, kind, user_id, session_id, payload, attempts, due_at FROM agent_outbox WHERE user_id = ? AND owner = ? ORDER BY id LIMIT ?")) {
+            "SELECT id, kind, user_id, session_id, payload, attempts, due_at, created_at FROM agent_outbox"
+                + " WHERE user_id = ? AND owner = ? ORDER BY id LIMIT ?")) {
           select.setString(1, userId);
           select.setString(2, owner);
           select.setInt(3, limit);
           try (ResultSet rs = select.executeQuery()) {
             while (rs.next()) {
               rows.add(new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                  rs.getInt(6), rs.getLong(7)));
+                  rs.getInt(6), rs.getLong(7), rs.getLong(8)));
             }
           }
         }
@@ -175,9 +220,9 @@ final class Outbox {
   /** The user's pending profile refresh, if any. */
   Row profileRow(String userId) {
     List<Row> rows = new ArrayList<>();
-    query("SELECT id, kind, user_id, session_id, payload, attempts, due_at FROM agent_outbox WHERE user_id = ? AND kind = 'PROFILE' ORDER BY id",
+    query("SELECT id, kind, user_id, session_id, payload, attempts, due_at, created_at FROM agent_outbox WHERE user_id = ? AND kind = 'PROFILE' ORDER BY id",
         rs -> rows.add(new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-            rs.getInt(6), rs.getLong(7))), userId);
+            rs.getInt(6), rs.getLong(7), rs.getLong(8))), userId);
     return rows.isEmpty() ? null : rows.getFirst();
   }
 

@@ -160,7 +160,7 @@ final class ProfileRefresher {
         counters.profilesUnchanged.incrementAndGet(); // after the decision is recorded: stats never run ahead of it
         return;
       }
-      Profile saved = memory.putProfile(userId, text, before.version());
+      Profile saved = memory.putProfile(userId, text, before.version(), Instant.ofEpochMilli(row.createdAt()));
       outbox.delete(List.of(row));
       announce.accept(new Learned(userId, List.of(), List.of(), List.of(), saved));
       lastRefresh.put(userId, now);

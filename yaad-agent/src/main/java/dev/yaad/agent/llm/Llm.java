@@ -48,6 +48,8 @@ import org.slf4j.LoggerFactory;
 public final class Llm implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Llm.class);
   private static final long BASE_BACKOFF_MS = 200;
+  /** A retry gets at least this long for its first token, or is not made. */
+  private static final long MIN_ATTEMPT_MS = 250;
 
   /** Receives one streamed call's output; exactly one of the terminal methods is called, unless cancelled. */
   public interface Listener {
@@ -106,8 +108,9 @@ public final class Llm implements AutoCloseable {
         .timeout(config.callTimeout())
         .maxRetries(config.maxRetries())
         .build();
-    log.info("llm: {} at {} (first token within {} ms, {} retries)",
-        config.model(), config.baseUrl(), config.firstTokenTimeout().toMillis(), config.maxRetries());
+    log.info("llm: {} at {} (first token within {} ms per attempt and {} ms in all, {} retries)",
+        config.model(), config.baseUrl(), config.firstTokenTimeout().toMillis(), config.firstTokenBudget().toMillis(),
+        config.maxRetries());
     return new Llm(streaming, blocking, config, httpThreads);
   }
 
@@ -194,6 +197,7 @@ public final class Llm implements AutoCloseable {
     private volatile StreamingHandle handle;
     private volatile ScheduledFuture<?> firstTokenTimer;
     private final ScheduledFuture<?> callTimer;
+    private final long startNanos = System.nanoTime();
 
     StreamedCall(ChatRequest request, Listener listener) {
       this.request = request;
@@ -208,9 +212,13 @@ public final class Llm implements AutoCloseable {
       }
       int n = attempts.incrementAndGet();
       live.set(n);
+      long wait = Math.min(config.firstTokenTimeout().toMillis(), budgetLeftMillis());
+      if (wait <= 0) {
+        fail(new TimeoutException("no first token within " + config.firstTokenBudget().toMillis() + " ms"));
+        return;
+      }
       firstTokenTimer = schedule(() -> attemptFailed(n, new TimeoutException(
-          "no first token within " + config.firstTokenTimeout().toMillis() + " ms (attempt " + n + ")")),
-          config.firstTokenTimeout().toMillis());
+          "no first token within " + wait + " ms (attempt " + n + ")")), wait);
       try {
         streaming.chat(request, new Handler(n));
       } catch (RuntimeException e) {
@@ -227,13 +235,20 @@ public final class Llm implements AutoCloseable {
       if (!cancelled && isRetriable(error)) {
         outage.failed(error);
       }
-      if (!firstTokenSeen && !cancelled && n <= config.maxRetries() && isRetriable(error)) {
-        long backoff = BASE_BACKOFF_MS << (n - 1);
+      long backoff = BASE_BACKOFF_MS << (n - 1);
+      // A retry must still have time for its first token: else the user waits for nothing.
+      if (!firstTokenSeen && !cancelled && n <= config.maxRetries() && isRetriable(error)
+          && budgetLeftMillis() - backoff >= MIN_ATTEMPT_MS) {
         log.debug("llm: attempt {} failed ({}); retrying in {} ms", n, error.toString(), backoff);
         schedule(this::attempt, backoff);
         return;
       }
       fail(error);
+    }
+
+    /** What is left of the first-token budget. */
+    long budgetLeftMillis() {
+      return config.firstTokenBudget().toMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
     }
 
     void fail(Throwable error) {

@@ -107,6 +107,23 @@ public final class Prompts {
     }
   }
 
+  /** What the companion says when the model failed a reply, in English. */
+  public static final String APOLOGY_EN = "Sorry, I couldn't think just now. Could you say that again?";
+  /** ... and in Urdu. */
+  public static final String APOLOGY_UR = "معاف کیجیے، میں ابھی سوچ نہیں پایا۔ کیا آپ دوبارہ کہیں گے؟";
+
+  /**
+   * The line the companion says when the model failed a reply, so that a voice user is not
+   * left in silence: Urdu when the session's language is Urdu ({@code ur}, {@code ur-PK}) or,
+   * with no language set, when the user wrote in Arabic script; English otherwise.
+   */
+  public static String apology(String language, String userText) {
+    boolean urdu = language != null
+        ? language.toLowerCase(java.util.Locale.ROOT).startsWith("ur")
+        : userText != null && userText.codePoints().anyMatch(c -> Character.UnicodeScript.of(c) == Character.UnicodeScript.ARABIC);
+    return urdu ? APOLOGY_UR : APOLOGY_EN;
+  }
+
   private static String languageHint(String language) {
     return language == null ? "" : "\nThe user's language is " + language + " (BCP 47): speak it.";
   }

@@ -9,8 +9,10 @@ import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.NotFoundException;
 import dev.yaad.memory.Profile;
 import dev.yaad.memory.Snapshot;
+import dev.yaad.memory.search.Match;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -67,13 +69,13 @@ public final class MemoriesAccess implements MemoryAccess {
   }
 
   @Override
-  public Saved save(String userId, String category, String content) {
-    return saved(memories.add(userId, NewMemory.of(category, content)));
+  public Saved save(String userId, String category, String content, Instant begunAt) {
+    return saved(memories.add(userId, NewMemory.of(category, content), begunAt));
   }
 
   @Override
-  public List<Saved> saveAll(String userId, List<NewMemory> batch) {
-    return memories.addAll(userId, batch).stream().map(MemoriesAccess::saved).toList();
+  public List<Saved> saveAll(String userId, List<NewMemory> batch, Instant begunAt) {
+    return memories.addAll(userId, batch, begunAt).stream().map(MemoriesAccess::saved).toList();
   }
 
   private static Saved saved(AddResult result) {
@@ -83,6 +85,11 @@ public final class MemoriesAccess implements MemoryAccess {
       case UNCHANGED -> SaveOutcome.UNCHANGED;
     };
     return new Saved(outcome, result.memory());
+  }
+
+  @Override
+  public List<Memory> matchToForget(String userId, String description) {
+    return memories.matchToForget(userId, description).stream().map(Match::memory).toList();
   }
 
   @Override
@@ -106,7 +113,7 @@ public final class MemoriesAccess implements MemoryAccess {
   }
 
   @Override
-  public Profile putProfile(String userId, String content, long expectedVersion) {
-    return memories.putProfile(userId, content, expectedVersion);
+  public Profile putProfile(String userId, String content, long expectedVersion, Instant begunAt) {
+    return memories.putProfile(userId, content, expectedVersion, begunAt);
   }
 }

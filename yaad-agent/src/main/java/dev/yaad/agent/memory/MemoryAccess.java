@@ -5,6 +5,7 @@ import dev.yaad.memory.Memory;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.Profile;
 import dev.yaad.memory.Snapshot;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -47,8 +48,12 @@ public interface MemoryAccess {
   /**
    * Remembers {@code content}, de-duplicating: the same fact again is {@link SaveOutcome#UNCHANGED},
    * a fact that corrects one already stored {@link SaveOutcome#UPDATED} it.
+   *
+   * @param begunAt when the work that writes began (the turn was queued, the session opened): a
+   *                user deleted at or after it is never written for again
+   * @throws dev.yaad.memory.UserDeletedException if the user was deleted at or after {@code begunAt}
    */
-  Saved save(String userId, String category, String content);
+  Saved save(String userId, String category, String content, Instant begunAt);
 
   /**
    * {@link #save} for several memories at once, as one write (embedded together, de-duplicated
@@ -56,15 +61,24 @@ public interface MemoryAccess {
    * an extraction's results. The default saves them one by one.
    *
    * @param memories category and content of each
+   * @param begunAt  as for {@link #save}
    * @return one result per memory, in order
+   * @throws dev.yaad.memory.UserDeletedException if the user was deleted at or after {@code begunAt}
    */
-  default List<Saved> saveAll(String userId, List<NewMemory> memories) {
+  default List<Saved> saveAll(String userId, List<NewMemory> memories, Instant begunAt) {
     List<Saved> saved = new ArrayList<>(memories.size());
     for (NewMemory m : memories) {
-      saved.add(save(userId, m.category(), m.content()));
+      saved.add(save(userId, m.category(), m.content(), begunAt));
     }
     return saved;
   }
+
+  /**
+   * The memories {@code description} names well enough to forget: empty (nothing matches: ask
+   * the user), one (the memory meant), or several close ones, best first (ask which). Words and
+   * meaning must both agree; it never falls back to the best search hit.
+   */
+  List<Memory> matchToForget(String userId, String description);
 
   /** Deletes one memory; empty if the user has no memory with that id. */
   Optional<Memory> forget(String userId, UUID id);
@@ -75,9 +89,11 @@ public interface MemoryAccess {
   /**
    * Replaces the profile if its version is still {@code expectedVersion}.
    *
+   * @param begunAt when the refresh was asked for; see {@link #save}
    * @throws dev.yaad.memory.ConflictException if it changed meanwhile
+   * @throws dev.yaad.memory.UserDeletedException if the user was deleted at or after {@code begunAt}
    */
-  Profile putProfile(String userId, String content, long expectedVersion);
+  Profile putProfile(String userId, String content, long expectedVersion, Instant begunAt);
 
   /** What a write did. */
   enum SaveOutcome { ADDED, UPDATED, UNCHANGED }

@@ -17,8 +17,11 @@ import dev.yaad.testing.ScriptedLlmServer.Answer;
 import dev.yaad.testing.ScriptedLlmServer.Purpose;
 import dev.yaad.testing.ScriptedLlmServer;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -164,6 +167,82 @@ abstract class LearnerContract {
   }
 
   @Test
+  void aTurnQueuedBeforeTheUserIsDeleted_isNeverLearned_andLeavesNoRow() throws Exception {
+    Llm llm = llm(0);
+    Learner learner = learner(fast(), llm); // a batch of 3 and a pause of an hour: the turn waits in the outbox
+    store.add("gone", dev.yaad.memory.NewMemory.of("FACT", "plays chess every Sunday"));
+    learner.turnCompleted("gone", "s-gone", "I have a goldfish named Bubbles and I love him", "How lovely!");
+    Await.until(() -> learner.stats().turnsAccepted() == 1, WAIT, "the turn in the outbox");
+    assertThat(rowsOf("gone")).containsEntry("agent_outbox", 1L);
+
+    store.deleteUser("gone");
+    assertThat(learner.drain(WAIT)).isTrue(); // learning runs all it has
+
+    assertThat(rowsOf("gone")).as("every table, after learning ran").containsOnly(
+        Map.entry("users", 0L), Map.entry("memories", 0L), Map.entry("profiles", 0L), Map.entry("agent_outbox", 0L));
+  }
+
+  @Test
+  void anExtractionUnderWayWhenTheUserIsDeleted_writesNothing_forThemOrTheirProfile() throws Exception {
+    CountDownLatch deleted = new CountDownLatch(1);
+    llmServer.rule(Purpose.EXTRACT, call -> {
+      try {
+        deleted.await(); // the model answers only once the user is gone
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return Answer.text("{\"memories\":[{\"category\":\"FACT\",\"content\":\"has a goldfish named Bubbles\",\"operation\":\"ADD\"}]}");
+    });
+    Llm llm = llm(0);
+    Learner learner = learner(fast().withBatch(1, Duration.ofHours(1)).withProfile(Duration.ZERO, Duration.ZERO, 0.85), llm);
+    learner.turnCompleted("midway", "s-midway", "I have a goldfish named Bubbles", "Lovely!");
+    Await.until(() -> llmServer.count(Purpose.EXTRACT) == 1, WAIT, "the extraction waiting for the model");
+
+    store.deleteUser("midway"); // its turn is deleted from the outbox, but the learner holds it in memory
+    deleted.countDown();
+    Await.until(() -> learner.stats().turnsExtracted() == 1, WAIT, "the extraction finished");
+    assertThat(learner.drain(WAIT)).isTrue();
+
+    assertThat(rowsOf("midway")).containsOnly(
+        Map.entry("users", 0L), Map.entry("memories", 0L), Map.entry("profiles", 0L), Map.entry("agent_outbox", 0L));
+    assertThat(learner.stats().memoriesChanged()).isZero();
+    assertThat(llmServer.count(Purpose.PROFILE)).isZero();
+  }
+
+  @Test
+  void anExtractedDeletion_removesOnlyAMemoryItClearlyNames() {
+    Llm llm = llm(0);
+    Learner learner = learner(fast().withBatch(1, Duration.ofHours(1)), llm);
+    dev.yaad.memory.Memory chess = store.add("fish", dev.yaad.memory.NewMemory.of("INTEREST", "plays chess every Sunday")).memory();
+    learner.turnCompleted("fish", "s-fish", "Please forget my goldfish now", "Done.");
+    Await.until(() -> learner.stats().turnsExtracted() == 1 && learner.pending() == 0, WAIT, "the deletion extracted");
+    assertThat(store.list("fish", null, 10, null).items()).as("the goldfish is not the chess").containsExactly(chess);
+
+    dev.yaad.memory.Memory bubbles = store.add("fish", dev.yaad.memory.NewMemory.of("FACT", "has a goldfish named Bubbles")).memory();
+    learner.turnCompleted("fish", "s-fish", "Please forget my goldfish Bubbles", "Done.");
+    Await.until(() -> learner.stats().turnsExtracted() == 2 && learner.pending() == 0, WAIT, "the second deletion extracted");
+    assertThat(store.list("fish", null, 10, null).items()).containsExactly(chess);
+    assertThat(bubbles.id()).isNotEqualTo(chess.id());
+  }
+
+  /** The user's rows in each table that holds users' data, counted straight in the database. */
+  Map<String, Long> rowsOf(String userId) throws java.sql.SQLException {
+    Map<String, Long> rows = new java.util.TreeMap<>();
+    try (var c = store.dataSource().getConnection()) {
+      for (String table : List.of("users", "memories", "profiles", "agent_outbox")) {
+        try (var ps = c.prepareStatement("SELECT COUNT(*) FROM " + table + " WHERE " + (table.equals("users") ? "id" : "user_id") + " = ?")) {
+          ps.setString(1, userId);
+          try (var rs = ps.executeQuery()) {
+            rs.next();
+            rows.put(table, rs.getLong(1));
+          }
+        }
+      }
+    }
+    return rows;
+  }
+
+  @Test
   void sameFactsAgain_changeNothing_andNeedNoProfileRefresh() {
     Llm llm = llm(0);
     Learner learner = learner(fast().withProfile(Duration.ZERO, Duration.ZERO, 0.85), llm);
@@ -240,7 +319,8 @@ abstract class LearnerContract {
 
   @Test
   void twoLearnersOnOneDatabase_extractEachTurnOnce() {
-    LearningConfig config = fast().withBatch(3, Duration.ofMillis(100));
+    // A pause long enough that the three turns are all written before the first falls due, on a loaded machine too.
+    LearningConfig config = fast().withBatch(3, Duration.ofSeconds(1));
     Learner a = learner(config, llm(0));
     Learner b = learner(config, llm(0));
     // No session: the turns fall due after the pause, and both pollers see them at once.
@@ -273,7 +353,7 @@ abstract class LearnerContract {
   void profileRefreshRequests_whenTheQueueIsFull_waitAndAreNeverDropped() {
     int users = 30;
     for (int u = 0; u < users; u++) {
-      memory.save("refresh-" + u, "FACT", "I collect stamps from country number " + u);
+      memory.save("refresh-" + u, "FACT", "I collect stamps from country number " + u, Instant.now());
     }
     llmServer.latency(Duration.ofMillis(50), Duration.ZERO);
     Llm llm = llm(0);

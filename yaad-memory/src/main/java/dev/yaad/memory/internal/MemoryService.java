@@ -18,6 +18,8 @@ import dev.yaad.memory.internal.store.MemoryStore;
 import dev.yaad.memory.internal.store.MemoryWrite;
 import dev.yaad.memory.internal.store.StaleStateException;
 import dev.yaad.memory.internal.store.Validation;
+import dev.yaad.memory.search.ForgetRule;
+import dev.yaad.memory.search.Match;
 import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
@@ -25,6 +27,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -51,9 +54,10 @@ import org.slf4j.LoggerFactory;
  * memory takes the new text (and the new metadata and time, when given); else
  * {@link AddResult.Outcome#ADDED}. Nothing is ever deleted by it. Writes of one user are
  * serialised: within this process by striped locks, and across processes by a conditional
- * write: on PostgreSQL the write transaction first takes an advisory lock on the user
- * ({@code pg_advisory_xact_lock}), then checks that the user's memories are still as the
- * search index saw them (count and newest change, {@code UserState}); if another process
+ * write: the write transaction first takes the user's lock (on PostgreSQL an advisory lock,
+ * {@code pg_advisory_xact_lock}, the same one a deletion takes), then, for work begun before
+ * a deletion, checks the user's tombstone, then checks that the user's memories are still as
+ * the search index saw them (count and newest change, {@code UserState}); if another process
  * wrote meanwhile nothing is written, the index is reloaded and the memories de-duplicated
  * again. So two instances adding the same fact at once store it once.
  *
@@ -117,7 +121,17 @@ public final class MemoryService {
 
   /** Adds one memory; see {@link #addAll}. */
   public AddResult add(String userId, NewMemory memory) {
-    return write(userId, List.of(memory), "", deduplicate).getFirst();
+    return add(userId, memory, null);
+  }
+
+  /**
+   * Adds one memory on behalf of work that began at {@code begunAt} ({@code null}: no such
+   * condition); see {@link MemoryStore#write(String, List, dev.yaad.memory.internal.store.UserState, Instant)}.
+   *
+   * @throws dev.yaad.memory.UserDeletedException if the user was deleted at or after {@code begunAt}
+   */
+  public AddResult add(String userId, NewMemory memory, Instant begunAt) {
+    return write(userId, List.of(memory), "", deduplicate, begunAt).getFirst();
   }
 
   /**
@@ -139,13 +153,27 @@ public final class MemoryService {
    * "store what I send", such as the REST API's plain add.
    */
   public List<AddResult> addAll(String userId, List<NewMemory> memories, boolean deduplicate) {
+    return addAll(userId, memories, deduplicate, null);
+  }
+
+  /**
+   * As {@link #addAll(String, List)}, on behalf of work that began at {@code begunAt}
+   * ({@code null}: no such condition); see {@link #add(String, NewMemory, Instant)}.
+   *
+   * @throws dev.yaad.memory.UserDeletedException if the user was deleted at or after {@code begunAt}
+   */
+  public List<AddResult> addAll(String userId, List<NewMemory> memories, Instant begunAt) {
+    return addAll(userId, memories, deduplicate, begunAt);
+  }
+
+  private List<AddResult> addAll(String userId, List<NewMemory> memories, boolean deduplicate, Instant begunAt) {
     if (memories == null || memories.isEmpty()) {
       throw new InvalidInputException("memories must not be empty");
     }
     if (memories.size() > Limits.MAX_BATCH_SIZE) {
       throw new TooLargeException("a batch holds at most " + Limits.MAX_BATCH_SIZE + " memories (was " + memories.size() + ")");
     }
-    return write(userId, memories, memories.size() == 1 ? "" : null, deduplicate);
+    return write(userId, memories, memories.size() == 1 ? "" : null, deduplicate, begunAt);
   }
 
   /**
@@ -212,6 +240,16 @@ public final class MemoryService {
   }
 
   /**
+   * The memories {@code description} names well enough to forget; see {@link SearchIndex#forgetMatches}.
+   *
+   * @throws InvalidInputException if the description is blank or too long
+   */
+  public List<Match> matchToForget(String userId, String description, ForgetRule rule) {
+    Validation.content("description", description);
+    return search.forgetMatches(userId, description, embedder.embed(description), rule);
+  }
+
+  /**
    * Hybrid search over the user's memories; see {@link SearchIndex#search(String, SearchRequest)}.
    */
   public List<SearchHit> search(String userId, SearchRequest request) {
@@ -267,7 +305,7 @@ public final class MemoryService {
   private record Pending(int write, String category, String key, float[] vector, String content) {}
 
   /** @param prefix "" for a single memory, null for "memories[i]." */
-  private List<AddResult> write(String userId, List<NewMemory> memories, String prefix, boolean deduplicate) {
+  private List<AddResult> write(String userId, List<NewMemory> memories, String prefix, boolean deduplicate, Instant begunAt) {
     List<String> categories = new ArrayList<>(memories.size());
     List<String> texts = new ArrayList<>(memories.size());
     for (int i = 0; i < memories.size(); i++) {
@@ -294,7 +332,7 @@ public final class MemoryService {
     try {
       for (int attempt = 1; ; attempt++) {
         try {
-          return decideAndWrite(userId, memories, categories, texts, vectors, deduplicate, start, embedded);
+          return decideAndWrite(userId, memories, categories, texts, vectors, deduplicate, begunAt, start, embedded);
         } catch (StaleStateException e) {
           search.invalidate(userId); // another process wrote this user meanwhile: read again, decide again
           if (attempt == MAX_STALE_ATTEMPTS) {
@@ -310,7 +348,7 @@ public final class MemoryService {
 
   /** De-duplicates against the user's memories as the search index holds them, and writes. */
   private List<AddResult> decideAndWrite(String userId, List<NewMemory> memories, List<String> categories, List<String> texts,
-      List<float[]> vectors, boolean deduplicate, long start, long embedded) {
+      List<float[]> vectors, boolean deduplicate, Instant begunAt, long start, long embedded) {
     List<MemoryWrite> writes = new ArrayList<>();
     List<Slot> slots = new ArrayList<>(memories.size());
     List<Pending> pending = new ArrayList<>();
@@ -364,9 +402,9 @@ public final class MemoryService {
         slots.add(new Slot(AddResult.Outcome.ADDED, writes.size() - 1, null));
       }
     }
-    // Deduplicated writes apply only if no other process wrote the user since the index was read.
+    // De-duplicated writes apply only if no other process wrote the user since the index was read.
     List<Memory> written = writes.isEmpty() ? List.of()
-        : deduplicate ? store.write(userId, writes, existing.seen()) : store.write(userId, writes);
+        : store.write(userId, writes, deduplicate ? existing.seen() : null, begunAt);
     List<AddResult> results = new ArrayList<>(slots.size());
     int[] counts = new int[3];
     for (Slot slot : slots) {

@@ -13,7 +13,7 @@ import java.util.Objects;
  * @param password    may be {@code null}; never logged
  * @param schema      the schema to create and use, or {@code null} for the default
  *                    ({@code public} on PostgreSQL)
- * @param maxPoolSize connections in the pool, at least 1
+ * @param maxPoolSize connections in the pool, at least {@link #MIN_POOL_SIZE}
  * @param categories  the categories the store accepts
  */
 public record StoreConfig(
@@ -21,12 +21,18 @@ public record StoreConfig(
 
   public static final String DEFAULT_H2_URL = "jdbc:h2:file:./data/yaad";
   public static final int DEFAULT_POOL_SIZE = 10;
+  /**
+   * The schema migration at start holds one connection (its lock) while it migrates on
+   * another: with one connection it waits for itself until the pool gives up.
+   */
+  public static final int MIN_POOL_SIZE = 2;
 
   public StoreConfig {
     Objects.requireNonNull(jdbcUrl, "jdbcUrl");
     Objects.requireNonNull(categories, "categories");
-    if (maxPoolSize < 1) {
-      throw new IllegalArgumentException("maxPoolSize cannot be less than 1 (was " + maxPoolSize + ")");
+    if (maxPoolSize < MIN_POOL_SIZE) {
+      throw new IllegalArgumentException("maxPoolSize cannot be less than " + MIN_POOL_SIZE + " (was " + maxPoolSize
+          + "): the schema migration at start holds one connection while it migrates on another");
     }
     Dialect.of(jdbcUrl); // fails fast on an unsupported URL
   }

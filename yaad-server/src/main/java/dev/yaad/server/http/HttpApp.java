@@ -3,6 +3,7 @@ package dev.yaad.server.http;
 import dev.yaad.memory.Memories;
 import dev.yaad.server.auth.Access;
 import dev.yaad.server.auth.Authenticator;
+import dev.yaad.server.cluster.ClusterEvents;
 import dev.yaad.server.ops.Metrics;
 import dev.yaad.server.ops.Readiness;
 import io.javalin.Javalin;
@@ -38,14 +39,22 @@ public final class HttpApp {
    * @param readiness     what {@code /ready} checks
    * @param llmConfigured whether an LLM endpoint is configured (the page says what to set if not)
    * @param sessions      adds the WebSocket session endpoint, or {@code null} while there is none
+   * @param events        what this instance tells the others (a user's deletion closes their sessions everywhere)
    */
   public record Setup(Memories memories, long maxBodyBytes, Authenticator authenticator, Metrics metrics,
-      Readiness readiness, boolean llmConfigured, Consumer<Javalin> sessions) {
+      Readiness readiness, boolean llmConfigured, Consumer<Javalin> sessions, ClusterEvents events) {
     public Setup {
       Objects.requireNonNull(memories, "memories");
       Objects.requireNonNull(authenticator, "authenticator");
       Objects.requireNonNull(metrics, "metrics");
       Objects.requireNonNull(readiness, "readiness");
+      Objects.requireNonNull(events, "events");
+    }
+
+    /** One instance: events stay in this process. */
+    public Setup(Memories memories, long maxBodyBytes, Authenticator authenticator, Metrics metrics, Readiness readiness,
+        boolean llmConfigured, Consumer<Javalin> sessions) {
+      this(memories, maxBodyBytes, authenticator, metrics, readiness, llmConfigured, sessions, ClusterEvents.local());
     }
   }
 
@@ -81,7 +90,7 @@ public final class HttpApp {
     // Needs an API key when auth is on (no role: admin only); Prometheus sends it as a bearer token.
     app.get("/metrics", ctx -> ctx.contentType(Metrics.CONTENT_TYPE).result(setup.metrics().scrape()));
     app.post("/api/v1/tokens", new TokenApi(setup.authenticator().tokens(), setup.maxBodyBytes())::issue);
-    MemoryApi.routes(app, setup.memories(), setup.maxBodyBytes());
+    MemoryApi.routes(app, setup.memories(), setup.maxBodyBytes(), setup.events());
     OperatorRoutes.install(app, setup.metrics());
     if (setup.sessions() != null) {
       setup.sessions().accept(app);

@@ -16,6 +16,7 @@ import dev.yaad.memory.Snapshot;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
 import dev.yaad.server.auth.Access;
+import dev.yaad.server.cluster.ClusterEvents;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
@@ -51,10 +52,12 @@ public final class MemoryApi {
 
   private final Memories memories;
   private final long maxBodyBytes;
+  private final ClusterEvents events;
 
-  private MemoryApi(Memories memories, long maxBodyBytes) {
+  private MemoryApi(Memories memories, long maxBodyBytes, ClusterEvents events) {
     this.memories = memories;
     this.maxBodyBytes = maxBodyBytes;
+    this.events = events;
   }
 
   /**
@@ -66,7 +69,7 @@ public final class MemoryApi {
    */
   public static Javalin app(Memories memories, long maxBodyBytes) {
     Javalin app = newApp(maxBodyBytes, config -> { });
-    routes(app, memories, maxBodyBytes);
+    routes(app, memories, maxBodyBytes, ClusterEvents.local());
     return app;
   }
 
@@ -106,8 +109,8 @@ public final class MemoryApi {
   }
 
   /** Adds {@code /health} (public) and the memory routes under {@code /api/v1/users/{userId}}. */
-  static void routes(Javalin app, Memories memories, long maxBodyBytes) {
-    new MemoryApi(memories, maxBodyBytes).routes(app);
+  static void routes(Javalin app, Memories memories, long maxBodyBytes, ClusterEvents events) {
+    new MemoryApi(memories, maxBodyBytes, events).routes(app);
   }
 
   private void routes(Javalin app) {
@@ -171,8 +174,12 @@ public final class MemoryApi {
     noContent(ctx);
   }
 
+  /**
+   * Every instance closes the user's sessions and refuses new ones first; then everything of
+   * theirs goes in one transaction (see {@link Memories#deleteUser}); then the id is free again.
+   */
   void deleteUser(Context ctx) {
-    memories.deleteUser(ctx.pathParam("userId"));
+    events.deleteUser(memories, ctx.pathParam("userId"));
     noContent(ctx);
   }
 

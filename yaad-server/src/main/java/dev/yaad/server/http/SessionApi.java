@@ -4,6 +4,7 @@ import dev.yaad.agent.AgentRuntime;
 import dev.yaad.agent.learning.Learned;
 import dev.yaad.server.auth.Access;
 import dev.yaad.server.auth.Authenticator;
+import dev.yaad.server.cluster.ClusterEvents;
 import dev.yaad.server.limit.Rate;
 import dev.yaad.server.limit.RateLimiter;
 import io.javalin.Javalin;
@@ -36,7 +37,13 @@ import org.slf4j.LoggerFactory;
  * {@code 1001}. What one client may cost is bounded: sessions per user, messages and bytes per
  * session, and model answers per user ({@link Settings}).
  * What background learning stores for a user, and what a memory tool changes during one of
- * the user's turns, reaches every open session of that user as {@code learned} messages.
+ * the user's turns, reaches every open session of that user as {@code learned} messages, on
+ * every instance ({@link ClusterEvents}), each message once.
+ *
+ * <p>When a user is being deleted (on any instance), their sessions get an {@code error}
+ * {@code user_deleted}, are closed through their state machine and then with close code
+ * {@value #CLOSE_USER_DELETED}; new connections for the id are refused with that code until the
+ * deletion is over (at most {@link #DELETION_GRACE} if its end is never heard of).
  *
  * {@snippet :
  * SessionApi sessions = new SessionApi(runtime, authenticator, SessionApi.Settings.defaults());
@@ -48,6 +55,10 @@ import org.slf4j.LoggerFactory;
 public final class SessionApi implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SessionApi.class);
   public static final String PATH = "/api/v1/sessions";
+  /** The close code of a session whose user was deleted (application range; like HTTP's 410 Gone). */
+  public static final int CLOSE_USER_DELETED = 4410;
+  /** How long a deletion refuses new sessions of its user if its end is never heard of (an instance died mid-way). */
+  static final Duration DELETION_GRACE = Duration.ofSeconds(60);
   private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(2);
   static final String USER_ATTRIBUTE = "yaad.session.user";
   static final String LANG_ATTRIBUTE = "yaad.session.lang";
@@ -149,12 +160,23 @@ public final class SessionApi implements AutoCloseable {
   private final ConcurrentHashMap<String, Set<SessionSocket>> byUser = new ConcurrentHashMap<>();
   private final ScheduledExecutorService heartbeat;
   private final RateLimiter<String> llmAnswers;
+  private final ClusterEvents events;
+  /** Users being deleted -> until when their new sessions are refused (System.nanoTime). */
+  private final ConcurrentHashMap<String, Long> deleting = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
+  /** One instance: {@code learned} and deletions stay in this process. */
   public SessionApi(AgentRuntime runtime, Authenticator authenticator, Settings settings) {
+    this(runtime, authenticator, settings, ClusterEvents.local());
+  }
+
+  /** @param events shared with the memory API (deletions) and the other instances */
+  public SessionApi(AgentRuntime runtime, Authenticator authenticator, Settings settings, ClusterEvents events) {
     this.runtime = Objects.requireNonNull(runtime, "runtime");
     this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
     this.settings = Objects.requireNonNull(settings, "settings");
+    this.events = Objects.requireNonNull(events, "events");
+    events.subscribe(this::onEvent);
     this.llmAnswers = new RateLimiter<>(settings.llmBudget());
     this.heartbeat = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("yaad-ws-heartbeat").factory());
     long every = settings.pingInterval().toMillis();
@@ -250,6 +272,10 @@ public final class SessionApi implements AutoCloseable {
           "user_full");
       return;
     }
+    if (beingDeleted(user)) { // after admission: a deletion that began meanwhile either closes it or is seen here
+      socket.refuse(CLOSE_USER_DELETED, "this user is being deleted", "user_deleted");
+      return;
+    }
     socket.start(runtime, lang);
   }
 
@@ -280,18 +306,47 @@ public final class SessionApi implements AutoCloseable {
   }
 
   /**
-   * Queues a {@code learned} message to every open session of the user: from the learner's
-   * threads, and from a session's when one of its tools changed memory. Never waits.
+   * Queues a {@code learned} message to every open session of the user, here and on the other
+   * instances: from the learner's threads, and from a session's when one of its tools changed
+   * memory. Never waits (the other instances get it from Redis asynchronously).
    */
   void learned(Learned learned) {
-    Set<SessionSocket> mine = byUser.get(learned.userId());
-    if (mine == null || mine.isEmpty()) {
-      return;
+    events.publish(new ClusterEvents.Learned(learned.userId(), SessionMessages.learned(learned)));
+  }
+
+  private void onEvent(ClusterEvents.Event event) {
+    switch (event) {
+      case ClusterEvents.Learned l -> {
+        for (SessionSocket socket : socketsOf(l.userId())) {
+          socket.send(l.message());
+        }
+      }
+      case ClusterEvents.UserDeleting d -> {
+        deleting.put(d.userId(), System.nanoTime() + DELETION_GRACE.toNanos());
+        List<SessionSocket> open = socketsOf(d.userId());
+        for (SessionSocket socket : open) {
+          socket.userDeleted();
+        }
+        if (!open.isEmpty()) {
+          log.info("session: closing {} sessions of user {}: the user is being deleted", open.size(), d.userId());
+        }
+      }
+      case ClusterEvents.UserDeleted d -> deleting.remove(d.userId());
     }
-    String message = SessionMessages.learned(learned);
-    for (SessionSocket socket : mine) {
-      socket.send(message);
+  }
+
+  private List<SessionSocket> socketsOf(String userId) {
+    Set<SessionSocket> mine = byUser.get(userId);
+    return mine == null ? List.of() : List.copyOf(mine);
+  }
+
+  private boolean beingDeleted(String userId) {
+    Long until = deleting.get(userId);
+    if (until != null && System.nanoTime() - until > 0) {
+      deleting.remove(userId, until);
+      return false;
     }
+    return until != null;
   }
 
   private void beat() {

@@ -31,7 +31,8 @@ final class SessionMessages {
   static String done(Speech speech, String error) {
     return object("reply_done").put("speechId", speech.id()).put("kind", kind(speech)).put("turnId", speech.turnId())
         .put("outcome", speech.outcome().name().toLowerCase(Locale.ROOT)).put("text", speech.text()).put("error", error)
-        .put("firstDeltaMs", millis(speech.firstDeltaLatency())).put("durationMs", millis(speech.duration())).toString();
+        .put("firstDeltaMs", millis(speech.firstDeltaLatency())).put("durationMs", millis(speech.duration()))
+        .put("learning", speech.learning() == null ? null : speech.learning().name().toLowerCase(Locale.ROOT)).toString();
   }
 
   static String tool(Speech speech, String name, Duration latency, boolean ok) {

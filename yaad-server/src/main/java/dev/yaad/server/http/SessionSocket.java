@@ -208,6 +208,20 @@ final class SessionSocket implements SessionListener {
     enqueueClose(1001, "server shutting down");
   }
 
+  /**
+   * The user is being deleted: the client is told ({@code error user_deleted}), the session
+   * closes ({@code closing}, {@code closed}), then the socket, {@link SessionApi#CLOSE_USER_DELETED}.
+   */
+  void userDeleted() {
+    closeReason.compareAndSet(null, "user deleted");
+    send(SessionMessages.error("user_deleted", "this user was deleted, with all their memories; the session is closed"));
+    Session s = session;
+    if (s != null) {
+      s.close();
+    }
+    enqueueClose(SessionApi.CLOSE_USER_DELETED, "user deleted");
+  }
+
   /** Waits (a little) for the writer to finish, at shutdown. */
   void awaitWriter(long millis) throws InterruptedException {
     Thread w = writer;

@@ -14,6 +14,7 @@ import dev.yaad.server.LlmSettings;
 import dev.yaad.server.YaadServer;
 import dev.yaad.server.auth.AuthConfig;
 import dev.yaad.testing.ScriptedLlmServer.Answer;
+import dev.yaad.agent.llm.Prompts;
 import dev.yaad.testing.ScriptedLlmServer.Purpose;
 import dev.yaad.testing.ScriptedLlmServer;
 import io.micrometer.core.instrument.Gauge;
@@ -207,6 +208,7 @@ class SessionApiTest {
       assertThat(done.get("text").asText()).isEqualTo(streamed.toString()).contains("Lahore");
       assertThat(done.get("firstDeltaMs").isNumber()).isTrue();
       assertThat(done.get("durationMs").asLong()).isGreaterThanOrEqualTo(done.get("firstDeltaMs").asLong());
+      assertThat(done.get("learning").isNull()).as("a greeting is no turn to learn from").isTrue();
     }
   }
 
@@ -233,6 +235,7 @@ class SessionApiTest {
       assertThat(done.get("speechId").asText()).isEqualTo(speechId);
       assertThat(done.get("kind").asText()).isEqualTo("reply");
       assertThat(done.get("turnId").asText()).isEqualTo("t-1");
+      assertThat(done.get("learning").asText()).isEqualTo("queued");
       assertThat(done.get("outcome").asText()).isEqualTo("completed");
       assertThat(done.get("text").asText()).isEqualTo("I will remember that: " + JOB);
     }
@@ -384,10 +387,14 @@ class SessionApiTest {
   void aFailingLlm_endsTheReplyFailed_withAnError_andTheSessionGoesOn() {
     start();
     try (WsClient client = connectGreeted("ali")) {
-      llm.fail(Purpose.CONVERSATION, 3, 500); // the first attempt and both retries
+      llm.fail(Purpose.CONVERSATION, 2, 500); // the first attempt and its one retry
       client.send("{\"type\":\"user_text\",\"id\":\"t-1\",\"text\":\"hello\"}");
-      JsonNode done = client.next("reply_done");
+      List<JsonNode> deltas = new ArrayList<>();
+      JsonNode done = client.next("reply_done", deltas);
       assertThat(done.get("outcome").asText()).isEqualTo("failed");
+      // A voice client is not left in silence: the companion says so, as an ordinary reply text.
+      assertThat(deltas).extracting(d -> d.get("text").asText()).containsExactly(Prompts.APOLOGY_EN);
+      assertThat(done.get("text").asText()).isEqualTo(Prompts.APOLOGY_EN);
       assertThat(done.get("error").asText()).contains("language model");
       assertThat(done.get("error").asText()).doesNotContain("500", "127.0.0.1", "Exception");
       assertThat(client.expect("error").get("code").asText()).isEqualTo("llm_unavailable");

@@ -18,6 +18,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -314,19 +315,14 @@ public final class CachingMemoryStore implements MemoryStore {
   }
 
   @Override
-  public Profile putProfile(String userId, String content, Long expectedVersion) {
-    return invalidatingAfter(userId, () -> store.putProfile(userId, content, expectedVersion));
+  public Profile putProfile(String userId, String content, Long expectedVersion, Instant begunAt) {
+    return invalidatingAfter(userId, () -> store.putProfile(userId, content, expectedVersion, begunAt));
   }
 
+  /** A refused write (stale, or its user deleted) wrote nothing and invalidates nothing. */
   @Override
-  public List<Memory> write(String userId, List<MemoryWrite> writes) {
-    return invalidatingAfter(userId, () -> store.write(userId, writes));
-  }
-
-  /** A stale write wrote nothing and invalidates nothing. */
-  @Override
-  public List<Memory> write(String userId, List<MemoryWrite> writes, UserState seen) {
-    return invalidatingAfter(userId, () -> store.write(userId, writes, seen));
+  public List<Memory> write(String userId, List<MemoryWrite> writes, UserState seen, Instant begunAt) {
+    return invalidatingAfter(userId, () -> store.write(userId, writes, seen, begunAt));
   }
 
   @Override

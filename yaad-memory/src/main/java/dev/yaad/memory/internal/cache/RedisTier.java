@@ -43,8 +43,9 @@ import org.slf4j.LoggerFactory;
  * hash expired), deletes every value and publishes, atomically. So a fill that read the
  * database before a write committed can never land after that write's invalidation.
  *
- * <p>Faults: every command is bounded by {@code redisTimeout}; any failure marks Redis down
- * (one log line), after which nothing waits on Redis: reads skip L2, and invalidations are
+ * <p>Faults: every command is bounded by {@code redisTimeout}; {@link #FAILURES_BEFORE_DOWN}
+ * failures in a row (or a lost connection) mark Redis down (one log line), so that one slow
+ * command on a busy machine neither marks it down nor clears L1; once down, nothing waits on Redis: reads skip L2, and invalidations are
  * remembered per user. A checker thread pings while up (a hung server keeps its sockets
  * open) and, while down, reconnects and resubscribes (Lettuce's own reconnection is off, so
  * an outage logs one line, not one per attempt), replays the remembered invalidations, has L1
@@ -56,6 +57,8 @@ final class RedisTier implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisTier.class);
   static final String GENERATION_FIELD = "g";
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(1);
+  /** Failed commands or pings in a row that mark Redis down; a success in between starts the count again. */
+  static final int FAILURES_BEFORE_DOWN = 3;
   private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(2);
 
   // KEYS[1] user hash; ARGV: ttl ms, channel, message
@@ -104,6 +107,7 @@ final class RedisTier implements AutoCloseable {
   private final RedisClient client;
   private final ScheduledExecutorService checker;
   private final AtomicInteger fillsInFlight = new AtomicInteger();
+  private final AtomicInteger failuresInARow = new AtomicInteger();
 
   private volatile StatefulRedisConnection<String, String> commands;
   private volatile StatefulRedisPubSubConnection<String, String> pubsub;
@@ -195,6 +199,7 @@ final class RedisTier implements AutoCloseable {
     }
     try {
       List<KeyValue<String, String>> values = commands.sync().hmget(key(userId), GENERATION_FIELD, field);
+      failuresInARow.set(0);
       return new Lookup(values.get(0).getValueOrElse(""), values.get(1).getValueOrElse(null));
     } catch (RuntimeException e) {
       failed(e);
@@ -224,8 +229,10 @@ final class RedisTier implements AutoCloseable {
               metrics.fillFailed.increment();
               failed(error);
             } else if (stored == 1L) {
+              failuresInARow.set(0);
               metrics.fillStored.increment();
             } else {
+              failuresInARow.set(0);
               metrics.fillStale.increment();
             }
             fillsInFlight.decrementAndGet();
@@ -243,13 +250,18 @@ final class RedisTier implements AutoCloseable {
    * Redis is used again.
    */
   void invalidate(String userId) {
+    int attempts = 0;
     while (true) {
       if (up) {
         try {
           invalidateNow(userId);
+          failuresInARow.set(0);
           return;
         } catch (RuntimeException e) {
           failed(e);
+          if (++attempts >= FAILURES_BEFORE_DOWN) {
+            markDown(lastError); // an invalidation that cannot go out must be remembered, whatever else succeeds
+          }
         }
       }
       synchronized (lock) {
@@ -258,8 +270,9 @@ final class RedisTier implements AutoCloseable {
           return;
         }
       }
-      // Redis came back between the two checks: the recovery has already replayed what it
-      // knew of, so this invalidation must go out now.
+      // Still up: a single failure does not mark Redis down, so try again (a run of failures
+      // does, and then it is remembered); or Redis came back between the two checks: the
+      // recovery has already replayed what it knew of, so this invalidation must go out now.
     }
   }
 
@@ -317,7 +330,12 @@ final class RedisTier implements AutoCloseable {
   private void failed(Throwable e) {
     metrics.redisErrors.increment();
     lastError = describe(e);
-    markDown(lastError);
+    int inARow = failuresInARow.incrementAndGet();
+    if (inARow >= FAILURES_BEFORE_DOWN) {
+      markDown(lastError + (inARow > 1 ? ", " + inARow + " failures in a row" : ""));
+    } else {
+      log.debug("cache: redis command failed ({} in a row; down at {}): {}", inARow, FAILURES_BEFORE_DOWN, lastError);
+    }
   }
 
   private void markDown(String reason) {
@@ -326,6 +344,7 @@ final class RedisTier implements AutoCloseable {
         return;
       }
       up = false;
+      failuresInARow.set(0);
       downSince = System.nanoTime();
     }
     metrics.redisDown.increment();
@@ -344,6 +363,7 @@ final class RedisTier implements AutoCloseable {
         // A hung server keeps its sockets open: only an answer proves it is alive.
         commands.sync().ping();
         pubsub.sync().ping();
+        failuresInARow.set(0);
         if (!subscribed) {
           markDown("unsubscribed from " + channel);
         }

@@ -7,6 +7,8 @@ import dev.yaad.memory.embed.Embedder;
 import dev.yaad.memory.internal.store.EmbeddedMemory;
 import dev.yaad.memory.internal.store.MemoryStore;
 import dev.yaad.memory.internal.store.UserState;
+import dev.yaad.memory.search.ForgetRule;
+import dev.yaad.memory.search.Match;
 import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
@@ -211,6 +213,16 @@ public final class SearchIndex {
    * (for a write that must not apply if they changed since: {@code MemoryStore.write(..., seen)}).
    */
   public record Duplicates(List<Optional<Duplicate>> found, UserState seen) {}
+
+  /**
+   * The user's memories that {@code description} matches under {@code rule}: none, exactly one
+   * (the memory meant), or several close ones, best first (ask which); see {@link ForgetRule}.
+   *
+   * @param vector the description's vector from this index's embedder
+   */
+  public List<Match> forgetMatches(String userId, String description, float[] vector, ForgetRule rule) {
+    return ForgetMatcher.matches(index(userId), description, vector, rule);
+  }
 
   /**
    * A memory a new one duplicates.

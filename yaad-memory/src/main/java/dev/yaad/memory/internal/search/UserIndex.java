@@ -179,6 +179,20 @@ final class UserIndex {
     return best;
   }
 
+  /** For each memory, how many of {@code terms} (distinct, analysed) it contains. */
+  int[] sharedTerms(List<String> terms) {
+    int[] shared = new int[memories.length];
+    for (String term : terms) {
+      int[] docs = postings.get(term);
+      if (docs != null) {
+        for (int i = 0; i < docs.length; i += 2) {
+          shared[docs[i]]++;
+        }
+      }
+    }
+    return shared;
+  }
+
   float cosine(int doc, float[] vector) {
     return hasVector[doc] && vector.length == dimension ? Vectors.dot(vector, matrix, doc) : Float.NEGATIVE_INFINITY;
   }

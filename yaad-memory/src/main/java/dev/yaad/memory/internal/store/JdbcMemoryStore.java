@@ -16,6 +16,7 @@ import dev.yaad.memory.Snapshot;
 import dev.yaad.memory.StoreFailedException;
 import dev.yaad.memory.StoreUnavailableException;
 import dev.yaad.memory.TooLargeException;
+import dev.yaad.memory.UserDeletedException;
 import dev.yaad.memory.store.StoreConfig;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -36,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
@@ -50,6 +52,20 @@ import org.slf4j.LoggerFactory;
 public final class JdbcMemoryStore implements MemoryStore {
   private static final Logger log = LoggerFactory.getLogger(JdbcMemoryStore.class);
   private static final String MEMORY_COLUMNS = "id, user_id, category, content, metadata, occurred_at, created_at, updated_at";
+  /**
+   * The tables holding a user's rows in a {@code user_id} column, which {@link #deleteUser}
+   * empties of them (the {@code users} row goes last). A table added to the schema with a user
+   * column must be added here: a test compares this list with the database's catalog.
+   */
+  public static final List<String> USER_TABLES = List.of("agent_outbox", "memories", "profiles");
+  /** H2 runs in one process: a JVM-wide lock per user (striped) serialises deletions with locked writes. */
+  private static final ReentrantLock[] H2_USER_LOCKS = new ReentrantLock[64];
+
+  static {
+    for (int i = 0; i < H2_USER_LOCKS.length; i++) {
+      H2_USER_LOCKS[i] = new ReentrantLock();
+    }
+  }
 
   private final DataSource dataSource;
   private final HikariDataSource pool; // null when the caller owns the data source
@@ -84,6 +100,12 @@ public final class JdbcMemoryStore implements MemoryStore {
     hikari.setInitializationFailTimeout(-1); // report the failure below, with the URL, instead of Hikari's
     if (config.schema() != null) {
       hikari.setSchema(config.schema());
+    }
+    if (dialect == Dialect.POSTGRES) {
+      // Otherwise the driver puts the server's DETAIL ("Key (content)=(...)") and a failed batch's
+      // parameter values into exception messages, which the pool and our outage lines log:
+      // memory contents in the logs.
+      hikari.addDataSourceProperty("logServerErrorDetail", "false");
     }
     HikariDataSource pool = new HikariDataSource(hikari);
     try {
@@ -129,6 +151,17 @@ public final class JdbcMemoryStore implements MemoryStore {
   }
 
   /**
+   * Publishes the pool's meters on {@code registry} (HikariCP's {@code hikaricp.connections.*}:
+   * active, idle, pending, {@code acquire} = the wait for a connection, {@code timeout}); nothing
+   * when the caller owns the data source.
+   */
+  public void recordPoolMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+    if (pool != null) {
+      pool.setMetricRegistry(registry);
+    }
+  }
+
+  /**
    * The data source the store runs on: for readiness checks, for the agent's learning outbox
    * (its table is part of this schema) and for measurements of the database itself.
    */
@@ -142,18 +175,7 @@ public final class JdbcMemoryStore implements MemoryStore {
   }
 
   @Override
-  public List<Memory> write(String userId, List<MemoryWrite> writes) {
-    return write(userId, writes, null);
-  }
-
-  /**
-   * {@inheritDoc}
-   *
-   * <p>The advisory lock's key is a 64-bit hash of the user id (two users sharing one only wait
-   * for each other); H2 is opened by one process, whose callers serialise a user's writes.
-   */
-  @Override
-  public List<Memory> write(String userId, List<MemoryWrite> writes, UserState seen) {
+  public List<Memory> write(String userId, List<MemoryWrite> writes, UserState seen, Instant begunAt) {
     Validation.userId(userId);
     if (writes == null || writes.isEmpty()) {
       throw new InvalidInputException("writes must not be empty");
@@ -181,9 +203,8 @@ public final class JdbcMemoryStore implements MemoryStore {
         case null -> throw new InvalidInputException(at + "write must not be null");
       }
     }
-    return inTransaction("write memories", c -> {
+    return inUserTransaction("write memories", userId, begunAt, begunAt != null || seen != null, c -> {
       if (seen != null) {
-        lockUser(c, userId);
         UserState now = userState(c, userId);
         if (!now.equals(seen)) {
           throw new StaleStateException("the memories of user '" + userId + "' changed since they were read (" + seen
@@ -355,21 +376,42 @@ public final class JdbcMemoryStore implements MemoryStore {
     }
   }
 
+  /**
+   * Every row of the user, in one transaction: the rows of each of {@link #USER_TABLES}, then
+   * the user, then the tombstone ({@code deleted_users}: the id and the deletion time, epoch
+   * milliseconds, kept) that refuses guarded writes of work begun before it. Serialised per
+   * user with guarded writes ({@link #write(String, List, UserState, Instant)}, {@link #putProfile(String,
+   * String, Long, Instant)}). The tombstone is written even when nothing was stored, so that
+   * work already under way for the id (a turn not yet in the outbox) cannot create it afterwards.
+   */
   @Override
   public void deleteUser(String userId) {
     Validation.userId(userId);
-    int deleted = inTransaction("delete user", c -> {
-      // Explicit deletes rather than relying on the cascade alone: the same statements on both dialects.
-      for (String sql : List.of("DELETE FROM memories WHERE user_id = ?", "DELETE FROM profiles WHERE user_id = ?")) {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
+    long deletedAt = now().toEpochMilli();
+    int deleted = inUserTransaction("delete user", userId, null, true, c -> {
+      int rows = 0;
+      // Explicit deletes rather than relying on cascades: the same statements on both dialects,
+      // and the outbox has no foreign key (a turn is queued before its user exists).
+      for (String table : USER_TABLES) {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE user_id = ?")) {
           ps.setString(1, userId);
-          ps.executeUpdate();
+          rows += ps.executeUpdate();
         }
       }
       try (PreparedStatement ps = c.prepareStatement("DELETE FROM users WHERE id = ?")) {
         ps.setString(1, userId);
-        return ps.executeUpdate();
+        rows += ps.executeUpdate();
       }
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM deleted_users WHERE user_id = ?")) {
+        ps.setString(1, userId);
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO deleted_users (user_id, deleted_at) VALUES (?, ?)")) {
+        ps.setString(1, userId);
+        ps.setLong(2, deletedAt);
+        ps.executeUpdate();
+      }
+      return rows;
     });
     if (deleted == 0) {
       throw userNotFound(userId);
@@ -457,14 +499,14 @@ public final class JdbcMemoryStore implements MemoryStore {
   }
 
   @Override
-  public Profile putProfile(String userId, String content, Long expectedVersion) {
+  public Profile putProfile(String userId, String content, Long expectedVersion, Instant begunAt) {
     Validation.userId(userId);
     Validation.content("profile content", content);
     if (expectedVersion != null && expectedVersion < 0) {
       throw new InvalidInputException("expectedVersion must be 0 or more (was " + expectedVersion + ")");
     }
     Instant now = now();
-    return inTransaction("put profile", c -> {
+    return inUserTransaction("put profile", userId, begunAt, begunAt != null, c -> {
       ensureUser(c, userId, now);
       // Locking the user row serialises profile writers of one user, on both dialects.
       try (PreparedStatement ps = c.prepareStatement("SELECT id FROM users WHERE id = ? FOR UPDATE")) {
@@ -672,18 +714,6 @@ public final class JdbcMemoryStore implements MemoryStore {
     }
   }
 
-  /** Until the transaction ends, other processes' conditional writes of this user wait (PostgreSQL). */
-  private void lockUser(Connection c, String userId) throws SQLException {
-    if (dialect != Dialect.POSTGRES) {
-      return;
-    }
-    long key = UUID.nameUUIDFromBytes(("yaad-user:" + userId).getBytes(StandardCharsets.UTF_8)).getMostSignificantBits();
-    try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
-      ps.setLong(1, key);
-      ps.executeQuery().close();
-    }
-  }
-
   private static UserState userState(Connection c, String userId) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*), MAX(updated_at) FROM memories WHERE user_id = ?")) {
       ps.setString(1, userId);
@@ -765,6 +795,71 @@ public final class JdbcMemoryStore implements MemoryStore {
       return work.run(c);
     } catch (SQLException e) {
       throw translate(what, e);
+    }
+  }
+
+  /**
+   * A transaction that holds the user's lock, if {@code locked}, and, for work begun at
+   * {@code begunAt}, refuses to go on if the user was deleted at or after that time. The lock is
+   * one per user for every kind of work that takes it (a deletion, a write guarded by the
+   * tombstone, a de-duplicated write re-checking what it decided from): on PostgreSQL a
+   * transaction-scoped advisory lock ({@link #lockUser}), taken first in the transaction, so it
+   * serialises processes too; on H2 (one process) a JVM-wide lock held around the transaction.
+   * A deletion that committed first is always seen; one that comes later waits for this write
+   * and then deletes what it wrote. Writes that take no lock are new work, which may create the
+   * user again.
+   */
+  private <T> T inUserTransaction(String what, String userId, Instant begunAt, boolean locked, SqlWork<T> work) {
+    if (!locked) {
+      return inTransaction(what, work);
+    }
+    ReentrantLock jvmLock = dialect == Dialect.H2 ? H2_USER_LOCKS[Math.floorMod(userId.hashCode(), H2_USER_LOCKS.length)] : null;
+    if (jvmLock != null) {
+      jvmLock.lock();
+    }
+    try {
+      return inTransaction(what, c -> {
+        if (dialect == Dialect.POSTGRES) {
+          lockUser(c, userId);
+        }
+        if (begunAt != null) {
+          requireNotDeletedSince(c, userId, begunAt);
+        }
+        return work.run(c);
+      });
+    } finally {
+      if (jvmLock != null) {
+        jvmLock.unlock();
+      }
+    }
+  }
+
+  /** Until the transaction ends, the user's other locked work waits, in every process (PostgreSQL). */
+  private static void lockUser(Connection c, String userId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+      ps.setLong(1, userLockKey(userId));
+      ps.executeQuery().close();
+    }
+  }
+
+  /**
+   * The key of the user's PostgreSQL advisory lock ({@code pg_advisory_xact_lock(bigint)}): a
+   * 64-bit hash of the user id, so two users sharing one (they only wait for each other) are
+   * rare. Public for tests that hold the lock to catch work in the middle.
+   */
+  public static long userLockKey(String userId) {
+    return UUID.nameUUIDFromBytes(("yaad-user:" + userId).getBytes(StandardCharsets.UTF_8)).getMostSignificantBits();
+  }
+
+  private static void requireNotDeletedSince(Connection c, String userId, Instant begunAt) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT deleted_at FROM deleted_users WHERE user_id = ?")) {
+      ps.setString(1, userId);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next() && rs.getLong(1) >= begunAt.toEpochMilli()) {
+          throw new UserDeletedException("user '" + userId + "' was deleted at " + Instant.ofEpochMilli(rs.getLong(1))
+              + ", after the work writing for them began (" + begunAt + "); nothing was written");
+        }
+      }
     }
   }
 

@@ -8,6 +8,7 @@ import dev.yaad.memory.NotFoundException;
 import dev.yaad.memory.Page;
 import dev.yaad.memory.Profile;
 import dev.yaad.memory.Snapshot;
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 
@@ -44,9 +45,10 @@ public interface MemoryStore extends AutoCloseable {
   void delete(String userId, UUID id);
 
   /**
-   * Deletes the user with all their memories and their profile.
+   * Deletes every row of the user (memories, profile, the learning outbox's turns, the user)
+   * and writes a tombstone, in one transaction; see {@code Memories#deleteUser}.
    *
-   * @throws NotFoundException if the user does not exist
+   * @throws NotFoundException if nothing was stored for the user (the tombstone is written all the same)
    */
   void deleteUser(String userId);
 
@@ -63,7 +65,17 @@ public interface MemoryStore extends AutoCloseable {
    *     caller read (0 for "no profile yet")
    * @throws ConflictException if {@code expectedVersion} is not the current version
    */
-  Profile putProfile(String userId, String content, Long expectedVersion);
+  default Profile putProfile(String userId, String content, Long expectedVersion) {
+    return putProfile(userId, content, expectedVersion, null);
+  }
+
+  /**
+   * {@link #putProfile(String, String, Long)} on behalf of work that began at {@code begunAt}
+   * ({@code null}: no such condition).
+   *
+   * @throws dev.yaad.memory.UserDeletedException if the user was deleted at or after {@code begunAt}
+   */
+  Profile putProfile(String userId, String content, Long expectedVersion, Instant begunAt);
 
   /**
    * The profile plus the newest {@code perCategory} memories of each category, read in
@@ -89,17 +101,29 @@ public interface MemoryStore extends AutoCloseable {
    * @return the resulting memories, in input order
    * @throws NotFoundException if an update names a memory this user does not have
    */
-  List<Memory> write(String userId, List<MemoryWrite> writes);
+  default List<Memory> write(String userId, List<MemoryWrite> writes) {
+    return write(userId, writes, null, null);
+  }
 
   /**
-   * As {@link #write(String, List)}, for writes decided from what the caller read of the user
-   * (de-duplication, from the search index): serialised per user across processes (on
-   * PostgreSQL a transaction-scoped advisory lock on the user, taken first) and applied only if
-   * the user's memories are still as {@code seen} says.
+   * {@link #write(String, List)} under conditions checked inside the write's transaction, which
+   * then holds the user's lock (shared with {@link #deleteUser}; on PostgreSQL a
+   * transaction-scoped advisory lock, taken first, so it serialises processes too):
    *
-   * @throws StaleStateException if they changed since (another process wrote): nothing was written
+   * <ul>
+   *   <li>{@code seen} (or {@code null}): the writes were decided from this read of the user
+   *       (de-duplication, from the search index) and apply only if the user's memories are
+   *       still so;
+   *   <li>{@code begunAt} (or {@code null}): on behalf of work that began then (a turn queued,
+   *       a session opened); refused if the user was deleted at or after it, so a deletion that
+   *       committed first always wins.
+   * </ul>
+   *
+   * @throws StaleStateException if the memories changed since {@code seen} (another process
+   *     wrote): nothing was written
+   * @throws dev.yaad.memory.UserDeletedException if the user was deleted at or after {@code begunAt}
    */
-  List<Memory> write(String userId, List<MemoryWrite> writes, UserState seen);
+  List<Memory> write(String userId, List<MemoryWrite> writes, UserState seen, Instant begunAt);
 
   /**
    * Restores a user exactly as exported: each memory with its own id and times, the profile

@@ -111,18 +111,13 @@ final class ProbeStore implements MemoryStore {
   }
 
   @Override
-  public Profile putProfile(String userId, String content, Long expectedVersion) {
-    return store.putProfile(userId, content, expectedVersion);
+  public Profile putProfile(String userId, String content, Long expectedVersion, java.time.Instant begunAt) {
+    return store.putProfile(userId, content, expectedVersion, begunAt);
   }
 
   @Override
-  public List<Memory> write(String userId, List<MemoryWrite> writes) {
-    return store.write(userId, writes);
-  }
-
-  @Override
-  public List<Memory> write(String userId, List<MemoryWrite> writes, UserState seen) {
-    return store.write(userId, writes, seen);
+  public List<Memory> write(String userId, List<MemoryWrite> writes, UserState seen, java.time.Instant begunAt) {
+    return store.write(userId, writes, seen, begunAt);
   }
 
   @Override

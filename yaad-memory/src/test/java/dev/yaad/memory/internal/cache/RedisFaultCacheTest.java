@@ -117,7 +117,7 @@ class RedisFaultCacheTest {
     b.cache().snapshot(user, ALL, 5); // L2 hit: both L1s and L2 hold the snapshot
 
     redis.hang();
-    Memory whileHung = timedAdd(a, user, "written while Redis hung");
+    Memory whileHung = timedAdd(a, user, "written while Redis hung"); // its invalidation fails three times: down
     assertThat(a.cache().redisUp()).isFalse();
     assertThat(contents(a.cache().snapshot(user, ALL, 5))).contains(whileHung.content());
     // B hears nothing, but its health check notices within a check interval plus a timeout and clears L1.
@@ -214,5 +214,44 @@ class RedisFaultCacheTest {
     Instance c = instance();
     assertThat(contents(c.cache().snapshot(first, ALL, 5))).contains("one");
     assertThat(contents(c.cache().snapshot(second, ALL, 5))).contains("two");
+  }
+
+  @Test
+  void aSingleSlowCommand_neitherMarksRedisDown_norClearsL1() throws Exception {
+    config = config.withRedisTimeouts(TIMEOUT, Duration.ofSeconds(30)); // no health ping during the test
+    Instance a = instance();
+    String cached = newUser();
+    a.cache().snapshot(cached, ALL, 5);
+    assertThat(a.cache().awaitFills(Duration.ofSeconds(5))).isTrue();
+    String other = newUser();
+
+    redis.hang();
+    try {
+      // One read of L2 times out (a busy machine, a slow command): served from the database.
+      assertThat(contents(a.cache().snapshot(other, ALL, 5))).containsExactly("lives in Lahore");
+    } finally {
+      redis.resume();
+    }
+    assertThat(a.count("yaad.cache.redis.errors")).isEqualTo(1);
+    assertThat(a.cache().redisUp()).isTrue();
+    assertThat(a.count("yaad.cache.clears", "reason", "redis-down")).isZero();
+    assertThat(a.count("yaad.cache.redis.state.changes", "to", "down")).isZero();
+  }
+
+  @Test
+  void threeFailuresInARow_markRedisDown() throws Exception {
+    config = config.withRedisTimeouts(TIMEOUT, Duration.ofSeconds(30));
+    Instance a = instance();
+    redis.hang();
+    try {
+      for (int i = 0; i < RedisTier.FAILURES_BEFORE_DOWN; i++) {
+        assertThat(a.cache().redisUp()).isTrue();
+        assertThat(contents(a.cache().snapshot(newUser(), ALL, 5))).containsExactly("lives in Lahore");
+      }
+      assertThat(a.cache().redisUp()).isFalse();
+      assertThat(a.count("yaad.cache.clears", "reason", "redis-down")).isEqualTo(1);
+    } finally {
+      redis.resume();
+    }
   }
 }

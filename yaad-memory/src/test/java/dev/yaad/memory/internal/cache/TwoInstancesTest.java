@@ -1,20 +1,28 @@
 package dev.yaad.memory.internal.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.yaad.memory.AddResult;
 import dev.yaad.memory.Memories;
 import dev.yaad.memory.NewMemory;
+import dev.yaad.memory.NotFoundException;
 import dev.yaad.memory.cache.CacheConfig;
 import dev.yaad.memory.embed.OnnxEmbedder;
+import dev.yaad.memory.internal.store.JdbcMemoryStore;
 import dev.yaad.memory.search.SearchRequest;
 import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.memory.testing.Await;
 import dev.yaad.memory.testing.TestStores;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -110,5 +118,52 @@ class TwoInstancesTest {
     assertThat(results.stream().filter(f -> f.resultNow().outcome() == AddResult.Outcome.ADDED)).hasSize(1);
     assertThat(a.list(user, "FACT", 20, null).items()).extracting(m -> m.content().toLowerCase())
         .filteredOn(c -> c.contains("bilal")).hasSize(1);
+  }
+
+  @Test
+  void deDuplicatingWrite_waitsForTheUsersLock_theOneItsDeletionTakes() throws Exception {
+    Memories a = instance(CacheConfig.defaults());
+    String user = "u-" + UUID.randomUUID();
+    a.add(user, NewMemory.of("FACT", "I work as a nurse"));
+    long key = JdbcMemoryStore.userLockKey(user);
+    try (Connection holder = DriverManager.getConnection(storeConfig.jdbcUrl(), storeConfig.username(), storeConfig.password())) {
+      // One lock per user: a de-duplicating write and a deletion both wait for it.
+      holder.setAutoCommit(false);
+      try (PreparedStatement lock = holder.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+        lock.setLong(1, key);
+        lock.executeQuery().close();
+      }
+      CompletableFuture<AddResult> add = CompletableFuture.supplyAsync(() -> a.add(user, NewMemory.of("FACT", "I play cricket on Fridays")));
+      Await.until(() -> waitersOn(holder, key) == 1, WAIT, "the write waiting for the user's lock");
+      assertThat(add).isNotDone();
+      holder.rollback();
+      assertThat(add.get().outcome()).isEqualTo(AddResult.Outcome.ADDED);
+
+      try (PreparedStatement lock = holder.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+        lock.setLong(1, key);
+        lock.executeQuery().close();
+      }
+      CompletableFuture<Void> deletion = CompletableFuture.runAsync(() -> a.deleteUser(user));
+      Await.until(() -> waitersOn(holder, key) == 1, WAIT, "the deletion waiting for the same lock");
+      assertThat(deletion).isNotDone();
+      holder.rollback();
+      deletion.get();
+    }
+    assertThatThrownBy(() -> a.list(user, null, 20, null)).isInstanceOf(NotFoundException.class);
+  }
+
+  /** Sessions waiting for the advisory lock {@code key} ({@code pg_advisory_xact_lock(bigint)}). */
+  private static long waitersOn(Connection c, long key) {
+    try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        + " AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 1")) {
+      ps.setLong(1, key >>> 32);
+      ps.setLong(2, key & 0xFFFFFFFFL);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }

@@ -17,12 +17,19 @@ import dev.yaad.memory.Page;
 import dev.yaad.memory.Profile;
 import dev.yaad.memory.Snapshot;
 import dev.yaad.memory.TooLargeException;
+import dev.yaad.memory.UserDeletedException;
 import dev.yaad.memory.store.StoreConfig;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -308,6 +315,147 @@ abstract class MemoryStoreContract {
     add(user, NewMemory.of("FACT", "fresh start"));
     assertThat(store.profile(user).exists()).isFalse();
     assertThat(store.list(user, null, 10, null).items()).hasSize(1);
+  }
+
+  /**
+   * The catalog, not a list kept by hand: every table of the schema with a column naming a user
+   * must be one that {@code deleteUser} empties of the user ({@link JdbcMemoryStore#USER_TABLES}),
+   * the users table itself, or the tombstones. Then two users with rows in every such table; one
+   * is deleted; every table's rows are counted before and after, for both users.
+   */
+  @Test
+  void deleteUser_removesTheUsersRowsFromEveryTableOfTheSchema_andNoOneElses() throws Exception {
+    Map<String, String> userColumns = new TreeMap<>(); // table -> its column naming a user
+    List<String> tables = new ArrayList<>();
+    names.clear();
+    try (Connection c = store.dataSource().getConnection()) {
+      String schema = c.getSchema();
+      try (PreparedStatement ps = c.prepareStatement("SELECT table_name FROM information_schema.tables"
+          + " WHERE table_schema = ? AND table_type IN ('BASE TABLE', 'TABLE')")) {
+        ps.setString(1, schema);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            tables.add(rs.getString(1).toLowerCase(Locale.ROOT));
+            names.put(rs.getString(1).toLowerCase(Locale.ROOT), rs.getString(1));
+          }
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement("SELECT table_name, column_name FROM information_schema.columns"
+          + " WHERE table_schema = ? AND LOWER(column_name) LIKE '%user%'")) {
+        ps.setString(1, schema);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            userColumns.put(rs.getString(1).toLowerCase(Locale.ROOT), rs.getString(2));
+          }
+        }
+      }
+    }
+    userColumns.put("users", names.get("users").equals("users") ? "id" : "ID");
+    assertThat(tables).contains("users", "memories", "profiles", "agent_outbox", "deleted_users");
+    Set<String> covered = new HashSet<>(JdbcMemoryStore.USER_TABLES);
+    covered.add("users");
+    covered.add("deleted_users"); // the tombstone: the id and the time, written by the deletion
+    assertThat(covered).as("tables with a user column that deleteUser does not empty").containsAll(userColumns.keySet());
+
+    String gone = user();
+    String kept = user();
+    for (String u : List.of(gone, kept)) {
+      addAll(u, List.of(NewMemory.of("FACT", "has a goldfish named Bubbles"), NewMemory.of("GOAL", "run a marathon")));
+      store.putProfile(u, "Keeps a goldfish.", null);
+      try (Connection c = store.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO agent_outbox (kind, user_id, session_id, payload, attempts, due_at, created_at) VALUES ('TURN', ?, 's', ?, 0, 0, 0)")) {
+        ps.setString(1, u);
+        ps.setString(2, "{\"user\":\"my goldfish is called Bubbles\"}");
+        ps.executeUpdate();
+      }
+    }
+    Map<String, Long> totalBefore = counts(tables, null, null);
+    Map<String, Long> goneBefore = counts(userColumns.keySet(), userColumns, gone);
+    Map<String, Long> keptBefore = counts(userColumns.keySet(), userColumns, kept);
+    assertThat(goneBefore).containsEntry("memories", 2L).containsEntry("profiles", 1L).containsEntry("agent_outbox", 1L)
+        .containsEntry("users", 1L).containsEntry("deleted_users", 0L);
+
+    store.deleteUser(gone);
+
+    Map<String, Long> goneAfter = counts(userColumns.keySet(), userColumns, gone);
+    Map<String, Long> expectedGone = new TreeMap<>();
+    userColumns.keySet().forEach(t -> expectedGone.put(t, t.equals("deleted_users") ? 1L : 0L));
+    assertThat(goneAfter).as("the deleted user's rows, per table").isEqualTo(expectedGone);
+    assertThat(counts(userColumns.keySet(), userColumns, kept)).as("the other user's rows").isEqualTo(keptBefore);
+    Map<String, Long> totalAfter = counts(tables, null, null);
+    for (String t : tables) {
+      long expected = totalBefore.get(t) - goneBefore.getOrDefault(t, 0L) + (t.equals("deleted_users") ? 1 : 0);
+      assertThat(totalAfter.get(t)).as("rows in " + t).isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void deleteUser_ofAUserWithOnlyTurnsWaiting_deletesThem_andOfNobody_is404ButStillATombstone() throws Exception {
+    String waiting = user();
+    try (Connection c = store.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO agent_outbox (kind, user_id, session_id, payload, attempts, due_at, created_at) VALUES ('TURN', ?, 's', '{}', 0, 0, 0)")) {
+      ps.setString(1, waiting);
+      ps.executeUpdate();
+    }
+    store.deleteUser(waiting); // not a 404: their words were waiting to be learned
+    try (Connection c = store.dataSource().getConnection();
+        PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM agent_outbox WHERE user_id = ?")) {
+      ps.setString(1, waiting);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        assertThat(rs.getLong(1)).isZero();
+      }
+    }
+
+    String nobody = user();
+    Instant begun = Instant.now().minusSeconds(1);
+    assertThatThrownBy(() -> store.deleteUser(nobody)).isInstanceOf(NotFoundException.class);
+    assertThatThrownBy(() -> store.add(nobody, NewMemory.of("FACT", "said before the deletion"), begun))
+        .isInstanceOf(UserDeletedException.class);
+  }
+
+  @Test
+  void writesOfWorkBegunBeforeADeletion_areRefused_whileLaterWorkMakesANewUser() {
+    String user = user();
+    Instant sessionOpened = Instant.now();
+    store.add(user, NewMemory.of("FACT", "has a goldfish named Bubbles"), sessionOpened); // not deleted: allowed
+    store.deleteUser(user);
+
+    assertThatThrownBy(() -> store.add(user, NewMemory.of("FACT", "plays chess every Sunday"), sessionOpened))
+        .isInstanceOf(UserDeletedException.class).hasMessageContaining("nothing was written");
+    assertThatThrownBy(() -> store.putProfile(user, "Plays chess.", null, sessionOpened)).isInstanceOf(UserDeletedException.class);
+    assertThatThrownBy(() -> store.profile(user)).as("not created again").isInstanceOf(NotFoundException.class);
+
+    Instant later = Instant.now().plusSeconds(1); // a session opened after the deletion
+    store.add(user, NewMemory.of("FACT", "likes tea"), later);
+    add(user, NewMemory.of("FACT", "a new memory over REST")); // unguarded: new work, a new user
+    assertThat(store.list(user, null, 10, null).items()).extracting(Memory::content)
+        .containsExactlyInAnyOrder("likes tea", "a new memory over REST");
+  }
+
+  /** Lower-case table name -> its name in the catalog (H2 keeps Flyway's table lower case, ours upper). */
+  private final Map<String, String> names = new java.util.HashMap<>();
+
+  /** Rows per table: all of them ({@code user == null}), or the user's, by the table's user column. */
+  private Map<String, Long> counts(java.util.Collection<String> tables, Map<String, String> userColumns, String user)
+      throws Exception {
+    Map<String, Long> out = new TreeMap<>();
+    try (Connection c = store.dataSource().getConnection()) {
+      for (String t : tables) {
+        String sql = "SELECT COUNT(*) FROM \"" + names.getOrDefault(t, t) + "\""
+            + (user == null ? "" : " WHERE \"" + userColumns.get(t) + "\" = ?");
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+          if (user != null) {
+            ps.setString(1, user);
+          }
+          try (ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            out.put(t, rs.getLong(1));
+          }
+        }
+      }
+    }
+    return out;
   }
 
   @Test

@@ -1,0 +1,63 @@
+package dev.yaad.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.yaad.memory.testing.Services;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A tiny run of {@code load} (3 callers for 15 s: a first greeting on a busy machine can take
+ * several) so the benchmark cannot rot: it starts its own PostgreSQL, Redis, scripted LLM and
+ * server, talks, drains, and accounts for every turn.
+ */
+class LoadBenchmarkTest {
+
+  @Test
+  void load_smallRun_losesNothing() throws Exception {
+    boolean installed = LocalPostgres.installed() && LocalRedis.installed();
+    if (Services.required()) {
+      assertThat(installed).as("PostgreSQL's server programs and redis-server are installed (CI requires them)").isTrue();
+    }
+    assumeThat(installed).as("PostgreSQL's server programs and redis-server are installed").isTrue();
+
+    BenchRun run = BenchRun.of("load", "--sessions", "3", "--duration", "15", "--think-ms", "300", "--ramp", "1", "--warmup", "0",
+        "--drain-timeout", "60", "--json");
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    JsonNode r = run.lastLineJson();
+    assertThat(r.path("greetings").asInt()).isEqualTo(3);
+    assertThat(r.path("turnOutcomes").path("completed").asInt()).isPositive();
+    assertThat(r.path("errors").asInt()).as(r.path("errorExamples").toString()).isZero();
+    assertThat(r.path("toolFailures").asInt()).isZero();
+    JsonNode accounting = r.path("accounting");
+    assertThat(accounting.path("turnsAccepted").asInt()).isEqualTo(r.path("turnOutcomes").path("completed").asInt());
+    assertThat(accounting.path("turnsLearned").asInt()).isEqualTo(accounting.path("turnsAccepted").asInt());
+    assertThat(accounting.path("turnsLost").asInt()).isZero();
+    assertThat(accounting.path("memoriesLost").asInt()).isZero();
+    assertThat(r.path("learning").path("drained").asBoolean()).isTrue();
+    assertThat(r.path("turnOverheadMs").has("p99")).isTrue();
+    assertThat(r.path("llmDoubleOverheadMs").path("samples").asInt()).isPositive();
+  }
+
+  @Test
+  void load_faultsWithAShortRun_isAUsageError() {
+    BenchRun run = BenchRun.of("load", "--faults", "--duration", "30");
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err()).contains("--faults needs --duration of at least 60 s");
+  }
+
+  @Test
+  void histogramPercentile_isTheBucketBoundOfTheRunsDifference() {
+    Map<String, Double> before = Map.of("x_seconds_bucket{le=\"0.001\"}", 5.0, "x_seconds_bucket{le=\"0.01\"}", 5.0,
+        "x_seconds_bucket{le=\"+Inf\"}", 5.0);
+    // 100 more: 90 under 1 ms, 9 under 10 ms, 1 above.
+    Map<String, Double> after = Map.of("x_seconds_bucket{le=\"0.001\"}", 95.0, "x_seconds_bucket{le=\"0.01\"}", 104.0,
+        "x_seconds_bucket{le=\"+Inf\"}", 105.0);
+    assertThat(LoadBenchmark.histogramPercentileMs(before, after, "x_seconds", 50)).isEqualTo(1.0);
+    assertThat(LoadBenchmark.histogramPercentileMs(before, after, "x_seconds", 99)).isEqualTo(10.0);
+    assertThat(LoadBenchmark.histogramPercentileMs(before, after, "x_seconds", 100)).isInfinite();
+    assertThat(LoadBenchmark.histogramPercentileMs(before, before, "x_seconds", 99)).isNaN();
+  }
+}
