@@ -1,7 +1,11 @@
-// Yaad's companion page: chat over the session WebSocket, voice through the browser's own
-// speech recognition and synthesis, and a side panel of what the companion remembers (REST).
+// Yaad's companion page: chat over the session WebSocket; voice on the server (the microphone
+// streamed as PCM over the same socket, replies played back from it) when the server has speech
+// engines, else through the browser's own speech recognition and synthesis; and a side panel of
+// what the companion remembers (REST).
 // No build step and no third-party code: this file is served as it is from the server's jar.
 // The protocol it speaks is written down in docs/api.md ("Sessions (WebSocket)").
+
+import { WebRtcVoice } from './webrtc.js';
 
 const $ = (id) => document.getElementById(id);
 // Every string a person reads, in the languages the selector offers: the interface follows the
@@ -20,6 +24,8 @@ const LANGS = {
     memoriesOnly: 'memories only', connecting: 'connecting…', llmDown: 'the language model is not answering',
     voiceHint: 'Hold the mic (or the space bar) to talk.', voiceHintTouch: 'Hold the mic to talk.',
     noVoice: 'This browser has no speech recognition: type instead (voice works in Chrome and Edge).',
+    serverVoiceHint: 'Voice on the server: hold the mic (or the space bar), or turn on hands-free and just talk.',
+    micRefused: 'Microphone access was refused.',
     forget: 'Forget', forgetTitle: 'Forget this memory', forgetConfirm: 'Forget?', forgotten: 'Forgotten.',
     couldNotForget: (why) => 'Could not forget it: ' + why,
     replyFailed: 'Your companion could not answer: the language model did not respond. Say it again in a moment.',
@@ -45,6 +51,8 @@ const LANGS = {
     memoriesOnly: 'صرف یادیں', connecting: 'رابطہ ہو رہا ہے…', llmDown: 'زبان کا ماڈل جواب نہیں دے رہا',
     voiceHint: 'بات کرنے کے لیے مائیک (یا اسپیس بار) دبائے رکھیں۔', voiceHintTouch: 'بات کرنے کے لیے مائیک دبائے رکھیں۔',
     noVoice: 'اس براؤزر میں آواز کی پہچان نہیں: لکھ کر بات کیجیے (آواز Chrome اور Edge میں چلتی ہے)۔',
+    serverVoiceHint: 'آواز سرور پر: مائیک (یا اسپیس بار) دبائے رکھیں، یا ہینڈز فری آن کر کے بس بولیے۔',
+    micRefused: 'مائیک کی اجازت نہیں ملی۔',
     forget: 'بھول جائیں', forgetTitle: 'یہ یاد بھلا دیں', forgetConfirm: 'بھول جائیں؟', forgotten: 'بھلا دیا گیا۔',
     couldNotForget: (why) => 'بھلایا نہ جا سکا: ' + why,
     replyFailed: 'آپ کا ساتھی جواب نہ دے سکا: زبان کے ماڈل نے جواب نہیں دیا۔ ذرا دیر میں دوبارہ کہیے۔',
@@ -296,7 +304,7 @@ const speech = {
 
   /** Speaks whole sentences as they arrive, so the voice starts before the reply is done. */
   feed(text, final) {
-    if (!synth || !$('speak-replies').checked) return;
+    if (!synth || !$('speak-replies').checked || serverVoice.speaks) return;
     this.pending += text;
     const cut = final ? this.pending.length : lastBoundary(this.pending);
     if (cut <= 0) return;
@@ -338,16 +346,17 @@ function lastBoundary(text) {
 const Recognition = window.SpeechRecognition || window.webkitSpeechRecognition;
 const voiceIn = { recognizer: null, mode: null, paused: false };
 
-function setupVoice() {
-  if (!Recognition) {
-    $('ptt').disabled = true;
-    $('hands-free').disabled = true;
-    $('voice-hint').dataset.i18n = 'noVoice';
-    $('voice-hint').textContent = t('noVoice');
-    return;
-  }
-  $('voice-hint').dataset.i18n = TOUCH ? 'voiceHintTouch' : 'voiceHint';
+/** The mic controls and their hint: server voice, else the browser's recognition, else none. */
+function renderVoiceControls() {
+  const any = serverVoice.on || !!Recognition;
+  $('ptt').disabled = !any;
+  $('hands-free').disabled = !any;
+  $('voice-hint').dataset.i18n = serverVoice.on ? 'serverVoiceHint' : !Recognition ? 'noVoice' : TOUCH ? 'voiceHintTouch' : 'voiceHint';
   $('voice-hint').textContent = t($('voice-hint').dataset.i18n);
+}
+
+function setupVoice() {
+  renderVoiceControls();
   const ptt = $('ptt');
   ptt.addEventListener('pointerdown', (e) => { e.preventDefault(); startListening('ptt'); });
   for (const ev of ['pointerup', 'pointerleave', 'pointercancel']) ptt.addEventListener(ev, () => stopListening('ptt'));
@@ -367,6 +376,7 @@ function isTyping(target) {
 }
 
 function startListening(mode) {
+  if (serverVoice.on) { serverVoice.listen(mode); return; }
   if (!Recognition || voiceIn.recognizer) return;
   // The person starts talking: the companion stops (barge-in).
   if (app.speaking) speech.stop();
@@ -407,6 +417,7 @@ function startListening(mode) {
 }
 
 function stopListening(mode, abort = false) {
+  if (serverVoice.on) { serverVoice.unlisten(mode); return; }
   const r = voiceIn.recognizer;
   if (!r || voiceIn.mode !== mode) return;
   $('ptt').classList.remove('active');
@@ -421,6 +432,176 @@ function pauseListening() {
 function resumeListening() {
   if (voiceIn.paused) { voiceIn.paused = false; if ($('hands-free').checked) startListening('free'); }
 }
+
+// --- server voice ---------------------------------------------------------------------------
+// When the server has speech engines (`voiceAvailable` in /api/v1/config), the session asks for
+// audio (`audio_start`); once the server answers `audio_ready`, the microphone goes to the server
+// as 20 ms frames of 16-bit PCM (getUserMedia with echo cancellation and noise suppression, then
+// an AudioWorklet), the server's VAD decides when a turn ends, and reply audio comes back as binary
+// frames, played through WebAudio after a short jitter buffer. Anything else keeps the browser's
+// own speech. When /api/v1/config also has `webrtc`, the same voice travels on a WebRTC call instead
+// (web/webrtc.js: Opus, the browser's echo cancellation and jitter buffer; push to talk mutes the
+// track); if the call is refused or ICE finds no path, the page falls back to the WebSocket.
+
+/** Rates the server takes; the page uses its AudioContext's own rate when it is one of them. */
+const VOICE_RATES = [8000, 16000, 24000, 48000];
+const JITTER_SECONDS = 0.08;
+const FRAME_MS = 20;
+
+const voiceTransport = {
+  /** Sends one frame of PCM (an ArrayBuffer); false if it could not. A WebRTC transport replaces this. */
+  send: (frame) => !!app.socket && app.socket.sendAudio(frame),
+};
+
+const serverVoice = {
+  on: false,        // the server said audio_ready: it listens in this session
+  speaks: false,    // ...and speaks its replies (no browser synthesis then)
+  rate: 16000,      // the session's input and output rate
+  ctx: null,
+  node: null,
+  starting: false,  // the microphone is being opened (once per page)
+  clock: null,      // { t0, sentMs }: audio sent against the wall clock
+  modes: new Set(), // 'ptt' and/or 'free' while the person is talking to the server
+  playAt: 0,
+  sources: new Set(),
+  framesSent: 0,
+  framesPlayed: 0,
+  call: null,       // a WebRtcVoice (web/webrtc.js) while the voice travels on a WebRTC call
+  webrtcFailed: false, // a call could not be made here: WebSocket audio from now on
+
+  context() {
+    if (!this.ctx) this.ctx = new AudioContext();
+    if (this.ctx.state === 'suspended') this.ctx.resume().catch(() => {});
+    return this.ctx;
+  },
+
+  /** Asks for audio at the start of each session (the server answers audio_ready or an error). */
+  request(conversation) {
+    if (!app.config || !app.config.voiceAvailable) return;
+    if (app.config.webrtc && !this.webrtcFailed && window.RTCPeerConnection) {
+      // WebRTC when the server offers it: the server answers audio_ready and webrtc_answer, or an error.
+      this.call = new WebRtcVoice((m) => conversation.send(m), app.config.webrtc.iceServers);
+      this.call.start().catch(() => this.fallBack(conversation));
+      return;
+    }
+    const rate = this.context().sampleRate;
+    this.rate = VOICE_RATES.includes(rate) ? rate : 16000;
+    conversation.send({ type: 'audio_start', inputRate: this.rate, outputRate: this.rate });
+  },
+
+  ready(m) {
+    this.on = true;
+    this.speaks = !!m.speak;
+    renderVoiceControls();
+    if ($('hands-free').checked) this.listen('free');
+  },
+
+  /** The server cannot do voice here (no engine for this language): the browser's speech it is. */
+  unavailable() {
+    if (this.call) { this.call.close(); this.call = null; }
+    this.on = false;
+    this.speaks = false;
+    this.modes.clear();
+    renderVoiceControls();
+  },
+
+  async listen(mode) {
+    if (app.speaking) this.flush(); // the person starts talking: the companion stops at once
+    this.modes.add(mode);
+    $('ptt').classList.toggle('active', this.modes.has('ptt'));
+    app.listening = true;
+    renderState();
+    if (this.call) { this.call.talk(true); return; }
+    if (this.node || this.starting) return;
+    this.starting = true;
+    const ctx = this.context();
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({
+        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1 } });
+      await ctx.audioWorklet.addModule('/pcm-worklet.js');
+      const node = new AudioWorkletNode(ctx, 'yaad-pcm', { processorOptions: { targetRate: this.rate, frameMs: FRAME_MS } });
+      // Once started, frames flow for the rest of the session, silent while nobody is talking:
+      // the server's VAD then hears the pause that ends a turn, and its clock keeps real time.
+      node.port.onmessage = (e) => {
+        if (!this.inRealTime()) return; // frames that bunched up behind a busy page: the server takes real time only
+        const frame = this.modes.size ? e.data : new ArrayBuffer(e.data.byteLength);
+        if (voiceTransport.send(frame)) this.framesSent++;
+      };
+      const mute = ctx.createGain();
+      mute.gain.value = 0;
+      ctx.createMediaStreamSource(stream).connect(node).connect(mute).connect(ctx.destination);
+      this.node = node;
+    } catch (e) {
+      this.modes.clear();
+      app.listening = false;
+      toast(t('micRefused'));
+      renderState();
+    } finally {
+      this.starting = false;
+    }
+  },
+
+  /**
+   * Whether one more 20 ms frame keeps the audio sent within half a second of the wall clock.
+   * A page that stalled (a busy tab) gets its frames in a bunch; sending them all would run
+   * ahead of real time, which the server closes (4429), so the late ones are dropped.
+   */
+  inRealTime() {
+    const now = performance.now();
+    if (!this.clock || now - this.clock.t0 - this.clock.sentMs > 1000) this.clock = { t0: now, sentMs: 0 }; // start, or after a gap
+    if (this.clock.sentMs + FRAME_MS > now - this.clock.t0 + 500) return false;
+    this.clock.sentMs += FRAME_MS;
+    return true;
+  },
+
+  unlisten(mode) {
+    this.modes.delete(mode);
+    $('ptt').classList.toggle('active', this.modes.has('ptt'));
+    app.listening = this.modes.size > 0;
+    if (this.call) this.call.talk(this.modes.size > 0);
+    renderState();
+  },
+
+  /** No WebRTC call here (refused, or ICE found no path): the same voice over the WebSocket. */
+  fallBack(conversation) {
+    this.unavailable();
+    this.webrtcFailed = true;
+    if (conversation.open) this.request(conversation);
+  },
+
+  /** One binary frame of reply audio: scheduled after what is already playing, behind a small jitter buffer. */
+  play(data) {
+    const ctx = this.context();
+    const pcm = new Int16Array(data);
+    if (!pcm.length) return;
+    const buffer = ctx.createBuffer(1, pcm.length, this.rate);
+    const channel = buffer.getChannelData(0);
+    for (let i = 0; i < pcm.length; i++) channel[i] = pcm[i] / 32768;
+    const source = ctx.createBufferSource();
+    source.buffer = buffer;
+    source.connect(ctx.destination);
+    if (this.playAt < ctx.currentTime) this.playAt = ctx.currentTime + JITTER_SECONDS;
+    source.start(this.playAt);
+    this.playAt += buffer.duration;
+    this.sources.add(source);
+    source.onended = () => {
+      this.sources.delete(source);
+      if (!this.sources.size) { app.speaking = false; renderState(); }
+    };
+    this.framesPlayed++;
+    app.speaking = true;
+    renderState();
+  },
+
+  /** Barge-in: what is buffered is dropped now. */
+  flush() {
+    for (const source of this.sources) { try { source.stop(); } catch { /* not started */ } }
+    this.sources.clear();
+    this.playAt = 0;
+    app.speaking = false;
+    renderState();
+  },
+};
 
 // --- the conversation (WebSocket) -----------------------------------------------------------
 
@@ -458,9 +639,11 @@ class Conversation {
     if (this.closedByUs) return;
     if (!url) { notice('chat-down', '<h3>The conversation could not connect.</h3>Memory browsing still works. Reload the page to try again.'); return; }
     const ws = new WebSocket(url);
+    ws.binaryType = 'arraybuffer';
     this.ws = ws;
     ws.onopen = () => { this.open = true; this.retries = 0; renderState(); this.heartbeat = setInterval(() => this.send({ type: 'ping' }), 20000); };
     ws.onmessage = (event) => {
+      if (typeof event.data !== 'string') { serverVoice.play(event.data); return; }
       let message;
       try { message = JSON.parse(event.data); } catch { return; }
       this.handle(message);
@@ -471,6 +654,8 @@ class Conversation {
       this.open = false;
       this.active = false;
       app.busy = false;
+      serverVoice.flush();
+      serverVoice.unavailable(); // asked again on the next connection
       renderState();
       if (this.closedByUs || event.code === 1000) return;
       if (event.code === 4410) { addMessage('system', 'This user was deleted, with all their memories; the conversation has ended.'); return; }
@@ -487,6 +672,13 @@ class Conversation {
   send(message) {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) { this.ws.send(JSON.stringify(message)); return true; }
     return false;
+  }
+
+  /** One frame of microphone PCM; dropped when the socket is not open or is backed up. */
+  sendAudio(frame) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN || this.ws.bufferedAmount > 64 * 1024) return false;
+    this.ws.send(frame);
+    return true;
   }
 
   interrupt() {
@@ -514,7 +706,35 @@ class Conversation {
     switch (m.type) {
       case 'state':
         this.active = m.state === 'active';
+        if (m.state === 'active') serverVoice.request(this);
         renderState();
+        break;
+      case 'audio_ready':
+        serverVoice.ready(m);
+        break;
+      case 'webrtc_answer':
+        if (serverVoice.call) serverVoice.call.answered(m).catch(() => serverVoice.fallBack(this));
+        break;
+      case 'webrtc_ended':
+        // The call is over; the session goes on. Without a path for it, WebSocket audio.
+        if (serverVoice.call && m.reason !== 'local') serverVoice.fallBack(this);
+        break;
+      // speech_started is not a barge-in yet: a backchannel ("haan", "yeah") must not cut the
+      // companion off; the server decides, and says interrupted.
+      case 'transcript':
+        if (m.isFinal) {
+          if (m.text && m.text.trim()) { addMessage('me', m.text.trim()); app.busy = true; }
+          $('input').value = '';
+        } else {
+          $('input').value = m.text || '';
+        }
+        renderState();
+        break;
+      case 'interrupted':
+        serverVoice.flush();
+        break;
+      case 'voice_metrics':
+        app.lastVoiceMetrics = m;
         break;
       case 'greeting_delta':
       case 'reply_delta': {
@@ -560,6 +780,8 @@ class Conversation {
         break;
       }
       case 'error':
+        if (m.code === 'voice_unavailable') { serverVoice.unavailable(); break; } // the browser's speech it is
+        if (m.code === 'webrtc_unavailable' || m.code === 'webrtc_failed') { serverVoice.fallBack(this); break; }
         app.busy = false;
         // A failed reply was already said, once, at its reply_done.
         if (m.code !== 'llm_unavailable') addMessage('system', m.message || m.code);
@@ -713,5 +935,5 @@ function canConverse() {
 }
 
 // For tests and the curious: the page's state, read-only.
-window.yaad = { app, refreshMemories };
+window.yaad = { app, refreshMemories, serverVoice, voiceTransport };
 start();

@@ -12,7 +12,8 @@ const COLORS = ['#b5573b', '#2f5d62', '#e9a23b', '#6a4c93', '#3e8e5e', '#d62f2f'
 const state = { previous: null, key: sessionStorage.getItem('yaad.opsKey'), t: [], series: {} };
 // Latency parts in the order they happen in a turn; voice parts appear once the voice pipeline registers them.
 const LATENCY = { snapshot: 'snapshot', tools: 'tools', llmFirstToken: 'LLM first token', endToEnd: 'end to end',
-  endOfUtterance: 'end of utterance', speechToText: 'speech to text', textToSpeechFirstByte: 'TTS first byte' };
+  endOfUtterance: 'end of utterance', speechToText: 'speech to text', textToSpeechFirstByte: 'TTS first byte',
+  voiceEndToEnd: 'voice end to end' };
 
 /** One chart: a uPlot whose series are created as keys first appear. */
 class Chart {
@@ -86,7 +87,9 @@ function render(s) {
   while (state.t.length > POINTS) state.t.shift();
 
   const turnsPerSecond = dt ? round(delta(s, p, (x) => x.turns) / dt, 2) : null;
-  push('load', { 'open sessions': s.sessionsOpen, 'turns/s': turnsPerSecond });
+  const load = { 'open sessions': s.sessionsOpen, 'turns/s': turnsPerSecond };
+  if (s.voiceInterruptions != null) load['barge-ins/s'] = dt ? round(delta(s, p, (x) => x.voiceInterruptions) / dt, 2) : null;
+  push('load', load);
 
   const latency = {};
   for (const [key, label] of Object.entries(LATENCY)) {

@@ -36,10 +36,36 @@ final class History {
     }
   }
 
-  synchronized void assistant(String text) {
-    if (!text.isBlank()) {
-      messages.addLast(AiMessage.from(text));
+  /** Adds what the companion said; returns the message kept, or {@code null} for blank text. */
+  synchronized AiMessage assistant(String text) {
+    if (text.isBlank()) {
+      return null;
     }
+    AiMessage message = AiMessage.from(text);
+    messages.addLast(message);
+    return message;
+  }
+
+  /**
+   * Replaces {@code kept} (if still in the history) by {@code text}, or removes it for blank text;
+   * returns the message now kept in its place, or {@code null}.
+   */
+  synchronized AiMessage replace(AiMessage kept, String text) {
+    List<ChatMessage> all = new ArrayList<>(messages);
+    for (int i = 0; i < all.size(); i++) {
+      if (all.get(i) == kept) {
+        AiMessage replacement = text.isBlank() ? null : AiMessage.from(text);
+        if (replacement == null) {
+          all.remove(i);
+        } else {
+          all.set(i, replacement);
+        }
+        messages.clear();
+        messages.addAll(all);
+        return replacement;
+      }
+    }
+    return null;
   }
 
   synchronized List<ChatMessage> messages() {

@@ -282,6 +282,29 @@ public final class Session {
     }
   }
 
+  /**
+   * The user barged in on {@code speech} and heard only {@code heardText} of it (a voice pipeline
+   * knows how much of the reply's audio was played): if the speech still goes on it ends
+   * {@link Speech.Outcome#INTERRUPTED} and its LLM stream is cancelled; either way the history keeps
+   * exactly {@code heardText} as what the companion said (nothing, if it is blank), never the
+   * full text. A speech that had already completed keeps its outcome. Learning, if the reply
+   * had already completed, already has its full text.
+   *
+   * @param speech    a speech of this session
+   * @param heardText a prefix of {@link Speech#text()}, or any text the user is known to have heard
+   */
+  public void interrupted(Speech speech, String heardText) {
+    String heard = heardText == null ? "" : heardText.strip();
+    synchronized (speech) {
+      speech.heard = heard;
+      if (speech.kept != null) { // it ended and its text is in the history already: cut it
+        speech.kept = history.replace(speech.kept, heard);
+        return;
+      }
+    }
+    end(speech, Speech.Outcome.INTERRUPTED, null);
+  }
+
   /** User turns kept in short-term history (bounded by {@link AgentConfig#historyTurns()}). */
   public int historyTurns() {
     return history.userTurns();
@@ -391,8 +414,11 @@ public final class Session {
     if (stream != null) {
       stream.cancel();
     }
-    String said = speech.text();
-    history.assistant(said);
+    String said;
+    synchronized (speech) { // against interrupted(): the heard text, if known, is what history keeps
+      said = speech.heard != null ? speech.heard : speech.text();
+      speech.kept = history.assistant(said);
+    }
     // Handed to learning before any listener hears that the speech ended: a caller who hangs
     // up on reply_done ends the session after this, so its end always finds its last turn queued.
     if (speech.kind() == Speech.Kind.REPLY && speech.userText != null) {

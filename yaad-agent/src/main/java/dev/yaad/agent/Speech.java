@@ -47,6 +47,10 @@ public final class Speech {
   volatile Runnable onCancel = () -> { };
   /** The LLM call feeding this speech, cancelled when it ends. */
   volatile dev.yaad.agent.llm.Llm.Stream stream;
+  /** What the user heard of it, when a barge-in said so ({@link Session#interrupted}); guarded by this. */
+  String heard;
+  /** The history's message for it, once it ended; guarded by this. */
+  dev.langchain4j.data.message.AiMessage kept;
   /** For a reply: what the user said. */
   volatile String userText;
   /** For a reply: its turn's fate in learning, set before the listeners hear that it ended. */

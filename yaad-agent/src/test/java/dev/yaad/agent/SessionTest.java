@@ -173,6 +173,52 @@ class SessionTest {
     assertThat(lastRequest).contains(first.text().strip()); // only the spoken part is remembered
   }
 
+  /** The assistant messages the model was sent in the last conversation request. */
+  private List<String> assistantMessagesOfLastRequest() {
+    List<String> said = new java.util.ArrayList<>();
+    for (var m : llmServer.calls(Purpose.CONVERSATION).getLast().body().path("messages")) {
+      if ("assistant".equals(m.path("role").asText())) {
+        said.add(m.path("content").asText());
+      }
+    }
+    return said;
+  }
+
+  @Test
+  void interruptedWithHeardText_whileStreaming_historyKeepsOnlyWhatWasHeard() {
+    llmServer.rule(c -> c.lastUserMessage().contains("story"),
+        c -> Answer.text("Once upon a time there was a girl in Lahore who loved to sing every morning."));
+    llmServer.latency(Duration.ofMillis(20), Duration.ofMillis(40));
+    Session session = runtime.open("voice-barger", recorder);
+    session.ready();
+    Await.done(session.greet().done());
+    Speech story = session.reply("tell me a story");
+    Await.until(() -> story.text().length() > 20, Duration.ofSeconds(5), "a few reply tokens");
+    session.interrupted(story, "Once upon");
+    assertThat(Await.done(story.done())).isEqualTo(Speech.Outcome.INTERRUPTED);
+    llmServer.latency(Duration.ZERO, Duration.ZERO);
+    Await.done(session.reply("go on").done());
+    assertThat(assistantMessagesOfLastRequest()).contains("Once upon").noneMatch(m -> m.contains("time there"));
+  }
+
+  @Test
+  void interruptedWithHeardText_afterTheTextCompleted_historyIsCutToo() {
+    // A voice reply's text is complete long before its audio has played: the user interrupts then.
+    llmServer.rule(c -> c.lastUserMessage().contains("story"),
+        c -> Answer.text("Once upon a time there was a girl in Lahore who loved to sing every morning."));
+    Session session = runtime.open("late-barger", recorder);
+    session.ready();
+    Await.done(session.greet().done());
+    Speech story = session.reply("tell me a story");
+    assertThat(Await.done(story.done())).isEqualTo(Speech.Outcome.COMPLETED);
+    session.interrupted(story, "Once upon a time there was");
+    Await.done(session.reply("go on").done());
+    assertThat(assistantMessagesOfLastRequest()).contains("Once upon a time there was").noneMatch(m -> m.contains("Lahore"));
+    session.interrupted(story, " "); // heard nothing after all: nothing is kept
+    Await.done(session.reply("and then?").done());
+    assertThat(assistantMessagesOfLastRequest()).noneMatch(m -> m.startsWith("Once upon"));
+  }
+
   @Test
   void saveMemoryTool_writesForTheSessionsUser_whateverTheModelSays() {
     llmServer.rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults(),

@@ -25,6 +25,7 @@ import picocli.CommandLine;
         WebRtcBenchmark.class,
         LearningBenchmark.class,
         LoadBenchmark.class,
+        VoiceBenchmark.class,
         HelpCommand.class,
     })
 public final class BenchMain {

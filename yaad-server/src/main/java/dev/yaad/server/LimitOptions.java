@@ -40,7 +40,8 @@ final class LimitOptions {
       Map.entry("--llm-user-budget", "YAAD_LLM_USER_BUDGET"),
       Map.entry("--learning-llm-concurrency", "YAAD_LEARNING_LLM_CONCURRENCY"),
       Map.entry("--learning-lag-warning", "YAAD_LEARNING_LAG_WARNING"),
-      Map.entry("--learning-buffer-bytes", "YAAD_LEARNING_BUFFER_BYTES"));
+      Map.entry("--learning-buffer-bytes", "YAAD_LEARNING_BUFFER_BYTES"),
+      Map.entry("--session-audio-burst", "YAAD_SESSION_AUDIO_BURST"));
 
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})\\s*(ms|s|m|h|d)");
 
@@ -119,6 +120,11 @@ final class LimitOptions {
           + " Default: ${DEFAULT-VALUE}.")
   long learningBufferBytes;
 
+  @Option(names = "--session-audio-burst", paramLabel = "DURATION", defaultValue = "5s",
+      description = {"How far ahead of real time one session's audio may run (it may always arrive 1.25 times as fast);",
+          "beyond it the client is closed 4429. Env YAAD_SESSION_AUDIO_BURST. Default: ${DEFAULT-VALUE}."})
+  String sessionAudioBurst;
+
   /** {@code auth} with the origins, the token lifetime and the failed-attempt limit given here. */
   AuthConfig auth(AuthConfig auth) {
     try {
@@ -152,11 +158,12 @@ final class LimitOptions {
     Rate bytes = rate("--session-byte-rate", sessionByteRate);
     Rate budget = rate("--llm-user-budget", llmUserBudget);
     try {
-      return defaults.withLimits(defaults.maxSessions(), maxSessionsPerUser, sessionQueueBytes).withRates(messages, bytes, budget);
+      return defaults.withLimits(defaults.maxSessions(), maxSessionsPerUser, sessionQueueBytes).withRates(messages, bytes, budget)
+          .withAudioBurst(duration("--session-audio-burst", sessionAudioBurst));
     } catch (IllegalArgumentException e) {
       String message = e.getMessage();
       throw invalid(message.startsWith("maxQueuedBytes") ? "--session-queue-bytes" : message.startsWith("byteRate")
-          ? "--session-byte-rate" : "--max-sessions-per-user", e);
+          ? "--session-byte-rate" : message.startsWith("audioBurst") ? "--session-audio-burst" : "--max-sessions-per-user", e);
     }
   }
 

@@ -63,6 +63,8 @@ public final class Main implements Runnable {
     Map<String, String> all = new java.util.HashMap<>(Map.ofEntries(entries));
     all.putAll(MemoryOptions.ENV_VARS);
     all.putAll(LimitOptions.ENV_VARS);
+    all.putAll(VoiceOptions.ENV_VARS);
+    all.putAll(WebRtcOptions.ENV_VARS);
     return Map.copyOf(all);
   }
 
@@ -163,6 +165,10 @@ public final class Main implements Runnable {
 
     @Mixin LimitOptions limits;
 
+    @Mixin VoiceOptions voice;
+
+    @Mixin WebRtcOptions webrtc;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
@@ -193,13 +199,14 @@ public final class Main implements Runnable {
         throw new ParameterException(spec.commandLine(), "Invalid value for option '" + option + "': " + message);
       }
       return new YaadServer.Config(host, port, database.storeConfig(), MemoryApi.DEFAULT_MAX_BODY_BYTES, limits.auth(auth), llm,
-          memory.cacheConfig(), embedding.embedder(), memory.searchConfig(), memory.duplicateThreshold(), memory.forgetRule(), limits.http());
+          memory.cacheConfig(), embedding.embedder(), memory.searchConfig(), memory.duplicateThreshold(), memory.forgetRule(), limits.http(),
+          voice.config());
     }
 
     /** How sessions behave: the defaults, with the limits of the options. */
     YaadServer.AgentTuning tuning() {
       YaadServer.AgentTuning defaults = YaadServer.AgentTuning.defaults();
-      return new YaadServer.AgentTuning(defaults.agent(), limits.learning(defaults.learning()), limits.sessions());
+      return new YaadServer.AgentTuning(defaults.agent(), limits.learning(defaults.learning()), limits.sessions(), webrtc.config());
     }
 
     @Override

@@ -20,6 +20,8 @@ import dev.yaad.server.http.MemoryApi;
 import dev.yaad.server.http.SessionApi;
 import dev.yaad.server.ops.Metrics;
 import dev.yaad.server.ops.Readiness;
+import dev.yaad.voice.VoiceConfig;
+import dev.yaad.webrtc.WebRtcConfig;
 import io.javalin.Javalin;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -72,9 +74,12 @@ public final class YaadServer implements AutoCloseable {
    * @param duplicateThreshold the cosine at or above which a new memory updates one of the same category
    * @param forget       when a description matches a memory well enough to forget it (forgetMemory, learning's deletions)
    * @param limits       what one client may take: body timeouts, connections per address, request rates
+   * @param voice        the speech engines and turn timing of sessions that send audio, or {@code null} for
+   *                     text only (the default here; {@code yaad serve} turns it on unless {@code --voice off})
    */
   public record Config(String host, int port, StoreConfig store, long maxBodyBytes, AuthConfig auth, LlmSettings llm,
-      CacheConfig cache, Embedder embedder, SearchConfig search, double duplicateThreshold, ForgetRule forget, HttpLimits limits) {
+      CacheConfig cache, Embedder embedder, SearchConfig search, double duplicateThreshold, ForgetRule forget, HttpLimits limits,
+      VoiceConfig voice) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
 
@@ -104,7 +109,7 @@ public final class YaadServer implements AutoCloseable {
     /** The in-process cache only and the in-process embedding model. */
     public Config(String host, int port, StoreConfig store, long maxBodyBytes, AuthConfig auth, LlmSettings llm) {
       this(host, port, store, maxBodyBytes, auth, llm, CacheConfig.defaults(), OnnxEmbedder.shared(), SearchConfig.defaults(),
-          Memories.DEFAULT_DUPLICATE_THRESHOLD, ForgetRule.defaults(), HttpLimits.defaults());
+          Memories.DEFAULT_DUPLICATE_THRESHOLD, ForgetRule.defaults(), HttpLimits.defaults(), null);
     }
 
     /** No authentication, no LLM. */
@@ -118,35 +123,40 @@ public final class YaadServer implements AutoCloseable {
     }
 
     public Config withAddress(String host, int port) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits, voice);
     }
 
     public Config withAuth(AuthConfig auth) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits, voice);
     }
 
     public Config withLlm(LlmSettings llm) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits, voice);
     }
 
     public Config withCache(CacheConfig cache) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits, voice);
     }
 
     public Config withEmbedder(Embedder embedder) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits, voice);
     }
 
     public Config withSearch(SearchConfig search, double duplicateThreshold) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits, voice);
     }
 
     public Config withForgetRule(ForgetRule forget) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits, voice);
     }
 
     public Config withLimits(HttpLimits limits) {
-      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits);
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits, voice);
+    }
+
+    /** Sessions take audio, with these engines and timing; {@code null} for text only. */
+    public Config withVoice(VoiceConfig voice) {
+      return new Config(host, port, store, maxBodyBytes, auth, llm, cache, embedder, search, duplicateThreshold, forget, limits, voice);
     }
   }
 
@@ -154,16 +164,28 @@ public final class YaadServer implements AutoCloseable {
    * How the companion's sessions and background learning behave when an LLM is configured.
    * {@link #defaults()} is for people; tests shorten it (a learning batch of one turn, a fast
    * heartbeat).
+   *
+   * @param webrtc the WebRTC transport of the sessions' calls ({@code docs/webrtc.md}), or
+   *     {@code null} for none (the default here; {@code yaad serve} turns it on)
    */
-  public record AgentTuning(AgentConfig agent, LearningConfig learning, SessionApi.Settings sessions) {
+  public record AgentTuning(AgentConfig agent, LearningConfig learning, SessionApi.Settings sessions, WebRtcConfig webrtc) {
     public AgentTuning {
       Objects.requireNonNull(agent, "agent");
       Objects.requireNonNull(learning, "learning");
       Objects.requireNonNull(sessions, "sessions");
     }
 
+    /** Without WebRTC. */
+    public AgentTuning(AgentConfig agent, LearningConfig learning, SessionApi.Settings sessions) {
+      this(agent, learning, sessions, null);
+    }
+
     public static AgentTuning defaults() {
       return new AgentTuning(AgentConfig.defaults(), LearningConfig.defaults(), SessionApi.Settings.defaults());
+    }
+
+    public AgentTuning withWebRtc(WebRtcConfig webrtc) {
+      return new AgentTuning(agent, learning, sessions, webrtc);
     }
   }
 
@@ -244,10 +266,11 @@ public final class YaadServer implements AutoCloseable {
       }
       Authenticator authenticator = new Authenticator(config.auth());
       if (config.llm().configured()) {
-        started = Companion.start(opened, config.llm(), tuning, metrics.registry(), authenticator, shared);
+        started = Companion.start(opened, config.llm(), config.voice(), tuning, metrics.registry(), authenticator, shared);
       }
       app = HttpApp.create(new HttpApp.Setup(opened, config.maxBodyBytes(), authenticator, metrics, readiness,
-          config.llm().configured(), started == null ? null : started.sessions()::install, shared));
+          config.llm().configured(), started == null ? null : started.sessions()::install, shared,
+          started != null && started.voice() != null, started == null ? null : started.webrtc()));
       config.limits().install(app);
       app.start(config.host(), config.port());
     } catch (RuntimeException e) {
@@ -270,6 +293,9 @@ public final class YaadServer implements AutoCloseable {
             ? "LLM at " + config.llm().baseUrl() + " (model " + (config.llm().model() == null ? LlmConfig.DEFAULT_MODEL : config.llm().model())
                 + "), sessions at ws://" + config.host() + ":" + port() + SessionApi.PATH
             : "no LLM configured (set YAAD_LLM_BASE_URL): memories only, no sessions");
+    if (started != null && started.voice() == null) { // else Voice.start said which engines are live
+      log.info("server: voice off: sessions are text only");
+    }
     if (config.auth().required() && !config.auth().tokenSecretConfigured()) {
       log.warn("server: no YAAD_TOKEN_SECRET: session tokens are signed with a random secret and stop working when this"
           + " process stops (and on other instances)");

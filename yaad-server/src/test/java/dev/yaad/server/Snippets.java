@@ -26,6 +26,11 @@ import dev.yaad.server.http.SessionApi;
 import dev.yaad.server.limit.Rate;
 import dev.yaad.server.ops.Metrics;
 import dev.yaad.server.ops.Readiness;
+import dev.yaad.voice.AudioOut;
+import dev.yaad.voice.Voice;
+import dev.yaad.voice.VoiceConfig;
+import dev.yaad.voice.VoiceEvent;
+import dev.yaad.voice.VoiceSession;
 import dev.yaad.webrtc.IceServer;
 import dev.yaad.webrtc.WebRtcCall;
 import dev.yaad.webrtc.WebRtcConfig;
@@ -200,6 +205,24 @@ final class Snippets {
     transport.close();                              // at shutdown: closes every call, then the engine
     // @end
     return answer + " " + dropped;
+  }
+
+  /** yaad-voice's {@code Voice} class comment (compiled here, not run: it needs a session and a transport). */
+  static void voice(MeterRegistry registry, Session session, VoiceEvents events, AudioOut audioOut, short[] pcmFrame,
+      org.slf4j.Logger log) {
+    // @start region="voice"
+    Voice voice = Voice.start(VoiceConfig.defaults(), registry); // loads the VAD, finds the engines
+    log.info(voice.describe());                                  // which languages it hears and speaks
+    VoiceSession call = voice.open(session, events::send, audioOut, 16_000, 24_000);
+    call.accept(pcmFrame);                                       // from the transport, 20 ms at a time
+    call.close();                                                // the caller hung up
+    // @end
+    voice.close();
+  }
+
+  /** Where the voice example's events go: a transport's JSON messages. */
+  interface VoiceEvents {
+    void send(VoiceEvent event);
   }
 
   /** Where the WebRTC example's audio goes: the voice pipeline, a later phase of issue 13. */

@@ -9,8 +9,6 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -164,21 +162,14 @@ public final class ScriptedLlmServer implements AutoCloseable {
 
   /** Starts a server on a free loopback port with no latency and the built-in rules. */
   public static ScriptedLlmServer start() {
-    try {
-      HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
-      ScriptedLlmServer server = new ScriptedLlmServer(http);
-      http.createContext("/", server::handle);
-      http.setExecutor(server.threads);
-      http.start();
-      return server;
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot start the scripted LLM server on loopback: " + e.getMessage(), e);
-    }
+    ScriptedLlmServer server = new ScriptedLlmServer(Loopback.bind("scripted LLM server"));
+    Loopback.serve(server.http, server::handle, server.threads);
+    return server;
   }
 
   /** The OpenAI-style base URL, e.g. {@code http://127.0.0.1:41234/v1}. */
   public String baseUrl() {
-    return "http://" + http.getAddress().getHostString() + ":" + http.getAddress().getPort() + "/v1";
+    return Loopback.baseUrl(http);
   }
 
   /** Waits {@code firstToken} before the first chunk and {@code perToken} between chunks. */

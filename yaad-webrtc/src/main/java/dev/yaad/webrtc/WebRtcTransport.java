@@ -203,10 +203,14 @@ public final class WebRtcTransport implements AutoCloseable {
     }
     int open = calls.size();
     // All at once: each close waits for WebRTC's threads (bounded by closeTimeout), and one
-    // stuck close must not make the others wait behind it.
+    // stuck close must not make the others wait behind it. A call that another thread is closing
+    // already (its session ended as the server stops) is waited for too: its teardown must end
+    // before the engine it runs on is disposed, or it never ends (abandoned, with the engine).
     List<Thread> closing = List.copyOf(calls).stream()
-        .map(call -> Thread.ofVirtual().name("yaad-webrtc-close-" + call.id())
-            .start(() -> call.close(WebRtcCall.CloseReason.TRANSPORT_CLOSED)))
+        .map(call -> Thread.ofVirtual().name("yaad-webrtc-close-" + call.id()).start(() -> {
+          call.close(WebRtcCall.CloseReason.TRANSPORT_CLOSED);
+          call.closed().join();
+        }))
         .toList();
     long deadline = System.nanoTime() + config.closeTimeout().toNanos() + TimeUnit.SECONDS.toNanos(1);
     for (Thread thread : closing) {

@@ -1,5 +1,6 @@
 package dev.yaad.server.http;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.yaad.memory.Memories;
 import dev.yaad.server.auth.Access;
 import dev.yaad.server.auth.Authenticator;
@@ -40,9 +41,12 @@ public final class HttpApp {
    * @param llmConfigured whether an LLM endpoint is configured (the page says what to set if not)
    * @param sessions      adds the WebSocket session endpoint, or {@code null} while there is none
    * @param events        what this instance tells the others (a user's deletion closes their sessions everywhere)
+   * @param voiceAvailable whether sessions take audio ({@code audio_start}): the server has speech engines
+   * @param webrtc        the sessions' WebRTC calls ({@code /api/v1/config} says whether they are offered), or {@code null}
    */
   public record Setup(Memories memories, long maxBodyBytes, Authenticator authenticator, Metrics metrics,
-      Readiness readiness, boolean llmConfigured, Consumer<Javalin> sessions, ClusterEvents events) {
+      Readiness readiness, boolean llmConfigured, Consumer<Javalin> sessions, ClusterEvents events, boolean voiceAvailable,
+      WebRtcSignalling webrtc) {
     public Setup {
       Objects.requireNonNull(memories, "memories");
       Objects.requireNonNull(authenticator, "authenticator");
@@ -51,15 +55,22 @@ public final class HttpApp {
       Objects.requireNonNull(events, "events");
     }
 
-    /** One instance: events stay in this process. */
+    /** One instance (events stay in this process), without voice. */
     public Setup(Memories memories, long maxBodyBytes, Authenticator authenticator, Metrics metrics, Readiness readiness,
         boolean llmConfigured, Consumer<Javalin> sessions) {
-      this(memories, maxBodyBytes, authenticator, metrics, readiness, llmConfigured, sessions, ClusterEvents.local());
+      this(memories, maxBodyBytes, authenticator, metrics, readiness, llmConfigured, sessions, ClusterEvents.local(), false, null);
     }
   }
 
-  /** What the page (or any client) needs to know before it can talk to the server. */
-  record ClientConfig(boolean authRequired, boolean llmConfigured, boolean sessionsAvailable, List<String> categories) {}
+  /**
+   * What the page (or any client) needs to know before it can talk to the server; {@code webrtc}
+   * is left out unless sessions may carry their voice over WebRTC calls.
+   */
+  record ClientConfig(boolean authRequired, boolean llmConfigured, boolean sessionsAvailable, boolean voiceAvailable,
+      List<String> categories, @JsonInclude(JsonInclude.Include.NON_NULL) WebRtcOffer webrtc) {}
+
+  /** WebRTC is offered: {@code iceServers} are for the page's {@code RTCPeerConnection} (STUN only). */
+  record WebRtcOffer(List<Map<String, Object>> iceServers) {}
 
   private HttpApp() {}
 
@@ -81,7 +92,9 @@ public final class HttpApp {
     Access.install(app, setup.authenticator());
 
     ClientConfig clientConfig = new ClientConfig(setup.authenticator().config().required(), setup.llmConfigured(),
-        setup.sessions() != null, setup.memories().categories().names());
+        setup.sessions() != null, setup.sessions() != null && setup.voiceAvailable(), setup.memories().categories().names(),
+        setup.sessions() != null && setup.voiceAvailable() && setup.webrtc() != null && setup.webrtc().available()
+            ? new WebRtcOffer(setup.webrtc().browserIceServers()) : null);
     app.get("/api/v1/config", ctx -> ctx.json(clientConfig), Access.Role.PUBLIC);
     app.get("/ready", ctx -> {
       Readiness.Report report = setup.readiness().check();

@@ -7,6 +7,7 @@ import dev.yaad.server.auth.Authenticator;
 import dev.yaad.server.cluster.ClusterEvents;
 import dev.yaad.server.limit.Rate;
 import dev.yaad.server.limit.RateLimiter;
+import dev.yaad.voice.Voice;
 import io.javalin.Javalin;
 import io.javalin.http.BadRequestResponse;
 import io.javalin.http.Context;
@@ -84,9 +85,13 @@ public final class SessionApi implements AutoCloseable {
    * @param byteRate           bytes one session may send, every frame counted (binary ones too)
    * @param llmBudget          model answers (greetings and replies) one user may have; beyond it a
    *                           turn is answered {@code llm_budget_exhausted}; {@link Rate#OFF} for none
+   * @param audioBurst         how far ahead of real time a session's audio may run: its audio bytes
+   *                           refill at {@value #AUDIO_RATE_SLACK} times real time at the input rate, and
+   *                           hold this much audio at most; a client beyond it is closed {@code 4429}
    */
   public record Settings(Duration pingInterval, Duration idleTimeout, int maxSessions, long maxQueuedBytes,
-      int maxInvalidInARow, int maxFrameBytes, int maxSessionsPerUser, Rate messageRate, Rate byteRate, Rate llmBudget) {
+      int maxInvalidInARow, int maxFrameBytes, int maxSessionsPerUser, Rate messageRate, Rate byteRate, Rate llmBudget,
+      Duration audioBurst) {
     public static final Duration DEFAULT_PING_INTERVAL = Duration.ofSeconds(15);
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(45);
     public static final int DEFAULT_MAX_SESSIONS = 1000;
@@ -97,6 +102,9 @@ public final class SessionApi implements AutoCloseable {
     public static final Rate DEFAULT_MESSAGE_RATE = Rate.of(30, Duration.ofSeconds(10));
     public static final Rate DEFAULT_BYTE_RATE = Rate.of(4 * 1024 * 1024, Duration.ofSeconds(10));
     public static final Rate DEFAULT_LLM_BUDGET = Rate.of(1000, Duration.ofHours(1));
+    public static final Duration DEFAULT_AUDIO_BURST = Duration.ofSeconds(5);
+    /** Audio may arrive this much faster than real time for as long as it likes: clocks drift, networks bunch frames. */
+    public static final double AUDIO_RATE_SLACK = 1.25;
 
     public Settings {
       Objects.requireNonNull(pingInterval, "pingInterval");
@@ -104,6 +112,11 @@ public final class SessionApi implements AutoCloseable {
       Objects.requireNonNull(messageRate, "messageRate");
       Objects.requireNonNull(byteRate, "byteRate");
       Objects.requireNonNull(llmBudget, "llmBudget");
+      Objects.requireNonNull(audioBurst, "audioBurst");
+      if (audioBurst.toMillis() < 100) {
+        throw new IllegalArgumentException("audioBurst cannot be less than 100 ms: a network that delivers a few frames"
+            + " together must not close the session (was " + audioBurst.toMillis() + " ms)");
+      }
       if (pingInterval.isNegative() || pingInterval.isZero()) {
         throw new IllegalArgumentException("pingInterval must be positive (was " + pingInterval + ")");
       }
@@ -132,30 +145,38 @@ public final class SessionApi implements AutoCloseable {
     public static Settings defaults() {
       return new Settings(DEFAULT_PING_INTERVAL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_QUEUED_BYTES,
           DEFAULT_MAX_INVALID_IN_A_ROW, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_SESSIONS_PER_USER, DEFAULT_MESSAGE_RATE,
-          DEFAULT_BYTE_RATE, DEFAULT_LLM_BUDGET);
+          DEFAULT_BYTE_RATE, DEFAULT_LLM_BUDGET, DEFAULT_AUDIO_BURST);
     }
 
     public Settings withHeartbeat(Duration ping, Duration idle) {
       return new Settings(ping, idle, maxSessions, maxQueuedBytes, maxInvalidInARow, maxFrameBytes, maxSessionsPerUser,
-          messageRate, byteRate, llmBudget);
+          messageRate, byteRate, llmBudget, audioBurst);
     }
 
     /** Sessions on this server, sessions of one user, and bytes waiting for one client. */
     public Settings withLimits(int sessions, int sessionsPerUser, long queuedBytes) {
       return new Settings(pingInterval, idleTimeout, sessions, queuedBytes, maxInvalidInARow, maxFrameBytes, sessionsPerUser,
-          messageRate, byteRate, llmBudget);
+          messageRate, byteRate, llmBudget, audioBurst);
     }
 
     /** What one session may send, in messages and in bytes, and what one user may cost in model answers. */
     public Settings withRates(Rate messages, Rate bytes, Rate llmAnswers) {
       return new Settings(pingInterval, idleTimeout, maxSessions, maxQueuedBytes, maxInvalidInARow, maxFrameBytes,
-          maxSessionsPerUser, messages, bytes, llmAnswers);
+          maxSessionsPerUser, messages, bytes, llmAnswers, audioBurst);
+    }
+
+    /** How far ahead of real time a session's audio may run before the client is closed {@code 4429}. */
+    public Settings withAudioBurst(Duration burst) {
+      return new Settings(pingInterval, idleTimeout, maxSessions, maxQueuedBytes, maxInvalidInARow, maxFrameBytes,
+          maxSessionsPerUser, messageRate, byteRate, llmBudget, burst);
     }
   }
 
   private final AgentRuntime runtime;
+  private final Voice voice;
   private final Authenticator authenticator;
   private final Settings settings;
+  private final WebRtcSignalling webrtc;
   private final ConcurrentHashMap<String, SessionSocket> sockets = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Set<SessionSocket>> byUser = new ConcurrentHashMap<>();
   private final ScheduledExecutorService heartbeat;
@@ -167,12 +188,20 @@ public final class SessionApi implements AutoCloseable {
 
   /** One instance: {@code learned} and deletions stay in this process. */
   public SessionApi(AgentRuntime runtime, Authenticator authenticator, Settings settings) {
-    this(runtime, authenticator, settings, ClusterEvents.local());
+    this(runtime, null, authenticator, settings, ClusterEvents.local(),
+        WebRtcSignalling.off("webrtc_unavailable", "this server does not offer WebRTC"));
   }
 
-  /** @param events shared with the memory API (deletions) and the other instances */
-  public SessionApi(AgentRuntime runtime, Authenticator authenticator, Settings settings, ClusterEvents events) {
+  /**
+   * @param voice  the speech engines that turn audio frames into turns and replies into audio, or {@code null} for text only
+   * @param events shared with the memory API (deletions) and the other instances
+   * @param webrtc answers the {@code webrtc_*} messages of every session (its calls end with their sessions)
+   */
+  public SessionApi(AgentRuntime runtime, Voice voice, Authenticator authenticator, Settings settings, ClusterEvents events,
+      WebRtcSignalling webrtc) {
+    this.webrtc = Objects.requireNonNull(webrtc, "webrtc");
     this.runtime = Objects.requireNonNull(runtime, "runtime");
+    this.voice = voice;
     this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.events = Objects.requireNonNull(events, "events");
@@ -190,10 +219,14 @@ public final class SessionApi implements AutoCloseable {
     app.ws(PATH, ws -> {
       ws.onConnect(this::connected);
       ws.onMessage(ctx -> with(ctx, socket -> socket.received(ctx.message(), SessionSocket.utf8Length(ctx.message()))));
-      ws.onBinaryMessage(ctx -> with(ctx, socket -> socket.received(null, ctx.length())));
+      ws.onBinaryMessage(ctx -> with(ctx, socket -> socket.receivedAudio(ctx.data(), ctx.offset(), ctx.length())));
       ws.onClose(ctx -> with(ctx, socket -> socket.socketClosed(ctx.status(), ctx.reason())));
       ws.onError(ctx -> with(ctx, socket -> socket.socketFailed(ctx.error())));
     });
+  }
+
+  WebRtcSignalling webrtc() {
+    return webrtc;
   }
 
   /** Connections open now. */
@@ -249,7 +282,7 @@ public final class SessionApi implements AutoCloseable {
     ctx.session.setMaxBinaryMessageSize(settings.maxFrameBytes());
     // A backstop for writes that stall (a client that stopped reading): healthy traffic resets it.
     ctx.session.setIdleTimeout(settings.idleTimeout().plus(settings.pingInterval()));
-    SessionSocket socket = new SessionSocket(this, ctx, user, settings);
+    SessionSocket socket = new SessionSocket(this, ctx, user, settings, voice);
     sockets.put(ctx.sessionId(), socket);
     if (closed) {
       socket.refuse(1001, "server shutting down", "shutdown");

@@ -8,6 +8,7 @@ import dev.yaad.agent.SessionState;
 import dev.yaad.agent.Speech;
 import dev.yaad.agent.learning.Learned;
 import dev.yaad.memory.Memory;
+import dev.yaad.voice.VoiceEvent;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.UUID;
@@ -65,9 +66,30 @@ final class SessionMessages {
     return object("error").put("code", code).put("message", message).toString();
   }
 
+  static String webrtcAnswer(String callId, String sdp) {
+    return object("webrtc_answer").put("callId", callId).put("sdp", sdp).toString();
+  }
+
+  static String webrtcEnded(String callId, String reason) {
+    return object("webrtc_ended").put("callId", callId).put("reason", reason).toString();
+  }
+
   static String pong(JsonNode t) {
     ObjectNode node = object("pong");
     node.set("t", t);
+    return node.toString();
+  }
+
+  /** The answer to {@code audio_start}: the rates in use and what the session's language gets. */
+  static String audioReady(int inputRate, int outputRate, String language, boolean listen, boolean speak) {
+    return object("audio_ready").put("inputRate", inputRate).put("outputRate", outputRate).put("language", language)
+        .put("listen", listen).put("speak", speak).toString();
+  }
+
+  /** A voice pipeline event: its {@code type}, then the record's fields as they are named. */
+  static String voice(VoiceEvent event) {
+    ObjectNode node = object(event.type());
+    node.setAll((ObjectNode) JsonBody.JSON.valueToTree(event));
     return node.toString();
   }
 

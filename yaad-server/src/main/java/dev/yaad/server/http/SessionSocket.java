@@ -11,13 +11,19 @@ import dev.yaad.agent.learning.Learned;
 import dev.yaad.server.limit.Rate;
 import dev.yaad.server.limit.RateLimiter;
 import dev.yaad.server.limit.TokenBucket;
+import dev.yaad.voice.AudioOut;
+import dev.yaad.voice.Voice;
+import dev.yaad.voice.VoiceEvent;
+import dev.yaad.voice.VoiceSession;
 import io.javalin.websocket.WsContext;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -60,12 +66,27 @@ final class SessionSocket implements SessionListener {
   /** The largest {@code t} a {@code ping} may ask to have echoed, as compact JSON. */
   static final int MAX_PING_ECHO_BYTES = 256;
   private static final String LLM_FAILED = "the language model did not answer (it failed or timed out); say it again";
+  private static final String TYPES = "user_text, interrupt, end, ping, audio_start or audio_stop";
+  private static final String VOICE_OFF = "this server has no speech engines (voice is off), so it takes no audio (binary"
+      + " frames): send user_text instead";
+  /** Close code for a client whose audio runs far ahead of real time (as HTTP's 429, in the private range). */
+  static final int AUDIO_TOO_FAST = 4429;
+  /** How far ahead of the client's playback reply audio is sent: enough for its jitter buffer. */
+  static final Duration AUDIO_LEAD = Duration.ofMillis(120);
 
   /** What the writer does next. */
   private sealed interface Out {}
 
   /** A text frame and the bytes it puts on the wire. */
   private record Text(String json, long bytes) implements Out {}
+
+  /** Reply audio: 16-bit little-endian PCM lasting {@code nanos} at the client's output rate. */
+  private record Binary(ByteBuffer pcm, long bytes, long nanos) implements Out {}
+
+  /** Audio was queued: the writer looks at the audio lane again. */
+  private record Wake() implements Out {}
+
+  private static final Wake WAKE = new Wake();
 
   private record Ping() implements Out {}
 
@@ -78,6 +99,14 @@ final class SessionSocket implements SessionListener {
   private final SessionApi.Settings settings;
   private final LinkedBlockingQueue<Out> queue = new LinkedBlockingQueue<>();
   private final AtomicLong queuedBytes = new AtomicLong();
+  /** Reply audio and the events that must follow it in order ({@code audio_ended}), paced at real time by the writer. */
+  private final ConcurrentLinkedQueue<Out> audio = new ConcurrentLinkedQueue<>();
+  private final AtomicLong audioQueuedBytes = new AtomicLong();
+  private final Voice voice;
+  private volatile VoiceSession voiceSession; // set and cleared on Jetty's thread (one message at a time)
+  private volatile int outputRate = AudioFormat.DEFAULT_RATE;
+  private volatile long playheadNanos; // writer: when the audio sent so far ends playing at the client
+  private TokenBucket audioBytes;
   private final TokenBucket messages;
   private final TokenBucket bytes;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -85,6 +114,7 @@ final class SessionSocket implements SessionListener {
   private final Map<String, Integer> toolCalls = new ConcurrentHashMap<>();
   private final AtomicInteger turns = new AtomicInteger();
   private final LongSupplier bytesIn;
+  private final WebRtcSignalling.Peer webrtc;
   private final long startNanos = System.nanoTime();
   private volatile boolean writable = true;
   private volatile Session session;
@@ -94,8 +124,9 @@ final class SessionSocket implements SessionListener {
   private int invalidInARow; // Jetty delivers one connection's messages one at a time
   private int limitedInARow;
 
-  SessionSocket(SessionApi api, WsContext ctx, String userId, SessionApi.Settings settings) {
+  SessionSocket(SessionApi api, WsContext ctx, String userId, SessionApi.Settings settings, Voice voice) {
     this.api = api;
+    this.voice = voice;
     this.socket = ctx.session;
     this.connectionId = ctx.sessionId();
     this.userId = userId;
@@ -103,6 +134,7 @@ final class SessionSocket implements SessionListener {
     this.bytesIn = bytesIn(ctx.session);
     this.messages = settings.messageRate().off() ? null : new TokenBucket(settings.messageRate(), System::nanoTime);
     this.bytes = settings.byteRate().off() ? null : new TokenBucket(settings.byteRate(), System::nanoTime);
+    this.webrtc = api.webrtc().peer(new WebRtcHooks(), connectionId);
   }
 
   String connectionId() {
@@ -171,10 +203,12 @@ final class SessionSocket implements SessionListener {
     }
     writable = false;
     closeReason.compareAndSet(null, status == 1009 ? "message over " + settings.maxFrameBytes() + " bytes" : "client closed " + status);
+    closeVoice();
     Session s = session;
     if (s != null) {
       s.close();
     }
+    webrtc.close();
     queue.clear();
     queue.add(new Close(status, reason)); // wakes the writer, which stops
     api.forget(this);
@@ -201,6 +235,8 @@ final class SessionSocket implements SessionListener {
   /** Server shutdown: the session closes ({@code closing}, {@code closed} reach the client), then the socket, 1001. */
   void shutDown() {
     closeReason.compareAndSet(null, "shutdown");
+    closeVoice();
+    webrtc.close();
     Session s = session;
     if (s != null) {
       s.close();
@@ -301,11 +337,21 @@ final class SessionSocket implements SessionListener {
   private void closeNow(int code, String reason) {
     writable = false;
     queue.clear();
+    audio.clear();
     queue.add(new Close(code, reason));
     Session s = session;
-    if (s != null) {
-      // Not on the calling thread: it may be one of the session's own, inside a listener call.
-      Thread.ofVirtual().start(s::close);
+    VoiceSession v = voiceSession;
+    voiceSession = null;
+    if (s != null || v != null) {
+      // Not on the calling thread: it may be one of the session's own (or the pipeline's), inside a listener call.
+      Thread.ofVirtual().start(() -> {
+        if (v != null) {
+          v.close();
+        }
+        if (s != null) {
+          s.close();
+        }
+      });
     }
     Thread w = writer;
     if (w != null) {
@@ -316,9 +362,13 @@ final class SessionSocket implements SessionListener {
   private void writeLoop() {
     try {
       while (true) {
-        Out out = queue.poll(1, TimeUnit.HOURS);
+        Out out = queue.poll();
         if (out == null) {
-          continue;
+          long wait = writeDueAudio();
+          out = queue.poll(wait < 0 ? TimeUnit.HOURS.toNanos(1) : wait, TimeUnit.NANOSECONDS);
+          if (out == null) {
+            continue;
+          }
         }
         switch (out) {
           case Text t -> {
@@ -327,6 +377,8 @@ final class SessionSocket implements SessionListener {
               socket.getRemote().sendString(t.json());
             }
           }
+          case Binary b -> throw new IllegalStateException("audio goes through the audio lane"); // never queued here
+          case Wake w -> { }
           case Ping p -> {
             if (writable) {
               socket.getRemote().sendPing(ByteBuffer.allocate(0));
@@ -354,10 +406,149 @@ final class SessionSocket implements SessionListener {
     }
   }
 
+  /**
+   * Writes the audio lane's next item if it is due: reply audio goes out at real time, at most
+   * {@link #AUDIO_LEAD} ahead of the client's playback (what the client's jitter buffer needs),
+   * so that what is not yet heard is still here when the user barges in, and
+   * {@link AudioOut#stop()} can drop it.
+   *
+   * @return 0 if an item was written (look again), the nanoseconds until the next is due, or
+   *     -1 if the lane is empty
+   */
+  private long writeDueAudio() throws IOException {
+    Out next = audio.peek();
+    if (next == null) {
+      return -1;
+    }
+    long now = System.nanoTime();
+    if (next instanceof Binary) {
+      long playhead = Math.max(playheadNanos, now);
+      long ahead = playhead - now - AUDIO_LEAD.toNanos();
+      if (ahead > 0) {
+        return ahead;
+      }
+      playheadNanos = playhead;
+    }
+    Out out = audio.poll(); // stop() may have emptied the lane since the peek
+    if (out instanceof Binary b) {
+      audioQueuedBytes.addAndGet(-b.bytes());
+      if (writable) {
+        socket.getRemote().sendBytes(b.pcm());
+        playheadNanos += b.nanos();
+      }
+    } else if (out instanceof Text t && writable) {
+      socket.getRemote().sendString(t.json());
+    }
+    return 0;
+  }
+
+  /**
+   * The reply audio of this connection: frames are queued for the writer without waiting,
+   * bounded by {@link SessionApi.Settings#maxQueuedBytes()} of audio (a frame beyond it is
+   * dropped: the pipeline outran the bound, the client is not at fault).
+   */
+  private final class SocketAudio implements AudioOut {
+    private boolean warned; // pipeline's thread
+
+    /** Queues {@code pcm} as 20 ms frames (text-to-speech hands over whole sentences): each goes out when due. */
+    @Override
+    public void play(short[] pcm) {
+      int frame = outputRate / 50;
+      for (int from = 0; from < pcm.length && writable; from += frame) {
+        if (!queueFrame(pcm, from, Math.min(pcm.length, from + frame))) {
+          return;
+        }
+      }
+    }
+
+    private boolean queueFrame(short[] pcm, int from, int to) {
+      long size = 2L * (to - from);
+      if (audioQueuedBytes.addAndGet(size) > settings.maxQueuedBytes()) {
+        audioQueuedBytes.addAndGet(-size);
+        if (!warned) {
+          warned = true;
+          log.warn("session={} event=audio_dropped queued_bytes={}: the voice pipeline queued more reply audio than the"
+              + " bound", session == null ? "-" : session.id(), audioQueuedBytes.get());
+        }
+        return false;
+      }
+      ByteBuffer bytes = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
+      bytes.asShortBuffer().put(pcm, from, to - from);
+      boolean wasEmpty = audio.isEmpty();
+      audio.add(new Binary(bytes, size, (to - from) * 1_000_000_000L / outputRate));
+      if (wasEmpty) {
+        queue.add(WAKE);
+      }
+      return true;
+    }
+
+    @Override
+    public void stop() {
+      audio.removeIf(out -> {
+        if (out instanceof Binary b) {
+          audioQueuedBytes.addAndGet(-b.bytes());
+          return true;
+        }
+        return false;
+      });
+      playheadNanos = 0; // the client drops what it holds on interrupted
+    }
+
+    @Override
+    public long queuedMillis() {
+      long unsent = audioQueuedBytes.get() * 1000 / (2L * outputRate);
+      long ahead = (playheadNanos - System.nanoTime()) / 1_000_000;
+      return unsent + Math.max(0, ahead);
+    }
+  }
+
   // ---------------------------------------------------------------- reading
 
   /**
-   * One client message; {@code text} is {@code null} for a binary frame of {@code size} bytes.
+   * One binary frame: audio, 16-bit little-endian mono PCM at the rate of {@code audio_start}.
+   * Never throws: a bad frame is an {@code error} message.
+   */
+  void receivedAudio(byte[] data, int offset, int length) {
+    lastInboundNanos = System.nanoTime();
+    if (closed.get() || closeReason.get() != null) { // closing: what the client still sends is not answered
+      return;
+    }
+    if (!withinRates(false, length)) {
+      return;
+    }
+    VoiceSession v = voiceSession;
+    if (v == null) {
+      if (voice == null) {
+        invalid("voice_unavailable", VOICE_OFF);
+      } else {
+        invalid("audio_not_started", "send {\"type\":\"audio_start\",\"inputRate\":16000} before the first audio frame");
+      }
+      return;
+    }
+    if (length == 0 || length % 2 != 0) {
+      invalid("invalid_audio", "an audio frame is 16-bit PCM, a whole number of 2-byte samples; this one was " + length + " bytes");
+      return;
+    }
+    if (audioBytes.tryTake(length) != 0) {
+      closeReason.compareAndSet(null, "audio faster than real time");
+      send(SessionMessages.error("audio_too_fast", "audio is arriving faster than real time (more than "
+          + settings.audioBurst().toMillis() + " ms ahead); send it as it is captured"));
+      closeVoice();
+      Session s = session;
+      if (s != null) {
+        s.close();
+      }
+      enqueueClose(AUDIO_TOO_FAST, "audio faster than real time");
+      return;
+    }
+    invalidInARow = 0;
+    short[] pcm = new short[length / 2];
+    ByteBuffer.wrap(data, offset, length).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(pcm);
+    v.accept(pcm);
+  }
+
+  /**
+   * One client text message of {@code size} bytes (binary frames are {@link #receivedAudio}).
    * Never throws: a bad message is an {@code error} message.
    */
   void received(String text, long size) {
@@ -366,10 +557,6 @@ final class SessionSocket implements SessionListener {
       return;
     }
     if (!withinRates(text != null, size)) {
-      return;
-    }
-    if (text == null) {
-      invalid("invalid_message", "binary frames are not part of the protocol; send JSON text frames");
       return;
     }
     JsonNode message;
@@ -385,7 +572,7 @@ final class SessionSocket implements SessionListener {
     }
     JsonNode type = message.get("type");
     if (type == null || !type.isTextual()) {
-      invalid("invalid_message", "a message needs a 'type' (a string): user_text, interrupt, end or ping");
+      invalid("invalid_message", "a message needs a 'type' (a string): " + TYPES);
       return;
     }
     Session s = session;
@@ -414,8 +601,17 @@ final class SessionSocket implements SessionListener {
         invalidInARow = 0;
         send(SessionMessages.pong(t));
       }
+      case "audio_start" -> audioStart(s, message);
+      case "audio_stop" -> {
+        invalidInARow = 0;
+        closeVoice();
+      }
+      case "webrtc_offer", "webrtc_candidate", "webrtc_hangup" -> {
+        invalidInARow = 0;
+        webrtc.received(type.asText(), message);
+      }
       default -> invalid("invalid_message", "unknown message type '" + SessionApi.abbreviate(type.asText())
-          + "'; expected user_text, interrupt, end or ping");
+          + "'; expected " + TYPES);
     }
   }
 
@@ -448,6 +644,78 @@ final class SessionSocket implements SessionListener {
       enqueueClose(1008, "message rate limit exceeded");
     }
     return false;
+  }
+
+  /** {@code audio_start}: opens the voice pipeline at the client's rates, and says what it will do. */
+  private void audioStart(Session s, JsonNode message) {
+    if (voice == null) {
+      invalid("voice_unavailable", VOICE_OFF);
+      return;
+    }
+    if (voiceSession != null || webrtc.inCall()) {
+      invalid("invalid_message", voiceSession != null ? "audio has started already; send audio_stop first to start again at"
+          + " other rates" : "this session's audio travels on a WebRTC call; send webrtc_hangup first");
+      return;
+    }
+    int in = rate(message, "inputRate", AudioFormat.DEFAULT_RATE);
+    int out = rate(message, "outputRate", in);
+    if (in < 0 || out < 0) {
+      return;
+    }
+    String lang = s.language(); // null: the engines take whatever is spoken
+    if (!voice.canListen(lang)) {
+      invalid("voice_unavailable", "this server cannot transcribe " + (lang == null ? "speech" : "'" + lang + "' speech")
+          + " (" + voice.describe() + ")");
+      return;
+    }
+    invalidInARow = 0;
+    audioBytes = new TokenBucket(AudioFormat.rate(in, settings.audioBurst(), SessionApi.Settings.AUDIO_RATE_SLACK),
+        System::nanoTime);
+    outputRate = out;
+    voiceSession = voice.open(s, this::voiceEvent, new SocketAudio(), in, out);
+    send(SessionMessages.audioReady(in, out, lang, true, voice.canSpeak(lang)));
+  }
+
+  /** The rate in {@code field}, or {@code fallback} if absent; -1 (and an error sent) if it is not one we take. */
+  private int rate(JsonNode message, String field, int fallback) {
+    JsonNode node = message.get(field);
+    if (node == null || node.isNull()) {
+      return fallback;
+    }
+    if (!node.canConvertToInt() || !node.isIntegralNumber() || !AudioFormat.RATES.contains(node.asInt())) {
+      invalid("invalid_message", "'" + field + "' must be one of " + AudioFormat.RATES + " (samples a second)");
+      return -1;
+    }
+    return node.asInt();
+  }
+
+  /** Stops the voice pipeline of this connection, if any; the text session goes on. */
+  private void closeVoice() {
+    VoiceSession v = voiceSession;
+    voiceSession = null;
+    if (v != null) {
+      v.close();
+    }
+  }
+
+  /**
+   * The pipeline's events, as JSON: {@code audio_ended} after the reply's last audio frame, and the
+   * turn's {@code voice_metrics} after that (it follows {@code audio_ended}, so it must not overtake
+   * it); the rest at once.
+   */
+  private void voiceEvent(VoiceEvent event) {
+    String json = SessionMessages.voice(event);
+    if (!(event instanceof VoiceEvent.AudioEnded) && !(event instanceof VoiceEvent.TurnMetrics)) {
+      send(json);
+      return;
+    }
+    if (writable) {
+      boolean wasEmpty = audio.isEmpty();
+      audio.add(new Text(json, 0)); // two per reply: the audio bound covers them
+      if (wasEmpty) {
+        queue.add(WAKE);
+      }
+    }
   }
 
   private void userText(Session s, JsonNode message) {
@@ -550,6 +818,38 @@ final class SessionSocket implements SessionListener {
 
   private static String outcome(Speech speech) {
     return speech.outcome().name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  // ---------------------------------------------------------------- WebRTC calls
+
+  /** What this session's call (docs/webrtc.md) needs of it: its queue, and its voice pipeline. */
+  private final class WebRtcHooks implements WebRtcSignalling.Socket {
+    @Override
+    public void send(String json) {
+      SessionSocket.this.send(json);
+    }
+
+    @Override
+    public VoiceSession listen(CallAudio out, int inRate) {
+      Session s = session;
+      if (voice == null) {
+        throw new IllegalStateException(VOICE_OFF);
+      }
+      if (s == null || s.state() != SessionState.ACTIVE) {
+        throw new IllegalStateException("the session is not active; offer a call once it is");
+      }
+      if (voiceSession != null) {
+        throw new IllegalStateException("audio is streaming over this socket (audio_start); send audio_stop first");
+      }
+      String lang = s.language(); // null: the engines take whatever is spoken
+      if (!voice.canListen(lang)) {
+        throw new IllegalStateException("this server cannot transcribe " + (lang == null ? "speech" : "'" + lang + "' speech")
+            + " (" + voice.describe() + ")");
+      }
+      VoiceSession opened = voice.open(s, SessionSocket.this::voiceEvent, out, inRate, out.rate());
+      send(SessionMessages.audioReady(inRate, out.rate(), lang, true, voice.canSpeak(lang)));
+      return opened;
+    }
   }
 
   // ---------------------------------------------------------------- inbound activity

@@ -32,13 +32,14 @@ public final class OpsSummary {
       "llmFirstToken", "yaad.agent.reply.first_token",
       "endToEnd", "yaad.agent.reply.duration");
   /**
-   * Voice turn parts, registered by the voice pipeline when it lands (names as in
-   * ARCHITECTURE.md's per-turn metrics); {@code null} until then.
+   * Voice turn parts, as the voice pipeline registers them (yaad-voice's {@code VoiceMetrics});
+   * {@code null} on a server with voice off.
    */
   static final Map<String, String> VOICE_TIMERS = ordered(
       "endOfUtterance", "yaad.voice.end_of_utterance",
       "speechToText", "yaad.voice.stt",
-      "textToSpeechFirstByte", "yaad.voice.tts.first_byte");
+      "textToSpeechFirstByte", "yaad.voice.tts_first_byte",
+      "voiceEndToEnd", "yaad.voice.end_to_end");
   /** Gauges added by later work (learning lag: how old the oldest waiting turn is); {@code null} until registered. */
   static final Map<String, String> LATER_GAUGES = ordered("learningLagSeconds", "yaad.agent.learning.lag");
 
@@ -71,6 +72,7 @@ public final class OpsSummary {
       greetings.merge(c.getId().getTag("outcome"), c.count(), Double::sum);
     }
     out.put("greetings", registry.find("yaad.agent.greetings").counters().isEmpty() ? null : greetings);
+    out.put("voiceInterruptions", count(registry.find("yaad.voice.interruptions").counters()));
     out.put("errors", errors(registry, errorCode));
     return out;
   }

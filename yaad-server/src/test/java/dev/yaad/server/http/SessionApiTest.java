@@ -433,7 +433,7 @@ class SessionApiTest {
       client.send("{\"type\":\"shout\"}");
       JsonNode unknown = client.expect("error");
       assertThat(unknown.get("code").asText()).isEqualTo("invalid_message");
-      assertThat(unknown.get("message").asText()).contains("'shout'", "user_text, interrupt, end or ping");
+      assertThat(unknown.get("message").asText()).contains("'shout'", "user_text, interrupt, end, ping, audio_start or audio_stop");
       client.send("{\"type\":\"user_text\"}");
       assertThat(client.expect("error").get("message").asText()).contains("'text'");
       client.send("{\"type\":\"user_text\",\"text\":42}");

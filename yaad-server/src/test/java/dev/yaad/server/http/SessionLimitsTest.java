@@ -144,8 +144,8 @@ class SessionLimitsTest {
     int port = start(SessionApi.Settings.defaults().withRates(Rate.OFF, Rate.parse("100000/h"), Rate.OFF));
     try (WsClient client = greeted(port, "ali")) {
       for (int i = 0; i < 3; i++) {
-        client.sendBinary(new byte[30_000]); // 90,000 bytes in all: within the rate (and not part of the protocol)
-        assertThat(client.expect("error").get("code").asText()).isEqualTo("invalid_message");
+        client.sendBinary(new byte[30_000]); // 90,000 bytes in all: within the rate (and no voice on this server)
+        assertThat(client.expect("error").get("code").asText()).isEqualTo("voice_unavailable");
       }
       client.sendBinary(new byte[30_000]);
       JsonNode limited = client.expect("error");

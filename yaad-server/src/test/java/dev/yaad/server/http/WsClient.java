@@ -31,6 +31,8 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
   private final LinkedBlockingQueue<JsonNode> messages = new LinkedBlockingQueue<>();
   private final CompletableFuture<Closed> closed = new CompletableFuture<>();
   private final StringBuilder partial = new StringBuilder();
+  private final java.io.ByteArrayOutputStream binary = new java.io.ByteArrayOutputStream();
+  private final java.io.ByteArrayOutputStream audio = new java.io.ByteArrayOutputStream();
   private WebSocket socket;
 
   private WsClient() {}
@@ -184,6 +186,29 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
     }
     webSocket.request(1);
     return null;
+  }
+
+  /**
+   * A binary frame (reply audio): its bytes are kept ({@link #audio()}), and it takes its place
+   * among the messages as {@code {"type":"binary","bytes":n}}, so a test sees what came before and after it.
+   */
+  @Override
+  public synchronized CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+    byte[] bytes = new byte[data.remaining()];
+    data.get(bytes);
+    binary.writeBytes(bytes);
+    if (last) {
+      audio.writeBytes(binary.toByteArray());
+      messages.add(JSON.createObjectNode().put("type", "binary").put("bytes", binary.size()));
+      binary.reset();
+    }
+    webSocket.request(1);
+    return null;
+  }
+
+  /** Every byte of reply audio received so far. */
+  synchronized byte[] audio() {
+    return audio.toByteArray();
   }
 
   @Override

@@ -13,6 +13,9 @@ import dev.yaad.server.LlmSettings;
 import dev.yaad.server.YaadServer;
 import dev.yaad.server.auth.AuthConfig;
 import dev.yaad.server.http.SessionApi;
+import dev.yaad.testing.SpokenFixtures;
+import dev.yaad.voice.VoiceConfig;
+import dev.yaad.webrtc.WebRtcConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -123,6 +126,56 @@ class BrowserTest {
             "browser: ok   the operator page charts what the server measures");
         assertThat(SCREENSHOTS.resolve("companion-chat.png")).isNotEmptyFile();
         assertThat(SCREENSHOTS.resolve("ops.png")).isNotEmptyFile();
+      }
+    }
+  }
+
+  /**
+   * Server voice: the page on a server with the voice pipeline (local engines) and Chromium's
+   * fake microphone playing a sentence that flite and sox make here; the page chooses server
+   * voice on its own, streams the microphone, and shows the transcript and the reply while
+   * the reply's audio frames arrive.
+   */
+  @Test
+  void companionPage_serverVoice() throws Exception {
+    // Chromium plays the file in a loop: the silence after the sentence leaves time for the reply before it comes again.
+    Result result = runWithServerVoice("I am going to see my sister next week", 30.0, YaadServer.AgentTuning.defaults(),
+        "server voice");
+    assertThat(result.output).contains(
+        "browser: ok   server voice: the microphone streams to the server, the transcript and a spoken reply come back");
+    assertThat(SCREENSHOTS.resolve("server-voice.png")).isNotEmptyFile();
+  }
+
+  /**
+   * Server voice over WebRTC (docs/webrtc.md): the same server with WebRTC on; the page sees
+   * {@code webrtc} in its configuration and calls, Chromium's fake microphone goes to the server
+   * as Opus over loopback WebRTC, the transcript and the reply arrive on the socket, and the
+   * reply's audio on the call (the browser's inbound-rtp counts it).
+   */
+  @Test
+  void companionPage_serverVoiceOverWebRtc() throws Exception {
+    Result result = runWithServerVoice("I am going to Lahore next week", 3.0,
+        YaadServer.AgentTuning.defaults().withWebRtc(WebRtcConfig.defaults()), "WebRTC voice");
+    assertThat(result.output).contains(
+        "browser: ok   WebRTC voice: a call carries the microphone and the spoken reply, the events stay on the socket");
+    assertThat(SCREENSHOTS.resolve("webrtc-voice.png")).isNotEmptyFile();
+  }
+
+  /**
+   * Runs the scenarios named {@code scenarios} against a server with local speech engines and the
+   * scripted LLM (it echoes the user), Chromium's fake microphone saying {@code sentence}.
+   */
+  private static Result runWithServerVoice(String sentence, double silenceAfter, YaadServer.AgentTuning tuning,
+      String scenarios) throws Exception {
+    Assumptions.assumeTrue(SpokenFixtures.available() || System.getenv("CI") != null, "flite and sox are not installed");
+    Path dir = Files.createTempDirectory("yaad-browser");
+    Path wav = SpokenFixtures.englishWav(sentence, 48_000, 0.5, silenceAfter, dir.resolve("mic.wav"));
+    try (ScriptedLlmServer llm = ScriptedLlmServer.start()
+        .rule(c -> c.purpose() == Purpose.CONVERSATION, c -> Answer.text("You said: " + c.lastUserMessage() + ". Tell me more."))) {
+      YaadServer.Config config = YaadServer.Config.of(TestStores.h2(dir)).withAddress("127.0.0.1", 0)
+          .withLlm(new LlmSettings(llm.baseUrl(), "scripted", null)).withVoice(VoiceConfig.defaults());
+      try (YaadServer server = new YaadServer(config, tuning).start()) {
+        return runScript(server.port(), Map.of("YAAD_FAKE_MIC", wav.toString(), "YAAD_SCENARIOS", scenarios));
       }
     }
   }

@@ -1,0 +1,322 @@
+package dev.yaad.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.yaad.testing.SpokenFixtures;
+import dev.yaad.webrtc.WebRtcCall;
+import dev.yaad.webrtc.WebRtcConfig;
+import dev.yaad.webrtc.WebRtcTransport;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One benchmark caller's connection to a voice session: audio out at real time, the session's
+ * events and reply audio in. {@link Transport} picks how it travels; each transport is one
+ * subclass ({@link WebSocketCall}; {@link WebRtcVoiceCall}, whose audio travels on a WebRTC
+ * call and whose events stay on the socket).
+ */
+abstract class VoiceCall implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** How callers reach the server. */
+  enum Transport { WEBSOCKET, WEBRTC }
+
+  /** Connects, waits for the greeting to end, and starts audio at {@code rate}. */
+  static VoiceCall open(Transport transport, int port, String user, String lang, int rate) {
+    VoiceCall call = switch (transport) {
+      case WEBSOCKET -> new WebSocketCall(port, user, lang);
+      case WEBRTC -> new WebRtcVoiceCall(port, user, lang);
+    };
+    call.until("reply_done", Duration.ofSeconds(30));
+    call.startAudio(rate);
+    return call;
+  }
+
+  /** Asks the session for audio at {@code rate} both ways. */
+  void startAudio(int rate) {
+    sendJson("{\"type\":\"audio_start\",\"inputRate\":" + rate + ",\"outputRate\":" + rate + "}");
+    until("audio_ready", Duration.ofSeconds(10));
+  }
+
+  private final LinkedBlockingQueue<JsonNode> events = new LinkedBlockingQueue<>();
+  private volatile long interruptedNanos; // when the last interrupted arrived
+  private volatile long audioAfterInterruptedNanos; // the interrupted reply's last frame after it, if any
+  private volatile boolean interruptedReplyAudio; // frames now belong to the interrupted reply (until audio_started)
+  private volatile long lastAudioNanos;
+  private volatile long lastEventNanos;
+  private volatile long speechEndNanos; // when the caller's last utterance was handed to the transport
+  private volatile long firstReplyNanos; // the first reply audio after it
+  private long nextFrameNanos; // the caller's thread: when the next 20 ms frame is due
+
+  abstract void sendJson(String json);
+
+  abstract void sendAudio(byte[] frame);
+
+  /** The transport hands each received event here. */
+  final void received(String text) {
+    JsonNode event;
+    try {
+      event = JSON.readTree(text);
+    } catch (Exception e) {
+      event = JSON.createObjectNode().put("type", "unreadable");
+    }
+    switch (event.path("type").asText()) {
+      case "interrupted" -> {
+        interruptedNanos = System.nanoTime();
+        audioAfterInterruptedNanos = 0;
+        interruptedReplyAudio = true;
+      }
+      case "audio_started" -> interruptedReplyAudio = false; // the next reply's audio
+      default -> { }
+    }
+    events.add(event);
+  }
+
+  /** ... and each frame of reply audio. */
+  final void receivedAudio() {
+    long now = System.nanoTime();
+    if (interruptedReplyAudio) {
+      audioAfterInterruptedNanos = now;
+    }
+    lastAudioNanos = now;
+    if (speechEndNanos != 0 && firstReplyNanos == 0) {
+      firstReplyNanos = now;
+    }
+  }
+
+  /**
+   * From the end of the caller's last utterance (its last frame handed to the transport) to the
+   * first reply audio received: end to end as the caller hears it, transport included; -1 if no
+   * reply audio came yet.
+   */
+  double heardEndToEndMs() {
+    return firstReplyNanos == 0 ? -1 : (firstReplyNanos - speechEndNanos) / 1e6;
+  }
+
+  /**
+   * How long the interrupted reply's audio went on arriving after {@code interrupted} (the
+   * server's barge-in decision reached the client): 0 if none came after it.
+   */
+  double audioAfterInterruptedMs() {
+    long last = audioAfterInterruptedNanos;
+    return last == 0 ? 0 : Math.max(0, last - interruptedNanos) / 1e6;
+  }
+
+  /** Streams {@code pcm} in 20 ms frames at real time. */
+  void stream(short[] pcm) {
+    for (int i = 0; i < pcm.length; i += VoiceBenchmark.FRAME) {
+      frame(SpokenFixtures.littleEndian(pcm, i, Math.min(pcm.length, i + VoiceBenchmark.FRAME)));
+    }
+  }
+
+  /** Streams an utterance whose end (the end of its speech, before its trailing silence) starts the heard end to end. */
+  void streamUtterance(short[] pcm, int trailingSilenceSamples) {
+    int speechEnd = Math.max(0, pcm.length - trailingSilenceSamples);
+    firstReplyNanos = 0;
+    speechEndNanos = 0;
+    for (int i = 0; i < pcm.length; i += VoiceBenchmark.FRAME) {
+      frame(SpokenFixtures.littleEndian(pcm, i, Math.min(pcm.length, i + VoiceBenchmark.FRAME)));
+      if (speechEndNanos == 0 && i + VoiceBenchmark.FRAME >= speechEnd) {
+        speechEndNanos = System.nanoTime();
+      }
+    }
+  }
+
+  void streamSilence(Duration d) {
+    byte[] silence = new byte[2 * VoiceBenchmark.FRAME];
+    for (long n = d.toMillis() / 20; n > 0; n--) {
+      frame(silence);
+    }
+  }
+
+  /** Streams silence until an event of {@code type} arrives; an {@code error} event or the timeout fails. */
+  JsonNode streamSilenceUntil(String type, Duration timeout) {
+    byte[] silence = new byte[2 * VoiceBenchmark.FRAME];
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() - deadline < 0) {
+      JsonNode e;
+      while ((e = events.poll()) != null) {
+        String t = e.path("type").asText();
+        if (t.equals(type)) {
+          return e;
+        }
+        if (t.equals("error")) {
+          throw new IllegalStateException("error while waiting for " + type + ": " + e);
+        }
+      }
+      frame(silence);
+    }
+    throw new IllegalStateException("no " + type + " within " + timeout);
+  }
+
+  /** Streams silence until reply audio has been arriving for {@code heard}. */
+  void streamSilenceUntilAudio(Duration heard, Duration timeout) {
+    byte[] silence = new byte[2 * VoiceBenchmark.FRAME];
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long start = System.nanoTime();
+    while (System.nanoTime() - start < heard.toNanos()) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new IllegalStateException("no reply audio within " + timeout);
+      }
+      frame(silence);
+    }
+  }
+
+  /** Waits (sending nothing) for an event of {@code type}. */
+  JsonNode until(String type, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try {
+      while (true) {
+        JsonNode e = events.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (e == null) {
+          throw new IllegalStateException("no " + type + " within " + timeout);
+        }
+        String t = e.path("type").asText();
+        if (t.equals(type)) {
+          return e;
+        }
+        if (t.equals("error")) {
+          throw new IllegalStateException("error while waiting for " + type + ": " + e);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Sends one frame when it is due: a microphone's pace, 20 ms a frame. */
+  private void frame(byte[] frame) {
+    long now = System.nanoTime();
+    if (nextFrameNanos == 0 || now - nextFrameNanos > 200_000_000L) {
+      nextFrameNanos = now; // start, or a stall of ours: do not burst to catch up
+    }
+    long wait = nextFrameNanos - now;
+    if (wait > 0) {
+      LockSupport.parkNanos(wait);
+    }
+    sendAudio(frame);
+    nextFrameNanos += 20_000_000L;
+  }
+
+  /** The session WebSocket (the JDK's client). */
+  static class WebSocketCall extends VoiceCall implements WebSocket.Listener {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private final WebSocket socket;
+    private final StringBuilder partial = new StringBuilder();
+
+    WebSocketCall(int port, String user, String lang) {
+      socket = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
+          .buildAsync(URI.create("ws://127.0.0.1:" + port + "/api/v1/sessions?userId=" + user + "&lang=" + lang), this)
+          .join();
+    }
+
+    @Override
+    void sendJson(String json) {
+      socket.sendText(json, true).join();
+    }
+
+    @Override
+    void sendAudio(byte[] frame) {
+      socket.sendBinary(ByteBuffer.wrap(frame), true).join();
+    }
+
+    @Override
+    public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+      partial.append(data);
+      if (last) {
+        received(partial.toString());
+        partial.setLength(0);
+      }
+      ws.request(1);
+      return null;
+    }
+
+    @Override
+    public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+      if (last) {
+        receivedAudio();
+      }
+      ws.request(1);
+      return null;
+    }
+
+    @Override
+    public void close() {
+      socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").orTimeout(2, TimeUnit.SECONDS).exceptionally(e -> null).join();
+      socket.abort();
+    }
+  }
+
+  /**
+   * The session's audio on a WebRTC call (docs/webrtc.md), offered on the session socket, which
+   * keeps carrying the events. The callers share one WebRTC engine ({@link #callers}). Reply
+   * audio is a received frame louder than {@link #LOUD} (the call carries silence between replies).
+   */
+  static final class WebRtcVoiceCall extends WebSocketCall {
+    static final int LOUD = 300;
+    private static WebRtcTransport callers;
+    private WebRtcCall call;
+
+    WebRtcVoiceCall(int port, String user, String lang) {
+      super(port, user, lang);
+    }
+
+    /** The callers' WebRTC engine, started on first use; {@link #closeCallers()} at the end of a run. */
+    static synchronized WebRtcTransport callers() {
+      if (callers == null) {
+        callers = WebRtcTransport.start(WebRtcConfig.defaults());
+      }
+      return callers;
+    }
+
+    static synchronized void closeCallers() {
+      if (callers != null) {
+        callers.close();
+        callers = null;
+      }
+    }
+
+    @Override
+    void startAudio(int rate) {
+      call = callers().dial(offer -> {
+        sendJson(JSON.createObjectNode().put("type", "webrtc_offer").put("sdp", offer).toString());
+        return until("webrtc_answer", Duration.ofSeconds(10)).get("sdp").asText();
+      });
+      call.onAudio(frame -> {
+        long sum = 0;
+        for (short s : frame.samples()) {
+          sum += (long) s * s;
+        }
+        if (Math.sqrt(sum / (double) Math.max(1, frame.samples().length)) > LOUD) {
+          receivedAudio();
+        }
+      });
+    }
+
+    @Override
+    void sendAudio(byte[] frame) {
+      short[] pcm = new short[frame.length / 2];
+      ByteBuffer.wrap(frame).order(java.nio.ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(pcm);
+      call.send(pcm, VoiceBenchmark.RATE);
+    }
+
+    @Override
+    public void close() {
+      if (call != null) {
+        call.close();
+      }
+      super.close();
+    }
+  }
+
+  @Override
+  public abstract void close();
+}

@@ -1,0 +1,34 @@
+package dev.yaad.testing;
+
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.Executor;
+
+/** What the scripted servers share: a JDK HTTP server on a free loopback port, OpenAI-style base URLs. */
+final class Loopback {
+  private Loopback() {}
+
+  /** Binds a server (not yet serving) on a free loopback port. */
+  static HttpServer bind(String what) {
+    try {
+      return HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot start the " + what + " on loopback: " + e.getMessage(), e);
+    }
+  }
+
+  /** Serves every path with {@code handler} on {@code threads}. */
+  static void serve(HttpServer http, HttpHandler handler, Executor threads) {
+    http.createContext("/", handler);
+    http.setExecutor(threads);
+    http.start();
+  }
+
+  /** The OpenAI-style base URL, e.g. {@code http://127.0.0.1:41234/v1}. */
+  static String baseUrl(HttpServer http) {
+    return "http://" + http.getAddress().getHostString() + ":" + http.getAddress().getPort() + "/v1";
+  }
+}
