@@ -34,10 +34,11 @@ public final class MicrometerAgentMetrics implements AgentMetrics {
    * Gauges on {@code runtime}: {@code yaad.agent.sessions.active} (sessions not yet closed)
    * and, if it learns, {@code yaad.agent.learning.queue} (tasks waiting in memory),
    * {@code yaad.agent.learning.held} and {@code .held.bytes} (turns held while the database
-   * cannot take them) and
-   * {@code yaad.agent.learning.outbox} (rows waiting in the database: one count query per
-   * scrape). The registry holds gauges weakly: the runtime must stay referenced, as it does
-   * while it runs.
+   * cannot take them), {@code yaad.agent.learning.outbox} (rows waiting in the database: one
+   * count query per scrape), {@code yaad.agent.learning.lag} (seconds: the age of the oldest
+   * turn not yet learned, as of the learner's last poll) and
+   * {@code yaad.agent.learning.llm.in_flight}. The registry holds gauges weakly: the runtime
+   * must stay referenced, as it does while it runs.
    */
   public MicrometerAgentMetrics monitor(AgentRuntime runtime) {
     Gauge.builder("yaad.agent.sessions.active", runtime, AgentRuntime::openSessions)
@@ -47,6 +48,10 @@ public final class MicrometerAgentMetrics implements AgentMetrics {
           .description("background learning tasks waiting in memory").register(registry);
       Gauge.builder("yaad.agent.learning.outbox", learner, MicrometerAgentMetrics::outboxRows)
           .description("turns and profile refreshes waiting in the outbox table").register(registry);
+      Gauge.builder("yaad.agent.learning.lag", learner, Learner::lagSeconds).baseUnit("seconds")
+          .description("age of the oldest turn not yet learned (0 when none waits)").register(registry);
+      Gauge.builder("yaad.agent.learning.llm.in_flight", learner, Learner::llmCallsInFlight)
+          .description("background LLM calls running (bounded by the learning LLM concurrency)").register(registry);
       Gauge.builder("yaad.agent.learning.held", learner, Learner::heldTurns)
           .description("finished turns held in memory while the database cannot take them").register(registry);
       Gauge.builder("yaad.agent.learning.held.bytes", learner, Learner::heldTurnBytes).baseUnit("bytes")

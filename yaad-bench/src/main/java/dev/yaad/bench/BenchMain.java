@@ -23,6 +23,7 @@ import picocli.CommandLine;
         LocomoBenchmark.class,
         SearchBenchmark.class,
         WebRtcBenchmark.class,
+        LearningBenchmark.class,
         LoadBenchmark.class,
         VoiceBenchmark.class,
         HelpCommand.class,

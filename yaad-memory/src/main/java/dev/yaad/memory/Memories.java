@@ -209,6 +209,16 @@ public final class Memories implements AutoCloseable {
   }
 
   /**
+   * {@link #addAll(String, List)} on behalf of work that began at {@code begunAt} (an
+   * extraction: when its earliest turn was queued); see {@link #add(String, NewMemory, Instant)}.
+   *
+   * @throws UserDeletedException if the user was deleted at or after {@code begunAt}; nothing was written
+   */
+  public List<AddResult> addAll(String userId, List<NewMemory> memories, Instant begunAt) {
+    return service.addAll(userId, memories, Objects.requireNonNull(begunAt, "begunAt"));
+  }
+
+  /**
    * Changes a memory; a new text is embedded in the same transaction.
    *
    * @throws NotFoundException if this user has no memory with that id

@@ -38,6 +38,8 @@ final class LimitOptions {
       Map.entry("--session-byte-rate", "YAAD_SESSION_BYTE_RATE"),
       Map.entry("--session-queue-bytes", "YAAD_SESSION_QUEUE_BYTES"),
       Map.entry("--llm-user-budget", "YAAD_LLM_USER_BUDGET"),
+      Map.entry("--learning-llm-concurrency", "YAAD_LEARNING_LLM_CONCURRENCY"),
+      Map.entry("--learning-lag-warning", "YAAD_LEARNING_LAG_WARNING"),
       Map.entry("--learning-buffer-bytes", "YAAD_LEARNING_BUFFER_BYTES"),
       Map.entry("--session-audio-burst", "YAAD_SESSION_AUDIO_BURST"));
 
@@ -102,20 +104,21 @@ final class LimitOptions {
           + " Default: ${DEFAULT-VALUE}.")
   String llmUserBudget;
 
+  @Option(names = "--learning-llm-concurrency", paramLabel = "N", defaultValue = "" + LearningConfig.DEFAULT_LLM_CONCURRENCY,
+      description = "Background learning's LLM calls (memory extraction, profile refresh) in flight at once, 1..10000;"
+          + " size it to what the LLM serves in parallel. Env YAAD_LEARNING_LLM_CONCURRENCY. Default: ${DEFAULT-VALUE}.")
+  int learningLlmConcurrency;
+
+  @Option(names = "--learning-lag-warning", paramLabel = "DURATION", defaultValue = "2m",
+      description = "Learning lag (age of the oldest turn not yet learned) that is logged as a warning."
+          + " Env YAAD_LEARNING_LAG_WARNING. Default: ${DEFAULT-VALUE}.")
+  String learningLagWarning;
+
   @Option(names = "--learning-buffer-bytes", paramLabel = "BYTES", defaultValue = "" + LearningConfig.DEFAULT_TURN_BUFFER_BYTES,
       description = "Finished turns held in memory while the database cannot take them (stopped, restarting, pool exhausted);"
           + " beyond it a turn is dropped and its reply_done says learning: dropped. Env YAAD_LEARNING_BUFFER_BYTES."
           + " Default: ${DEFAULT-VALUE}.")
   long learningBufferBytes;
-
-  /** {@code learning} with the turn buffer given here. */
-  LearningConfig learning(LearningConfig learning) {
-    try {
-      return learning.withTurnBuffer(learningBufferBytes);
-    } catch (IllegalArgumentException e) {
-      throw invalid("--learning-buffer-bytes", e);
-    }
-  }
 
   @Option(names = "--session-audio-burst", paramLabel = "DURATION", defaultValue = "5s",
       description = {"How far ahead of real time one session's audio may run (it may always arrive 1.25 times as fast);",
@@ -161,6 +164,26 @@ final class LimitOptions {
       String message = e.getMessage();
       throw invalid(message.startsWith("maxQueuedBytes") ? "--session-queue-bytes" : message.startsWith("byteRate")
           ? "--session-byte-rate" : message.startsWith("audioBurst") ? "--session-audio-burst" : "--max-sessions-per-user", e);
+    }
+  }
+
+  /** {@code defaults} with the learning concurrency, lag warning and turn buffer given here. */
+  LearningConfig learning(LearningConfig defaults) {
+    Duration lagWarning = duration("--learning-lag-warning", learningLagWarning);
+    try {
+      defaults = defaults.withLagWarning(lagWarning);
+    } catch (IllegalArgumentException e) {
+      throw invalid("--learning-lag-warning", e);
+    }
+    try {
+      defaults = defaults.withTurnBuffer(learningBufferBytes);
+    } catch (IllegalArgumentException e) {
+      throw invalid("--learning-buffer-bytes", e);
+    }
+    try {
+      return defaults.withConcurrency(learningLlmConcurrency, defaults.queueCapacity());
+    } catch (IllegalArgumentException e) {
+      throw invalid("--learning-llm-concurrency", e);
     }
   }
 

@@ -150,6 +150,8 @@ public final class ScriptedLlmServer implements AutoCloseable {
   private volatile long firstTokenNanos;
   private volatile long perTokenNanos;
   private volatile boolean recordCalls = true;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger peakInFlight = new AtomicInteger();
 
   private ScriptedLlmServer(HttpServer http) {
     this.http = http;
@@ -227,6 +229,15 @@ public final class ScriptedLlmServer implements AutoCloseable {
     return counts.get(purpose).get();
   }
 
+  /** The most chat requests that were being answered at one time since start (or the last reset). */
+  public int peakInFlight() {
+    return peakInFlight.get();
+  }
+
+  public void resetPeakInFlight() {
+    peakInFlight.set(inFlight.get());
+  }
+
   public void clearCalls() {
     calls.clear();
   }
@@ -267,25 +278,30 @@ public final class ScriptedLlmServer implements AutoCloseable {
       if (answer == null) {
         answer = answer(call);
       }
-      switch (answer) {
-        case Answer.Error e -> respond(exchange, e.status(), error(e.message()));
-        case Answer.Hang h -> {
-          try {
-            closed.await(HANG_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+      peakInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+      try {
+        switch (answer) {
+          case Answer.Error e -> respond(exchange, e.status(), error(e.message()));
+          case Answer.Hang h -> {
+            try {
+              closed.await(HANG_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          case Answer.Text t when call.stream() -> streamText(exchange, body, t.text());
+          case Answer.Text t -> {
+            pause(firstTokenNanos + perTokenNanos * Math.max(0, tokens(t.text()).size() - 1));
+            respond(exchange, 200, completion(body, t.text(), List.of()).toString());
+          }
+          case Answer.ToolCalls tc when call.stream() -> streamToolCalls(exchange, body, tc.calls());
+          case Answer.ToolCalls tc -> {
+            pause(firstTokenNanos);
+            respond(exchange, 200, completion(body, null, tc.calls()).toString());
           }
         }
-        case Answer.Text t when call.stream() -> streamText(exchange, body, t.text());
-        case Answer.Text t -> {
-          pause(firstTokenNanos + perTokenNanos * Math.max(0, tokens(t.text()).size() - 1));
-          respond(exchange, 200, completion(body, t.text(), List.of()).toString());
-        }
-        case Answer.ToolCalls tc when call.stream() -> streamToolCalls(exchange, body, tc.calls());
-        case Answer.ToolCalls tc -> {
-          pause(firstTokenNanos);
-          respond(exchange, 200, completion(body, null, tc.calls()).toString());
-        }
+      } finally {
+        inFlight.decrementAndGet();
       }
     } catch (IOException e) {
       // The client went away (a cancelled stream): nothing to answer.

@@ -13,11 +13,11 @@ final class Counters {
   final AtomicLong profilesUnchanged = new AtomicLong();
   final AtomicLong memoriesChanged = new AtomicLong();
   final AtomicLong failures = new AtomicLong();
-  final AtomicLong queueFull = new AtomicLong();
+  final AtomicLong refreshesDeferred = new AtomicLong();
 
   Learner.Stats snapshot() {
     return new Learner.Stats(turnsAccepted.get(), turnsExtracted.get(), turnsUnparseable.get(), extractionCalls.get(),
         profileCalls.get(), profilesSaved.get(), profilesUnchanged.get(), memoriesChanged.get(), failures.get(),
-        queueFull.get());
+        refreshesDeferred.get());
   }
 }

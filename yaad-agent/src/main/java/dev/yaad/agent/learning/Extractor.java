@@ -9,8 +9,11 @@ import dev.yaad.agent.AgentMetrics;
 import dev.yaad.agent.llm.Llm;
 import dev.yaad.agent.llm.Prompts;
 import dev.yaad.agent.memory.MemoryAccess;
+import dev.yaad.memory.Limits;
 import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryException;
+import dev.yaad.memory.NewMemory;
+import dev.yaad.memory.UserDeletedException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -36,6 +39,7 @@ final class Extractor {
 
   private final MemoryAccess memory;
   private final Llm llm;
+  private final LlmPermits permits;
   private final Outbox outbox;
   private final Retries retries;
   private final Counters counters;
@@ -43,10 +47,11 @@ final class Extractor {
   private final ProfileRefresher profiles;
   private final Consumer<Learned> announce;
 
-  Extractor(MemoryAccess memory, Llm llm, Outbox outbox, Retries retries, Counters counters, AgentMetrics metrics,
+  Extractor(MemoryAccess memory, Llm llm, LlmPermits permits, Outbox outbox, Retries retries, Counters counters, AgentMetrics metrics,
       ProfileRefresher profiles, Consumer<Learned> announce) {
     this.memory = memory;
     this.llm = llm;
+    this.permits = permits;
     this.outbox = outbox;
     this.retries = retries;
     this.counters = counters;
@@ -74,7 +79,7 @@ final class Extractor {
     long start = System.nanoTime();
     try {
       counters.extractionCalls.incrementAndGet();
-      answer = llm.chat(request).aiMessage().text();
+      answer = permits.call(() -> llm.chat(request)).aiMessage().text();
       metrics.llmCall("extract", Duration.ofNanos(System.nanoTime() - start), true);
     } catch (RuntimeException e) {
       metrics.llmCall("extract", Duration.ofNanos(System.nanoTime() - start), false);
@@ -102,9 +107,21 @@ final class Extractor {
     // The earliest turn's queue time: if the user was deleted since, nothing of the batch is written.
     Instant begunAt = Instant.ofEpochMilli(turns.stream().mapToLong(Outbox.Row::createdAt).min().orElse(0));
     try {
+      // Saves between deletions are written as one batch: one embedding call, one transaction.
+      List<NewMemory> saves = new ArrayList<>();
       for (JsonNode op : operations) {
-        apply(userId, op, begunAt, added, updated, deleted);
+        String content = op.path("content").asText("").strip();
+        if (content.isEmpty()) {
+          continue;
+        }
+        if (op.path("operation").asText("ADD").toUpperCase(Locale.ROOT).equals("DELETE")) {
+          save(userId, saves, begunAt, added, updated);
+          delete(userId, content, deleted);
+        } else {
+          saves.add(NewMemory.of(op.path("category").asText("FACT"), content));
+        }
       }
+      save(userId, saves, begunAt, added, updated);
       outbox.delete(turns);
     } catch (MemoryException e) {
       // Memories saved before the failure are saved again on retry and come back UNCHANGED.
@@ -124,31 +141,57 @@ final class Extractor {
     return true;
   }
 
-  /** Applies one extracted operation, noting what changed. Invalid operations are skipped. */
-  private void apply(String userId, JsonNode op, Instant begunAt, List<Memory> added, List<Memory> updated, List<UUID> deleted) {
-    String content = op.path("content").asText("").strip();
-    String category = op.path("category").asText("FACT");
-    String operation = op.path("operation").asText("ADD").toUpperCase(Locale.ROOT);
-    if (content.isEmpty()) {
-      return;
-    }
-    try {
-      if (operation.equals("DELETE")) {
-        // The same rule as the forgetMemory tool: only a memory the text clearly names, and only one.
-        List<Memory> match = memory.matchToForget(userId, content);
-        if (match.size() == 1 && memory.forget(userId, match.getFirst().id()).isPresent()) {
-          deleted.add(match.getFirst().id());
-        } else if (match.size() != 1) {
-          log.debug("learner: user {}: an extracted deletion matches {} memories; nothing deleted", userId, match.size());
+  /**
+   * Stores the waiting saves (and empties the list), noting what changed; an invalid memory is
+   * skipped. Nothing is written if the user was deleted at or after {@code begunAt}.
+   */
+  private void save(String userId, List<NewMemory> saves, Instant begunAt, List<Memory> added, List<Memory> updated) {
+    for (int from = 0; from < saves.size(); from += Limits.MAX_BATCH_SIZE) {
+      List<NewMemory> batch = List.copyOf(saves.subList(from, Math.min(saves.size(), from + Limits.MAX_BATCH_SIZE)));
+      List<MemoryAccess.Saved> results = new ArrayList<>();
+      try {
+        results.addAll(memory.saveAll(userId, batch, begunAt));
+      } catch (UserDeletedException e) {
+        // Deleted after the turns were queued: nothing of theirs is kept (the turns go too).
+        log.debug("learner: user {} was deleted after these turns were queued; {} memories not stored", userId, batch.size());
+      } catch (MemoryException e) {
+        if (e.isRetriable()) {
+          throw e;
         }
-        return;
+        for (NewMemory m : batch) { // one is invalid: keep the others
+          skippingInvalid(userId, () -> results.add(memory.save(userId, m.category(), m.content(), begunAt)));
+        }
       }
-      MemoryAccess.Saved saved = memory.save(userId, category, content, begunAt);
-      switch (saved.outcome()) {
-        case ADDED -> added.add(saved.memory());
-        case UPDATED -> updated.add(saved.memory());
-        case UNCHANGED -> { }
+      for (MemoryAccess.Saved saved : results) {
+        switch (saved.outcome()) {
+          case ADDED -> added.add(saved.memory());
+          case UPDATED -> updated.add(saved.memory());
+          case UNCHANGED -> { }
+        }
       }
+    }
+    saves.clear();
+  }
+
+  /**
+   * Forgets the one memory {@code content} clearly names: the same rule as the forgetMemory
+   * tool. None or several: nothing is forgotten.
+   */
+  private void delete(String userId, String content, List<UUID> deleted) {
+    skippingInvalid(userId, () -> {
+      List<Memory> match = memory.matchToForget(userId, content);
+      if (match.size() == 1 && memory.forget(userId, match.getFirst().id()).isPresent()) {
+        deleted.add(match.getFirst().id());
+      } else if (match.size() != 1) {
+        log.debug("learner: user {}: an extracted deletion matches {} memories; nothing deleted", userId, match.size());
+      }
+    });
+  }
+
+  /** Runs {@code step}; an extracted operation the memory engine refuses as invalid is skipped. */
+  private static void skippingInvalid(String userId, Runnable step) {
+    try {
+      step.run();
     } catch (MemoryException e) {
       if (e.isRetriable()) {
         throw e;

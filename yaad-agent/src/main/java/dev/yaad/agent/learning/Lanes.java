@@ -15,13 +15,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Per-user strands of learning work, bounded: a user's tasks run one after another, different
- * users' at the same time. Two lanes per user: accepting turns (quick database writes) never
+ * users' at the same time, on virtual threads: {@value #WORK_THREADS_PER_LLM_CALL} per permitted
+ * LLM call ({@link LearningConfig#llmConcurrency()}), so that while some users' work waits for
+ * the LLM, others' is embedded and stored. Two lanes per user: accepting turns (quick database writes) never
  * waits behind working on them (LLM calls that may take seconds), so a slow model never leaves
  * a finished turn only in memory. At most {@link LearningConfig#queueCapacity()} tasks wait in
  * memory; beyond it a submit is refused and the caller falls back on the database.
  */
 final class Lanes {
   private static final Logger log = LoggerFactory.getLogger(Lanes.class);
+  static final int WORK_THREADS_PER_LLM_CALL = 2;
 
   private final int capacity;
   private final ExecutorService workers;
@@ -36,7 +39,8 @@ final class Lanes {
 
   Lanes(LearningConfig config) {
     this.capacity = config.queueCapacity();
-    this.workers = Executors.newFixedThreadPool(config.workers(), Thread.ofVirtual().name("yaad-learner-", 0).factory());
+    this.workers = Executors.newFixedThreadPool(WORK_THREADS_PER_LLM_CALL * config.llmConcurrency(),
+        Thread.ofVirtual().name("yaad-learner-", 0).factory());
   }
 
   /**

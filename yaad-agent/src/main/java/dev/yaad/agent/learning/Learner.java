@@ -7,7 +7,9 @@ import dev.yaad.agent.memory.MemoryAccess;
 import dev.yaad.memory.MemoryException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
@@ -58,13 +60,24 @@ public final class Learner implements LearningSink, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Learner.class);
   private static final int MAX_ASSISTANT_CHARS = 2000;
   private static final int DUE_USERS_PER_POLL = 100;
+  /** How far a poll grows while every poll finds a full page of users with due work. */
+  private static final int MAX_DUE_USERS_PER_POLL = 1_000;
+  /** Extraction calls one claim covers at most; a deeper backlog is claimed again right after. */
+  private static final int BATCHES_PER_CLAIM = 4;
+  /** Reasons a waiting profile-refresh request keeps (it counts every change). */
+  private static final int MAX_REASONS = 10;
   /** How long {@link #close()} waits for turns held in memory to reach the database. */
   static final Duration CLOSE_FLUSH_WAIT = Duration.ofSeconds(10);
 
-  /** Counters since start; {@code turnsAccepted - turnsExtracted} turns are waiting (or were lost, if none wait). */
+  /**
+   * Counters since start; {@code turnsAccepted - turnsExtracted} turns are waiting (or were lost, if none wait).
+   * {@code refreshesDeferred}: profile-refresh requests that found the queue full and waited (coalesced
+   * per user) for room instead of being dropped.
+   */
   public record Stats(
       long turnsAccepted, long turnsExtracted, long turnsUnparseable, long extractionCalls, long profileCalls,
-      long profilesSaved, long profilesUnchanged, long memoriesChanged, long failures, long queueFull) {
+      long profilesSaved, long profilesUnchanged, long memoriesChanged, long failures,
+      long refreshesDeferred) {
 
     /** Background LLM calls (extraction + profile). */
     public long llmCalls() {
@@ -78,12 +91,18 @@ public final class Learner implements LearningSink, AutoCloseable {
   private final String owner = "learner-" + UUID.randomUUID();
   private final Counters counters = new Counters();
   private final Lanes lanes;
+  private final LlmPermits permits;
   private final ScheduledExecutorService timers;
   private final PauseTimers pauses;
   private final ProfileRefresher profiles;
   private final Extractor extractor;
   private final TurnBuffer turnBuffer;
   private final Set<String> signalled = ConcurrentHashMap.newKeySet();
+  /** Profile-refresh requests not yet in the outbox, one per user, each gathering every reason. */
+  private final Map<String, RefreshRequest> refreshRequests = new ConcurrentHashMap<>();
+  private volatile int dueUsersPerPoll = DUE_USERS_PER_POLL;
+  private volatile long lagMillis;
+  private volatile boolean lagging;
   private final List<Consumer<Learned>> learnedListeners = new CopyOnWriteArrayList<>();
   private final ScheduledFuture<?> poller;
   private volatile boolean draining;
@@ -95,6 +114,7 @@ public final class Learner implements LearningSink, AutoCloseable {
     this.clock = b.clock;
     this.outbox = Outbox.open(b.dataSource);
     this.lanes = new Lanes(config);
+    this.permits = new LlmPermits(config.llmConcurrency());
     this.timers = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "yaad-learner-timers");
       t.setDaemon(true);
@@ -102,13 +122,14 @@ public final class Learner implements LearningSink, AutoCloseable {
     });
     this.pauses = new PauseTimers(config, timers);
     Retries retries = new Retries(outbox, config, clock, counters, b.metrics);
-    this.profiles = new ProfileRefresher(b.memory, b.llm, outbox, config, clock, retries, counters, b.metrics, this::announce);
-    this.extractor = new Extractor(b.memory, b.llm, outbox, retries, counters, b.metrics, profiles, this::announce);
+    this.profiles = new ProfileRefresher(b.memory, b.llm, permits, outbox, config, clock, retries, counters, b.metrics, this::announce);
+    this.extractor = new Extractor(b.memory, b.llm, permits, outbox, retries, counters, b.metrics, profiles, this::announce);
     this.turnBuffer = new TurnBuffer(config.turnBufferBytes(),
         turns -> outbox.insertTurns(turns, config.pauseDelay().toMillis()), this::turnStored, b.metrics);
     this.poller = timers.scheduleWithFixedDelay(this::poll, 0, config.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
-    log.info("learner: started as {} (batch {} turns or {} s pause, profile at most every {} s, {} workers)",
-        owner, config.batchTurns(), config.pauseDelay().toSeconds(), config.profileMinInterval().toSeconds(), config.workers());
+    log.info("learner: started as {} (batch {} turns or {} s pause, profile at most every {} s, {} LLM calls at once)",
+        owner, config.batchTurns(), config.pauseDelay().toSeconds(), config.profileMinInterval().toSeconds(),
+        config.llmConcurrency());
   }
 
   public static Builder builder() {
@@ -132,12 +153,22 @@ public final class Learner implements LearningSink, AutoCloseable {
     return turnBuffer.offer(new TurnBuffer.Turn(userId, sessionId, payload.toString(), clock.millis()));
   }
 
-  /** Memories of this user changed outside extraction (a tool wrote): schedule a profile refresh. */
+  /**
+   * Memories of this user changed outside extraction (a tool wrote): schedule a profile refresh.
+   * Requests of a user coalesce while one waits to be written to the outbox; when the queue is
+   * full the request waits here (one per user) and the poller hands it over: never dropped.
+   */
   @Override
   public void memoryChanged(String userId, String reason) {
-    if (!lanes.work(userId, () -> profiles.request(userId, reason, 1))) {
-      log.warn("learner: queue full; a profile refresh for user {} is skipped ({})", userId, reason);
-    }
+    RefreshRequest request = refreshRequests.compute(userId, (k, pending) -> {
+      RefreshRequest r = pending != null ? pending : new RefreshRequest();
+      r.changes++;
+      if (r.reasons.size() < MAX_REASONS) {
+        r.reasons.add(reason);
+      }
+      return r;
+    });
+    handOver(userId, request);
   }
 
   /** The session ended: extract its waiting turns now (once its last turns are in the outbox). */
@@ -172,6 +203,19 @@ public final class Learner implements LearningSink, AutoCloseable {
   /** The latest profile-refresh decisions, oldest first (at most 200). */
   public List<RefreshDecision> recentDecisions() {
     return profiles.recentDecisions();
+  }
+
+  /**
+   * How far learning is behind: the age of the oldest turn in the outbox not yet extracted, in
+   * seconds (0 when none waits), as of the last poll; cheap to read.
+   */
+  public double lagSeconds() {
+    return lagMillis / 1000.0;
+  }
+
+  /** Background LLM calls running now (at most {@link LearningConfig#llmConcurrency()}). */
+  public int llmCallsInFlight() {
+    return permits.inFlight();
   }
 
   /** Tasks waiting in memory for a learner thread (bounded by {@link LearningConfig#queueCapacity()}); cheap to read. */
@@ -216,7 +260,7 @@ public final class Learner implements LearningSink, AutoCloseable {
       while (true) {
         outbox.makeAllDue(clock.millis()); // again each time: work creates work (extraction -> profile refresh)
         poll();
-        if (turnBuffer.held() == 0 && outbox.count() == 0 && lanes.queued() == 0) {
+        if (turnBuffer.held() == 0 && outbox.count() == 0 && lanes.queued() == 0 && refreshRequests.isEmpty()) {
           return true;
         }
         long left = deadline - System.nanoTime();
@@ -239,6 +283,9 @@ public final class Learner implements LearningSink, AutoCloseable {
     poller.cancel(false);
     timers.shutdownNow();
     lanes.stop();
+    for (String userId : refreshRequests.keySet()) {
+      writeRefreshRequest(userId); // into the outbox, for the next start
+    }
     log.info("learner: stopped ({} rows left in the outbox for the next start)", safeCount());
   }
 
@@ -286,15 +333,23 @@ public final class Learner implements LearningSink, AutoCloseable {
     }
   }
 
-  /** Finds users with due work in the database (retries, pauses, leftovers) and queues them. */
+  /**
+   * Finds users with due work in the database (retries, pauses, leftovers) and queues them,
+   * hands over refresh requests that waited for room, and measures the lag. While every poll
+   * finds a full page of users, the page grows (up to {@value #MAX_DUE_USERS_PER_POLL}).
+   */
   private void poll() {
     if (lanes.stopped()) {
       return;
     }
     try {
-      for (String userId : outbox.dueUsers(clock.millis(), DUE_USERS_PER_POLL)) {
+      List<String> due = outbox.dueUsers(clock.millis(), dueUsersPerPoll);
+      for (String userId : due) {
         signalWork(userId);
       }
+      dueUsersPerPoll = due.size() < dueUsersPerPoll ? DUE_USERS_PER_POLL : Math.min(MAX_DUE_USERS_PER_POLL, 2 * dueUsersPerPoll);
+      refreshRequests.forEach(this::handOver);
+      measureLag();
       if (pollFailing) {
         pollFailing = false;
         log.info("learner: the outbox can be read again");
@@ -309,12 +364,85 @@ public final class Learner implements LearningSink, AutoCloseable {
     }
   }
 
+  /** One WARN line when the lag crosses {@link LearningConfig#lagWarning()}, one INFO line when it is back under. */
+  private void measureLag() {
+    long oldest = outbox.oldestTurn();
+    long lag = oldest < 0 ? 0 : Math.max(0, clock.millis() - oldest);
+    lagMillis = lag;
+    boolean behind = lag > config.lagWarning().toMillis();
+    if (behind && !lagging) {
+      log.warn("learner: learning is falling behind: the oldest waiting turn is {} s old (warning at {} s; {} rows in the"
+          + " outbox, {} LLM calls in flight of {})", lag / 1000, config.lagWarning().toSeconds(), outbox.count(),
+          permits.inFlight(), config.llmConcurrency());
+    } else if (!behind && lagging) {
+      log.info("learner: learning has caught up: the oldest waiting turn is {} s old", lag / 1000);
+    }
+    lagging = behind;
+  }
+
+  // ---------------------------------------------------------------- profile-refresh requests
+
+  /** A user's refresh requests while they wait to be written to the outbox. Guarded by the map's compute. */
+  private static final class RefreshRequest {
+    int changes;
+    final List<String> reasons = new ArrayList<>();
+    boolean queued;
+    boolean deferred;
+  }
+
+  /** Queues the writing of the user's waiting request, unless it is queued already; if full, it waits for the poller. */
+  private void handOver(String userId, RefreshRequest request) {
+    boolean[] mine = {false};
+    refreshRequests.computeIfPresent(userId, (k, r) -> {
+      if (r == request && !r.queued) {
+        r.queued = true;
+        mine[0] = true;
+      }
+      return r;
+    });
+    if (mine[0] && !lanes.work(userId, () -> writeRefreshRequest(userId))) {
+      refreshRequests.computeIfPresent(userId, (k, r) -> {
+        r.queued = false;
+        if (!r.deferred) {
+          r.deferred = true;
+          counters.refreshesDeferred.incrementAndGet();
+        }
+        return r;
+      });
+    }
+  }
+
+  /** Writes the user's waiting request into the outbox (coalescing with a pending refresh there). */
+  private void writeRefreshRequest(String userId) {
+    RefreshRequest request = refreshRequests.remove(userId);
+    if (request == null) {
+      return;
+    }
+    try {
+      profiles.request(userId, request.reasons, request.changes);
+    } catch (RuntimeException e) {
+      // The database is down: keep the request (merged with any newer one) for the next poll.
+      refreshRequests.merge(userId, request, (newer, older) -> {
+        newer.changes += older.changes;
+        older.reasons.stream().limit(MAX_REASONS - newer.reasons.size()).forEach(newer.reasons::add);
+        return newer;
+      });
+      refreshRequests.computeIfPresent(userId, (k, r) -> {
+        r.queued = false;
+        return r;
+      });
+      log.warn("learner: cannot record a profile refresh for user {} (kept; tried again at the next poll): {}",
+          userId, e.getMessage());
+    }
+  }
+
   /** Does the user's due work; runs on the user's strand. */
   private void process(String userId) {
     long now = clock.millis();
     List<Outbox.Row> rows;
+    int limit = BATCHES_PER_CLAIM * config.maxBatchTurns();
     try {
-      rows = outbox.claim(userId, owner, now, now + config.lease().toMillis());
+      rows = outbox.claim(userId, owner, now, now + config.lease().toMillis(), limit);
     } catch (MemoryException e) {
       log.warn("learner: cannot claim work of user {}: {}", userId, e.getMessage());
       return; // the poller tries again
@@ -322,14 +450,15 @@ public final class Learner implements LearningSink, AutoCloseable {
     if (rows.isEmpty()) {
       return;
     }
+    boolean extracted = false;
     try {
       List<Outbox.Row> turns = rows.stream().filter(r -> r.kind().equals(Outbox.TURN)).toList();
       boolean turnsDue = draining || turns.stream().anyMatch(r -> r.dueAt() <= now);
       if (turnsDue) {
-        for (int from = 0; from < turns.size(); from += config.maxBatchTurns()) {
-          if (!extractor.extract(userId, turns.subList(from, Math.min(turns.size(), from + config.maxBatchTurns())))) {
-            break; // failed: retried later, in order
-          }
+        extracted = true;
+        for (int from = 0; from < turns.size() && extracted; from += config.maxBatchTurns()) {
+          // false: failed, retried later, in order
+          extracted = extractor.extract(userId, turns.subList(from, Math.min(turns.size(), from + config.maxBatchTurns())));
         }
       }
       for (Outbox.Row r : rows) {
@@ -343,6 +472,9 @@ public final class Learner implements LearningSink, AutoCloseable {
       } catch (MemoryException e) {
         log.warn("learner: cannot release work of user {} (its lease will expire): {}", userId, e.getMessage());
       }
+    }
+    if (extracted && rows.size() == limit) {
+      signalWork(userId); // a deep backlog: the next rows at once, after this task (the user's work stays in order)
     }
   }
 

@@ -14,14 +14,20 @@ import java.util.Objects;
  * @param profileMinInterval at most one profile refresh per user in this interval
  * @param profileSimilarity  a new profile whose word overlap (Jaccard) with the old one is at least
  *                           this is "not meaningfully changed" and is not saved, 0..1
- * @param workers            users worked on at the same time (bounds background LLM concurrency)
- * @param queueCapacity      tasks waiting for workers; beyond it, work waits in the database
+ * @param llmConcurrency     background LLM calls (extraction, profile) in flight at once: work runs
+ *                           on virtual threads, users' work at the same time (each user's in
+ *                           order), and waits only for this many calls; size it to what the
+ *                           LLM provider serves in parallel
+ * @param queueCapacity      tasks waiting in memory; beyond it, work waits in the database
  * @param retryBase          first retry delay after a failure; doubles per attempt
  * @param retryMax           the longest retry delay; failed work is retried forever, never dropped
  * @param lease              how long a claim on a user's work lasts; a crashed learner's work
  *                           is taken over after this
  * @param pollInterval       how often the database is checked for due work (retries, pauses,
  *                           work left by another process)
+ * @param lagWarning         learning lag (the age of the oldest turn not yet learned) beyond which
+ *                           one WARN line says learning is falling behind (and one INFO line when
+ *                           it has caught up again)
  * @param turnBufferBytes    finished turns held in memory while the database cannot take them
  *                           (stopped, restarting, pool exhausted), in bytes; a turn beyond it is
  *                           dropped and its reply says so
@@ -29,11 +35,14 @@ import java.util.Objects;
 public record LearningConfig(
     int batchTurns, Duration pauseDelay, int maxBatchTurns,
     Duration profileDebounce, Duration profileMinInterval, double profileSimilarity,
-    int workers, int queueCapacity, Duration retryBase, Duration retryMax, Duration lease, Duration pollInterval,
-    long turnBufferBytes) {
-
+    int llmConcurrency, int queueCapacity, Duration retryBase, Duration retryMax, Duration lease, Duration pollInterval,
+    Duration lagWarning, long turnBufferBytes) {
+  /** Background LLM calls in flight at once unless configured. */
+  public static final int DEFAULT_LLM_CONCURRENCY = 8;
+  /** The learning lag that is worth a warning unless configured. */
+  public static final Duration DEFAULT_LAG_WARNING = Duration.ofMinutes(2);
+  /** Bytes of finished turns held in memory while the database cannot take them, unless configured. */
   public static final long DEFAULT_TURN_BUFFER_BYTES = 64L << 20;
-
 
   public LearningConfig {
     Objects.requireNonNull(pauseDelay, "pauseDelay");
@@ -43,6 +52,7 @@ public record LearningConfig(
     Objects.requireNonNull(retryMax, "retryMax");
     Objects.requireNonNull(lease, "lease");
     Objects.requireNonNull(pollInterval, "pollInterval");
+    Objects.requireNonNull(lagWarning, "lagWarning");
     if (batchTurns < 1 || batchTurns > 50) {
       throw new IllegalArgumentException("batchTurns must be 1..50 (was " + batchTurns + ")");
     }
@@ -52,8 +62,11 @@ public record LearningConfig(
     if (profileSimilarity < 0 || profileSimilarity > 1) {
       throw new IllegalArgumentException("profileSimilarity must be 0..1 (was " + profileSimilarity + ")");
     }
-    if (workers < 1) {
-      throw new IllegalArgumentException("workers cannot be less than 1 (was " + workers + ")");
+    if (llmConcurrency < 1 || llmConcurrency > 10_000) {
+      throw new IllegalArgumentException("llmConcurrency must be 1..10000 (was " + llmConcurrency + ")");
+    }
+    if (lagWarning.isZero() || lagWarning.isNegative()) {
+      throw new IllegalArgumentException("lagWarning must be positive (was " + lagWarning + ")");
     }
     if (queueCapacity < 1) {
       throw new IllegalArgumentException("queueCapacity cannot be less than 1 (was " + queueCapacity + ")");
@@ -72,37 +85,42 @@ public record LearningConfig(
   public static LearningConfig defaults() {
     return new LearningConfig(4, Duration.ofSeconds(20), 16,
         Duration.ofSeconds(5), Duration.ofMinutes(2), 0.85,
-        2, 10_000, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofMinutes(2), Duration.ofSeconds(1),
-        DEFAULT_TURN_BUFFER_BYTES);
+        DEFAULT_LLM_CONCURRENCY, 10_000, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofMinutes(2), Duration.ofSeconds(1),
+        DEFAULT_LAG_WARNING, DEFAULT_TURN_BUFFER_BYTES);
   }
 
   public LearningConfig withBatch(int turns, Duration pause) {
     return new LearningConfig(turns, pause, Math.max(maxBatchTurns, turns), profileDebounce, profileMinInterval,
-        profileSimilarity, workers, queueCapacity, retryBase, retryMax, lease, pollInterval, turnBufferBytes);
+        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes);
   }
 
   public LearningConfig withProfile(Duration debounce, Duration minInterval, double similarity) {
     return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, debounce, minInterval, similarity,
-        workers, queueCapacity, retryBase, retryMax, lease, pollInterval, turnBufferBytes);
+        llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes);
   }
 
   public LearningConfig withRetry(Duration base, Duration max) {
     return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
-        profileSimilarity, workers, queueCapacity, base, max, lease, pollInterval, turnBufferBytes);
+        profileSimilarity, llmConcurrency, queueCapacity, base, max, lease, pollInterval, lagWarning, turnBufferBytes);
   }
 
   public LearningConfig withLease(Duration lease, Duration pollInterval) {
     return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
-        profileSimilarity, workers, queueCapacity, retryBase, retryMax, lease, pollInterval, turnBufferBytes);
+        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes);
   }
 
-  public LearningConfig withWorkers(int workers, int queueCapacity) {
+  public LearningConfig withConcurrency(int llmConcurrency, int queueCapacity) {
     return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
-        profileSimilarity, workers, queueCapacity, retryBase, retryMax, lease, pollInterval, turnBufferBytes);
+        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes);
+  }
+
+  public LearningConfig withLagWarning(Duration lagWarning) {
+    return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
+        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes);
   }
 
   public LearningConfig withTurnBuffer(long bytes) {
     return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
-        profileSimilarity, workers, queueCapacity, retryBase, retryMax, lease, pollInterval, bytes);
+        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, bytes);
   }
 }

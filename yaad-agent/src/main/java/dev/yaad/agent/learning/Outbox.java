@@ -121,9 +121,10 @@ final class Outbox {
   /**
    * Leases all of a user's rows to {@code owner} unless another live lease holds some.
    *
-   * @return the user's rows in order, or an empty list if another learner holds them
+   * @param limit the most rows returned (the oldest); the lease covers the rest too
+   * @return the user's first rows in order, or an empty list if another learner holds them
    */
-  List<Row> claim(String userId, String owner, long now, long leaseUntil) {
+  List<Row> claim(String userId, String owner, long now, long leaseUntil, int limit) {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
@@ -166,9 +167,11 @@ final class Outbox {
         }
         List<Row> rows = new ArrayList<>();
         try (PreparedStatement select = c.prepareStatement(
-            "SELECT id, kind, user_id, session_id, payload, attempts, due_at, created_at FROM agent_outbox WHERE user_id = ? AND owner = ? ORDER BY id")) {
+            "SELECT id, kind, user_id, session_id, payload, attempts, due_at, created_at FROM agent_outbox"
+                + " WHERE user_id = ? AND owner = ? ORDER BY id LIMIT ?")) {
           select.setString(1, userId);
           select.setString(2, owner);
+          select.setInt(3, limit);
           try (ResultSet rs = select.executeQuery()) {
             while (rs.next()) {
               rows.add(new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
@@ -221,6 +224,14 @@ final class Outbox {
         rs -> rows.add(new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
             rs.getInt(6), rs.getLong(7), rs.getLong(8))), userId);
     return rows.isEmpty() ? null : rows.getFirst();
+  }
+
+  /** When the oldest turn still waiting for extraction was accepted (epoch ms), or -1 if none waits. */
+  long oldestTurn() {
+    long[] at = {-1};
+    // By id, not by created_at: the primary key finds the oldest row at once, and ids follow arrival.
+    query("SELECT created_at FROM agent_outbox WHERE kind = 'TURN' ORDER BY id LIMIT 1", rs -> at[0] = rs.getLong(1));
+    return at[0];
   }
 
   long count(String kind) {

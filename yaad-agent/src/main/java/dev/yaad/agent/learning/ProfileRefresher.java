@@ -45,6 +45,7 @@ final class ProfileRefresher {
 
   private final MemoryAccess memory;
   private final Llm llm;
+  private final LlmPermits permits;
   private final Outbox outbox;
   private final LearningConfig config;
   private final Clock clock;
@@ -56,10 +57,11 @@ final class ProfileRefresher {
   private final List<Consumer<RefreshDecision>> listeners = new CopyOnWriteArrayList<>();
   private final Deque<RefreshDecision> decisions = new ArrayDeque<>();
 
-  ProfileRefresher(MemoryAccess memory, Llm llm, Outbox outbox, LearningConfig config, Clock clock, Retries retries,
+  ProfileRefresher(MemoryAccess memory, Llm llm, LlmPermits permits, Outbox outbox, LearningConfig config, Clock clock, Retries retries,
       Counters counters, AgentMetrics metrics, Consumer<Learned> announce) {
     this.memory = memory;
     this.llm = llm;
+    this.permits = permits;
     this.outbox = outbox;
     this.config = config;
     this.clock = clock;
@@ -82,14 +84,22 @@ final class ProfileRefresher {
 
   /** Coalesces a change into the user's pending refresh, or creates one (debounced and rate-limited). */
   void request(String userId, String reason, int changes) {
+    request(userId, List.of(reason), changes);
+  }
+
+  /** As {@link #request(String, String, int)}, for changes that were gathered while waiting for room. */
+  void request(String userId, List<String> reasons, int changes) {
     long now = clock.millis();
+    String said = String.join("; ", reasons);
     Outbox.Row pending = outbox.profileRow(userId);
     if (pending != null) {
       ObjectNode payload = (ObjectNode) Outbox.readJson(pending.payload());
       payload.put("changes", payload.path("changes").asInt() + changes);
-      ArrayNode reasons = payload.withArray("reasons");
-      if (reasons.size() < MAX_REASONS) {
-        reasons.add(reason);
+      ArrayNode kept = payload.withArray("reasons");
+      for (String reason : reasons) {
+        if (kept.size() < MAX_REASONS) {
+          kept.add(reason);
+        }
       }
       outbox.updatePayload(pending, payload.toString());
       // Trailing debounce: the refresh waits until changes have stopped arriving for a while.
@@ -97,13 +107,14 @@ final class ProfileRefresher {
       if (due != pending.dueAt()) {
         outbox.postpone(pending, due);
       }
-      decide(userId, RefreshDecision.Action.COALESCED, reason + " joined a pending refresh");
+      decide(userId, RefreshDecision.Action.COALESCED, said + " joined a pending refresh");
       return;
     }
     long due = Math.max(now + config.profileDebounce().toMillis(), lastRefresh(userId) + config.profileMinInterval().toMillis());
     ObjectNode payload = Outbox.JSON.createObjectNode();
     payload.put("changes", changes);
-    payload.putArray("reasons").add(reason);
+    ArrayNode kept = payload.putArray("reasons");
+    reasons.stream().limit(MAX_REASONS).forEach(kept::add);
     outbox.insert(Outbox.PROFILE, userId, null, payload.toString(), due, now);
   }
 
@@ -129,7 +140,8 @@ final class ProfileRefresher {
       before = memory.profile(userId);
       Snapshot snapshot = memory.snapshot(userId);
       counters.profileCalls.incrementAndGet();
-      text = llm.chat(ChatRequest.builder().messages(Prompts.profile(before, snapshot)).build()).aiMessage().text();
+      ChatRequest request = ChatRequest.builder().messages(Prompts.profile(before, snapshot)).build();
+      text = permits.call(() -> llm.chat(request)).aiMessage().text();
       metrics.llmCall("profile", Duration.ofNanos(System.nanoTime() - start), true);
     } catch (RuntimeException e) {
       metrics.llmCall("profile", Duration.ofNanos(System.nanoTime() - start), false);

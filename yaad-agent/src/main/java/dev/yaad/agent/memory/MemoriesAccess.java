@@ -70,7 +70,15 @@ public final class MemoriesAccess implements MemoryAccess {
 
   @Override
   public Saved save(String userId, String category, String content, Instant begunAt) {
-    AddResult result = memories.add(userId, NewMemory.of(category, content), begunAt);
+    return saved(memories.add(userId, NewMemory.of(category, content), begunAt));
+  }
+
+  @Override
+  public List<Saved> saveAll(String userId, List<NewMemory> batch, Instant begunAt) {
+    return memories.addAll(userId, batch, begunAt).stream().map(MemoriesAccess::saved).toList();
+  }
+
+  private static Saved saved(AddResult result) {
     SaveOutcome outcome = switch (result.outcome()) {
       case ADDED -> SaveOutcome.ADDED;
       case UPDATED -> SaveOutcome.UPDATED;

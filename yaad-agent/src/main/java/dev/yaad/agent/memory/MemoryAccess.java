@@ -2,9 +2,11 @@ package dev.yaad.agent.memory;
 
 import dev.yaad.memory.Categories;
 import dev.yaad.memory.Memory;
+import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.Profile;
 import dev.yaad.memory.Snapshot;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -52,6 +54,24 @@ public interface MemoryAccess {
    * @throws dev.yaad.memory.UserDeletedException if the user was deleted at or after {@code begunAt}
    */
   Saved save(String userId, String category, String content, Instant begunAt);
+
+  /**
+   * {@link #save} for several memories at once, as one write (embedded together, de-duplicated
+   * against the stored ones and each other, stored all or nothing): what the learner does with
+   * an extraction's results. The default saves them one by one.
+   *
+   * @param memories category and content of each
+   * @param begunAt  as for {@link #save}
+   * @return one result per memory, in order
+   * @throws dev.yaad.memory.UserDeletedException if the user was deleted at or after {@code begunAt}
+   */
+  default List<Saved> saveAll(String userId, List<NewMemory> memories, Instant begunAt) {
+    List<Saved> saved = new ArrayList<>(memories.size());
+    for (NewMemory m : memories) {
+      saved.add(save(userId, m.category(), m.content(), begunAt));
+    }
+    return saved;
+  }
 
   /**
    * The memories {@code description} names well enough to forget: empty (nothing matches: ask

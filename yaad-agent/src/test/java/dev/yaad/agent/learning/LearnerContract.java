@@ -17,6 +17,7 @@ import dev.yaad.testing.ScriptedLlmServer.Answer;
 import dev.yaad.testing.ScriptedLlmServer.Purpose;
 import dev.yaad.testing.ScriptedLlmServer;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -329,5 +330,64 @@ abstract class LearnerContract {
     Await.until(() -> a.stats().turnsExtracted() + b.stats().turnsExtracted() == 3 && a.pending() == 0, WAIT, "extracted");
     assertThat(llmServer.count(Purpose.EXTRACT)).isEqualTo(1);
     assertThat(store.list("shared", null, 20, null).items()).hasSize(3);
+  }
+
+  @Test
+  void manyUsersTurns_areLearnedConcurrently_withinTheLlmBound() {
+    llmServer.latency(Duration.ofMillis(200), Duration.ZERO);
+    Llm llm = llm(0);
+    // A batch of one turn: each turn falls due at once. Profiles wait an hour: only extractions run.
+    Learner learner = learner(fast().withBatch(1, Duration.ofHours(1)).withConcurrency(4, 10_000)
+        .withProfile(Duration.ofHours(1), Duration.ofHours(1), 0.85), llm);
+    int users = 24;
+    for (int u = 0; u < users; u++) {
+      learner.turnCompleted("many-" + u, "session-" + u, "My neighbour number " + u + " grows roses in the garden", "Nice.");
+    }
+    Await.until(() -> learner.stats().turnsExtracted() == users, WAIT, "every user's turn learned");
+    // More than the two workers of old at once, never more than the bound.
+    assertThat(llmServer.peakInFlight()).isGreaterThan(2).isLessThanOrEqualTo(4);
+    assertThat(learner.llmCallsInFlight()).isZero();
+  }
+
+  @Test
+  void profileRefreshRequests_whenTheQueueIsFull_waitAndAreNeverDropped() {
+    int users = 30;
+    for (int u = 0; u < users; u++) {
+      memory.save("refresh-" + u, "FACT", "I collect stamps from country number " + u, Instant.now());
+    }
+    llmServer.latency(Duration.ofMillis(50), Duration.ZERO);
+    Llm llm = llm(0);
+    // Two tasks may wait in memory: nearly every request below finds the queue full.
+    // A debounce of a second: a user's second request joins the first, in memory or in the outbox.
+    Learner learner = learner(fast().withProfile(Duration.ofSeconds(1), Duration.ZERO, 0.85).withConcurrency(1, 2), llm);
+    for (int u = 0; u < users; u++) {
+      learner.memoryChanged("refresh-" + u, "a tool wrote");
+      learner.memoryChanged("refresh-" + u, "a tool wrote again"); // coalesces with the first
+    }
+    assertThat(learner.stats().refreshesDeferred()).isPositive();
+    Await.until(() -> java.util.stream.IntStream.range(0, users).allMatch(u -> store.profile("refresh-" + u).exists()),
+        WAIT, "every user's profile refreshed");
+    Await.until(() -> learner.pending() == 0, WAIT, "nothing left");
+    assertThat(learner.stats().profileCalls()).isEqualTo(users); // one refresh per user: the two requests coalesced
+  }
+
+  @Test
+  void lagGauge_showsTheAgeOfTheOldestWaitingTurn() throws Exception {
+    long tenMinutesAgo = System.currentTimeMillis() - Duration.ofMinutes(10).toMillis();
+    try (var c = store.dataSource().getConnection(); var ps = c.prepareStatement("INSERT INTO agent_outbox"
+        + " (kind, user_id, session_id, payload, attempts, due_at, created_at) VALUES ('TURN', 'late', NULL, ?, 0, ?, ?)")) {
+      ps.setString(1, "{\"user\":\"I grow chillies on my balcony\",\"assistant\":\"Nice.\"}");
+      ps.setLong(2, System.currentTimeMillis() + Duration.ofHours(1).toMillis()); // not due: it stays
+      ps.setLong(3, tenMinutesAgo);
+      ps.executeUpdate();
+    }
+    Llm llm = llm(0);
+    Learner learner = learner(fast().withLagWarning(Duration.ofMinutes(1)), llm);
+    var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    new dev.yaad.agent.MicrometerAgentMetrics(registry).monitor(runtime(learner, llm));
+    Await.until(() -> registry.get("yaad.agent.learning.lag").gauge().value() >= 600, WAIT, "the lag of the old turn");
+    assertThat(registry.get("yaad.agent.learning.lag").gauge().value()).isLessThan(700);
+    assertThat(learner.drain(WAIT)).isTrue(); // learns it
+    Await.until(() -> learner.lagSeconds() == 0, WAIT, "no lag once learned");
   }
 }

@@ -7,13 +7,16 @@ import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryPatch;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.Profile;
+import dev.yaad.memory.StoreUnavailableException;
 import dev.yaad.memory.TooLargeException;
 import dev.yaad.memory.embed.Embedder;
 import dev.yaad.memory.internal.cache.CachingMemoryStore;
+import dev.yaad.memory.internal.search.DistinctiveWords;
 import dev.yaad.memory.internal.search.SearchIndex;
 import dev.yaad.memory.internal.store.Embedding;
 import dev.yaad.memory.internal.store.MemoryStore;
 import dev.yaad.memory.internal.store.MemoryWrite;
+import dev.yaad.memory.internal.store.StaleStateException;
 import dev.yaad.memory.internal.store.Validation;
 import dev.yaad.memory.search.ForgetRule;
 import dev.yaad.memory.search.Match;
@@ -23,6 +26,7 @@ import dev.yaad.memory.search.SearchRequest;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -45,10 +49,17 @@ import org.slf4j.LoggerFactory;
  * <p><b>De-duplication.</b> A new memory is compared with the user's memories of the same
  * category (and with those earlier in the same batch): the same text after normalisation
  * gives {@link AddResult.Outcome#UNCHANGED}; else a cosine similarity of at least
- * {@link Builder#duplicateThreshold} gives {@link AddResult.Outcome#UPDATED}: the existing
+ * {@link Builder#duplicateThreshold}, with agreement on the distinctive words (names, numbers,
+ * places: {@link DistinctiveWords}), gives {@link AddResult.Outcome#UPDATED}: the existing
  * memory takes the new text (and the new metadata and time, when given); else
  * {@link AddResult.Outcome#ADDED}. Nothing is ever deleted by it. Writes of one user are
- * serialised within this process so that two concurrent adds cannot both add the same fact.
+ * serialised: within this process by striped locks, and across processes by a conditional
+ * write: the write transaction first takes the user's lock (on PostgreSQL an advisory lock,
+ * {@code pg_advisory_xact_lock}, the same one a deletion takes), then, for work begun before
+ * a deletion, checks the user's tombstone, then checks that the user's memories are still as
+ * the search index saw them (count and newest change, {@code UserState}); if another process
+ * wrote meanwhile nothing is written, the index is reloaded and the memories de-duplicated
+ * again. So two instances adding the same fact at once store it once.
  *
  * <p><b>Visibility.</b> It writes through the caching store, which invalidates the user after
  * every write (and relays other processes' writes over Redis); this service registers itself
@@ -59,6 +70,10 @@ public final class MemoryService {
   public static final double DEFAULT_DUPLICATE_THRESHOLD = 0.92;
   private static final Logger log = LoggerFactory.getLogger(MemoryService.class);
   private static final int LOCK_STRIPES = 64;
+  /** Conditional writes tried before giving up while other processes keep writing the same user. */
+  private static final int MAX_STALE_ATTEMPTS = 5;
+  /** Writes of at least this many memories (imports, not a learner's few) get an INFO line. */
+  private static final int BULK_WRITE = 20;
 
   private final CachingMemoryStore store;
   private final Embedder embedder;
@@ -71,7 +86,9 @@ public final class MemoryService {
   private MemoryService(Builder b) {
     this.store = b.store;
     this.embedder = b.embedder;
-    this.search = new SearchIndex(b.store, b.embedder, b.searchConfig);
+    // While Redis is down other processes' writes go unheard: a user's search state is then
+    // reloaded once older than the snapshots' bound, as the cache does with snapshots.
+    this.search = new SearchIndex(b.store, b.embedder, b.searchConfig, Clock.systemUTC(), b.store::stateMaxAgeNanos);
     // The one invalidation path of a user's search state: every write the store sees, here or
     // (over Redis) in another process, and every clear of the whole cache.
     store.onInvalidate(this::invalidate);
@@ -109,7 +126,7 @@ public final class MemoryService {
 
   /**
    * Adds one memory on behalf of work that began at {@code begunAt} ({@code null}: no such
-   * condition); see {@link MemoryStore#write(String, List, Instant)}.
+   * condition); see {@link MemoryStore#write(String, List, dev.yaad.memory.internal.store.UserState, Instant)}.
    *
    * @throws dev.yaad.memory.UserDeletedException if the user was deleted at or after {@code begunAt}
    */
@@ -136,13 +153,27 @@ public final class MemoryService {
    * "store what I send", such as the REST API's plain add.
    */
   public List<AddResult> addAll(String userId, List<NewMemory> memories, boolean deduplicate) {
+    return addAll(userId, memories, deduplicate, null);
+  }
+
+  /**
+   * As {@link #addAll(String, List)}, on behalf of work that began at {@code begunAt}
+   * ({@code null}: no such condition); see {@link #add(String, NewMemory, Instant)}.
+   *
+   * @throws dev.yaad.memory.UserDeletedException if the user was deleted at or after {@code begunAt}
+   */
+  public List<AddResult> addAll(String userId, List<NewMemory> memories, Instant begunAt) {
+    return addAll(userId, memories, deduplicate, begunAt);
+  }
+
+  private List<AddResult> addAll(String userId, List<NewMemory> memories, boolean deduplicate, Instant begunAt) {
     if (memories == null || memories.isEmpty()) {
       throw new InvalidInputException("memories must not be empty");
     }
     if (memories.size() > Limits.MAX_BATCH_SIZE) {
       throw new TooLargeException("a batch holds at most " + Limits.MAX_BATCH_SIZE + " memories (was " + memories.size() + ")");
     }
-    return write(userId, memories, memories.size() == 1 ? "" : null, deduplicate, null);
+    return write(userId, memories, memories.size() == 1 ? "" : null, deduplicate, begunAt);
   }
 
   /**
@@ -271,7 +302,7 @@ public final class MemoryService {
   private record Slot(AddResult.Outcome outcome, int write, Memory unchanged) {}
 
   /** A memory to be inserted by this batch, still open to in-batch de-duplication. */
-  private record Pending(int write, String category, String key, float[] vector) {}
+  private record Pending(int write, String category, String key, float[] vector, String content) {}
 
   /** @param prefix "" for a single memory, null for "memories[i]." */
   private List<AddResult> write(String userId, List<NewMemory> memories, String prefix, boolean deduplicate, Instant begunAt) {
@@ -299,81 +330,99 @@ public final class MemoryService {
     ReentrantLock lock = lockOf(userId);
     lock.lock();
     try {
-      List<MemoryWrite> writes = new ArrayList<>();
-      List<Slot> slots = new ArrayList<>(memories.size());
-      List<Pending> pending = new ArrayList<>();
-      Map<UUID, Integer> updateOf = new HashMap<>();
-      List<Optional<SearchIndex.Duplicate>> existing = deduplicate
-          ? search.duplicatesOf(userId, categories, texts, vectors, duplicateThreshold) : null;
-      for (int i = 0; i < memories.size(); i++) {
-        NewMemory m = memories.get(i);
-        String category = categories.get(i);
-        float[] vector = vectors.get(i);
-        Embedding embedding = new Embedding(embedder.modelId(), vector);
-        if (!deduplicate) {
-          writes.add(new MemoryWrite.Insert(m, embedding));
-          slots.add(new Slot(AddResult.Outcome.ADDED, writes.size() - 1, null));
-          continue;
-        }
-        String key = SearchIndex.sameTextKey(m.content());
-        Pending inBatch = inBatchDuplicate(pending, category, key, vector);
-        if (inBatch != null) {
-          if (inBatch.key().equals(key)) {
-            slots.add(new Slot(AddResult.Outcome.UNCHANGED, inBatch.write(), null));
-          } else { // the earlier one of this batch takes the newer text
-            NewMemory earlier = ((MemoryWrite.Insert) writes.get(inBatch.write())).memory();
-            writes.set(inBatch.write(), new MemoryWrite.Insert(merge(earlier, m), embedding));
-            pending.set(pending.indexOf(inBatch), new Pending(inBatch.write(), category, key, vector));
-            slots.add(new Slot(AddResult.Outcome.UPDATED, inBatch.write(), null));
+      for (int attempt = 1; ; attempt++) {
+        try {
+          return decideAndWrite(userId, memories, categories, texts, vectors, deduplicate, begunAt, start, embedded);
+        } catch (StaleStateException e) {
+          search.invalidate(userId); // another process wrote this user meanwhile: read again, decide again
+          if (attempt == MAX_STALE_ATTEMPTS) {
+            throw new StoreUnavailableException("the memories of user '" + userId + "' kept changing in other processes"
+                + " during " + attempt + " attempts to write; try again", e);
           }
-          continue;
-        }
-        Optional<SearchIndex.Duplicate> duplicate = existing.get(i);
-        if (duplicate.isPresent() && duplicate.get().sameText()) {
-          Integer updating = updateOf.get(duplicate.get().memory().id());
-          slots.add(updating == null
-              ? new Slot(AddResult.Outcome.UNCHANGED, -1, duplicate.get().memory())
-              : new Slot(AddResult.Outcome.UPDATED, updating, null));
-        } else if (duplicate.isPresent()) {
-          UUID id = duplicate.get().memory().id();
-          MemoryWrite update = new MemoryWrite.Update(id,
-              new MemoryPatch(null, m.content(), m.metadata(), m.occurredAt()), embedding);
-          Integer earlier = updateOf.get(id);
-          if (earlier != null) {
-            writes.set(earlier, update); // the latest text of this batch wins
-          } else {
-            writes.add(update);
-            updateOf.put(id, writes.size() - 1);
-          }
-          slots.add(new Slot(AddResult.Outcome.UPDATED, updateOf.get(id), null));
-        } else {
-          writes.add(new MemoryWrite.Insert(m, embedding));
-          pending.add(new Pending(writes.size() - 1, category, key, vector));
-          slots.add(new Slot(AddResult.Outcome.ADDED, writes.size() - 1, null));
         }
       }
-      List<Memory> written = writes.isEmpty() ? List.of() : store.write(userId, writes, begunAt);
-      List<AddResult> results = new ArrayList<>(slots.size());
-      int[] counts = new int[3];
-      for (Slot slot : slots) {
-        counts[slot.outcome().ordinal()]++;
-        results.add(new AddResult(slot.outcome(), slot.write() >= 0 ? written.get(slot.write()) : slot.unchanged()));
-      }
-      long end = System.nanoTime();
-      if (memories.size() > 1) {
-        log.info("memory: wrote {} memories for user '{}' ({} added, {} updated, {} unchanged; embedded in {} ms, stored in {} ms)",
-            memories.size(), userId, counts[0], counts[1], counts[2], (embedded - start) / 1_000_000, (end - embedded) / 1_000_000);
-      } else if (log.isDebugEnabled()) {
-        log.debug("memory: {} for user '{}' (embedded in {} ms, stored in {} ms)",
-            slots.getFirst().outcome(), userId, (embedded - start) / 1_000_000, (end - embedded) / 1_000_000);
-      }
-      return results;
     } finally {
       lock.unlock();
     }
   }
 
-  private Pending inBatchDuplicate(List<Pending> pending, String category, String key, float[] vector) {
+  /** De-duplicates against the user's memories as the search index holds them, and writes. */
+  private List<AddResult> decideAndWrite(String userId, List<NewMemory> memories, List<String> categories, List<String> texts,
+      List<float[]> vectors, boolean deduplicate, Instant begunAt, long start, long embedded) {
+    List<MemoryWrite> writes = new ArrayList<>();
+    List<Slot> slots = new ArrayList<>(memories.size());
+    List<Pending> pending = new ArrayList<>();
+    Map<UUID, Integer> updateOf = new HashMap<>();
+    SearchIndex.Duplicates existing = deduplicate
+        ? search.duplicatesOf(userId, categories, texts, vectors, duplicateThreshold) : null;
+    for (int i = 0; i < memories.size(); i++) {
+      NewMemory m = memories.get(i);
+      String category = categories.get(i);
+      float[] vector = vectors.get(i);
+      Embedding embedding = new Embedding(embedder.modelId(), vector);
+      if (!deduplicate) {
+        writes.add(new MemoryWrite.Insert(m, embedding));
+        slots.add(new Slot(AddResult.Outcome.ADDED, writes.size() - 1, null));
+        continue;
+      }
+      String key = SearchIndex.sameTextKey(m.content());
+      Pending inBatch = inBatchDuplicate(pending, category, key, vector, m.content());
+      if (inBatch != null) {
+        if (inBatch.key().equals(key)) {
+          slots.add(new Slot(AddResult.Outcome.UNCHANGED, inBatch.write(), null));
+        } else { // the earlier one of this batch takes the newer text
+          NewMemory earlier = ((MemoryWrite.Insert) writes.get(inBatch.write())).memory();
+          writes.set(inBatch.write(), new MemoryWrite.Insert(merge(earlier, m), embedding));
+          pending.set(pending.indexOf(inBatch), new Pending(inBatch.write(), category, key, vector, m.content()));
+          slots.add(new Slot(AddResult.Outcome.UPDATED, inBatch.write(), null));
+        }
+        continue;
+      }
+      Optional<SearchIndex.Duplicate> duplicate = existing.found().get(i);
+      if (duplicate.isPresent() && duplicate.get().sameText()) {
+        Integer updating = updateOf.get(duplicate.get().memory().id());
+        slots.add(updating == null
+            ? new Slot(AddResult.Outcome.UNCHANGED, -1, duplicate.get().memory())
+            : new Slot(AddResult.Outcome.UPDATED, updating, null));
+      } else if (duplicate.isPresent()) {
+        UUID id = duplicate.get().memory().id();
+        MemoryWrite update = new MemoryWrite.Update(id,
+            new MemoryPatch(null, m.content(), m.metadata(), m.occurredAt()), embedding);
+        Integer earlier = updateOf.get(id);
+        if (earlier != null) {
+          writes.set(earlier, update); // the latest text of this batch wins
+        } else {
+          writes.add(update);
+          updateOf.put(id, writes.size() - 1);
+        }
+        slots.add(new Slot(AddResult.Outcome.UPDATED, updateOf.get(id), null));
+      } else {
+        writes.add(new MemoryWrite.Insert(m, embedding));
+        pending.add(new Pending(writes.size() - 1, category, key, vector, m.content()));
+        slots.add(new Slot(AddResult.Outcome.ADDED, writes.size() - 1, null));
+      }
+    }
+    // De-duplicated writes apply only if no other process wrote the user since the index was read.
+    List<Memory> written = writes.isEmpty() ? List.of()
+        : store.write(userId, writes, deduplicate ? existing.seen() : null, begunAt);
+    List<AddResult> results = new ArrayList<>(slots.size());
+    int[] counts = new int[3];
+    for (Slot slot : slots) {
+      counts[slot.outcome().ordinal()]++;
+      results.add(new AddResult(slot.outcome(), slot.write() >= 0 ? written.get(slot.write()) : slot.unchanged()));
+    }
+    long end = System.nanoTime();
+    if (memories.size() >= BULK_WRITE) {
+      log.info("memory: wrote {} memories for user '{}' ({} added, {} updated, {} unchanged; embedded in {} ms, stored in {} ms)",
+          memories.size(), userId, counts[0], counts[1], counts[2], (embedded - start) / 1_000_000, (end - embedded) / 1_000_000);
+    } else if (log.isDebugEnabled()) {
+      log.debug("memory: wrote {} memories for user '{}' ({} added, {} updated, {} unchanged; embedded in {} ms, stored in {} ms)",
+          memories.size(), userId, counts[0], counts[1], counts[2], (embedded - start) / 1_000_000, (end - embedded) / 1_000_000);
+    }
+    return results;
+  }
+
+  private Pending inBatchDuplicate(List<Pending> pending, String category, String key, float[] vector, String content) {
     Pending best = null;
     float bestScore = Float.NEGATIVE_INFINITY;
     for (Pending p : pending) {
@@ -384,7 +433,7 @@ public final class MemoryService {
         return p;
       }
       float score = Vectors.dot(p.vector(), vector);
-      if (score >= duplicateThreshold && score > bestScore) {
+      if (score >= duplicateThreshold && score > bestScore && DistinctiveWords.agree(p.content(), content)) {
         best = p;
         bestScore = score;
       }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.yaad.agent.AgentConfig;
 import dev.yaad.agent.learning.LearningConfig;
 import dev.yaad.memory.cache.CacheConfig;
+import dev.yaad.memory.internal.store.JdbcMemoryStore;
 import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.memory.testing.Await;
 import dev.yaad.memory.testing.Services;
@@ -113,9 +114,8 @@ class ClusterSessionsTest {
         Connection holder = DriverManager.getConnection(database.jdbcUrl(), database.username(), database.password())) {
       // Hold the user's deletion lock, so that the deletion, once begun, waits inside its transaction.
       holder.setAutoCommit(false);
-      try (PreparedStatement lock = holder.prepareStatement("SELECT pg_advisory_xact_lock(?, ?)")) {
-        lock.setInt(1, 0x59414144);
-        lock.setInt(2, user.hashCode());
+      try (PreparedStatement lock = holder.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+        lock.setLong(1, JdbcMemoryStore.userLockKey(user));
         lock.executeQuery().close();
       }
       CompletableFuture<Integer> deletion = CompletableFuture.supplyAsync(() -> httpA.delete("/api/v1/users/" + user).status());

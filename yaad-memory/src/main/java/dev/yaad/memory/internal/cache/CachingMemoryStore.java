@@ -13,6 +13,7 @@ import dev.yaad.memory.internal.store.EmbeddedMemory;
 import dev.yaad.memory.internal.store.Embedding;
 import dev.yaad.memory.internal.store.MemoryStore;
 import dev.yaad.memory.internal.store.MemoryWrite;
+import dev.yaad.memory.internal.store.UserState;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -121,6 +122,16 @@ public final class CachingMemoryStore implements MemoryStore {
   /** The configuration in effect. */
   public CacheConfig config() {
     return config;
+  }
+
+  /**
+   * How old per-user state derived from the store (the search index) may grow without an
+   * invalidation, in nanoseconds: unbounded while invalidations arrive (Redis up, or no Redis:
+   * one process), and while Redis is configured but down the bound snapshots have then
+   * ({@code l1TtlWhileRedisDown}), since other processes' writes cannot be heard of.
+   */
+  public long stateMaxAgeNanos() {
+    return redis == null || redis.up() ? Long.MAX_VALUE : l1TtlWhileDownNanos;
   }
 
   /** Whether Redis is configured and currently answering. */
@@ -308,9 +319,10 @@ public final class CachingMemoryStore implements MemoryStore {
     return invalidatingAfter(userId, () -> store.putProfile(userId, content, expectedVersion, begunAt));
   }
 
+  /** A refused write (stale, or its user deleted) wrote nothing and invalidates nothing. */
   @Override
-  public List<Memory> write(String userId, List<MemoryWrite> writes, Instant begunAt) {
-    return invalidatingAfter(userId, () -> store.write(userId, writes, begunAt));
+  public List<Memory> write(String userId, List<MemoryWrite> writes, UserState seen, Instant begunAt) {
+    return invalidatingAfter(userId, () -> store.write(userId, writes, seen, begunAt));
   }
 
   @Override

@@ -6,6 +6,7 @@ import dev.yaad.memory.Memory;
 import dev.yaad.memory.embed.Embedder;
 import dev.yaad.memory.internal.store.EmbeddedMemory;
 import dev.yaad.memory.internal.store.MemoryStore;
+import dev.yaad.memory.internal.store.UserState;
 import dev.yaad.memory.search.ForgetRule;
 import dev.yaad.memory.search.Match;
 import dev.yaad.memory.search.SearchConfig;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * dropped by {@link #invalidate} whenever that user's memories change, so the next search
  * reloads it. Every write for a user must therefore be followed by {@code invalidate(user)}
  * on every instance that may hold that user's state: {@code MemoryService} does it for the
- * writes it makes; a cross-instance bus calls it for writes made elsewhere.
+ * writes it makes; a cross-instance bus calls it for writes made elsewhere. While that bus
+ * is down, a state older than {@code maxAgeNanos} is loaded again at its next use.
  *
  * <p>Only vectors of the embedder's {@linkplain Embedder#modelId() model} are used; memories
  * without one are found by their words only until the re-embedding job has run. Each load
@@ -49,17 +52,26 @@ public final class SearchIndex {
   private final SearchConfig config;
   private final Cache<String, UserIndex> users;
   private final Clock clock;
+  private final LongSupplier maxAgeNanos;
 
   public SearchIndex(MemoryStore store, Embedder embedder, SearchConfig config) {
-    this(store, embedder, config, Clock.systemUTC());
+    this(store, embedder, config, Clock.systemUTC(), () -> Long.MAX_VALUE);
+  }
+
+  public SearchIndex(MemoryStore store, Embedder embedder, SearchConfig config, Clock clock) {
+    this(store, embedder, config, clock, () -> Long.MAX_VALUE);
   }
 
   /**
-   * @param clock the time of a request that does not say when it is asked ({@link SearchRequest#at()}):
-   *              the anchor of "yesterday", "last week"
+   * @param clock       the time of a request that does not say when it is asked ({@link SearchRequest#at()}):
+   *                    the anchor of "yesterday", "last week"
+   * @param maxAgeNanos how old a user's state may be when it is used, asked at each use: a
+   *                    state older is loaded again (while invalidations cannot arrive, e.g.
+   *                    Redis is down: {@code CachingMemoryStore.stateMaxAgeNanos})
    */
-  public SearchIndex(MemoryStore store, Embedder embedder, SearchConfig config, Clock clock) {
+  public SearchIndex(MemoryStore store, Embedder embedder, SearchConfig config, Clock clock, LongSupplier maxAgeNanos) {
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.maxAgeNanos = Objects.requireNonNull(maxAgeNanos, "maxAgeNanos");
     this.store = Objects.requireNonNull(store, "store");
     this.embedder = Objects.requireNonNull(embedder, "embedder");
     this.config = Objects.requireNonNull(config, "config");
@@ -144,17 +156,19 @@ public final class SearchIndex {
   /**
    * The memory that a new memory would duplicate: one of the same category whose text is
    * the same after {@linkplain #sameTextKey normalisation}, else the most similar one whose
-   * cosine with {@code vector} is at least {@code threshold}.
+   * cosine with {@code vector} is at least {@code threshold} and whose text
+   * {@linkplain DistinctiveWords agrees} with {@code content} on names, numbers and places.
    */
   public Optional<Duplicate> duplicateOf(String userId, String category, String content, float[] vector, double threshold) {
-    return duplicatesOf(userId, List.of(category), List.of(content), Collections.singletonList(vector), threshold).getFirst();
+    return duplicatesOf(userId, List.of(category), List.of(content), Collections.singletonList(vector), threshold)
+        .found().getFirst();
   }
 
   /**
    * {@link #duplicateOf} for many new memories at once (one pass over the user's vectors).
    * The lists are parallel: category, content and vector (or {@code null}) of each.
    */
-  public List<Optional<Duplicate>> duplicatesOf(String userId, List<String> categories, List<String> contents,
+  public Duplicates duplicatesOf(String userId, List<String> categories, List<String> contents,
       List<float[]> vectors, double threshold) {
     UserIndex index = index(userId);
     int n = categories.size();
@@ -179,18 +193,26 @@ public final class SearchIndex {
         cats[j] = categories.get(open.get(j));
         vs[j] = vectors.get(open.get(j));
       }
-      int[] nearest = index.nearest(cats, vs);
+      DistinctiveWords[] words = new DistinctiveWords[cats.length];
+      for (int j = 0; j < cats.length; j++) {
+        words[j] = DistinctiveWords.of(contents.get(open.get(j)));
+      }
+      int[] nearest = index.nearest(cats, vs, (float) threshold,
+          (j, doc) -> words[j].agrees(DistinctiveWords.of(index.memories[doc].content())));
       for (int j = 0; j < nearest.length; j++) {
         if (nearest[j] >= 0) {
-          float cosine = index.cosine(nearest[j], vs[j]);
-          if (cosine >= threshold) {
-            out.set(open.get(j), Optional.of(new Duplicate(index.memories[nearest[j]], false, cosine)));
-          }
+          out.set(open.get(j), Optional.of(new Duplicate(index.memories[nearest[j]], false, index.cosine(nearest[j], vs[j]))));
         }
       }
     }
-    return out;
+    return new Duplicates(out, index.state);
   }
+
+  /**
+   * What {@link #duplicatesOf} found, one per new memory, and the user's memories as it saw them
+   * (for a write that must not apply if they changed since: {@code MemoryStore.write(..., seen)}).
+   */
+  public record Duplicates(List<Optional<Duplicate>> found, UserState seen) {}
 
   /**
    * The user's memories that {@code description} matches under {@code rule}: none, exactly one
@@ -220,7 +242,12 @@ public final class SearchIndex {
   }
 
   UserIndex index(String userId) {
-    return users.get(userId, this::load);
+    UserIndex index = users.get(userId, this::load);
+    if (System.nanoTime() - index.builtNanos > maxAgeNanos.getAsLong()) {
+      users.asMap().remove(userId, index); // only this one: a newer load by another thread stays
+      index = users.get(userId, this::load);
+    }
+    return index;
   }
 
   private UserIndex load(String userId) {

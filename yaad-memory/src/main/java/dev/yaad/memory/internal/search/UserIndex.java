@@ -4,6 +4,7 @@ import dev.yaad.memory.Memory;
 import dev.yaad.memory.internal.Vectors;
 import dev.yaad.memory.internal.store.EmbeddedMemory;
 import dev.yaad.memory.internal.store.Embedding;
+import dev.yaad.memory.internal.store.UserState;
 import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
@@ -17,6 +18,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiPredicate;
 import java.util.stream.IntStream;
 
 /**
@@ -44,10 +46,13 @@ final class UserIndex {
   /** category + '\n' + same-text key → doc, for exact de-duplication; built on first use (searches never need it). */
   private volatile Map<String, Integer> sameText;
   final long weightBytes;
+  /** The user's memories as this index saw them, for a conditional write decided from it. */
+  final UserState state;
+  final long builtNanos = System.nanoTime();
 
   private UserIndex(String userId, String modelId, int dimension, Memory[] memories, float[] matrix,
       boolean[] hasVector, int withoutVector, long[] occurredMillis, long[] createdMillis,
-      Map<String, int[]> postings, int[] docLength, float avgDocLength, long weightBytes) {
+      Map<String, int[]> postings, int[] docLength, float avgDocLength, long weightBytes, UserState state) {
     this.userId = userId;
     this.modelId = modelId;
     this.dimension = dimension;
@@ -61,6 +66,7 @@ final class UserIndex {
     this.docLength = docLength;
     this.avgDocLength = avgDocLength;
     this.weightBytes = weightBytes;
+    this.state = state;
   }
 
   /**
@@ -93,10 +99,12 @@ final class UserIndex {
         .forEach(i -> termsOf[i] = analysis.terms(rows.get(i).memory().content()));
     int without = 0;
     long totalLength = 0;
+    Instant lastUpdated = null;
     long weight = 256L + (long) n * (dim * 4L + 64);
     for (int i = 0; i < n; i++) {
       Memory m = rows.get(i).memory();
       memories[i] = m;
+      lastUpdated = lastUpdated == null || m.updatedAt().isAfter(lastUpdated) ? m.updatedAt() : lastUpdated;
       created[i] = m.createdAt().toEpochMilli();
       occurred[i] = m.occurredAt() != null ? m.occurredAt().toEpochMilli() : created[i];
       Embedding e = rows.get(i).embedding();
@@ -120,7 +128,7 @@ final class UserIndex {
     weight += postings.size() * 64L;
     float avg = n == 0 ? 0 : (float) totalLength / n;
     return new UserIndex(userId, modelId, dim, memories, matrix, hasVector, without, occurred, created,
-        postings, docLength, avg, weight);
+        postings, docLength, avg, weight, new UserState(n, lastUpdated));
   }
 
   int size() {
@@ -142,11 +150,12 @@ final class UserIndex {
   }
 
   /**
-   * For each query vector, the memory of its category with the most similar vector (or -1),
-   * in one pass over the matrix: each row is read once for all queries, which matters once
-   * the matrix no longer fits in the CPU caches.
+   * For each query vector, the memory of its category with the most similar vector at or above
+   * {@code threshold} that {@code accept} takes (query, doc), or -1, in one pass over the
+   * matrix: each row is read once for all queries, which matters once the matrix no longer
+   * fits in the CPU caches. {@code accept} is asked only about rows that would be the best so far.
    */
-  int[] nearest(String[] categories, float[][] vectors) {
+  int[] nearest(String[] categories, float[][] vectors, float threshold, BiPredicate<Integer, Integer> accept) {
     int q = vectors.length;
     int[] best = new int[q];
     float[] bestScore = new float[q];
@@ -160,7 +169,7 @@ final class UserIndex {
       for (int j = 0; j < q; j++) {
         if (vectors[j].length == dimension && category.equals(categories[j])) {
           float score = Vectors.dot(vectors[j], matrix, i);
-          if (score > bestScore[j]) {
+          if (score >= threshold && score > bestScore[j] && accept.test(j, i)) {
             bestScore[j] = score;
             best[j] = i;
           }

@@ -18,6 +18,7 @@ import dev.yaad.memory.StoreUnavailableException;
 import dev.yaad.memory.TooLargeException;
 import dev.yaad.memory.UserDeletedException;
 import dev.yaad.memory.store.StoreConfig;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -57,9 +58,7 @@ public final class JdbcMemoryStore implements MemoryStore {
    * column must be added here: a test compares this list with the database's catalog.
    */
   public static final List<String> USER_TABLES = List.of("agent_outbox", "memories", "profiles");
-  /** PostgreSQL advisory lock class of per-user guards ("YAAD"); the object is the user id's hash. */
-  private static final int USER_LOCK_CLASS = 0x59414144;
-  /** H2 runs in one process: a JVM-wide lock per user (striped) serialises deletions with guarded writes. */
+  /** H2 runs in one process: a JVM-wide lock per user (striped) serialises deletions with locked writes. */
   private static final ReentrantLock[] H2_USER_LOCKS = new ReentrantLock[64];
 
   static {
@@ -176,7 +175,7 @@ public final class JdbcMemoryStore implements MemoryStore {
   }
 
   @Override
-  public List<Memory> write(String userId, List<MemoryWrite> writes, Instant begunAt) {
+  public List<Memory> write(String userId, List<MemoryWrite> writes, UserState seen, Instant begunAt) {
     Validation.userId(userId);
     if (writes == null || writes.isEmpty()) {
       throw new InvalidInputException("writes must not be empty");
@@ -204,7 +203,14 @@ public final class JdbcMemoryStore implements MemoryStore {
         case null -> throw new InvalidInputException(at + "write must not be null");
       }
     }
-    return inUserTransaction("write memories", userId, begunAt, begunAt != null, c -> {
+    return inUserTransaction("write memories", userId, begunAt, begunAt != null || seen != null, c -> {
+      if (seen != null) {
+        UserState now = userState(c, userId);
+        if (!now.equals(seen)) {
+          throw new StaleStateException("the memories of user '" + userId + "' changed since they were read (" + seen
+              + ", now " + now + ")");
+        }
+      }
       Memory[] results = new Memory[writes.size()];
       if (!inserts.isEmpty()) {
         ensureUser(c, userId, inserts.getFirst().createdAt());
@@ -374,7 +380,7 @@ public final class JdbcMemoryStore implements MemoryStore {
    * Every row of the user, in one transaction: the rows of each of {@link #USER_TABLES}, then
    * the user, then the tombstone ({@code deleted_users}: the id and the deletion time, epoch
    * milliseconds, kept) that refuses guarded writes of work begun before it. Serialised per
-   * user with guarded writes ({@link #write(String, List, Instant)}, {@link #putProfile(String,
+   * user with guarded writes ({@link #write(String, List, UserState, Instant)}, {@link #putProfile(String,
    * String, Long, Instant)}). The tombstone is written even when nothing was stored, so that
    * work already under way for the id (a turn not yet in the outbox) cannot create it afterwards.
    */
@@ -708,6 +714,16 @@ public final class JdbcMemoryStore implements MemoryStore {
     }
   }
 
+  private static UserState userState(Connection c, String userId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*), MAX(updated_at) FROM memories WHERE user_id = ?")) {
+      ps.setString(1, userId);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return new UserState(rs.getLong(1), fromDb(rs.getObject(2, OffsetDateTime.class)));
+      }
+    }
+  }
+
   private void ensureUser(Connection c, String userId, Instant now) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(dialect.ensureUser())) {
       ps.setString(1, userId);
@@ -783,12 +799,15 @@ public final class JdbcMemoryStore implements MemoryStore {
   }
 
   /**
-   * A transaction that holds the user's lock (a transaction-scoped advisory lock on
-   * PostgreSQL, a JVM-wide lock on H2) and, for work begun at {@code begunAt}, refuses to go on
-   * if the user was deleted at or after that time. A deletion takes the same lock, so one that
-   * committed first is always seen, and one that comes later waits for this write and then
-   * deletes what it wrote. Unguarded writes ({@code begunAt == null}) take no lock: they are new
-   * work, which may create the user again.
+   * A transaction that holds the user's lock, if {@code locked}, and, for work begun at
+   * {@code begunAt}, refuses to go on if the user was deleted at or after that time. The lock is
+   * one per user for every kind of work that takes it (a deletion, a write guarded by the
+   * tombstone, a de-duplicated write re-checking what it decided from): on PostgreSQL a
+   * transaction-scoped advisory lock ({@link #lockUser}), taken first in the transaction, so it
+   * serialises processes too; on H2 (one process) a JVM-wide lock held around the transaction.
+   * A deletion that committed first is always seen; one that comes later waits for this write
+   * and then deletes what it wrote. Writes that take no lock are new work, which may create the
+   * user again.
    */
   private <T> T inUserTransaction(String what, String userId, Instant begunAt, boolean locked, SqlWork<T> work) {
     if (!locked) {
@@ -801,11 +820,7 @@ public final class JdbcMemoryStore implements MemoryStore {
     try {
       return inTransaction(what, c -> {
         if (dialect == Dialect.POSTGRES) {
-          try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?, ?)")) {
-            ps.setInt(1, USER_LOCK_CLASS);
-            ps.setInt(2, userId.hashCode());
-            ps.executeQuery().close();
-          }
+          lockUser(c, userId);
         }
         if (begunAt != null) {
           requireNotDeletedSince(c, userId, begunAt);
@@ -817,6 +832,23 @@ public final class JdbcMemoryStore implements MemoryStore {
         jvmLock.unlock();
       }
     }
+  }
+
+  /** Until the transaction ends, the user's other locked work waits, in every process (PostgreSQL). */
+  private static void lockUser(Connection c, String userId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+      ps.setLong(1, userLockKey(userId));
+      ps.executeQuery().close();
+    }
+  }
+
+  /**
+   * The key of the user's PostgreSQL advisory lock ({@code pg_advisory_xact_lock(bigint)}): a
+   * 64-bit hash of the user id, so two users sharing one (they only wait for each other) are
+   * rare. Public for tests that hold the lock to catch work in the middle.
+   */
+  public static long userLockKey(String userId) {
+    return UUID.nameUUIDFromBytes(("yaad-user:" + userId).getBytes(StandardCharsets.UTF_8)).getMostSignificantBits();
   }
 
   private static void requireNotDeletedSince(Connection c, String userId, Instant begunAt) throws SQLException {

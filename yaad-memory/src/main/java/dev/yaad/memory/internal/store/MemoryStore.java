@@ -102,17 +102,28 @@ public interface MemoryStore extends AutoCloseable {
    * @throws NotFoundException if an update names a memory this user does not have
    */
   default List<Memory> write(String userId, List<MemoryWrite> writes) {
-    return write(userId, writes, null);
+    return write(userId, writes, null, null);
   }
 
   /**
-   * {@link #write(String, List)} on behalf of work that began at {@code begunAt} ({@code null}:
-   * no such condition): checked against the user's tombstone inside the write's transaction,
-   * serialised with {@link #deleteUser}, so a deletion that committed first always wins.
+   * {@link #write(String, List)} under conditions checked inside the write's transaction, which
+   * then holds the user's lock (shared with {@link #deleteUser}; on PostgreSQL a
+   * transaction-scoped advisory lock, taken first, so it serialises processes too):
    *
+   * <ul>
+   *   <li>{@code seen} (or {@code null}): the writes were decided from this read of the user
+   *       (de-duplication, from the search index) and apply only if the user's memories are
+   *       still so;
+   *   <li>{@code begunAt} (or {@code null}): on behalf of work that began then (a turn queued,
+   *       a session opened); refused if the user was deleted at or after it, so a deletion that
+   *       committed first always wins.
+   * </ul>
+   *
+   * @throws StaleStateException if the memories changed since {@code seen} (another process
+   *     wrote): nothing was written
    * @throws dev.yaad.memory.UserDeletedException if the user was deleted at or after {@code begunAt}
    */
-  List<Memory> write(String userId, List<MemoryWrite> writes, Instant begunAt);
+  List<Memory> write(String userId, List<MemoryWrite> writes, UserState seen, Instant begunAt);
 
   /**
    * Restores a user exactly as exported: each memory with its own id and times, the profile

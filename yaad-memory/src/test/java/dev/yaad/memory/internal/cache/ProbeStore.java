@@ -9,6 +9,7 @@ import dev.yaad.memory.internal.store.EmbeddedMemory;
 import dev.yaad.memory.internal.store.Embedding;
 import dev.yaad.memory.internal.store.MemoryStore;
 import dev.yaad.memory.internal.store.MemoryWrite;
+import dev.yaad.memory.internal.store.UserState;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -115,8 +116,8 @@ final class ProbeStore implements MemoryStore {
   }
 
   @Override
-  public List<Memory> write(String userId, List<MemoryWrite> writes, java.time.Instant begunAt) {
-    return store.write(userId, writes, begunAt);
+  public List<Memory> write(String userId, List<MemoryWrite> writes, UserState seen, java.time.Instant begunAt) {
+    return store.write(userId, writes, seen, begunAt);
   }
 
   @Override

@@ -255,6 +255,67 @@ abstract class MemoryServiceContract {
     assertThat(store.embeddedMemories(user)).hasSize(3);
   }
 
+  /** Same shape, other name, number or place: near in vector space, yet two facts. English and Urdu. */
+  static final String[][] NEAR_MISSES = {
+      {"My sister Sana lives in Lahore", "My sister Sana lives in Karachi"},
+      {"I have 2 cats", "I have 3 cats"},
+      {"My son Ali is 7 years old", "My son Ali is 9 years old"},
+      {"میری بہن ثنا لاہور میں رہتی ہے", "میری بہن ثنا کراچی میں رہتی ہے"},
+      {"میرے پاس دو بلیاں ہیں", "میرے پاس تین بلیاں ہیں"},
+      {"میرے پاس 2 بلیاں ہیں", "میرے پاس 3 بلیاں ہیں"},
+      {"میرا بیٹا علی سات سال کا ہے", "میرا بیٹا علی نو سال کا ہے"},
+      {"میں کراچی میں کام کرتا ہوں", "میں لاہور میں کام کرتا ہوں"},
+  };
+
+  /** The same fact again in other words: merged. English and Urdu. */
+  static final String[][] PARAPHRASES = {
+      {"My sister Sana lives in Lahore", "Sana, my sister, lives in Lahore"},
+      {"I have two cats", "I have 2 cats"},
+      {"I love green tea with cardamom", "I really love green tea with cardamom"},
+      {"Loves green tea with cardamom", "I love drinking green tea with cardamom"},
+      {"My sister Sana lives in Lahore", "My sister Sana lives in Lahore now"},
+      {"مجھے چائے بہت پسند ہے", "مجھے چائے پسند ہے"},
+      {"مجھے سبز چائے پسند ہے", "مجھے سبز چائے بہت پسند ہے"},
+      {"میری بہن ثنا لاہور میں رہتی ہے", "میری بہن ثنا لاہور میں رہتی ہیں"},
+  };
+
+  private static double cosine(String a, String b) {
+    float[] x = OnnxEmbedder.shared().embed(a);
+    float[] y = OnnxEmbedder.shared().embed(b);
+    double dot = 0;
+    for (int i = 0; i < x.length; i++) {
+      dot += x[i] * y[i];
+    }
+    return dot;
+  }
+
+  @Test
+  void add_nearMissOfTheSameShape_staysTwoMemories_inEnglishAndUrdu() {
+    for (String[] pair : NEAR_MISSES) {
+      // Near enough that the cosine alone would merge them: the distinctive words keep them apart.
+      assertThat(cosine(pair[0], pair[1])).as("cosine of %s", List.of(pair)).isGreaterThanOrEqualTo(MemoryService.DEFAULT_DUPLICATE_THRESHOLD);
+      String user = user();
+      service.add(user, NewMemory.of("FACT", pair[0]));
+      assertThat(service.add(user, NewMemory.of("FACT", pair[1])).outcome()).as("%s", List.of(pair)).isEqualTo(Outcome.ADDED);
+      assertThat(store.embeddedMemories(user)).hasSize(2);
+      String inOneBatch = user();
+      assertThat(service.addAll(inOneBatch, List.of(NewMemory.of("FACT", pair[0]), NewMemory.of("FACT", pair[1]))))
+          .extracting(AddResult::outcome).as("%s in one batch", List.of(pair)).containsExactly(Outcome.ADDED, Outcome.ADDED);
+    }
+  }
+
+  @Test
+  void add_paraphraseOfTheSameFact_isMerged_inEnglishAndUrdu() {
+    for (String[] pair : PARAPHRASES) {
+      String user = user();
+      Memory first = service.add(user, NewMemory.of("FACT", pair[0])).memory();
+      AddResult again = service.add(user, NewMemory.of("FACT", pair[1]));
+      assertThat(again.outcome()).as("%s", List.of(pair)).isEqualTo(Outcome.UPDATED);
+      assertThat(again.memory().id()).isEqualTo(first.id());
+      assertThat(store.embeddedMemories(user)).hasSize(1);
+    }
+  }
+
   @Test
   void addAll_withoutDeduplication_storesEveryMemory() {
     String user = user();
