@@ -311,12 +311,12 @@ abstract class VoiceCall implements AutoCloseable {
         sendJson(JSON.createObjectNode().put("type", "webrtc_offer").put("sdp", offer).toString());
         return until("webrtc_answer", Duration.ofSeconds(10)).get("sdp").asText();
       });
-      awaitConnected(call);
-      call.onAudio(frame -> {
+      call.onAudio(frame -> { // before waiting: the call's thread holds state changes behind audio with no consumer
         if (loud(frame.samples())) { // the call carries silence between replies
           receivedAudio(frame.samples());
         }
       });
+      awaitConnected(call);
     }
 
     /**
