@@ -24,6 +24,8 @@ import java.util.concurrent.locks.LockSupport;
  */
 abstract class VoiceCall implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** The RMS above which a received frame is reply audio rather than silence. */
+  static final int LOUD = 300;
 
   /** How callers reach the server. */
   enum Transport { WEBSOCKET, WEBRTC }
@@ -79,16 +81,31 @@ abstract class VoiceCall implements AutoCloseable {
     events.add(event);
   }
 
-  /** ... and each frame of reply audio. */
-  final void receivedAudio() {
+  /**
+   * ... and each frame of reply audio. Reply audio starts with its first frame louder than
+   * {@link #LOUD} on every transport: a WebRTC call carries silence between replies, and
+   * speech starts with some silence of its own (flite's about 100 ms), which a WebSocket
+   * caller receives as frames too; counting those on one transport only would make the other
+   * look that much slower. Any frame counts as audio of an interrupted reply.
+   */
+  final void receivedAudio(short[] pcm) {
     long now = System.nanoTime();
     if (interruptedReplyAudio) {
       audioAfterInterruptedNanos = now;
     }
     lastAudioNanos = now;
-    if (speechEndNanos != 0 && firstReplyNanos == 0) {
+    if (speechEndNanos != 0 && firstReplyNanos == 0 && loud(pcm)) {
       firstReplyNanos = now;
     }
+  }
+
+  /** Louder than RMS {@link #LOUD}. */
+  static boolean loud(short[] pcm) {
+    long sum = 0;
+    for (short s : pcm) {
+      sum += (long) s * s;
+    }
+    return Math.sqrt(sum / (double) Math.max(1, pcm.length)) > LOUD;
   }
 
   /**
@@ -211,6 +228,7 @@ abstract class VoiceCall implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private final WebSocket socket;
     private final StringBuilder partial = new StringBuilder();
+    private final ByteBuffer binary = ByteBuffer.allocate(1 << 20); // one reply audio message
 
     WebSocketCall(int port, String user, String lang) {
       socket = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
@@ -241,8 +259,12 @@ abstract class VoiceCall implements AutoCloseable {
 
     @Override
     public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+      binary.put(data);
       if (last) {
-        receivedAudio();
+        short[] pcm = new short[binary.position() / 2];
+        binary.flip().order(java.nio.ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(pcm);
+        binary.clear();
+        receivedAudio(pcm);
       }
       ws.request(1);
       return null;
@@ -261,7 +283,6 @@ abstract class VoiceCall implements AutoCloseable {
    * audio is a received frame louder than {@link #LOUD} (the call carries silence between replies).
    */
   static final class WebRtcVoiceCall extends WebSocketCall {
-    static final int LOUD = 300;
     private static WebRtcTransport callers;
     private WebRtcCall call;
 
@@ -290,15 +311,34 @@ abstract class VoiceCall implements AutoCloseable {
         sendJson(JSON.createObjectNode().put("type", "webrtc_offer").put("sdp", offer).toString());
         return until("webrtc_answer", Duration.ofSeconds(10)).get("sdp").asText();
       });
-      call.onAudio(frame -> {
-        long sum = 0;
-        for (short s : frame.samples()) {
-          sum += (long) s * s;
-        }
-        if (Math.sqrt(sum / (double) Math.max(1, frame.samples().length)) > LOUD) {
-          receivedAudio();
+      call.onAudio(frame -> { // before waiting: the call's thread holds state changes behind audio with no consumer
+        if (loud(frame.samples())) { // the call carries silence between replies
+          receivedAudio(frame.samples());
         }
       });
+      awaitConnected(call);
+    }
+
+    /**
+     * Waits until ICE and DTLS are up. A microphone's audio is not queued while a call
+     * connects (a browser's track sends nothing until then); frames sent before would wait in
+     * the call's send buffer and then play in real time, the whole connect time late, for the
+     * rest of the call: every later utterance would reach the server that much later.
+     */
+    private static void awaitConnected(WebRtcCall call) {
+      java.util.concurrent.CompletableFuture<WebRtcCall.State> up = new java.util.concurrent.CompletableFuture<>();
+      call.onState(s -> {
+        if (s == WebRtcCall.State.CONNECTED || s == WebRtcCall.State.CLOSED) {
+          up.complete(s);
+        }
+      });
+      if (call.state() == WebRtcCall.State.CONNECTED) {
+        return;
+      }
+      WebRtcCall.State s = up.orTimeout(30, TimeUnit.SECONDS).join();
+      if (s != WebRtcCall.State.CONNECTED) {
+        throw new IllegalStateException("the WebRTC call closed before connecting: " + call.closeReason());
+      }
     }
 
     @Override

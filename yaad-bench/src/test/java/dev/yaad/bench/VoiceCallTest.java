@@ -1,0 +1,67 @@
+package dev.yaad.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.yaad.testing.SpokenFixtures;
+import org.junit.jupiter.api.Test;
+
+/** How a caller decides when it heard the reply: the same rule on every transport. */
+class VoiceCallTest {
+  /** A caller with no transport: what it would send goes nowhere. */
+  private static final class Detached extends VoiceCall {
+    @Override
+    void sendJson(String json) {}
+
+    @Override
+    void sendAudio(byte[] frame) {}
+
+    @Override
+    public void close() {}
+  }
+
+  @Test
+  void replyAudioIsHeardAtItsFirstLoudFrameNotAtTheSilenceBeforeIt() {
+    Detached call = new Detached();
+    call.streamUtterance(new short[VoiceBenchmark.FRAME], 0);
+
+    call.receivedAudio(new short[VoiceBenchmark.FRAME]); // the speech's leading silence
+    call.receivedAudio(quiet());
+    assertThat(call.heardEndToEndMs()).isEqualTo(-1);
+
+    call.receivedAudio(speech());
+    assertThat(call.heardEndToEndMs()).isGreaterThanOrEqualTo(0);
+  }
+
+  @Test
+  void loudnessSeparatesSpeechFromSilenceAndHiss() {
+    assertThat(VoiceCall.loud(new short[VoiceBenchmark.FRAME])).isFalse();
+    assertThat(VoiceCall.loud(quiet())).isFalse();
+    assertThat(VoiceCall.loud(speech())).isTrue();
+  }
+
+  private static short[] quiet() {
+    short[] hiss = new short[VoiceBenchmark.FRAME];
+    for (int i = 0; i < hiss.length; i++) {
+      hiss[i] = (short) (i % 2 == 0 ? 50 : -50);
+    }
+    return hiss;
+  }
+
+  /** The loudest 20 ms of real speech (flite). */
+  private static short[] speech() {
+    short[] pcm = SpokenFixtures.english("hello there", VoiceBenchmark.RATE, 0.0, 0.0);
+    short[] best = new short[VoiceBenchmark.FRAME];
+    double bestRms = -1;
+    for (int i = 0; i + VoiceBenchmark.FRAME <= pcm.length; i += VoiceBenchmark.FRAME) {
+      double sum = 0;
+      for (int j = i; j < i + VoiceBenchmark.FRAME; j++) {
+        sum += (double) pcm[j] * pcm[j];
+      }
+      if (sum > bestRms) {
+        bestRms = sum;
+        System.arraycopy(pcm, i, best, 0, VoiceBenchmark.FRAME);
+      }
+    }
+    return best;
+  }
+}
