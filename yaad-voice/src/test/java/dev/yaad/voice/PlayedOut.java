@@ -1,5 +1,6 @@
 package dev.yaad.voice;
 
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** An {@link AudioOut} that plays in real time, as a speaker would: what is queued drains at the sample rate. */
@@ -7,6 +8,8 @@ final class PlayedOut implements AudioOut {
   private final int rate;
   private final int speed;
   private long received; // samples handed to play
+  private short[] kept = new short[0]; // the first KEEP samples handed to play, to listen to
+  private static final int KEEP_SECONDS = 8;
   private long queuedSamples; // not yet played at playStart + elapsed
   private long drainFrom; // when the queue last started draining
   final AtomicInteger stops = new AtomicInteger();
@@ -29,6 +32,17 @@ final class PlayedOut implements AudioOut {
     }
     queuedSamples += pcm.length;
     received += pcm.length;
+    int room = rate * KEEP_SECONDS - kept.length;
+    if (room > 0) {
+      int n = Math.min(room, pcm.length);
+      kept = Arrays.copyOf(kept, kept.length + n);
+      System.arraycopy(pcm, 0, kept, kept.length - n, n);
+    }
+  }
+
+  /** The first seconds of audio handed to play (at most {@value #KEEP_SECONDS} s). */
+  synchronized short[] firstSeconds() {
+    return kept.clone();
   }
 
   @Override

@@ -8,6 +8,7 @@ import dev.yaad.testing.ScriptedLlmServer.Answer;
 import dev.yaad.testing.ScriptedLlmServer.Purpose;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,7 +61,7 @@ class VoicePipelineTest extends PipelineTestSupport {
   }
 
   @Test
-  void spokenTurn_getsASpokenReply_firstAudioBeforeTheReplyIsComplete() {
+  void spokenTurn_getsASpokenReply_firstAudioBeforeTheReplyIsComplete() throws Exception {
     llmServer.rule(c -> c.purpose() == Purpose.CONVERSATION, c -> Answer.text(LONG_REPLY));
     llmServer.latency(Duration.ofMillis(30), Duration.ofMillis(25));
     Session session = session("talker");
@@ -77,6 +78,13 @@ class VoicePipelineTest extends PipelineTestSupport {
     assertThat(ended.interrupted()).isFalse();
     assertThat(out.receivedSamples()).isGreaterThan(24_000L * 10); // five sentences: well over 10 s of speech
     assertThat(ended.audioMs()).isEqualTo(out.receivedSamples() * 1000 / 24_000);
+    // Listened to: the reply's first sentence is loud speech, and PocketSphinx hears its words.
+    short[] heard = Resampler.convert(out.firstSeconds(), 24_000, 16_000);
+    assertThat(rms(heard)).as("loudness of the reply's first seconds").isGreaterThan(500);
+    try (PocketSphinx sphinx = PocketSphinx.load(VoiceConfig.DEFAULT_POCKETSPHINX_MODEL)) {
+      String text = sphinx.transcribe(Arrays.copyOf(heard, 16_000 * 4), "en", p -> {}).text();
+      assertThat(text).as("what the reply's first four seconds say").containsIgnoringCase("once upon a time");
+    }
     VoiceEvent.TurnMetrics m = events(VoiceEvent.TurnMetrics.class).getFirst();
     assertThat(m.replyId()).isEqualTo(ended.replyId());
     assertThat(m.endOfUtteranceMs()).isGreaterThanOrEqualTo(VoiceConfig.DEFAULT_MIN_ENDPOINTING_DELAY.toMillis());
@@ -85,6 +93,14 @@ class VoicePipelineTest extends PipelineTestSupport {
     assertThat(m.interrupted()).isFalse();
     assertThat(registry.find("yaad.voice.end_to_end").timer().count()).isGreaterThanOrEqualTo(1);
     voiceSession.close();
+  }
+
+  private static double rms(short[] pcm) {
+    double sum = 0;
+    for (short v : pcm) {
+      sum += (double) v * v;
+    }
+    return Math.sqrt(sum / Math.max(1, pcm.length));
   }
 
   /** A voice session whose user asked for a story (spoken, real time) and hears its audio now. */
