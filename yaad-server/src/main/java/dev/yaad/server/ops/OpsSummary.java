@@ -20,9 +20,9 @@ import java.util.function.IntFunction;
  *
  * <p>A meter that does not exist on this server (no LLM: no agent meters; no Redis: no L2)
  * is {@code null}, not zero, so the page can say "not measured here" instead of drawing a
- * flat line. Meters that other components add later (voice: speech-to-text, text-to-speech;
- * learning lag) get a line in {@link #VOICE_TIMERS} and {@link #LATER_GAUGES}: they appear
- * in the summary, and on the page, as soon as something registers them.
+ * flat line. Meters that only some servers register (voice: speech-to-text, text-to-speech;
+ * learning lag, with learning on) get a line in {@link #VOICE_TIMERS} and
+ * {@link #LEARNING_GAUGES}: they appear in the summary, and on the page, once registered.
  */
 public final class OpsSummary {
   /** Turn latency parts: summary key → timer name (all tags summed). */
@@ -40,8 +40,8 @@ public final class OpsSummary {
       "speechToText", "yaad.voice.stt",
       "textToSpeechFirstByte", "yaad.voice.tts_first_byte",
       "voiceEndToEnd", "yaad.voice.end_to_end");
-  /** Gauges added by later work (learning lag: how old the oldest waiting turn is); {@code null} until registered. */
-  static final Map<String, String> LATER_GAUGES = ordered("learningLagSeconds", "yaad.agent.learning.lag");
+  /** Learning's gauges (the lag: how old the oldest waiting turn is); {@code null} without learning. */
+  static final Map<String, String> LEARNING_GAUGES = ordered("learningLagSeconds", "yaad.agent.learning.lag");
 
   private OpsSummary() {}
 
@@ -65,7 +65,7 @@ public final class OpsSummary {
     Map<String, Object> learning = new LinkedHashMap<>();
     learning.put("queue", gauge(registry, "yaad.agent.learning.queue"));
     learning.put("outbox", gauge(registry, "yaad.agent.learning.outbox"));
-    LATER_GAUGES.forEach((key, name) -> learning.put(key, gauge(registry, name)));
+    LEARNING_GAUGES.forEach((key, name) -> learning.put(key, gauge(registry, name)));
     out.put("learning", learning);
     Map<String, Double> greetings = new TreeMap<>();
     for (Counter c : registry.find("yaad.agent.greetings").counters()) {
