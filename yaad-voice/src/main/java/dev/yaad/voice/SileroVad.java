@@ -28,6 +28,12 @@ final class SileroVad {
     /** Called for each window while speech goes on (after {@link #speechStarted}). */
     default void speaking(long voicedSamples) {}
 
+    /**
+     * Called for each window below the end threshold while speech has not yet ended: a pause,
+     * {@code silentSamples} long so far, after the voiced window ending at {@code lastVoicedSample}.
+     */
+    default void pausing(long lastVoicedSample, long silentSamples) {}
+
     /** @param endSample just after the last voiced window */
     void speechEnded(long startSample, long endSample);
   }
@@ -92,6 +98,8 @@ final class SileroVad {
       } else if (end - lastVoiced >= minSilenceSamples) {
         speaking = false;
         listener.speechEnded(speechStart, lastVoiced);
+      } else {
+        listener.pausing(lastVoiced, end - lastVoiced);
       }
     }
   }

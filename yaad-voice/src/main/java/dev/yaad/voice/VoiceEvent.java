@@ -51,7 +51,11 @@ public sealed interface VoiceEvent {
     }
   }
 
-  /** The first audio of a reply (or greeting) was handed to the audio out. */
+  /**
+   * The first audio of a reply (or greeting) is being handed to the audio out: the event is
+   * emitted just before that audio, so a transport that writes events ahead of audio delivers it
+   * before the reply's first frame.
+   */
   record AudioStarted(String replyId) implements VoiceEvent {
     @Override
     public String type() {
@@ -91,15 +95,18 @@ public sealed interface VoiceEvent {
    * One turn's latencies, sent when its reply's audio ends (or is interrupted).
    *
    * @param endOfUtteranceMs end of the user's speech → the turn handed to the agent
-   * @param sttMs            speech-to-text of the turn's last utterance
+   * @param sttMs            speech-to-text of the turn's last utterance (request to answer)
+   * @param transcriptMs     end of the user's speech → that utterance's final transcript (speech-to-text
+   *                         starts at a pause, before the VAD's end decision)
    * @param llmFirstTokenMs  the turn handed to the agent → its first reply token
+   * @param firstSentenceMs  the turn handed to the agent → the reply's first sentence handed to text-to-speech
    * @param ttsFirstByteMs   the first sentence handed to text-to-speech → its first audio
    * @param endToEndMs       end of the user's speech → the first reply audio handed to the audio out
    * @param heardMs          for an interrupted reply, the audio the user heard; else {@code null}
    */
   record TurnMetrics(
-      String replyId, Long endOfUtteranceMs, Long sttMs, Long llmFirstTokenMs, Long ttsFirstByteMs,
-      Long endToEndMs, boolean interrupted, Long heardMs) implements VoiceEvent {
+      String replyId, Long endOfUtteranceMs, Long sttMs, Long transcriptMs, Long llmFirstTokenMs, Long firstSentenceMs,
+      Long ttsFirstByteMs, Long endToEndMs, boolean interrupted, Long heardMs) implements VoiceEvent {
     @Override
     public String type() {
       return "voice_metrics";

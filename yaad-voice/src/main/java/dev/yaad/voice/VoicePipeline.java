@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
  * → sentences → text-to-speech → {@link AudioOut}, with barge-in.
  *
  * <p>Threads: {@link #accept} runs the VAD on the transport's thread; each utterance is transcribed
- * on a virtual thread; endpointing waits are timers on {@link Voice}'s scheduler; each reply's
+ * on a virtual thread, started at the first pause of {@value #SPECULATE_AFTER_MS} ms (before the
+ * VAD has decided that the speech ended), and what follows the transcript runs on that thread;
+ * endpointing waits are timers on {@link Voice}'s scheduler; each reply's
  * sentences are synthesised, one after another, by one virtual thread. Turn state is guarded by
  * {@code this}; a reply's audio state by its {@link Reply}. Calls into the {@link Session} are made
  * holding neither, since the session calls this listener back under its own lock.
@@ -29,6 +31,12 @@ final class VoicePipeline implements VoiceSession, SessionListener {
   /** Audio kept from before the VAD's start decision, so the first syllable reaches speech-to-text. */
   private static final int PREROLL = RATE * 300 / 1000;
   private static final Object END = new Object();
+  /**
+   * A pause this long starts transcribing the utterance so far, before the VAD's end decision
+   * ({@code vadMinSilence} later): speech-to-text then runs inside the endpointing wait instead
+   * of after most of it. Speech that goes on drops that transcription (one more request).
+   */
+  static final long SPECULATE_AFTER_MS = 100;
 
   private final Voice voice;
   private final VoiceConfig config;
@@ -48,6 +56,7 @@ final class VoicePipeline implements VoiceSession, SessionListener {
   private int utteranceLength;
   private boolean collecting;
   private boolean tooLongReported;
+  private Transcribing speculation; // started at a pause of the current utterance, or null
 
   // Turn state, guarded by this.
   private Turn turn; // the user's turn being assembled, or null
@@ -55,7 +64,7 @@ final class VoicePipeline implements VoiceSession, SessionListener {
   private boolean bargeCandidate; // the current utterance began while the companion spoke
   private boolean noSttReported;
   private int turns;
-  private final List<Thread> transcribing = new ArrayList<>();
+  private final List<Transcribing> transcribing = new ArrayList<>();
   private Turn committing; // handed to session.reply; picked up by onSpeechStarted
 
   private volatile Reply reply;
@@ -78,6 +87,11 @@ final class VoicePipeline implements VoiceSession, SessionListener {
       @Override
       public void speaking(long voicedSamples) {
         onSpeaking(voicedSamples);
+      }
+
+      @Override
+      public void pausing(long lastVoicedSample, long silentSamples) {
+        onPause(lastVoicedSample, silentSamples);
       }
 
       @Override
@@ -129,6 +143,7 @@ final class VoicePipeline implements VoiceSession, SessionListener {
     utteranceLength = 0;
     tooLongReported = false;
     collecting = true;
+    dropSpeculation();
     short[] preroll = new short[(int) (position - from)];
     for (int i = 0; i < preroll.length; i++) {
       preroll[i] = ring[(int) ((from + i) % ring.length)];
@@ -147,6 +162,7 @@ final class VoicePipeline implements VoiceSession, SessionListener {
   }
 
   private void onSpeaking(long voicedSamples) {
+    dropSpeculation(); // speech goes on after a pause: what was transcribed is not the utterance
     boolean barge;
     synchronized (this) {
       barge = bargeCandidate && voicedSamples * 1000 / RATE >= config.bargeInMinSpeech().toMillis();
@@ -156,6 +172,27 @@ final class VoicePipeline implements VoiceSession, SessionListener {
     }
     if (barge) {
       bargeIn();
+    }
+  }
+
+  /** A pause in the speech: transcribe what was said so far, in case the VAD ends the utterance here. */
+  private void onPause(long lastVoicedSample, long silentSamples) {
+    if (!collecting || silentSamples * 1000 / RATE < SPECULATE_AFTER_MS
+        || (speculation != null && speculation.lastVoiced == lastVoicedSample)) {
+      return;
+    }
+    dropSpeculation();
+    String language = Languages.primary(session.language());
+    SpeechToText stt = voice.stt(language);
+    if (stt != null) {
+      speculation = transcribe(stt, java.util.Arrays.copyOf(utterance, utteranceLength), language, lastVoicedSample);
+    }
+  }
+
+  private void dropSpeculation() {
+    if (speculation != null) {
+      speculation.cancel();
+      speculation = null;
     }
   }
 
@@ -169,6 +206,12 @@ final class VoicePipeline implements VoiceSession, SessionListener {
     emit(new VoiceEvent.SpeechEnded(endSample * 1000 / RATE, (endSample - startSample) * 1000 / RATE));
     String language = Languages.primary(session.language());
     SpeechToText stt = voice.stt(language);
+    Transcribing job = speculation;
+    speculation = null;
+    if (job != null && (job.lastVoiced != endSample || job.stt != stt || !java.util.Objects.equals(job.language, language))) {
+      job.cancel();
+      job = null;
+    }
     boolean candidate;
     Turn t;
     synchronized (this) {
@@ -189,15 +232,12 @@ final class VoicePipeline implements VoiceSession, SessionListener {
         t = openTurn(endNanos);
       }
     }
-    Turn mine = t;
-    Thread thread = Thread.ofVirtual().name("yaad-voice-stt").unstarted(() -> transcribe(stt, audio, language, mine));
-    synchronized (this) {
-      if (closed) {
-        return;
-      }
-      transcribing.add(thread);
+    Transcribing mine = job != null ? job : transcribe(stt, audio, language, endSample);
+    if (mine.result.isDone()) { // transcribed during the pause: go on off the transport's thread
+      Thread.ofVirtual().name("yaad-voice-stt").start(() -> transcribed(mine, audio.length, endNanos, t));
+    } else { // on the transcribing thread, when it is done
+      mine.result.whenComplete((r, e) -> transcribed(mine, audio.length, endNanos, t));
     }
-    thread.start();
   }
 
   /** The turn this utterance belongs to (the open one, or a new one); caller holds this. */
@@ -212,43 +252,71 @@ final class VoicePipeline implements VoiceSession, SessionListener {
     return turn;
   }
 
-  private void transcribe(SpeechToText stt, short[] audio, String language, Turn t) {
-    long start = System.nanoTime();
+  /** Starts transcribing {@code audio} on a virtual thread. */
+  private Transcribing transcribe(SpeechToText stt, short[] audio, String language, long lastVoiced) {
+    Transcribing job = new Transcribing(stt, language, lastVoiced);
+    job.thread = Thread.ofVirtual().name("yaad-voice-stt").unstarted(() -> {
+      try {
+        SpeechToText.Transcription result = stt.transcribe(audio, language, partial -> {
+          if (!closed && !job.cancelled) {
+            emit(new VoiceEvent.Transcript(partial, false, language));
+          }
+        });
+        job.doneNanos = System.nanoTime();
+        job.result.complete(result);
+      } catch (Throwable e) { // the waiting side reports it
+        job.doneNanos = System.nanoTime();
+        job.result.completeExceptionally(e);
+      } finally {
+        synchronized (this) {
+          transcribing.remove(job);
+        }
+      }
+    });
+    synchronized (this) {
+      if (closed) {
+        job.result.completeExceptionally(new InterruptedException("closed"));
+        return job;
+      }
+      transcribing.add(job);
+    }
+    job.thread.start();
+    return job;
+  }
+
+  /** An utterance's transcription is done: the turn's text, or a barge-in's words; then the end of turn. */
+  private void transcribed(Transcribing job, int samples, long endNanos, Turn t) {
     SpeechToText.Transcription result = null;
     try {
-      result = stt.transcribe(audio, language, partial -> {
-        if (!closed) {
-          emit(new VoiceEvent.Transcript(partial, false, language));
-        }
-      });
-    } catch (InterruptedException e) {
-      return;
-    } catch (EngineException e) {
-      emit(new VoiceEvent.Error("stt_failed", e.getMessage()));
-      log.warn("voice {}: speech-to-text failed: {}", session.id(), e.getMessage());
-    } catch (RuntimeException e) {
-      emit(new VoiceEvent.Error("stt_failed", "speech-to-text failed: " + e));
-      log.warn("voice {}: speech-to-text failed", session.id(), e);
-    } finally {
-      synchronized (this) {
-        transcribing.remove(Thread.currentThread());
+      result = job.result.join();
+    } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (cause instanceof InterruptedException || closed) {
+        return;
+      }
+      if (cause instanceof EngineException) {
+        emit(new VoiceEvent.Error("stt_failed", cause.getMessage()));
+        log.warn("voice {}: speech-to-text failed: {}", session.id(), cause.getMessage());
+      } else {
+        emit(new VoiceEvent.Error("stt_failed", "speech-to-text failed: " + cause));
+        log.warn("voice {}: speech-to-text failed", session.id(), cause);
       }
     }
     if (closed) {
       return;
     }
-    long sttMs = (System.nanoTime() - start) / 1_000_000;
+    long sttMs = (job.doneNanos - job.startNanos) / 1_000_000;
     String text = result == null ? "" : result.text().strip();
     Turn into = t;
     if (into == null) { // a short utterance during the companion's speech
       if (Sentences.contentWords(text) < config.bargeInMinWords()) {
         log.debug("voice {}: not a barge-in: {} ms of speech, {} content words", session.id(),
-            audio.length * 1000L / RATE, Sentences.contentWords(text));
+            samples * 1000L / RATE, Sentences.contentWords(text));
         return;
       }
       bargeIn();
       synchronized (this) {
-        into = openTurn(System.nanoTime() - sttMs * 1_000_000);
+        into = openTurn(endNanos);
       }
     }
     if (!text.isEmpty()) {
@@ -260,6 +328,7 @@ final class VoicePipeline implements VoiceSession, SessionListener {
       }
       into.pendingStt--;
       into.sttMs = sttMs;
+      into.transcribedNanos = job.doneNanos;
       into.punctuated = result != null && result.punctuated();
     }
     evaluate(into);
@@ -380,7 +449,7 @@ final class VoicePipeline implements VoiceSession, SessionListener {
 
   @Override
   public void close() {
-    List<Thread> threads;
+    List<Transcribing> jobs;
     synchronized (this) {
       if (closed) {
         return;
@@ -390,9 +459,9 @@ final class VoicePipeline implements VoiceSession, SessionListener {
         turn.timer.cancel(false);
       }
       turn = null;
-      threads = new ArrayList<>(transcribing);
+      jobs = new ArrayList<>(transcribing);
     }
-    threads.forEach(Thread::interrupt);
+    jobs.forEach(Transcribing::cancel);
     session.removeListener(this);
     Reply r = reply;
     if (r != null) {
@@ -407,12 +476,38 @@ final class VoicePipeline implements VoiceSession, SessionListener {
     int pendingStt;
     long speechEndNanos;
     Long sttMs;
+    long transcribedNanos;
     boolean punctuated;
     long committedNanos;
     ScheduledFuture<?> timer;
 
     Turn(String id) {
       this.id = id;
+    }
+  }
+
+  /** One transcription of an utterance, started at a pause of it or at its end. */
+  private static final class Transcribing {
+    final SpeechToText stt;
+    final String language;
+    final long lastVoiced; // the utterance it transcribes ends here (16 kHz samples)
+    final long startNanos = System.nanoTime();
+    volatile long doneNanos;
+    volatile boolean cancelled;
+    final java.util.concurrent.CompletableFuture<SpeechToText.Transcription> result = new java.util.concurrent.CompletableFuture<>();
+    Thread thread;
+
+    Transcribing(SpeechToText stt, String language, long lastVoiced) {
+      this.stt = stt;
+      this.language = language;
+      this.lastVoiced = lastVoiced;
+    }
+
+    void cancel() {
+      cancelled = true;
+      if (thread != null) {
+        thread.interrupt();
+      }
     }
   }
 
@@ -537,23 +632,21 @@ final class VoicePipeline implements VoiceSession, SessionListener {
           return; // stopped
         }
       }
-      boolean first;
       synchronized (this) {
         if (stopped || pcm.length == 0) {
           return;
         }
-        first = !audioStarted;
-        if (first) {
+        if (!audioStarted) {
           audioStarted = true;
           firstAudioNanos = System.nanoTime();
+          // Before the audio: a transport that sends events ahead of audio then never delivers a
+          // frame of this reply before its audio_started (a client would take it for the last one's).
+          emit(new VoiceEvent.AudioStarted(speech.id()));
         }
         out.play(pcm);
         samplesOut += pcm.length;
         Segment last = segments.getLast();
         segments.set(segments.size() - 1, new Segment(last.startSample(), samplesOut, range[0], range[1]));
-      }
-      if (first) {
-        emit(new VoiceEvent.AudioStarted(speech.id()));
       }
     }
 
@@ -640,12 +733,15 @@ final class VoicePipeline implements VoiceSession, SessionListener {
       Long llm = speech.firstDeltaLatency() == null ? null : speech.firstDeltaLatency().toMillis();
       Long tts = firstAudioNanos == 0 ? null : ms(firstAudioNanos - firstSentenceNanos);
       Long e2e = turn == null || firstAudioNanos == 0 ? null : ms(firstAudioNanos - turn.speechEndNanos);
-      VoiceEvent.TurnMetrics m = new VoiceEvent.TurnMetrics(speech.id(), eou, turn == null ? null : turn.sttMs,
-          llm, tts, e2e, interrupted, interrupted ? heard : null);
+      Long transcript = turn == null || turn.transcribedNanos == 0 ? null : ms(turn.transcribedNanos - turn.speechEndNanos);
+      Long sentence = turn == null || firstSentenceNanos == 0 ? null : ms(firstSentenceNanos - turn.committedNanos);
+      VoiceEvent.TurnMetrics m = new VoiceEvent.TurnMetrics(speech.id(), eou, turn == null ? null : turn.sttMs, transcript,
+          llm, sentence, tts, e2e, interrupted, interrupted ? heard : null);
       voice.metrics().turn(m);
       emit(m);
-      log.info("voice {}: {} eou {} ms, stt {} ms, llm {} ms, tts {} ms, end to end {} ms{}", session.id(), speech.id(),
-          eou, m.sttMs(), llm, tts, e2e, interrupted ? ", interrupted after " + heard + " ms heard" : "");
+      log.info("voice {}: {} eou {} ms (transcript {} ms), stt {} ms, llm {} ms (first sentence {} ms), tts {} ms, end to end {} ms{}",
+          session.id(), speech.id(), eou, transcript, m.sttMs(), llm, sentence, tts, e2e,
+          interrupted ? ", interrupted after " + heard + " ms heard" : "");
     }
 
     private static Long ms(long nanos) {

@@ -80,6 +80,75 @@ class RemoteEnginesTest extends PipelineTestSupport {
     voiceSession.close();
   }
 
+  /** Where Silero (as the pipeline runs it) hears the first speech in {@code pcm} start and end, in samples. */
+  private static long[] vadSpeech(short[] pcm) {
+    long[] bounds = {-1, -1};
+    try (SileroVad.Model model = SileroVad.Model.load()) {
+      SileroVad vad = new SileroVad(model, VoiceConfig.DEFAULT_VAD_THRESHOLD, VoiceConfig.DEFAULT_VAD_MIN_SILENCE.toMillis(),
+          new SileroVad.Listener() {
+            @Override
+            public void speechStarted(long startSample) {
+              if (bounds[0] < 0) {
+                bounds[0] = startSample;
+              }
+            }
+
+            @Override
+            public void speechEnded(long startSample, long endSample) {
+              if (bounds[1] < 0) {
+                bounds[1] = endSample;
+              }
+            }
+          });
+      vad.accept(pcm, pcm.length);
+    }
+    assertThat(bounds).as("speech found in the fixture").doesNotContain(-1L);
+    return bounds;
+  }
+
+  /**
+   * {@code text} spoken up to 200 ms after its last voiced window: past the 100 ms of pause that
+   * start transcription, short of the 300 ms that end the utterance (the VAD runs on the same
+   * audio as here, so it decides the same).
+   */
+  private static short[] spokenThenPause(String text) {
+    short[] spoken = Fixtures.english(text, 16_000, 700);
+    return java.util.Arrays.copyOf(spoken, (int) vadSpeech(spoken)[1] + 16_000 * 200 / 1000);
+  }
+
+  @Test
+  void transcription_startsAtAPause_beforeTheVadEndsTheUtterance_andIsUsedForTheTurn() {
+    Session session = session("remote-early");
+    VoiceSession voiceSession = open(remoteVoice(false, Duration.ofSeconds(5)), session, new PlayedOut(16_000, 8), 16_000, 16_000);
+    Fixtures.feed(voiceSession, spokenThenPause("how was your day"), 16_000, false);
+    Await.until(() -> !speech.requests(Endpoint.TRANSCRIPTIONS).isEmpty(), Duration.ofSeconds(20), "a transcription during the pause");
+    assertThat(timeline).contains("speech_started").doesNotContain("speech_ended");
+    int asked = speech.requests(Endpoint.TRANSCRIPTIONS).size();
+    Fixtures.feed(voiceSession, Fixtures.silence(700, 16_000), 16_000, false);
+    Await.until(() -> llmServer.count(Purpose.CONVERSATION) == 1, Duration.ofSeconds(20), "the reply");
+    assertThat(speech.requests(Endpoint.TRANSCRIPTIONS)).as("the pause's transcription is the utterance's").hasSize(asked);
+    assertThat(finalTranscripts()).containsExactly("Tell me about your day.");
+    voiceSession.close();
+  }
+
+  @Test
+  void speechGoingOnAfterAPause_dropsThePausesTranscription() {
+    Session session = session("remote-pauser");
+    VoiceSession voiceSession = open(remoteVoice(false, Duration.ofSeconds(5)), session, new PlayedOut(16_000, 8), 16_000, 16_000);
+    Fixtures.feed(voiceSession, spokenThenPause("how was your day"), 16_000, false);
+    Await.until(() -> !speech.requests(Endpoint.TRANSCRIPTIONS).isEmpty(), Duration.ofSeconds(20), "a transcription during the pause");
+    int asked = speech.requests(Endpoint.TRANSCRIPTIONS).size();
+    short[] more = Fixtures.english("and what did you eat", 16_000, 700);
+    Fixtures.feed(voiceSession, java.util.Arrays.copyOfRange(more, (int) vadSpeech(more)[0], more.length), 16_000, false); // no pause before it
+    Await.until(() -> llmServer.count(Purpose.CONVERSATION) == 1, Duration.ofSeconds(20), "the reply");
+    assertThat(speech.requests(Endpoint.TRANSCRIPTIONS)).hasSizeGreaterThan(asked);
+    assertThat(timeline).containsOnlyOnce("speech_ended");
+    // One utterance, one transcript: the dropped transcription's text is not in the turn.
+    assertThat(finalTranscripts()).containsExactly("Tell me about your day.");
+    assertThat(llmServer.calls(Purpose.CONVERSATION).getFirst().lastUserMessage()).isEqualTo("Tell me about your day.");
+    voiceSession.close();
+  }
+
   @Test
   void transcription500_retriedOnceBeforeTheFirstByte() {
     speech.fail(Endpoint.TRANSCRIPTIONS, 500, 1);

@@ -17,7 +17,7 @@ class VoiceEventTest {
     JsonNode transcript = json.valueToTree(new VoiceEvent.Transcript("hello", true, "en"));
     assertThat(transcript.path("type").asText()).isEqualTo("transcript");
     assertThat(transcript.path("isFinal").asBoolean()).isTrue();
-    JsonNode metrics = json.valueToTree(new VoiceEvent.TurnMetrics("r-1", 510L, 200L, 40L, 30L, 800L, false, null));
+    JsonNode metrics = json.valueToTree(new VoiceEvent.TurnMetrics("r-1", 510L, 200L, 420L, 40L, 90L, 30L, 800L, false, null));
     assertThat(metrics.path("type").asText()).isEqualTo("voice_metrics");
     assertThat(metrics.path("endToEndMs").asLong()).isEqualTo(800);
     assertThat(metrics.path("heardMs").isNull()).isTrue();

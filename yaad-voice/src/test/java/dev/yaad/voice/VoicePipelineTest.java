@@ -66,12 +66,31 @@ class VoicePipelineTest extends PipelineTestSupport {
     llmServer.latency(Duration.ofMillis(30), Duration.ofMillis(25));
     Session session = session("talker");
     PlayedOut out = new PlayedOut(24_000, 4);
-    VoiceSession voiceSession = open(session, out, 16_000, 24_000);
+    VoiceSession voiceSession = open(session, new AudioOut() { // marks the first audio in the timeline
+      @Override
+      public void play(short[] pcm) {
+        if (out.receivedSamples() == 0) {
+          timeline.add("first audio");
+        }
+        out.play(pcm);
+      }
+
+      @Override
+      public void stop() {
+        out.stop();
+      }
+
+      @Override
+      public long queuedMillis() {
+        return out.queuedMillis();
+      }
+    }, 16_000, 24_000);
     Fixtures.feed(voiceSession, Fixtures.english("can you tell me a story", 16_000, 900), 16_000, true);
     Await.until(() -> !events(VoiceEvent.TurnMetrics.class).isEmpty(), Duration.ofSeconds(30), "the reply's metrics");
     assertThat(finalTranscripts()).hasSize(1);
     assertThat(llmServer.calls(Purpose.CONVERSATION).getFirst().lastUserMessage()).isEqualTo(finalTranscripts().getFirst());
-    assertThat(timeline).containsSubsequence("speech_started", "speech_ended", "transcript", "audio_started", "audio_ended", "voice_metrics");
+    assertThat(timeline).containsSubsequence("speech_started", "speech_ended", "transcript", "audio_started", "first audio",
+        "audio_ended", "voice_metrics"); // audio_started before the audio, for a transport that sends events first
     // Sentence by sentence: the first audio left while the LLM was still streaming the reply.
     assertThat(timeline.indexOf("audio_started")).isLessThan(timeline.indexOf("speech_ended REPLY COMPLETED"));
     VoiceEvent.AudioEnded ended = events(VoiceEvent.AudioEnded.class).getFirst();
@@ -90,6 +109,10 @@ class VoicePipelineTest extends PipelineTestSupport {
     assertThat(m.endOfUtteranceMs()).isGreaterThanOrEqualTo(VoiceConfig.DEFAULT_MIN_ENDPOINTING_DELAY.toMillis());
     assertThat(List.of(m.sttMs(), m.llmFirstTokenMs(), m.ttsFirstByteMs(), m.endToEndMs())).doesNotContainNull();
     assertThat(m.endToEndMs()).isGreaterThanOrEqualTo(m.endOfUtteranceMs() + m.llmFirstTokenMs());
+    assertThat(List.of(m.transcriptMs(), m.firstSentenceMs())).doesNotContainNull();
+    assertThat(m.transcriptMs()).isLessThanOrEqualTo(m.endOfUtteranceMs());
+    assertThat(m.firstSentenceMs()).isGreaterThanOrEqualTo(m.llmFirstTokenMs());
+    assertThat(m.endToEndMs()).isGreaterThanOrEqualTo(m.endOfUtteranceMs() + m.firstSentenceMs() + m.ttsFirstByteMs());
     assertThat(m.interrupted()).isFalse();
     assertThat(registry.find("yaad.voice.end_to_end").timer().count()).isGreaterThanOrEqualTo(1);
     voiceSession.close();
