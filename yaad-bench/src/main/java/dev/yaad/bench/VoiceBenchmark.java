@@ -4,22 +4,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.yaad.agent.AgentConfig;
-import dev.yaad.agent.learning.LearningConfig;
-import dev.yaad.memory.store.StoreConfig;
-import dev.yaad.server.LlmSettings;
-import dev.yaad.server.YaadServer;
-import dev.yaad.server.http.HttpLimits;
-import dev.yaad.server.http.SessionApi;
-import dev.yaad.server.limit.Rate;
 import dev.yaad.testing.ScriptedLlmServer;
 import dev.yaad.testing.ScriptedLlmServer.Answer;
 import dev.yaad.testing.ScriptedLlmServer.Purpose;
 import dev.yaad.testing.ScriptedSpeechServer;
 import dev.yaad.testing.SpokenFixtures;
-import dev.yaad.voice.VoiceConfig;
-import dev.yaad.webrtc.WebRtcConfig;
-import java.lang.management.ManagementFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,15 +37,23 @@ import picocli.CommandLine.Option;
  * known latencies ({@code --engines scripted}) or the local ones ({@code --engines local}:
  * PocketSphinx, flite).
  *
+ * <p>Yaad runs in a child JVM ({@code yaad serve}, as {@code load} runs it), the doubles and the
+ * callers in this one: Yaad's threads and CPU time are its own, as in production where the
+ * providers are other machines.
+ *
  * <p>Reported, from the {@code voice_metrics} events the callers receive: p50/p99 of every
- * per-turn metric; Yaad's own overhead, end to end minus the endpointing window (the longer of
- * the minimum delay and speech-to-text, which runs during it) minus the LLM's first token and
- * text-to-speech's first byte, each as this turn took it ({@code overheadMs}; and with the
- * scripted latencies instead, {@code overheadVsScriptedMs}, which also counts the speech
- * double's own flite synthesis); the CPU this
- * process spent per streaming caller (server and callers together: an upper bound for the VAD);
- * how long audio still arrived after {@code interrupted} (the barge-in stop); and with
- * {@code --find-max}, the most callers whose overhead p50 stays within {@code --max-overhead-ms}.
+ * per-turn part (end of utterance, speech-to-text, transcript ready, LLM first token, first
+ * sentence, text-to-speech first byte, end to end), how late the turn was handed over after its
+ * endpointing window ({@code endpointingLateMs}); Yaad's own overhead in two readings:
+ * {@code overheadMs}, end to end minus the endpointing window (the longer of the minimum delay
+ * and speech-to-text, which runs during it) minus the providers' time as Yaad's clients timed it
+ * this turn (the LLM until its first sentence was complete, text-to-speech to its first byte),
+ * and {@code overheadVsScriptedMs}, with the scripted latencies instead, which also counts the
+ * doubles' own queueing and the LLM's streaming of the first sentence as Yaad's; the doubles
+ * timed directly from this process once a second ({@code doublesProbedDirectly}); the CPU the
+ * server process spent per streaming caller; how long audio still arrived after
+ * {@code interrupted} (the barge-in stop); and with {@code --find-max}, the most callers whose
+ * overhead p50 stays within {@code --max-overhead-ms}.
  *
  * <p>Run: {@code voice --sessions 50 --json}; the JSON is the last line.
  */
@@ -65,7 +69,7 @@ final class VoiceBenchmark implements Callable<Integer> {
   private static final String REPLY = "How lovely, Lahore is beautiful at this time of the year. Who will you see there,"
       + " and how long will you stay? Tell me everything about the trip.";
 
-  @Option(names = "--sessions", defaultValue = "50", description = "callers at once (default ${DEFAULT-VALUE})")
+  @Option(names = {"--sessions", "--callers"}, defaultValue = "50", description = "callers at once (default ${DEFAULT-VALUE})")
   int sessions;
 
   @Option(names = "--turns", defaultValue = "3", description = "spoken turns per caller, the last one a barge-in (default ${DEFAULT-VALUE})")
@@ -117,27 +121,29 @@ final class VoiceBenchmark implements Callable<Integer> {
         ScriptedSpeechServer speech = local ? null : ScriptedSpeechServer.start().transcript(SAID)
             .latency(ScriptedSpeechServer.Endpoint.TRANSCRIPTIONS, Duration.ofMillis(sttMs))
             .latency(ScriptedSpeechServer.Endpoint.SPEECH, Duration.ofMillis(ttsMs))) {
-      VoiceConfig.Builder voice = VoiceConfig.builder()
-          .endpointingDelay(Duration.ofMillis(endpointingMs), Duration.ofMillis(Math.max(endpointingMs, 3000)));
+      // Yaad in a child JVM, as in production where the providers are other machines: its threads, heap and
+      // CPU time are its own, and the doubles' (and the callers') queueing in this JVM is not counted as Yaad's.
+      List<String> serve = new ArrayList<>(List.of("--db-url", "jdbc:h2:file:" + dir.resolve("yaad"),
+          "--llm-base-url", llm.baseUrl(), "--llm-model", "scripted",
+          "--voice-endpointing-min-ms", Integer.toString(endpointingMs),
+          "--voice-endpointing-max-ms", Integer.toString(Math.max(endpointingMs, 3000)),
+          "--max-connections-per-ip", "0", "--user-request-rate", "off", "--key-request-rate", "off",
+          "--session-message-rate", "off", "--session-byte-rate", "off", "--llm-user-budget", "off",
+          "--webrtc", transports.contains(VoiceCall.Transport.WEBRTC) ? "on" : "off",
+          "--webrtc-max-calls", Integer.toString(Math.max(100, 2 * sessions))));
       if (!local) {
-        voice.remoteStt(VoiceConfig.Provider.of(speech.baseUrl(), null, "scripted-stt"), false)
-            .remoteTts(VoiceConfig.Provider.of(speech.baseUrl(), null, "scripted-tts"), java.util.Map.of());
+        serve.addAll(List.of("--stt-base-url", speech.baseUrl(), "--stt-model", "scripted-stt",
+            "--tts-base-url", speech.baseUrl(), "--tts-model", "scripted-tts"));
       }
-      YaadServer.Config config = YaadServer.Config.of(StoreConfig.of("jdbc:h2:file:" + dir.resolve("yaad")))
-          .withAddress("127.0.0.1", 0).withLlm(new LlmSettings(llm.baseUrl(), "scripted", null)).withVoice(voice.build())
-          .withLimits(new HttpLimits(Duration.ofSeconds(10), 0, 0, Rate.OFF, Rate.OFF));
-      SessionApi.Settings settings = SessionApi.Settings.defaults().withLimits(100_000, 8, SessionApi.Settings.DEFAULT_MAX_QUEUED_BYTES)
-          .withRates(Rate.OFF, Rate.OFF, Rate.OFF);
-      try (YaadServer server = new YaadServer(config, new YaadServer.AgentTuning(AgentConfig.defaults(),
-          LearningConfig.defaults(), settings, transports.contains(VoiceCall.Transport.WEBRTC) ? WebRtcConfig.defaults() : null))
-          .start()) {
+      try (ServerProcess server = ServerProcess.start(List.of("-Xmx" + serverHeap), serve, dir.resolve("server.log"), Duration.ofMinutes(3))) {
+        probes = new DoubleProbes(llm.baseUrl(), local ? null : speech.baseUrl());
         Scripted scripted = local ? new Scripted(0, ttftMs, 0) : new Scripted(sttMs, ttftMs, ttsMs);
         ObjectNode out = JSON.createObjectNode();
         transport = transports.get(0);
         out.put("benchmark", "voice").put("transport", transport.name().toLowerCase(Locale.ROOT)).put("engines", engines)
             .put("turnsPerSession", turns).put("endpointingMs", endpointingMs);
         out.set("scripted", JSON.valueToTree(scripted));
-        Run first = run(server.port(), sessions, said, barge, scripted);
+        Run first = run(server, sessions, said, barge, scripted);
         out.set("run", first.json());
         print(first);
         if (transports.size() > 1) {
@@ -146,7 +152,7 @@ final class VoiceBenchmark implements Callable<Integer> {
           by.set(transport.name().toLowerCase(Locale.ROOT), first.json());
           for (VoiceCall.Transport other : transports.subList(1, transports.size())) {
             transport = other;
-            Run r = run(server.port(), sessions, said, barge, scripted);
+            Run r = run(server, sessions, said, barge, scripted);
             by.set(other.name().toLowerCase(Locale.ROOT), r.json());
             print(r);
             out.putObject(other.name().toLowerCase(Locale.ROOT) + "MinusFirst")
@@ -161,7 +167,7 @@ final class VoiceBenchmark implements Callable<Integer> {
           ArrayNode sweep = out.putArray("sweep");
           int best = first.overheadP50() <= maxOverheadMs && first.failures() == 0 ? sessions : 0;
           for (int n = Math.max(10, sessions * 2); ; n *= 2) {
-            Run r = run(server.port(), n, said, barge, scripted);
+            Run r = run(server, n, said, barge, scripted);
             sweep.add(r.json());
             print(r);
             if (r.failures() > 0 || r.overheadP50() > maxOverheadMs) {
@@ -182,24 +188,81 @@ final class VoiceBenchmark implements Callable<Integer> {
     return 0;
   }
 
+  @Option(names = "--server-heap", defaultValue = "2g", description = "heap of the child JVM running Yaad (default ${DEFAULT-VALUE})")
+  String serverHeap;
+
+  private DoubleProbes probes;
+
+  /**
+   * The doubles asked directly, once a second while callers talk, from this process (not through
+   * Yaad): their own latency under the same load, to hold Yaad's figures against.
+   */
+  static final class DoubleProbes {
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final URI chat;
+    private final URI speech;
+
+    DoubleProbes(String llmBaseUrl, String speechBaseUrl) {
+      chat = URI.create(llmBaseUrl + "/chat/completions");
+      speech = speechBaseUrl == null ? null : URI.create(speechBaseUrl + "/audio/speech");
+    }
+
+    void probeEverySecond(Run run) {
+      try {
+        while (true) {
+          Thread.sleep(1000);
+          firstByteMs(chat, "{\"model\":\"scripted\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}",
+              run.probedLlmFirstToken);
+          if (speech != null) {
+            String first = REPLY.substring(0, REPLY.indexOf('.') + 1);
+            firstByteMs(speech, JSON.createObjectNode().put("model", "scripted-tts").put("input", first).put("voice", "alloy")
+                .put("response_format", "pcm").toString(), run.probedTtsFirstByte);
+          }
+        }
+      } catch (InterruptedException e) {
+        // the run is over
+      }
+    }
+
+    private void firstByteMs(URI uri, String body, List<Double> into) throws InterruptedException {
+      long sent = System.nanoTime();
+      try {
+        HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
+            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+            HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream in = response.body()) {
+          if (response.statusCode() == 200 && in.read() >= 0) {
+            into.add((System.nanoTime() - sent) / 1e6);
+          }
+          in.transferTo(OutputStream.nullOutputStream());
+        }
+      } catch (IOException e) {
+        // not timed
+      }
+    }
+  }
+
   /** The known latencies of the doubles, subtracted from end to end to leave Yaad's own share. */
   record Scripted(int sttMs, int llmFirstTokenMs, int ttsFirstByteMs) {}
 
   private void print(Run r) {
     System.out.printf(Locale.ROOT, "voice (%s): %d callers, %d turns measured, %d failed: heard end to end p50 %.0f ms p99 %.0f ms;"
         + " end to end p50 %.0f ms p99 %.0f ms;"
-        + " overhead p50 %.1f ms p99 %.1f ms; CPU per caller %.2f%% of a core; audio after interrupted p50 %.1f ms p99 %.1f ms (%d barge-ins)%n",
+        + " overhead p50 %.1f ms p99 %.1f ms (vs scripted p50 %.1f ms p99 %.1f ms); server CPU per caller %.2f%% of a core;"
+        + " audio after interrupted p50 %.1f ms p99 %.1f ms max %.1f ms (%d barge-ins)%n",
         r.transport, r.sessions, r.turns(), r.failures(), pct(r.heard, 50), pct(r.heard, 99), r.p("endToEndMs", 50), r.p("endToEndMs", 99), r.overheadP50(),
-        r.overheadP99(), r.cpuPerSession * 100, pct(r.stopMs, 50), pct(r.stopMs, 99), r.stopMs.size());
+        r.overheadP99(), pct(r.overheadVsScripted, 50), pct(r.overheadVsScripted, 99), r.cpuPerSession * 100, pct(r.stopMs, 50),
+        pct(r.stopMs, 99), r.stopMs.isEmpty() ? Double.NaN : Collections.max(r.stopMs), r.stopMs.size());
   }
 
-  private Run run(int port, int n, short[] said, short[] barge, Scripted scripted) throws InterruptedException {
+  private Run run(ServerProcess server, int n, short[] said, short[] barge, Scripted scripted) throws InterruptedException {
     Run run = new Run(transport.name().toLowerCase(Locale.ROOT), n, endpointingMs, scripted);
+    int port = server.port();
     CountDownLatch done = new CountDownLatch(n);
     AtomicInteger failures = new AtomicInteger();
-    var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-    long cpuStart = os.getProcessCpuTime();
+    long cpuStart = server.cpuNanos();
     long wallStart = System.nanoTime();
+    Thread prober = Thread.ofVirtual().name("voice-bench-probes").start(() -> probes.probeEverySecond(run));
     for (int i = 0; i < n; i++) {
       String user = "voice-bench-" + n + "-" + i;
       Thread.ofVirtual().start(() -> {
@@ -215,7 +278,8 @@ final class VoiceBenchmark implements Callable<Integer> {
       Thread.sleep(20); // callers arrive over time, not in one instant
     }
     done.await();
-    run.cpuPerSession = (os.getProcessCpuTime() - cpuStart) / (double) (System.nanoTime() - wallStart) / n;
+    prober.interrupt();
+    run.cpuPerSession = (server.cpuNanos() - cpuStart) / (double) (System.nanoTime() - wallStart) / n;
     run.failed = failures.get();
     return run;
   }
@@ -272,21 +336,37 @@ final class VoiceBenchmark implements Callable<Integer> {
       this.scripted = scripted;
     }
 
+    /** The parts of end to end worth a percentile each, beside the event's own fields. */
+    final List<Double> endpointingLate = Collections.synchronizedList(new ArrayList<>());
+    final List<Double> llmStreamToFirstSentence = Collections.synchronizedList(new ArrayList<>());
+    /** The doubles timed directly from this process, once a second: what a provider takes, without Yaad. */
+    final List<Double> probedLlmFirstToken = Collections.synchronizedList(new ArrayList<>());
+    final List<Double> probedTtsFirstByte = Collections.synchronizedList(new ArrayList<>());
+
     void turn(JsonNode m) {
       metrics.add(m);
-      JsonNode e2e = m.get("endToEndMs");
-      if (e2e == null || !e2e.isNumber()) {
+      JsonNode e2eNode = m.get("endToEndMs");
+      if (e2eNode == null || !e2eNode.isNumber()) {
         return;
       }
-      // Speech-to-text runs during the endpointing wait (from the end of speech), so the window is the longer of the two.
-      overheadVsScripted.add(e2e.asDouble() - Math.max(endpointingMs, scripted.sttMs()) - scripted.llmFirstTokenMs()
-          - scripted.ttsFirstByteMs());
-      // The same with what the engines took this turn (each at least its scripted latency; the text-to-speech
-      // double also synthesises with flite): what is left is Yaad's own.
+      double e2e = e2eNode.asDouble();
+      // Speech-to-text may run during the endpointing wait (from the end of speech), so the window is the longer of the two.
+      overheadVsScripted.add(e2e - Math.max(endpointingMs, scripted.sttMs()) - scripted.llmFirstTokenMs() - scripted.ttsFirstByteMs());
+      // The providers as Yaad's clients timed them this turn: speech-to-text (request to answer), the LLM until its
+      // first sentence was complete, text-to-speech to its first byte. End to end is end of utterance + first
+      // sentence + text-to-speech, so what is left is the end of utterance beyond the window: the late start of
+      // speech-to-text, the endpointing timer, handing the turn over.
       double stt = m.path("sttMs").asDouble(scripted.sttMs());
       double llm = m.path("llmFirstTokenMs").asDouble(scripted.llmFirstTokenMs());
+      double sentence = m.path("firstSentenceMs").asDouble(llm);
       double tts = m.path("ttsFirstByteMs").asDouble(scripted.ttsFirstByteMs());
-      overhead.add(e2e.asDouble() - Math.max(endpointingMs, stt) - llm - tts);
+      overhead.add(e2e - Math.max(endpointingMs, stt) - sentence - tts);
+      JsonNode eou = m.get("endOfUtteranceMs");
+      JsonNode transcript = m.get("transcriptMs");
+      if (eou != null && eou.isNumber() && transcript != null && transcript.isNumber()) {
+        endpointingLate.add(eou.asDouble() - Math.max(endpointingMs, transcript.asDouble()));
+      }
+      llmStreamToFirstSentence.add(sentence - llm);
     }
 
     void heard(double ms) {
@@ -338,12 +418,20 @@ final class VoiceBenchmark implements Callable<Integer> {
       ObjectNode o = JSON.createObjectNode();
       o.put("transport", transport).put("sessions", sessions).put("turns", turns()).put("failedSessions", failed);
       o.putObject("heardEndToEndMs").put("p50", pct(heard, 50)).put("p99", pct(heard, 99));
-      for (String field : List.of("endOfUtteranceMs", "sttMs", "llmFirstTokenMs", "ttsFirstByteMs", "endToEndMs")) {
+      for (String field : List.of("endOfUtteranceMs", "sttMs", "transcriptMs", "llmFirstTokenMs", "firstSentenceMs",
+          "ttsFirstByteMs", "endToEndMs")) {
         ObjectNode f = o.putObject(field);
         f.put("p50", p(field, 50)).put("p99", p(field, 99));
       }
+      o.putObject("endpointingLateMs").put("p50", pct(endpointingLate, 50)).put("p99", pct(endpointingLate, 99));
+      o.putObject("llmStreamToFirstSentenceMs").put("p50", pct(llmStreamToFirstSentence, 50)).put("p99", pct(llmStreamToFirstSentence, 99));
       o.putObject("overheadMs").put("p50", overheadP50()).put("p99", overheadP99());
       o.putObject("overheadVsScriptedMs").put("p50", pct(overheadVsScripted, 50)).put("p99", pct(overheadVsScripted, 99));
+      ObjectNode probed = o.putObject("doublesProbedDirectly");
+      probed.putObject("llmFirstTokenMs").put("p50", pct(probedLlmFirstToken, 50)).put("p99", pct(probedLlmFirstToken, 99))
+          .put("n", probedLlmFirstToken.size());
+      probed.putObject("ttsFirstByteMs").put("p50", pct(probedTtsFirstByte, 50)).put("p99", pct(probedTtsFirstByte, 99))
+          .put("n", probedTtsFirstByte.size());
       o.put("cpuPerSessionPercentOfACore", cpuPerSession * 100);
       o.putObject("audioAfterInterruptedMs").put("p50", pct(stopMs, 50)).put("p99", pct(stopMs, 99))
           .put("max", stopMs.isEmpty() ? Double.NaN : (double) Collections.max(stopMs)).put("bargeIns", stopMs.size());
