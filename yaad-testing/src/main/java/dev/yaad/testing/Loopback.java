@@ -9,6 +9,13 @@ import java.util.concurrent.Executor;
 
 /** What the scripted servers share: a JDK HTTP server on a free loopback port, OpenAI-style base URLs. */
 final class Loopback {
+  static {
+    // Streamed answers are many small writes (a token, a word, 100 ms of audio): with Nagle's
+    // algorithm each one after the first waits for the client's delayed ACK (40 ms on Linux), a
+    // delay a real provider does not add. The JDK server reads this once, when its first server starts.
+    System.setProperty("sun.net.httpserver.nodelay", "true");
+  }
+
   private Loopback() {}
 
   /** Binds a server (not yet serving) on a free loopback port. */
