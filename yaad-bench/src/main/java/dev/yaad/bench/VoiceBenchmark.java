@@ -143,6 +143,10 @@ final class VoiceBenchmark implements Callable<Integer> {
         out.put("benchmark", "voice").put("transport", transport.name().toLowerCase(Locale.ROOT)).put("engines", engines)
             .put("turnsPerSession", turns).put("endpointingMs", endpointingMs);
         out.set("scripted", JSON.valueToTree(scripted));
+        if (warmupCallers > 0) { // a server that has been up a while: its code compiled, its pools and connections open
+          Run warm = run(server, warmupCallers, said, barge, scripted);
+          System.err.printf(Locale.ROOT, "voice: warm-up with %d callers done (%d turns, %d failed)%n", warmupCallers, warm.turns(), warm.failures());
+        }
         Run first = run(server, sessions, said, barge, scripted);
         out.set("run", first.json());
         print(first);
@@ -187,6 +191,10 @@ final class VoiceBenchmark implements Callable<Integer> {
     }
     return 0;
   }
+
+  @Option(names = "--warmup-callers", defaultValue = "10",
+      description = "callers of an unmeasured run first, so the measured one meets a warm server (default ${DEFAULT-VALUE}; 0 for none)")
+  int warmupCallers;
 
   @Option(names = "--server-heap", defaultValue = "2g", description = "heap of the child JVM running Yaad (default ${DEFAULT-VALUE})")
   String serverHeap;
