@@ -47,6 +47,29 @@ final class Sentences {
     return -1;
   }
 
+  /**
+   * Where the first clause of {@code text} ends (exclusive), or -1: at a comma, semicolon or colon
+   * ({@code , ; :}, Urdu {@code ،}) followed by white space, with at least {@code minWords} words
+   * before it. A reply's first clause is spoken before its first sentence is complete, so the
+   * first audio does not wait for the LLM to stream a whole long sentence.
+   */
+  static int firstClauseEnd(CharSequence text, int minWords) {
+    int words = 0;
+    boolean inWord = false;
+    for (int i = 0; i + 1 < text.length(); i++) {
+      char c = text.charAt(i);
+      boolean space = Character.isWhitespace(c);
+      if (!space && !inWord) {
+        words++;
+      }
+      inWord = !space;
+      if ((c == ',' || c == ';' || c == ':' || c == '،') && Character.isWhitespace(text.charAt(i + 1))) {
+        return words >= minWords ? i + 1 : -1;
+      }
+    }
+    return -1;
+  }
+
   /** Words in {@code text} that are not backchannels. */
   static int contentWords(String text) {
     int n = 0;

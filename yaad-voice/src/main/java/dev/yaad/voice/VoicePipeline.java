@@ -514,6 +514,9 @@ final class VoicePipeline implements VoiceSession, SessionListener {
   /** Where a reply's audio is in its text: samples [startSample, endSample) speak chars [startChar, endChar). */
   private record Segment(long startSample, long endSample, int startChar, int endChar) {}
 
+  /** A reply's first clause this long (in words) is spoken on its own, before its sentence is complete. */
+  static final int FIRST_CLAUSE_MIN_WORDS = 2;
+
   /** How far ahead of playback a reply's audio is handed to the {@link AudioOut}. */
   static final long MAX_AHEAD_MS = 1000;
 
@@ -547,6 +550,10 @@ final class VoicePipeline implements VoiceSession, SessionListener {
       int end;
       while ((end = Sentences.nextEnd(text, split)) >= 0) {
         sentences.add(new int[] {split, end});
+        split = end;
+      }
+      if (split == 0 && (end = Sentences.firstClauseEnd(text, FIRST_CLAUSE_MIN_WORDS)) > 0) {
+        sentences.add(new int[] {0, end}); // the first audio need not wait for the whole first sentence
         split = end;
       }
     }

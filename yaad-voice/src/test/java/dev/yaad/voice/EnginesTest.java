@@ -142,4 +142,13 @@ class EnginesTest {
     assertThat(Sentences.soundsFinished("I went to the market", true)).isFalse();
     assertThat(Sentences.soundsFinished("I went to the market.", true)).isTrue();
   }
+
+  @Test
+  void firstClause_endsAtACommaAfterEnoughWords_notInsideNumbersOrTooEarly() {
+    assertThat(Sentences.firstClauseEnd("How lovely, Lahore is", 2)).isEqualTo("How lovely,".length());
+    assertThat(Sentences.firstClauseEnd("Well, Lahore is", 2)).isEqualTo(-1); // one word: wait for the sentence
+    assertThat(Sentences.firstClauseEnd("It costs 1,500 rupees", 2)).isEqualTo(-1);
+    assertThat(Sentences.firstClauseEnd("How lovely,", 2)).isEqualTo(-1); // the next word may still be glued to it
+    assertThat(Sentences.firstClauseEnd("اچھا جی، آپ کیسے", 2)).isEqualTo("اچھا جی،".length());
+  }
 }
