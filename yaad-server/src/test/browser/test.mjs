@@ -262,6 +262,24 @@ scenario('when the LLM is down the page says so once per turn, with a retry hint
   check(await failed.count() === 1, 'the failure was said ' + await failed.count() + ' times for one turn');
 });
 
+// The browser's own speech (no server voice here): a failed reply's words are spoken to the end,
+// also when they end without a full stop (the page used to drop what followed the last one).
+scenario('a failed reply is spoken in full by the browser', { when: chat }, async ({ open }) => {
+  const page = await open('failed-spoken');
+  await page.locator('.msg.companion:not(.streaming)').first().waitFor();
+  const spoken = await page.evaluate(() => {
+    const said = [];
+    window.speechSynthesis.speak = (u) => { said.push(u.text); setTimeout(() => u.onend && u.onend(), 0); };
+    window.speechSynthesis.cancel = () => {};
+    const socket = window.yaad.app.socket;
+    socket.handle({ type: 'reply_delta', speechId: 'r-test', kind: 'reply', text: 'Sorry, I lost my words. Could you say that' });
+    socket.handle({ type: 'reply_delta', speechId: 'r-test', kind: 'reply', text: ' again' });
+    socket.handle({ type: 'reply_done', speechId: 'r-test', kind: 'reply', outcome: 'failed', text: '' });
+    return said;
+  });
+  check(spoken.join(' ') === 'Sorry, I lost my words. Could you say that again', 'spoken: ' + JSON.stringify(spoken));
+});
+
 scenario('the operator page charts what the server measures', async ({ open, token }) => {
   const page = await browser.newPage();
   const errors = [];

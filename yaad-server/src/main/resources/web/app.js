@@ -760,7 +760,9 @@ class Conversation {
           if (li && !li.querySelector('.body').textContent.trim()) { li.remove(); this.bubbles.delete(m.speechId); }
           addMessage('system failed', t(m.kind === 'greeting' ? 'greetingFailed' : 'replyFailed'));
         }
-        if (m.outcome === 'completed') speech.feed('', true); else speech.pending = '';
+        // A failed reply's text (the server's apology) is said to the end, as server voice says it;
+        // an interrupted one's rest is not.
+        if (m.outcome === 'completed' || m.outcome === 'failed') speech.feed('', true); else speech.pending = '';
         renderState();
         break;
       }

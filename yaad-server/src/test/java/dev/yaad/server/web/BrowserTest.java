@@ -121,6 +121,7 @@ class BrowserTest {
             "browser: ok   with authentication the page asks for a token",
             "browser: ok   an operator's API key opens a conversation for the user it names", "browser: ok   a screenshot of the page",
             "browser: ok   when the LLM is down the page says so once per turn, with a retry hint, and no empty bubble",
+            "browser: ok   a failed reply is spoken in full by the browser",
             "browser: ok   a new user's first visit raises no error and no 404",
             "browser: ok   the interface follows the chosen language, Urdu or English",
             "browser: ok   the operator page charts what the server measures");
