@@ -5,7 +5,12 @@ import dev.yaad.agent.SessionListener;
 import dev.yaad.agent.SessionState;
 import dev.yaad.agent.Speech;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -130,7 +135,7 @@ final class VoicePipeline implements VoiceSession, SessionListener {
       n = Math.max(room, 0);
     }
     if (utteranceLength + n > utterance.length) {
-      utterance = java.util.Arrays.copyOf(utterance, Math.min(maxUtterance, Math.max(utterance.length * 2, utteranceLength + n)));
+      utterance = Arrays.copyOf(utterance, Math.min(maxUtterance, Math.max(utterance.length * 2, utteranceLength + n)));
     }
     System.arraycopy(pcm, from, utterance, utteranceLength, n);
     utteranceLength += n;
@@ -185,7 +190,7 @@ final class VoicePipeline implements VoiceSession, SessionListener {
     String language = Languages.primary(session.language());
     SpeechToText stt = voice.stt(language);
     if (stt != null) {
-      speculation = transcribe(stt, java.util.Arrays.copyOf(utterance, utteranceLength), language, lastVoicedSample);
+      speculation = transcribe(stt, Arrays.copyOf(utterance, utteranceLength), language, lastVoicedSample);
     }
   }
 
@@ -198,7 +203,7 @@ final class VoicePipeline implements VoiceSession, SessionListener {
 
   private void onSpeechEnd(long startSample, long endSample) {
     collecting = false;
-    short[] audio = java.util.Arrays.copyOf(utterance, utteranceLength);
+    short[] audio = Arrays.copyOf(utterance, utteranceLength);
     if (utterance.length > RATE * 4) {
       utterance = new short[RATE * 4]; // a long utterance's buffer is not kept for the whole call
     }
@@ -208,7 +213,7 @@ final class VoicePipeline implements VoiceSession, SessionListener {
     SpeechToText stt = voice.stt(language);
     Transcribing job = speculation;
     speculation = null;
-    if (job != null && (job.lastVoiced != endSample || job.stt != stt || !java.util.Objects.equals(job.language, language))) {
+    if (job != null && (job.lastVoiced != endSample || job.stt != stt || !Objects.equals(job.language, language))) {
       job.cancel();
       job = null;
     }
@@ -289,7 +294,7 @@ final class VoicePipeline implements VoiceSession, SessionListener {
     SpeechToText.Transcription result = null;
     try {
       result = job.result.join();
-    } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+    } catch (CompletionException | CancellationException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
       if (cause instanceof InterruptedException || closed) {
         return;
@@ -494,7 +499,7 @@ final class VoicePipeline implements VoiceSession, SessionListener {
     final long startNanos = System.nanoTime();
     volatile long doneNanos;
     volatile boolean cancelled;
-    final java.util.concurrent.CompletableFuture<SpeechToText.Transcription> result = new java.util.concurrent.CompletableFuture<>();
+    final CompletableFuture<SpeechToText.Transcription> result = new CompletableFuture<>();
     Thread thread;
 
     Transcribing(SpeechToText stt, String language, long lastVoiced) {
