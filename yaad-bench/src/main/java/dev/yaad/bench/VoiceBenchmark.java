@@ -106,6 +106,19 @@ final class VoiceBenchmark implements Callable<Integer> {
   @Option(names = "--json", description = "print the result as one JSON line (the last line)")
   boolean json;
 
+  @Option(names = "--warmup-callers", defaultValue = "10",
+      description = "callers of an unmeasured run first, so the measured one meets a warm server (default ${DEFAULT-VALUE}; 0 for none)")
+  int warmupCallers;
+
+  @Option(names = "--server-heap", defaultValue = "2g", description = "heap of the child JVM running Yaad (default ${DEFAULT-VALUE})")
+  String serverHeap;
+
+  @Option(names = "--server-jvm-arg", paramLabel = "ARG",
+      description = "one more JVM option for the child running Yaad (repeatable), e.g. --server-jvm-arg=-Djdk.virtualThreadScheduler.parallelism=8")
+  List<String> serverJvmArgs = new ArrayList<>();
+
+  private DoubleProbes probes;
+
   @Override
   public Integer call() throws Exception {
     boolean local = engines.equals("local");
@@ -135,7 +148,9 @@ final class VoiceBenchmark implements Callable<Integer> {
         serve.addAll(List.of("--stt-base-url", speech.baseUrl(), "--stt-model", "scripted-stt",
             "--tts-base-url", speech.baseUrl(), "--tts-model", "scripted-tts"));
       }
-      try (ServerProcess server = ServerProcess.start(List.of("-Xmx" + serverHeap), serve, dir.resolve("server.log"), Duration.ofMinutes(3))) {
+      List<String> jvm = new ArrayList<>(List.of("-Xmx" + serverHeap));
+      jvm.addAll(serverJvmArgs);
+      try (ServerProcess server = ServerProcess.start(jvm, serve, dir.resolve("server.log"), Duration.ofMinutes(3))) {
         probes = new DoubleProbes(llm.baseUrl(), local ? null : speech.baseUrl());
         Scripted scripted = local ? new Scripted(0, ttftMs, 0) : new Scripted(sttMs, ttftMs, ttsMs);
         ObjectNode out = JSON.createObjectNode();
@@ -191,15 +206,6 @@ final class VoiceBenchmark implements Callable<Integer> {
     }
     return 0;
   }
-
-  @Option(names = "--warmup-callers", defaultValue = "10",
-      description = "callers of an unmeasured run first, so the measured one meets a warm server (default ${DEFAULT-VALUE}; 0 for none)")
-  int warmupCallers;
-
-  @Option(names = "--server-heap", defaultValue = "2g", description = "heap of the child JVM running Yaad (default ${DEFAULT-VALUE})")
-  String serverHeap;
-
-  private DoubleProbes probes;
 
   /**
    * The doubles asked directly, once a second while callers talk, from this process (not through
