@@ -122,6 +122,9 @@ final class LoadBenchmark implements Callable<Integer> {
   @Option(names = "--server-arg", paramLabel = "ARG", description = "one more argument for 'yaad serve' (repeatable), e.g. --server-arg=--db-pool-size=20")
   List<String> serverArgs = new ArrayList<>();
 
+  @Option(names = "--server-jvm-arg", paramLabel = "ARG", description = "one more option for the server's JVM (repeatable), e.g. --server-jvm-arg=-XX:StartFlightRecording=filename=server.jfr")
+  List<String> serverJvmArgs = new ArrayList<>();
+
   @Option(names = "--seed", defaultValue = "42")
   long seed;
 
@@ -156,14 +159,21 @@ final class LoadBenchmark implements Callable<Integer> {
       llm.rule(c -> llmFailUntil - System.nanoTime() > 0, c -> Answer.error(500));
       llm.rule(Purpose.EXTRACT, this::extract);
       List<String> serve = new ArrayList<>(List.of("--db-url", pg.jdbcUrl(), "--db-user", LocalPostgres.USER,
-          "--redis-url", redis.url(), "--llm-base-url", llm.baseUrl(), "--max-connections-per-ip", Integer.toString(sessions + 64)));
+          "--redis-url", redis.url(), "--llm-base-url", llm.baseUrl(), "--max-connections-per-ip", Integer.toString(sessions + 64),
+          "--learning-journal", work.resolve("turn-journal").toString()));
       serve.addAll(serverArgs);
-      try (ServerProcess server = ServerProcess.start(List.of("-Xmx" + serverHeap), serve, work.resolve("server.log"), Duration.ofMinutes(3))) {
+      try (ServerProcess server = ServerProcess.start(jvmOptions(), serve, work.resolve("server.log"), Duration.ofMinutes(3))) {
         run(pg, redis, server, URI.create(llm.baseUrl() + "/chat/completions"), new LoadSession.Script(saveShare, recallShare, thinkMs, ttft, perToken),
             loadBefore);
       }
     }
     return 0;
+  }
+
+  private List<String> jvmOptions() {
+    List<String> options = new ArrayList<>(List.of("-Xmx" + serverHeap));
+    options.addAll(serverJvmArgs);
+    return options;
   }
 
   private void validate() {

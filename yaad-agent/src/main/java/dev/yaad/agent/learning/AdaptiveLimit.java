@@ -1,0 +1,65 @@
+package dev.yaad.agent.learning;
+
+import java.util.Arrays;
+
+/**
+ * How many background LLM calls learning may have in flight, decided again each interval:
+ * more while work waits for a call and live replies are as fast as they have lately been,
+ * fewer as soon as live replies slow down. Learning is background work: it takes what the
+ * machine and the LLM have to spare, and gives it back to conversations first.
+ *
+ * <p>"As fast as lately" compares the interval's median time to a reply's first token with
+ * the lowest interval median of the last {@value #BASELINE_INTERVALS} intervals: slower by
+ * more than {@value #TOLERANCE_MS} ms plus a quarter is "slowed down", and the limit halves;
+ * otherwise, while work waited for a call, it grows by a quarter (at least one). Intervals
+ * with fewer than {@value #MIN_SAMPLES} replies say nothing about replies (there are hardly
+ * any to hurt). Not thread-safe: one timer calls {@link #adjust}.
+ */
+final class AdaptiveLimit {
+  static final int BASELINE_INTERVALS = 30;
+  static final double TOLERANCE_MS = 50;
+  static final int MIN_SAMPLES = 5;
+
+  private final int min;
+  private final int max;
+  private final double[] medians = new double[BASELINE_INTERVALS];
+  private int intervals;
+  private int limit;
+
+  /** Starts at {@code initial}, stays within {@code min..max}. */
+  AdaptiveLimit(int initial, int min, int max) {
+    this.min = min;
+    this.max = max;
+    this.limit = Math.clamp(initial, min, max);
+    Arrays.fill(medians, Double.NaN);
+  }
+
+  int limit() {
+    return limit;
+  }
+
+  /**
+   * One interval's verdict.
+   *
+   * @param replyFirstTokenMs the first-token times of the live replies that started in the interval
+   * @param demand            whether work waited for a call during the interval
+   * @return the new limit
+   */
+  int adjust(double[] replyFirstTokenMs, boolean demand) {
+    boolean slowed = false;
+    if (replyFirstTokenMs.length >= MIN_SAMPLES) {
+      double[] sorted = replyFirstTokenMs.clone();
+      Arrays.sort(sorted);
+      double median = sorted[sorted.length / 2];
+      double baseline = Arrays.stream(medians).filter(m -> !Double.isNaN(m)).min().orElse(median);
+      slowed = median > baseline * 1.25 + TOLERANCE_MS;
+      medians[intervals++ % BASELINE_INTERVALS] = median;
+    }
+    if (slowed) {
+      limit = Math.max(min, limit / 2);
+    } else if (demand) {
+      limit = Math.min(max, limit + Math.max(1, limit / 4));
+    }
+    return limit;
+  }
+}
