@@ -107,8 +107,10 @@ final class LimitOptions {
   String llmUserBudget;
 
   @Option(names = "--learning-llm-concurrency", paramLabel = "N", defaultValue = "" + LearningConfig.DEFAULT_LLM_CONCURRENCY,
-      description = "Background learning's LLM calls (memory extraction, profile refresh) in flight at once, 1..10000;"
-          + " size it to what the LLM serves in parallel. Env YAAD_LEARNING_LLM_CONCURRENCY. Default: ${DEFAULT-VALUE}.")
+      description = "The most background learning LLM calls (memory extraction, profile refresh) in flight at once, 1..10000;"
+          + " learning starts at 8 and adapts between 2 and this (more while it waits and live replies stay fast, fewer"
+          + " when they slow down); size it to what the LLM serves in parallel. Env YAAD_LEARNING_LLM_CONCURRENCY."
+          + " Default: ${DEFAULT-VALUE}.")
   int learningLlmConcurrency;
 
   @Option(names = "--learning-lag-warning", paramLabel = "DURATION", defaultValue = "2m",
