@@ -135,6 +135,8 @@ final class LoadBenchmark implements Callable<Integer> {
   /** The scripted LLM's own delay beyond its time to first token, asked directly each second of the run. */
   private final ConcurrentLinkedQueue<Long> llmDoubleOverhead = new ConcurrentLinkedQueue<>();
   private volatile boolean probing;
+  /** Turns the scripted extraction had seen when the callers were done. */
+  private volatile int learnedWhileTalking;
   /** Until when (System.nanoTime) the scripted LLM fails or hangs; compared by difference, nanoTime may be negative. */
   private volatile long llmFailUntil = System.nanoTime();
   private volatile long llmHangUntil = llmFailUntil;
@@ -264,6 +266,7 @@ final class LoadBenchmark implements Callable<Integer> {
       }
     } // waits for every caller: each ends within its reply timeout after the end
     long finished = System.nanoTime();
+    learnedWhileTalking = learned.size();
     probing = false;
     long cpuAfter = server.cpuNanos();
     long benchCpuAfter = ownCpuNanos();
@@ -441,6 +444,11 @@ final class LoadBenchmark implements Callable<Integer> {
           .put("p99", sorted.get(rank(sorted.size(), 99))).put("failed", toolFailures.getOrDefault(name, 0));
     });
     out.put("snapshotP99Ms", round(histogramPercentileMs(metricsBefore, metricsAfter, "yaad_memory_snapshot_seconds", 99)));
+    // The same turns' first token as the server saw it (the scripted model's latency included; tool turns make two calls):
+    // beside the callers' figures it tells the server's share from the client's and the network's.
+    out.putObject("serverReplyFirstTokenMs")
+        .put("p50", round(histogramPercentileMs(metricsBefore, metricsAfter, "yaad_agent_reply_first_token_seconds", 50)))
+        .put("p99", round(histogramPercentileMs(metricsBefore, metricsAfter, "yaad_agent_reply_first_token_seconds", 99)));
     out.put("snapshotMaxMs", round(metricsAfter.entrySet().stream().filter(e -> e.getKey().startsWith("yaad_memory_snapshot_seconds_max"))
         .mapToDouble(Map.Entry::getValue).max().orElse(Double.NaN) * 1000));
 
@@ -459,6 +467,8 @@ final class LoadBenchmark implements Callable<Integer> {
     cpu.put("log", server.log().toString());
 
     ObjectNode learning = out.putObject("learning");
+    learning.put("learnedTurnsPerS", round(learnedWhileTalking / wall)); // extracted while the callers talked
+    learning.put("llmLimitAtEnd", metricsAfter.getOrDefault("yaad_agent_learning_llm_limit", -1.0));
     learning.put("lagMaxS", round(samples.stream().mapToLong(Sample::lagMs).max().orElse(0) / 1000.0));
     learning.put("lagAtEndS", round(lagAt(samples, end) / 1000.0));
     learning.put("outboxMax", samples.stream().mapToLong(Sample::outboxTurns).max().orElse(0));
