@@ -13,7 +13,7 @@ import java.util.Arrays;
  * more than {@value #TOLERANCE_MS} ms plus a quarter is "slowed down", and the limit halves;
  * otherwise, while work waited for a call, it grows by a quarter (at least one). Intervals
  * with fewer than {@value #MIN_SAMPLES} replies say nothing about replies (there are hardly
- * any to hurt). Not thread-safe: one timer calls {@link #adjust}.
+ * any to hurt). One timer calls {@link #adjust}; {@link #limit} may be read from any thread.
  */
 final class AdaptiveLimit {
   static final int BASELINE_INTERVALS = 30;
@@ -24,7 +24,7 @@ final class AdaptiveLimit {
   private final int max;
   private final double[] medians = new double[BASELINE_INTERVALS];
   private int intervals;
-  private int limit;
+  private volatile int limit; // read by any thread, written by the timer
 
   /** Starts at {@code initial}, stays within {@code min..max}. */
   AdaptiveLimit(int initial, int min, int max) {
