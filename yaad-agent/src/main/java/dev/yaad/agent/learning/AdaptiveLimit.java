@@ -9,7 +9,8 @@ import java.util.Arrays;
  * machine and the LLM have to spare, and gives it back to conversations first.
  *
  * <p>"As fast as lately" compares the interval's median time to a reply's first token with
- * the lowest interval median of the last {@value #BASELINE_INTERVALS} intervals: slower by
+ * the lower quartile of the interval medians of the last {@value #BASELINE_INTERVALS} intervals
+ * (not their minimum: on a busy machine one lucky interval would make every other look slow): slower by
  * more than {@value #TOLERANCE_MS} ms plus a quarter is "slowed down", and the limit halves;
  * otherwise, while work waited for a call, it grows by a quarter (at least one). Intervals
  * with fewer than {@value #MIN_SAMPLES} replies say nothing about replies (there are hardly
@@ -51,7 +52,8 @@ final class AdaptiveLimit {
       double[] sorted = replyFirstTokenMs.clone();
       Arrays.sort(sorted);
       double median = sorted[sorted.length / 2];
-      double baseline = Arrays.stream(medians).filter(m -> !Double.isNaN(m)).min().orElse(median);
+      double[] recent = Arrays.stream(medians).filter(m -> !Double.isNaN(m)).sorted().toArray();
+      double baseline = recent.length == 0 ? median : recent[recent.length / 4]; // a low quartile: one lucky interval is not the norm
       slowed = median > baseline * 1.25 + TOLERANCE_MS;
       medians[intervals++ % BASELINE_INTERVALS] = median;
     }

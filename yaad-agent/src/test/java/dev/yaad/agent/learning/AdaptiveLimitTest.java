@@ -67,4 +67,14 @@ class AdaptiveLimitTest {
     int settled = limit.limit();
     assertThat(limit.adjust(replies(1_000), true)).as("1 s is all the recent intervals saw").isGreaterThan(settled);
   }
+
+  @Test
+  void oneLuckyInterval_doesNotMakeTheOthersLookSlow() {
+    AdaptiveLimit limit = new AdaptiveLimit(8, 2, 64);
+    for (int i = 0; i < 10; i++) {
+      limit.adjust(replies(300), false);
+    }
+    limit.adjust(replies(50), false); // a quiet moment on a busy machine
+    assertThat(limit.adjust(replies(300), true)).as("300 ms is what replies usually take here").isEqualTo(10);
+  }
 }
