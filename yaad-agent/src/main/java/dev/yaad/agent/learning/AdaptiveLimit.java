@@ -14,7 +14,8 @@ import java.util.Arrays;
  * more than {@value #TOLERANCE_MS} ms plus a quarter is "slowed down", and the limit halves;
  * otherwise, while work waited for a call, it grows by a quarter (at least one). Intervals
  * with fewer than {@value #MIN_SAMPLES} replies say nothing about replies (there are hardly
- * any to hurt). One timer calls {@link #adjust}; {@link #limit} may be read from any thread.
+ * any to hurt). Once learning has fallen behind (its lag past the warning), it yields no
+ * further than where it started: background work yields, but does not starve. One timer calls {@link #adjust}; {@link #limit} may be read from any thread.
  */
 final class AdaptiveLimit {
   static final int BASELINE_INTERVALS = 30;
@@ -23,6 +24,7 @@ final class AdaptiveLimit {
 
   private final int min;
   private final int max;
+  private final int initial;
   private final double[] medians = new double[BASELINE_INTERVALS];
   private int intervals;
   private volatile int limit; // read by any thread, written by the timer
@@ -31,7 +33,8 @@ final class AdaptiveLimit {
   AdaptiveLimit(int initial, int min, int max) {
     this.min = min;
     this.max = max;
-    this.limit = Math.clamp(initial, min, max);
+    this.initial = Math.clamp(initial, min, max);
+    this.limit = this.initial;
     Arrays.fill(medians, Double.NaN);
   }
 
@@ -44,9 +47,11 @@ final class AdaptiveLimit {
    *
    * @param replyFirstTokenMs the first-token times of the live replies that started in the interval
    * @param demand            whether work waited for a call during the interval
+   * @param behind            whether learning has fallen behind (its lag is past the warning): then it
+   *                          yields no further than where it started, so that it still catches up
    * @return the new limit
    */
-  int adjust(double[] replyFirstTokenMs, boolean demand) {
+  int adjust(double[] replyFirstTokenMs, boolean demand, boolean behind) {
     boolean slowed = false;
     if (replyFirstTokenMs.length >= MIN_SAMPLES) {
       double[] sorted = replyFirstTokenMs.clone();
@@ -57,11 +62,13 @@ final class AdaptiveLimit {
       slowed = median > baseline * 1.25 + TOLERANCE_MS;
       medians[intervals++ % BASELINE_INTERVALS] = median;
     }
+    int floor = behind ? initial : min;
     if (slowed) {
-      limit = Math.max(min, limit / 2);
+      limit = Math.max(floor, limit / 2);
     } else if (demand) {
       limit = Math.min(max, limit + Math.max(1, limit / 4));
     }
+    limit = Math.max(floor, limit);
     return limit;
   }
 }

@@ -128,7 +128,7 @@ public final class Learner implements LearningSink, AutoCloseable {
     this.turnBuffer = new TurnBuffer(config.turnBufferBytes(),
         turns -> outbox.insertTurns(turns, config.pauseDelay().toMillis()), this::turnStored, b.metrics, journal);
     this.poller = timers.scheduleWithFixedDelay(this::poll, 0, config.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
-    timers.scheduleWithFixedDelay(permits::adjust, LlmPermits.INTERVAL_MS, LlmPermits.INTERVAL_MS, TimeUnit.MILLISECONDS);
+    timers.scheduleWithFixedDelay(() -> permits.adjust(lagging), LlmPermits.INTERVAL_MS, LlmPermits.INTERVAL_MS, TimeUnit.MILLISECONDS);
     log.info("learner: started as {} (batch {} turns or {} s pause, profile at most every {} s, at most {} LLM calls at once)",
         owner, config.batchTurns(), config.pauseDelay().toSeconds(), config.profileMinInterval().toSeconds(),
         config.llmConcurrency());

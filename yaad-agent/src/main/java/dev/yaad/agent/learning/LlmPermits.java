@@ -66,8 +66,12 @@ final class LlmPermits {
     }
   }
 
-  /** Decides the next interval's limit (on the learner's timer). */
-  void adjust() {
+  /**
+   * Decides the next interval's limit (on the learner's timer).
+   *
+   * @param behind whether learning's lag is past the warning: then the limit stays at least {@value #INITIAL}
+   */
+  void adjust(boolean behind) {
     double[] interval;
     boolean waited;
     synchronized (this) {
@@ -77,7 +81,7 @@ final class LlmPermits {
       demand = false;
     }
     int before = limit.limit();
-    int now = limit.adjust(interval, waited);
+    int now = limit.adjust(interval, waited, behind);
     if (now != before) {
       calls.resize(now);
       tasks.resize(Lanes.WORK_THREADS_PER_LLM_CALL * now);
