@@ -1,5 +1,6 @@
 package dev.yaad.agent.learning;
 
+import java.util.Arrays;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,14 +10,14 @@ import org.slf4j.LoggerFactory;
  * {@link LearningConfig#llmConcurrency()}, sized each {@link #INTERVAL_MS} ms by an
  * {@link AdaptiveLimit} that grows it while work waits and live replies stay fast, and halves it
  * when they slow down; and a user's whole task (claim, call, store) at twice that, so that
- * learning's database work does not crowd the pool that live turns borrow from either. Work
- * runs on virtual threads, so a call waiting here holds no platform thread.
+ * learning's database work does not crowd the pool that live turns borrow from either.
  */
 final class LlmPermits {
   private static final Logger log = LoggerFactory.getLogger(LlmPermits.class);
   static final long INTERVAL_MS = 2_000;
-  /** The limit learning starts at and never goes under: it always makes some progress. */
+  /** The limit learning starts at, and goes no lower than once it has fallen behind. */
   static final int INITIAL = 8;
+  /** The lowest limit, while live replies are slow and learning is not behind. */
   static final int MIN = 2;
   private static final int MAX_SAMPLES = 4_096;
 
@@ -59,7 +60,7 @@ final class LlmPermits {
   /** A live reply's first token came after {@code millis}. */
   synchronized void replyStarted(double millis) {
     if (sampleCount == samples.length && samples.length < MAX_SAMPLES) {
-      samples = java.util.Arrays.copyOf(samples, samples.length * 2);
+      samples = Arrays.copyOf(samples, samples.length * 2);
     }
     if (sampleCount < samples.length) {
       samples[sampleCount++] = millis;
@@ -75,7 +76,7 @@ final class LlmPermits {
     double[] interval;
     boolean waited;
     synchronized (this) {
-      interval = java.util.Arrays.copyOf(samples, sampleCount);
+      interval = Arrays.copyOf(samples, sampleCount);
       sampleCount = 0;
       waited = demand || calls.waiting() > 0;
       demand = false;
