@@ -43,7 +43,12 @@ public final class AgentRuntime implements AutoCloseable {
 
   private final AgentConfig config;
   private final Learner learner;
-  private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
+  /**
+   * Sessions' blocking work (snapshot loads, memory tools). Platform threads, not virtual: a tool
+   * embeds in native code (ONNX), which would hold one of the few carrier threads every virtual
+   * thread runs on (as many as cores), stalling every other session's streaming meanwhile.
+   */
+  private final ExecutorService work = Executors.newCachedThreadPool(Thread.ofPlatform().daemon().name("yaad-session-work-", 0).factory());
   private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
   private final SessionContext sessionContext;
 

@@ -37,7 +37,7 @@ public final class MicrometerAgentMetrics implements AgentMetrics {
    * cannot take them), {@code yaad.agent.learning.outbox} (rows waiting in the database: one
    * count query per scrape), {@code yaad.agent.learning.lag} (seconds: the age of the oldest
    * turn not yet learned, as of the learner's last poll) and
-   * {@code yaad.agent.learning.llm.in_flight}. The registry holds gauges weakly: the runtime
+   * {@code yaad.agent.learning.llm.in_flight} and {@code yaad.agent.learning.llm.limit}. The registry holds gauges weakly: the runtime
    * must stay referenced, as it does while it runs.
    */
   public MicrometerAgentMetrics monitor(AgentRuntime runtime) {
@@ -51,7 +51,9 @@ public final class MicrometerAgentMetrics implements AgentMetrics {
       Gauge.builder("yaad.agent.learning.lag", learner, Learner::lagSeconds).baseUnit("seconds")
           .description("age of the oldest turn not yet learned (0 when none waits)").register(registry);
       Gauge.builder("yaad.agent.learning.llm.in_flight", learner, Learner::llmCallsInFlight)
-          .description("background LLM calls running (bounded by the learning LLM concurrency)").register(registry);
+          .description("background LLM calls running (bounded by yaad.agent.learning.llm.limit)").register(registry);
+      Gauge.builder("yaad.agent.learning.llm.limit", learner, Learner::llmCallsLimit)
+          .description("background LLM calls allowed at once now (adapts up to the learning LLM concurrency)").register(registry);
       Gauge.builder("yaad.agent.learning.held", learner, Learner::heldTurns)
           .description("finished turns held in memory while the database cannot take them").register(registry);
       Gauge.builder("yaad.agent.learning.held.bytes", learner, Learner::heldTurnBytes).baseUnit("bytes")

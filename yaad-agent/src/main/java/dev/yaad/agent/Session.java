@@ -396,7 +396,9 @@ public final class Session {
       if (speech.kind() == Speech.Kind.GREETING) {
         context.metrics().greetingFirstToken(Duration.ofNanos(now - readyNanos));
       } else if (speech.kind() == Speech.Kind.REPLY) {
-        context.metrics().replyFirstToken(Duration.ofNanos(now - speech.startNanos()));
+        Duration firstToken = Duration.ofNanos(now - speech.startNanos());
+        context.metrics().replyFirstToken(firstToken);
+        context.learning().replyStarted(firstToken);
       }
     }
     return true;

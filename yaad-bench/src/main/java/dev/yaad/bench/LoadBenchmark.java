@@ -122,6 +122,9 @@ final class LoadBenchmark implements Callable<Integer> {
   @Option(names = "--server-arg", paramLabel = "ARG", description = "one more argument for 'yaad serve' (repeatable), e.g. --server-arg=--db-pool-size=20")
   List<String> serverArgs = new ArrayList<>();
 
+  @Option(names = "--server-jvm-arg", paramLabel = "ARG", description = "one more option for the server's JVM (repeatable), e.g. --server-jvm-arg=-XX:StartFlightRecording=filename=server.jfr")
+  List<String> serverJvmArgs = new ArrayList<>();
+
   @Option(names = "--seed", defaultValue = "42")
   long seed;
 
@@ -132,6 +135,8 @@ final class LoadBenchmark implements Callable<Integer> {
   /** The scripted LLM's own delay beyond its time to first token, asked directly each second of the run. */
   private final ConcurrentLinkedQueue<Long> llmDoubleOverhead = new ConcurrentLinkedQueue<>();
   private volatile boolean probing;
+  /** Turns the scripted extraction had seen when the callers were done. */
+  private volatile int learnedWhileTalking;
   /** Until when (System.nanoTime) the scripted LLM fails or hangs; compared by difference, nanoTime may be negative. */
   private volatile long llmFailUntil = System.nanoTime();
   private volatile long llmHangUntil = llmFailUntil;
@@ -156,14 +161,21 @@ final class LoadBenchmark implements Callable<Integer> {
       llm.rule(c -> llmFailUntil - System.nanoTime() > 0, c -> Answer.error(500));
       llm.rule(Purpose.EXTRACT, this::extract);
       List<String> serve = new ArrayList<>(List.of("--db-url", pg.jdbcUrl(), "--db-user", LocalPostgres.USER,
-          "--redis-url", redis.url(), "--llm-base-url", llm.baseUrl(), "--max-connections-per-ip", Integer.toString(sessions + 64)));
+          "--redis-url", redis.url(), "--llm-base-url", llm.baseUrl(), "--max-connections-per-ip", Integer.toString(sessions + 64),
+          "--learning-journal", work.resolve("turn-journal").toString()));
       serve.addAll(serverArgs);
-      try (ServerProcess server = ServerProcess.start(List.of("-Xmx" + serverHeap), serve, work.resolve("server.log"), Duration.ofMinutes(3))) {
+      try (ServerProcess server = ServerProcess.start(jvmOptions(), serve, work.resolve("server.log"), Duration.ofMinutes(3))) {
         run(pg, redis, server, URI.create(llm.baseUrl() + "/chat/completions"), new LoadSession.Script(saveShare, recallShare, thinkMs, ttft, perToken),
             loadBefore);
       }
     }
     return 0;
+  }
+
+  private List<String> jvmOptions() {
+    List<String> options = new ArrayList<>(List.of("-Xmx" + serverHeap));
+    options.addAll(serverJvmArgs);
+    return options;
   }
 
   private void validate() {
@@ -254,6 +266,7 @@ final class LoadBenchmark implements Callable<Integer> {
       }
     } // waits for every caller: each ends within its reply timeout after the end
     long finished = System.nanoTime();
+    learnedWhileTalking = learned.size();
     probing = false;
     long cpuAfter = server.cpuNanos();
     long benchCpuAfter = ownCpuNanos();
@@ -431,6 +444,11 @@ final class LoadBenchmark implements Callable<Integer> {
           .put("p99", sorted.get(rank(sorted.size(), 99))).put("failed", toolFailures.getOrDefault(name, 0));
     });
     out.put("snapshotP99Ms", round(histogramPercentileMs(metricsBefore, metricsAfter, "yaad_memory_snapshot_seconds", 99)));
+    // The same turns' first token as the server saw it (the scripted model's latency included; tool turns make two calls):
+    // beside the callers' figures it tells the server's share from the client's and the network's.
+    out.putObject("serverReplyFirstTokenMs")
+        .put("p50", round(histogramPercentileMs(metricsBefore, metricsAfter, "yaad_agent_reply_first_token_seconds", 50)))
+        .put("p99", round(histogramPercentileMs(metricsBefore, metricsAfter, "yaad_agent_reply_first_token_seconds", 99)));
     out.put("snapshotMaxMs", round(metricsAfter.entrySet().stream().filter(e -> e.getKey().startsWith("yaad_memory_snapshot_seconds_max"))
         .mapToDouble(Map.Entry::getValue).max().orElse(Double.NaN) * 1000));
 
@@ -449,6 +467,8 @@ final class LoadBenchmark implements Callable<Integer> {
     cpu.put("log", server.log().toString());
 
     ObjectNode learning = out.putObject("learning");
+    learning.put("learnedTurnsPerS", round(learnedWhileTalking / wall)); // extracted while the callers talked
+    learning.put("llmLimitAtEnd", metricsAfter.getOrDefault("yaad_agent_learning_llm_limit", -1.0));
     learning.put("lagMaxS", round(samples.stream().mapToLong(Sample::lagMs).max().orElse(0) / 1000.0));
     learning.put("lagAtEndS", round(lagAt(samples, end) / 1000.0));
     learning.put("outboxMax", samples.stream().mapToLong(Sample::outboxTurns).max().orElse(0));

@@ -5,6 +5,7 @@ import dev.yaad.server.auth.AuthConfig;
 import dev.yaad.server.http.HttpLimits;
 import dev.yaad.server.http.SessionApi;
 import dev.yaad.server.limit.Rate;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
@@ -41,6 +42,7 @@ final class LimitOptions {
       Map.entry("--learning-llm-concurrency", "YAAD_LEARNING_LLM_CONCURRENCY"),
       Map.entry("--learning-lag-warning", "YAAD_LEARNING_LAG_WARNING"),
       Map.entry("--learning-buffer-bytes", "YAAD_LEARNING_BUFFER_BYTES"),
+      Map.entry("--learning-journal", "YAAD_LEARNING_JOURNAL"),
       Map.entry("--session-audio-burst", "YAAD_SESSION_AUDIO_BURST"));
 
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})\\s*(ms|s|m|h|d)");
@@ -105,8 +107,10 @@ final class LimitOptions {
   String llmUserBudget;
 
   @Option(names = "--learning-llm-concurrency", paramLabel = "N", defaultValue = "" + LearningConfig.DEFAULT_LLM_CONCURRENCY,
-      description = "Background learning's LLM calls (memory extraction, profile refresh) in flight at once, 1..10000;"
-          + " size it to what the LLM serves in parallel. Env YAAD_LEARNING_LLM_CONCURRENCY. Default: ${DEFAULT-VALUE}.")
+      description = "The most background learning LLM calls (memory extraction, profile refresh) in flight at once, 1..10000;"
+          + " learning starts at 8 and adapts between 2 and this (more while it waits and live replies stay fast, fewer"
+          + " when they slow down); size it to what the LLM serves in parallel. Env YAAD_LEARNING_LLM_CONCURRENCY."
+          + " Default: ${DEFAULT-VALUE}.")
   int learningLlmConcurrency;
 
   @Option(names = "--learning-lag-warning", paramLabel = "DURATION", defaultValue = "2m",
@@ -119,6 +123,12 @@ final class LimitOptions {
           + " beyond it a turn is dropped and its reply_done says learning: dropped. Env YAAD_LEARNING_BUFFER_BYTES."
           + " Default: ${DEFAULT-VALUE}.")
   long learningBufferBytes;
+
+  @Option(names = "--learning-journal", paramLabel = "DIR", defaultValue = "data/turn-journal",
+      description = {"Directory where the turns held in memory (see --learning-buffer-bytes) are also appended, so that a crash",
+          "of the process does not lose them: the next start writes them to the outbox; off for none. Each process keeps",
+          "a file of its own there. Env YAAD_LEARNING_JOURNAL. Default: ${DEFAULT-VALUE}."})
+  String learningJournal;
 
   @Option(names = "--session-audio-burst", paramLabel = "DURATION", defaultValue = "5s",
       description = {"How far ahead of real time one session's audio may run (it may always arrive 1.25 times as fast);",
@@ -167,13 +177,20 @@ final class LimitOptions {
     }
   }
 
-  /** {@code defaults} with the learning concurrency, lag warning and turn buffer given here. */
+  /** {@code defaults} with the learning concurrency, lag warning, turn buffer and journal given here. */
   LearningConfig learning(LearningConfig defaults) {
     Duration lagWarning = duration("--learning-lag-warning", learningLagWarning);
     try {
       defaults = defaults.withLagWarning(lagWarning);
     } catch (IllegalArgumentException e) {
       throw invalid("--learning-lag-warning", e);
+    }
+    if (!learningJournal.isBlank() && !learningJournal.strip().equalsIgnoreCase("off")) {
+      try {
+        defaults = defaults.withTurnJournal(Path.of(learningJournal.strip()));
+      } catch (java.nio.file.InvalidPathException e) {
+        throw invalid("--learning-journal", e);
+      }
     }
     try {
       defaults = defaults.withTurnBuffer(learningBufferBytes);

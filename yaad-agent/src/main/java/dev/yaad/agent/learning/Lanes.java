@@ -5,7 +5,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
@@ -15,9 +17,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Per-user strands of learning work, bounded: a user's tasks run one after another, different
- * users' at the same time, on virtual threads: {@value #WORK_THREADS_PER_LLM_CALL} per permitted
- * LLM call ({@link LearningConfig#llmConcurrency()}), so that while some users' work waits for
- * the LLM, others' is embedded and stored. Two lanes per user: accepting turns (quick database writes) never
+ * users' at the same time, on platform threads (their work embeds in native code, which would
+ * pin a virtual thread's carrier): {@value #WORK_THREADS_PER_LLM_CALL} per permitted LLM call
+ * ({@link LearningConfig#llmConcurrency()}), so that while some users' work waits for the LLM,
+ * others' is embedded and stored. Two lanes per user: accepting turns (quick database writes) never
  * waits behind working on them (LLM calls that may take seconds), so a slow model never leaves
  * a finished turn only in memory. At most {@link LearningConfig#queueCapacity()} tasks wait in
  * memory; beyond it a submit is refused and the caller falls back on the database.
@@ -39,8 +42,13 @@ final class Lanes {
 
   Lanes(LearningConfig config) {
     this.capacity = config.queueCapacity();
-    this.workers = Executors.newFixedThreadPool(WORK_THREADS_PER_LLM_CALL * config.llmConcurrency(),
-        Thread.ofVirtual().name("yaad-learner-", 0).factory());
+    int threads = WORK_THREADS_PER_LLM_CALL * config.llmConcurrency();
+    // Platform threads, not virtual: the work embeds memories in native code (ONNX), which would hold one of
+    // the few carrier threads every virtual thread runs on (as many as cores) and stall live sessions meanwhile.
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+        Thread.ofPlatform().daemon().name("yaad-learner-", 0).factory());
+    pool.allowCoreThreadTimeOut(true);
+    this.workers = pool;
   }
 
   /**

@@ -113,6 +113,7 @@ public final class Learner implements LearningSink, AutoCloseable {
     this.config = b.config;
     this.clock = b.clock;
     this.outbox = Outbox.open(b.dataSource);
+    TurnJournal journal = config.turnJournal() == null ? null : TurnJournal.open(config.turnJournal()); // fails before threads start
     this.lanes = new Lanes(config);
     this.permits = new LlmPermits(config.llmConcurrency());
     this.timers = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -125,9 +126,10 @@ public final class Learner implements LearningSink, AutoCloseable {
     this.profiles = new ProfileRefresher(b.memory, b.llm, permits, outbox, config, clock, retries, counters, b.metrics, this::announce);
     this.extractor = new Extractor(b.memory, b.llm, permits, outbox, retries, counters, b.metrics, profiles, this::announce);
     this.turnBuffer = new TurnBuffer(config.turnBufferBytes(),
-        turns -> outbox.insertTurns(turns, config.pauseDelay().toMillis()), this::turnStored, b.metrics);
+        turns -> outbox.insertTurns(turns, config.pauseDelay().toMillis()), this::turnStored, b.metrics, journal);
     this.poller = timers.scheduleWithFixedDelay(this::poll, 0, config.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
-    log.info("learner: started as {} (batch {} turns or {} s pause, profile at most every {} s, {} LLM calls at once)",
+    timers.scheduleWithFixedDelay(() -> permits.adjust(lagging), LlmPermits.INTERVAL_MS, LlmPermits.INTERVAL_MS, TimeUnit.MILLISECONDS);
+    log.info("learner: started as {} (batch {} turns or {} s pause, profile at most every {} s, at most {} LLM calls at once)",
         owner, config.batchTurns(), config.pauseDelay().toSeconds(), config.profileMinInterval().toSeconds(),
         config.llmConcurrency());
   }
@@ -169,6 +171,12 @@ public final class Learner implements LearningSink, AutoCloseable {
       return r;
     });
     handOver(userId, request);
+  }
+
+  /** A live reply's first token took this long: learning takes fewer LLM calls at once while replies slow down. */
+  @Override
+  public void replyStarted(Duration firstToken) {
+    permits.replyStarted(firstToken.toNanos() / 1e6);
   }
 
   /** The session ended: extract its waiting turns now (once its last turns are in the outbox). */
@@ -213,9 +221,17 @@ public final class Learner implements LearningSink, AutoCloseable {
     return lagMillis / 1000.0;
   }
 
-  /** Background LLM calls running now (at most {@link LearningConfig#llmConcurrency()}). */
+  /** Background LLM calls running now (at most {@link #llmCallsLimit()}). */
   public int llmCallsInFlight() {
     return permits.inFlight();
+  }
+
+  /**
+   * Background LLM calls allowed at once now: between 2 and {@link LearningConfig#llmConcurrency()},
+   * more while work waits and live replies stay fast, fewer when they slow down.
+   */
+  public int llmCallsLimit() {
+    return permits.limit();
   }
 
   /** Tasks waiting in memory for a learner thread (bounded by {@link LearningConfig#queueCapacity()}); cheap to read. */
@@ -327,7 +343,7 @@ public final class Learner implements LearningSink, AutoCloseable {
   private void signalWork(String userId) {
     if (signalled.add(userId) && !lanes.work(userId, () -> {
       signalled.remove(userId);
-      process(userId);
+      permits.task(() -> process(userId));
     })) {
       signalled.remove(userId); // full or stopped: the poller will find the work in the database
     }
@@ -372,8 +388,8 @@ public final class Learner implements LearningSink, AutoCloseable {
     boolean behind = lag > config.lagWarning().toMillis();
     if (behind && !lagging) {
       log.warn("learner: learning is falling behind: the oldest waiting turn is {} s old (warning at {} s; {} rows in the"
-          + " outbox, {} LLM calls in flight of {})", lag / 1000, config.lagWarning().toSeconds(), outbox.count(),
-          permits.inFlight(), config.llmConcurrency());
+          + " outbox, {} LLM calls in flight, {} allowed now, at most {})", lag / 1000, config.lagWarning().toSeconds(),
+          outbox.count(), permits.inFlight(), permits.limit(), config.llmConcurrency());
     } else if (!behind && lagging) {
       log.info("learner: learning has caught up: the oldest waiting turn is {} s old", lag / 1000);
     }

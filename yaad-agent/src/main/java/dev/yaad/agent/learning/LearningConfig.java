@@ -1,5 +1,6 @@
 package dev.yaad.agent.learning;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -14,10 +15,12 @@ import java.util.Objects;
  * @param profileMinInterval at most one profile refresh per user in this interval
  * @param profileSimilarity  a new profile whose word overlap (Jaccard) with the old one is at least
  *                           this is "not meaningfully changed" and is not saved, 0..1
- * @param llmConcurrency     background LLM calls (extraction, profile) in flight at once: work runs
- *                           on virtual threads, users' work at the same time (each user's in
- *                           order), and waits only for this many calls; size it to what the
- *                           LLM provider serves in parallel
+ * @param llmConcurrency     the most background LLM calls (extraction, profile) in flight at once:
+ *                           work runs on virtual threads, users' work at the same time (each
+ *                           user's in order); learning starts at 8 calls (or this, if less) and
+ *                           adapts between 2 and this, more while work waits and live replies
+ *                           stay fast, fewer when they slow down; size it to what the LLM
+ *                           provider serves in parallel
  * @param queueCapacity      tasks waiting in memory; beyond it, work waits in the database
  * @param retryBase          first retry delay after a failure; doubles per attempt
  * @param retryMax           the longest retry delay; failed work is retried forever, never dropped
@@ -31,14 +34,17 @@ import java.util.Objects;
  * @param turnBufferBytes    finished turns held in memory while the database cannot take them
  *                           (stopped, restarting, pool exhausted), in bytes; a turn beyond it is
  *                           dropped and its reply says so
+ * @param turnJournal        a directory where the turns held in memory are also appended, so that a
+ *                           crash of the process does not lose them (the next start writes them to
+ *                           the outbox), or null for none
  */
 public record LearningConfig(
     int batchTurns, Duration pauseDelay, int maxBatchTurns,
     Duration profileDebounce, Duration profileMinInterval, double profileSimilarity,
     int llmConcurrency, int queueCapacity, Duration retryBase, Duration retryMax, Duration lease, Duration pollInterval,
-    Duration lagWarning, long turnBufferBytes) {
-  /** Background LLM calls in flight at once unless configured. */
-  public static final int DEFAULT_LLM_CONCURRENCY = 8;
+    Duration lagWarning, long turnBufferBytes, Path turnJournal) {
+  /** The most background LLM calls in flight at once unless configured. */
+  public static final int DEFAULT_LLM_CONCURRENCY = 64;
   /** The learning lag that is worth a warning unless configured. */
   public static final Duration DEFAULT_LAG_WARNING = Duration.ofMinutes(2);
   /** Bytes of finished turns held in memory while the database cannot take them, unless configured. */
@@ -86,41 +92,47 @@ public record LearningConfig(
     return new LearningConfig(4, Duration.ofSeconds(20), 16,
         Duration.ofSeconds(5), Duration.ofMinutes(2), 0.85,
         DEFAULT_LLM_CONCURRENCY, 10_000, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofMinutes(2), Duration.ofSeconds(1),
-        DEFAULT_LAG_WARNING, DEFAULT_TURN_BUFFER_BYTES);
+        DEFAULT_LAG_WARNING, DEFAULT_TURN_BUFFER_BYTES, null);
   }
 
   public LearningConfig withBatch(int turns, Duration pause) {
     return new LearningConfig(turns, pause, Math.max(maxBatchTurns, turns), profileDebounce, profileMinInterval,
-        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes);
+        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes, turnJournal);
   }
 
   public LearningConfig withProfile(Duration debounce, Duration minInterval, double similarity) {
     return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, debounce, minInterval, similarity,
-        llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes);
+        llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes, turnJournal);
   }
 
   public LearningConfig withRetry(Duration base, Duration max) {
     return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
-        profileSimilarity, llmConcurrency, queueCapacity, base, max, lease, pollInterval, lagWarning, turnBufferBytes);
+        profileSimilarity, llmConcurrency, queueCapacity, base, max, lease, pollInterval, lagWarning, turnBufferBytes, turnJournal);
   }
 
   public LearningConfig withLease(Duration lease, Duration pollInterval) {
     return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
-        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes);
+        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes, turnJournal);
   }
 
   public LearningConfig withConcurrency(int llmConcurrency, int queueCapacity) {
     return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
-        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes);
+        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes, turnJournal);
   }
 
   public LearningConfig withLagWarning(Duration lagWarning) {
     return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
-        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes);
+        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes, turnJournal);
   }
 
   public LearningConfig withTurnBuffer(long bytes) {
     return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
-        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, bytes);
+        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, bytes, turnJournal);
+  }
+
+  public LearningConfig withTurnJournal(Path directory) {
+    return new LearningConfig(batchTurns, pauseDelay, maxBatchTurns, profileDebounce, profileMinInterval,
+        profileSimilarity, llmConcurrency, queueCapacity, retryBase, retryMax, lease, pollInterval, lagWarning, turnBufferBytes,
+        directory);
   }
 }

@@ -21,6 +21,9 @@ public interface LearningSink {
   /** The user's memories changed outside extraction (a memory tool wrote): refresh the profile later. */
   default void memoryChanged(String userId, String reason) {}
 
+  /** A live reply's first token came after {@code firstToken}: background learning yields while replies slow down. */
+  default void replyStarted(java.time.Duration firstToken) {}
+
   /** The session ended: its waiting turns are due now. */
   default void sessionEnded(String userId, String sessionId) {}
 }

@@ -21,6 +21,9 @@ import org.slf4j.LoggerFactory;
  * accepted turn is not lost to a blink of the database. Only a full buffer refuses a turn,
  * and {@link #offer} says so, so that the turn's outcome can tell the client.
  *
+ * <p>With a {@link TurnJournal}, every turn held here is also in a local file until it is
+ * written, so a crash of the process does not lose it either: the next start writes it.
+ *
  * <p>Logs once when it starts holding turns and once when they are written, never per retry.
  * {@link #close} writes what it can within a bounded wait and logs what it could not.
  */
@@ -48,6 +51,7 @@ final class TurnBuffer {
   private final Writer writer;
   private final Consumer<Turn> stored;
   private final AgentMetrics metrics;
+  private final TurnJournal journal; // or null; guarded by lock
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
   /** Turns and, between them, actions to run once the turns before them are written. */
@@ -65,12 +69,22 @@ final class TurnBuffer {
    * @param maxBytes most bytes of turns held in memory
    * @param writer   inserts a batch in one transaction
    * @param stored   told of each turn once it is in the database (on the writer thread)
+   * @param journal  where held turns are also kept against a crash, or null; the turns of
+   *                 processes that stopped without writing theirs are taken over first
    */
-  TurnBuffer(long maxBytes, Writer writer, Consumer<Turn> stored, AgentMetrics metrics) {
+  TurnBuffer(long maxBytes, Writer writer, Consumer<Turn> stored, AgentMetrics metrics, TurnJournal journal) {
     this.maxBytes = maxBytes;
     this.writer = writer;
     this.stored = stored;
     this.metrics = metrics;
+    this.journal = journal;
+    if (journal != null) {
+      for (Turn t : journal.recover()) { // already in this process's journal; beyond the bound if need be: they were accepted
+        turns.addLast(t);
+        bytes += t.bytes();
+        held++;
+      }
+    }
     this.thread = Thread.ofVirtual().name("yaad-learner-writer").start(this::run);
   }
 
@@ -82,6 +96,9 @@ final class TurnBuffer {
         turns.addLast(turn);
         bytes += turn.bytes();
         held++;
+        if (journal != null) {
+          journal.append(turn);
+        }
         changed.signalAll();
         return true;
       }
@@ -169,9 +186,15 @@ final class TurnBuffer {
     }
     lock.lock();
     try {
-      if (held > 0) {
+      if (held > 0 && journal != null) {
+        log.warn("learner: stopping with {} turn(s) ({} bytes) the database did not take within {} ms; they stay in the"
+            + " turn journal for the next start", held, bytes, wait.toMillis());
+      } else if (held > 0) {
         log.error("learner: stopping with {} turn(s) ({} bytes) the database did not take within {} ms; they are lost",
             held, bytes, wait.toMillis());
+      }
+      if (journal != null) {
+        journal.close();
       }
       turns.clear();
       bytes = 0;
@@ -306,6 +329,11 @@ final class TurnBuffer {
       for (int i = 0; i < batch.size(); i++) {
         bytes -= ((Turn) turns.removeFirst()).bytes();
         held--;
+      }
+      if (journal != null && held == 0) {
+        journal.clear();
+      } else if (journal != null) {
+        journal.written(() -> turns.stream().filter(Turn.class::isInstance).map(Turn.class::cast).iterator(), bytes);
       }
       changed.signalAll();
     } finally {

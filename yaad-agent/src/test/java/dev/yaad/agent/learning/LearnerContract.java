@@ -350,6 +350,35 @@ abstract class LearnerContract {
   }
 
   @Test
+  void theLlmBound_growsWhileWorkWaits_andShrinksWhenLiveRepliesSlowDown() {
+    llmServer.latency(Duration.ofMillis(1_000), Duration.ZERO);
+    Llm llm = llm(0);
+    Learner learner = learner(fast().withBatch(1, Duration.ofHours(1)).withConcurrency(32, 10_000)
+        .withProfile(Duration.ofHours(1), Duration.ofHours(1), 0.85), llm);
+    assertThat(learner.llmCallsLimit()).as("it starts at 8").isEqualTo(8);
+    int users = 120;
+    for (int u = 0; u < users; u++) {
+      learner.turnCompleted("grow-" + u, "session-" + u, "My cousin number " + u + " plays the sitar", "Nice.");
+    }
+    // Replies as fast as ever: work waits for calls, so the bound grows past where it started.
+    Await.until(() -> {
+      for (int i = 0; i < 10; i++) {
+        learner.replyStarted(Duration.ofMillis(250));
+      }
+      return llmServer.peakInFlight() > 8;
+    }, WAIT, "more than 8 calls at once");
+    int grown = learner.llmCallsLimit();
+    assertThat(grown).isGreaterThan(8).isLessThanOrEqualTo(32);
+    // Live replies slow down (4 s to the first token): learning yields.
+    Await.until(() -> {
+      for (int i = 0; i < 10; i++) {
+        learner.replyStarted(Duration.ofMillis(4_000));
+      }
+      return learner.llmCallsLimit() < grown;
+    }, WAIT, "fewer calls allowed once replies slow down");
+  }
+
+  @Test
   void profileRefreshRequests_whenTheQueueIsFull_waitAndAreNeverDropped() {
     int users = 30;
     for (int u = 0; u < users; u++) {
