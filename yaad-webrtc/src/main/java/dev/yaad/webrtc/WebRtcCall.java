@@ -506,12 +506,22 @@ public final class WebRtcCall implements AutoCloseable {
 
   // --- audio -------------------------------------------------------------------------------
 
-  /** WebRTC's audio thread, every 10 ms: convert, enqueue, return. No locks, no native calls. */
+  /**
+   * The transport's receive clock (or WebRTC's audio thread), every 10 ms: convert, enqueue,
+   * return. No locks, no native calls, and nothing thrown: an exception here would surface in
+   * the native library as a C++ exception, which aborts the process.
+   */
   private void onNativeAudio(byte[] data, int bitsPerSample, int sampleRate, int channels, int frames) {
     if (closing) {
       return;
     }
-    inbound.accept(data, bitsPerSample, sampleRate, channels, frames);
+    try {
+      inbound.accept(data, bitsPerSample, sampleRate, channels, frames);
+    } catch (RuntimeException e) {
+      if (framesDropped.getAndIncrement() == 0) {
+        log.warn("webrtc: call {}: received audio could not be converted: {}", id, e.toString());
+      }
+    }
   }
 
   private void enqueue(PcmFrame frame) {

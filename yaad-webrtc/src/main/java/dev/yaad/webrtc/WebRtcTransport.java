@@ -72,6 +72,8 @@ public final class WebRtcTransport implements AutoCloseable {
   private final WebRtcConfig config;
   private final HeadlessAudioDeviceModule audioDevice;
   private final PeerConnectionFactory factory;
+  /** Pulls received audio in real time; empty if the device's own (slow) thread must do it. */
+  private final java.util.Optional<ReceiveClock> receiveClock;
   private final ScheduledExecutorService clock;
   private final ExecutorService control;
   private final ExecutorService nativeSteps;
@@ -111,6 +113,8 @@ public final class WebRtcTransport implements AutoCloseable {
       quietly("disposing the audio device", audioDevice::dispose);
       throw new WebRtcException("the WebRTC engine could not start: " + e, e);
     }
+    // The device's thread pulls received audio slower than real time under load (ReceiveClock).
+    this.receiveClock = ReceiveClock.start(audioDevice, "yaad-webrtc-receive");
     this.clock = Executors.newSingleThreadScheduledExecutor(r -> platformThread(r, "yaad-webrtc-pacer"));
     this.control = Executors.newSingleThreadExecutor(r -> platformThread(r, "yaad-webrtc-control"));
     this.nativeSteps = Executors.newFixedThreadPool(NATIVE_THREADS, r -> platformThread(r, "yaad-webrtc-native"));
@@ -224,6 +228,11 @@ public final class WebRtcTransport implements AutoCloseable {
     shutdown(clock);
     shutdown(control);
     shutdown(nativeSteps);
+    // Before the factory goes: a pull runs in the factory's audio state.
+    boolean pulling = receiveClock.map(r -> !r.stop(config.closeTimeout().toMillis())).orElse(false);
+    if (pulling) {
+      abandoned.incrementAndGet();
+    }
     if (abandoned.get() > 0 || closing.stream().anyMatch(Thread::isAlive)) {
       // A teardown still stuck in WebRTC holds the engine's threads; disposing the factory would
       // wait for them (or free what they use). The engine is left to the process's end.
