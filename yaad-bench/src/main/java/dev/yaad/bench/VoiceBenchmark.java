@@ -65,7 +65,7 @@ final class VoiceBenchmark implements Callable<Integer> {
   private static final String REPLY = "How lovely, Lahore is beautiful at this time of the year. Who will you see there,"
       + " and how long will you stay? Tell me everything about the trip.";
 
-  @Option(names = "--sessions", defaultValue = "50", description = "callers at once (default ${DEFAULT-VALUE})")
+  @Option(names = {"--sessions", "--callers"}, defaultValue = "50", description = "callers at once (default ${DEFAULT-VALUE})")
   int sessions;
 
   @Option(names = "--turns", defaultValue = "3", description = "spoken turns per caller, the last one a barge-in (default ${DEFAULT-VALUE})")

@@ -341,11 +341,22 @@ abstract class VoiceCall implements AutoCloseable {
       }
     }
 
+    /**
+     * Hands a frame to the call, then waits until the call's clock has taken all but one frame:
+     * a microphone, whose clock is the sender's. Paced by our own clock alone, a caller that woke
+     * late and caught up would leave its catch-up queued behind the silence the call's pacer sent
+     * meanwhile, for good: the queue (and every later utterance's latency) grew with each
+     * hiccup of this thread, which a browser's microphone track does not do.
+     */
     @Override
     void sendAudio(byte[] frame) {
       short[] pcm = new short[frame.length / 2];
       ByteBuffer.wrap(frame).order(java.nio.ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(pcm);
       call.send(pcm, VoiceBenchmark.RATE);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+      while (call.queuedMillis() > 20 && System.nanoTime() - deadline < 0) {
+        java.util.concurrent.locks.LockSupport.parkNanos(2_000_000L);
+      }
     }
 
     @Override
