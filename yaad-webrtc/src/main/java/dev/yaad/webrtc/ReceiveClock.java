@@ -159,12 +159,10 @@ final class ReceiveClock implements AutoCloseable {
         LockSupport.parkNanos(next - now);
         continue;
       }
-      if (now - next > MAX_CATCH_UP_NANOS) {
-        long missed = (now - next) / PERIOD_NANOS;
-        skippedMillis.addAndGet(missed * 10);
-        next += missed * PERIOD_NANOS;
-      }
-      if (device.getPointer(TRANSPORT) != null) {
+      long from = catchUpFrom(now, next);
+      skippedMillis.addAndGet((from - next) / PERIOD_NANOS * 10);
+      next = from;
+      if (devicePulls()) {
         take(device); // WebRTC registered it again: the device's thread must not pull beside us
       }
       try {
@@ -176,6 +174,21 @@ final class ReceiveClock implements AutoCloseable {
       }
       next += PERIOD_NANOS;
     }
+  }
+
+  /**
+   * The deadline to pull at when it is {@code now} and the next pull was due at {@code next}:
+   * {@code next} itself (the missed pulls are made one after another) unless that is more than
+   * {@link #MAX_CATCH_UP_NANOS} ago; then the whole periods missed are skipped.
+   */
+  static long catchUpFrom(long now, long next) {
+    long late = now - next;
+    return late > MAX_CATCH_UP_NANOS ? next + late / PERIOD_NANOS * PERIOD_NANOS : next;
+  }
+
+  /** Whether the device holds an audio transport again, so that its own thread would pull too (it should not). */
+  boolean devicePulls() {
+    return device.getPointer(TRANSPORT) != null;
   }
 
   /** Clears the device's transport under its lock, so that its thread pulls nothing; returns it. */

@@ -277,6 +277,11 @@ public final class WebRtcTransport implements AutoCloseable {
 
   // --- for WebRtcCall ----------------------------------------------------------------------
 
+  /** The clock that pulls received audio; empty if the device's own thread does (see ReceiveClock). */
+  java.util.Optional<ReceiveClock> receiveClock() {
+    return receiveClock;
+  }
+
   PeerConnectionFactory factory() {
     return factory;
   }
