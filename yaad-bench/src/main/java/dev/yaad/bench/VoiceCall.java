@@ -52,6 +52,7 @@ abstract class VoiceCall implements AutoCloseable {
   private volatile long audioAfterInterruptedNanos; // the interrupted reply's last frame after it, if any
   private volatile boolean interruptedReplyAudio; // frames now belong to the interrupted reply (until audio_started)
   private volatile long lastAudioNanos;
+  private volatile long playedUntilNanos; // when the reply audio received so far would have played
   private volatile long lastEventNanos;
   private volatile long speechEndNanos; // when the caller's last utterance was handed to the transport
   private volatile long firstReplyNanos; // the first reply audio after it
@@ -82,11 +83,13 @@ abstract class VoiceCall implements AutoCloseable {
   }
 
   /**
-   * ... and each frame of reply audio. Reply audio starts with its first frame louder than
-   * {@link #LOUD} on every transport: a WebRTC call carries silence between replies, and
-   * speech starts with some silence of its own (flite's about 100 ms), which a WebSocket
-   * caller receives as frames too; counting those on one transport only would make the other
-   * look that much slower. Any frame counts as audio of an interrupted reply.
+   * ... and each piece of reply audio (16 kHz). Heard end to end ends when the reply's first
+   * 20 ms louder than {@link #LOUD} would start to play on a player that plays what arrives in
+   * order, each piece when the one before it has played (a browser's): on every transport, the
+   * silence a reply starts with (flite's about 120 ms) plays before its speech. Over WebRTC that
+   * silence arrives in real time; over the socket it arrives at once with the speech behind
+   * it, and counting the loud part's arrival there would make the socket look that much faster
+   * than anyone hears it. Any piece counts as audio of an interrupted reply.
    */
   final void receivedAudio(short[] pcm) {
     long now = System.nanoTime();
@@ -94,8 +97,15 @@ abstract class VoiceCall implements AutoCloseable {
       audioAfterInterruptedNanos = now;
     }
     lastAudioNanos = now;
-    if (speechEndNanos != 0 && firstReplyNanos == 0 && loud(pcm)) {
-      firstReplyNanos = now;
+    long startsPlaying = Math.max(now, playedUntilNanos);
+    playedUntilNanos = startsPlaying + pcm.length * 1_000_000_000L / VoiceBenchmark.RATE;
+    if (speechEndNanos != 0 && firstReplyNanos == 0) {
+      for (int at = 0; at < pcm.length; at += VoiceBenchmark.FRAME) {
+        if (loud(java.util.Arrays.copyOfRange(pcm, at, Math.min(pcm.length, at + VoiceBenchmark.FRAME)))) {
+          firstReplyNanos = startsPlaying + at * 1_000_000_000L / VoiceBenchmark.RATE;
+          break;
+        }
+      }
     }
   }
 
