@@ -51,6 +51,7 @@ abstract class VoiceCall implements AutoCloseable {
   private volatile long interruptedNanos; // when the last interrupted arrived
   private volatile long audioAfterInterruptedNanos; // the interrupted reply's last frame after it, if any
   private volatile boolean interruptedReplyAudio; // frames now belong to the interrupted reply (until audio_started)
+  private volatile int quietAfterInterrupted; // ms of silence received since interrupted (a call's audio thread)
   private volatile long lastAudioNanos;
   private volatile long playedUntilNanos; // when the reply audio received so far would have played
   private volatile long lastEventNanos;
@@ -75,6 +76,7 @@ abstract class VoiceCall implements AutoCloseable {
         interruptedNanos = System.nanoTime();
         audioAfterInterruptedNanos = 0;
         interruptedReplyAudio = true;
+        quietAfterInterrupted = 0;
       }
       case "audio_started" -> interruptedReplyAudio = false; // the next reply's audio
       default -> { }
@@ -108,6 +110,28 @@ abstract class VoiceCall implements AutoCloseable {
       }
     }
   }
+
+  /**
+   * A frame of a call that carries sound all the time (WebRTC: silence between replies). The
+   * interrupted reply's audio ends where its silence begins: after {@link #END_OF_REPLY_MS} of
+   * silence, loud audio is the next reply's, even if that reply's {@code audio_started} is still
+   * queued on the socket behind its text (the audio travels apart from the events, and under load
+   * the socket lags. Seen with 10 callers: fresh loud audio 800-1000 ms after {@code interrupted},
+   * after a silence, for about 100 ms: by its timing the next reply's start).
+   */
+  final void receivedFrame(short[] pcm) {
+    if (loud(pcm)) {
+      if (quietAfterInterrupted >= END_OF_REPLY_MS) {
+        interruptedReplyAudio = false;
+      }
+      receivedAudio(pcm);
+    } else if (interruptedReplyAudio) {
+      quietAfterInterrupted += pcm.length * 1000 / VoiceBenchmark.RATE;
+    }
+  }
+
+  /** Silence that ends an interrupted reply on a call (longer than the pauses within speech). */
+  static final int END_OF_REPLY_MS = 300;
 
   /** Louder than RMS {@link #LOUD}. */
   static boolean loud(short[] pcm) {
@@ -322,9 +346,7 @@ abstract class VoiceCall implements AutoCloseable {
         return until("webrtc_answer", Duration.ofSeconds(10)).get("sdp").asText();
       });
       call.onAudio(frame -> { // before waiting: the call's thread holds state changes behind audio with no consumer
-        if (loud(frame.samples())) { // the call carries silence between replies
-          receivedAudio(frame.samples());
-        }
+        receivedFrame(frame.samples()); // the call carries silence between replies
       });
       awaitConnected(call);
     }

@@ -45,6 +45,20 @@ class VoiceCallTest {
   }
 
   @Test
+  void onACall_loudAudioAfterTheInterruptedRepliesSilence_belongsToTheNextReply() {
+    Detached call = new Detached();
+    call.received("{\"type\":\"interrupted\"}");
+    call.receivedFrame(speech()); // the interrupted reply's tail, already on its way
+    double tail = call.audioAfterInterruptedMs();
+    assertThat(tail).isGreaterThanOrEqualTo(0);
+    for (int i = 0; i < VoiceCall.END_OF_REPLY_MS / 20; i++) {
+      call.receivedFrame(new short[VoiceBenchmark.FRAME]); // the silence the call sends once the reply is cleared
+    }
+    call.receivedFrame(speech()); // the next reply, its audio_started still queued on the socket
+    assertThat(call.audioAfterInterruptedMs()).isEqualTo(tail);
+  }
+
+  @Test
   void loudnessSeparatesSpeechFromSilenceAndHiss() {
     assertThat(VoiceCall.loud(new short[VoiceBenchmark.FRAME])).isFalse();
     assertThat(VoiceCall.loud(quiet())).isFalse();
