@@ -102,7 +102,15 @@ final class ReceiveClock implements AutoCloseable {
    * library's layout is not the one checked for; the reason is logged once.
    */
   static Optional<ReceiveClock> start(HeadlessAudioDeviceModule device, String name) {
-    Pointer handle = new Pointer(NativeRefs.handle(device));
+    try {
+      return take(new Pointer(NativeRefs.handle(device)), name);
+    } catch (RuntimeException | LinkageError e) { // JNA missing or unusable: the device keeps pulling
+      log.warn("webrtc: received audio stays paced by webrtc-java's headless audio device ({})", e.toString());
+      return Optional.empty();
+    }
+  }
+
+  private static Optional<ReceiveClock> take(Pointer handle, String name) {
     String unsupported = unsupported(handle);
     if (unsupported != null) {
       log.warn("webrtc: received audio stays paced by webrtc-java's headless audio device ({}); under load it falls"
@@ -169,7 +177,8 @@ final class ReceiveClock implements AutoCloseable {
         pull.invokeInt(args);
         pulls.incrementAndGet();
       } catch (RuntimeException | Error e) {
-        log.warn("webrtc: pulling received audio failed; received audio stops: {}", e.toString());
+        log.warn("webrtc: pulling received audio failed; the audio device's own thread pulls again: {}", e.toString());
+        giveBack();
         return;
       }
       next += PERIOD_NANOS;
@@ -193,12 +202,21 @@ final class ReceiveClock implements AutoCloseable {
 
   /** Clears the device's transport under its lock, so that its thread pulls nothing; returns it. */
   private static Pointer take(Pointer device) {
+    return swap(device, null);
+  }
+
+  /** Hands the transport back to the device, whose thread then pulls again (slow, but audio flows). */
+  private void giveBack() {
+    swap(device, transport);
+  }
+
+  private static Pointer swap(Pointer device, Pointer transport) {
     Pointer mutex = device.share(MUTEX);
     Libc.LOCK.invokeInt(new Object[] {mutex});
     try {
-      Pointer transport = device.getPointer(TRANSPORT);
-      device.setPointer(TRANSPORT, null);
-      return transport;
+      Pointer previous = device.getPointer(TRANSPORT);
+      device.setPointer(TRANSPORT, transport);
+      return previous;
     } finally {
       Libc.UNLOCK.invokeInt(new Object[] {mutex});
     }

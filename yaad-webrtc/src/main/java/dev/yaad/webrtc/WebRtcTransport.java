@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * Yaad's WebRTC endpoint: peer-to-peer audio calls with browsers (or any WebRTC peer), Opus on
  * the wire, 16-bit PCM on the Java side. One transport serves every call of a server: it owns
  * the native WebRTC engine (one peer-connection factory, its three native threads and one
- * headless audio device, no sound card needed) and one pacer thread that feeds every call's
- * outgoing audio in real time.
+ * headless audio device, no sound card needed), one pacer thread that feeds every call's
+ * outgoing audio in real time and one receive clock thread that pulls every call's incoming
+ * audio out of WebRTC in real time ({@link ReceiveClock}).
  *
  * <pre>{@code
  * try (WebRtcTransport transport = WebRtcTransport.start(WebRtcConfig.defaults())) {
@@ -55,8 +56,8 @@ import org.slf4j.LoggerFactory;
  * <h2>Threads and shutdown</h2>
  * Thread-safe, and safe to use from virtual threads: WebRTC's blocking native steps run on the
  * transport's own platform threads, never pinning a caller's carrier. {@link #close()} closes
- * every open call, then releases the native engine in the order it needs (calls, pacer, audio
- * device playout, factory, audio device). Calls and the transport may be closed from any thread
+ * every open call, then releases the native engine in the order it needs (calls, pacer, receive
+ * clock, audio device playout, factory, audio device). Calls and the transport may be closed from any thread
  * at any time, including while a call is still being set up. A close waits for WebRTC's own
  * threads, which takes milliseconds on an idle machine and seconds under load (keep it off
  * latency-critical threads), and never longer than {@link WebRtcConfig#closeTimeout()}: past
