@@ -35,6 +35,7 @@ public final class BenchMain {
     if (System.getProperty("logback.configurationFile") == null) {
       System.setProperty("logback.configurationFile", "yaad-bench-logback.xml");
     }
+    NativeStdout.toStderr(); // the JSON stays the last line of stdout whatever native threads print
     System.exit(commandLine().execute(args));
   }
 

@@ -51,7 +51,9 @@ abstract class VoiceCall implements AutoCloseable {
   private volatile long interruptedNanos; // when the last interrupted arrived
   private volatile long audioAfterInterruptedNanos; // the interrupted reply's last frame after it, if any
   private volatile boolean interruptedReplyAudio; // frames now belong to the interrupted reply (until audio_started)
+  private volatile int quietAfterInterrupted; // ms of silence received since interrupted (a call's audio thread)
   private volatile long lastAudioNanos;
+  private volatile long playedUntilNanos; // when the reply audio received so far would have played
   private volatile long lastEventNanos;
   private volatile long speechEndNanos; // when the caller's last utterance was handed to the transport
   private volatile long firstReplyNanos; // the first reply audio after it
@@ -74,6 +76,7 @@ abstract class VoiceCall implements AutoCloseable {
         interruptedNanos = System.nanoTime();
         audioAfterInterruptedNanos = 0;
         interruptedReplyAudio = true;
+        quietAfterInterrupted = 0;
       }
       case "audio_started" -> interruptedReplyAudio = false; // the next reply's audio
       default -> { }
@@ -82,11 +85,13 @@ abstract class VoiceCall implements AutoCloseable {
   }
 
   /**
-   * ... and each frame of reply audio. Reply audio starts with its first frame louder than
-   * {@link #LOUD} on every transport: a WebRTC call carries silence between replies, and
-   * speech starts with some silence of its own (flite's about 100 ms), which a WebSocket
-   * caller receives as frames too; counting those on one transport only would make the other
-   * look that much slower. Any frame counts as audio of an interrupted reply.
+   * ... and each piece of reply audio (16 kHz). Heard end to end ends when the reply's first
+   * 20 ms louder than {@link #LOUD} would start to play on a player that plays what arrives in
+   * order, each piece when the one before it has played (a browser's): on every transport, the
+   * silence a reply starts with (flite's about 120 ms) plays before its speech. Over WebRTC that
+   * silence arrives in real time; over the socket it arrives at once with the speech behind
+   * it, and counting the loud part's arrival there would make the socket look that much faster
+   * than anyone hears it. Any piece counts as audio of an interrupted reply.
    */
   final void receivedAudio(short[] pcm) {
     long now = System.nanoTime();
@@ -94,10 +99,39 @@ abstract class VoiceCall implements AutoCloseable {
       audioAfterInterruptedNanos = now;
     }
     lastAudioNanos = now;
-    if (speechEndNanos != 0 && firstReplyNanos == 0 && loud(pcm)) {
-      firstReplyNanos = now;
+    long startsPlaying = Math.max(now, playedUntilNanos);
+    playedUntilNanos = startsPlaying + pcm.length * 1_000_000_000L / VoiceBenchmark.RATE;
+    if (speechEndNanos != 0 && firstReplyNanos == 0) {
+      for (int at = 0; at < pcm.length; at += VoiceBenchmark.FRAME) {
+        if (loud(java.util.Arrays.copyOfRange(pcm, at, Math.min(pcm.length, at + VoiceBenchmark.FRAME)))) {
+          firstReplyNanos = startsPlaying + at * 1_000_000_000L / VoiceBenchmark.RATE;
+          break;
+        }
+      }
     }
   }
+
+  /**
+   * A frame of a call that carries sound all the time (WebRTC: silence between replies). The
+   * interrupted reply's audio ends where its silence begins: after {@link #END_OF_REPLY_MS} of
+   * silence, loud audio is the next reply's, even if that reply's {@code audio_started} is still
+   * queued on the socket behind its text (the audio travels apart from the events, and under load
+   * the socket lags. Seen with 10 callers: fresh loud audio 800-1000 ms after {@code interrupted},
+   * after a silence, for about 100 ms: by its timing the next reply's start).
+   */
+  final void receivedFrame(short[] pcm) {
+    if (loud(pcm)) {
+      if (quietAfterInterrupted >= END_OF_REPLY_MS) {
+        interruptedReplyAudio = false;
+      }
+      receivedAudio(pcm);
+    } else if (interruptedReplyAudio) {
+      quietAfterInterrupted += pcm.length * 1000 / VoiceBenchmark.RATE;
+    }
+  }
+
+  /** Silence that ends an interrupted reply on a call (longer than the pauses within speech). */
+  static final int END_OF_REPLY_MS = 300;
 
   /** Louder than RMS {@link #LOUD}. */
   static boolean loud(short[] pcm) {
@@ -312,9 +346,7 @@ abstract class VoiceCall implements AutoCloseable {
         return until("webrtc_answer", Duration.ofSeconds(10)).get("sdp").asText();
       });
       call.onAudio(frame -> { // before waiting: the call's thread holds state changes behind audio with no consumer
-        if (loud(frame.samples())) { // the call carries silence between replies
-          receivedAudio(frame.samples());
-        }
+        receivedFrame(frame.samples()); // the call carries silence between replies
       });
       awaitConnected(call);
     }
@@ -341,11 +373,22 @@ abstract class VoiceCall implements AutoCloseable {
       }
     }
 
+    /**
+     * Hands a frame to the call, then waits until the call's clock has taken all but one frame:
+     * a microphone, whose clock is the sender's. Paced by our own clock alone, a caller that woke
+     * late and caught up would leave its catch-up queued behind the silence the call's pacer sent
+     * meanwhile, for good: the queue (and every later utterance's latency) grew with each
+     * hiccup of this thread, which a browser's microphone track does not do.
+     */
     @Override
     void sendAudio(byte[] frame) {
       short[] pcm = new short[frame.length / 2];
       ByteBuffer.wrap(frame).order(java.nio.ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(pcm);
       call.send(pcm, VoiceBenchmark.RATE);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+      while (call.queuedMillis() > 20 && System.nanoTime() - deadline < 0) {
+        java.util.concurrent.locks.LockSupport.parkNanos(2_000_000L);
+      }
     }
 
     @Override

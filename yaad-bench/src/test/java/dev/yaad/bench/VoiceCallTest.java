@@ -33,6 +33,32 @@ class VoiceCallTest {
   }
 
   @Test
+  void replyAudioArrivingAtOnce_isHeardWhenItsSpeechWouldPlay_afterTheSilenceBeforeIt() {
+    Detached call = new Detached();
+    call.streamUtterance(new short[VoiceBenchmark.FRAME], 0);
+    // Over the socket a reply's 120 ms of leading silence and its speech arrive in one message:
+    // a player plays the silence first, so the speech is heard at least 120 ms after it arrived.
+    short[] reply = new short[6 * VoiceBenchmark.FRAME + VoiceBenchmark.FRAME];
+    System.arraycopy(speech(), 0, reply, 6 * VoiceBenchmark.FRAME, VoiceBenchmark.FRAME);
+    call.receivedAudio(reply);
+    assertThat(call.heardEndToEndMs()).isGreaterThanOrEqualTo(120);
+  }
+
+  @Test
+  void onACall_loudAudioAfterTheInterruptedRepliesSilence_belongsToTheNextReply() {
+    Detached call = new Detached();
+    call.received("{\"type\":\"interrupted\"}");
+    call.receivedFrame(speech()); // the interrupted reply's tail, already on its way
+    double tail = call.audioAfterInterruptedMs();
+    assertThat(tail).isGreaterThanOrEqualTo(0);
+    for (int i = 0; i < VoiceCall.END_OF_REPLY_MS / 20; i++) {
+      call.receivedFrame(new short[VoiceBenchmark.FRAME]); // the silence the call sends once the reply is cleared
+    }
+    call.receivedFrame(speech()); // the next reply, its audio_started still queued on the socket
+    assertThat(call.audioAfterInterruptedMs()).isEqualTo(tail);
+  }
+
+  @Test
   void loudnessSeparatesSpeechFromSilenceAndHiss() {
     assertThat(VoiceCall.loud(new short[VoiceBenchmark.FRAME])).isFalse();
     assertThat(VoiceCall.loud(quiet())).isFalse();

@@ -137,6 +137,8 @@ public final class WebRtcCall implements AutoCloseable {
   private final AtomicLong framesDropped = new AtomicLong();
   private final AtomicLong millisReceived = new AtomicLong();
   private volatile Consumer<PcmFrame> audioConsumer;
+  /** The thread that delivered received audio first (the transport's receive clock): for tests. */
+  private volatile String receivingThread;
   private final java.util.concurrent.CountDownLatch consumerSet = new java.util.concurrent.CountDownLatch(1);
   private final List<Consumer<State>> stateListeners = new CopyOnWriteArrayList<>();
   private final Thread dispatcher;
@@ -253,6 +255,11 @@ public final class WebRtcCall implements AutoCloseable {
   /** Reply audio queued and not yet handed to WebRTC, in ms. */
   public long queuedMillis() {
     return sendBuffer.queuedMillis();
+  }
+
+  /** The name of the thread that delivered this call's received audio, or null before any arrived. */
+  String receivingThread() {
+    return receivingThread;
   }
 
   public Stats stats() {
@@ -506,12 +513,25 @@ public final class WebRtcCall implements AutoCloseable {
 
   // --- audio -------------------------------------------------------------------------------
 
-  /** WebRTC's audio thread, every 10 ms: convert, enqueue, return. No locks, no native calls. */
+  /**
+   * The transport's receive clock (or WebRTC's audio thread), every 10 ms: convert, enqueue,
+   * return. No locks, no native calls, and nothing thrown: an exception here would surface in
+   * the native library as a C++ exception, which aborts the process.
+   */
   private void onNativeAudio(byte[] data, int bitsPerSample, int sampleRate, int channels, int frames) {
     if (closing) {
       return;
     }
-    inbound.accept(data, bitsPerSample, sampleRate, channels, frames);
+    if (receivingThread == null) {
+      receivingThread = Thread.currentThread().getName();
+    }
+    try {
+      inbound.accept(data, bitsPerSample, sampleRate, channels, frames);
+    } catch (RuntimeException e) {
+      if (framesDropped.getAndIncrement() == 0) {
+        log.warn("webrtc: call {}: received audio could not be converted: {}", id, e.toString());
+      }
+    }
   }
 
   private void enqueue(PcmFrame frame) {

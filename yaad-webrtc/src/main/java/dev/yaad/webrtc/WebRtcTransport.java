@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * Yaad's WebRTC endpoint: peer-to-peer audio calls with browsers (or any WebRTC peer), Opus on
  * the wire, 16-bit PCM on the Java side. One transport serves every call of a server: it owns
  * the native WebRTC engine (one peer-connection factory, its three native threads and one
- * headless audio device, no sound card needed) and one pacer thread that feeds every call's
- * outgoing audio in real time.
+ * headless audio device, no sound card needed), one pacer thread that feeds every call's
+ * outgoing audio in real time and one receive clock thread that pulls every call's incoming
+ * audio out of WebRTC in real time ({@link ReceiveClock}).
  *
  * <pre>{@code
  * try (WebRtcTransport transport = WebRtcTransport.start(WebRtcConfig.defaults())) {
@@ -55,8 +56,8 @@ import org.slf4j.LoggerFactory;
  * <h2>Threads and shutdown</h2>
  * Thread-safe, and safe to use from virtual threads: WebRTC's blocking native steps run on the
  * transport's own platform threads, never pinning a caller's carrier. {@link #close()} closes
- * every open call, then releases the native engine in the order it needs (calls, pacer, audio
- * device playout, factory, audio device). Calls and the transport may be closed from any thread
+ * every open call, then releases the native engine in the order it needs (calls, pacer, receive
+ * clock, audio device playout, factory, audio device). Calls and the transport may be closed from any thread
  * at any time, including while a call is still being set up. A close waits for WebRTC's own
  * threads, which takes milliseconds on an idle machine and seconds under load (keep it off
  * latency-critical threads), and never longer than {@link WebRtcConfig#closeTimeout()}: past
@@ -72,6 +73,8 @@ public final class WebRtcTransport implements AutoCloseable {
   private final WebRtcConfig config;
   private final HeadlessAudioDeviceModule audioDevice;
   private final PeerConnectionFactory factory;
+  /** Pulls received audio in real time; empty if the device's own (slow) thread must do it. */
+  private final java.util.Optional<ReceiveClock> receiveClock;
   private final ScheduledExecutorService clock;
   private final ExecutorService control;
   private final ExecutorService nativeSteps;
@@ -111,6 +114,8 @@ public final class WebRtcTransport implements AutoCloseable {
       quietly("disposing the audio device", audioDevice::dispose);
       throw new WebRtcException("the WebRTC engine could not start: " + e, e);
     }
+    // The device's thread pulls received audio slower than real time under load (ReceiveClock).
+    this.receiveClock = ReceiveClock.start(audioDevice, "yaad-webrtc-receive");
     this.clock = Executors.newSingleThreadScheduledExecutor(r -> platformThread(r, "yaad-webrtc-pacer"));
     this.control = Executors.newSingleThreadExecutor(r -> platformThread(r, "yaad-webrtc-control"));
     this.nativeSteps = Executors.newFixedThreadPool(NATIVE_THREADS, r -> platformThread(r, "yaad-webrtc-native"));
@@ -224,6 +229,11 @@ public final class WebRtcTransport implements AutoCloseable {
     shutdown(clock);
     shutdown(control);
     shutdown(nativeSteps);
+    // Before the factory goes: a pull runs in the factory's audio state.
+    boolean pulling = receiveClock.map(r -> !r.stop(config.closeTimeout().toMillis())).orElse(false);
+    if (pulling) {
+      abandoned.incrementAndGet();
+    }
     if (abandoned.get() > 0 || closing.stream().anyMatch(Thread::isAlive)) {
       // A teardown still stuck in WebRTC holds the engine's threads; disposing the factory would
       // wait for them (or free what they use). The engine is left to the process's end.
@@ -267,6 +277,11 @@ public final class WebRtcTransport implements AutoCloseable {
   }
 
   // --- for WebRtcCall ----------------------------------------------------------------------
+
+  /** The clock that pulls received audio; empty if the device's own thread does (see ReceiveClock). */
+  java.util.Optional<ReceiveClock> receiveClock() {
+    return receiveClock;
+  }
 
   PeerConnectionFactory factory() {
     return factory;

@@ -258,6 +258,29 @@ class WebRtcTransportTest {
     assertThat(RealtimeThreads.count()).as("threads under SCHED_FIFO/SCHED_RR").isZero();
   }
 
+  /**
+   * Received audio is pulled out of WebRTC by the transport's own clock (ReceiveClock), not by
+   * webrtc-java's headless device thread, whose relative sleeps fall behind real time under
+   * load (docs/webrtc.md, "Received audio in real time").
+   */
+  @Test
+  void receivedAudio_isPulledByTheTransportsClock_notByTheDevicesThread() {
+    Recorder atServer = new Recorder(16_000 * 5);
+    Recorder atClient = new Recorder(48_000 * 5);
+    WebRtcCall[] calls = connect(atServer, atClient);
+    calls[0].send(Signals.tone(880, 16_000, 1000, 8000), 16_000);
+    calls[1].send(Signals.tone(440, 16_000, 1000, 8000), 16_000);
+    Signals.await(() -> atServer.length() > 16_000 && atClient.length() > 48_000, Duration.ofSeconds(10), "1 s received each way");
+    for (WebRtcTransport transport : List.of(server, client)) {
+      assertThat(transport.receiveClock()).as("this build's native library is the one ReceiveClock checks for").isPresent();
+      ReceiveClock clock = transport.receiveClock().orElseThrow();
+      assertThat(clock.pulls()).isPositive();
+      assertThat(clock.devicePulls()).as("the device's own thread must not pull beside the clock").isFalse();
+    }
+    assertThat(calls[0].receivingThread()).isEqualTo("yaad-webrtc-receive");
+    assertThat(calls[1].receivingThread()).isEqualTo("yaad-webrtc-receive");
+  }
+
   @Test
   void dial_whoseSignallingFails_releasesItsCall() {
     assertThatThrownBy(() -> client.dial(offer -> { throw new IllegalStateException("no route to the server"); }))
