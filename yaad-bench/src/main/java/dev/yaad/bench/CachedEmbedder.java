@@ -1,6 +1,8 @@
 package dev.yaad.bench;
 
 import dev.yaad.memory.embed.Embedder;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -16,7 +18,7 @@ import java.util.function.Function;
 /**
  * Development aid for the LoCoMo benchmark: the model's vectors kept in a file between runs,
  * so that a change of ranking is scored in seconds rather than re-embedding every turn. The
- * file is bound to the model id; vectors are exactly the model's.
+ * file is bound to the model id; each vector is the model's, as it was first computed.
  */
 final class CachedEmbedder implements Embedder {
   private final Embedder model;
@@ -28,7 +30,7 @@ final class CachedEmbedder implements Embedder {
     this.model = model;
     this.file = file;
     if (Files.exists(file)) {
-      try (var in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
+      try (var in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
         if (in.readUTF().equals(model.modelId())) {
           int n = in.readInt();
           for (int i = 0; i < n; i++) {
@@ -90,7 +92,7 @@ final class CachedEmbedder implements Embedder {
     if (!changed) {
       return;
     }
-    try (var out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(file)))) {
+    try (var out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file)))) {
       out.writeUTF(model.modelId());
       out.writeInt(vectors.size());
       for (var e : vectors.entrySet()) {

@@ -12,7 +12,9 @@ import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
 import java.io.File;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
@@ -386,8 +388,8 @@ final class LocomoBenchmark implements Callable<Integer> {
       }
       List<String> buckets = new ArrayList<>(List.of(CATEGORY_NAMES.getOrDefault(question.category(), "category-" + question.category()),
           "overall", "conversation " + question.conversation()));
-      if (grid != null && question.category() == 1) {
-        buckets.add("mh " + question.conversation());
+      if (grid != null && question.category() == 1) { // for held-out checks: tune on some conversations, look at the others
+        buckets.add("multi-hop, " + question.conversation());
       }
       if (question.category() == 2) {
         buckets.add(NAMES_A_TIME.matcher(question.text()).find() ? TEMPORAL_DATED : TEMPORAL_OTHER);
@@ -516,10 +518,12 @@ final class LocomoBenchmark implements Callable<Integer> {
       for (int j = 0; j < ks.length; j++) {
         line.append(String.format(" R@%d %.1f/%.1f", ks[j], s.overall(j), 100 * s.strict().get("overall")[j] / s.counts().get("overall")));
       }
+      int at10 = Math.min(1, ks.length - 1);
       for (var e : s.sums().entrySet()) {
-        if (!e.getKey().equals("overall")) {
-          if (!e.getKey().startsWith("conversation")) line.append(String.format(" %s@10 %.1f/%.1f", e.getKey().replace("temporal, ", "t-"), 100 * e.getValue()[Math.min(1, ks.length - 1)] / s.counts().get(e.getKey()), 100 * s.strict().get(e.getKey())[Math.min(1, ks.length - 1)] / s.counts().get(e.getKey())));
-          else line.append(String.format(" %s %.1f", e.getKey().replace("conversation ", ""), 100 * e.getValue()[Math.min(1, ks.length - 1)] / s.counts().get(e.getKey())));
+        String bucket = e.getKey();
+        if (!bucket.equals("overall")) {
+          int n = s.counts().get(bucket);
+          line.append(String.format(" %s@10 %.1f/%.1f", bucket, 100 * e.getValue()[at10] / n, 100 * s.strict().get(bucket)[at10] / n));
         }
       }
       out.println(line);
@@ -555,10 +559,11 @@ final class LocomoBenchmark implements Callable<Integer> {
     }
   }
 
+  /** Development aid: each question's first {@code maxK} hits as dia ids, one JSON line per question. */
   private void writeDump(MemoryService service, List<Question> questions, Map<String, String> userOf,
-      Map<String, Map<UUID, String>> diaIdOf, int maxK) throws java.io.IOException {
+      Map<String, Map<UUID, String>> diaIdOf, int maxK) throws IOException {
     ObjectMapper mapper = new ObjectMapper();
-    try (PrintWriter w = new PrintWriter(dump, java.nio.charset.StandardCharsets.UTF_8)) {
+    try (PrintWriter w = new PrintWriter(dump, StandardCharsets.UTF_8)) {
       for (Question q : questions) {
         List<String> ranked = new ArrayList<>();
         Map<UUID, String> ids = diaIdOf.get(q.conversation());

