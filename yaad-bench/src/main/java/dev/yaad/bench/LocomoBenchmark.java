@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.yaad.memory.AddResult;
 import dev.yaad.memory.NewMemory;
+import dev.yaad.memory.embed.Embedder;
 import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.memory.internal.MemoryService;
 import dev.yaad.memory.internal.search.SearchIndex;
@@ -11,7 +12,9 @@ import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
 import java.io.File;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
@@ -118,6 +121,16 @@ final class LocomoBenchmark implements Callable<Integer> {
   @Option(names = "--explain", hidden = true, defaultValue = "0", description = "development aid: print this many questions missed at k=10")
   int explain;
 
+  @Option(names = "--model", defaultValue = OnnxEmbedder.MODEL_ID, description = "the in-process embedding model: "
+      + OnnxEmbedder.MODEL_ID + " or " + OnnxEmbedder.E5_MODEL_ID + " (default: ${DEFAULT-VALUE})")
+  String modelName;
+
+  @Option(names = "--embedding-cache", hidden = true, description = "development aid: keep the model's vectors in this file between runs")
+  File embeddingCache;
+
+  @Option(names = "--dump", hidden = true, description = "development aid: write each question's ranking (dia ids) to this file, one JSON line each")
+  File dump;
+
   @Option(names = "--json", description = "end the output with one line of JSON holding every figure")
   boolean json;
 
@@ -147,7 +160,13 @@ final class LocomoBenchmark implements Callable<Integer> {
       config = config.withRrfK(rrfK);
     }
 
-    OnnxEmbedder embedder = OnnxEmbedder.shared();
+    OnnxEmbedder model;
+    try {
+      model = OnnxEmbedder.named(modelName);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--model: " + e.getMessage());
+    }
+    Embedder embedder = embeddingCache == null ? model : new CachedEmbedder(model, embeddingCache.toPath());
     long loadStart = System.nanoTime();
     embedder.warmUp(); // not part of ingest time: a server loads the model once, at start-up
     double modelLoadMs = (System.nanoTime() - loadStart) / 1e6;
@@ -243,6 +262,9 @@ final class LocomoBenchmark implements Callable<Integer> {
         latencies[i] = System.nanoTime() - start;
         return hits;
       });
+      if (dump != null) {
+        writeDump(service, questions, userOf, diaIdOf, maxK);
+      }
       Map<String, double[]> recallSums = scores.sums();
       Map<String, double[]> strictSums = scores.strict();
       Map<String, Integer> counts = scores.counts();
@@ -290,6 +312,9 @@ final class LocomoBenchmark implements Callable<Integer> {
               + " query (embedding included): p50 %.2f ms, p99 %.2f ms%n",
           turns, ingestMs, turns / (ingestMs / 1000), loadNanos / 1e6, userOf.size(),
           percentile(latencies, 0.5) / 1e6, percentile(latencies, 0.99) / 1e6);
+      if (embedder instanceof CachedEmbedder cached) {
+        cached.save();
+      }
       if (json) {
         out.println(new ObjectMapper().writeValueAsString(figures));
       }
@@ -363,6 +388,9 @@ final class LocomoBenchmark implements Callable<Integer> {
       }
       List<String> buckets = new ArrayList<>(List.of(CATEGORY_NAMES.getOrDefault(question.category(), "category-" + question.category()),
           "overall", "conversation " + question.conversation()));
+      if (grid != null && question.category() == 1) { // for held-out checks: tune on some conversations, look at the others
+        buckets.add("multi-hop, " + question.conversation());
+      }
       if (question.category() == 2) {
         buckets.add(NAMES_A_TIME.matcher(question.text()).find() ? TEMPORAL_DATED : TEMPORAL_OTHER);
       }
@@ -427,10 +455,10 @@ final class LocomoBenchmark implements Callable<Integer> {
    * k = 10 (both measures, overall and by category) and the full tables of the previous and
    * the given configuration; returns every figure.
    */
-  private Map<String, Object> runAblation(PrintWriter out, SearchBenchStores.Opened opened, OnnxEmbedder embedder,
+  private Map<String, Object> runAblation(PrintWriter out, SearchBenchStores.Opened opened, Embedder embedder,
       List<Question> questions, Map<String, String> userOf, Map<String, Map<UUID, String>> diaIdOf, int maxK,
       SearchConfig config) {
-    List<float[]> vectors = embedder.embed(questions.stream().map(Question::text).toList());
+    List<float[]> vectors = embedder.embedQueries(questions.stream().map(Question::text).toList());
     Map<String, SearchConfig> variants = new LinkedHashMap<>();
     variants.put("default", config);
     variants.put("- question-word removal", config.withQuestionWords(true));
@@ -474,9 +502,9 @@ final class LocomoBenchmark implements Callable<Integer> {
    * Development aid: scores several ranking configurations on the data ingested once, the
    * question vectors computed once. Each entry is {@code dense,lexical,rrfK,neighbour}.
    */
-  private void runGrid(PrintWriter out, SearchBenchStores.Opened opened, OnnxEmbedder embedder, List<Question> questions,
+  private void runGrid(PrintWriter out, SearchBenchStores.Opened opened, Embedder embedder, List<Question> questions,
       Map<String, String> userOf, Map<String, Map<UUID, String>> diaIdOf, int maxK) {
-    List<float[]> vectors = embedder.embed(questions.stream().map(Question::text).toList());
+    List<float[]> vectors = embedder.embedQueries(questions.stream().map(Question::text).toList());
     for (String entry : grid.split(";")) {
       String[] p = entry.split(",");
       SearchConfig c = SearchConfig.defaults().withWeights(Double.parseDouble(p[0]), Double.parseDouble(p[1]))
@@ -488,11 +516,14 @@ final class LocomoBenchmark implements Callable<Integer> {
       Scores s = score(questions, diaIdOf, (q, i) -> index.search(userOf.get(q.conversation()), request(q, maxK), vectors.get(i)));
       StringBuilder line = new StringBuilder("grid " + entry + ":");
       for (int j = 0; j < ks.length; j++) {
-        line.append(String.format(" R@%d %.1f", ks[j], s.overall(j)));
+        line.append(String.format(" R@%d %.1f/%.1f", ks[j], s.overall(j), 100 * s.strict().get("overall")[j] / s.counts().get("overall")));
       }
+      int at10 = Math.min(1, ks.length - 1);
       for (var e : s.sums().entrySet()) {
-        if (!e.getKey().equals("overall")) {
-          line.append(String.format(" %s@10 %.1f", e.getKey(), 100 * e.getValue()[Math.min(1, ks.length - 1)] / s.counts().get(e.getKey())));
+        String bucket = e.getKey();
+        if (!bucket.equals("overall")) {
+          int n = s.counts().get(bucket);
+          line.append(String.format(" %s@10 %.1f/%.1f", bucket, 100 * e.getValue()[at10] / n, 100 * s.strict().get(bucket)[at10] / n));
         }
       }
       out.println(line);
@@ -524,6 +555,21 @@ final class LocomoBenchmark implements Callable<Integer> {
           String c = service.store().get(userOf.get(q.conversation()), x.getKey()).content();
           out.printf("   want %s %s%n", e, c.substring(0, Math.min(140, c.length())));
         });
+      }
+    }
+  }
+
+  /** Development aid: each question's first {@code maxK} hits as dia ids, one JSON line per question. */
+  private void writeDump(MemoryService service, List<Question> questions, Map<String, String> userOf,
+      Map<String, Map<UUID, String>> diaIdOf, int maxK) throws IOException {
+    ObjectMapper mapper = new ObjectMapper();
+    try (PrintWriter w = new PrintWriter(dump, StandardCharsets.UTF_8)) {
+      for (Question q : questions) {
+        List<String> ranked = new ArrayList<>();
+        Map<UUID, String> ids = diaIdOf.get(q.conversation());
+        service.search(userOf.get(q.conversation()), request(q, maxK)).forEach(h -> ranked.add(ids.get(h.memory().id())));
+        w.println(mapper.writeValueAsString(Map.of("conversation", q.conversation(), "category", q.category(),
+            "question", q.text(), "evidence", q.evidence(), "ranked", ranked)));
       }
     }
   }

@@ -5,6 +5,7 @@ import dev.yaad.memory.AddResult;
 import dev.yaad.memory.Categories;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.embed.Embedder;
+import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.memory.internal.MemoryService;
 import dev.yaad.memory.internal.Vectors;
 import dev.yaad.memory.internal.search.SearchIndex;
@@ -96,6 +97,10 @@ final class SearchBenchmark implements Callable<Integer> {
   @Option(names = "--k", defaultValue = "10", description = "hits per search (default: ${DEFAULT-VALUE})")
   int k;
 
+  @Option(names = "--model", description = "an in-process embedding model instead of the embedding options': "
+      + OnnxEmbedder.MODEL_ID + " or " + OnnxEmbedder.E5_MODEL_ID)
+  String modelName;
+
   @Option(names = "--json", description = "end the output with one line of JSON holding every figure")
   boolean json;
 
@@ -105,7 +110,12 @@ final class SearchBenchmark implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "need --memories >= 1, --batch 1-1000, --queries >= 10, --loads >= 1, --k 1-100");
     }
     PrintWriter out = spec.commandLine().getOut();
-    Embedder embedder = embedding.embedder();
+    Embedder embedder;
+    try {
+      embedder = modelName == null ? embedding.embedder() : OnnxEmbedder.named(modelName);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--model: " + e.getMessage());
+    }
     embedder.warmUp();
     SplittableRandom random = new SplittableRandom(42);
     List<NewMemory> data = new ArrayList<>(memories);
@@ -167,7 +177,7 @@ final class SearchBenchmark implements Callable<Integer> {
       for (String q : QUESTIONS) {
         requests.add(SearchRequest.of(q, k));
       }
-      List<float[]> vectors = embedder.embed(Arrays.asList(QUESTIONS));
+      List<float[]> vectors = embedder.embedQueries(Arrays.asList(QUESTIONS));
       SearchIndex index = service.searchIndex();
 
       // --- lazy index load against the store query alone ----------------------------------
@@ -219,7 +229,7 @@ final class SearchBenchmark implements Callable<Integer> {
 
       // --- search with query embedding, against embedding alone ---------------------------
       paired = interleaved(Math.max(10, queries / 4), i -> service.search(user, requests.get(i % requests.size())),
-          1, i -> embedder.embed(QUESTIONS[i % QUESTIONS.length]));
+          1, i -> embedder.embedQueries(List.of(QUESTIONS[i % QUESTIONS.length])));
       long[] fullTimes = paired[0];
       long[] embedTimes = paired[1];
       figures.put("searchIncludingEmbedding", Map.of("p50Ms", ms(p(fullTimes, 0.5)), "p99Ms", ms(p(fullTimes, 0.99)),

@@ -31,6 +31,14 @@ public interface Embedder extends AutoCloseable {
    */
   List<float[]> embed(List<String> texts);
 
+  /**
+   * Embeds search queries, for models that embed a question apart from the memories it should
+   * find (e5's "query: " and "passage: "); the others embed them as any text.
+   */
+  default List<float[]> embedQueries(List<String> queries) {
+    return embed(queries);
+  }
+
   /** Embeds one text; see {@link #embed(List)}. */
   default float[] embed(String text) {
     return embed(List.of(text)).getFirst();

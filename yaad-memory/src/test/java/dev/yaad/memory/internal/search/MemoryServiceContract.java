@@ -10,6 +10,7 @@ import dev.yaad.memory.Memory;
 import dev.yaad.memory.MemoryPatch;
 import dev.yaad.memory.NewMemory;
 import dev.yaad.memory.cache.CacheConfig;
+import dev.yaad.memory.embed.Embedder;
 import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.memory.internal.MemoryService;
 import dev.yaad.memory.internal.Reembedder;
@@ -65,6 +66,30 @@ abstract class MemoryServiceContract {
 
   private List<String> contents(List<SearchHit> hits) {
     return hits.stream().map(h -> h.memory().content()).toList();
+  }
+
+  @Test
+  void search_embedsTheQueryAsAQuery_forAModelThatTellsThemApart() {
+    List<String> asQueries = new ArrayList<>();
+    Embedder e5 = OnnxEmbedder.e5SmallV2();
+    Embedder recording = new Embedder() {
+      @Override public String modelId() { return e5.modelId(); }
+      @Override public int dimension() { return e5.dimension(); }
+      @Override public List<float[]> embed(List<String> texts) { return e5.embed(texts); }
+      @Override public List<float[]> embedQueries(List<String> queries) {
+        asQueries.addAll(queries);
+        return e5.embedQueries(queries);
+      }
+    };
+    MemoryService withE5 = MemoryService.builder(store, recording).build();
+    String user = user();
+    withE5.addAll(user, List.of(NewMemory.of("FACT", "Adopted a cat named Luna last spring"),
+        NewMemory.of("FACT", "Moved to Lahore last year for a new job")));
+
+    List<SearchHit> hits = withE5.search(user, SearchRequest.of("which animal lives with her?", 2));
+
+    assertThat(asQueries).containsExactly("which animal lives with her?");
+    assertThat(hits.getFirst().memory().content()).contains("Luna");
   }
 
   @Test
