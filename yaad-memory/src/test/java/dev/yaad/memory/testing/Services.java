@@ -49,7 +49,7 @@ public final class Services {
 
   private static void requireInstalled(String what, boolean installed) {
     if (!installed) {
-      String message = what + " not installed";
+      String message = what + ": not installed";
       if (required()) {
         Assertions.fail(message + "; CI requires it");
       }
