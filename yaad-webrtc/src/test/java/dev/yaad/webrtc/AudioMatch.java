@@ -19,6 +19,8 @@ final class AudioMatch {
   private static final int WINDOW_MS = 100;
   /** How far a window may have moved from where the one before it was found. */
   private static final int DRIFT_MS = 20;
+  /** How far a window not found near the one before it may have moved, looked for only then. */
+  private static final int JUMP_MS = 250;
   /** A reference window quieter than this (RMS) is a pause: nothing to match. */
   private static final double LOUD = 500;
   /** A window matched this well is found: the next is looked for near it. */
@@ -51,26 +53,21 @@ final class AudioMatch {
     int lag = bestLag * block;
     int window = rate * WINDOW_MS / 1000;
     int drift = rate * DRIFT_MS / 1000;
+    int jump = rate * JUMP_MS / 1000;
     short[] aligned = new short[reference.length];
     List<Double> matches = new ArrayList<>();
     int shift = 0; // how far the received audio has moved so far, in samples
     for (int w = 0; w < reference.length; w += window) {
       int n = Math.min(window, reference.length - w);
       if (n == window && Signals.rms(reference, w, w + window) >= LOUD) {
-        double match = 0;
-        int found = shift;
-        for (int s = shift - drift; s <= shift + drift; s++) {
-          int at = lag + w + s;
-          double c = at >= 0 && at + window <= received.length ? ncc(reference, w, received, at, window) : 0;
-          if (c > match) {
-            match = c;
-            found = s;
-          }
+        Found found = best(reference, w, window, received, lag + w, shift - drift, shift + drift);
+        if (found.match() < FOUND) { // a pause stretched or squeezed as a whole moves it further
+          found = best(reference, w, window, received, lag + w, shift - jump, shift + jump);
         }
-        if (match >= FOUND) {
-          shift = found;
+        if (found.match() >= FOUND) {
+          shift = found.shift();
         }
-        matches.add(match);
+        matches.add(found.match());
       }
       int at = lag + w + shift;
       if (at >= 0 && at + n <= received.length) {
@@ -80,6 +77,20 @@ final class AudioMatch {
     Collections.sort(matches);
     double waveform = matches.isEmpty() ? 0 : matches.get(matches.size() / 2);
     return new Result(lag, ncc(ref, envelope(aligned, block), 0), waveform, aligned);
+  }
+
+  private record Found(int shift, double match) {}
+
+  /** Where in {@code [at + from, at + to]} of {@code received} the reference's window at {@code w} matches best. */
+  private static Found best(short[] reference, int w, int window, short[] received, int at, int from, int to) {
+    Found best = new Found(from, 0);
+    for (int s = from; s <= to; s++) {
+      double c = at + s >= 0 && at + s + window <= received.length ? ncc(reference, w, received, at + s, window) : 0;
+      if (c > best.match()) {
+        best = new Found(s, c);
+      }
+    }
+    return best;
   }
 
   /** How many ms of {@code pcm} are louder than {@code threshold} RMS (in 10 ms blocks). */

@@ -142,8 +142,9 @@ class BrowserCallTest {
         match.waveform(), loudSent, loudHeard);
     // On a loaded machine Chromium's capture and the jitter buffer conceal late audio, so some
     // 10 ms blocks are quieter or louder than sent: 0.999 in 2 of 5 runs at load 15 to 25, 0.94
-    // in two, 0.90 in one. Another sentence scores about 0.4, and noise as loud as the speech
-    // passes this but fails the waveform (AudioMatchTest).
+    // in two, 0.90 in one (0.72 once, before windows were looked for further than 20 ms away).
+    // Another sentence scores about 0.4, and noise as loud as the speech passes this but fails
+    // the waveform (AudioMatchTest).
     assertThat(match.envelope()).as("loudness envelope correlation with the WAV").isGreaterThan(0.8);
     assertThat(match.waveform()).as("waveform correlation with the WAV").isGreaterThan(0.5);
     assertThat(loudHeard).as("ms of speech heard vs the WAV's").isBetween((int) (loudSent * 0.85), (int) (loudSent * 1.15));
