@@ -89,6 +89,38 @@ scenario('the memory panel shows memories added over the REST API', async ({ ope
   await page.locator('.category[data-category="PLAN"] .item', { hasText: 'Lahore' }).waitFor();
 });
 
+// `learned` messages come close together (a tool's memory, then the profile refresh it caused,
+// then background learning), each refreshing the panel, and their snapshots may answer in any
+// order. Here the first refresh's snapshot is read, then held until a newer refresh has drawn a
+// memory learned meanwhile: the older answer must not hide it, nor a later refresh unmark it.
+scenario('the memory panel draws the newest snapshot and keeps a new memory marked', async ({ open, user }) => {
+  const page = await open('refresh-order');
+  await page.locator('.item').first().waitFor();
+  let read, release;
+  const staleRead = new Promise((r) => { read = r; });
+  const released = new Promise((r) => { release = r; });
+  let snapshots = 0;
+  await page.route('**/snapshot*', async (route) => {
+    if (snapshots++ > 0) return route.continue();
+    const stale = await route.fetch();
+    read();
+    await released;
+    await route.fulfill({ response: stale });
+  });
+  const older = page.evaluate(() => window.yaad.refreshMemories());
+  await staleRead;
+  const memory = await remember(user, 'PLAN', 'Baking sourdough on Sundays');
+  await page.evaluate((id) => window.yaad.refreshMemories(new Set([id])), memory.id);
+  const fresh = page.locator(`.item.fresh[data-id="${memory.id}"]`);
+  await fresh.waitFor();
+  await page.evaluate(() => window.yaad.refreshMemories()); // as a profile-only `learned` message does
+  check(await fresh.count() === 1, 'a later refresh took the new mark off the memory just learned');
+  release();
+  await older;
+  check(await page.locator(`.item[data-id="${memory.id}"]`).count() === 1, 'an older snapshot, answered last, hid the memory just learned');
+  await page.unroute('**/snapshot*');
+});
+
 scenario('Urdu renders right to left, English left to right', async ({ open, user }) => {
   await remember(user, 'FACT', URDU);
   const page = await open('rtl');

@@ -200,15 +200,29 @@ function toast(text) {
 
 // --- memory panel ---------------------------------------------------------------------------
 
+// Memories a `learned` message named stay marked new for FRESH_MS, through the refreshes that
+// follow it (a profile update comes as its own `learned` message, at once).
+const FRESH_MS = 4000;
+const freshUntil = new Map(); // memory id -> Date.now() until which it is marked new
+let refreshes = 0; // refreshes started; only the latest one draws the panel
+
 async function refreshMemories(highlight = new Set()) {
   if (!app.userId) return;
+  const now = Date.now();
+  for (const [id, until] of freshUntil) if (until <= now) freshUntil.delete(id);
+  for (const id of highlight) freshUntil.set(id, now + FRESH_MS);
+  // Refreshes overlap when `learned` messages come close together, and their answers may come
+  // in any order: an older snapshot drawn last would hide a memory that was just learned.
+  const refresh = ++refreshes;
   const categories = (app.config && app.config.categories) || [];
   let snapshot = null;
   try {
     const response = await api(userPath('/snapshot?perCategory=50'));
+    if (refresh !== refreshes) return; // a newer refresh, begun after this one, draws the panel
     if (response.ok) snapshot = await response.json();
     else if (response.status !== 404) throw new Error((await response.json()).message);
   } catch (e) {
+    if (refresh !== refreshes) return;
     $('memories').innerHTML = '';
     $('memories').append(Object.assign(document.createElement('p'), { className: 'empty', textContent: t('couldNotLoad')(e.message) }));
     return;
@@ -236,7 +250,7 @@ async function refreshMemories(highlight = new Set()) {
     h3.append(Object.assign(document.createElement('span'), { className: 'count', textContent: String(items.length) }));
     const ul = document.createElement('ul');
     ul.className = 'items';
-    for (const memory of items) ul.append(memoryItem(memory, highlight.has(memory.id)));
+    for (const memory of items) ul.append(memoryItem(memory, (freshUntil.get(memory.id) || 0) - Date.now()));
     section.append(h3, ul);
     container.append(section);
   }
@@ -250,9 +264,10 @@ function title(category) {
   return t('categories')[category] || category.charAt(0) + category.slice(1).toLowerCase();
 }
 
-function memoryItem(memory, fresh) {
+// A memory in the panel, marked new for the next freshMs ms if that is above 0.
+function memoryItem(memory, freshMs) {
   const li = document.createElement('li');
-  li.className = 'item' + (fresh ? ' fresh' : '');
+  li.className = 'item' + (freshMs > 0 ? ' fresh' : '');
   li.dataset.id = memory.id;
   const text = document.createElement('span');
   text.className = 'text';
@@ -283,7 +298,7 @@ function memoryItem(memory, fresh) {
     }
   });
   li.append(text, forget);
-  if (fresh) setTimeout(() => li.classList.remove('fresh'), 4000);
+  if (freshMs > 0) setTimeout(() => li.classList.remove('fresh'), freshMs);
   return li;
 }
 

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.yaad.testing.PostgresProcess;
+import dev.yaad.testing.RedisProcess;
 import dev.yaad.testing.ScriptedLlmServer;
 import dev.yaad.testing.ScriptedLlmServer.Answer;
 import dev.yaad.testing.ScriptedLlmServer.Call;
@@ -52,8 +54,8 @@ import picocli.CommandLine.Spec;
  * its PostgreSQL and its LLM fail, and the benchmark counts what the server lost.
  *
  * <p>It starts everything itself, never touching the machine's shared services: a PostgreSQL
- * ({@link LocalPostgres}, initdb into a temporary directory), a {@code redis-server}
- * ({@link LocalRedis}), a scripted LLM in this JVM ({@link ScriptedLlmServer}: time to first
+ * ({@link PostgresProcess}, initdb into a temporary directory, fsync on), a {@code redis-server}
+ * ({@link RedisProcess}), a scripted LLM in this JVM ({@link ScriptedLlmServer}: time to first
  * token, then streaming per token) and {@code yaad serve} in a child JVM
  * ({@link ServerProcess}, so its CPU time and heap are measured apart from the load's). Then
  * {@code --sessions} callers ({@link LoadSession}, one WebSocket and one user each) talk with
@@ -154,13 +156,13 @@ final class LoadBenchmark implements Callable<Integer> {
     Path work = Files.createTempDirectory("yaad-load");
     long ttft = TimeUnit.MILLISECONDS.toNanos(ttftMs);
     long perToken = TimeUnit.MILLISECONDS.toNanos(perTokenMs);
-    try (LocalPostgres pg = LocalPostgres.create();
-        LocalRedis redis = LocalRedis.start();
+    try (PostgresProcess pg = PostgresProcess.start(true);
+        RedisProcess redis = RedisProcess.start();
         ScriptedLlmServer llm = ScriptedLlmServer.start().latency(Duration.ofNanos(ttft), Duration.ofNanos(perToken)).recordCalls(false)) {
       llm.rule(c -> llmHangUntil - System.nanoTime() > 0, c -> new Answer.Hang());
       llm.rule(c -> llmFailUntil - System.nanoTime() > 0, c -> Answer.error(500));
       llm.rule(Purpose.EXTRACT, this::extract);
-      List<String> serve = new ArrayList<>(List.of("--db-url", pg.jdbcUrl(), "--db-user", LocalPostgres.USER,
+      List<String> serve = new ArrayList<>(List.of("--db-url", pg.jdbcUrl(), "--db-user", PostgresProcess.USER,
           "--redis-url", redis.url(), "--llm-base-url", llm.baseUrl(), "--max-connections-per-ip", Integer.toString(sessions + 64),
           "--learning-journal", work.resolve("turn-journal").toString()));
       serve.addAll(serverArgs);
@@ -213,7 +215,7 @@ final class LoadBenchmark implements Callable<Integer> {
     return Answer.text(root.toString());
   }
 
-  private void run(LocalPostgres pg, LocalRedis redis, ServerProcess server, URI llmChat, LoadSession.Script script,
+  private void run(PostgresProcess pg, RedisProcess redis, ServerProcess server, URI llmChat, LoadSession.Script script,
       double[] loadBefore) throws Exception {
     HttpClient probeClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     List<Sample> samples = new ArrayList<>();
@@ -324,7 +326,7 @@ final class LoadBenchmark implements Callable<Integer> {
 
   // ---------------------------------------------------------------- faults
 
-  private void injectFaults(LocalPostgres pg, LocalRedis redis, long start, List<Fault> done) {
+  private void injectFaults(PostgresProcess pg, RedisProcess redis, long start, List<Fault> done) {
     long d = TimeUnit.SECONDS.toNanos(duration);
     try {
       fault(done, "redis-kill-9", start + d * 15 / 100, () -> {
@@ -335,7 +337,7 @@ final class LoadBenchmark implements Callable<Integer> {
       fault(done, "postgres-stop-12s", start + d * 30 / 100, () -> {
         pg.stop();
         Thread.sleep(12_000);
-        pg.start();
+        pg.startAgain();
       });
       fault(done, "postgres-fast-restart", start + d * 55 / 100, pg::restart);
       fault(done, "llm-500-5s", start + d * 70 / 100, () -> {
@@ -729,7 +731,7 @@ final class LoadBenchmark implements Callable<Integer> {
 
     private Connection connection() throws SQLException {
       if (connection == null) {
-        connection = DriverManager.getConnection(url, LocalPostgres.USER, null);
+        connection = DriverManager.getConnection(url, PostgresProcess.USER, null);
       }
       return connection;
     }

@@ -1,6 +1,7 @@
 package dev.yaad.bench;
 
 import java.io.IOException;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -38,7 +39,10 @@ final class ServerProcess implements AutoCloseable {
    */
   static ServerProcess start(List<String> jvmOptions, List<String> serveOptions, Path log, Duration readyTimeout)
       throws IOException, InterruptedException {
-    int port = LocalPostgres.freePort();
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
     String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
     command.addAll(jvmOptions);

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.yaad.memory.testing.Services;
+import dev.yaad.testing.PostgresProcess;
+import dev.yaad.testing.RedisProcess;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -17,7 +19,7 @@ class LoadBenchmarkTest {
 
   @Test
   void load_smallRun_losesNothing() throws Exception {
-    boolean installed = LocalPostgres.installed() && LocalRedis.installed();
+    boolean installed = PostgresProcess.installed() && RedisProcess.installed();
     if (Services.required()) {
       assertThat(installed).as("PostgreSQL's server programs and redis-server are installed (CI requires them)").isTrue();
     }

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
   static final JavaClasses MAIN = new ClassFileImporter()
       .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+      .withImportOption(location -> !location.contains("-tests.jar")) // yaad-memory's test fixtures, in its test jar
       .importPackages("dev.yaad");
 
   @Test

@@ -5,9 +5,10 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.util.concurrent.Executor;
 
-/** What the scripted servers share: a JDK HTTP server on a free loopback port, OpenAI-style base URLs. */
+/** What the fixtures share: free loopback ports, a JDK HTTP server on one, OpenAI-style base URLs. */
 final class Loopback {
   static {
     // Streamed answers are many small writes (a token, a word, 100 ms of audio): with Nagle's
@@ -17,6 +18,13 @@ final class Loopback {
   }
 
   private Loopback() {}
+
+  /** A loopback port that nothing listens on now. */
+  static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
 
   /** Binds a server (not yet serving) on a free loopback port. */
   static HttpServer bind(String what) {

@@ -1,15 +1,39 @@
 package dev.yaad.webrtc;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
 /**
- * Does received audio contain a reference recording? Two normalized cross-correlations: of the
- * 10 ms loudness envelopes over every lag (robust to the codec, finds where the reference is),
- * then of the waveforms themselves around that lag (proves it is the same sound, not just
- * something equally loud).
+ * Does received audio contain a reference recording? The 10 ms loudness envelopes'
+ * cross-correlation over every lag finds where the reference is (robust to the codec); then the
+ * reference is followed through the received audio 100 ms at a time, each window matched on its
+ * waveform near where the one before it was found. A receiver's jitter buffer stretches and
+ * squeezes what it plays when packets come late (a busy machine), moving the rest of the
+ * recording by some ms each time, so one lag for the whole recording does not fit its end.
+ * Then two correlations with the audio so aligned: of the envelopes (the same loudness, when
+ * and how long) and of the waveforms (the same sound, not just something equally loud).
  */
 final class AudioMatch {
   private static final int BLOCK_MS = 10;
+  private static final int WINDOW_MS = 100;
+  /** How far a window may have moved from where the one before it was found. */
+  private static final int DRIFT_MS = 20;
+  /** How far a window not found near the one before it may have moved, looked for only then. */
+  private static final int JUMP_MS = 250;
+  /** A reference window quieter than this (RMS) is a pause: nothing to match. */
+  private static final double LOUD = 500;
+  /** A window matched this well is found: the next is looked for near it. */
+  private static final double FOUND = 0.5;
 
-  record Result(int lagSamples, double envelope, double waveform) {}
+  /**
+   * @param lagSamples where the reference starts in the received audio
+   * @param envelope the loudness envelopes' correlation, reference against {@code aligned}
+   * @param waveform the median, over the reference's loud windows, of each window's waveform
+   *     correlation where it was found
+   * @param aligned the received audio that matches the reference, window by window, as long as it
+   */
+  record Result(int lagSamples, double envelope, double waveform, short[] aligned) {}
 
   private AudioMatch() {}
 
@@ -26,19 +50,47 @@ final class AudioMatch {
         bestLag = lag;
       }
     }
-    // Refine to the sample within one block either side, on the waveform.
-    int from = Math.max(0, bestLag * block - block);
-    int to = Math.min(received.length - reference.length, bestLag * block + block);
-    double bestWave = -1;
-    int bestSample = from;
-    for (int lag = from; lag <= to; lag++) {
-      double c = ncc(reference, received, lag);
-      if (c > bestWave) {
-        bestWave = c;
-        bestSample = lag;
+    int lag = bestLag * block;
+    int window = rate * WINDOW_MS / 1000;
+    int drift = rate * DRIFT_MS / 1000;
+    int jump = rate * JUMP_MS / 1000;
+    short[] aligned = new short[reference.length];
+    List<Double> matches = new ArrayList<>();
+    int shift = 0; // how far the received audio has moved so far, in samples
+    for (int w = 0; w < reference.length; w += window) {
+      int n = Math.min(window, reference.length - w);
+      if (n == window && Signals.rms(reference, w, w + window) >= LOUD) {
+        Found found = best(reference, w, window, received, lag + w, shift - drift, shift + drift);
+        if (found.match() < FOUND) { // a pause stretched or squeezed as a whole moves it further
+          found = best(reference, w, window, received, lag + w, shift - jump, shift + jump);
+        }
+        if (found.match() >= FOUND) {
+          shift = found.shift();
+        }
+        matches.add(found.match());
+      }
+      int at = lag + w + shift;
+      if (at >= 0 && at + n <= received.length) {
+        System.arraycopy(received, at, aligned, w, n);
       }
     }
-    return new Result(bestSample, best, bestWave);
+    Collections.sort(matches);
+    double waveform = matches.isEmpty() ? 0 : matches.get(matches.size() / 2);
+    return new Result(lag, ncc(ref, envelope(aligned, block), 0), waveform, aligned);
+  }
+
+  private record Found(int shift, double match) {}
+
+  /** Where in {@code [at + from, at + to]} of {@code received} the reference's window at {@code w} matches best. */
+  private static Found best(short[] reference, int w, int window, short[] received, int at, int from, int to) {
+    Found best = new Found(from, 0);
+    for (int s = from; s <= to; s++) {
+      double c = at + s >= 0 && at + s + window <= received.length ? ncc(reference, w, received, at + s, window) : 0;
+      if (c > best.match()) {
+        best = new Found(s, c);
+      }
+    }
+    return best;
   }
 
   /** How many ms of {@code pcm} are louder than {@code threshold} RMS (in 10 ms blocks). */
@@ -77,13 +129,13 @@ final class AudioMatch {
     return rr == 0 || xx == 0 ? 0 : rx / Math.sqrt(rr * xx);
   }
 
-  private static double ncc(short[] ref, short[] rec, int lag) {
+  private static double ncc(short[] ref, int from, short[] rec, int at, int n) {
     double rr = 0;
     double xx = 0;
     double rx = 0;
-    for (int i = 0; i < ref.length; i++) {
-      double a = ref[i];
-      double b = rec[lag + i];
+    for (int i = 0; i < n; i++) {
+      double a = ref[from + i];
+      double b = rec[at + i];
       rr += a * a;
       xx += b * b;
       rx += a * b;

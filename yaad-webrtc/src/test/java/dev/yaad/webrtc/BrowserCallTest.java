@@ -136,12 +136,16 @@ class BrowserCallTest {
     assertThat(heard.rate()).isEqualTo(16_000);
     AudioMatch.Result match = AudioMatch.find(mic.samples(), received, 16_000);
     int loudSent = AudioMatch.loudMillis(mic.samples(), 16_000, 500);
-    short[] aligned = java.util.Arrays.copyOfRange(received, match.lagSamples(), match.lagSamples() + mic.samples().length);
-    int loudHeard = AudioMatch.loudMillis(aligned, 16_000, 500);
+    int loudHeard = AudioMatch.loudMillis(match.aligned(), 16_000, 500);
     System.out.printf("browser call: heard %d ms; the %d ms WAV found at %d ms, envelope correlation %.3f, waveform %.3f; "
         + "loud %d ms sent, %d ms heard%n", heard.length() / 16, mic.millis(), match.lagSamples() / 16, match.envelope(),
         match.waveform(), loudSent, loudHeard);
-    assertThat(match.envelope()).as("loudness envelope correlation with the WAV").isGreaterThan(0.9);
+    // On a loaded machine Chromium's capture and the jitter buffer conceal late audio, so some
+    // 10 ms blocks are quieter or louder than sent: 0.999 in 2 of 5 runs at load 15 to 25, 0.94
+    // in two, 0.90 in one (0.72 once, before windows were looked for further than 20 ms away).
+    // Another sentence scores about 0.4, and noise as loud as the speech passes this but fails
+    // the waveform (AudioMatchTest).
+    assertThat(match.envelope()).as("loudness envelope correlation with the WAV").isGreaterThan(0.8);
     assertThat(match.waveform()).as("waveform correlation with the WAV").isGreaterThan(0.5);
     assertThat(loudHeard).as("ms of speech heard vs the WAV's").isBetween((int) (loudSent * 0.85), (int) (loudSent * 1.15));
 

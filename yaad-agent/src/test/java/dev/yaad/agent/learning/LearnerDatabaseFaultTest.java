@@ -13,8 +13,9 @@ import dev.yaad.agent.memory.MemoriesAccess;
 import dev.yaad.memory.Memories;
 import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.memory.testing.Await;
-import dev.yaad.memory.testing.PostgresProcess;
+import dev.yaad.memory.testing.Services;
 import dev.yaad.testing.ScriptedLlmServer;
+import dev.yaad.testing.PostgresProcess;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -47,7 +48,7 @@ class LearnerDatabaseFaultTest {
 
   @BeforeAll
   static void startPostgres() throws Exception {
-    postgres = PostgresProcess.start();
+    postgres = Services.ownPostgres();
     llmServer = ScriptedLlmServer.start();
   }
 

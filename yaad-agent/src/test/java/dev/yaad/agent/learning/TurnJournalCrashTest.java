@@ -8,7 +8,8 @@ import dev.yaad.agent.memory.MemoriesAccess;
 import dev.yaad.memory.Memories;
 import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.memory.testing.Await;
-import dev.yaad.memory.testing.PostgresProcess;
+import dev.yaad.memory.testing.Services;
+import dev.yaad.testing.PostgresProcess;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
@@ -39,7 +40,7 @@ class TurnJournalCrashTest {
 
   @BeforeAll
   static void startPostgres() throws Exception {
-    postgres = PostgresProcess.start();
+    postgres = Services.ownPostgres();
   }
 
   @AfterAll

@@ -1,5 +1,7 @@
 package dev.yaad.memory.testing;
 
+import dev.yaad.testing.PostgresProcess;
+import dev.yaad.testing.RedisProcess;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -31,6 +33,29 @@ public final class Services {
   public static String redisUri() {
     require("Redis", REDIS_HOST, REDIS_PORT);
     return "redis://" + REDIS_HOST + ":" + REDIS_PORT;
+  }
+
+  /** A PostgreSQL of the test's own, to stop and restart; skipped (failed in CI) without PostgreSQL's programs. */
+  public static PostgresProcess ownPostgres() throws IOException, InterruptedException {
+    requireInstalled("PostgreSQL's initdb and pg_ctl", PostgresProcess.installed());
+    return PostgresProcess.start();
+  }
+
+  /** A redis-server of the test's own, to kill, hang and restart; skipped (failed in CI) without redis-server. */
+  public static RedisProcess ownRedis() throws IOException, InterruptedException {
+    requireInstalled("redis-server", RedisProcess.installed());
+    return RedisProcess.start();
+  }
+
+  private static void requireInstalled(String what, boolean installed) {
+    if (!installed) {
+      String message = what + ": not installed";
+      if (required()) {
+        Assertions.fail(message + "; CI requires it");
+      }
+      System.err.println("SKIPPED: " + message + "; the fault tests that need it are skipped.");
+      Assumptions.abort(message);
+    }
   }
 
   public static boolean required() {

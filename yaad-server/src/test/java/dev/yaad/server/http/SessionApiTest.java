@@ -60,8 +60,10 @@ class SessionApiTest {
         // A reply that looks in memory first, then echoes the user: the tool, then the deltas.
         .rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults() && c.lastUserMessage().contains("job"),
             c -> Answer.toolCall("searchMemories", "{\"query\":\"job\"}"))
+        // 8 MB in 500 words of 16 KB: far more than the 1 MiB that may wait, in few enough deltas that a
+        // loaded machine makes them quickly (160,000 short words took over 10 s there).
         .rule(c -> c.purpose() == Purpose.CONVERSATION && c.lastUserMessage().contains(FLOOD),
-            c -> Answer.text("Once upon a time ".repeat(40_000)))
+            c -> Answer.text(("Onceuponatime".repeat(1_250) + " ").repeat(500)))
         .rule(c -> c.purpose() == Purpose.CONVERSATION && c.lastUserMessage().contains(STORY),
             c -> Answer.text("Once upon a time ".repeat(200)))
         // The model saves (or forgets) during the turn; background extraction later finds the same fact.

@@ -80,6 +80,7 @@ class BrowserTest {
     try (YaadServer server = new YaadServer(config).start()) {
       Result result = runScript(server.port(), Map.of());
       assertThat(result.output).contains("browser: ok   the memory panel shows memories added over the REST API",
+          "browser: ok   the memory panel draws the newest snapshot and keeps a new memory marked",
           "browser: ok   without an LLM the page says exactly what to set", "browser: ok   Urdu renders right to left",
           "browser: ok   forgetting a memory removes it", "browser: ok   a new user's first visit raises no error and no 404",
           "browser: ok   the interface follows the chosen language, Urdu or English",
@@ -118,6 +119,7 @@ class BrowserTest {
       try (YaadServer server = new YaadServer(config, tuning).start()) {
         Result result = runScript(server.port(), Map.of("YAAD_CREDENTIAL", API_KEY, "YAAD_SCREENSHOT_NAME", "companion-chat"));
         assertThat(result.output).contains("browser: ok   a text turn streams the reply and the panel learns",
+            "browser: ok   a memory the model saves during the turn appears in the panel",
             "browser: ok   with authentication the page asks for a token",
             "browser: ok   an operator's API key opens a conversation for the user it names", "browser: ok   a screenshot of the page",
             "browser: ok   when the LLM is down the page says so once per turn, with a retry hint, and no empty bubble",

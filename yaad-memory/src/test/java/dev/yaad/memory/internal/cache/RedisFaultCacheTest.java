@@ -10,7 +10,9 @@ import dev.yaad.memory.internal.store.JdbcMemoryStore;
 import dev.yaad.memory.internal.store.MemoryStore;
 import dev.yaad.memory.internal.store.TestWrites;
 import dev.yaad.memory.store.StoreConfig;
+import dev.yaad.memory.testing.Services;
 import dev.yaad.memory.testing.TestStores;
+import dev.yaad.testing.RedisProcess;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,7 +69,7 @@ class RedisFaultCacheTest {
 
   @BeforeEach
   void startRedis() throws Exception {
-    redis = RedisProcess.start();
+    redis = Services.ownRedis();
     config = CacheConfig.defaults().withRedisUrl(redis.url())
         .withRedisTimeouts(TIMEOUT, CHECK)
         .withTtls(Duration.ofMinutes(5), Duration.ofMillis(300), Duration.ofMinutes(5));

@@ -13,7 +13,9 @@ import dev.yaad.memory.internal.store.JdbcMemoryStore;
 import dev.yaad.memory.search.SearchRequest;
 import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.memory.testing.Await;
+import dev.yaad.memory.testing.Services;
 import dev.yaad.memory.testing.TestStores;
+import dev.yaad.testing.RedisProcess;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -66,7 +68,7 @@ class TwoInstancesTest {
 
   @Test
   void searchIndex_duringARedisOutage_isNoStalerThanSnapshots() throws Exception {
-    RedisProcess redis = RedisProcess.start();
+    RedisProcess redis = Services.ownRedis();
     toClose.add(redis);
     CacheConfig cache = CacheConfig.defaults().withRedisUrl(redis.url())
         .withRedisTimeouts(Duration.ofMillis(200), Duration.ofMillis(100))

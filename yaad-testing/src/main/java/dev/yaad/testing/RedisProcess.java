@@ -1,4 +1,4 @@
-package dev.yaad.bench;
+package dev.yaad.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,26 +9,20 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A {@code redis-server} of the benchmark's own on a free loopback port, without persistence
- * (a restart comes back empty, as a cache's Redis does), that the benchmark can kill with
- * SIGKILL and start again on the same port. Never the machine's shared Redis.
+ * A {@code redis-server} of a test's or benchmark's own, on a free loopback port, that it can
+ * kill, hang (SIGSTOP), resume and restart on the same port; never the machine's shared Redis.
+ * No persistence: a restart comes back empty, as a cache's Redis does.
  */
-final class LocalRedis implements AutoCloseable {
+public final class RedisProcess implements AutoCloseable {
   private final int port;
   private Process process;
 
-  private LocalRedis(int port) {
+  private RedisProcess(int port) {
     this.port = port;
   }
 
-  /** @throws IllegalStateException if redis-server is not installed or does not answer */
-  static LocalRedis start() throws IOException, InterruptedException {
-    LocalRedis redis = new LocalRedis(LocalPostgres.freePort());
-    redis.restart();
-    return redis;
-  }
-
-  static boolean installed() {
+  /** Whether {@code redis-server} is installed (a test skips without it). */
+  public static boolean installed() {
     try {
       Process p = new ProcessBuilder("redis-server", "--version").redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
@@ -41,12 +35,28 @@ final class LocalRedis implements AutoCloseable {
     }
   }
 
-  String url() {
+  /**
+   * Starts one on a free port and waits until it answers PING.
+   *
+   * @throws IOException if redis-server is not installed
+   * @throws IllegalStateException if it does not answer within 10 s
+   */
+  public static RedisProcess start() throws IOException, InterruptedException {
+    RedisProcess redis = new RedisProcess(Loopback.freePort());
+    redis.restart();
+    return redis;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String url() {
     return "redis://127.0.0.1:" + port;
   }
 
-  /** Starts it (again) and waits until it answers PING. */
-  void restart() throws IOException, InterruptedException {
+  /** Starts it (again, after {@link #kill}) and waits until it answers PING. */
+  public void restart() throws IOException, InterruptedException {
     process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
         "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning")
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
@@ -59,10 +69,27 @@ final class LocalRedis implements AutoCloseable {
     }
   }
 
-  /** {@code kill -9}: every connection drops at once. */
-  void kill() throws InterruptedException {
+  /** SIGKILL: every connection drops at once. */
+  public void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** SIGSTOP: connections stay open, nothing answers; a hung or very slow server. */
+  public void hang() throws IOException, InterruptedException {
+    signal("STOP");
+  }
+
+  /** SIGCONT, after {@link #hang}. */
+  public void resume() throws IOException, InterruptedException {
+    signal("CONT");
+  }
+
+  private void signal(String name) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+    if (kill.waitFor() != 0) {
+      throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+    }
   }
 
   private boolean answersPing() {
@@ -82,7 +109,7 @@ final class LocalRedis implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     if (process != null && process.isAlive()) {
-      kill();
+      kill(); // SIGKILL ends a stopped process too
     }
   }
 }
