@@ -13,6 +13,12 @@ import org.slf4j.Logger;
  * port. Never a stack trace: the reason is the failure's one-line summary. Callers report every
  * call's outcome; an answer that is the caller's fault (a 400) is neither.
  *
+ * <p>A provider that fails again within {@link #SETTLE} of coming back is unsteady (overloaded:
+ * it answers some calls and times out others): that outage resumes without a line, its reminders
+ * count the answers too, and it is back only once it has answered with no failure for
+ * {@link #SETTLE} — not a down and a back-up line per flip (a load run at 500 sessions logged 31
+ * of each in 6 s).
+ *
  * <pre>
  * WARN  llm: 127.0.0.1:11434 is down (ConnectException: Connection refused); calls fail until it answers
  * WARN  llm: 127.0.0.1:11434 is still down: 14 failed calls in 60 s (last: ConnectException: Connection refused)
@@ -23,6 +29,8 @@ import org.slf4j.Logger;
  */
 public final class OutageLog {
   public static final Duration DEFAULT_REMINDER = Duration.ofSeconds(60);
+  /** How long a provider answers without a failure before it counts as back. */
+  public static final Duration SETTLE = Duration.ofSeconds(10);
 
   private final Logger log;
   private final String prefix;
@@ -30,6 +38,11 @@ public final class OutageLog {
   private final LongSupplier nanoTime;
   private boolean down;
   private long failures;
+  private long answered;
+  private long lastFailureNanos;
+  private boolean unsteady;
+  private boolean cameBack;
+  private long upSinceNanos;
   private long downSinceNanos;
   private long lastLineNanos;
 
@@ -59,14 +72,20 @@ public final class OutageLog {
   public synchronized void failed(String reason) {
     long now = nanoTime.getAsLong();
     failures++;
+    lastFailureNanos = now;
     if (!down) {
       down = true;
       downSinceNanos = now;
       lastLineNanos = now;
+      unsteady = cameBack && now - upSinceNanos < SETTLE.toNanos();
+      if (unsteady) {
+        return;
+      }
       log.warn("{} is down ({}); calls fail until it answers", prefix, reason);
     } else if (now - lastLineNanos >= reminderNanos) {
       lastLineNanos = now;
-      log.warn("{} is still down: {} failed calls in {} s (last: {})", prefix, failures, seconds(now - downSinceNanos), reason);
+      log.warn("{} is still down: {} failed calls{} in {} s (last: {})", prefix, failures,
+          answered == 0 ? "" : " and " + answered + " answered", seconds(now - downSinceNanos), reason);
     }
   }
 
@@ -75,9 +94,17 @@ public final class OutageLog {
     if (!down) {
       return;
     }
-    log.info("{} is back up after {} failed calls in {} s", prefix, failures, seconds(nanoTime.getAsLong() - downSinceNanos));
+    long now = nanoTime.getAsLong();
+    if (unsteady && now - lastFailureNanos < SETTLE.toNanos()) {
+      answered++;
+      return;
+    }
+    log.info("{} is back up after {} failed calls in {} s", prefix, failures, seconds(now - downSinceNanos));
+    cameBack = true;
+    upSinceNanos = now;
     down = false;
     failures = 0;
+    answered = 0;
   }
 
   public synchronized boolean isDown() {

@@ -45,6 +45,34 @@ class OutageLogTest {
   }
 
   @Test
+  void anOverloadedProviderThatAnswersSomeCalls_isOneUnsteadyOutage_notALinePerFlip() {
+    Logger logger = (Logger) LoggerFactory.getLogger("outage-test-" + System.nanoTime());
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    logger.setAdditive(false);
+    AtomicLong now = new AtomicLong();
+    OutageLog outage = new OutageLog(logger, "llm", URI.create("http://localhost:11434/v1"), Duration.ofSeconds(60), now::get);
+
+    for (int i = 0; i < 700; i++) { // 70 s of calls 100 ms apart, every other one timing out
+      now.addAndGet(100_000_000L);
+      if (i % 2 == 0) {
+        outage.failed(new java.util.concurrent.TimeoutException("no first token within 3000 ms"));
+      } else {
+        outage.succeeded();
+      }
+    }
+    now.addAndGet(10_000_000_000L);
+    outage.succeeded();
+
+    assertThat(lines.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly(
+        "llm: localhost:11434 is down (TimeoutException: no first token within 3000 ms); calls fail until it answers",
+        "llm: localhost:11434 is back up after 1 failed calls in 0 s", // the first answer: it looked back
+        "llm: localhost:11434 is still down: 301 failed calls and 300 answered in 60 s (last: TimeoutException: no first token within 3000 ms)",
+        "llm: localhost:11434 is back up after 349 failed calls in 80 s");
+  }
+
+  @Test
   void hostAndPort_usesTheSchemesDefaultPort() {
     assertThat(OutageLog.hostAndPort(URI.create("https://api.openai.com/v1"))).isEqualTo("api.openai.com:443");
     assertThat(OutageLog.hostAndPort(URI.create("http://127.0.0.1:8000/v1"))).isEqualTo("127.0.0.1:8000");
