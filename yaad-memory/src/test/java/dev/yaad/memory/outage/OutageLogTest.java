@@ -8,6 +8,7 @@ import ch.qos.logback.core.read.ListAppender;
 import java.net.ConnectException;
 import java.net.URI;
 import java.time.Duration;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -16,13 +17,9 @@ class OutageLogTest {
 
   @Test
   void anOutage_isOneLineDown_remindersWithACount_andOneLineBackUp() {
-    Logger logger = (Logger) LoggerFactory.getLogger("outage-test-" + System.nanoTime());
     ListAppender<ILoggingEvent> lines = new ListAppender<>();
-    lines.start();
-    logger.addAppender(lines);
-    logger.setAdditive(false);
     AtomicLong now = new AtomicLong();
-    OutageLog outage = new OutageLog(logger, "llm", URI.create("http://localhost:11434/v1"), Duration.ofSeconds(60), now::get);
+    OutageLog outage = outageLoggingTo(lines, now);
 
     outage.succeeded(); // up and answering: nothing to say
     for (int i = 0; i < 10; i++) {
@@ -46,18 +43,14 @@ class OutageLogTest {
 
   @Test
   void anOverloadedProviderThatAnswersSomeCalls_isOneUnsteadyOutage_notALinePerFlip() {
-    Logger logger = (Logger) LoggerFactory.getLogger("outage-test-" + System.nanoTime());
     ListAppender<ILoggingEvent> lines = new ListAppender<>();
-    lines.start();
-    logger.addAppender(lines);
-    logger.setAdditive(false);
     AtomicLong now = new AtomicLong();
-    OutageLog outage = new OutageLog(logger, "llm", URI.create("http://localhost:11434/v1"), Duration.ofSeconds(60), now::get);
+    OutageLog outage = outageLoggingTo(lines, now);
 
     for (int i = 0; i < 700; i++) { // 70 s of calls 100 ms apart, every other one timing out
       now.addAndGet(100_000_000L);
       if (i % 2 == 0) {
-        outage.failed(new java.util.concurrent.TimeoutException("no first token within 3000 ms"));
+        outage.failed(new TimeoutException("no first token within 3000 ms"));
       } else {
         outage.succeeded();
       }
@@ -70,6 +63,15 @@ class OutageLogTest {
         "llm: localhost:11434 is back up after 1 failed calls in 0 s", // the first answer: it looked back
         "llm: localhost:11434 is still down: 301 failed calls and 300 answered in 60 s (last: TimeoutException: no first token within 3000 ms)",
         "llm: localhost:11434 is back up after 349 failed calls in 80 s");
+  }
+
+  /** An outage log on a clock of the test's, whose lines go to {@code lines} only. */
+  private static OutageLog outageLoggingTo(ListAppender<ILoggingEvent> lines, AtomicLong now) {
+    Logger logger = (Logger) LoggerFactory.getLogger("outage-test-" + System.nanoTime());
+    lines.start();
+    logger.addAppender(lines);
+    logger.setAdditive(false);
+    return new OutageLog(logger, "llm", URI.create("http://localhost:11434/v1"), Duration.ofSeconds(60), now::get);
   }
 
   @Test
