@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -496,5 +497,19 @@ class MainTest {
     }
     assertThat(heard).containsExactly(new dev.yaad.server.cluster.ClusterEvents.UserDeleting("ali"),
         new dev.yaad.server.cluster.ClusterEvents.UserDeleted("ali"));
+  }
+
+  @Test
+  void virtualThreads_getAtLeastEightCarriers_unlessTheOperatorChose() {
+    Properties none = new Properties();
+    Main.ensureCarriers(none, 2);
+    assertThat(none.getProperty("jdk.virtualThreadScheduler.parallelism")).isEqualTo("8");
+    Properties big = new Properties();
+    Main.ensureCarriers(big, 32);
+    assertThat(big.getProperty("jdk.virtualThreadScheduler.parallelism")).isEqualTo("32");
+    Properties chosen = new Properties();
+    chosen.setProperty("jdk.virtualThreadScheduler.parallelism", "3");
+    Main.ensureCarriers(chosen, 2);
+    assertThat(chosen.getProperty("jdk.virtualThreadScheduler.parallelism")).isEqualTo("3");
   }
 }
