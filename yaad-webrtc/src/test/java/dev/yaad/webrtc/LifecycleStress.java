@@ -1,18 +1,15 @@
 package dev.yaad.webrtc;
 
+import dev.yaad.testing.ThreadCensus;
 import dev.yaad.webrtc.WebRtcCall.State;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Stream;
 
 /**
  * Calls started and ended at random moments, run in a JVM of its own by
@@ -157,30 +154,8 @@ public final class LifecycleStress {
     peers[2] += closed.abandonedCloses();
   }
 
-  /**
-   * Live threads by name (digits folded, so "Thread-7" and "Thread-9" count together), Java and
-   * native alike (from /proc/self/task), minus what the JVM grows and shrinks on its own (JIT
-   * compiler and GC workers, the virtual-thread carrier pool, the reapers of the {@code chrt}
-   * processes RealtimeThreads starts).
-   */
+  /** Live threads (ThreadCensus; its process reapers include those of the {@code chrt} processes RealtimeThreads starts). */
   static Map<String, Integer> threads() throws IOException {
-    Map<String, Integer> names = new TreeMap<>();
-    try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-      for (Path task : tasks.toList()) {
-        String name;
-        try {
-          name = Files.readString(task.resolve("comm")).strip();
-        } catch (IOException e) {
-          continue; // ended while we looked
-        }
-        if (name.startsWith("C1 ") || name.startsWith("C2 ") || name.startsWith("GC ") || name.startsWith("G1 ")
-            || name.startsWith("ForkJoinPool") || name.startsWith("VM ") || name.startsWith("Monitor Deflati")
-            || name.startsWith("VirtualThread-u") || name.startsWith("process reaper")) {
-          continue;
-        }
-        names.merge(name.replaceAll("\\d+", "#"), 1, Integer::sum);
-      }
-    }
-    return names;
+    return ThreadCensus.threads(name -> false);
   }
 }

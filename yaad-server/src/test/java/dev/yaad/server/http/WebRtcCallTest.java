@@ -9,16 +9,16 @@ import dev.yaad.agent.learning.LearningConfig;
 import dev.yaad.memory.testing.TestStores;
 import dev.yaad.server.LlmSettings;
 import dev.yaad.server.YaadServer;
-import dev.yaad.testing.ScriptedLlmServer;
 import dev.yaad.testing.ScriptedLlmServer.Answer;
 import dev.yaad.testing.ScriptedLlmServer.Purpose;
+import dev.yaad.testing.ScriptedLlmServer;
 import dev.yaad.testing.SpokenFixtures;
+import dev.yaad.testing.ThreadCensus;
 import dev.yaad.voice.VoiceConfig;
 import dev.yaad.webrtc.WebRtcCall;
 import dev.yaad.webrtc.WebRtcConfig;
 import dev.yaad.webrtc.WebRtcTransport;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,7 +33,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -285,31 +284,8 @@ class WebRtcCallTest {
     return Math.round(Math.sqrt(sum / Math.max(1, pcm.length)));
   }
 
-  /**
-   * Live threads by name (digits folded), Java and native (/proc/self/task), minus what the JVM
-   * grows and shrinks on its own (JIT and GC workers, the carrier pool, process reapers) and the
-   * test's own clients.
-   */
+  /** Live threads (ThreadCensus), minus the test's own HTTP and WebSocket clients (the JDK's) and the JDK's virtual-thread I/O poller. */
   static Map<String, Integer> threads() throws IOException {
-    Map<String, Integer> names = new TreeMap<>();
-    try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-      for (Path task : tasks.toList()) {
-        String name;
-        try {
-          name = Files.readString(task.resolve("comm")).strip();
-        } catch (IOException e) {
-          continue;
-        }
-        if (name.startsWith("C1 ") || name.startsWith("C2 ") || name.startsWith("GC ") || name.startsWith("G1 ")
-            || name.startsWith("ForkJoinPool") || name.startsWith("VM ") || name.startsWith("Monitor Deflati")
-            || name.startsWith("VirtualThread-u") || name.startsWith("process reaper")
-            // The test's own HTTP and WebSocket clients (the JDK's), and the JDK's virtual-thread I/O poller.
-            || name.startsWith("HttpClient-") || name.equals("MasterPoller")) {
-          continue;
-        }
-        names.merge(name.replaceAll("\\d+", "#"), 1, Integer::sum);
-      }
-    }
-    return names;
+    return ThreadCensus.threads(name -> name.startsWith("HttpClient-") || name.equals("MasterPoller"));
   }
 }
