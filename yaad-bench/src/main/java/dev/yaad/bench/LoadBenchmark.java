@@ -11,13 +11,9 @@ import dev.yaad.testing.ScriptedLlmServer.Answer;
 import dev.yaad.testing.ScriptedLlmServer.Call;
 import dev.yaad.testing.ScriptedLlmServer.Purpose;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -306,19 +302,11 @@ final class LoadBenchmark implements Callable<Integer> {
   private void probeLlm(HttpClient client, URI chat, long ttftNanos) {
     String body = "{\"model\":\"scripted\",\"stream\":true,\"messages\":[{\"role\":\"system\",\"content\":\"You are a latency probe.\"},"
         + "{\"role\":\"user\",\"content\":\"hello\"}]}";
-    long sent = System.nanoTime();
     try {
-      HttpResponse<InputStream> response = client.send(HttpRequest.newBuilder(chat).timeout(Duration.ofSeconds(30))
-          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-          HttpResponse.BodyHandlers.ofInputStream());
-      try (InputStream in = response.body()) {
-        if (response.statusCode() == 200 && in.read() >= 0) {
-          llmDoubleOverhead.add(System.nanoTime() - sent - ttftNanos);
-        }
-        in.transferTo(OutputStream.nullOutputStream());
+      long took = FirstByte.nanos(client, chat, body);
+      if (took >= 0) {
+        llmDoubleOverhead.add(took - ttftNanos);
       }
-    } catch (IOException e) {
-      // a fault or the end of the run: not timed
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -9,13 +9,8 @@ import dev.yaad.testing.ScriptedLlmServer.Answer;
 import dev.yaad.testing.ScriptedLlmServer.Purpose;
 import dev.yaad.testing.ScriptedSpeechServer;
 import dev.yaad.testing.SpokenFixtures;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -239,19 +234,9 @@ final class VoiceBenchmark implements Callable<Integer> {
     }
 
     private void firstByteMs(URI uri, String body, List<Double> into) throws InterruptedException {
-      long sent = System.nanoTime();
-      try {
-        HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
-            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-            HttpResponse.BodyHandlers.ofInputStream());
-        try (InputStream in = response.body()) {
-          if (response.statusCode() == 200 && in.read() >= 0) {
-            into.add((System.nanoTime() - sent) / 1e6);
-          }
-          in.transferTo(OutputStream.nullOutputStream());
-        }
-      } catch (IOException e) {
-        // not timed
+      long took = FirstByte.nanos(http, uri, body);
+      if (took >= 0) {
+        into.add(took / 1e6);
       }
     }
   }
