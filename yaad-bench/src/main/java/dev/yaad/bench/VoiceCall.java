@@ -58,6 +58,7 @@ abstract class VoiceCall implements AutoCloseable {
   private volatile long lastEventNanos;
   private volatile long speechEndNanos; // when the caller's last utterance was handed to the transport
   private volatile long firstReplyNanos; // the first reply audio after it
+  private volatile long audioStartedNanos; // the first audio_started after it
   private long nextFrameNanos; // the caller's thread: when the next 20 ms frame is due
   private short[] previousFrame; // a call's audio thread: the frame before this one, and when it was pulled
   private long previousFrameNanos;
@@ -84,7 +85,12 @@ abstract class VoiceCall implements AutoCloseable {
         interruptedReplyAudio = true;
         quietAfterInterrupted = 0;
       }
-      case "audio_started" -> interruptedReplyAudio = false; // the next reply's audio
+      case "audio_started" -> {
+        interruptedReplyAudio = false; // the next reply's audio
+        if (speechEndNanos != 0 && audioStartedNanos == 0) {
+          audioStartedNanos = System.nanoTime();
+        }
+      }
       default -> { }
     }
     events.add(event);
@@ -180,6 +186,16 @@ abstract class VoiceCall implements AutoCloseable {
   }
 
   /**
+   * From the reply's {@code audio_started} (sent by the server as it hands the reply's first audio
+   * to the transport; it travels on the socket) to the reply heard: the reply's leading silence,
+   * plus the audio's way down when it travels apart from the event (WebRTC); -1 if unknown.
+   */
+  double heardAfterAudioStartedMs() {
+    long started = audioStartedNanos;
+    return firstReplyNanos == 0 || started == 0 ? -1 : (firstReplyNanos - started) / 1e6;
+  }
+
+  /**
    * How long the interrupted reply's audio went on arriving after {@code interrupted} (the
    * server's barge-in decision reached the client): 0 if none came after it.
    */
@@ -199,6 +215,7 @@ abstract class VoiceCall implements AutoCloseable {
   void streamUtterance(short[] pcm, int trailingSilenceSamples) {
     int speechEnd = Math.max(0, pcm.length - trailingSilenceSamples);
     firstReplyNanos = 0;
+    audioStartedNanos = 0;
     speechEndNanos = 0;
     for (int i = 0; i < pcm.length; i += VoiceBenchmark.FRAME) {
       frame(SpokenFixtures.littleEndian(pcm, i, Math.min(pcm.length, i + VoiceBenchmark.FRAME)));

@@ -86,6 +86,22 @@ class VoiceCallTest {
   }
 
   @Test
+  void heardSplitsAtAudioStarted_whichOnlyCountsAfterTheSpeechEnded() {
+    Detached call = new Detached();
+    call.received("{\"type\":\"audio_started\"}"); // an earlier reply's: not this turn's
+    call.streamUtterance(new short[VoiceBenchmark.FRAME], 0);
+    assertThat(call.heardAfterAudioStartedMs()).isEqualTo(-1);
+    long t = System.nanoTime() + 1_000_000_000L;
+    call.receivedFrame(new short[VoiceCall.STEP], t);
+    long before = System.nanoTime();
+    call.received("{\"type\":\"audio_started\"}");
+    long after = System.nanoTime();
+    call.receivedFrame(java.util.Arrays.copyOf(speech(), VoiceCall.STEP), t + 10_000_000L);
+    assertThat(call.heardAfterAudioStartedMs()).isBetween((t - after) / 1e6, (t - before) / 1e6)
+        .isLessThan(call.heardEndToEndMs());
+  }
+
+  @Test
   void loudnessSeparatesSpeechFromSilenceAndHiss() {
     assertThat(VoiceCall.loud(new short[VoiceBenchmark.FRAME])).isFalse();
     assertThat(VoiceCall.loud(quiet())).isFalse();
