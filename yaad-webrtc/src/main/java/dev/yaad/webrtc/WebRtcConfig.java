@@ -224,8 +224,9 @@ public final class WebRtcConfig {
     /**
      * Opus packet duration, 10 (default) or 20 ms (WebRTC's own default), asked of the peer and
      * of this side's encoder by an {@code a=ptime} line in every description (webrtc-java has
-     * no API for it). Shorter packets arrive sooner and let the receiver's jitter buffer hold
-     * less; they cost a few more packets' headers (about 16 kb/s more each way).
+     * no API for it). Shorter packets leave 10 ms sooner, but on a loaded host the receiver's
+     * jitter buffer answered with a target about as much higher (docs/webrtc.md, "Trimming it");
+     * they cost 50 more packets a second each way (their headers: about 20 kb/s).
      */
     public Builder packetMillis(int millis) {
       if (millis != 10 && millis != 20) {
