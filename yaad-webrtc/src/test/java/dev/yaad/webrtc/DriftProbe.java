@@ -1,17 +1,10 @@
 package dev.yaad.webrtc;
 
-import dev.onvoid.webrtc.RTCPeerConnection;
-import dev.onvoid.webrtc.RTCStats;
-import dev.onvoid.webrtc.RTCStatsReport;
-import dev.onvoid.webrtc.RTCStatsType;
-import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -123,23 +116,13 @@ public final class DriftProbe {
 
   /** WebRTC's receive statistics of the call: jitter buffer, time-stretching. */
   private static String inbound(WebRtcCall call) throws Exception {
-    Field f = WebRtcCall.class.getDeclaredField("peer");
-    f.setAccessible(true);
-    RTCPeerConnection peer = (RTCPeerConnection) f.get(call);
-    CompletableFuture<RTCStatsReport> report = new CompletableFuture<>();
-    peer.getStats(report::complete);
-    for (RTCStats s : report.get(5, TimeUnit.SECONDS).getStats().values()) {
-      if (s.getType() == RTCStatsType.INBOUND_RTP) {
-        Map<String, Object> m = s.getAttributes();
-        double emitted = ((Number) m.get("jitterBufferEmittedCount")).doubleValue();
-        return String.format(Locale.ROOT, "jitter buffer avg %.0f ms (target %.0f ms, minimum %.0f ms), removed by time-stretching %.0f ms, concealed %.0f ms",
-            1000 * ((Number) m.get("jitterBufferDelay")).doubleValue() / emitted,
-            1000 * ((Number) m.get("jitterBufferTargetDelay")).doubleValue() / emitted,
-            1000 * ((Number) m.get("jitterBufferMinimumDelay")).doubleValue() / emitted,
-            ((Number) m.get("removedSamplesForAcceleration")).doubleValue() / 48.0,
-            ((Number) m.get("concealedSamples")).doubleValue() / 48.0);
-      }
-    }
-    return "no inbound-rtp";
+    Map<String, Object> m = WebRtcTransportTest.inboundRtp(call);
+    double emitted = ((Number) m.get("jitterBufferEmittedCount")).doubleValue();
+    return String.format(Locale.ROOT, "jitter buffer avg %.0f ms (target %.0f ms, minimum %.0f ms), removed by time-stretching %.0f ms, concealed %.0f ms",
+        1000 * ((Number) m.get("jitterBufferDelay")).doubleValue() / emitted,
+        1000 * ((Number) m.get("jitterBufferTargetDelay")).doubleValue() / emitted,
+        1000 * ((Number) m.get("jitterBufferMinimumDelay")).doubleValue() / emitted,
+        ((Number) m.get("removedSamplesForAcceleration")).doubleValue() / 48.0,
+        ((Number) m.get("concealedSamples")).doubleValue() / 48.0);
   }
 }
