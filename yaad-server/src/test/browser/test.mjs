@@ -422,6 +422,14 @@ scenario('WebRTC voice: a call carries the microphone and the spoken reply, the 
     const overSocket = await page.evaluate(() => window.yaad.serverVoice.framesSent + window.yaad.serverVoice.framesPlayed);
     check(overSocket === 0, overSocket + ' audio frames went over the WebSocket instead of the call');
     console.log('browser: webrtc inbound-rtp ' + JSON.stringify(after));
+    // Barge-in: the reply's tail already on its way is muted on interrupted, heard again at the next audio_started.
+    const muted = await page.evaluate(() => {
+      window.yaad.app.socket.handle({ type: 'interrupted' });
+      const m = window.yaad.serverVoice.call.player.muted;
+      window.yaad.app.socket.handle({ type: 'audio_started', replyId: 'next' });
+      return [m, window.yaad.serverVoice.call.player.muted];
+    });
+    check(muted[0] === true && muted[1] === false, 'reply track muted on interrupted, then on audio_started: ' + JSON.stringify(muted));
     await page.screenshot({ path: join(shots, 'webrtc-voice.png'), fullPage: true });
   });
 

@@ -747,6 +747,10 @@ class Conversation {
         break;
       case 'interrupted':
         serverVoice.flush();
+        if (serverVoice.call) serverVoice.call.interrupted(); // the tail already on its way is not played
+        break;
+      case 'audio_started':
+        if (serverVoice.call) serverVoice.call.replyStarts();
         break;
       case 'voice_metrics':
         app.lastVoiceMetrics = m;

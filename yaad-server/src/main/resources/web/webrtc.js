@@ -7,6 +7,11 @@
 
 /** How long the offer waits for the page's own ICE candidates before it goes (the rest trickle). */
 const GATHER_MS = 1000;
+/**
+ * How long the reply stays muted after `interrupted` unless the next reply starts sooner: longer
+ * than what was already on its way (one one-way latency, 50-250 ms), shorter than a new turn.
+ */
+const TAIL_MS = 500;
 
 export class WebRtcVoice {
   /**
@@ -21,6 +26,7 @@ export class WebRtcVoice {
     this.player = null;
     this.callId = null;
     this.offered = false;
+    this.unmuteTimer = null;
   }
 
   /** Opens the microphone (muted until talk()) and sends the offer. Rejects if either fails. */
@@ -64,6 +70,24 @@ export class WebRtcVoice {
     if (this.mic) this.mic.enabled = on;
   }
 
+  /**
+   * The server said `interrupted`: it has dropped the reply's unsent audio, but what was already
+   * on its way (in flight and in the jitter buffer) would still play. Muted until the next reply
+   * starts (`audio_started`), or TAIL_MS at most.
+   */
+  interrupted() {
+    if (!this.player) return;
+    this.player.muted = true;
+    clearTimeout(this.unmuteTimer);
+    this.unmuteTimer = setTimeout(() => this.replyStarts(), TAIL_MS);
+  }
+
+  /** A reply's audio starts (`audio_started`): heard again. */
+  replyStarts() {
+    clearTimeout(this.unmuteTimer);
+    if (this.player) this.player.muted = false;
+  }
+
   /** Ends the call from this side; the server answers webrtc_ended. */
   hangUp() {
     if (this.pc) this.send({ type: 'webrtc_hangup' });
@@ -72,6 +96,7 @@ export class WebRtcVoice {
 
   /** Releases the microphone, the player and the peer connection (after webrtc_ended, or the socket closed). */
   close() {
+    clearTimeout(this.unmuteTimer);
     if (this.mic) this.mic.stop();
     if (this.player) { this.player.pause(); this.player.srcObject = null; }
     if (this.pc) this.pc.close();

@@ -172,6 +172,8 @@ final class VoiceBenchmark implements Callable<Integer> {
             out.putObject(other.name().toLowerCase(Locale.ROOT) + "MinusFirst")
                 .put("heardEndToEndP50Ms", pct(r.heard, 50) - pct(first.heard, 50))
                 .put("endToEndP50Ms", r.p("endToEndMs", 50) - first.p("endToEndMs", 50))
+                .put("heardBeforeServerP50Ms", pct(r.heardBeforeServer, 50) - pct(first.heardBeforeServer, 50)) // the way up
+                .put("heardAfterAudioStartedP50Ms", pct(r.heardAfterAudioStarted, 50) - pct(first.heardAfterAudioStarted, 50)) // down
                 .put("cpuPerSessionPercentOfACore", (r.cpuPerSession - first.cpuPerSession) * 100);
           }
           transport = transports.get(0);
@@ -290,8 +292,9 @@ final class VoiceBenchmark implements Callable<Integer> {
       call.streamUtterance(said, SAID_TRAILING_SILENCE);
       if (!last) {
         // voice_metrics follows the reply's audio_ended (the audio played out) on either transport
-        run.turn(call.streamSilenceUntil("voice_metrics", Duration.ofSeconds(30)));
-        run.heard(call.heardEndToEndMs());
+        JsonNode metrics = call.streamSilenceUntil("voice_metrics", Duration.ofSeconds(30));
+        run.turn(metrics);
+        run.heard(call.heardEndToEndMs(), call.heardAfterAudioStartedMs(), metrics.path("endToEndMs").asDouble(-1));
         continue;
       }
       call.streamSilenceUntil("audio_started", Duration.ofSeconds(30));
@@ -325,6 +328,10 @@ final class VoiceBenchmark implements Callable<Integer> {
     final List<String> errors = Collections.synchronizedList(new ArrayList<>());
     /** End of the caller's speech to the first reply audio it received: the transport included. */
     final List<Double> heard = Collections.synchronizedList(new ArrayList<>());
+    /** audio_started's arrival to the reply heard: its leading silence, plus the audio's way down if it travels apart. */
+    final List<Double> heardAfterAudioStarted = Collections.synchronizedList(new ArrayList<>());
+    /** Heard end to end minus that minus the server's end to end: the speech's way up (plus audio_started's on the socket). */
+    final List<Double> heardBeforeServer = Collections.synchronizedList(new ArrayList<>());
     double cpuPerSession;
     int failed;
 
@@ -374,6 +381,19 @@ final class VoiceBenchmark implements Callable<Integer> {
       }
     }
 
+    /**
+     * A turn's heard end to end, split where the server's clock is known: {@code afterStarted}
+     * (from audio_started's arrival) and the server's own end to end; what is left before them
+     * is the caller's speech end to the server's, plus audio_started's trip on the socket.
+     */
+    void heard(double ms, double afterStarted, double serverEndToEnd) {
+      heard(ms);
+      if (ms >= 0 && afterStarted >= 0 && serverEndToEnd >= 0) {
+        heardAfterAudioStarted.add(afterStarted);
+        heardBeforeServer.add(ms - afterStarted - serverEndToEnd);
+      }
+    }
+
     void stop(double ms, JsonNode interrupted) {
       stopMs.add(ms);
     }
@@ -417,6 +437,8 @@ final class VoiceBenchmark implements Callable<Integer> {
       ObjectNode o = JSON.createObjectNode();
       o.put("transport", transport).put("sessions", sessions).put("turns", turns()).put("failedSessions", failed);
       o.putObject("heardEndToEndMs").put("p50", pct(heard, 50)).put("p99", pct(heard, 99));
+      o.putObject("heardAfterAudioStartedMs").put("p50", pct(heardAfterAudioStarted, 50)).put("p99", pct(heardAfterAudioStarted, 99));
+      o.putObject("heardBeforeServerMs").put("p50", pct(heardBeforeServer, 50)).put("p99", pct(heardBeforeServer, 99));
       for (String field : List.of("endOfUtteranceMs", "sttMs", "transcriptMs", "llmFirstTokenMs", "firstSentenceMs",
           "ttsFirstByteMs", "endToEndMs")) {
         ObjectNode f = o.putObject(field);

@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -57,11 +58,17 @@ abstract class VoiceCall implements AutoCloseable {
   private volatile long lastEventNanos;
   private volatile long speechEndNanos; // when the caller's last utterance was handed to the transport
   private volatile long firstReplyNanos; // the first reply audio after it
+  private volatile long audioStartedNanos; // the first audio_started after it
   private long nextFrameNanos; // the caller's thread: when the next 20 ms frame is due
+  private short[] previousFrame; // a call's audio thread: the frame before this one, and when it was pulled
+  private long previousFrameNanos;
 
   abstract void sendJson(String json);
 
   abstract void sendAudio(byte[] frame);
+
+  /** Returns once the frames handed to {@link #sendAudio} have entered the transport (the socket: at once). */
+  void awaitSent() {}
 
   /** The transport hands each received event here. */
   final void received(String text) {
@@ -78,20 +85,26 @@ abstract class VoiceCall implements AutoCloseable {
         interruptedReplyAudio = true;
         quietAfterInterrupted = 0;
       }
-      case "audio_started" -> interruptedReplyAudio = false; // the next reply's audio
+      case "audio_started" -> {
+        interruptedReplyAudio = false; // the next reply's audio
+        if (speechEndNanos != 0 && audioStartedNanos == 0) {
+          audioStartedNanos = System.nanoTime();
+        }
+      }
       default -> { }
     }
     events.add(event);
   }
 
   /**
-   * ... and each piece of reply audio (16 kHz). Heard end to end ends when the reply's first
-   * 20 ms louder than {@link #LOUD} would start to play on a player that plays what arrives in
-   * order, each piece when the one before it has played (a browser's): on every transport, the
-   * silence a reply starts with (flite's about 120 ms) plays before its speech. Over WebRTC that
-   * silence arrives in real time; over the socket it arrives at once with the speech behind
-   * it, and counting the loud part's arrival there would make the socket look that much faster
-   * than anyone hears it. Any piece counts as audio of an interrupted reply.
+   * ... and each piece of reply audio that arrives as a message (the socket; 16 kHz). Heard end
+   * to end ends when the reply's first 20 ms louder than {@link #LOUD} (windows 10 ms apart, the
+   * same on every transport) would start to play on a player that plays what arrives in order,
+   * each piece when the one before it has played (a browser's): on every transport, the silence
+   * a reply starts with (flite's about 120 ms) plays before its speech. Over WebRTC that silence
+   * arrives in real time; over the socket it arrives at once with the speech behind it, and
+   * counting the loud part's arrival there would make the socket look that much faster than
+   * anyone hears it. Any piece counts as audio of an interrupted reply.
    */
   final void receivedAudio(short[] pcm) {
     long now = System.nanoTime();
@@ -102,8 +115,8 @@ abstract class VoiceCall implements AutoCloseable {
     long startsPlaying = Math.max(now, playedUntilNanos);
     playedUntilNanos = startsPlaying + pcm.length * 1_000_000_000L / VoiceBenchmark.RATE;
     if (speechEndNanos != 0 && firstReplyNanos == 0) {
-      for (int at = 0; at < pcm.length; at += VoiceBenchmark.FRAME) {
-        if (loud(java.util.Arrays.copyOfRange(pcm, at, Math.min(pcm.length, at + VoiceBenchmark.FRAME)))) {
+      for (int at = 0; at < pcm.length; at += STEP) {
+        if (loud(Arrays.copyOfRange(pcm, at, Math.min(pcm.length, at + VoiceBenchmark.FRAME)))) {
           firstReplyNanos = startsPlaying + at * 1_000_000_000L / VoiceBenchmark.RATE;
           break;
         }
@@ -112,23 +125,44 @@ abstract class VoiceCall implements AutoCloseable {
   }
 
   /**
-   * A frame of a call that carries sound all the time (WebRTC: silence between replies). The
+   * A frame of a call that carries sound all the time (WebRTC: silence between replies), with
+   * the moment it was pulled out of the call's jitter buffer, which is when a player (a
+   * browser's) starts to play it. The reply is heard where a 20 ms window of two frames (10 ms
+   * each) is first loud, at the first one's pull: the rule {@link #receivedAudio} applies. The
    * interrupted reply's audio ends where its silence begins: after {@link #END_OF_REPLY_MS} of
    * silence, loud audio is the next reply's, even if that reply's {@code audio_started} is still
    * queued on the socket behind its text (the audio travels apart from the events, and under load
    * the socket lags. Seen with 10 callers: fresh loud audio 800-1000 ms after {@code interrupted},
-   * after a silence, for about 100 ms: by its timing the next reply's start).
+   * after a silence, for about 100 ms: by its timing the start of the next reply).
    */
-  final void receivedFrame(short[] pcm) {
+  final void receivedFrame(short[] pcm, long pulledNanos) {
+    short[] before = previousFrame;
+    long beforeNanos = previousFrameNanos;
+    previousFrame = pcm;
+    previousFrameNanos = pulledNanos;
     if (loud(pcm)) {
       if (quietAfterInterrupted >= END_OF_REPLY_MS) {
         interruptedReplyAudio = false;
       }
-      receivedAudio(pcm);
+      long now = System.nanoTime();
+      if (interruptedReplyAudio) {
+        audioAfterInterruptedNanos = now;
+      }
+      lastAudioNanos = now;
     } else if (interruptedReplyAudio) {
       quietAfterInterrupted += pcm.length * 1000 / VoiceBenchmark.RATE;
     }
+    if (speechEndNanos != 0 && firstReplyNanos == 0 && before != null && beforeNanos - speechEndNanos >= 0) {
+      short[] window = Arrays.copyOf(before, before.length + pcm.length);
+      System.arraycopy(pcm, 0, window, before.length, pcm.length);
+      if (loud(window)) {
+        firstReplyNanos = beforeNanos;
+      }
+    }
   }
+
+  /** How far apart the 20 ms windows that may be the reply's first loud audio start. */
+  static final int STEP = VoiceBenchmark.FRAME / 2;
 
   /** Silence that ends an interrupted reply on a call (longer than the pauses within speech). */
   static final int END_OF_REPLY_MS = 300;
@@ -152,6 +186,16 @@ abstract class VoiceCall implements AutoCloseable {
   }
 
   /**
+   * From the reply's {@code audio_started} (sent by the server as it hands the reply's first audio
+   * to the transport; it travels on the socket) to the reply heard: the reply's leading silence,
+   * plus the audio's way down when it travels apart from the event (WebRTC); -1 if unknown.
+   */
+  double heardAfterAudioStartedMs() {
+    long started = audioStartedNanos;
+    return firstReplyNanos == 0 || started == 0 ? -1 : (firstReplyNanos - started) / 1e6;
+  }
+
+  /**
    * How long the interrupted reply's audio went on arriving after {@code interrupted} (the
    * server's barge-in decision reached the client): 0 if none came after it.
    */
@@ -171,10 +215,12 @@ abstract class VoiceCall implements AutoCloseable {
   void streamUtterance(short[] pcm, int trailingSilenceSamples) {
     int speechEnd = Math.max(0, pcm.length - trailingSilenceSamples);
     firstReplyNanos = 0;
+    audioStartedNanos = 0;
     speechEndNanos = 0;
     for (int i = 0; i < pcm.length; i += VoiceBenchmark.FRAME) {
       frame(SpokenFixtures.littleEndian(pcm, i, Math.min(pcm.length, i + VoiceBenchmark.FRAME)));
       if (speechEndNanos == 0 && i + VoiceBenchmark.FRAME >= speechEnd) {
+        awaitSent();
         speechEndNanos = System.nanoTime();
       }
     }
@@ -346,7 +392,7 @@ abstract class VoiceCall implements AutoCloseable {
         return until("webrtc_answer", Duration.ofSeconds(10)).get("sdp").asText();
       });
       call.onAudio(frame -> { // before waiting: the call's thread holds state changes behind audio with no consumer
-        receivedFrame(frame.samples()); // the call carries silence between replies
+        receivedFrame(frame.samples(), frame.receivedNanos()); // the call carries silence between replies
       });
       awaitConnected(call);
     }
@@ -388,6 +434,19 @@ abstract class VoiceCall implements AutoCloseable {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
       while (call.queuedMillis() > 20 && System.nanoTime() - deadline < 0) {
         java.util.concurrent.locks.LockSupport.parkNanos(2_000_000L);
+      }
+    }
+
+    /**
+     * The last frame has left the call's send buffer for WebRTC, as a microphone's last 10 ms
+     * does when captured (the caller keeps one frame queued ahead of the pacer, which would
+     * otherwise count 10-20 ms of queueing in the bench's caller against the transport).
+     */
+    @Override
+    void awaitSent() {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+      while (call.queuedMillis() > 0 && System.nanoTime() - deadline < 0) {
+        java.util.concurrent.locks.LockSupport.parkNanos(500_000L);
       }
     }
 

@@ -48,14 +48,57 @@ class VoiceCallTest {
   void onACall_loudAudioAfterTheInterruptedRepliesSilence_belongsToTheNextReply() {
     Detached call = new Detached();
     call.received("{\"type\":\"interrupted\"}");
-    call.receivedFrame(speech()); // the interrupted reply's tail, already on its way
+    call.receivedFrame(speech(), System.nanoTime()); // the interrupted reply's tail, already on its way
     double tail = call.audioAfterInterruptedMs();
     assertThat(tail).isGreaterThanOrEqualTo(0);
     for (int i = 0; i < VoiceCall.END_OF_REPLY_MS / 20; i++) {
-      call.receivedFrame(new short[VoiceBenchmark.FRAME]); // the silence the call sends once the reply is cleared
+      call.receivedFrame(new short[VoiceBenchmark.FRAME], System.nanoTime()); // the silence the call sends once the reply is cleared
     }
-    call.receivedFrame(speech()); // the next reply, its audio_started still queued on the socket
+    call.receivedFrame(speech(), System.nanoTime()); // the next reply, its audio_started still queued on the socket
     assertThat(call.audioAfterInterruptedMs()).isEqualTo(tail);
+  }
+
+  @Test
+  void onACall_theReplyIsHeardWhereItsFirstLoud20msWindowWasPulled_asOnTheSocket() {
+    Detached call = new Detached();
+    long before = System.nanoTime();
+    call.streamUtterance(new short[VoiceBenchmark.FRAME], 0);
+    long after = System.nanoTime();
+    long t = after + 1_000_000_000L; // frames pulled 1 s after the speech ended, 10 ms each
+    short[] silence = new short[VoiceCall.STEP];
+    call.receivedFrame(silence, t);
+    call.receivedFrame(silence, t + 10_000_000L);
+    assertThat(call.heardEndToEndMs()).isEqualTo(-1);
+    call.receivedFrame(java.util.Arrays.copyOf(speech(), VoiceCall.STEP), t + 20_000_000L);
+    // The window of the frame pulled at t + 10 ms and the loud one is the first loud 20 ms.
+    assertThat(call.heardEndToEndMs()).isBetween((t + 10_000_000L - after) / 1e6, (t + 10_000_000L - before) / 1e6);
+
+    // The socket: the same windows, 10 ms apart, in a message that arrives at once.
+    Detached socket = new Detached();
+    short[] reply = new short[3 * VoiceCall.STEP];
+    System.arraycopy(speech(), 0, reply, 2 * VoiceCall.STEP, VoiceCall.STEP);
+    long from = System.nanoTime();
+    socket.streamUtterance(new short[VoiceBenchmark.FRAME], 0);
+    socket.receivedAudio(reply);
+    long to = System.nanoTime();
+    assertThat(socket.heardEndToEndMs()).as("heard where the window from 10 ms on starts to play")
+        .isBetween(10.0, 10 + (to - from) / 1e6);
+  }
+
+  @Test
+  void heardSplitsAtAudioStarted_whichOnlyCountsAfterTheSpeechEnded() {
+    Detached call = new Detached();
+    call.received("{\"type\":\"audio_started\"}"); // an earlier reply's: not this turn's
+    call.streamUtterance(new short[VoiceBenchmark.FRAME], 0);
+    assertThat(call.heardAfterAudioStartedMs()).isEqualTo(-1);
+    long t = System.nanoTime() + 1_000_000_000L;
+    call.receivedFrame(new short[VoiceCall.STEP], t);
+    long before = System.nanoTime();
+    call.received("{\"type\":\"audio_started\"}");
+    long after = System.nanoTime();
+    call.receivedFrame(java.util.Arrays.copyOf(speech(), VoiceCall.STEP), t + 10_000_000L);
+    assertThat(call.heardAfterAudioStartedMs()).isBetween((t - after) / 1e6, (t - before) / 1e6)
+        .isLessThan(call.heardEndToEndMs());
   }
 
   @Test

@@ -192,7 +192,7 @@ final class Snippets {
 
     // Signalling endpoint (phase 2: authenticated like the session it belongs to):
     WebRtcCall call = transport.accept(offerSdp);  // blocks ≤ iceGatheringTimeout (2 s) for candidates
-    call.onAudio(frame -> pipeline.hear(frame.samples()))   // 20 ms, mono, 16 kHz (or 48 kHz)
+    call.onAudio(frame -> pipeline.hear(frame.samples()))   // 10 ms, mono, 16 kHz (or 48 kHz)
         .onState(state -> { if (state == WebRtcCall.State.CLOSED) pipeline.end(); });
     String answer = call.localDescription();        // the answer, every candidate inside: to the page
     // later, if the page trickles: call.addRemoteCandidate(sdpMid, sdpMLineIndex, candidate)

@@ -4,8 +4,9 @@ import java.util.function.Consumer;
 
 /**
  * Turns what WebRTC's audio sink delivers (10 ms of 16-bit PCM at the playout rate, mono or
- * interleaved stereo, native byte order) into the pipeline's 20 ms mono frames at one fixed
- * rate. Runs on WebRTC's audio thread only, so it allocates nothing but the frames it emits.
+ * interleaved stereo, native byte order) into the pipeline's 10 ms mono frames at one fixed
+ * rate, as WebRTC gives them up (a 20 ms frame held its first half back 10 ms). Runs on one
+ * receiving thread only, so it allocates nothing but the frames it emits.
  */
 final class Inbound {
   private final int outRate;
@@ -19,7 +20,7 @@ final class Inbound {
   Inbound(int outRate, Consumer<PcmFrame> out) {
     this.outRate = outRate;
     this.out = out;
-    this.frame = new short[outRate / 50];
+    this.frame = new short[outRate / 100];
   }
 
   void accept(byte[] data, int bitsPerSample, int sampleRate, int channels, int frames) {
@@ -52,7 +53,7 @@ final class Inbound {
       i += take;
       if (filled == frame.length) {
         out.accept(new PcmFrame(frame, outRate, System.nanoTime()));
-        frame = new short[outRate / 50];
+        frame = new short[outRate / 100];
         filled = 0;
       }
     }

@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * offers, Yaad answers) or {@link WebRtcTransport#dial} (Yaad offers: clients, tests, benchmarks).
  *
  * <h2>Audio in</h2>
- * {@link #onAudio} receives 20 ms mono frames at the transport's input rate (16 kHz by default,
+ * {@link #onAudio} receives 10 ms mono frames at the transport's input rate (16 kHz by default,
  * or 48 kHz), in order, on one thread of the call's own (a virtual thread), never on a native
  * WebRTC thread. Frames that arrive before a consumer is set wait for it. A consumer that
  * falls behind (or is not set) by more than {@link WebRtcConfig#receiveBufferBytes()} loses the
@@ -294,7 +294,8 @@ public final class WebRtcCall implements AutoCloseable {
         ensureOpen();
         createPeer();
       });
-      await(setDescription(new RTCSessionDescription(RTCSdpType.OFFER, offerSdp), true), "applying the offer");
+      await(setDescription(new RTCSessionDescription(RTCSdpType.OFFER, Sdp.withPtime(offerSdp, config.packetMillis())), true),
+          "applying the offer");
       onNative(() -> {
         ensureOpen();
         RTCRtpTransceiver audio = audioTransceiver();
@@ -337,7 +338,8 @@ public final class WebRtcCall implements AutoCloseable {
       if (answer == null || answer.isBlank()) {
         throw new WebRtcException("signalling returned no answer");
       }
-      await(setDescription(new RTCSessionDescription(RTCSdpType.ANSWER, answer), true), "applying the answer");
+      await(setDescription(new RTCSessionDescription(RTCSdpType.ANSWER, Sdp.withPtime(answer, config.packetMillis())), true),
+          "applying the answer");
       armConnectTimeout();
     } catch (RuntimeException | Error e) {
       throw setupFailed(e);
@@ -418,7 +420,7 @@ public final class WebRtcCall implements AutoCloseable {
       throw new WebRtcException("no ICE candidate was gathered: this host has no network interface WebRTC can use "
           + "(it ignores loopback) and no STUN/TURN server answered; configure iceServers or run on a host with a network interface");
     }
-    localDescription = description;
+    localDescription = Sdp.withPtime(description, config.packetMillis()); // the peer's packets
   }
 
   private void armConnectTimeout() {

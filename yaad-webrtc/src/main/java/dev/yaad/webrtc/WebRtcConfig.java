@@ -32,6 +32,8 @@ public final class WebRtcConfig {
   public static final long DEFAULT_RECEIVE_BUFFER_BYTES = 256L << 10;
   /** Concurrent calls per transport. */
   public static final int DEFAULT_MAX_CALLS = 100;
+  /** Opus packets of 10 ms: half of WebRTC's 20 ms, which took about 10 ms each way (docs/webrtc.md). */
+  public static final int DEFAULT_PACKET_MILLIS = 10;
   /**
    * Longest a close waits for WebRTC to release a call's native objects (or, at shutdown, the
    * engine's) before it abandons them and returns. Closes took up to 4 s on a 2-core machine at
@@ -49,6 +51,7 @@ public final class WebRtcConfig {
   private final long sendBufferBytes;
   private final long receiveBufferBytes;
   private final int maxCalls;
+  private final int packetMillis;
   private final Duration closeTimeout;
 
   private WebRtcConfig(Builder b) {
@@ -62,6 +65,7 @@ public final class WebRtcConfig {
     this.sendBufferBytes = b.sendBufferBytes;
     this.receiveBufferBytes = b.receiveBufferBytes;
     this.maxCalls = b.maxCalls;
+    this.packetMillis = b.packetMillis;
     this.closeTimeout = b.closeTimeout;
   }
 
@@ -116,6 +120,11 @@ public final class WebRtcConfig {
     return maxCalls;
   }
 
+  /** The Opus packet duration asked of both sides through SDP ({@code a=ptime}). */
+  public int packetMillis() {
+    return packetMillis;
+  }
+
   public Duration closeTimeout() {
     return closeTimeout;
   }
@@ -126,7 +135,7 @@ public final class WebRtcConfig {
         + ", inputSampleRate=" + inputSampleRate + ", iceGatheringTimeout=" + iceGatheringTimeout
         + ", connectTimeout=" + connectTimeout + ", disconnectedTimeout=" + disconnectedTimeout
         + ", sendBufferBytes=" + sendBufferBytes + ", receiveBufferBytes=" + receiveBufferBytes + ", maxCalls=" + maxCalls
-        + ", closeTimeout=" + closeTimeout + "}";
+        + ", packetMillis=" + packetMillis + ", closeTimeout=" + closeTimeout + "}";
   }
 
   /** Options are checked when set; each message names the option and the value it refused. */
@@ -141,6 +150,7 @@ public final class WebRtcConfig {
     private long sendBufferBytes = DEFAULT_SEND_BUFFER_BYTES;
     private long receiveBufferBytes = DEFAULT_RECEIVE_BUFFER_BYTES;
     private int maxCalls = DEFAULT_MAX_CALLS;
+    private int packetMillis = DEFAULT_PACKET_MILLIS;
     private Duration closeTimeout = DEFAULT_CLOSE_TIMEOUT;
 
     private Builder() {}
@@ -208,6 +218,21 @@ public final class WebRtcConfig {
         throw new IllegalArgumentException("maxCalls must be at least 1, got " + calls);
       }
       this.maxCalls = calls;
+      return this;
+    }
+
+    /**
+     * Opus packet duration, 10 (default) or 20 ms (WebRTC's own default), asked of the peer and
+     * of this side's encoder by an {@code a=ptime} line in every description (webrtc-java has
+     * no API for it). Shorter packets leave 10 ms sooner, but on a loaded host the receiver's
+     * jitter buffer answered with a target about as much higher (docs/webrtc.md, "Trimming it");
+     * they cost 50 more packets a second each way (their headers: about 20 kb/s).
+     */
+    public Builder packetMillis(int millis) {
+      if (millis != 10 && millis != 20) {
+        throw new IllegalArgumentException("packetMillis must be 10 or 20, got " + millis);
+      }
+      this.packetMillis = millis;
       return this;
     }
 

@@ -1,17 +1,10 @@
 package dev.yaad.webrtc;
 
-import dev.onvoid.webrtc.RTCPeerConnection;
-import dev.onvoid.webrtc.RTCStats;
-import dev.onvoid.webrtc.RTCStatsReport;
-import dev.onvoid.webrtc.RTCStatsType;
-import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -28,7 +21,7 @@ import java.util.concurrent.locks.LockSupport;
  * mvn -q -o -pl yaad-webrtc test-compile
  * java --enable-native-access=ALL-UNNAMED \
  *   -cp yaad-webrtc/target/test-classes:yaad-webrtc/target/classes:'yaad-bench/target/lib/*' \
- *   dev.yaad.webrtc.DriftProbe 4 60
+ *   dev.yaad.webrtc.DriftProbe 4 60 [packetMillis, 10 or 20; default 10]
  * </pre>
  */
 public final class DriftProbe {
@@ -40,10 +33,11 @@ public final class DriftProbe {
   public static void main(String[] args) throws Exception {
     int n = Integer.parseInt(args[0]);
     int seconds = Integer.parseInt(args[1]);
+    int packetMillis = args.length > 2 ? Integer.parseInt(args[2]) : WebRtcConfig.DEFAULT_PACKET_MILLIS;
     short[] beep = Signals.tone(1000, RATE, 20, 8000);
     short[] quiet = new short[FRAME];
-    try (WebRtcTransport callers = WebRtcTransport.start(WebRtcConfig.builder().maxCalls(n).build());
-        WebRtcTransport server = WebRtcTransport.start(WebRtcConfig.builder().maxCalls(n).build())) {
+    try (WebRtcTransport callers = WebRtcTransport.start(WebRtcConfig.builder().maxCalls(n).packetMillis(packetMillis).build());
+        WebRtcTransport server = WebRtcTransport.start(WebRtcConfig.builder().maxCalls(n).packetMillis(packetMillis).build())) {
       List<WebRtcCall> ends = new ArrayList<>(); // caller, server, caller, server...
       for (int c = 0; c < n; c++) {
         WebRtcCall[] answered = new WebRtcCall[1];
@@ -61,7 +55,7 @@ public final class DriftProbe {
         end.onAudio(frame -> {
           boolean l = Signals.amplitude(frame.samples(), 0, frame.samples().length, 1000, frame.sampleRate()) > 1000;
           if (l && !loud[0]) {
-            onsets.add(new long[] {(System.nanoTime() - t0) / 1_000_000});
+            onsets.add(new long[] {(frame.receivedNanos() - t0) / 1_000_000}); // when it was pulled: when it would play
           }
           loud[0] = l;
         });
@@ -86,7 +80,7 @@ public final class DriftProbe {
       Thread.sleep(seconds * 1000L);
       feeder.interrupt();
       long wall = (System.nanoTime() - start) / 1_000_000;
-      System.out.printf(Locale.ROOT, "%d calls, %d s, load %s%n", n, wall / 1000,
+      System.out.printf(Locale.ROOT, "%d calls, %d ms packets, %d s, load %s%n", n, packetMillis, wall / 1000,
           java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).strip());
       for (int i = 0; i < ends.size(); i++) {
         List<Long> lat = new ArrayList<>();
@@ -122,22 +116,13 @@ public final class DriftProbe {
 
   /** WebRTC's receive statistics of the call: jitter buffer, time-stretching. */
   private static String inbound(WebRtcCall call) throws Exception {
-    Field f = WebRtcCall.class.getDeclaredField("peer");
-    f.setAccessible(true);
-    RTCPeerConnection peer = (RTCPeerConnection) f.get(call);
-    CompletableFuture<RTCStatsReport> report = new CompletableFuture<>();
-    peer.getStats(report::complete);
-    for (RTCStats s : report.get(5, TimeUnit.SECONDS).getStats().values()) {
-      if (s.getType() == RTCStatsType.INBOUND_RTP) {
-        Map<String, Object> m = s.getAttributes();
-        double emitted = ((Number) m.get("jitterBufferEmittedCount")).doubleValue();
-        return String.format(Locale.ROOT, "jitter buffer avg %.0f ms (target %.0f ms), removed by time-stretching %.0f ms, concealed %.0f ms",
-            1000 * ((Number) m.get("jitterBufferDelay")).doubleValue() / emitted,
-            1000 * ((Number) m.get("jitterBufferTargetDelay")).doubleValue() / emitted,
-            ((Number) m.get("removedSamplesForAcceleration")).doubleValue() / 48.0,
-            ((Number) m.get("concealedSamples")).doubleValue() / 48.0);
-      }
-    }
-    return "no inbound-rtp";
+    Map<String, Object> m = WebRtcTransportTest.inboundRtp(call);
+    double emitted = ((Number) m.get("jitterBufferEmittedCount")).doubleValue();
+    return String.format(Locale.ROOT, "jitter buffer avg %.0f ms (target %.0f ms, minimum %.0f ms), removed by time-stretching %.0f ms, concealed %.0f ms",
+        1000 * ((Number) m.get("jitterBufferDelay")).doubleValue() / emitted,
+        1000 * ((Number) m.get("jitterBufferTargetDelay")).doubleValue() / emitted,
+        1000 * ((Number) m.get("jitterBufferMinimumDelay")).doubleValue() / emitted,
+        ((Number) m.get("removedSamplesForAcceleration")).doubleValue() / 48.0,
+        ((Number) m.get("concealedSamples")).doubleValue() / 48.0);
   }
 }

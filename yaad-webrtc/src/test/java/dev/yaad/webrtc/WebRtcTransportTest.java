@@ -66,6 +66,30 @@ class WebRtcTransportTest {
     assertThat(calls[0].stats().framesDropped()).isZero();
   }
 
+  @Test
+  void opusPackets_are10ms_bothWays() throws Exception {
+    WebRtcCall[] calls = connect(new Recorder(16_000 * 10), new Recorder(48_000 * 10));
+    assertThat(calls[0].send(Signals.tone(440, 16_000, 1500, 8000), 16_000)).isTrue();
+    assertThat(calls[1].send(Signals.tone(880, 16_000, 1500, 8000), 16_000)).isTrue();
+    Signals.await(() -> calls[0].stats().millisSent() >= 1500 && calls[1].stats().millisSent() >= 1500,
+        Duration.ofSeconds(10), "1.5 s sent each way");
+    for (WebRtcCall call : calls) { // 48 kHz samples decoded per packet received: 480 for 10 ms packets, 960 for WebRTC's 20 ms
+      java.util.Map<String, Object> in = inboundRtp(call);
+      double perPacket = ((Number) in.get("totalSamplesReceived")).doubleValue() / ((Number) in.get("packetsReceived")).doubleValue();
+      assertThat(perPacket).as("samples per packet received by %s: %s", call, in).isBetween(400.0, 600.0);
+    }
+  }
+
+  /** WebRTC's {@code inbound-rtp} statistics of the call's audio. */
+  static java.util.Map<String, Object> inboundRtp(WebRtcCall call) throws Exception {
+    java.lang.reflect.Field f = WebRtcCall.class.getDeclaredField("peer");
+    f.setAccessible(true);
+    java.util.concurrent.CompletableFuture<dev.onvoid.webrtc.RTCStatsReport> report = new java.util.concurrent.CompletableFuture<>();
+    ((dev.onvoid.webrtc.RTCPeerConnection) f.get(call)).getStats(report::complete);
+    return report.get(5, TimeUnit.SECONDS).getStats().values().stream()
+        .filter(s -> s.getType() == dev.onvoid.webrtc.RTCStatsType.INBOUND_RTP).findFirst().orElseThrow().getAttributes();
+  }
+
   /** Finds the tone's onset and checks the following second, window by window. */
   private static void assertSteadyTone(short[] pcm, double hz, int rate, int sentAmplitude) {
     int window = rate / 10;
