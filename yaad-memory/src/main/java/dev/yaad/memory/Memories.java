@@ -445,7 +445,10 @@ public final class Memories implements AutoCloseable {
       return this;
     }
 
-    /** The cosine at or above which a new memory updates one of the same category, in (0, 1]; default {@value Memories#DEFAULT_DUPLICATE_THRESHOLD}. */
+    /**
+     * The cosine at or above which a new memory updates one of the same category, in (0, 1];
+     * default: the embedder's ({@link Embedder#duplicateThreshold()}; {@value Memories#DEFAULT_DUPLICATE_THRESHOLD} for the default model).
+     */
     public Builder duplicateThreshold(double threshold) {
       requireUnset(this.duplicateThreshold, "duplicateThreshold");
       if (!(threshold > 0 && threshold <= 1)) {
@@ -505,7 +508,7 @@ public final class Memories implements AutoCloseable {
         deduplicate = true;
       }
       if (duplicateThreshold == null) {
-        duplicateThreshold = DEFAULT_DUPLICATE_THRESHOLD;
+        duplicateThreshold = embedder.duplicateThreshold();
       }
       if (forgetRule == null) {
         forgetRule = ForgetRule.defaults();
