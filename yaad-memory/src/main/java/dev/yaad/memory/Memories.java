@@ -325,6 +325,15 @@ public final class Memories implements AutoCloseable {
   }
 
   /**
+   * Whether some memory has no vector of this embedder (written with another model, or before
+   * embeddings): such memories are found by their words only until {@link #reembed} runs. One
+   * query that stops at the first such memory.
+   */
+  public boolean needsReembedding() {
+    return !store.staleEmbeddings(embedder.modelId(), null, 1).isEmpty();
+  }
+
+  /**
    * What {@link #reembed} did.
    *
    * @param examined memories found stale
