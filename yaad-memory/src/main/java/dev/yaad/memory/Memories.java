@@ -325,6 +325,15 @@ public final class Memories implements AutoCloseable {
   }
 
   /**
+   * Whether some memory has no vector of this embedder (written with another model, or before
+   * embeddings): such memories are found by their words only until {@link #reembed} runs. One
+   * query that stops at the first such memory.
+   */
+  public boolean needsReembedding() {
+    return !store.staleEmbeddings(embedder.modelId(), null, 1).isEmpty();
+  }
+
+  /**
    * What {@link #reembed} did.
    *
    * @param examined memories found stale
@@ -445,7 +454,10 @@ public final class Memories implements AutoCloseable {
       return this;
     }
 
-    /** The cosine at or above which a new memory updates one of the same category, in (0, 1]; default {@value Memories#DEFAULT_DUPLICATE_THRESHOLD}. */
+    /**
+     * The cosine at or above which a new memory updates one of the same category, in (0, 1];
+     * default: the embedder's ({@link Embedder#duplicateThreshold()}; {@value Memories#DEFAULT_DUPLICATE_THRESHOLD} for the default model).
+     */
     public Builder duplicateThreshold(double threshold) {
       requireUnset(this.duplicateThreshold, "duplicateThreshold");
       if (!(threshold > 0 && threshold <= 1)) {
@@ -505,7 +517,7 @@ public final class Memories implements AutoCloseable {
         deduplicate = true;
       }
       if (duplicateThreshold == null) {
-        duplicateThreshold = DEFAULT_DUPLICATE_THRESHOLD;
+        duplicateThreshold = embedder.duplicateThreshold();
       }
       if (forgetRule == null) {
         forgetRule = ForgetRule.defaults();

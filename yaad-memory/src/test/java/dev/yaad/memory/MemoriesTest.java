@@ -131,6 +131,24 @@ class MemoriesTest {
     }
   }
 
+  @Test
+  void changingTheModel_needsReembedding_untilReembedRuns_andTakesTheModelsDuplicateThreshold(@TempDir Path other) {
+    StoreConfig store = TestStores.h2(other);
+    try (Memories memories = Memories.builder().store(store).build()) {
+      assertThat(memories.needsReembedding()).isFalse();
+      memories.add("sana", NewMemory.of("FACT", "I usually drink tea in the morning"));
+      assertThat(memories.needsReembedding()).isFalse();
+    }
+    try (Memories e5 = Memories.builder().store(store).embedder(OnnxEmbedder.e5SmallV2()).build()) {
+      assertThat(e5.needsReembedding()).as("a MiniLM vector, read by e5").isTrue();
+      assertThat(e5.reembed(10).updated()).isEqualTo(1);
+      assertThat(e5.needsReembedding()).isFalse();
+      // e5 puts these two at about 0.95, MiniLM's 0.92 would merge them: e5's own threshold keeps both
+      e5.add("sana", NewMemory.of("FACT", "I usually drink coffee in the morning"));
+      assertThat(e5.list("sana", null, 10, null).items()).hasSize(2);
+    }
+  }
+
   private static List<String> contents(List<SearchHit> hits) {
     return hits.stream().map(h -> h.memory().content()).toList();
   }

@@ -11,8 +11,8 @@ import picocli.CommandLine.Spec;
 /**
  * Which embedding model turns memories into vectors, shared by every command that writes
  * memories ({@code serve}, {@code users import}, {@code reembed}, and yaad-bench's). Default:
- * the in-process ONNX all-MiniLM-L6-v2; with a base URL, any OpenAI-compatible
- * {@code /v1/embeddings}.
+ * the in-process ONNX all-MiniLM-L6-v2, or the in-process e5-small-v2-q named by
+ * {@code --embeddings-model}; with a base URL, any OpenAI-compatible {@code /v1/embeddings}.
  */
 public final class EmbeddingOptions {
   @Spec(Spec.Target.MIXEE) CommandSpec spec;
@@ -23,7 +23,9 @@ public final class EmbeddingOptions {
   String baseUrl;
 
   @Option(names = "--embeddings-model", paramLabel = "MODEL",
-      description = "The model to ask that endpoint for, e.g. text-embedding-3-small. Env YAAD_EMBEDDINGS_MODEL.")
+      description = {"The model to ask that endpoint for, e.g. text-embedding-3-small; without an endpoint, the in-process model: "
+          + OnnxEmbedder.MODEL_ID + " (default) or " + OnnxEmbedder.E5_MODEL_ID + " (better recall, twice the time per query)."
+          + " After changing it, run 'yaad reembed'. Env YAAD_EMBEDDINGS_MODEL."})
   String model;
 
   @Option(names = "--embeddings-api-key", paramLabel = "KEY", description = "Key for that endpoint. Env YAAD_EMBEDDINGS_API_KEY.")
@@ -32,10 +34,15 @@ public final class EmbeddingOptions {
   /** The embedder the options describe; bad values are usage errors naming the option. */
   public Embedder embedder() {
     if (Main.blankToNull(baseUrl) == null) {
-      if (Main.blankToNull(model) != null) {
-        throw new ParameterException(spec.commandLine(), "--embeddings-model needs --embeddings-base-url (YAAD_EMBEDDINGS_BASE_URL)");
+      if (Main.blankToNull(model) == null) {
+        return OnnxEmbedder.shared();
       }
-      return OnnxEmbedder.shared();
+      try {
+        return OnnxEmbedder.named(model.strip());
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "Invalid value for option '--embeddings-model': " + e.getMessage()
+            + " in-process; a model of an endpoint needs --embeddings-base-url (YAAD_EMBEDDINGS_BASE_URL)");
+      }
     }
     if (Main.blankToNull(model) == null) {
       throw new ParameterException(spec.commandLine(), "--embeddings-base-url needs --embeddings-model (YAAD_EMBEDDINGS_MODEL)");

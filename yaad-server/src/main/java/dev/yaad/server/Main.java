@@ -1,6 +1,7 @@
 package dev.yaad.server;
 
 import dev.yaad.memory.MemoryException;
+import dev.yaad.memory.embed.Embedder;
 import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.server.auth.AuthConfig;
 import dev.yaad.server.http.MemoryApi;
@@ -216,8 +217,9 @@ public final class Main implements Runnable {
             : message.startsWith("retries") ? "--llm-retries" : "--llm-base-url";
         throw new ParameterException(spec.commandLine(), "Invalid value for option '" + option + "': " + message);
       }
+      Embedder embedder = embedding.embedder();
       return new YaadServer.Config(host, port, database.storeConfig(), MemoryApi.DEFAULT_MAX_BODY_BYTES, limits.auth(auth), llm,
-          memory.cacheConfig(), embedding.embedder(), memory.searchConfig(), memory.duplicateThreshold(), memory.forgetRule(), limits.http(),
+          memory.cacheConfig(), embedder, memory.searchConfig(), memory.duplicateThreshold(embedder), memory.forgetRule(), limits.http(),
           voice.config());
     }
 

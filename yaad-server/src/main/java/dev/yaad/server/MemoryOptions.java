@@ -2,6 +2,8 @@ package dev.yaad.server;
 
 import dev.yaad.memory.Memories;
 import dev.yaad.memory.cache.CacheConfig;
+import dev.yaad.memory.embed.Embedder;
+import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.memory.search.ForgetRule;
 import dev.yaad.memory.search.SearchConfig;
 import java.time.Duration;
@@ -125,10 +127,11 @@ final class MemoryOptions {
           + " Env YAAD_SEARCH_MAX_INDEX_MIB. Default: ${DEFAULT-VALUE}.")
   long maxIndexMib;
 
-  @Option(names = "--duplicate-threshold", defaultValue = "" + Memories.DEFAULT_DUPLICATE_THRESHOLD, paramLabel = "COSINE",
+  @Option(names = "--duplicate-threshold", paramLabel = "COSINE",
       description = "A new memory at least this similar to one of the same category updates it instead of adding, in (0, 1]."
-          + " Env YAAD_DUPLICATE_THRESHOLD. Default: ${DEFAULT-VALUE}.")
-  double duplicateThreshold;
+          + " Env YAAD_DUPLICATE_THRESHOLD. Default: the embedding model's, " + Memories.DEFAULT_DUPLICATE_THRESHOLD + " for "
+          + OnnxEmbedder.MODEL_ID + ", " + OnnxEmbedder.E5_DUPLICATE_THRESHOLD + " for " + OnnxEmbedder.E5_MODEL_ID + ".")
+  Double duplicateThreshold;
 
   @Option(names = "--forget-min-cosine", defaultValue = "" + ForgetRule.DEFAULT_MIN_COSINE, paramLabel = "COSINE",
       description = "A description (\"forget my goldfish\") names a memory only if their embeddings are at least this similar,"
@@ -203,7 +206,11 @@ final class MemoryOptions {
     }
   }
 
-  double duplicateThreshold() {
+  /** The threshold the option sets, or {@code embedder}'s own. */
+  double duplicateThreshold(Embedder embedder) {
+    if (duplicateThreshold == null) {
+      return embedder.duplicateThreshold();
+    }
     if (!(duplicateThreshold > 0 && duplicateThreshold <= 1)) {
       throw new ParameterException(spec.commandLine(),
           "Invalid value for option '--duplicate-threshold': it must be in (0, 1] (was " + duplicateThreshold + ")");

@@ -237,6 +237,10 @@ public final class YaadServer implements AutoCloseable {
     createH2Directory(config.store().jdbcUrl());
     Memories opened = Memories.builder().store(config.store()).embedder(config.embedder()).cache(config.cache())
         .search(config.search()).duplicateThreshold(config.duplicateThreshold()).forgetRule(config.forget()).meterRegistry(metrics.registry()).build();
+    if (opened.needsReembedding()) {
+      log.warn("memory: some memories have no {} vector (stored with another embedding model, or none): search finds them"
+          + " by their words only until 'yaad reembed' runs", config.embedder().modelId());
+    }
     Companion started = null;
     ClusterEvents shared = config.cache().redisEnabled()
         ? ClusterEvents.redis(config.cache().redisUrl(), config.cache().safeRedisUrl(), config.cache().redisKeyPrefix())

@@ -3,6 +3,7 @@ package dev.yaad.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.yaad.memory.Categories;
+import dev.yaad.memory.embed.OnnxEmbedder;
 import dev.yaad.memory.internal.store.TestWrites;
 import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.server.auth.AuthConfig;
@@ -399,6 +400,21 @@ class MainTest {
     try (var store = dev.yaad.memory.internal.store.JdbcMemoryStore.open(StoreConfig.of(db(dir.resolve("b"))))) {
       assertThat(store.embeddedMemories("ali")).hasSize(2).allMatch(m -> m.embedding() != null);
     }
+  }
+
+  @Test
+  void embeddingsModel_withoutAnEndpoint_choosesTheInProcessModel_andItsDuplicateThreshold() {
+    YaadServer.Config e5 = config(Map.of("YAAD_EMBEDDINGS_MODEL", "e5-small-v2-q"), "serve");
+    assertThat(e5.embedder().modelId()).isEqualTo("e5-small-v2-q");
+    assertThat(e5.duplicateThreshold()).isEqualTo(OnnxEmbedder.E5_DUPLICATE_THRESHOLD);
+    assertThat(config(Map.of("YAAD_EMBEDDINGS_MODEL", "e5-small-v2-q"), "serve", "--duplicate-threshold", "0.97")
+        .duplicateThreshold()).isEqualTo(0.97);
+    YaadServer.Config minilm = config(Map.of(), "serve");
+    assertThat(minilm.embedder().modelId()).isEqualTo(OnnxEmbedder.MODEL_ID);
+    assertThat(minilm.duplicateThreshold()).isEqualTo(0.92);
+    Run unknown = run(Map.of("YAAD_EMBEDDINGS_MODEL", "text-embedding-3-small"), "reembed");
+    assertThat(unknown.exitCode()).isEqualTo(2);
+    assertThat(unknown.err()).contains("'--embeddings-model'", "e5-small-v2-q", "needs --embeddings-base-url");
   }
 
   @Test

@@ -13,6 +13,9 @@ import java.util.List;
  */
 public interface Embedder extends AutoCloseable {
 
+  /** The near-duplicate cosine of a model that names none of its own: set for all-MiniLM-L6-v2. */
+  double DEFAULT_DUPLICATE_THRESHOLD = 0.92;
+
   /**
    * The model's identity, stored beside every vector it produced. Two embedders with the
    * same id must produce comparable vectors; a different id means "re-embed first".
@@ -37,6 +40,15 @@ public interface Embedder extends AutoCloseable {
    */
   default List<float[]> embedQueries(List<String> queries) {
     return embed(queries);
+  }
+
+  /**
+   * The cosine at or above which two texts of this model are taken for the same fact (when
+   * their distinctive words agree, too): each model spreads its cosines differently, so the
+   * right value is the model's. Default {@value #DEFAULT_DUPLICATE_THRESHOLD}.
+   */
+  default double duplicateThreshold() {
+    return DEFAULT_DUPLICATE_THRESHOLD;
   }
 
   /** Embeds one text; see {@link #embed(List)}. */

@@ -67,7 +67,7 @@ import org.slf4j.LoggerFactory;
  * It never invalidates by itself. (A store with the cache turned off still reports writes.)
  */
 public final class MemoryService {
-  public static final double DEFAULT_DUPLICATE_THRESHOLD = 0.92;
+  public static final double DEFAULT_DUPLICATE_THRESHOLD = Embedder.DEFAULT_DUPLICATE_THRESHOLD;
   private static final Logger log = LoggerFactory.getLogger(MemoryService.class);
   private static final int LOCK_STRIPES = 64;
   /** Conditional writes tried before giving up while other processes keep writing the same user. */
@@ -457,12 +457,13 @@ public final class MemoryService {
     private final Embedder embedder;
     private SearchConfig searchConfig = SearchConfig.defaults();
     private boolean deduplicate = true;
-    private double duplicateThreshold = DEFAULT_DUPLICATE_THRESHOLD;
+    private double duplicateThreshold;
     private MeterRegistry meterRegistry = new CompositeMeterRegistry(); // with no registries: records nothing
 
     private Builder(CachingMemoryStore store, Embedder embedder) {
       this.store = Objects.requireNonNull(store, "store");
       this.embedder = Objects.requireNonNull(embedder, "embedder");
+      this.duplicateThreshold = embedder.duplicateThreshold();
     }
 
     public Builder searchConfig(SearchConfig searchConfig) {
@@ -479,7 +480,7 @@ public final class MemoryService {
       return this;
     }
 
-    /** The cosine at or above which a memory of the same category counts as a near duplicate (default 0.92). */
+    /** The cosine at or above which a memory of the same category counts as a near duplicate (default: the embedder's). */
     public Builder duplicateThreshold(double threshold) {
       if (!(threshold > 0 && threshold <= 1)) {
         throw new IllegalArgumentException("duplicateThreshold must be in (0, 1] (was " + threshold + ")");
