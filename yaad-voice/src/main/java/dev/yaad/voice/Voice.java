@@ -46,14 +46,11 @@ public final class Voice implements AutoCloseable {
       Thread.ofPlatform().name("yaad-voice-timer").daemon().factory());
 
   /**
-   * The sessions' VAD lanes ({@link VadLane}): platform threads, because the VAD's ONNX call is
-   * native and would hold a virtual thread's carrier for its whole run. As many as there are
-   * lanes with audio waiting (idle ones are reused, and end after a minute): a fixed few got a
-   * few threads' share of a busy CPU for every session's VAD, and fell seconds behind at 50
-   * callers (voice bench, load average 27: every lane late, barge-ins missed).
+   * The sessions' VAD lanes ({@link VadLane}): platform threads, one per core, because the VAD's
+   * ONNX call is native and would hold a virtual thread's carrier for its whole run.
    */
-  private final ExecutorService vadThreads = Executors.newCachedThreadPool(
-      Thread.ofPlatform().name("yaad-vad-", 1).daemon().factory());
+  private final ExecutorService vadThreads = Executors.newFixedThreadPool(
+      Math.max(2, Runtime.getRuntime().availableProcessors()), Thread.ofPlatform().name("yaad-vad-", 1).daemon().factory());
 
   private Voice(VoiceConfig config, SileroVad.Model vad, Engines engines, VoiceMetrics metrics) {
     this.config = config;
