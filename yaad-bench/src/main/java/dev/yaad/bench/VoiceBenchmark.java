@@ -262,6 +262,7 @@ final class VoiceBenchmark implements Callable<Integer> {
     CountDownLatch done = new CountDownLatch(n);
     AtomicInteger failures = new AtomicInteger();
     long cpuStart = server.cpuNanos();
+    long benchCpuStart = ownCpuNanos();
     long wallStart = System.nanoTime();
     Thread prober = Thread.ofVirtual().name("voice-bench-probes").start(() -> probes.probeEverySecond(run));
     for (int i = 0; i < n; i++) {
@@ -280,9 +281,16 @@ final class VoiceBenchmark implements Callable<Integer> {
     }
     done.await();
     prober.interrupt();
-    run.cpuPerSession = (server.cpuNanos() - cpuStart) / (double) (System.nanoTime() - wallStart) / n;
+    long wall = System.nanoTime() - wallStart;
+    run.cpuPerSession = (server.cpuNanos() - cpuStart) / (double) wall / n;
+    run.benchCores = (ownCpuNanos() - benchCpuStart) / (double) wall;
     run.failed = failures.get();
     return run;
+  }
+
+  /** CPU time this process (the callers and the doubles) has used so far, in nanoseconds. */
+  private static long ownCpuNanos() {
+    return ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
   }
 
   /** One caller: several turns, the last one interrupting the reply after its first half second of audio. */
@@ -333,6 +341,8 @@ final class VoiceBenchmark implements Callable<Integer> {
     /** Heard end to end minus that minus the server's end to end: the speech's way up (plus audio_started's on the socket). */
     final List<Double> heardBeforeServer = Collections.synchronizedList(new ArrayList<>());
     double cpuPerSession;
+    /** Cores this process (the callers and the doubles, which share the machine with Yaad) kept busy. */
+    double benchCores;
     int failed;
 
     Run(String transport, int sessions, int endpointingMs, Scripted scripted) {
@@ -454,6 +464,7 @@ final class VoiceBenchmark implements Callable<Integer> {
       probed.putObject("ttsFirstByteMs").put("p50", pct(probedTtsFirstByte, 50)).put("p99", pct(probedTtsFirstByte, 99))
           .put("n", probedTtsFirstByte.size());
       o.put("cpuPerSessionPercentOfACore", cpuPerSession * 100);
+      o.put("benchProcessCores", benchCores);
       o.putObject("audioAfterInterruptedMs").put("p50", pct(stopMs, 50)).put("p99", pct(stopMs, 99))
           .put("max", stopMs.isEmpty() ? Double.NaN : (double) Collections.max(stopMs)).put("bargeIns", stopMs.size());
       ArrayNode errs = o.putArray("errors");

@@ -31,15 +31,27 @@ final class Resampler {
     this.step = (double) from / to;
     this.cutoff = 0.92 * Math.min(1.0, (double) to / from);
     this.half = (int) Math.ceil(ZEROS / cutoff);
-    this.kernel = new float[half * TABLE + 2];
+    this.kernel = KERNELS.computeIfAbsent(((long) from << 32) | to, k -> kernel(cutoff, half));
+    this.length = half; // silence before the stream, so the first samples have a left side
+    this.next = half;
+  }
+
+  /**
+   * The kernel tables by rate pair ({@code from << 32 | to}): a table is 21 000 sines and cosines,
+   * about half a millisecond, and text-to-speech makes a resampler per sentence, before its
+   * first audio. Read-only once made.
+   */
+  private static final java.util.Map<Long, float[]> KERNELS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static float[] kernel(double cutoff, int half) {
+    float[] kernel = new float[half * TABLE + 2];
     for (int i = 0; i < kernel.length; i++) {
       double x = (double) i / TABLE;
       double sinc = x == 0 ? 1 : Math.sin(Math.PI * x * cutoff) / (Math.PI * x * cutoff);
       double w = x >= half ? 0 : 0.42 + 0.5 * Math.cos(Math.PI * x / half) + 0.08 * Math.cos(2 * Math.PI * x / half);
       kernel[i] = (float) (cutoff * sinc * w);
     }
-    this.length = half; // silence before the stream, so the first samples have a left side
-    this.next = half;
+    return kernel;
   }
 
   int from() {

@@ -22,7 +22,10 @@ import org.slf4j.LoggerFactory;
  * One {@link VoiceSession}: resample → VAD → end of turn → speech-to-text → {@link Session#reply}
  * → sentences → text-to-speech → {@link AudioOut}, with barge-in.
  *
- * <p>Threads: {@link #accept} runs the VAD on the transport's thread; each utterance is transcribed
+ * <p>Threads: {@link #accept} queues the caller's audio and returns; the session's {@link VadLane}
+ * resamples it and runs the VAD on one of {@link Voice}'s platform VAD threads, frame after frame
+ * in arrival order (the ONNX call is native: on a virtual thread it would hold a carrier that the
+ * sessions' provider calls wait for); each utterance is transcribed
  * on a virtual thread, started at the first pause of {@value #SPECULATE_AFTER_MS} ms (before the
  * VAD has decided that the speech ended), and what follows the transcript runs on that thread;
  * endpointing waits are timers on {@link Voice}'s scheduler; each reply's
@@ -54,9 +57,11 @@ final class VoicePipeline implements VoiceSession, SessionListener {
   private final short[] ring = new short[RATE * 2]; // the last 2 s of input, for the pre-roll
   private final int maxUtterance;
   private long position; // 16 kHz samples received
+  private long frameNanos; // when the frame being processed arrived
   private volatile boolean closed;
+  private final VadLane lane;
 
-  // Input side, on the accept thread only.
+  // Input side, on the VAD lane only (one frame at a time).
   private short[] utterance = new short[RATE * 4];
   private int utteranceLength;
   private boolean collecting;
@@ -104,6 +109,7 @@ final class VoicePipeline implements VoiceSession, SessionListener {
         onSpeechEnd(startSample, endSample);
       }
     });
+    this.lane = new VadLane(voice.vadThreads(), this::process, () -> closed, session.id());
     session.addListener(this);
   }
 
@@ -114,6 +120,12 @@ final class VoicePipeline implements VoiceSession, SessionListener {
     if (closed || pcm.length == 0) {
       return;
     }
+    lane.add(pcm);
+  }
+
+  /** One frame, on the lane: resample, keep, and run the VAD over it. */
+  private void process(short[] pcm, long arrivedNanos) {
+    frameNanos = arrivedNanos;
     short[] pcm16 = in == null ? pcm : in.process(pcm);
     for (short s : pcm16) {
       ring[(int) (position++ % ring.length)] = s;
@@ -207,7 +219,8 @@ final class VoicePipeline implements VoiceSession, SessionListener {
     if (utterance.length > RATE * 4) {
       utterance = new short[RATE * 4]; // a long utterance's buffer is not kept for the whole call
     }
-    long endNanos = System.nanoTime() - (position - endSample) * 1_000_000_000L / RATE;
+    // From the frame's arrival, not from now: time it waited for the lane is Yaad's, and counts in end to end.
+    long endNanos = frameNanos - (position - endSample) * 1_000_000_000L / RATE;
     emit(new VoiceEvent.SpeechEnded(endSample * 1000 / RATE, (endSample - startSample) * 1000 / RATE));
     String language = Languages.primary(session.language());
     SpeechToText stt = voice.stt(language);

@@ -12,8 +12,10 @@ package dev.yaad.voice;
 public interface VoiceSession extends AutoCloseable {
   /**
    * Audio from the caller: mono 16-bit samples at the session's {@code inRate}, any whole number of
-   * samples (20 ms frames are usual). Runs voice activity detection at once and never blocks on
-   * speech engines. Ignored after {@link #close()}.
+   * samples (20 ms frames are usual). Queued for voice activity detection, which runs at once on
+   * the voice's VAD threads, frame after frame in the order given; returns without waiting for it
+   * (unless seconds of audio are already queued) and never blocks on speech engines. Ignored after
+   * {@link #close()}.
    */
   void accept(short[] pcm);
 

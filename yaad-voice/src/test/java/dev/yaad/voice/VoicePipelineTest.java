@@ -174,6 +174,48 @@ class VoicePipelineTest extends PipelineTestSupport {
     voiceSession.close();
   }
 
+  /**
+   * The VAD runs off the transport's thread (on the voice's VAD threads): audio handed over far
+   * faster than real time is still seen whole and in order, so speech starts and ends exactly
+   * where the VAD run directly over the same samples finds it.
+   */
+  @Test
+  void audioFasterThanRealTime_vadSeesItInOrder_speechWhereTheVadFindsIt() {
+    short[] one = Fixtures.english("the weather is nice today", 16_000, 800);
+    short[] two = Fixtures.english("my brother lives in new york", 16_000, 800);
+    short[] both = Arrays.copyOf(one, one.length + two.length);
+    System.arraycopy(two, 0, both, one.length, two.length);
+    List<Long> expected = new ArrayList<>();
+    VoiceConfig config = voice.config();
+    SileroVad direct = new SileroVad(voice.vad(), config.vadThreshold(), config.vadMinSilence().toMillis(), new SileroVad.Listener() {
+      @Override
+      public void speechStarted(long startSample) {
+        expected.add(startSample * 1000 / 16_000);
+      }
+
+      @Override
+      public void speechEnded(long startSample, long endSample) {
+        expected.add(endSample * 1000 / 16_000);
+      }
+    });
+    direct.accept(both, both.length);
+    assertThat(expected).hasSize(4);
+
+    Session session = session("in-a-hurry");
+    VoiceSession voiceSession = open(session, new PlayedOut(16_000), 16_000, 16_000);
+    Fixtures.feed(voiceSession, both, 16_000, false);
+    Await.until(() -> events(VoiceEvent.SpeechEnded.class).size() >= 2, Duration.ofSeconds(20), "both utterances ended");
+    List<Long> seen = new ArrayList<>();
+    List<VoiceEvent.SpeechStarted> starts = events(VoiceEvent.SpeechStarted.class);
+    List<VoiceEvent.SpeechEnded> ends = events(VoiceEvent.SpeechEnded.class);
+    for (int i = 0; i < 2; i++) {
+      seen.add(starts.get(i).atMs());
+      seen.add(ends.get(i).atMs());
+    }
+    assertThat(seen).isEqualTo(expected);
+    voiceSession.close();
+  }
+
   @Test
   void input_at48k_isResampledAndTranscribed() {
     Session session = session("rate-48k");
