@@ -392,4 +392,22 @@ class SessionTest {
       assertThat(scriptReply.text()).isEqualTo(Prompts.APOLOGY_UR);
     }
   }
+
+  @Test
+  void aGreetingQueuedBehindABusyLlm_isSaid_whenItsFirstTokenComesPastTheWait() {
+    // The provider queues: every first token after 1.5 s, past the 1 s wait per attempt. The retry (sent at
+    // 1.2 s) could only answer at 2.7 s, past its own wait: the first attempt's late answer is the greeting.
+    llmServer.latency(Duration.ofMillis(1500), Duration.ofMillis(5));
+    try (Llm busy = Llm.openAiCompatible(LlmConfig.of(llmServer.baseUrl(), "test-key", "scripted")
+            .withTimeouts(Duration.ofMillis(1000), Duration.ofSeconds(10)).withFirstTokenBudget(Duration.ofSeconds(3))
+            .withMaxRetries(1));
+        AgentRuntime runtime = AgentRuntime.builder().memory(new MemoriesAccess(store)).llm(busy).build()) {
+      Session session = runtime.open("queued-greeting", recorder);
+      session.ready();
+      Speech greeting = session.greet();
+      assertThat(Await.done(greeting.done())).isEqualTo(Speech.Outcome.COMPLETED);
+      assertThat(greeting.text()).isNotBlank().isNotEqualTo(Prompts.APOLOGY_EN);
+      assertThat(greeting.error()).isNull();
+    }
+  }
 }

@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * learner see LangChain4j's {@link ChatRequest} and {@link ChatResponse} only.
  *
  * <p>A streamed call is retried (with backoff) only while no token has reached the
- * listener, so a listener never sees text twice. After {@link Stream#cancel()} the listener
+ * listener, so a listener never sees text twice; an attempt that timed out waiting for its
+ * first token still counts if it answers before the retry does. After {@link Stream#cancel()} the listener
  * receives nothing more; the HTTP stream is abandoned at its next chunk.
  *
  * <p>Thread-safe; one instance serves every session. {@link #close()} stops its timers.
@@ -184,16 +185,23 @@ public final class Llm implements AutoCloseable {
     }
   }
 
-  /** One streamed call across its attempts. */
+  /**
+   * One streamed call across its attempts. An attempt that has had no first token within its
+   * wait is not abandoned: the next attempt starts beside it, and whichever delivers a first
+   * token first is the one whose output counts (the other is cancelled at its first chunk).
+   * A provider that is only queueing (busy, not hung) answers the first attempt a little late;
+   * throwing that answer away would put the retry at the back of the same queue, and the call
+   * would fail for nothing.
+   */
   private final class StreamedCall implements Stream {
     private final ChatRequest request;
     private final Listener listener;
     private final AtomicBoolean finished = new AtomicBoolean();
-    private final AtomicInteger attempts = new AtomicInteger();
-    /** The attempt whose output counts; 0 while between attempts. */
-    private final AtomicInteger live = new AtomicInteger();
+    /** The newest attempt (its errors decide on a retry; an older one's are ignored). */
+    private final AtomicInteger current = new AtomicInteger(1);
+    /** The attempt that delivered the first token, whose output counts; 0 before. */
+    private final AtomicInteger winner = new AtomicInteger();
     private volatile boolean cancelled;
-    private volatile boolean firstTokenSeen;
     private volatile StreamingHandle handle;
     private volatile ScheduledFuture<?> firstTokenTimer;
     private final ScheduledFuture<?> callTimer;
@@ -207,18 +215,23 @@ public final class Llm implements AutoCloseable {
     }
 
     void attempt() {
-      if (finished.get()) {
+      attempt(1);
+    }
+
+    private void attempt(int n) {
+      if (finished.get() || winner.get() != 0) {
         return;
       }
-      int n = attempts.incrementAndGet();
-      live.set(n);
       long wait = Math.min(config.firstTokenTimeout().toMillis(), budgetLeftMillis());
       if (wait <= 0) {
         fail(new TimeoutException("no first token within " + config.firstTokenBudget().toMillis() + " ms"));
         return;
       }
-      firstTokenTimer = schedule(() -> attemptFailed(n, new TimeoutException(
-          "no first token within " + wait + " ms (attempt " + n + ")")), wait);
+      firstTokenTimer = schedule(() -> {
+        if (winner.get() == 0) { // else a first token came as the timer fired
+          attemptFailed(n, new TimeoutException("no first token within " + wait + " ms (attempt " + n + ")"));
+        }
+      }, wait);
       try {
         streaming.chat(request, new Handler(n));
       } catch (RuntimeException e) {
@@ -226,10 +239,21 @@ public final class Llm implements AutoCloseable {
       }
     }
 
-    /** A failure of attempt {@code n}: retried if nothing was delivered yet, else final. */
+    /**
+     * A failure of attempt {@code n} before its first token (an error, or no first token in
+     * time): retried within the budget, else final. A timed-out attempt keeps running beside
+     * the retry; an error of an attempt that is not the newest is ignored.
+     */
     void attemptFailed(int n, Throwable error) {
-      if (finished.get() || !live.compareAndSet(n, 0)) {
-        return; // a superseded attempt (its late callbacks are dropped), or already over
+      if (finished.get()) {
+        return;
+      }
+      if (winner.get() == n) {
+        fail(error); // after its first token: the listener has seen text, no retry
+        return;
+      }
+      if (winner.get() != 0 || !current.compareAndSet(n, n + 1)) {
+        return; // an attempt that lost, or one a retry has superseded
       }
       cancelTimer(firstTokenTimer);
       if (!cancelled && isRetriable(error)) {
@@ -237,10 +261,10 @@ public final class Llm implements AutoCloseable {
       }
       long backoff = BASE_BACKOFF_MS << (n - 1);
       // A retry must still have time for its first token: else the user waits for nothing.
-      if (!firstTokenSeen && !cancelled && n <= config.maxRetries() && isRetriable(error)
+      if (!cancelled && n <= config.maxRetries() && isRetriable(error)
           && budgetLeftMillis() - backoff >= MIN_ATTEMPT_MS) {
         log.debug("llm: attempt {} failed ({}); retrying in {} ms", n, error.toString(), backoff);
-        schedule(this::attempt, backoff);
+        schedule(() -> attempt(n + 1), backoff);
         return;
       }
       fail(error);
@@ -290,19 +314,18 @@ public final class Llm implements AutoCloseable {
         this.n = n;
       }
 
-      /** False if this attempt's output must be dropped; also cancels its HTTP stream. */
+      /** Whether this attempt's output counts (the first to deliver wins); else cancels its HTTP stream. */
       private boolean live(StreamingHandle h) {
-        if (n != live.get() || finished.get()) {
-          h.cancel();
-          return false;
+        if (!finished.get() && (winner.get() == n || winner.compareAndSet(0, n))) {
+          if (handle == null) {
+            handle = h;
+            cancelTimer(firstTokenTimer);
+            outage.succeeded();
+          }
+          return true;
         }
-        handle = h;
-        if (!firstTokenSeen) {
-          firstTokenSeen = true;
-          cancelTimer(firstTokenTimer);
-          outage.succeeded();
-        }
-        return true;
+        h.cancel();
+        return false;
       }
 
       @Override
@@ -319,7 +342,7 @@ public final class Llm implements AutoCloseable {
 
       @Override
       public void onCompleteResponse(ChatResponse response) {
-        if (n == live.get() && finished.compareAndSet(false, true)) {
+        if ((winner.get() == n || winner.compareAndSet(0, n)) && finished.compareAndSet(false, true)) {
           cancelTimer(firstTokenTimer);
           cancelTimer(callTimer);
           outage.succeeded();

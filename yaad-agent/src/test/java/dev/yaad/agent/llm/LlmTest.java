@@ -136,6 +136,23 @@ class LlmTest {
   }
 
   @Test
+  void aSlowFirstToken_stillCounts_whenItComesBeforeTheRetrysOwn() throws Exception {
+    // A provider that only queues: every request's first token after 1.5 s, past the 1 s wait. The retry
+    // (sent at 1.2 s) would answer at 2.7 s, past the 2.2 s its wait and the 3 s budget allow: only the first
+    // attempt's answer can be in time.
+    server.latency(Duration.ofMillis(1500), Duration.ofMillis(5));
+    server.rule(Purpose.CONVERSATION, c -> Answer.text("late but here"));
+    llm.close();
+    llm = Llm.openAiCompatible(LlmConfig.of(server.baseUrl(), "k", "scripted")
+        .withTimeouts(Duration.ofMillis(1000), Duration.ofSeconds(10)).withMaxRetries(1)
+        .withFirstTokenBudget(Duration.ofMillis(3000)));
+    Collector c = new Collector();
+    llm.stream(ask("busy?"), c);
+    assertThat(c.await().aiMessage().text()).isEqualTo("late but here");
+    assertThat(String.join("", c.tokens)).isEqualTo("late but here"); // once: the retry's text is not delivered too
+  }
+
+  @Test
   void clientErrors_areNotRetried() throws Exception {
     server.fail(Purpose.CONVERSATION, 1, 400);
     Collector c = new Collector();
