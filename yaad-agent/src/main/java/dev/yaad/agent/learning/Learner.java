@@ -122,7 +122,7 @@ public final class Learner implements LearningSink, AutoCloseable {
       return t;
     });
     this.pauses = new PauseTimers(config, timers);
-    Retries retries = new Retries(outbox, config, clock, counters, b.metrics);
+    Retries retries = new Retries(outbox, config, clock, counters, b.metrics, lanes::stopped);
     this.profiles = new ProfileRefresher(b.memory, b.llm, permits, outbox, config, clock, retries, counters, b.metrics, this::announce);
     this.extractor = new Extractor(b.memory, b.llm, permits, outbox, retries, counters, b.metrics, profiles, this::announce);
     this.turnBuffer = new TurnBuffer(config.turnBufferBytes(),
@@ -486,7 +486,11 @@ public final class Learner implements LearningSink, AutoCloseable {
       try {
         outbox.release(userId, owner);
       } catch (MemoryException e) {
-        log.warn("learner: cannot release work of user {} (its lease will expire): {}", userId, e.getMessage());
+        if (lanes.stopped()) { // the stop interrupted this task; its "stopped" line sums up what is left
+          log.debug("learner: cannot release work of user {} while stopping (its lease will expire): {}", userId, e.getMessage());
+        } else {
+          log.warn("learner: cannot release work of user {} (its lease will expire): {}", userId, e.getMessage());
+        }
       }
     }
     if (extracted && rows.size() == limit) {
