@@ -67,7 +67,7 @@ import javax.sql.DataSource;
  */
 public final class Memories implements AutoCloseable {
   /** The cosine at or above which a new memory updates one of the same category: {@value}. */
-  public static final double DEFAULT_DUPLICATE_THRESHOLD = MemoryService.DEFAULT_DUPLICATE_THRESHOLD;
+  public static final double DEFAULT_DUPLICATE_THRESHOLD = Embedder.DEFAULT_DUPLICATE_THRESHOLD;
 
   private final JdbcMemoryStore database;
   private final CachingMemoryStore store;

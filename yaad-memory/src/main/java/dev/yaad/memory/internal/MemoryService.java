@@ -67,7 +67,6 @@ import org.slf4j.LoggerFactory;
  * It never invalidates by itself. (A store with the cache turned off still reports writes.)
  */
 public final class MemoryService {
-  public static final double DEFAULT_DUPLICATE_THRESHOLD = Embedder.DEFAULT_DUPLICATE_THRESHOLD;
   private static final Logger log = LoggerFactory.getLogger(MemoryService.class);
   private static final int LOCK_STRIPES = 64;
   /** Conditional writes tried before giving up while other processes keep writing the same user. */

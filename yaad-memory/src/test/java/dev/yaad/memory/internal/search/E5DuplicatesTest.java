@@ -67,8 +67,8 @@ class E5DuplicatesTest {
 
   @Test
   void e5_hasAThresholdOfItsOwn_andTheServiceTakesIt() {
-    assertThat(e5.duplicateThreshold()).isEqualTo(OnnxEmbedder.E5_DUPLICATE_THRESHOLD).isGreaterThan(MemoryService.DEFAULT_DUPLICATE_THRESHOLD);
-    assertThat(OnnxEmbedder.shared().duplicateThreshold()).isEqualTo(MemoryService.DEFAULT_DUPLICATE_THRESHOLD);
+    assertThat(e5.duplicateThreshold()).isEqualTo(OnnxEmbedder.E5_DUPLICATE_THRESHOLD).isGreaterThan(Embedder.DEFAULT_DUPLICATE_THRESHOLD);
+    assertThat(OnnxEmbedder.shared().duplicateThreshold()).isEqualTo(Embedder.DEFAULT_DUPLICATE_THRESHOLD);
   }
 
   @Test
@@ -76,7 +76,7 @@ class E5DuplicatesTest {
     for (String[] pair : OTHER_FACTS) {
       // MiniLM's threshold would merge them: nothing but the threshold keeps them apart.
       assertThat(cosine(pair[0], pair[1])).as("cosine of %s", List.of(pair))
-          .isGreaterThanOrEqualTo(MemoryService.DEFAULT_DUPLICATE_THRESHOLD);
+          .isGreaterThanOrEqualTo(Embedder.DEFAULT_DUPLICATE_THRESHOLD);
       String user = user();
       service.add(user, NewMemory.of("FACT", pair[0]));
       assertThat(service.add(user, NewMemory.of("FACT", pair[1])).outcome()).as("%s", List.of(pair)).isEqualTo(Outcome.ADDED);

@@ -318,7 +318,7 @@ abstract class MemoryServiceContract {
   void add_nearMissOfTheSameShape_staysTwoMemories_inEnglishAndUrdu() {
     for (String[] pair : NEAR_MISSES) {
       // Near enough that the cosine alone would merge them: the distinctive words keep them apart.
-      assertThat(cosine(pair[0], pair[1])).as("cosine of %s", List.of(pair)).isGreaterThanOrEqualTo(MemoryService.DEFAULT_DUPLICATE_THRESHOLD);
+      assertThat(cosine(pair[0], pair[1])).as("cosine of %s", List.of(pair)).isGreaterThanOrEqualTo(Embedder.DEFAULT_DUPLICATE_THRESHOLD);
       String user = user();
       service.add(user, NewMemory.of("FACT", pair[0]));
       assertThat(service.add(user, NewMemory.of("FACT", pair[1])).outcome()).as("%s", List.of(pair)).isEqualTo(Outcome.ADDED);
