@@ -107,11 +107,7 @@ abstract class VoiceCall implements AutoCloseable {
    * anyone hears it. Any piece counts as audio of an interrupted reply.
    */
   final void receivedAudio(short[] pcm) {
-    long now = System.nanoTime();
-    if (interruptedReplyAudio) {
-      audioAfterInterruptedNanos = now;
-    }
-    lastAudioNanos = now;
+    long now = audioArrived();
     long startsPlaying = Math.max(now, playedUntilNanos);
     playedUntilNanos = startsPlaying + pcm.length * 1_000_000_000L / VoiceBenchmark.RATE;
     if (speechEndNanos != 0 && firstReplyNanos == 0) {
@@ -144,11 +140,7 @@ abstract class VoiceCall implements AutoCloseable {
       if (quietAfterInterrupted >= END_OF_REPLY_MS) {
         interruptedReplyAudio = false;
       }
-      long now = System.nanoTime();
-      if (interruptedReplyAudio) {
-        audioAfterInterruptedNanos = now;
-      }
-      lastAudioNanos = now;
+      audioArrived();
     } else if (interruptedReplyAudio) {
       quietAfterInterrupted += pcm.length * 1000 / VoiceBenchmark.RATE;
     }
@@ -159,6 +151,16 @@ abstract class VoiceCall implements AutoCloseable {
         firstReplyNanos = beforeNanos;
       }
     }
+  }
+
+  /** Reply audio arrived now (as an interrupted reply's, while that lasts); returns now. */
+  private long audioArrived() {
+    long now = System.nanoTime();
+    if (interruptedReplyAudio) {
+      audioAfterInterruptedNanos = now;
+    }
+    lastAudioNanos = now;
+    return now;
   }
 
   /** How far apart the 20 ms windows that may be the reply's first loud audio start. */
