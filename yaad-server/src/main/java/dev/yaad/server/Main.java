@@ -83,10 +83,11 @@ public final class Main implements Runnable {
 
   /**
    * Gives virtual threads at least {@value #MIN_CARRIERS} carriers (the JDK's default is one per
-   * core), unless the operator set {@value #CARRIERS}. A native call — ONNX: the VAD on every
-   * audio frame, embeddings on REST writes and searches — holds its carrier for its whole run, so
-   * on a 2-core machine two of them stalled every session's streaming (voice bench, 50 callers:
-   * overhead against the script p50 219 → 80 ms with 8). Must run before the first virtual thread.
+   * core), unless the operator set {@value #CARRIERS}. A native call — ONNX embeddings on REST
+   * writes and searches; the VAD ran there too before it got its own platform threads — holds its
+   * carrier for its whole run, so on a 2-core machine two of them stalled every session's streaming
+   * (voice bench, 50 callers: overhead against the script p50 219 → 80 ms with 8). Must run before
+   * the first virtual thread.
    */
   static void ensureCarriers(Properties properties, int cores) {
     if (properties.getProperty(CARRIERS) == null) {
