@@ -122,7 +122,7 @@ final class LocomoBenchmark implements Callable<Integer> {
   int explain;
 
   @Option(names = "--model", defaultValue = OnnxEmbedder.MODEL_ID, description = "the in-process embedding model: "
-      + OnnxEmbedder.MODEL_ID + " or " + OnnxEmbedder.E5_MODEL_ID + " (default: ${DEFAULT-VALUE})")
+      + OnnxEmbedder.MODEL_ID + ", " + OnnxEmbedder.E5_MODEL_ID + " or " + OnnxEmbedder.BGE_MODEL_ID + " (default: ${DEFAULT-VALUE})")
   String modelName;
 
   @Option(names = "--embedding-cache", hidden = true, description = "development aid: keep the model's vectors in this file between runs")
@@ -466,8 +466,9 @@ final class LocomoBenchmark implements Callable<Integer> {
     variants.put("- named times", config.withTimeWeight(0).withTimeBoost(0));
     variants.put("- following", config.withFollowWeight(0));
     variants.put("- diversity", config.withDiversity(0));
+    variants.put("- question penalty", config.withQuestionPenalty(0));
     variants.put("all new off", config.withQuestionWords(true).withNeighbours(1).withTimeWeight(0).withTimeBoost(0)
-        .withFollowWeight(0).withDiversity(0));
+        .withFollowWeight(0).withDiversity(0).withQuestionPenalty(0));
     variants.put("previous default", SearchConfig.previousDefaults().withMaxIndexBytes(config.maxIndexBytes()));
     int at10 = Math.max(0, Arrays.binarySearch(ks, 10));
     out.printf("ablation at k=%d, LoCoMo's measure / strict:%n", ks[at10]);

@@ -8,7 +8,7 @@ import dev.yaad.memory.internal.Vectors;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The real all-MiniLM-L6-v2 and e5-small-v2 models, run in-process. */
+/** The real all-MiniLM-L6-v2, e5-small-v2 and bge-small-en-v1.5 models, run in-process. */
 class OnnxEmbedderTest {
   private final OnnxEmbedder embedder = OnnxEmbedder.shared();
 
@@ -71,6 +71,20 @@ class OnnxEmbedderTest {
   }
 
   @Test
+  void bge_embedsQueriesBehindItsInstruction_andAQuestionIsNearestItsAnswer() {
+    OnnxEmbedder bge = OnnxEmbedder.bgeSmallEnV15();
+    List<float[]> memories = bge.embed(List.of("I adopted a cat named Luna last spring", "I moved to Lahore last year for a new job"));
+    float[] question = bge.embedQueries(List.of("What pet does she have?")).getFirst();
+
+    assertThat(bge.modelId()).isEqualTo("bge-small-en-v1.5-q");
+    assertThat(bge.duplicateThreshold()).isEqualTo(OnnxEmbedder.shared().duplicateThreshold());
+    assertThat(question).hasSize(OnnxEmbedder.DIMENSION);
+    assertThat(Vectors.dot(question, question)).isCloseTo(1f, within(1e-4f));
+    assertThat(Vectors.dot(question, memories.get(0))).isGreaterThan(Vectors.dot(question, memories.get(1)));
+    assertThat(Vectors.dot(question, bge.embed("What pet does she have?"))).isLessThan(0.99f);
+  }
+
+  @Test
   void miniLm_embedsQueriesAsAnyText() {
     float[] asQuery = embedder.embedQueries(List.of("What pet does she have?")).getFirst();
 
@@ -81,6 +95,7 @@ class OnnxEmbedderTest {
   void named_givesEachInProcessModel_andRefusesOthers() {
     assertThat(OnnxEmbedder.named("all-minilm-l6-v2")).isSameAs(OnnxEmbedder.shared());
     assertThat(OnnxEmbedder.named("e5-small-v2-q")).isSameAs(OnnxEmbedder.e5SmallV2());
+    assertThat(OnnxEmbedder.named("bge-small-en-v1.5-q")).isSameAs(OnnxEmbedder.bgeSmallEnV15());
     assertThatThrownBy(() -> OnnxEmbedder.named("bge-small")).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("bge-small").hasMessageContaining("e5-small-v2-q");
   }
