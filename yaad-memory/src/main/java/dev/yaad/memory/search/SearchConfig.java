@@ -60,7 +60,8 @@ package dev.yaad.memory.search;
  *                         mark, {@code ?} or {@code ؟}) has its fused score multiplied by
  *                         {@code 1 - questionPenalty}: a question seldom holds what a search
  *                         looks for, the statement near it does ("What did you paint?" /
- *                         "A horse."). 0 turns it off
+ *                         "A horse."). 0 (the default) turns it off; 0.1 is what lifts
+ *                         multi-hop recall with bge-small-en-v1.5-q ({@code docs/search.md})
  */
 public record SearchConfig(
     double denseWeight, double lexicalWeight, int rrfK, double bm25K1, double bm25B,
@@ -81,7 +82,8 @@ public record SearchConfig(
   public static final double DEFAULT_TIME_WEIGHT = 0.5;
   public static final double DEFAULT_FOLLOW_WEIGHT = 0.3;
   public static final double DEFAULT_DIVERSITY = 0.3;
-  public static final double DEFAULT_QUESTION_PENALTY = 0.1;
+  /** Off: with all-MiniLM-L6-v2 it gains nothing (docs/search.md); 0.1 with bge-small-en-v1.5-q. */
+  public static final double DEFAULT_QUESTION_PENALTY = 0;
   /** How many first hits {@code followWeight} follows. */
   public static final int FOLLOW_HITS = 5;
   /** A word in at most this many of the user's memories is rare enough to follow. */

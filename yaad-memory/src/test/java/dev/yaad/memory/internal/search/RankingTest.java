@@ -237,7 +237,7 @@ class RankingTest {
     String[] urdu = {"بلال: عائشہ، آپ نے جمعہ کو گھر والوں کے لیے کیا پکایا؟",
         "عائشہ: میں نے جمعہ کو سارے گھر والوں کے لیے بریانی اور رائتہ پکایا، پوری دوپہر لگ گئی۔",
         "عائشہ: ہم اتوار کو بازار گئے۔", "بلال: میری بہن کو نئی نوکری مل گئی۔", "عائشہ: بلی سارا دن سوتی رہی۔"};
-    SearchConfig config = SearchConfig.defaults().withFollowWeight(0).withDiversity(0);
+    SearchConfig config = SearchConfig.defaults().withFollowWeight(0).withDiversity(0).withQuestionPenalty(0.1);
     for (var c : List.of(Map.entry(english, "What did Ayesha cook for the family on Friday?"),
         Map.entry(urdu, "عائشہ نے جمعہ کو گھر والوں کے لیے کیا پکایا؟"))) {
       UserIndex in = embedded(c.getKey());
