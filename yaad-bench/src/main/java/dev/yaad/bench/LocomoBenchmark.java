@@ -451,6 +451,7 @@ final class LocomoBenchmark implements Callable<Integer> {
     m.put("followWeight", c.followWeight());
     m.put("diversity", c.diversity());
     m.put("questionWords", c.questionWords());
+    m.put("questionPenalty", c.questionPenalty());
     return m;
   }
 

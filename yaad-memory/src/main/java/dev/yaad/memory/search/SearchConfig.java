@@ -119,8 +119,8 @@ public record SearchConfig(
   /**
    * The ranking before {@code neighbours}, {@code timeWeight}, {@code followWeight},
    * {@code diversity} and {@code questionWords} existed (one neighbour on each side, time hints
-   * only as a boost of 0.5, no following, no diversity, question words counted): the baseline
-   * the benchmarks compare the defaults with.
+   * only as a boost of 0.5, no following, no diversity, question words counted, no question
+   * penalty): the baseline the benchmarks compare the defaults with.
    */
   public static SearchConfig previousDefaults() {
     return new SearchConfig(DEFAULT_DENSE_WEIGHT, DEFAULT_LEXICAL_WEIGHT, DEFAULT_RRF_K, DEFAULT_BM25_K1, DEFAULT_BM25_B,
