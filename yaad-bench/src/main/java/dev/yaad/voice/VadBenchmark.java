@@ -65,7 +65,7 @@ public final class VadBenchmark implements Callable<Integer> {
         ObjectNode row = rows.addObject().put("batch", batch).put("cpuPerWindowUs", round(cpuUs))
             .put("wallPerWindowUs", round(wallUs)).put("cpuPerRunUs", round(cpuUs * batch));
         if (alone > 0) {
-          row.put("cpuVsAlone", round(cpuUs / alone));
+          row.put("cpuVsAlone", Math.round(cpuUs / alone * 100) / 100.0);
         }
         System.out.printf(Locale.ROOT, "batch %3d: %7.1f us CPU per window (%.1f us per run), wall %7.1f us%s%n",
             batch, cpuUs, cpuUs * batch, wallUs, alone > 0 ? String.format(Locale.ROOT, ", %.2f of alone", cpuUs / alone) : "");

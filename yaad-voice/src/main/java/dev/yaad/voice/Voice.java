@@ -4,6 +4,7 @@ import dev.yaad.agent.Session;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -174,6 +175,10 @@ public final class Voice implements AutoCloseable {
     }
     scheduler.shutdownNow();
     vadThreads.close(); // no ONNX run in flight when the model closes
+    if (vadThreads.runs() > 0) {
+      log.info("voice: the VAD ran {} windows in {} batches ({} per batch on average)", vadThreads.windows(), vadThreads.runs(),
+          String.format(Locale.ROOT, "%.1f", (double) vadThreads.windows() / vadThreads.runs()));
+    }
     vad.close();
   }
 
