@@ -6,6 +6,8 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.Map;
@@ -142,6 +144,12 @@ final class SileroVad {
     private final OrtEnvironment env;
     private final OrtSession session;
     private final OnnxTensor sampleRate;
+    /**
+     * Each thread's input and state buffers, direct so that ONNX Runtime reads them where they are
+     * (a heap array is copied into a new direct buffer per call: ~15 % of a lone window's CPU);
+     * grown to the largest batch the thread has run.
+     */
+    private final ThreadLocal<FloatBuffer[]> buffers = ThreadLocal.withInitial(() -> new FloatBuffer[] {direct(0), direct(0)});
 
     private Model(OrtEnvironment env, OrtSession session, OnnxTensor sampleRate) {
       this.env = env;
@@ -183,16 +191,21 @@ final class SileroVad {
     float[] probabilities(List<SileroVad> vads) {
       int batch = vads.size();
       int width = CONTEXT + WINDOW;
-      float[] inputs = new float[batch * width];
-      float[] states = new float[2 * batch * 128]; // [layer][stream][128]
+      FloatBuffer[] buffers = this.buffers.get();
+      if (buffers[0].capacity() < batch * width) {
+        buffers[0] = direct(batch * width);
+        buffers[1] = direct(2 * batch * 128);
+      }
+      FloatBuffer inputs = buffers[0].clear().limit(batch * width);
+      FloatBuffer states = buffers[1].clear().limit(2 * batch * 128); // [layer][stream][128]
       for (int b = 0; b < batch; b++) {
         SileroVad v = vads.get(b);
-        System.arraycopy(v.input, 0, inputs, b * width, width);
-        System.arraycopy(v.state, 0, states, b * 128, 128);
-        System.arraycopy(v.state, 128, states, (batch + b) * 128, 128);
+        inputs.put(b * width, v.input, 0, width);
+        states.put(b * 128, v.state, 0, 128);
+        states.put((batch + b) * 128, v.state, 128, 128);
       }
-      try (OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(inputs), new long[] {batch, width});
-           OnnxTensor st = OnnxTensor.createTensor(env, FloatBuffer.wrap(states), new long[] {2, batch, 128});
+      try (OnnxTensor in = OnnxTensor.createTensor(env, inputs, new long[] {batch, width});
+           OnnxTensor st = OnnxTensor.createTensor(env, states, new long[] {2, batch, 128});
            OrtSession.Result result = session.run(Map.of("input", in, "state", st, "sr", sampleRate))) {
         float[] p = new float[batch];
         ((OnnxTensor) result.get("output").orElseThrow()).getFloatBuffer().get(p);
@@ -206,6 +219,10 @@ final class SileroVad {
       } catch (OrtException e) {
         throw new IllegalStateException("Silero VAD failed: " + e.getMessage(), e);
       }
+    }
+
+    private static FloatBuffer direct(int floats) {
+      return ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
 
     @Override
