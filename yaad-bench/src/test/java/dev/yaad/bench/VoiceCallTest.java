@@ -115,15 +115,16 @@ class VoiceCallTest {
 
   @Test
   void overTheSocket_thePageHearsTheReplyItsPlayoutBufferLater_andTheRawReadingStays() throws InterruptedException {
+    short[] speech = speech(); // made before: the two messages below arrive back to back
     Detached call = new Detached();
     call.streamUtterance(new short[VoiceBenchmark.FRAME], 0);
-    call.receivedAudio(speech()); // the page's player had run dry: it starts 80 ms after the arrival
+    call.receivedAudio(speech); // the page's player had run dry: it starts 80 ms after the arrival
     assertThat(call.heardWithPagePlayoutMs() - call.heardEndToEndMs()).isCloseTo(VoiceCall.PAGE_JITTER_MILLIS, within(0.01));
 
     Thread.sleep(200); // that reply has played out on both players
     call.streamUtterance(new short[VoiceBenchmark.FRAME], 0);
     call.receivedAudio(new short[VoiceBenchmark.FRAME]); // the next reply: silence, then speech right behind it
-    call.receivedAudio(speech());
+    call.receivedAudio(speech);
     assertThat(call.heardWithPagePlayoutMs() - call.heardEndToEndMs()).isCloseTo(VoiceCall.PAGE_JITTER_MILLIS, within(0.01));
   }
 
