@@ -14,8 +14,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * WebRTC audio for server voice ({@code docs/webrtc.md}): whether {@code yaad serve} offers it,
- * the STUN/TURN servers its side uses behind NAT, the UDP ports it may use, how many calls
- * it holds and how deep the jitter buffer of their audio is. Each option has an environment variable ({@link #ENV_VARS}).
+ * the STUN/TURN servers its side uses behind NAT, the UDP ports it may use, how many calls it
+ * holds and how deep the jitter buffer of their audio is. Each option has an environment
+ * variable ({@link #ENV_VARS}).
  */
 final class WebRtcOptions {
   static final Map<String, String> ENV_VARS = Map.of(

@@ -4,7 +4,9 @@ import com.sun.jna.Function;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,13 +53,16 @@ final class FieldTrials {
     return "WebRTC-Audio-NetEqDelayManagerConfig/quantile:" + quantile + "/";
   }
 
-  /** Whether {@code trials} has the form WebRTC accepts ({@code "Name/Value/"} pairs, no name twice with two values, or empty). */
+  /**
+   * Whether {@code trials} has the form WebRTC accepts: {@code "Name/Value/"} pairs, no name twice
+   * with two values, or empty.
+   */
   static boolean valid(String trials) {
     if (!FORMAT.matcher(trials).matches()) {
       return false;
     }
     String[] parts = trials.split("/");
-    java.util.Map<String, String> values = new java.util.HashMap<>();
+    Map<String, String> values = new HashMap<>();
     for (int i = 0; i + 1 < parts.length; i += 2) {
       if (!values.getOrDefault(parts[i], parts[i + 1]).equals(parts[i + 1])) {
         return false; // one name, two values
