@@ -256,8 +256,9 @@ public final class WebRtcConfig {
      * The share of packet-arrival delays the jitter buffer of received audio (WebRTC's NetEq)
      * covers, above 0 and below 1: its target delay is this quantile of the packets' delays
      * (each half second's latest, forgotten over about 20 s), never less than 20 ms. 0.5
-     * (default) halves the target on a jittery host at the cost of concealing a late packet now
-     * and then; {@link #WEBRTC_JITTER_QUANTILE} (0.95) is WebRTC's (and a browser's) own. Set
+     * (default) lowers the target where late packets are the exception, at the cost of
+     * concealing one now and then (under heavy load the measured target followed the load, not
+     * the quantile: docs/webrtc.md); {@link #WEBRTC_JITTER_QUANTILE} (0.95) is WebRTC's (and a browser's) own. Set
      * through WebRTC's field trial {@code WebRTC-Audio-NetEqDelayManagerConfig}, which webrtc-java
      * has no API for ({@code FieldTrials}): it is the process's, so the first transport of a
      * process sets it for all, and with another webrtc-java build it is not set (logged).
