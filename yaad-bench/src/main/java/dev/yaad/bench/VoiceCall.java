@@ -390,7 +390,7 @@ abstract class VoiceCall implements AutoCloseable {
    * audio is a received frame louder than {@link #LOUD} (the call carries silence between replies).
    */
   static final class WebRtcVoiceCall extends WebSocketCall {
-    private static WebRtcTransport callers; // WebRTC's own jitter buffer, as a browser's
+    private static WebRtcTransport callers;
     private WebRtcCall call;
 
     WebRtcVoiceCall(int port, String user, String lang) {
@@ -400,7 +400,7 @@ abstract class VoiceCall implements AutoCloseable {
     /** The callers' WebRTC engine, started on first use; {@link #closeCallers()} at the end of a run. */
     static synchronized WebRtcTransport callers() {
       if (callers == null) {
-        callers = WebRtcTransport.start(WebRtcConfig.builder().jitterQuantile(WebRtcConfig.WEBRTC_JITTER_QUANTILE).build());
+        callers = WebRtcTransport.start(WebRtcConfig.defaults());
       }
       return callers;
     }

@@ -14,9 +14,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * WebRTC audio for server voice ({@code docs/webrtc.md}): whether {@code yaad serve} offers it,
- * the STUN/TURN servers its side uses behind NAT, the UDP ports it may use, how many calls it
- * holds and how deep the jitter buffer of their audio is. Each option has an environment
- * variable ({@link #ENV_VARS}).
+ * the STUN/TURN servers its side uses behind NAT, the UDP ports it may use and how many calls
+ * it holds. Each option has an environment variable ({@link #ENV_VARS}).
  */
 final class WebRtcOptions {
   static final Map<String, String> ENV_VARS = Map.of(
@@ -25,8 +24,7 @@ final class WebRtcOptions {
       "--webrtc-ice-username", "YAAD_WEBRTC_ICE_USERNAME",
       "--webrtc-ice-credential", "YAAD_WEBRTC_ICE_CREDENTIAL",
       "--webrtc-ports", "YAAD_WEBRTC_PORTS",
-      "--webrtc-max-calls", "YAAD_WEBRTC_MAX_CALLS",
-      "--webrtc-jitter-quantile", "YAAD_WEBRTC_JITTER_QUANTILE");
+      "--webrtc-max-calls", "YAAD_WEBRTC_MAX_CALLS");
 
   private static final Pattern PORTS = Pattern.compile("(\\d{1,5})\\s*-\\s*(\\d{1,5})");
 
@@ -59,12 +57,6 @@ final class WebRtcOptions {
       description = "Concurrent WebRTC calls on this server (the next offer gets an error). Env YAAD_WEBRTC_MAX_CALLS."
           + " Default: ${DEFAULT-VALUE}.")
   int maxCalls;
-
-  @Option(names = "--webrtc-jitter-quantile", paramLabel = "Q", defaultValue = "" + WebRtcConfig.DEFAULT_JITTER_QUANTILE,
-      description = {"Share of packet delays the jitter buffer of the caller's audio covers, above 0 and below 1 (WebRTC's own: "
-          + WebRtcConfig.WEBRTC_JITTER_QUANTILE + "): lower answers sooner, higher conceals fewer late packets.",
-          "Env YAAD_WEBRTC_JITTER_QUANTILE. Default: ${DEFAULT-VALUE}."})
-  double jitterQuantile;
 
   /** The transport's configuration, or {@code null} when {@code --webrtc off}; bad values are usage errors. */
   WebRtcConfig config() {
@@ -99,11 +91,6 @@ final class WebRtcOptions {
       builder.maxCalls(maxCalls);
     } catch (IllegalArgumentException e) {
       throw invalid("--webrtc-max-calls", e);
-    }
-    try {
-      builder.jitterQuantile(jitterQuantile);
-    } catch (IllegalArgumentException e) {
-      throw invalid("--webrtc-jitter-quantile", e);
     }
     return builder.build();
   }

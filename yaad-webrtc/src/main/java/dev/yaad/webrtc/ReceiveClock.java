@@ -242,7 +242,7 @@ final class ReceiveClock implements AutoCloseable {
   }
 
   /** Where the native library is loaded: the start of its first mapping (/proc/self/maps). */
-  static long libraryBase() {
+  private static long libraryBase() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
         String[] f = line.trim().split("\\s+", 6);

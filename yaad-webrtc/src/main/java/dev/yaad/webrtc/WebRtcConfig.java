@@ -34,14 +34,6 @@ public final class WebRtcConfig {
   public static final int DEFAULT_MAX_CALLS = 100;
   /** Opus packets of 10 ms: half of WebRTC's 20 ms, which took about 10 ms each way (docs/webrtc.md). */
   public static final int DEFAULT_PACKET_MILLIS = 10;
-  /** The share of packet-arrival delays WebRTC's own jitter buffer covers: its {@code quantile}, 0.95. */
-  public static final double WEBRTC_JITTER_QUANTILE = 0.95;
-  /**
-   * The share this side's jitter buffer covers: half. Received audio goes to the VAD and the
-   * speech-to-text, not to an ear, so a late packet concealed now and then costs less than every
-   * turn waiting behind a buffer sized for the worst 5% of the machine's hiccups (docs/webrtc.md).
-   */
-  public static final double DEFAULT_JITTER_QUANTILE = 0.5;
   /**
    * Longest a close waits for WebRTC to release a call's native objects (or, at shutdown, the
    * engine's) before it abandons them and returns. Closes took up to 4 s on a 2-core machine at
@@ -60,7 +52,6 @@ public final class WebRtcConfig {
   private final long receiveBufferBytes;
   private final int maxCalls;
   private final int packetMillis;
-  private final double jitterQuantile;
   private final Duration closeTimeout;
 
   private WebRtcConfig(Builder b) {
@@ -75,7 +66,6 @@ public final class WebRtcConfig {
     this.receiveBufferBytes = b.receiveBufferBytes;
     this.maxCalls = b.maxCalls;
     this.packetMillis = b.packetMillis;
-    this.jitterQuantile = b.jitterQuantile;
     this.closeTimeout = b.closeTimeout;
   }
 
@@ -135,11 +125,6 @@ public final class WebRtcConfig {
     return packetMillis;
   }
 
-  /** The share of packet-arrival delays the jitter buffer of received audio covers (see {@link Builder#jitterQuantile}). */
-  public double jitterQuantile() {
-    return jitterQuantile;
-  }
-
   public Duration closeTimeout() {
     return closeTimeout;
   }
@@ -150,7 +135,7 @@ public final class WebRtcConfig {
         + ", inputSampleRate=" + inputSampleRate + ", iceGatheringTimeout=" + iceGatheringTimeout
         + ", connectTimeout=" + connectTimeout + ", disconnectedTimeout=" + disconnectedTimeout
         + ", sendBufferBytes=" + sendBufferBytes + ", receiveBufferBytes=" + receiveBufferBytes + ", maxCalls=" + maxCalls
-        + ", packetMillis=" + packetMillis + ", jitterQuantile=" + jitterQuantile + ", closeTimeout=" + closeTimeout + "}";
+        + ", packetMillis=" + packetMillis + ", closeTimeout=" + closeTimeout + "}";
   }
 
   /** Options are checked when set; each message names the option and the value it refused. */
@@ -166,7 +151,6 @@ public final class WebRtcConfig {
     private long receiveBufferBytes = DEFAULT_RECEIVE_BUFFER_BYTES;
     private int maxCalls = DEFAULT_MAX_CALLS;
     private int packetMillis = DEFAULT_PACKET_MILLIS;
-    private double jitterQuantile = DEFAULT_JITTER_QUANTILE;
     private Duration closeTimeout = DEFAULT_CLOSE_TIMEOUT;
 
     private Builder() {}
@@ -249,25 +233,6 @@ public final class WebRtcConfig {
         throw new IllegalArgumentException("packetMillis must be 10 or 20, got " + millis);
       }
       this.packetMillis = millis;
-      return this;
-    }
-
-    /**
-     * The share of packet-arrival delays the jitter buffer of received audio (WebRTC's NetEq)
-     * covers, above 0 and below 1: its target delay is this quantile of the packets' delays
-     * (each half second's latest, forgotten over about 20 s), never less than 20 ms. 0.5
-     * (default) lowers the target where late packets are the exception, at the cost of
-     * concealing one now and then (under heavy load the measured target followed the load, not
-     * the quantile: docs/webrtc.md); {@link #WEBRTC_JITTER_QUANTILE} (0.95) is WebRTC's (and a browser's) own. Set
-     * through WebRTC's field trial {@code WebRTC-Audio-NetEqDelayManagerConfig}, which webrtc-java
-     * has no API for ({@code FieldTrials}): it is the process's, so the first transport of a
-     * process sets it for all, and with another webrtc-java build it is not set (logged).
-     */
-    public Builder jitterQuantile(double quantile) {
-      if (!(quantile > 0 && quantile < 1)) {
-        throw new IllegalArgumentException("jitterQuantile must be above 0 and below 1, got " + quantile);
-      }
-      this.jitterQuantile = quantile;
       return this;
     }
 

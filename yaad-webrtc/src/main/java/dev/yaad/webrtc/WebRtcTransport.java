@@ -107,11 +107,6 @@ public final class WebRtcTransport implements AutoCloseable {
       // already running the registration is refused, recorded audio goes nowhere, and the
       // capture thread still pulls received audio into our sinks every 10 ms.
       // WebRtcTransportTest.sentAudio_arrivesOnceAndClean guards this.
-      // Before the factory: WebRTC reads its field trials as it makes each call's objects.
-      String why = FieldTrials.set(FieldTrials.jitterQuantile(config.jitterQuantile()));
-      if (why != null) {
-        log.warn("webrtc: the jitter buffer keeps WebRTC's own quantile, not {} ({})", config.jitterQuantile(), why);
-      }
       audioDevice.initPlayout();
       audioDevice.startPlayout();
       this.factory = new PeerConnectionFactory(audioDevice);

@@ -21,7 +21,7 @@ import java.util.concurrent.locks.LockSupport;
  * mvn -q -o -pl yaad-webrtc test-compile
  * java --enable-native-access=ALL-UNNAMED \
  *   -cp yaad-webrtc/target/test-classes:yaad-webrtc/target/classes:'yaad-bench/target/lib/*' \
- *   dev.yaad.webrtc.DriftProbe 4 60 [packetMillis, 10 or 20; default 10] [jitterQuantile; default 0.5]
+ *   dev.yaad.webrtc.DriftProbe 4 60 [packetMillis, 10 or 20; default 10]
  * </pre>
  */
 public final class DriftProbe {
@@ -34,11 +34,10 @@ public final class DriftProbe {
     int n = Integer.parseInt(args[0]);
     int seconds = Integer.parseInt(args[1]);
     int packetMillis = args.length > 2 ? Integer.parseInt(args[2]) : WebRtcConfig.DEFAULT_PACKET_MILLIS;
-    double quantile = args.length > 3 ? Double.parseDouble(args[3]) : WebRtcConfig.DEFAULT_JITTER_QUANTILE;
     short[] beep = Signals.tone(1000, RATE, 20, 8000);
     short[] quiet = new short[FRAME];
-    try (WebRtcTransport callers = WebRtcTransport.start(WebRtcConfig.builder().maxCalls(n).packetMillis(packetMillis).jitterQuantile(quantile).build());
-        WebRtcTransport server = WebRtcTransport.start(WebRtcConfig.builder().maxCalls(n).packetMillis(packetMillis).jitterQuantile(quantile).build())) {
+    try (WebRtcTransport callers = WebRtcTransport.start(WebRtcConfig.builder().maxCalls(n).packetMillis(packetMillis).build());
+        WebRtcTransport server = WebRtcTransport.start(WebRtcConfig.builder().maxCalls(n).packetMillis(packetMillis).build())) {
       List<WebRtcCall> ends = new ArrayList<>(); // caller, server, caller, server...
       for (int c = 0; c < n; c++) {
         WebRtcCall[] answered = new WebRtcCall[1];

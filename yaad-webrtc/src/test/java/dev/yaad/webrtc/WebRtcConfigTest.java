@@ -26,9 +26,6 @@ class WebRtcConfigTest {
   void builder_refusesBadValues_namingOptionAndValue() {
     assertThatThrownBy(() -> WebRtcConfig.builder().inputSampleRate(44_100)).hasMessageContaining("inputSampleRate").hasMessageContaining("44100");
     assertThatThrownBy(() -> WebRtcConfig.builder().portRange(5000, 4000)).hasMessageContaining("portRange").hasMessageContaining("5000..4000");
-    assertThatThrownBy(() -> WebRtcConfig.builder().jitterQuantile(1)).hasMessageContaining("jitterQuantile").hasMessageContaining("1.0");
-    assertThatThrownBy(() -> WebRtcConfig.builder().jitterQuantile(0)).hasMessageContaining("jitterQuantile");
-    assertThatThrownBy(() -> WebRtcConfig.builder().jitterQuantile(Double.NaN)).hasMessageContaining("jitterQuantile");
     assertThatThrownBy(() -> WebRtcConfig.builder().portRange(0, 10)).hasMessageContaining("portRange");
     assertThatThrownBy(() -> WebRtcConfig.builder().iceGatheringTimeout(Duration.ZERO)).hasMessageContaining("iceGatheringTimeout");
     assertThatThrownBy(() -> WebRtcConfig.builder().sendBufferBytes(100)).hasMessageContaining("sendBufferBytes").hasMessageContaining("100");
@@ -36,19 +33,6 @@ class WebRtcConfigTest {
     assertThatThrownBy(() -> WebRtcConfig.builder().maxCalls(0)).hasMessageContaining("maxCalls");
     assertThatThrownBy(() -> WebRtcConfig.builder().closeTimeout(Duration.ofSeconds(-1))).hasMessageContaining("closeTimeout")
         .hasMessageContaining("PT-1S");
-  }
-
-  @Test
-  void fieldTrials_acceptOnlyWhatWebRtcWouldNotAbortOn() {
-    assertThat(FieldTrials.valid("")).isTrue();
-    assertThat(FieldTrials.valid(FieldTrials.jitterQuantile(0.5))).isTrue();
-    assertThat(FieldTrials.jitterQuantile(0.5)).isEqualTo("WebRTC-Audio-NetEqDelayManagerConfig/quantile:0.5/");
-    assertThat(FieldTrials.valid("A/1/B/2/A/1/")).isTrue();
-    assertThat(FieldTrials.valid("A/1/A/2/")).as("one name, two values").isFalse();
-    assertThat(FieldTrials.valid("A/1")).as("no final slash").isFalse();
-    assertThat(FieldTrials.valid("A//")).as("empty value").isFalse();
-    assertThat(FieldTrials.valid("/1/")).as("empty name").isFalse();
-    assertThatThrownBy(() -> FieldTrials.set("A/1")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("A/1");
   }
 
   @Test

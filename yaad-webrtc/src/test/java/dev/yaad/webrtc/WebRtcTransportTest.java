@@ -80,17 +80,6 @@ class WebRtcTransportTest {
     }
   }
 
-  @Test
-  void jitterQuantile_isWebRtcsFieldTrial_setByTheProcesssFirstTransport() {
-    // Both transports of this test ask for the default; the process's trials are set once.
-    assertThat(FieldTrials.current()).isEqualTo(FieldTrials.jitterQuantile(WebRtcConfig.DEFAULT_JITTER_QUANTILE));
-    try (WebRtcTransport other = WebRtcTransport.start(WebRtcConfig.builder().jitterQuantile(0.9).build())) {
-      assertThat(FieldTrials.current()).as("a later transport cannot change them (logged)")
-          .isEqualTo(FieldTrials.jitterQuantile(WebRtcConfig.DEFAULT_JITTER_QUANTILE));
-      connect(new Recorder(16_000), new Recorder(48_000)); // calls still work
-    }
-  }
-
   /** WebRTC's {@code inbound-rtp} statistics of the call's audio. */
   static java.util.Map<String, Object> inboundRtp(WebRtcCall call) throws Exception {
     java.lang.reflect.Field f = WebRtcCall.class.getDeclaredField("peer");
