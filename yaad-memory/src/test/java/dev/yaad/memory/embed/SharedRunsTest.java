@@ -1,0 +1,120 @@
+package dev.yaad.memory.embed;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The sharing of model calls between concurrent callers, with a model whose "vector" of a text is its length. */
+class SharedRunsTest {
+  private final List<List<String>> calls = Collections.synchronizedList(new ArrayList<>());
+  private final CountDownLatch firstCallMayEnd = new CountDownLatch(1);
+  private final CountDownLatch firstCallStarted = new CountDownLatch(1);
+  private final ExecutorService threads = Executors.newCachedThreadPool();
+
+  @AfterEach
+  void stop() {
+    threads.shutdownNow();
+  }
+
+  private List<float[]> lengths(List<String> texts) {
+    calls.add(List.copyOf(texts));
+    if (calls.size() == 1) {
+      firstCallStarted.countDown();
+      try {
+        firstCallMayEnd.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (texts.contains("boom")) {
+      throw new IllegalStateException("the model failed on boom");
+    }
+    return texts.stream().map(t -> new float[] {t.length()}).toList();
+  }
+
+  private CompletableFuture<List<float[]>> embedAsync(SharedRuns runs, String... texts) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return runs.embed(List.of(texts));
+      } catch (Exception e) {
+        throw new RuntimeException(e);
+      }
+    }, threads);
+  }
+
+  private static void awaitQueued(SharedRuns runs, int calls) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (runs.waitingCalls() < calls && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(runs.waitingCalls()).isEqualTo(calls);
+  }
+
+  @Test
+  void callersWaitingForABusyRunner_shareOneModelCall_eachGettingItsOwnVectors() throws Exception {
+    SharedRuns runs = new SharedRuns(this::lengths, 1, 32);
+    var first = embedAsync(runs, "a");
+    firstCallStarted.await(10, TimeUnit.SECONDS);
+    var second = embedAsync(runs, "bb", "ccc");
+    var third = embedAsync(runs, "dddd");
+    awaitQueued(runs, 2);
+    firstCallMayEnd.countDown();
+
+    assertThat(first.get(10, TimeUnit.SECONDS)).extracting(v -> v[0]).containsExactly(1f);
+    assertThat(second.get(10, TimeUnit.SECONDS)).extracting(v -> v[0]).containsExactly(2f, 3f);
+    assertThat(third.get(10, TimeUnit.SECONDS)).extracting(v -> v[0]).containsExactly(4f);
+    assertThat(calls).hasSize(2);
+    assertThat(calls.get(1)).containsExactlyInAnyOrder("bb", "ccc", "dddd");
+  }
+
+  @Test
+  void aSharedCallThatFails_isRunAgainPerCaller_soOnlyTheFailingCallerSeesTheError() throws Exception {
+    SharedRuns runs = new SharedRuns(this::lengths, 1, 32);
+    var first = embedAsync(runs, "a");
+    firstCallStarted.await(10, TimeUnit.SECONDS);
+    var bad = embedAsync(runs, "boom");
+    var good = embedAsync(runs, "fine");
+    awaitQueued(runs, 2);
+    firstCallMayEnd.countDown();
+
+    assertThat(first.get(10, TimeUnit.SECONDS)).hasSize(1);
+    assertThat(good.get(10, TimeUnit.SECONDS)).extracting(v -> v[0]).containsExactly(4f);
+    assertThatThrownBy(() -> bad.get(10, TimeUnit.SECONDS)).hasRootCauseMessage("the model failed on boom");
+  }
+
+  @Test
+  void aSharedCall_holdsAtMostMaxTexts_andTheRestRunNext() throws Exception {
+    SharedRuns runs = new SharedRuns(this::lengths, 1, 2);
+    var first = embedAsync(runs, "a");
+    firstCallStarted.await(10, TimeUnit.SECONDS);
+    var waiting = List.of(embedAsync(runs, "bb"), embedAsync(runs, "cc"), embedAsync(runs, "dd"));
+    awaitQueued(runs, 3);
+    firstCallMayEnd.countDown();
+
+    first.get(10, TimeUnit.SECONDS);
+    for (var w : waiting) {
+      assertThat(w.get(10, TimeUnit.SECONDS)).extracting(v -> v[0]).containsExactly(2f);
+    }
+    assertThat(calls.subList(1, calls.size())).allSatisfy(c -> assertThat(c.size()).isLessThanOrEqualTo(2));
+    assertThat(calls.subList(1, calls.size()).stream().mapToInt(List::size).sum()).isEqualTo(3);
+  }
+
+  @Test
+  void anIdleCaller_runsAtOnceAlone() throws Exception {
+    firstCallMayEnd.countDown();
+    SharedRuns runs = new SharedRuns(this::lengths, 2, 32);
+
+    assertThat(runs.embed(List.of("xyz"))).extracting(v -> v[0]).containsExactly(3f);
+    assertThat(calls).containsExactly(List.of("xyz"));
+  }
+}
