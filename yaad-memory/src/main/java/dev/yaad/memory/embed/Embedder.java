@@ -51,6 +51,21 @@ public interface Embedder extends AutoCloseable {
     return DEFAULT_DUPLICATE_THRESHOLD;
   }
 
+  /**
+   * Runs {@code work} as background work (learning): the in-process model serves the
+   * embeddings of live turns first and gives background ones at most half its calls at once,
+   * so a saved memory is not queued behind a backlog of learned ones. Other providers ignore it.
+   */
+  static void inBackground(Runnable work) {
+    boolean outer = SharedRuns.BACKGROUND.get();
+    SharedRuns.BACKGROUND.set(true);
+    try {
+      work.run();
+    } finally {
+      SharedRuns.BACKGROUND.set(outer);
+    }
+  }
+
   /** Embeds one text; see {@link #embed(List)}. */
   default float[] embed(String text) {
     return embed(List.of(text)).getFirst();

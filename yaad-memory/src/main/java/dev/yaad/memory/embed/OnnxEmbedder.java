@@ -226,10 +226,10 @@ public final class OnnxEmbedder implements Embedder {
   }
 
   /**
-   * Model calls at once: half the cores, each call on one thread. Concurrent callers' texts
-   * share a call ({@link SharedRuns}), and the other half of the cores stays for live turns.
+   * Model calls at once, each on one thread: as many as cores (background work's at most half
+   * of them). Concurrent callers' texts share a call ({@link SharedRuns}).
    */
-  static final int RUNNERS = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+  static final int RUNNERS = Math.max(1, Runtime.getRuntime().availableProcessors());
 
   /** Lazy holder: the JVM runs this initialiser once, on first access, thread-safely. */
   private static final class Holder {

@@ -10,19 +10,23 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * Runs the texts of callers who embed at the same time through the model together, on at
  * most {@code runners} of the callers' own threads at once. A caller who finds a runner free
- * runs at once (alone when the embedder is idle: no added wait); one who finds none busy
- * waits, and the next free runner takes every waiting caller's texts (up to {@code maxTexts})
- * in one model call.
+ * runs at once (alone when the embedder is idle: no added wait); one who finds none waits, and
+ * the next free runner takes the waiting callers' texts (up to {@code maxTexts}) in one model
+ * call: live callers' first, then background ones' ({@link Embedder#inBackground}).
+ * Background callers start at most half the runners (at least one), so learning's embeddings
+ * neither queue a live turn's behind them nor take every core.
  *
  * <p>Why: on a busy server many sessions and the learner each embed one or a few short texts
  * at a time, and a model call on one short text costs a third more CPU per text than one on
  * several (all-MiniLM-L6-v2 on one thread: 4.8 ms per text alone, 3.3 ms in a batch of 16).
- * Bounding the runners also keeps embedding from taking every core from the live path.
  *
  * <p>If a shared call fails, each caller's texts are run again alone, so one caller's
  * failure is never another's.
  */
 final class SharedRuns {
+  /** Bound while background work runs; see {@link Embedder#inBackground}. */
+  static final ThreadLocal<Boolean> BACKGROUND = ThreadLocal.withInitial(() -> false);
+
   /** The model: one call on any number of texts, vectors in the texts' order. */
   interface Model {
     List<float[]> embed(List<String> texts) throws OrtException;
@@ -30,11 +34,14 @@ final class SharedRuns {
 
   private final Model model;
   private final int runners;
+  private final int backgroundRunners;
   private final int maxTexts;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition finished = lock.newCondition();
-  private final ArrayDeque<Call> waiting = new ArrayDeque<>();
+  private final ArrayDeque<Call> live = new ArrayDeque<>();
+  private final ArrayDeque<Call> background = new ArrayDeque<>();
   private int running;
+  private int runningForBackground;
 
   SharedRuns(Model model, int runners, int maxTexts) {
     if (runners < 1 || maxTexts < 1) {
@@ -42,21 +49,25 @@ final class SharedRuns {
     }
     this.model = model;
     this.runners = runners;
+    this.backgroundRunners = Math.max(1, runners / 2);
     this.maxTexts = maxTexts;
   }
 
   /** The vectors of {@code texts}, in order; the model's exception if it failed on them. */
   List<float[]> embed(List<String> texts) throws OrtException {
+    boolean inBackground = BACKGROUND.get();
     Call mine = new Call(texts);
+    lock.lock();
+    try {
+      (inBackground ? background : live).add(mine);
+    } finally {
+      lock.unlock();
+    }
     while (true) {
       List<Call> batch;
       lock.lock();
       try {
-        if (!mine.queued) {
-          waiting.add(mine);
-          mine.queued = true;
-        }
-        while (!mine.done && running >= runners) {
+        while (!mine.done && !mayRun(inBackground)) {
           finished.awaitUninterruptibly(); // at most the runs ahead of it: native calls cannot be interrupted anyway
         }
         if (mine.done) {
@@ -64,36 +75,43 @@ final class SharedRuns {
         }
         batch = take();
         running++;
+        runningForBackground += inBackground ? 1 : 0;
       } finally {
         lock.unlock();
       }
-      run(batch);
+      run(batch, inBackground);
     }
+  }
+
+  private boolean mayRun(boolean inBackground) {
+    return running < runners && (!inBackground || runningForBackground < backgroundRunners);
   }
 
   /** Callers waiting for a runner (for tests). */
   int waitingCalls() {
     lock.lock();
     try {
-      return waiting.size();
+      return live.size() + background.size();
     } finally {
       lock.unlock();
     }
   }
 
-  /** The waiting calls, oldest first, up to {@link #maxTexts} texts (at least one call). */
+  /** The waiting calls, live ones first, each kind oldest first, up to {@link #maxTexts} texts (at least one call). */
   private List<Call> take() {
     List<Call> batch = new ArrayList<>();
     int texts = 0;
-    while (!waiting.isEmpty() && (batch.isEmpty() || texts + waiting.peek().texts.size() <= maxTexts)) {
-      Call next = waiting.poll();
-      texts += next.texts.size();
-      batch.add(next);
+    for (ArrayDeque<Call> queue : List.of(live, background)) {
+      while (!queue.isEmpty() && (batch.isEmpty() || texts + queue.peek().texts.size() <= maxTexts)) {
+        Call next = queue.poll();
+        texts += next.texts.size();
+        batch.add(next);
+      }
     }
     return batch;
   }
 
-  private void run(List<Call> batch) {
+  private void run(List<Call> batch, boolean inBackground) {
     try {
       if (batch.size() == 1) {
         runAlone(batch.getFirst());
@@ -104,6 +122,7 @@ final class SharedRuns {
       lock.lock();
       try {
         running--;
+        runningForBackground -= inBackground ? 1 : 0;
         for (Call c : batch) {
           if (c.vectors == null && c.error == null) { // the model threw an Error past us
             c.error = new IllegalStateException("the model call embedding these texts did not finish");
@@ -144,10 +163,9 @@ final class SharedRuns {
     }
   }
 
-  /** One caller's texts; its fields are written by the runner and read after {@code done}, under the lock. */
+  /** One caller's texts; the runner writes the result before {@code done}, which is read under the lock. */
   private static final class Call {
     final List<String> texts;
-    boolean queued;
     boolean done;
     List<float[]> vectors;
     Exception error;

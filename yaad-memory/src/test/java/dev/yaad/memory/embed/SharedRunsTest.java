@@ -43,13 +43,23 @@ class SharedRunsTest {
   }
 
   private CompletableFuture<List<float[]>> embedAsync(SharedRuns runs, String... texts) {
+    return CompletableFuture.supplyAsync(() -> embed(runs, texts), threads);
+  }
+
+  private CompletableFuture<List<float[]>> embedInBackgroundAsync(SharedRuns runs, String... texts) {
     return CompletableFuture.supplyAsync(() -> {
-      try {
-        return runs.embed(List.of(texts));
-      } catch (Exception e) {
-        throw new RuntimeException(e);
-      }
+      List<List<float[]>> out = new ArrayList<>();
+      Embedder.inBackground(() -> out.add(embed(runs, texts)));
+      return out.getFirst();
     }, threads);
+  }
+
+  private static List<float[]> embed(SharedRuns runs, String... texts) {
+    try {
+      return runs.embed(List.of(texts));
+    } catch (Exception e) {
+      throw new RuntimeException(e);
+    }
   }
 
   private static void awaitQueued(SharedRuns runs, int calls) throws InterruptedException {
@@ -107,6 +117,40 @@ class SharedRunsTest {
     }
     assertThat(calls.subList(1, calls.size())).allSatisfy(c -> assertThat(c.size()).isLessThanOrEqualTo(2));
     assertThat(calls.subList(1, calls.size()).stream().mapToInt(List::size).sum()).isEqualTo(3);
+  }
+
+  @Test
+  void liveCallers_goBeforeBackgroundOnesThatWaitedLonger() throws Exception {
+    SharedRuns runs = new SharedRuns(this::lengths, 1, 1);
+    var first = embedAsync(runs, "a");
+    firstCallStarted.await(10, TimeUnit.SECONDS);
+    var learned = embedInBackgroundAsync(runs, "learned");
+    awaitQueued(runs, 1);
+    var saved = embedAsync(runs, "saved");
+    awaitQueued(runs, 2);
+    firstCallMayEnd.countDown();
+
+    first.get(10, TimeUnit.SECONDS);
+    saved.get(10, TimeUnit.SECONDS);
+    learned.get(10, TimeUnit.SECONDS);
+    assertThat(calls).containsExactly(List.of("a"), List.of("saved"), List.of("learned"));
+  }
+
+  @Test
+  void backgroundCallers_startAtMostHalfTheRunners_andLiveOnesTheRest() throws Exception {
+    SharedRuns runs = new SharedRuns(this::lengths, 2, 32);
+    var first = embedInBackgroundAsync(runs, "a"); // holds the one runner background work may start
+    firstCallStarted.await(10, TimeUnit.SECONDS);
+    var learned = embedInBackgroundAsync(runs, "bb");
+    awaitQueued(runs, 1);
+
+    // The background caller waits for the first runner; a live one starts the second at once,
+    // while the first call still blocks, and takes the waiting background texts along.
+    assertThat(embed(runs, "saved")).extracting(v -> v[0]).containsExactly(5f);
+    assertThat(calls.get(1)).containsExactly("saved", "bb");
+    assertThat(learned.get(10, TimeUnit.SECONDS)).extracting(v -> v[0]).containsExactly(2f);
+    firstCallMayEnd.countDown();
+    first.get(10, TimeUnit.SECONDS);
   }
 
   @Test
