@@ -52,9 +52,9 @@ public interface Embedder extends AutoCloseable {
   }
 
   /**
-   * Runs {@code work} as background work (learning): the in-process model serves the
-   * embeddings of live turns first and gives background ones at most half its calls at once,
-   * so a saved memory is not queued behind a backlog of learned ones. Other providers ignore it.
+   * Runs {@code work} as background work (learning): the in-process model runs background
+   * embeddings together, in batches, on at most half the cores, while live callers' run at
+   * once as they come. Other providers ignore it.
    */
   static void inBackground(Runnable work) {
     boolean outer = SharedRuns.BACKGROUND.get();

@@ -44,9 +44,9 @@ import org.slf4j.LoggerFactory;
  * padded only to its longest text, which multiplies bulk throughput on a CPU; the result is
  * the same sentence embedding (mean of the token vectors, unit length). Texts longer than
  * {@link #MAX_TOKENS} word pieces are truncated: memories are short, and the model was
- * trained on pieces no longer than that. Callers embedding at the same time share model calls
- * (see {@code SharedRuns}): on a busy server, one caller's vectors come out of a batch with
- * other callers' texts.
+ * trained on pieces no longer than that. Background work's callers ({@link Embedder#inBackground})
+ * share model calls (see {@code SharedRuns}): on a busy server, a learned memory's vector comes
+ * out of a batch with other users' texts.
  *
  * <p><b>Process exit.</b> Loading and running the model happen in native code (ONNX Runtime,
  * the tokenizer), and ONNX Runtime releases its environment in a JVM shutdown hook of its
@@ -226,10 +226,10 @@ public final class OnnxEmbedder implements Embedder {
   }
 
   /**
-   * Model calls at once, each on one thread: as many as cores (background work's at most half
-   * of them). Concurrent callers' texts share a call ({@link SharedRuns}).
+   * Background work's model calls at once (half the cores, at least one), each on one thread;
+   * its concurrent callers' texts share a call ({@link SharedRuns}).
    */
-  static final int RUNNERS = Math.max(1, Runtime.getRuntime().availableProcessors());
+  static final int RUNNERS = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
 
   /** Lazy holder: the JVM runs this initialiser once, on first access, thread-safely. */
   private static final class Holder {
@@ -262,7 +262,7 @@ public final class OnnxEmbedder implements Embedder {
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
           // One thread per call: a short text's call splits badly across threads (all-MiniLM-L6-v2,
           // 2-core machine: 5.5 ms of CPU per text on two threads, 4.8 on one; batches of 16: 3.8 and
-          // 3.2), and on a busy server the cores are better used by separate calls (RUNNERS).
+          // 3.2), and on a busy server the cores are better used by separate calls.
           options.setIntraOpNumThreads(1);
           options.setInterOpNumThreads(1);
           // ONNX Runtime's pool threads spin between runs by default, waiting for the next one: on a
@@ -275,7 +275,7 @@ public final class OnnxEmbedder implements Embedder {
           OrtSession session = env.createSession(weights, options);
           Model model = new Model(env, session, tokenizer, session.getInputNames().contains("token_type_ids"));
           model.embed(List.of("warm up")); // the first run initialises the kernels
-          log.info("embed: loaded {} ({} dimensions, up to {} calls at once, one thread each) in {} ms",
+          log.info("embed: loaded {} ({} dimensions, one thread per call, learning's at most {} at once) in {} ms",
               modelId, DIMENSION, RUNNERS, (System.nanoTime() - start) / 1_000_000);
           return model;
         }

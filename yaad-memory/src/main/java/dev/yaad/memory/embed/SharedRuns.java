@@ -8,17 +8,16 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Runs the texts of callers who embed at the same time through the model together, on at
- * most {@code runners} of the callers' own threads at once. A caller who finds a runner free
- * runs at once (alone when the embedder is idle: no added wait); one who finds none waits, and
- * the next free runner takes the waiting callers' texts (up to {@code maxTexts}) in one model
- * call: live callers' first, then background ones' ({@link Embedder#inBackground}).
- * Background callers start at most half the runners (at least one), so learning's embeddings
- * neither queue a live turn's behind them nor take every core.
+ * The model calls of background work ({@link Embedder#inBackground}: learning) are shared and
+ * bounded: at most {@code runners} at once, on the callers' own threads; a background caller
+ * who finds them all busy waits, and the next free runner takes the waiting callers' texts (up
+ * to {@code maxTexts}) in one model call. Live callers (a session's saveMemory, a search) run
+ * their own call at once, as before: they never queue behind learning.
  *
- * <p>Why: on a busy server many sessions and the learner each embed one or a few short texts
- * at a time, and a model call on one short text costs a third more CPU per text than one on
- * several (all-MiniLM-L6-v2 on one thread: 4.8 ms per text alone, 3.3 ms in a batch of 16).
+ * <p>Why: under load the learner embeds a few short texts per user at a time, from many
+ * threads, and a model call on one short text costs a third more CPU per text than one on
+ * several (all-MiniLM-L6-v2 on one thread: 4.8 ms per text alone, 3.3 ms in a batch of 16);
+ * bounding its calls also keeps learning's embedding from taking every core from live turns.
  *
  * <p>If a shared call fails, each caller's texts are run again alone, so one caller's
  * failure is never another's.
@@ -34,14 +33,11 @@ final class SharedRuns {
 
   private final Model model;
   private final int runners;
-  private final int backgroundRunners;
   private final int maxTexts;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition finished = lock.newCondition();
-  private final ArrayDeque<Call> live = new ArrayDeque<>();
-  private final ArrayDeque<Call> background = new ArrayDeque<>();
+  private final ArrayDeque<Call> waiting = new ArrayDeque<>();
   private int running;
-  private int runningForBackground;
 
   SharedRuns(Model model, int runners, int maxTexts) {
     if (runners < 1 || maxTexts < 1) {
@@ -49,17 +45,18 @@ final class SharedRuns {
     }
     this.model = model;
     this.runners = runners;
-    this.backgroundRunners = Math.max(1, runners / 2);
     this.maxTexts = maxTexts;
   }
 
   /** The vectors of {@code texts}, in order; the model's exception if it failed on them. */
   List<float[]> embed(List<String> texts) throws OrtException {
-    boolean inBackground = BACKGROUND.get();
+    if (!BACKGROUND.get()) {
+      return model.embed(texts);
+    }
     Call mine = new Call(texts);
     lock.lock();
     try {
-      (inBackground ? background : live).add(mine);
+      waiting.add(mine);
     } finally {
       lock.unlock();
     }
@@ -67,7 +64,7 @@ final class SharedRuns {
       List<Call> batch;
       lock.lock();
       try {
-        while (!mine.done && !mayRun(inBackground)) {
+        while (!mine.done && running >= runners) {
           finished.awaitUninterruptibly(); // at most the runs ahead of it: native calls cannot be interrupted anyway
         }
         if (mine.done) {
@@ -75,43 +72,36 @@ final class SharedRuns {
         }
         batch = take();
         running++;
-        runningForBackground += inBackground ? 1 : 0;
       } finally {
         lock.unlock();
       }
-      run(batch, inBackground);
+      run(batch);
     }
-  }
-
-  private boolean mayRun(boolean inBackground) {
-    return running < runners && (!inBackground || runningForBackground < backgroundRunners);
   }
 
   /** Callers waiting for a runner (for tests). */
   int waitingCalls() {
     lock.lock();
     try {
-      return live.size() + background.size();
+      return waiting.size();
     } finally {
       lock.unlock();
     }
   }
 
-  /** The waiting calls, live ones first, each kind oldest first, up to {@link #maxTexts} texts (at least one call). */
+  /** The waiting calls, oldest first, up to {@link #maxTexts} texts (at least one call). */
   private List<Call> take() {
     List<Call> batch = new ArrayList<>();
     int texts = 0;
-    for (ArrayDeque<Call> queue : List.of(live, background)) {
-      while (!queue.isEmpty() && (batch.isEmpty() || texts + queue.peek().texts.size() <= maxTexts)) {
-        Call next = queue.poll();
-        texts += next.texts.size();
-        batch.add(next);
-      }
+    while (!waiting.isEmpty() && (batch.isEmpty() || texts + waiting.peek().texts.size() <= maxTexts)) {
+      Call next = waiting.poll();
+      texts += next.texts.size();
+      batch.add(next);
     }
     return batch;
   }
 
-  private void run(List<Call> batch, boolean inBackground) {
+  private void run(List<Call> batch) {
     try {
       if (batch.size() == 1) {
         runAlone(batch.getFirst());
@@ -122,7 +112,6 @@ final class SharedRuns {
       lock.lock();
       try {
         running--;
-        runningForBackground -= inBackground ? 1 : 0;
         for (Call c : batch) {
           if (c.vectors == null && c.error == null) { // the model threw an Error past us
             c.error = new IllegalStateException("the model call embedding these texts did not finish");

@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The sharing of model calls between concurrent callers, with a model whose "vector" of a text is its length. */
+/** The sharing of model calls between concurrent background callers, with a model whose "vector" of a text is its length. */
 class SharedRunsTest {
   private final List<List<String>> calls = Collections.synchronizedList(new ArrayList<>());
   private final CountDownLatch firstCallMayEnd = new CountDownLatch(1);
@@ -42,10 +42,6 @@ class SharedRunsTest {
     return texts.stream().map(t -> new float[] {t.length()}).toList();
   }
 
-  private CompletableFuture<List<float[]>> embedAsync(SharedRuns runs, String... texts) {
-    return CompletableFuture.supplyAsync(() -> embed(runs, texts), threads);
-  }
-
   private CompletableFuture<List<float[]>> embedInBackgroundAsync(SharedRuns runs, String... texts) {
     return CompletableFuture.supplyAsync(() -> {
       List<List<float[]>> out = new ArrayList<>();
@@ -71,12 +67,12 @@ class SharedRunsTest {
   }
 
   @Test
-  void callersWaitingForABusyRunner_shareOneModelCall_eachGettingItsOwnVectors() throws Exception {
+  void backgroundCallersWaitingForABusyRunner_shareOneModelCall_eachGettingItsOwnVectors() throws Exception {
     SharedRuns runs = new SharedRuns(this::lengths, 1, 32);
-    var first = embedAsync(runs, "a");
+    var first = embedInBackgroundAsync(runs, "a");
     firstCallStarted.await(10, TimeUnit.SECONDS);
-    var second = embedAsync(runs, "bb", "ccc");
-    var third = embedAsync(runs, "dddd");
+    var second = embedInBackgroundAsync(runs, "bb", "ccc");
+    var third = embedInBackgroundAsync(runs, "dddd");
     awaitQueued(runs, 2);
     firstCallMayEnd.countDown();
 
@@ -90,10 +86,10 @@ class SharedRunsTest {
   @Test
   void aSharedCallThatFails_isRunAgainPerCaller_soOnlyTheFailingCallerSeesTheError() throws Exception {
     SharedRuns runs = new SharedRuns(this::lengths, 1, 32);
-    var first = embedAsync(runs, "a");
+    var first = embedInBackgroundAsync(runs, "a");
     firstCallStarted.await(10, TimeUnit.SECONDS);
-    var bad = embedAsync(runs, "boom");
-    var good = embedAsync(runs, "fine");
+    var bad = embedInBackgroundAsync(runs, "boom");
+    var good = embedInBackgroundAsync(runs, "fine");
     awaitQueued(runs, 2);
     firstCallMayEnd.countDown();
 
@@ -105,9 +101,9 @@ class SharedRunsTest {
   @Test
   void aSharedCall_holdsAtMostMaxTexts_andTheRestRunNext() throws Exception {
     SharedRuns runs = new SharedRuns(this::lengths, 1, 2);
-    var first = embedAsync(runs, "a");
+    var first = embedInBackgroundAsync(runs, "a");
     firstCallStarted.await(10, TimeUnit.SECONDS);
-    var waiting = List.of(embedAsync(runs, "bb"), embedAsync(runs, "cc"), embedAsync(runs, "dd"));
+    var waiting = List.of(embedInBackgroundAsync(runs, "bb"), embedInBackgroundAsync(runs, "cc"), embedInBackgroundAsync(runs, "dd"));
     awaitQueued(runs, 3);
     firstCallMayEnd.countDown();
 
@@ -120,36 +116,17 @@ class SharedRunsTest {
   }
 
   @Test
-  void liveCallers_goBeforeBackgroundOnesThatWaitedLonger() throws Exception {
-    SharedRuns runs = new SharedRuns(this::lengths, 1, 1);
-    var first = embedAsync(runs, "a");
+  void aLiveCaller_runsAtOnce_whileBackgroundCallsWait() throws Exception {
+    SharedRuns runs = new SharedRuns(this::lengths, 1, 32);
+    var first = embedInBackgroundAsync(runs, "a");
     firstCallStarted.await(10, TimeUnit.SECONDS);
     var learned = embedInBackgroundAsync(runs, "learned");
     awaitQueued(runs, 1);
-    var saved = embedAsync(runs, "saved");
-    awaitQueued(runs, 2);
+
+    assertThat(embed(runs, "saved")).extracting(v -> v[0]).containsExactly(5f); // while the first call still blocks
+    assertThat(calls).containsExactly(List.of("a"), List.of("saved"));
     firstCallMayEnd.countDown();
-
-    first.get(10, TimeUnit.SECONDS);
-    saved.get(10, TimeUnit.SECONDS);
-    learned.get(10, TimeUnit.SECONDS);
-    assertThat(calls).containsExactly(List.of("a"), List.of("saved"), List.of("learned"));
-  }
-
-  @Test
-  void backgroundCallers_startAtMostHalfTheRunners_andLiveOnesTheRest() throws Exception {
-    SharedRuns runs = new SharedRuns(this::lengths, 2, 32);
-    var first = embedInBackgroundAsync(runs, "a"); // holds the one runner background work may start
-    firstCallStarted.await(10, TimeUnit.SECONDS);
-    var learned = embedInBackgroundAsync(runs, "bb");
-    awaitQueued(runs, 1);
-
-    // The background caller waits for the first runner; a live one starts the second at once,
-    // while the first call still blocks, and takes the waiting background texts along.
-    assertThat(embed(runs, "saved")).extracting(v -> v[0]).containsExactly(5f);
-    assertThat(calls.get(1)).containsExactly("saved", "bb");
-    assertThat(learned.get(10, TimeUnit.SECONDS)).extracting(v -> v[0]).containsExactly(2f);
-    firstCallMayEnd.countDown();
+    assertThat(learned.get(10, TimeUnit.SECONDS)).extracting(v -> v[0]).containsExactly(7f);
     first.get(10, TimeUnit.SECONDS);
   }
 
