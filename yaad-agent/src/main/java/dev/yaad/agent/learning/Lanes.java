@@ -62,8 +62,9 @@ final class Lanes {
   }
 
   /**
-   * Runs {@code task} after the user's earlier work, as background work for the embedder (live
-   * turns' embeddings go first); false if the queue is full or the lanes stopped.
+   * Runs {@code task} after the user's earlier work, as background work for the embedder (its
+   * embeddings batched with other users', on at most half the cores); false if the queue is full
+   * or the lanes stopped.
    */
   boolean work(String userId, Runnable task) {
     return submit(workLanes, workers, false, userId, () -> Embedder.inBackground(task));

@@ -23,7 +23,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * failure is never another's.
  */
 final class SharedRuns {
-  /** Bound while background work runs; see {@link Embedder#inBackground}. */
+  /** True on a thread while it runs background work; see {@link Embedder#inBackground}. */
   static final ThreadLocal<Boolean> BACKGROUND = ThreadLocal.withInitial(() -> false);
 
   /** The model: one call on any number of texts, vectors in the texts' order. */
