@@ -1,6 +1,7 @@
 package dev.yaad.bench;
 
 import dev.yaad.server.Main;
+import dev.yaad.voice.VadBenchmark;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.HelpCommand;
 import picocli.CommandLine;
@@ -26,6 +27,7 @@ import picocli.CommandLine;
         LearningBenchmark.class,
         LoadBenchmark.class,
         VoiceBenchmark.class,
+        VadBenchmark.class,
         HelpCommand.class,
     })
 public final class BenchMain {

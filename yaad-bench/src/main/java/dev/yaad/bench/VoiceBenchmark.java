@@ -169,12 +169,14 @@ final class VoiceBenchmark implements Callable<Integer> {
             Run r = run(server, sessions, said, barge, scripted);
             by.set(other.name().toLowerCase(Locale.ROOT), r.json());
             print(r);
-            out.putObject(other.name().toLowerCase(Locale.ROOT) + "MinusFirst")
+            ObjectNode minus = out.putObject(other.name().toLowerCase(Locale.ROOT) + "MinusFirst")
                 .put("heardEndToEndP50Ms", pct(r.heard, 50) - pct(first.heard, 50))
                 .put("endToEndP50Ms", r.p("endToEndMs", 50) - first.p("endToEndMs", 50))
                 .put("heardBeforeServerP50Ms", pct(r.heardBeforeServer, 50) - pct(first.heardBeforeServer, 50)) // the way up
                 .put("heardAfterAudioStartedP50Ms", pct(r.heardAfterAudioStarted, 50) - pct(first.heardAfterAudioStarted, 50)) // down
+                .put("heardWithPagePlayoutP50Ms", pct(r.heardWithPagePlayout, 50) - pct(first.heardWithPagePlayout, 50))
                 .put("cpuPerSessionPercentOfACore", (r.cpuPerSession - first.cpuPerSession) * 100);
+            minus.set("heardSplitMeanMs", r.split().minus(first.split()).json()); // the parts of the heard delta, adding up
           }
           transport = transports.get(0);
         }
@@ -303,6 +305,7 @@ final class VoiceBenchmark implements Callable<Integer> {
         JsonNode metrics = call.streamSilenceUntil("voice_metrics", Duration.ofSeconds(30));
         run.turn(metrics);
         run.heard(call.heardEndToEndMs(), call.heardAfterAudioStartedMs(), metrics.path("endToEndMs").asDouble(-1));
+        run.heardWithPagePlayout(call.heardWithPagePlayoutMs());
         continue;
       }
       call.streamSilenceUntil("audio_started", Duration.ofSeconds(30));
@@ -323,6 +326,24 @@ final class VoiceBenchmark implements Callable<Integer> {
     return sorted[Math.max(0, Math.min(sorted.length, rank) - 1)];
   }
 
+  static double mean(List<Double> values) {
+    synchronized (values) {
+      return values.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+    }
+  }
+
+  /** Heard end to end of the turns split at the server: the way up, the server's end to end, the way down (means, ms). */
+  record Split(double beforeServer, double server, double afterAudioStarted) {
+    Split minus(Split o) {
+      return new Split(beforeServer - o.beforeServer, server - o.server, afterAudioStarted - o.afterAudioStarted);
+    }
+
+    ObjectNode json() {
+      return JSON.createObjectNode().put("beforeServer", beforeServer).put("server", server)
+          .put("afterAudioStarted", afterAudioStarted).put("sum", beforeServer + server + afterAudioStarted);
+    }
+  }
+
   /** What one run at one number of callers measured. */
   static final class Run {
     final String transport;
@@ -340,6 +361,10 @@ final class VoiceBenchmark implements Callable<Integer> {
     final List<Double> heardAfterAudioStarted = Collections.synchronizedList(new ArrayList<>());
     /** Heard end to end minus that minus the server's end to end: the speech's way up (plus audio_started's on the socket). */
     final List<Double> heardBeforeServer = Collections.synchronizedList(new ArrayList<>());
+    /** The server's end to end of the same turns. */
+    final List<Double> heardServer = Collections.synchronizedList(new ArrayList<>());
+    /** Heard end to end as the companion page plays the reply (the socket: behind its playout buffer). */
+    final List<Double> heardWithPagePlayout = Collections.synchronizedList(new ArrayList<>());
     double cpuPerSession;
     /** Cores this process (the callers and the doubles, which share the machine with Yaad) kept busy. */
     double benchCores;
@@ -401,7 +426,19 @@ final class VoiceBenchmark implements Callable<Integer> {
       if (ms >= 0 && afterStarted >= 0 && serverEndToEnd >= 0) {
         heardAfterAudioStarted.add(afterStarted);
         heardBeforeServer.add(ms - afterStarted - serverEndToEnd);
+        heardServer.add(serverEndToEnd);
       }
+    }
+
+    void heardWithPagePlayout(double ms) {
+      if (ms >= 0) {
+        heardWithPagePlayout.add(ms);
+      }
+    }
+
+    /** The split turns' means: unlike medians, before + server + after add up to heard. */
+    Split split() {
+      return new Split(mean(heardBeforeServer), mean(heardServer), mean(heardAfterAudioStarted));
     }
 
     void stop(double ms, JsonNode interrupted) {
@@ -449,6 +486,8 @@ final class VoiceBenchmark implements Callable<Integer> {
       o.putObject("heardEndToEndMs").put("p50", pct(heard, 50)).put("p99", pct(heard, 99));
       o.putObject("heardAfterAudioStartedMs").put("p50", pct(heardAfterAudioStarted, 50)).put("p99", pct(heardAfterAudioStarted, 99));
       o.putObject("heardBeforeServerMs").put("p50", pct(heardBeforeServer, 50)).put("p99", pct(heardBeforeServer, 99));
+      o.set("heardSplitMeanMs", split().json());
+      o.putObject("heardWithPagePlayoutMs").put("p50", pct(heardWithPagePlayout, 50)).put("p99", pct(heardWithPagePlayout, 99));
       for (String field : List.of("endOfUtteranceMs", "sttMs", "transcriptMs", "llmFirstTokenMs", "firstSentenceMs",
           "ttsFirstByteMs", "endToEndMs")) {
         ObjectNode f = o.putObject(field);

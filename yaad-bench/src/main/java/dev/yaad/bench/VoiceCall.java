@@ -27,6 +27,12 @@ abstract class VoiceCall implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** The RMS above which a received frame is reply audio rather than silence. */
   static final int LOUD = 300;
+  /**
+   * How far behind its arrival the companion page (web/app.js, {@code JITTER_SECONDS}) starts to
+   * play socket audio when its player had run dry, as at a reply's start: a playout buffer a real
+   * listener on the socket has, which the raw reading leaves out (VoiceCallTest keeps the two equal).
+   */
+  static final long PAGE_JITTER_MILLIS = 80;
 
   /** How callers reach the server. */
   enum Transport { WEBSOCKET, WEBRTC }
@@ -55,9 +61,11 @@ abstract class VoiceCall implements AutoCloseable {
   private volatile int quietAfterInterrupted; // ms of silence received since interrupted (a call's audio thread)
   private volatile long lastAudioNanos;
   private volatile long playedUntilNanos; // when the reply audio received so far would have played
+  private volatile long pagePlayedUntilNanos; // ...on the page's socket player, which starts PAGE_JITTER_MILLIS late
   private volatile long lastEventNanos;
   private volatile long speechEndNanos; // when the caller's last utterance was handed to the transport
   private volatile long firstReplyNanos; // the first reply audio after it
+  private volatile long firstReplyPageNanos; // ...as the page's socket player would start to play it (0: as firstReplyNanos)
   private volatile long audioStartedNanos; // the first audio_started after it
   private long nextFrameNanos; // the caller's thread: when the next 20 ms frame is due
   private short[] previousFrame; // a call's audio thread: the frame before this one, and when it was pulled
@@ -108,12 +116,18 @@ abstract class VoiceCall implements AutoCloseable {
    */
   final void receivedAudio(short[] pcm) {
     long now = audioArrived();
+    long length = pcm.length * 1_000_000_000L / VoiceBenchmark.RATE;
     long startsPlaying = Math.max(now, playedUntilNanos);
-    playedUntilNanos = startsPlaying + pcm.length * 1_000_000_000L / VoiceBenchmark.RATE;
+    playedUntilNanos = startsPlaying + length;
+    // The page: a player that has run dry starts again PAGE_JITTER_MILLIS after the audio arrived.
+    long pageStartsPlaying = pagePlayedUntilNanos - now < 0 ? now + PAGE_JITTER_MILLIS * 1_000_000L : pagePlayedUntilNanos;
+    pagePlayedUntilNanos = pageStartsPlaying + length;
     if (speechEndNanos != 0 && firstReplyNanos == 0) {
       for (int at = 0; at < pcm.length; at += STEP) {
         if (loud(Arrays.copyOfRange(pcm, at, Math.min(pcm.length, at + VoiceBenchmark.FRAME)))) {
-          firstReplyNanos = startsPlaying + at * 1_000_000_000L / VoiceBenchmark.RATE;
+          long offset = at * 1_000_000_000L / VoiceBenchmark.RATE;
+          firstReplyNanos = startsPlaying + offset;
+          firstReplyPageNanos = pageStartsPlaying + offset;
           break;
         }
       }
@@ -188,6 +202,16 @@ abstract class VoiceCall implements AutoCloseable {
   }
 
   /**
+   * Heard end to end as the companion page would play the reply: over the socket behind the
+   * page's playout buffer ({@link #PAGE_JITTER_MILLIS}); over WebRTC the same as
+   * {@link #heardEndToEndMs()}, whose pull out of the jitter buffer is already the playout.
+   */
+  double heardWithPagePlayoutMs() {
+    long page = firstReplyPageNanos;
+    return firstReplyNanos == 0 ? -1 : ((page != 0 ? page : firstReplyNanos) - speechEndNanos) / 1e6;
+  }
+
+  /**
    * From the reply's {@code audio_started} (sent by the server as it hands the reply's first audio
    * to the transport; it travels on the socket) to the reply heard: the reply's leading silence,
    * plus the audio's way down when it travels apart from the event (WebRTC); -1 if unknown.
@@ -217,6 +241,7 @@ abstract class VoiceCall implements AutoCloseable {
   void streamUtterance(short[] pcm, int trailingSilenceSamples) {
     int speechEnd = Math.max(0, pcm.length - trailingSilenceSamples);
     firstReplyNanos = 0;
+    firstReplyPageNanos = 0;
     audioStartedNanos = 0;
     speechEndNanos = 0;
     for (int i = 0; i < pcm.length; i += VoiceBenchmark.FRAME) {

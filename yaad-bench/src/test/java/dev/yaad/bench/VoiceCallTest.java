@@ -1,6 +1,7 @@
 package dev.yaad.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.yaad.testing.SpokenFixtures;
 import org.junit.jupiter.api.Test;
@@ -99,6 +100,43 @@ class VoiceCallTest {
     call.receivedFrame(java.util.Arrays.copyOf(speech(), VoiceCall.STEP), t + 10_000_000L);
     assertThat(call.heardAfterAudioStartedMs()).isBetween((t - after) / 1e6, (t - before) / 1e6)
         .isLessThan(call.heardEndToEndMs());
+  }
+
+  @Test
+  void pagePlayout_isThePagesOwnJitterBuffer() throws Exception {
+    String app;
+    try (java.io.InputStream in = VoiceCallTest.class.getResourceAsStream("/web/app.js")) {
+      app = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("const JITTER_SECONDS = ([0-9.]+);").matcher(app);
+    assertThat(m.find()).as("web/app.js declares JITTER_SECONDS").isTrue();
+    assertThat(Math.round(Double.parseDouble(m.group(1)) * 1000)).isEqualTo(VoiceCall.PAGE_JITTER_MILLIS);
+  }
+
+  @Test
+  void overTheSocket_thePageHearsTheReplyItsPlayoutBufferLater_andTheRawReadingStays() throws InterruptedException {
+    short[] speech = speech(); // made before: the two messages below arrive back to back
+    Detached call = new Detached();
+    call.streamUtterance(new short[VoiceBenchmark.FRAME], 0);
+    call.receivedAudio(speech); // the page's player had run dry: it starts 80 ms after the arrival
+    assertThat(call.heardWithPagePlayoutMs() - call.heardEndToEndMs()).isCloseTo(VoiceCall.PAGE_JITTER_MILLIS, within(0.01));
+
+    Thread.sleep(200); // that reply has played out on both players
+    call.streamUtterance(new short[VoiceBenchmark.FRAME], 0);
+    call.receivedAudio(new short[VoiceBenchmark.FRAME]); // the next reply: silence, then speech right behind it
+    call.receivedAudio(speech);
+    assertThat(call.heardWithPagePlayoutMs() - call.heardEndToEndMs()).isCloseTo(VoiceCall.PAGE_JITTER_MILLIS, within(0.01));
+  }
+
+  @Test
+  void onACall_thePageHearsWhatThePullGives() {
+    Detached call = new Detached();
+    call.streamUtterance(new short[VoiceBenchmark.FRAME], 0);
+    long t = System.nanoTime() + 1_000_000_000L;
+    call.receivedFrame(java.util.Arrays.copyOf(speech(), VoiceCall.STEP), t);
+    call.receivedFrame(java.util.Arrays.copyOf(speech(), VoiceCall.STEP), t + 10_000_000L);
+    assertThat(call.heardEndToEndMs()).isPositive();
+    assertThat(call.heardWithPagePlayoutMs()).isEqualTo(call.heardEndToEndMs());
   }
 
   @Test

@@ -6,7 +6,10 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -14,7 +17,9 @@ import java.util.Map;
  * {@code threshold}, end after {@code minSilence} below {@code threshold - 0.15}, as Silero's own
  * iterator does). The model runs on 512-sample windows (32 ms) with the previous window's last 64
  * samples prepended as context, and carries a recurrent state of shape [2, 1, 128] from window to
- * window. One per stream, one thread; the {@link Model} is shared.
+ * window. One per stream, one thread; the {@link Model} is shared, and runs one window of many
+ * streams in one call ({@link Model#probabilities}, as {@link VadThreads} does), each stream with its
+ * own state.
  */
 final class SileroVad {
   static final int RATE = 16_000;
@@ -36,6 +41,9 @@ final class SileroVad {
 
     /** @param endSample just after the last voiced window */
     void speechEnded(long startSample, long endSample);
+
+    /** Called for each window first, with the model's speech probability. */
+    default void window(float probability) {}
   }
 
   private final Model model;
@@ -60,15 +68,40 @@ final class SileroVad {
 
   /** Feeds {@code n} samples; runs the model on each window completed. */
   void accept(short[] pcm, int n) {
-    for (int i = 0; i < n; i++) {
-      input[CONTEXT + filled++] = pcm[i] / 32768f;
-      position++;
-      if (filled == WINDOW) {
-        window(model.probability(input, state));
-        System.arraycopy(input, WINDOW, input, 0, CONTEXT); // this window's tail is the next one's context
-        filled = 0;
+    for (int i = 0; i < n; ) {
+      i += fill(pcm, i, n);
+      if (windowFull()) {
+        windowDone(model.probabilities(List.of(this))[0]);
       }
     }
+  }
+
+  /** Takes samples from {@code pcm[from..n)} until the window is full; returns how many it took. */
+  int fill(short[] pcm, int from, int n) {
+    int i = from;
+    while (i < n && filled < WINDOW) {
+      input[CONTEXT + filled++] = pcm[i++] / 32768f;
+    }
+    position += i - from;
+    return i - from;
+  }
+
+  /** The window is full: it waits for its probability ({@link #windowDone}) before more samples. */
+  boolean windowFull() {
+    return filled == WINDOW;
+  }
+
+  /** The full window's probability, from the model: the next window starts, and the listener hears of this one. */
+  void windowDone(float p) {
+    System.arraycopy(input, WINDOW, input, 0, CONTEXT); // this window's tail is the next one's context
+    filled = 0;
+    window(p);
+  }
+
+  /** The full window is lost (the model failed on it): the next one starts, the state stays. */
+  void windowLost() {
+    System.arraycopy(input, WINDOW, input, 0, CONTEXT);
+    filled = 0;
   }
 
   boolean speaking() {
@@ -82,6 +115,7 @@ final class SileroVad {
 
   private void window(float p) {
     lastProbability = p;
+    listener.window(p);
     long end = position;
     if (p >= threshold) {
       lastVoiced = end;
@@ -110,6 +144,12 @@ final class SileroVad {
     private final OrtEnvironment env;
     private final OrtSession session;
     private final OnnxTensor sampleRate;
+    /**
+     * Each thread's input and state buffers, direct so that ONNX Runtime reads them where they are
+     * (a heap array is copied into a new direct buffer per call: ~15 % of a lone window's CPU);
+     * grown to the largest batch the thread has run.
+     */
+    private final ThreadLocal<FloatBuffer[]> buffers = ThreadLocal.withInitial(() -> new FloatBuffer[] {direct(0), direct(0)});
 
     private Model(OrtEnvironment env, OrtSession session, OnnxTensor sampleRate) {
       this.env = env;
@@ -132,9 +172,11 @@ final class SileroVad {
       try {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-        // One window is ~0.2 ms of work: threads would cost more than they save, across many sessions.
+        // One window is ~0.1 ms of work, a batch of 50 ~2 ms: threads would cost more than they
+        // save, across many sessions (the VAD has its own threads); none spins waiting for work.
         options.setIntraOpNumThreads(1);
         options.setInterOpNumThreads(1);
+        options.addConfigEntry("session.intra_op.allow_spinning", "0");
         OrtSession session = env.createSession(bytes, options);
         return new Model(env, session, OnnxTensor.createTensor(env, new long[] {RATE}));
       } catch (OrtException e) {
@@ -142,18 +184,45 @@ final class SileroVad {
       }
     }
 
-    /** One window: {@code input} is [context + window] samples; {@code state} is read and replaced. */
-    float probability(float[] input, float[] state) {
-      try (OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(input), new long[] {1, input.length});
-           OnnxTensor st = OnnxTensor.createTensor(env, FloatBuffer.wrap(state), new long[] {2, 1, 128});
+    /**
+     * One full window of each stream, in one run of the model (a batch of {@code vads.size()}):
+     * returns their probabilities in order, and replaces each stream's state with its next.
+     */
+    float[] probabilities(List<SileroVad> vads) {
+      int batch = vads.size();
+      int width = CONTEXT + WINDOW;
+      FloatBuffer[] buffers = this.buffers.get();
+      if (buffers[0].capacity() < batch * width) {
+        buffers[0] = direct(batch * width);
+        buffers[1] = direct(2 * batch * 128);
+      }
+      FloatBuffer inputs = buffers[0].clear().limit(batch * width);
+      FloatBuffer states = buffers[1].clear().limit(2 * batch * 128); // [layer][stream][128]
+      for (int b = 0; b < batch; b++) {
+        SileroVad v = vads.get(b);
+        inputs.put(b * width, v.input, 0, width);
+        states.put(b * 128, v.state, 0, 128);
+        states.put((batch + b) * 128, v.state, 128, 128);
+      }
+      try (OnnxTensor in = OnnxTensor.createTensor(env, inputs, new long[] {batch, width});
+           OnnxTensor st = OnnxTensor.createTensor(env, states, new long[] {2, batch, 128});
            OrtSession.Result result = session.run(Map.of("input", in, "state", st, "sr", sampleRate))) {
-        float p = ((float[][]) result.get("output").orElseThrow().getValue())[0][0];
+        float[] p = new float[batch];
+        ((OnnxTensor) result.get("output").orElseThrow()).getFloatBuffer().get(p);
         FloatBuffer next = ((OnnxTensor) result.get("stateN").orElseThrow()).getFloatBuffer();
-        next.get(state);
+        for (int b = 0; b < batch; b++) {
+          SileroVad v = vads.get(b);
+          next.get(b * 128, v.state, 0, 128);
+          next.get((batch + b) * 128, v.state, 128, 128);
+        }
         return p;
       } catch (OrtException e) {
         throw new IllegalStateException("Silero VAD failed: " + e.getMessage(), e);
       }
+    }
+
+    private static FloatBuffer direct(int floats) {
+      return ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.yaad.voice;
 
 import java.util.ArrayDeque;
-import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -11,37 +10,44 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One session's audio on its way to the VAD: frames are queued by the transport's thread and
- * processed, one at a time and in arrival order, by at most one task on the shared VAD threads.
- * Holds at most {@link #MAX_QUEUED_SAMPLES} samples: a transport that gets further ahead of the
- * VAD waits in {@link #add} (its socket then stops reading, and the client's audio-rate limit
- * applies as before), nothing is dropped.
+ * processed on {@link VadThreads}, one at a time and in arrival order (the lane is in at most one
+ * batch at a time), its VAD's windows run in a batch with other sessions'. Holds at most
+ * {@link #MAX_QUEUED_SAMPLES} samples: a transport that gets further ahead of the VAD waits in
+ * {@link #add} (its socket then stops reading, and the client's audio-rate limit applies as
+ * before), nothing is dropped.
  */
 final class VadLane {
   private static final Logger log = LoggerFactory.getLogger(VadLane.class);
   /** Two seconds at 48 kHz: far more than a VAD that keeps up ever holds. */
   static final int MAX_QUEUED_SAMPLES = 96_000;
+  private static final short[] NOTHING = {};
 
-  /** Processes one frame that arrived at {@code arrivedNanos}. */
+  /** Takes one frame that arrived at {@code arrivedNanos}; returns its 16 kHz samples, for the VAD. */
   interface Sink {
-    void process(short[] pcm, long arrivedNanos);
+    short[] frame(short[] pcm, long arrivedNanos);
   }
 
   private record Frame(short[] pcm, long arrivedNanos) {}
 
-  private final Executor threads;
+  private final VadThreads threads;
   private final Sink sink;
+  private final SileroVad vad;
   private final BooleanSupplier closed;
   private final String name;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition room = lock.newCondition();
   private final ArrayDeque<Frame> frames = new ArrayDeque<>(); // guarded by lock
   private int queuedSamples; // guarded by lock
-  private boolean draining; // a drain task is scheduled or running; guarded by lock
+  private boolean scheduled; // queued on the threads or in a batch; guarded by lock
+  // The frame in a batch, on the VAD thread that has the lane.
+  private short[] current = NOTHING;
+  private int used;
   private boolean failureLogged;
 
-  VadLane(Executor threads, Sink sink, BooleanSupplier closed, String name) {
+  VadLane(VadThreads threads, Sink sink, SileroVad vad, BooleanSupplier closed, String name) {
     this.threads = threads;
     this.sink = sink;
+    this.vad = vad;
     this.closed = closed;
     this.name = name;
   }
@@ -56,21 +62,21 @@ final class VadLane {
       }
       frames.add(new Frame(pcm, now));
       queuedSamples += pcm.length;
-      if (draining) {
+      if (scheduled) {
         return;
       }
-      draining = true;
+      scheduled = true;
     } finally {
       lock.unlock();
     }
     try {
-      threads.execute(this::drain);
+      threads.schedule(this);
     } catch (RejectedExecutionException e) { // the voice is shutting down
       lock.lock();
       try {
         frames.clear();
         queuedSamples = 0;
-        draining = false;
+        scheduled = false;
         room.signalAll();
       } finally {
         lock.unlock();
@@ -78,32 +84,77 @@ final class VadLane {
     }
   }
 
-  private void drain() {
-    while (true) {
-      Frame f;
-      lock.lock();
-      try {
-        f = frames.poll();
-        if (f == null) {
-          draining = false;
-          return;
-        }
+  SileroVad vad() {
+    return vad;
+  }
+
+  /** In a batch: takes the next frame and hands it to the sink; a closed lane's frames are dropped. */
+  void nextFrame() {
+    Frame f;
+    lock.lock();
+    try {
+      f = frames.poll();
+      if (closed.getAsBoolean()) { // emptied without processing
+        frames.clear();
+        queuedSamples = 0;
+      } else if (f != null) {
         queuedSamples -= f.pcm().length;
-        room.signalAll();
-      } finally {
-        lock.unlock();
       }
-      if (closed.getAsBoolean()) {
-        continue; // emptied without processing
-      }
-      try {
-        sink.process(f.pcm(), f.arrivedNanos());
-      } catch (RuntimeException e) { // the frame is lost, not the lane
-        if (!failureLogged) {
-          failureLogged = true;
-          log.warn("voice {}: processing audio failed (logged once per session): {}", name, e.toString());
-        }
-      }
+      room.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    used = 0;
+    current = NOTHING;
+    if (f == null || closed.getAsBoolean()) {
+      return;
+    }
+    try {
+      current = sink.frame(f.pcm(), f.arrivedNanos());
+    } catch (RuntimeException e) {
+      failed(e);
+    }
+  }
+
+  /** Feeds the frame to the VAD; true when a window is full and waits for the model. */
+  boolean fill() {
+    if (used < current.length && !vad.windowFull()) {
+      used += vad.fill(current, used, current.length);
+    }
+    return vad.windowFull();
+  }
+
+  void windowDone(float probability) {
+    try {
+      vad.windowDone(probability);
+    } catch (RuntimeException e) {
+      failed(e);
+    }
+  }
+
+  void windowLost(RuntimeException e) {
+    vad.windowLost();
+    failed(e);
+  }
+
+  /** The frame is done: true when another waits (the lane stays scheduled), false when the lane is idle. */
+  boolean frameDone() {
+    current = NOTHING;
+    lock.lock();
+    try {
+      scheduled = !frames.isEmpty();
+      return scheduled;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The rest of the frame is lost, not the lane. */
+  private void failed(RuntimeException e) {
+    current = NOTHING;
+    if (!failureLogged) {
+      failureLogged = true;
+      log.warn("voice {}: processing audio failed (logged once per session): {}", name, e.toString());
     }
   }
 }

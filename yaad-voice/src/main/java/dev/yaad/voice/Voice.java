@@ -4,12 +4,10 @@ import dev.yaad.agent.Session;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
-import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,16 +43,13 @@ public final class Voice implements AutoCloseable {
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
       Thread.ofPlatform().name("yaad-voice-timer").daemon().factory());
 
-  /**
-   * The sessions' VAD lanes ({@link VadLane}): platform threads, one per core, because the VAD's
-   * ONNX call is native and would hold a virtual thread's carrier for its whole run.
-   */
-  private final ExecutorService vadThreads = Executors.newFixedThreadPool(
-      Math.max(2, Runtime.getRuntime().availableProcessors()), Thread.ofPlatform().name("yaad-vad-", 1).daemon().factory());
+  /** The sessions' VAD lanes ({@link VadLane}) run on these, one thread per core. */
+  private final VadThreads vadThreads;
 
   private Voice(VoiceConfig config, SileroVad.Model vad, Engines engines, VoiceMetrics metrics) {
     this.config = config;
     this.vad = vad;
+    this.vadThreads = new VadThreads(vad, Math.max(2, Runtime.getRuntime().availableProcessors()));
     this.listeners = engines.stt;
     this.speakers = engines.tts;
     this.missing = engines.missing;
@@ -135,7 +130,7 @@ public final class Voice implements AutoCloseable {
     return scheduler;
   }
 
-  Executor vadThreads() {
+  VadThreads vadThreads() {
     return vadThreads;
   }
 
@@ -179,11 +174,10 @@ public final class Voice implements AutoCloseable {
       }
     }
     scheduler.shutdownNow();
-    vadThreads.shutdownNow();
-    try {
-      vadThreads.awaitTermination(5, TimeUnit.SECONDS); // no ONNX run in flight when the model closes
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    vadThreads.close(); // no ONNX run in flight when the model closes
+    if (vadThreads.runs() > 0) {
+      log.info("voice: the VAD ran {} windows in {} batches ({} per batch on average)", vadThreads.windows(), vadThreads.runs(),
+          String.format(Locale.ROOT, "%.1f", (double) vadThreads.windows() / vadThreads.runs()));
     }
     vad.close();
   }

@@ -23,9 +23,9 @@ import org.slf4j.LoggerFactory;
  * → sentences → text-to-speech → {@link AudioOut}, with barge-in.
  *
  * <p>Threads: {@link #accept} queues the caller's audio and returns; the session's {@link VadLane}
- * resamples it and runs the VAD on one of {@link Voice}'s platform VAD threads, frame after frame
- * in arrival order (the ONNX call is native: on a virtual thread it would hold a carrier that the
- * sessions' provider calls wait for); each utterance is transcribed
+ * resamples it and runs the VAD on {@link Voice}'s platform VAD threads ({@link VadThreads}, batched
+ * with other sessions' windows), frame after frame in arrival order (the ONNX call is native: on a
+ * virtual thread it would hold a carrier that the sessions' provider calls wait for); each utterance is transcribed
  * on a virtual thread, started at the first pause of {@value #SPECULATE_AFTER_MS} ms (before the
  * VAD has decided that the speech ended), and what follows the transcript runs on that thread;
  * endpointing waits are timers on {@link Voice}'s scheduler; each reply's
@@ -109,7 +109,7 @@ final class VoicePipeline implements VoiceSession, SessionListener {
         onSpeechEnd(startSample, endSample);
       }
     });
-    this.lane = new VadLane(voice.vadThreads(), this::process, () -> closed, session.id());
+    this.lane = new VadLane(voice.vadThreads(), this::frame, vad, () -> closed, session.id());
     session.addListener(this);
   }
 
@@ -123,8 +123,8 @@ final class VoicePipeline implements VoiceSession, SessionListener {
     lane.add(pcm);
   }
 
-  /** One frame, on the lane: resample, keep, and run the VAD over it. */
-  private void process(short[] pcm, long arrivedNanos) {
+  /** One frame, on the lane: resample and keep it; the lane runs the VAD over what this returns. */
+  private short[] frame(short[] pcm, long arrivedNanos) {
     frameNanos = arrivedNanos;
     short[] pcm16 = in == null ? pcm : in.process(pcm);
     for (short s : pcm16) {
@@ -133,7 +133,7 @@ final class VoicePipeline implements VoiceSession, SessionListener {
     if (collecting) {
       append(pcm16, 0, pcm16.length);
     }
-    vad.accept(pcm16, pcm16.length);
+    return pcm16;
   }
 
   private void append(short[] pcm, int from, int n) {

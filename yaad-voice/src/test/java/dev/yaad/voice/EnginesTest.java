@@ -1,6 +1,7 @@
 package dev.yaad.voice;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -79,6 +80,40 @@ class EnginesTest {
       int samples = chunks.stream().mapToInt(c -> c.length).sum();
       assertThat(samples).as(e.name()).isBetween(24_000 / 2, 24_000 * 4); // half a second to four
       assertThat(rms(chunks.getFirst())).as(e.name()).isGreaterThan(300);
+    }
+  }
+
+  /** The polyphase weights give, sample for sample, what interpolating every weight from the table gives. */
+  @Test
+  void resampler_polyphase_equalsWeightsInterpolatedPerTap() {
+    int[][] pairs = {{24_000, 16_000}, {48_000, 16_000}, {16_000, 48_000}, {24_000, 48_000}, {8_000, 24_000}, {44_100, 16_000}, {16_000, 24_000}};
+    for (int[] pair : pairs) {
+      short[] speech = Fixtures.english("my brother lives in new york", pair[0], 200);
+      Resampler fast = new Resampler(pair[0], pair[1]);
+      Resampler reference = new Resampler(pair[0], pair[1], false);
+      List<Short> got = new ArrayList<>();
+      List<Short> expected = new ArrayList<>();
+      int frame = pair[0] / 50 + 7; // frames that do not end on a whole output sample
+      for (int off = 0; off < speech.length; off += frame) {
+        short[] chunk = java.util.Arrays.copyOfRange(speech, off, Math.min(speech.length, off + frame));
+        for (short s : fast.process(chunk)) {
+          got.add(s);
+        }
+        for (short s : reference.process(chunk)) {
+          expected.add(s);
+        }
+      }
+      for (short s : fast.flush()) {
+        got.add(s);
+      }
+      for (short s : reference.flush()) {
+        expected.add(s);
+      }
+      // The reference adds up a step such as 1/3 in floating point: it may end a sample later.
+      assertThat(got.size()).as("%d to %d Hz", pair[0], pair[1]).isCloseTo(expected.size(), within(1));
+      for (int i = 0; i < Math.min(got.size(), expected.size()); i++) {
+        assertThat((int) got.get(i)).as("%d to %d Hz, sample %d", pair[0], pair[1], i).isCloseTo(expected.get(i), within(1));
+      }
     }
   }
 

@@ -1,52 +1,96 @@
 package dev.yaad.voice;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.yaad.memory.testing.Await;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** One session's frames leave the transport's thread, and still reach the VAD one at a time, in order. */
+/**
+ * Each session's frames leave the transport's thread and still reach the VAD one at a time, in
+ * order; windows of many sessions run in one batch and give each session what it gets alone.
+ */
 class VadLaneTest {
-  private final ExecutorService threads = Executors.newFixedThreadPool(4);
+  private static SileroVad.Model model;
+  private final List<VadThreads> started = new ArrayList<>();
+
+  @BeforeAll
+  static void load() {
+    model = SileroVad.Model.load();
+  }
+
+  @AfterAll
+  static void unload() {
+    model.close();
+  }
 
   @AfterEach
   void stop() {
-    threads.shutdownNow();
+    started.forEach(VadThreads::close);
+  }
+
+  private VadThreads threads(int n) {
+    VadThreads t = new VadThreads(model, n);
+    started.add(t);
+    return t;
+  }
+
+  private static VadLane lane(VadThreads threads, VadLane.Sink sink) {
+    return new VadLane(threads, sink, new SileroVad(model, 0.5f, 300, recording(new ArrayList<>())), () -> false, "test");
   }
 
   @Test
-  void frames_processedInArrivalOrder_oneAtATime_offTheCallersThread() {
-    List<Integer> seen = new CopyOnWriteArrayList<>();
-    List<Thread> on = new CopyOnWriteArrayList<>();
-    AtomicBoolean busy = new AtomicBoolean();
-    AtomicInteger overlaps = new AtomicInteger();
-    VadLane lane = new VadLane(threads, (pcm, arrived) -> {
-      if (!busy.compareAndSet(false, true)) {
-        overlaps.incrementAndGet();
-      }
-      Thread.onSpinWait();
-      seen.add((int) pcm[0]);
-      on.add(Thread.currentThread());
-      busy.set(false);
-    }, () -> false, "test");
+  void frames_processedInArrivalOrder_oneAtATime_offTheCallersThread() throws Exception {
+    VadThreads threads = threads(4);
+    int lanes = 3;
     int n = 5_000;
-    for (int i = 0; i < n; i++) {
-      lane.add(new short[] {(short) i, 0});
+    List<List<Integer>> seen = new ArrayList<>();
+    List<Thread> on = new CopyOnWriteArrayList<>();
+    AtomicInteger overlaps = new AtomicInteger();
+    List<Thread> transports = new ArrayList<>();
+    for (int l = 0; l < lanes; l++) {
+      List<Integer> mine = new CopyOnWriteArrayList<>();
+      seen.add(mine);
+      AtomicBoolean busy = new AtomicBoolean();
+      VadLane lane = lane(threads, (pcm, arrived) -> {
+        if (!busy.compareAndSet(false, true)) {
+          overlaps.incrementAndGet();
+        }
+        Thread.onSpinWait();
+        mine.add((int) pcm[0]);
+        on.add(Thread.currentThread());
+        busy.set(false);
+        return new short[0];
+      });
+      transports.add(Thread.ofVirtual().start(() -> {
+        for (int i = 0; i < n; i++) {
+          lane.add(new short[] {(short) i, 0});
+        }
+      }));
     }
-    Await.until(() -> seen.size() == n, Duration.ofSeconds(10), "every frame processed");
+    for (Thread t : transports) {
+      t.join(10_000);
+    }
+    Await.until(() -> seen.stream().allMatch(s -> s.size() == n), Duration.ofSeconds(10), "every frame processed");
     assertThat(overlaps.get()).isZero();
-    for (int i = 0; i < n; i++) {
-      assertThat(seen.get(i)).as("frame %d", i).isEqualTo(i);
+    for (List<Integer> mine : seen) {
+      for (int i = 0; i < n; i++) {
+        assertThat(mine.get(i)).as("frame %d", i).isEqualTo(i);
+      }
     }
-    assertThat(on).doesNotContain(Thread.currentThread());
+    assertThat(on).doesNotContain(Thread.currentThread()).allMatch(t -> t.getName().startsWith("yaad-vad-"));
   }
 
   @Test
@@ -54,18 +98,19 @@ class VadLaneTest {
     Object gate = new Object();
     AtomicBoolean open = new AtomicBoolean();
     AtomicInteger samples = new AtomicInteger();
-    VadLane lane = new VadLane(threads, (pcm, arrived) -> {
+    VadLane lane = lane(threads(2), (pcm, arrived) -> {
       synchronized (gate) {
         while (!open.get()) {
           try {
             gate.wait();
           } catch (InterruptedException e) {
-            return;
+            return new short[0];
           }
         }
       }
       samples.addAndGet(pcm.length);
-    }, () -> false, "test");
+      return new short[0];
+    });
     int frame = 960; // 20 ms at 48 kHz
     int frames = 2 * VadLane.MAX_QUEUED_SAMPLES / frame;
     AtomicInteger added = new AtomicInteger();
@@ -84,5 +129,85 @@ class VadLaneTest {
     }
     transport.join(10_000);
     Await.until(() -> samples.get() == frames * frame, Duration.ofSeconds(10), "every sample processed");
+  }
+
+  /**
+   * Eight sessions of flite speech, in frames of different sizes (so windows straddle frames), all
+   * handed over at once to one VAD thread: their windows run in batches, and each session gets the
+   * probabilities the model gives its audio run alone, window by window.
+   */
+  @Test
+  void batchedWindows_equalEachSessionRunAlone() throws Exception {
+    String[] said = {"the weather is nice today", "my brother lives in new york", "wait, stop, I have a question",
+        "I am going to Lahore next week to see my sister"};
+    int[] frameSizes = {320, 512, 160, 1000, 333, 512, 2048, 320};
+    int sessions = frameSizes.length;
+    List<short[]> audio = new ArrayList<>();
+    List<List<Float>> alone = new ArrayList<>();
+    for (int s = 0; s < sessions; s++) {
+      short[] speech = Fixtures.english(said[s % said.length], 16_000, 300 + 100 * s);
+      audio.add(speech);
+      List<Float> p = new ArrayList<>();
+      new SileroVad(model, 0.5f, 300, recording(p)).accept(speech, speech.length);
+      alone.add(p);
+    }
+
+    VadThreads threads = threads(1);
+    CountDownLatch allQueued = new CountDownLatch(sessions);
+    List<List<Float>> batched = new ArrayList<>();
+    List<Thread> transports = new ArrayList<>();
+    for (int s = 0; s < sessions; s++) {
+      List<Float> p = Collections.synchronizedList(new ArrayList<>());
+      batched.add(p);
+      VadLane lane = new VadLane(threads, (pcm, arrived) -> {
+        try {
+          allQueued.await(); // the first batch starts with every session waiting
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return pcm;
+      }, new SileroVad(model, 0.5f, 300, recording(p)), () -> false, "session-" + s);
+      short[] speech = audio.get(s);
+      int frame = frameSizes[s];
+      transports.add(Thread.ofVirtual().start(() -> {
+        for (int i = 0; i < speech.length; i += frame) {
+          lane.add(Arrays.copyOfRange(speech, i, Math.min(speech.length, i + frame)));
+          if (i == 0) {
+            allQueued.countDown();
+          }
+        }
+      }));
+    }
+    for (Thread t : transports) {
+      t.join(30_000);
+    }
+    for (int s = 0; s < sessions; s++) {
+      int session = s;
+      Await.until(() -> batched.get(session).size() == alone.get(session).size(), Duration.ofSeconds(30), "session " + s + "'s windows");
+    }
+    for (int s = 0; s < sessions; s++) {
+      List<Float> expected = alone.get(s);
+      List<Float> got = batched.get(s);
+      assertThat(expected).as("session %d's windows", s).hasSizeGreaterThan(50).anyMatch(p -> p > 0.9f);
+      for (int w = 0; w < expected.size(); w++) {
+        assertThat(got.get(w)).as("session %d, window %d", s, w).isCloseTo(expected.get(w), within(1e-4f));
+      }
+    }
+    assertThat(threads.windows()).as("windows run, against runs of the model").isGreaterThan(2 * threads.runs());
+  }
+
+  private static SileroVad.Listener recording(List<Float> probabilities) {
+    return new SileroVad.Listener() {
+      @Override
+      public void speechStarted(long startSample) {}
+
+      @Override
+      public void speechEnded(long startSample, long endSample) {}
+
+      @Override
+      public void window(float probability) {
+        probabilities.add(probability);
+      }
+    };
   }
 }

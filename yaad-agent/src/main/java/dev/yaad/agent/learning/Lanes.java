@@ -1,5 +1,6 @@
 package dev.yaad.agent.learning;
 
+import dev.yaad.memory.embed.Embedder;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -60,9 +61,13 @@ final class Lanes {
     return submit(acceptLanes, acceptThreads, true, userId, task);
   }
 
-  /** Runs {@code task} after the user's earlier work; false if the queue is full or the lanes stopped. */
+  /**
+   * Runs {@code task} after the user's earlier work, as background work for the embedder (its
+   * embeddings batched with other users', on at most half the cores); false if the queue is full
+   * or the lanes stopped.
+   */
   boolean work(String userId, Runnable task) {
-    return submit(workLanes, workers, false, userId, task);
+    return submit(workLanes, workers, false, userId, () -> Embedder.inBackground(task));
   }
 
   /** Tasks waiting in memory or running. */

@@ -51,6 +51,21 @@ public interface Embedder extends AutoCloseable {
     return DEFAULT_DUPLICATE_THRESHOLD;
   }
 
+  /**
+   * Runs {@code work} as background work (learning): the in-process model runs background
+   * embeddings together, in batches, on at most half the cores, while live callers' run at
+   * once as they come. Other providers ignore it.
+   */
+  static void inBackground(Runnable work) {
+    boolean outer = SharedRuns.BACKGROUND.get();
+    SharedRuns.BACKGROUND.set(true);
+    try {
+      work.run();
+    } finally {
+      SharedRuns.BACKGROUND.set(outer);
+    }
+  }
+
   /** Embeds one text; see {@link #embed(List)}. */
   default float[] embed(String text) {
     return embed(List.of(text)).getFirst();

@@ -5,7 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.yaad.memory.internal.Vectors;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 /** The real all-MiniLM-L6-v2, e5-small-v2 and bge-small-en-v1.5 models, run in-process. */
@@ -33,6 +37,28 @@ class OnnxEmbedderTest {
 
     for (int i = 0; i < texts.size(); i++) {
       assertThat(Vectors.dot(batch.get(i), embedder.embed(texts.get(i)))).isGreaterThan(0.999f);
+    }
+  }
+
+  @Test
+  void embed_concurrentBackgroundCallers_sharingModelCalls_eachGetTheirOwnTextsVectors() throws Exception {
+    List<String> texts = List.of("I live in Lisbon with my two cats", "tea", "My sister Ana is a nurse in Porto",
+        "I started learning the piano last month", "my favourite band is Radiohead", "I am allergic to peanuts");
+    List<float[]> alone = texts.stream().map(embedder::embed).toList();
+    try (ExecutorService threads = Executors.newFixedThreadPool(texts.size())) {
+      List<Future<float[]>> together = new ArrayList<>();
+      for (int round = 0; round < 20; round++) {
+        for (String t : texts) {
+          together.add(threads.submit(() -> {
+            float[][] out = new float[1][];
+            Embedder.inBackground(() -> out[0] = embedder.embed(t));
+            return out[0];
+          }));
+        }
+      }
+      for (int i = 0; i < together.size(); i++) {
+        assertThat(Vectors.dot(together.get(i).get(), alone.get(i % texts.size()))).isGreaterThan(0.999f);
+      }
     }
   }
 

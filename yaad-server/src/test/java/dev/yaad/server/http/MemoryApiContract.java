@@ -345,22 +345,25 @@ abstract class MemoryApiContract {
     int each = 5;
     ExecutorService pool = Executors.newFixedThreadPool(writers);
     try {
-      List<Future<Integer>> results = new ArrayList<>();
+      List<Future<List<String>>> results = new ArrayList<>();
       for (int w = 0; w < writers; w++) {
         int writer = w;
         results.add(pool.submit(() -> {
-          int ok = 0;
+          List<String> refused = new ArrayList<>();
           for (int i = 0; i < each; i++) {
-            ok += http.post(memories(user), "{\"category\":\"FACT\",\"content\":\"w" + writer + "-" + i + "\"}").status() == 201 ? 1 : 0;
+            var response = http.post(memories(user), "{\"category\":\"FACT\",\"content\":\"w" + writer + "-" + i + "\"}");
+            if (response.status() != 201) {
+              refused.add("w" + writer + "-" + i + ": " + response.status() + " " + response.body());
+            }
           }
-          return ok;
+          return refused;
         }));
       }
-      int created = 0;
-      for (Future<Integer> result : results) {
-        created += result.get();
+      List<String> refused = new ArrayList<>();
+      for (Future<List<String>> result : results) {
+        refused.addAll(result.get());
       }
-      assertThat(created).isEqualTo(writers * each);
+      assertThat(refused).as("writes not answered 201 (status and body)").isEmpty();
     } finally {
       pool.shutdownNow();
     }
