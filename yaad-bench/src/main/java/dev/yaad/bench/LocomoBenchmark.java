@@ -111,6 +111,9 @@ final class LocomoBenchmark implements Callable<Integer> {
   @Option(names = "--neighbour-weight", description = "how much a turn's better neighbour adds to its scores, 0-1 (default: the search default)")
   Double neighbourWeight;
 
+  @Option(names = "--question-penalty", description = "how much lower a memory that asks something ranks, 0-1 (default: the search default)")
+  Double questionPenalty;
+
   @Option(names = "--ablation", description = "also score, on the same ingest, the default with each ranking component"
       + " turned off, every new one off, and the previous default")
   boolean ablation;
@@ -122,7 +125,7 @@ final class LocomoBenchmark implements Callable<Integer> {
   int explain;
 
   @Option(names = "--model", defaultValue = OnnxEmbedder.MODEL_ID, description = "the in-process embedding model: "
-      + OnnxEmbedder.MODEL_ID + " or " + OnnxEmbedder.E5_MODEL_ID + " (default: ${DEFAULT-VALUE})")
+      + OnnxEmbedder.MODEL_ID + ", " + OnnxEmbedder.E5_MODEL_ID + " or " + OnnxEmbedder.BGE_MODEL_ID + " (default: ${DEFAULT-VALUE})")
   String modelName;
 
   @Option(names = "--embedding-cache", hidden = true, description = "development aid: keep the model's vectors in this file between runs")
@@ -158,6 +161,9 @@ final class LocomoBenchmark implements Callable<Integer> {
     }
     if (rrfK != null) {
       config = config.withRrfK(rrfK);
+    }
+    if (questionPenalty != null) {
+      config = config.withQuestionPenalty(questionPenalty);
     }
 
     OnnxEmbedder model;
@@ -445,6 +451,7 @@ final class LocomoBenchmark implements Callable<Integer> {
     m.put("followWeight", c.followWeight());
     m.put("diversity", c.diversity());
     m.put("questionWords", c.questionWords());
+    m.put("questionPenalty", c.questionPenalty());
     return m;
   }
 
@@ -466,8 +473,11 @@ final class LocomoBenchmark implements Callable<Integer> {
     variants.put("- named times", config.withTimeWeight(0).withTimeBoost(0));
     variants.put("- following", config.withFollowWeight(0));
     variants.put("- diversity", config.withDiversity(0));
+    if (config.questionPenalty() > 0) {
+      variants.put("- question penalty", config.withQuestionPenalty(0));
+    }
     variants.put("all new off", config.withQuestionWords(true).withNeighbours(1).withTimeWeight(0).withTimeBoost(0)
-        .withFollowWeight(0).withDiversity(0));
+        .withFollowWeight(0).withDiversity(0).withQuestionPenalty(0));
     variants.put("previous default", SearchConfig.previousDefaults().withMaxIndexBytes(config.maxIndexBytes()));
     int at10 = Math.max(0, Arrays.binarySearch(ks, 10));
     out.printf("ablation at k=%d, LoCoMo's measure / strict:%n", ks[at10]);

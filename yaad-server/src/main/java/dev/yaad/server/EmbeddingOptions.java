@@ -24,7 +24,8 @@ public final class EmbeddingOptions {
 
   @Option(names = "--embeddings-model", paramLabel = "MODEL",
       description = {"The model to ask that endpoint for, e.g. text-embedding-3-small; without an endpoint, the in-process model: "
-          + OnnxEmbedder.MODEL_ID + " (default) or " + OnnxEmbedder.E5_MODEL_ID + " (better recall, twice the time per query)."
+          + OnnxEmbedder.MODEL_ID + " (default), " + OnnxEmbedder.E5_MODEL_ID + " or " + OnnxEmbedder.BGE_MODEL_ID
+          + " (better recall, twice the time per query)."
           + " After changing it, run 'yaad reembed'. Env YAAD_EMBEDDINGS_MODEL."})
   String model;
 

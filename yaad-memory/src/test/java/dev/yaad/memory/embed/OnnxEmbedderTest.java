@@ -12,7 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
-/** The real all-MiniLM-L6-v2 and e5-small-v2 models, run in-process. */
+/** The real all-MiniLM-L6-v2, e5-small-v2 and bge-small-en-v1.5 models, run in-process. */
 class OnnxEmbedderTest {
   private final OnnxEmbedder embedder = OnnxEmbedder.shared();
 
@@ -84,16 +84,26 @@ class OnnxEmbedderTest {
 
   @Test
   void e5_embedsQueriesApartFromMemories_andAQuestionIsNearestItsAnswer() {
-    OnnxEmbedder e5 = OnnxEmbedder.e5SmallV2();
-    List<float[]> memories = e5.embed(List.of("I adopted a cat named Luna last spring", "I moved to Lahore last year for a new job"));
-    float[] question = e5.embedQueries(List.of("What pet does she have?")).getFirst();
+    // "query: " and "passage: " go before the text: the same words are two different vectors.
+    assertQueriesApart_andAQuestionNearestItsAnswer(OnnxEmbedder.e5SmallV2(), "e5-small-v2-q");
+  }
 
-    assertThat(e5.modelId()).isEqualTo("e5-small-v2-q");
+  @Test
+  void bge_embedsQueriesBehindItsInstruction_andAQuestionIsNearestItsAnswer() {
+    OnnxEmbedder bge = OnnxEmbedder.bgeSmallEnV15();
+    assertQueriesApart_andAQuestionNearestItsAnswer(bge, "bge-small-en-v1.5-q");
+    assertThat(bge.duplicateThreshold()).isEqualTo(OnnxEmbedder.shared().duplicateThreshold());
+  }
+
+  private static void assertQueriesApart_andAQuestionNearestItsAnswer(OnnxEmbedder model, String id) {
+    List<float[]> memories = model.embed(List.of("I adopted a cat named Luna last spring", "I moved to Lahore last year for a new job"));
+    float[] question = model.embedQueries(List.of("What pet does she have?")).getFirst();
+
+    assertThat(model.modelId()).isEqualTo(id);
     assertThat(question).hasSize(OnnxEmbedder.DIMENSION);
     assertThat(Vectors.dot(question, question)).isCloseTo(1f, within(1e-4f));
     assertThat(Vectors.dot(question, memories.get(0))).isGreaterThan(Vectors.dot(question, memories.get(1)));
-    // "query: " and "passage: " go before the text: the same words are two different vectors.
-    assertThat(Vectors.dot(question, e5.embed("What pet does she have?"))).isLessThan(0.99f);
+    assertThat(Vectors.dot(question, model.embed("What pet does she have?"))).isLessThan(0.99f);
   }
 
   @Test
@@ -107,6 +117,7 @@ class OnnxEmbedderTest {
   void named_givesEachInProcessModel_andRefusesOthers() {
     assertThat(OnnxEmbedder.named("all-minilm-l6-v2")).isSameAs(OnnxEmbedder.shared());
     assertThat(OnnxEmbedder.named("e5-small-v2-q")).isSameAs(OnnxEmbedder.e5SmallV2());
+    assertThat(OnnxEmbedder.named("bge-small-en-v1.5-q")).isSameAs(OnnxEmbedder.bgeSmallEnV15());
     assertThatThrownBy(() -> OnnxEmbedder.named("bge-small")).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("bge-small").hasMessageContaining("e5-small-v2-q");
   }

@@ -36,6 +36,8 @@ final class UserIndex {
   /** Row i is memory i's unit vector; zero where {@link #hasVector} is false. */
   final float[] matrix;
   final boolean[] hasVector;
+  /** Whether memory i asks something (ends in a question mark): see {@link SearchConfig#questionPenalty}. */
+  private final boolean[] asks;
   final int withoutVector;
   private final long[] occurredMillis; // occurredAt, or createdAt when unknown
   private final long[] createdMillis;
@@ -51,7 +53,7 @@ final class UserIndex {
   final long builtNanos = System.nanoTime();
 
   private UserIndex(String userId, String modelId, int dimension, Memory[] memories, float[] matrix,
-      boolean[] hasVector, int withoutVector, long[] occurredMillis, long[] createdMillis,
+      boolean[] hasVector, boolean[] asks, int withoutVector, long[] occurredMillis, long[] createdMillis,
       Map<String, int[]> postings, int[] docLength, float avgDocLength, long weightBytes, UserState state) {
     this.userId = userId;
     this.modelId = modelId;
@@ -59,6 +61,7 @@ final class UserIndex {
     this.memories = memories;
     this.matrix = matrix;
     this.hasVector = hasVector;
+    this.asks = asks;
     this.withoutVector = withoutVector;
     this.occurredMillis = occurredMillis;
     this.createdMillis = createdMillis;
@@ -87,6 +90,7 @@ final class UserIndex {
     Memory[] memories = new Memory[n];
     float[] matrix = new float[n * dim];
     boolean[] hasVector = new boolean[n];
+    boolean[] asks = new boolean[n];
     long[] occurred = new long[n];
     long[] created = new long[n];
     int[] docLength = new int[n];
@@ -104,6 +108,7 @@ final class UserIndex {
     for (int i = 0; i < n; i++) {
       Memory m = rows.get(i).memory();
       memories[i] = m;
+      asks[i] = asks(m.content());
       lastUpdated = lastUpdated == null || m.updatedAt().isAfter(lastUpdated) ? m.updatedAt() : lastUpdated;
       created[i] = m.createdAt().toEpochMilli();
       occurred[i] = m.occurredAt() != null ? m.occurredAt().toEpochMilli() : created[i];
@@ -127,8 +132,22 @@ final class UserIndex {
     building.forEach((term, list) -> postings.put(term, list.toArray()));
     weight += postings.size() * 64L;
     float avg = n == 0 ? 0 : (float) totalLength / n;
-    return new UserIndex(userId, modelId, dim, memories, matrix, hasVector, without, occurred, created,
+    return new UserIndex(userId, modelId, dim, memories, matrix, hasVector, asks, without, occurred, created,
         postings, docLength, avg, weight, new UserState(n, lastUpdated));
+  }
+
+  /** A text that ends in a question mark, Latin or Arabic script's, after any closing quote or bracket. */
+  static boolean asks(String text) {
+    for (int i = text.length() - 1; i >= 0; i--) {
+      char c = text.charAt(i);
+      if (c == '?' || c == '؟') {
+        return true;
+      }
+      if (!Character.isWhitespace(c) && "\"'”’)]".indexOf(c) < 0) {
+        return false;
+      }
+    }
+    return false;
   }
 
   int size() {
@@ -207,6 +226,7 @@ final class UserIndex {
    *   <li>the times the query names ({@link TimeHints}): the memories that happened then, as
    *       one more ranking ({@link #preferNamedTimes});
    *   <li>the rare words of the first hits, as one more ranking ({@link #follow});
+   *   <li>memories that ask something lowered ({@link SearchConfig#questionPenalty});
    *   <li>the top k, reordered for diversity ({@link Diversity}).
    * </ol>
    *
@@ -259,6 +279,13 @@ final class UserIndex {
     }
     if (config.followWeight() > 0 && config.lexicalWeight() > 0) {
       best += follow(fused, queryTerms, allowed, config);
+    }
+    if (config.questionPenalty() > 0) {
+      for (int i = 0; i < n; i++) {
+        if (asks[i]) {
+          fused[i] *= (float) (1 - config.questionPenalty());
+        }
+      }
     }
     int[] top = config.diversity() > 0
         ? Diversity.select(fused, request.k(), config.diversity(), matrix, hasVector, dimension)

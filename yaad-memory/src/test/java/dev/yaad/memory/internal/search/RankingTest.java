@@ -127,7 +127,8 @@ class RankingTest {
   void questionWords_doNotMatchMemoriesThatAsk() {
     UserIndex in = tiny("What did you do today, Bilal?", "Bilal cooked biryani for the family.", "The weather was nice.",
         "We watched a film.");
-    SearchConfig lexicalOnly = SearchConfig.defaults().withWeights(0, 1).withFollowWeight(0).withDiversity(0);
+    SearchConfig lexicalOnly = SearchConfig.defaults().withWeights(0, 1).withFollowWeight(0).withDiversity(0)
+        .withQuestionPenalty(0);
 
     assertThat(lexical(in, "What did Bilal cook?", lexicalOnly).getFirst()).isEqualTo("Bilal cooked biryani for the family.");
     assertThat(lexical(in, "What did Bilal cook?", lexicalOnly.withQuestionWords(true)).getFirst())
@@ -211,5 +212,52 @@ class RankingTest {
     assertThat(Diversity.select(fused, 4, 0.3, matrix, hasVector, dim)).containsExactly(0, 3, 1, 2);
     assertThat(Diversity.select(fused, 2, 0.3, matrix, hasVector, dim)).containsExactly(0, 3);
     assertThat(Diversity.select(fused, 4, 0.05, matrix, hasVector, dim)).containsExactly(0, 1, 2, 3);
+  }
+
+  @Test
+  void memoriesThatAsk_endInAQuestionMark_inEnglishAndUrdu() {
+    assertThat(UserIndex.asks("What did you cook on Friday?")).isTrue();
+    assertThat(UserIndex.asks("Bilal: Did you see \"Dune\"?\" ")).isTrue();
+    assertThat(UserIndex.asks("آپ نے جمعہ کو کیا پکایا؟")).isTrue();
+    assertThat(UserIndex.asks("Is it done? Yes, it is.")).isFalse();
+    assertThat(UserIndex.asks("میں نے بریانی پکائی۔")).isFalse();
+    assertThat(UserIndex.asks("")).isFalse();
+  }
+
+  /**
+   * A question that repeats the query's words ("What did you cook on Friday?") is nearer the
+   * query, in words and in vector, than the statement that answers it; the penalty lets the
+   * answer pass it. Real vectors, memories a day apart (no neighbours).
+   */
+  @Test
+  void questionPenalty_letsTheAnswerPassTheQuestion_inEnglishAndUrdu() {
+    String[] english = {"Bilal: Ayesha, what did you cook for the family on Friday?",
+        "Ayesha: I cooked biryani and raita for the whole family on Friday, it took all afternoon.",
+        "Ayesha: We went to the market on Sunday.", "Bilal: My sister got a new job.", "Ayesha: The cat slept all day."};
+    String[] urdu = {"بلال: عائشہ، آپ نے جمعہ کو گھر والوں کے لیے کیا پکایا؟",
+        "عائشہ: میں نے جمعہ کو سارے گھر والوں کے لیے بریانی اور رائتہ پکایا، پوری دوپہر لگ گئی۔",
+        "عائشہ: ہم اتوار کو بازار گئے۔", "بلال: میری بہن کو نئی نوکری مل گئی۔", "عائشہ: بلی سارا دن سوتی رہی۔"};
+    SearchConfig config = SearchConfig.defaults().withFollowWeight(0).withDiversity(0).withQuestionPenalty(0.1);
+    for (var c : List.of(Map.entry(english, "What did Ayesha cook for the family on Friday?"),
+        Map.entry(urdu, "عائشہ نے جمعہ کو گھر والوں کے لیے کیا پکایا؟"))) {
+      UserIndex in = embedded(c.getKey());
+      assertThat(first(in, c.getValue(), config.withQuestionPenalty(0))).as(c.getValue()).isEqualTo(c.getKey()[0]);
+      assertThat(first(in, c.getValue(), config)).as(c.getValue()).isEqualTo(c.getKey()[1]);
+    }
+  }
+
+  private static UserIndex embedded(String... texts) {
+    List<float[]> vectors = OnnxEmbedder.shared().embed(List.of(texts));
+    List<EmbeddedMemory> rows = new ArrayList<>();
+    Instant t = Instant.parse("2023-01-01T10:00:00Z");
+    for (int i = 0; i < texts.length; i++) {
+      rows.add(row(texts[i], t, vectors.get(i)));
+      t = t.plusSeconds(86_400);
+    }
+    return UserIndex.build("u", rows, OnnxEmbedder.MODEL_ID, OnnxEmbedder.DIMENSION, TextAnalysis.DEFAULT);
+  }
+
+  private String first(UserIndex in, String query, SearchConfig config) {
+    return search(in, query, 5, config).getFirst().memory().content();
   }
 }
