@@ -395,8 +395,8 @@ abstract class MemoryServiceContract {
     Reembedder.Result result = new Reembedder(store, OnnxEmbedder.shared(), service::invalidate).run(1);
 
     assertThat(result.updated()).isGreaterThanOrEqualTo(2);
-    assertThat(store.staleEmbeddings(OnnxEmbedder.MODEL_ID, null, 10)).isEmpty();
-    assertThat(store.embeddedMemories(user)).allSatisfy(e -> assertThat(e.embedding().model()).isEqualTo(OnnxEmbedder.MODEL_ID));
+    assertThat(store.staleEmbeddings(OnnxEmbedder.DEFAULT_MODEL_ID, null, 10)).isEmpty();
+    assertThat(store.embeddedMemories(user)).allSatisfy(e -> assertThat(e.embedding().model()).isEqualTo(OnnxEmbedder.DEFAULT_MODEL_ID));
     assertThat(contents(service.search(user, SearchRequest.of("childhood by the ocean", 1)))).containsExactly(plain.content());
   }
 }
