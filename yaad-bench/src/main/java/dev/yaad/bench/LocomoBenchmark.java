@@ -124,8 +124,8 @@ final class LocomoBenchmark implements Callable<Integer> {
   @Option(names = "--explain", hidden = true, defaultValue = "0", description = "development aid: print this many questions missed at k=10")
   int explain;
 
-  @Option(names = "--model", defaultValue = OnnxEmbedder.MODEL_ID, description = "the in-process embedding model: "
-      + OnnxEmbedder.MODEL_ID + ", " + OnnxEmbedder.E5_MODEL_ID + " or " + OnnxEmbedder.BGE_MODEL_ID + " (default: ${DEFAULT-VALUE})")
+  @Option(names = "--model", defaultValue = OnnxEmbedder.DEFAULT_MODEL_ID, description = "the in-process embedding model: "
+      + OnnxEmbedder.MINILM_MODEL_ID + ", " + OnnxEmbedder.E5_MODEL_ID + " or " + OnnxEmbedder.BGE_MODEL_ID + " (default: ${DEFAULT-VALUE})")
   String modelName;
 
   @Option(names = "--embedding-cache", hidden = true, description = "development aid: keep the model's vectors in this file between runs")

@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
 /**
  * Which embedding model turns memories into vectors, shared by every command that writes
  * memories ({@code serve}, {@code users import}, {@code reembed}, and yaad-bench's). Default:
- * the in-process ONNX all-MiniLM-L6-v2, or the in-process e5-small-v2-q named by
+ * the in-process ONNX bge-small-en-v1.5-q, or another in-process model named by
  * {@code --embeddings-model}; with a base URL, any OpenAI-compatible {@code /v1/embeddings}.
  */
 public final class EmbeddingOptions {
@@ -19,13 +19,13 @@ public final class EmbeddingOptions {
 
   @Option(names = "--embeddings-base-url", paramLabel = "URL",
       description = {"An OpenAI-compatible embeddings endpoint, e.g. https://api.openai.com/v1 or http://localhost:11434/v1.",
-          "Env YAAD_EMBEDDINGS_BASE_URL. Default: the in-process model " + OnnxEmbedder.MODEL_ID + "."})
+          "Env YAAD_EMBEDDINGS_BASE_URL. Default: the in-process model " + OnnxEmbedder.DEFAULT_MODEL_ID + "."})
   String baseUrl;
 
   @Option(names = "--embeddings-model", paramLabel = "MODEL",
       description = {"The model to ask that endpoint for, e.g. text-embedding-3-small; without an endpoint, the in-process model: "
-          + OnnxEmbedder.MODEL_ID + " (default), " + OnnxEmbedder.E5_MODEL_ID + " or " + OnnxEmbedder.BGE_MODEL_ID
-          + " (better recall, twice the time per query)."
+          + OnnxEmbedder.BGE_MODEL_ID + " (default), " + OnnxEmbedder.MINILM_MODEL_ID + " (the default before it) or "
+          + OnnxEmbedder.E5_MODEL_ID + " (twice the time per query)."
           + " After changing it, run 'yaad reembed'. Env YAAD_EMBEDDINGS_MODEL."})
   String model;
 

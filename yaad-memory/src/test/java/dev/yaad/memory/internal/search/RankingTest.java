@@ -72,18 +72,18 @@ class RankingTest {
       }
       day = day.plusDays(3 + random.nextInt(15));
     }
-    List<float[]> vectors = OnnxEmbedder.shared().embed(texts);
+    List<float[]> vectors = OnnxEmbedder.allMiniLmL6V2().embed(texts);
     List<EmbeddedMemory> rows = new ArrayList<>();
     for (int i = 0; i < texts.size(); i++) {
       rows.add(row(texts.get(i), times.get(i), vectors.get(i)));
     }
-    index = UserIndex.build("u", rows, OnnxEmbedder.MODEL_ID, OnnxEmbedder.DIMENSION, TextAnalysis.DEFAULT);
+    index = UserIndex.build("u", rows, OnnxEmbedder.MINILM_MODEL_ID, OnnxEmbedder.DIMENSION, TextAnalysis.DEFAULT);
   }
 
   private static EmbeddedMemory row(String text, Instant occurredAt, float[] vector) {
     Instant created = occurredAt.plusSeconds(1);
     return new EmbeddedMemory(new Memory(UUID.randomUUID(), "u", "EXPERIENCE", text, "{}", occurredAt, created, created),
-        vector == null ? null : new Embedding(OnnxEmbedder.MODEL_ID, vector));
+        vector == null ? null : new Embedding(OnnxEmbedder.MINILM_MODEL_ID, vector));
   }
 
   private static List<String> ids(List<SearchHit> hits) {
@@ -91,7 +91,7 @@ class RankingTest {
   }
 
   private List<SearchHit> search(UserIndex in, String query, int k, SearchConfig config) {
-    float[] vector = queryVectors.computeIfAbsent(query, OnnxEmbedder.shared()::embed);
+    float[] vector = queryVectors.computeIfAbsent(query, OnnxEmbedder.allMiniLmL6V2()::embed);
     return in.search(SearchRequest.of(query, k), vector, List.of(), config, NOW);
   }
 
@@ -116,7 +116,7 @@ class RankingTest {
       rows.add(row(text, t, null));
       t = t.plusSeconds(86_400); // a day apart: no neighbours
     }
-    return UserIndex.build("u", rows, OnnxEmbedder.MODEL_ID, OnnxEmbedder.DIMENSION, TextAnalysis.DEFAULT);
+    return UserIndex.build("u", rows, OnnxEmbedder.MINILM_MODEL_ID, OnnxEmbedder.DIMENSION, TextAnalysis.DEFAULT);
   }
 
   private static List<String> lexical(UserIndex in, String query, SearchConfig config) {
@@ -164,7 +164,7 @@ class RankingTest {
       rows.add(row(turns[i], call.plusSeconds(i), null));
     }
     rows.add(row("Unrelated note", call.plusSeconds(86_400), null));
-    UserIndex in = UserIndex.build("u", rows, OnnxEmbedder.MODEL_ID, OnnxEmbedder.DIMENSION, TextAnalysis.DEFAULT);
+    UserIndex in = UserIndex.build("u", rows, OnnxEmbedder.MINILM_MODEL_ID, OnnxEmbedder.DIMENSION, TextAnalysis.DEFAULT);
     SearchConfig lexicalOnly = SearchConfig.defaults().withWeights(0, 1).withFollowWeight(0).withDiversity(0);
 
     assertThat(lexical(in, "holidays", lexicalOnly.withNeighbours(1))).containsExactly(
@@ -184,7 +184,7 @@ class RankingTest {
     for (int i = 0; i < 20; i++) {
       rows.add(row("A note about nothing much", Instant.parse("2022-01-01T00:00:00Z").plusSeconds(86_400L * i), null));
     }
-    UserIndex in = UserIndex.build("u", rows, OnnxEmbedder.MODEL_ID, OnnxEmbedder.DIMENSION, TextAnalysis.DEFAULT);
+    UserIndex in = UserIndex.build("u", rows, OnnxEmbedder.MINILM_MODEL_ID, OnnxEmbedder.DIMENSION, TextAnalysis.DEFAULT);
     SearchConfig lexicalOnly = SearchConfig.defaults().withWeights(0, 1).withFollowWeight(0).withDiversity(0);
 
     assertThat(lexical(in, "What did I buy at the market on 3 October 2023?", lexicalOnly).getFirst())
@@ -247,14 +247,14 @@ class RankingTest {
   }
 
   private static UserIndex embedded(String... texts) {
-    List<float[]> vectors = OnnxEmbedder.shared().embed(List.of(texts));
+    List<float[]> vectors = OnnxEmbedder.allMiniLmL6V2().embed(List.of(texts));
     List<EmbeddedMemory> rows = new ArrayList<>();
     Instant t = Instant.parse("2023-01-01T10:00:00Z");
     for (int i = 0; i < texts.length; i++) {
       rows.add(row(texts[i], t, vectors.get(i)));
       t = t.plusSeconds(86_400);
     }
-    return UserIndex.build("u", rows, OnnxEmbedder.MODEL_ID, OnnxEmbedder.DIMENSION, TextAnalysis.DEFAULT);
+    return UserIndex.build("u", rows, OnnxEmbedder.MINILM_MODEL_ID, OnnxEmbedder.DIMENSION, TextAnalysis.DEFAULT);
   }
 
   private String first(UserIndex in, String query, SearchConfig config) {
