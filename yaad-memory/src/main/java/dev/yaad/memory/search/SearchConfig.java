@@ -109,14 +109,6 @@ public record SearchConfig(
     check(questionPenalty >= 0 && questionPenalty <= 1, "questionPenalty", questionPenalty, "between 0 and 1");
   }
 
-  /** The configuration of issue 15, before {@code questionPenalty}: it means what it meant (no penalty). */
-  public SearchConfig(double denseWeight, double lexicalWeight, int rrfK, double bm25K1, double bm25B,
-      double neighbourWeight, double timeBoost, long maxIndexBytes,
-      int neighbours, double timeWeight, double followWeight, double diversity, boolean questionWords) {
-    this(denseWeight, lexicalWeight, rrfK, bm25K1, bm25B, neighbourWeight, timeBoost, maxIndexBytes,
-        neighbours, timeWeight, followWeight, diversity, questionWords, 0);
-  }
-
   /**
    * The ranking before {@code neighbours}, {@code timeWeight}, {@code followWeight},
    * {@code diversity} and {@code questionWords} existed (one neighbour on each side, time hints
