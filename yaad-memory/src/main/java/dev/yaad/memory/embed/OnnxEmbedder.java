@@ -85,24 +85,35 @@ public final class OnnxEmbedder implements Embedder {
    * as they do for near misses of either model ({@code E5DuplicatesTest}).
    */
   public static final double E5_DUPLICATE_THRESHOLD = 0.95;
-  private static final OnnxEmbedder MINILM = new OnnxEmbedder(MINILM_MODEL_ID, "", "", DEFAULT_DUPLICATE_THRESHOLD);
-  private static final OnnxEmbedder E5 = new OnnxEmbedder(E5_MODEL_ID, "passage: ", "query: ", E5_DUPLICATE_THRESHOLD);
+  private static final OnnxEmbedder MINILM = new OnnxEmbedder(MINILM_MODEL_ID, "", "", DEFAULT_DUPLICATE_THRESHOLD, false);
+  private static final OnnxEmbedder E5 = new OnnxEmbedder(E5_MODEL_ID, "passage: ", "query: ", E5_DUPLICATE_THRESHOLD, false);
   /** What bge-small-en-v1.5 puts before a query (and not before a passage), as it was trained. */
   public static final String BGE_QUERY_INSTRUCTION = "Represent this sentence for searching relevant passages: ";
   // bge spreads its cosines as MiniLM does (other facts of one shape 0.81-0.90, paraphrases
-  // 0.95-0.99; docs/search.md), so it keeps MiniLM's near-duplicate threshold.
+  // 0.95-0.99; docs/search.md), so it keeps MiniLM's near-duplicate threshold; its sentence
+  // vector is the first token's, not the mean.
   private static final OnnxEmbedder BGE = new OnnxEmbedder(BGE_MODEL_ID, "", BGE_QUERY_INSTRUCTION,
-      DEFAULT_DUPLICATE_THRESHOLD);
+      DEFAULT_DUPLICATE_THRESHOLD, true);
   private final String modelId;
   private final String passagePrefix;
   private final String queryPrefix;
   private final double duplicateThreshold;
+  private final boolean firstToken;
+  /** The loaded model's runs; null until first use. One per model and process: the instances are the constants above. */
+  private volatile SharedRuns runs;
 
-  private OnnxEmbedder(String modelId, String passagePrefix, String queryPrefix, double duplicateThreshold) {
+  /**
+   * @param modelId    also names the model's resources in its LangChain4j jar: {@code <modelId>.onnx}
+   *                   and {@code <modelId>-tokenizer.json}
+   * @param firstToken whether the sentence vector is the first token's ({@code [CLS]}) rather than the mean
+   */
+  private OnnxEmbedder(String modelId, String passagePrefix, String queryPrefix, double duplicateThreshold,
+      boolean firstToken) {
     this.modelId = modelId;
     this.passagePrefix = passagePrefix;
     this.queryPrefix = queryPrefix;
     this.duplicateThreshold = duplicateThreshold;
+    this.firstToken = firstToken;
   }
 
   /** The default embedder, bge-small-en-v1.5 ({@value #DEFAULT_MODEL_ID}); cheap, the model loads on first use. */
@@ -179,7 +190,7 @@ public final class OnnxEmbedder implements Embedder {
     }
     try {
       List<String> input = prefix.isEmpty() ? texts : texts.stream().map(t -> prefix + t).toList();
-      return (this == E5 ? E5Holder.RUNS : this == BGE ? BgeHolder.RUNS : Holder.RUNS).embed(input);
+      return runs().embed(input);
     } catch (OrtException | RuntimeException e) {
       throw new EmbeddingException("in-process embedding with " + modelId + " failed for " + texts.size()
           + " text(s): " + e.getMessage(), false, e);
@@ -260,30 +271,29 @@ public final class OnnxEmbedder implements Embedder {
    */
   static final int RUNNERS = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
 
-  /** Lazy holder: the JVM runs this initialiser once, on first access, thread-safely. */
-  private static final class Holder {
-    static final SharedRuns RUNS = new SharedRuns(
-        Model.load(MINILM_MODEL_ID, "all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json")::embed, RUNNERS, BATCH_SIZE);
-  }
-
-  /** The same, for e5-small-v2. */
-  private static final class E5Holder {
-    static final SharedRuns RUNS = new SharedRuns(
-        Model.load(E5_MODEL_ID, "e5-small-v2-q.onnx", "e5-small-v2-q-tokenizer.json")::embed, RUNNERS, BATCH_SIZE);
-  }
-
-  /** The same, for bge-small-en-v1.5 (its sentence vector is the first token's, not the mean). */
-  private static final class BgeHolder {
-    static final SharedRuns RUNS = new SharedRuns(
-        Model.load(BGE_MODEL_ID, "bge-small-en-v1.5-q.onnx", "bge-small-en-v1.5-q-tokenizer.json")::embed, RUNNERS, BATCH_SIZE);
+  /** This model's runs, the model loaded by the first caller (the others wait for it). */
+  private SharedRuns runs() {
+    SharedRuns r = runs;
+    if (r == null) {
+      synchronized (this) {
+        r = runs;
+        if (r == null) {
+          r = new SharedRuns(Model.load(modelId, firstToken)::embed, RUNNERS, BATCH_SIZE);
+          runs = r;
+        }
+      }
+    }
+    return r;
   }
 
   /** The loaded session and tokenizer. */
   private record Model(OrtEnvironment env, OrtSession session, HuggingFaceTokenizer tokenizer, boolean tokenTypes,
       boolean firstToken) {
 
-    static Model load(String modelId, String weightsName, String tokenizerName) {
+    static Model load(String modelId, boolean firstToken) {
       long start = System.nanoTime();
+      String weightsName = modelId + ".onnx";
+      String tokenizerName = modelId + "-tokenizer.json";
       try {
         byte[] weights = resource(weightsName);
         HuggingFaceTokenizer tokenizer;
@@ -309,8 +319,7 @@ public final class OnnxEmbedder implements Embedder {
           options.addConfigEntry("session.intra_op.allow_spinning", "0");
           options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
           OrtSession session = env.createSession(weights, options);
-          Model model = new Model(env, session, tokenizer, session.getInputNames().contains("token_type_ids"),
-              modelId.equals(BGE_MODEL_ID));
+          Model model = new Model(env, session, tokenizer, session.getInputNames().contains("token_type_ids"), firstToken);
           model.embed(List.of("warm up")); // the first run initialises the kernels
           log.info("embed: loaded {} ({} dimensions, one thread per call, learning's at most {} at once) in {} ms",
               modelId, DIMENSION, RUNNERS, (System.nanoTime() - start) / 1_000_000);
