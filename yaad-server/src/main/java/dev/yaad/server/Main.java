@@ -232,16 +232,11 @@ public final class Main implements Runnable {
 
     @Override
     public Integer call() throws InterruptedException {
-      YaadServer server = new YaadServer(config(), tuning());
-      try {
-        server.start();
-      } catch (MemoryException | JavalinBindException | YaadServer.UnsafeAddressException e) {
-        spec.commandLine().getErr().println("yaad: " + e.getMessage());
-        return 1;
-      }
       // SIGTERM and Ctrl-C stop the server here, before the JVM begins to exit: ONNX Runtime
       // frees its environment in a shutdown hook of its own, which must not run while the
-      // embedding model is still in native code (see OnnxEmbedder). The hook is for other exits.
+      // embedding model is still in native code (see OnnxEmbedder). The handlers are in place
+      // before the server starts, since the model begins to load while it starts; a signal that
+      // comes meanwhile stops the server once it has started. The hook is for other exits.
       CountDownLatch stopRequested = new CountDownLatch(1);
       for (String name : new String[] {"TERM", "INT"}) {
         try {
@@ -249,6 +244,13 @@ public final class Main implements Runnable {
         } catch (IllegalArgumentException e) {
           // No such signal here: the shutdown hook below still stops the server.
         }
+      }
+      YaadServer server = new YaadServer(config(), tuning());
+      try {
+        server.start();
+      } catch (MemoryException | JavalinBindException | YaadServer.UnsafeAddressException e) {
+        spec.commandLine().getErr().println("yaad: " + e.getMessage());
+        return 1;
       }
       Runtime.getRuntime().addShutdownHook(new Thread(server::close, "yaad-shutdown"));
       stopRequested.await();

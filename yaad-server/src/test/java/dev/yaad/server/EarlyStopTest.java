@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class EarlyStopTest {
   private static final String FATAL = "A fatal error has been detected by the Java Runtime Environment";
-  private static final String STOPPING = "early-stop: stopping while the model loads";
+  private static final String STOPPING = "early-stop: stopping while";
 
   @Test
   void stopThenExit_whileTheModelLoads_exitsCleanly(@TempDir Path dir) throws Exception {
@@ -37,6 +37,17 @@ class EarlyStopTest {
     for (int run = 0; run < 2; run++) {
       assertExitsCleanly(dir, "sigterm-" + run, SigtermToServe.class);
     }
+  }
+
+  /**
+   * A SIGTERM while {@code serve} is still starting (the model begins to load meanwhile) is
+   * handled as any other: the server stops once started and the JVM exits 0. Before, the
+   * handlers came after the start, so such a signal began the JVM's exit at once (exit 143,
+   * or SIGSEGV when ONNX Runtime's hook freed its environment under the load).
+   */
+  @Test
+  void sigtermToYaadServe_whileItStarts_exitsCleanly(@TempDir Path dir) throws Exception {
+    assertExitsCleanly(dir, "sigterm-starting", SigtermWhileStarting.class);
   }
 
   private static void assertExitsCleanly(Path dir, String name, Class<?> child) throws Exception {
@@ -81,13 +92,47 @@ class EarlyStopTest {
     }
   }
 
+  /** Runs {@code yaad serve} and sends this very JVM SIGTERM while the server is starting. */
+  static final class SigtermWhileStarting {
+    public static void main(String[] args) throws Exception {
+      Thread main = Thread.currentThread();
+      Thread.ofPlatform().daemon().start(() -> {
+        try {
+          long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+          while (!inServerStart(main) && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(200_000); // a poll of the main thread's stack, not a wait for time to pass
+          }
+          System.out.println(STOPPING + " the server starts" + (inServerStart(main) ? "" : " (not caught inside start)"));
+          System.out.flush();
+          new ProcessBuilder("kill", "-TERM", String.valueOf(ProcessHandle.current().pid())).inheritIO().start().waitFor();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      int code = Main.commandLine(Map.of()).execute("serve", "--port", "0", "--db-url", args[0]);
+      System.out.println("early-stop: serve returned " + code);
+      if (code != 0) {
+        System.exit(code);
+      }
+    }
+
+    private static boolean inServerStart(Thread main) {
+      for (StackTraceElement frame : main.getStackTrace()) {
+        if (frame.getClassName().equals(YaadServer.class.getName()) && frame.getMethodName().equals("start")) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
   /** Waits until some thread is inside ONNX Runtime's native session creation (the model load's longest native call). */
   static void awaitNativeSessionCreation() {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (!inNativeSessionCreation() && System.nanoTime() < deadline) {
       LockSupport.parkNanos(200_000); // a poll of stack traces, not a wait for time to pass
     }
-    System.out.println(STOPPING + (inNativeSessionCreation() ? "" : " (not caught inside createSession)"));
+    System.out.println(STOPPING + " the model loads" + (inNativeSessionCreation() ? "" : " (not caught inside createSession)"));
     System.out.flush();
   }
 
