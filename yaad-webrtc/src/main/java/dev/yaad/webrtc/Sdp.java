@@ -39,26 +39,4 @@ final class Sdp {
     }
     return String.join(eol, out) + (sdp.endsWith("\n") ? eol : "");
   }
-
-  /**
-   * {@code sdp} with {@code usedtx=1} in the format parameters of every Opus payload type, so
-   * that the encoder of the peer that applies it sends nothing (but a comfort-noise frame now and
-   * then) while the audio is silent; other lines unchanged, line endings kept.
-   */
-  static String withOpusDtx(String sdp) {
-    String eol = sdp.contains("\r\n") ? "\r\n" : "\n";
-    List<String> lines = List.of(sdp.split("\r?\n"));
-    List<String> opus = new ArrayList<>();
-    for (String line : lines) {
-      if (line.startsWith("a=rtpmap:") && line.toLowerCase(java.util.Locale.ROOT).contains(" opus/")) {
-        opus.add("a=fmtp:" + line.substring("a=rtpmap:".length(), line.indexOf(' ')) + " ");
-      }
-    }
-    List<String> out = new ArrayList<>();
-    for (String line : lines) {
-      boolean opusParameters = opus.stream().anyMatch(line::startsWith);
-      out.add(opusParameters && !line.contains("usedtx=") ? line + ";usedtx=1" : line);
-    }
-    return String.join(eol, out) + (sdp.endsWith("\n") ? eol : "");
-  }
 }

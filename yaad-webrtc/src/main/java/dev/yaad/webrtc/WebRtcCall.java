@@ -294,7 +294,7 @@ public final class WebRtcCall implements AutoCloseable {
         ensureOpen();
         createPeer();
       });
-      await(setDescription(new RTCSessionDescription(RTCSdpType.OFFER, Sdp.withOpusDtx(Sdp.withPtime(offerSdp, config.packetMillis()))), true),
+      await(setDescription(new RTCSessionDescription(RTCSdpType.OFFER, Sdp.withPtime(offerSdp, config.packetMillis())), true),
           "applying the offer");
       onNative(() -> {
         ensureOpen();
@@ -338,7 +338,7 @@ public final class WebRtcCall implements AutoCloseable {
       if (answer == null || answer.isBlank()) {
         throw new WebRtcException("signalling returned no answer");
       }
-      await(setDescription(new RTCSessionDescription(RTCSdpType.ANSWER, Sdp.withOpusDtx(Sdp.withPtime(answer, config.packetMillis()))), true),
+      await(setDescription(new RTCSessionDescription(RTCSdpType.ANSWER, Sdp.withPtime(answer, config.packetMillis())), true),
           "applying the answer");
       armConnectTimeout();
     } catch (RuntimeException | Error e) {
@@ -420,7 +420,7 @@ public final class WebRtcCall implements AutoCloseable {
       throw new WebRtcException("no ICE candidate was gathered: this host has no network interface WebRTC can use "
           + "(it ignores loopback) and no STUN/TURN server answered; configure iceServers or run on a host with a network interface");
     }
-    localDescription = Sdp.withOpusDtx(Sdp.withPtime(description, config.packetMillis())); // the peer's packets
+    localDescription = Sdp.withPtime(description, config.packetMillis()); // the peer's packets
   }
 
   private void armConnectTimeout() {

@@ -50,16 +50,4 @@ class SdpTest {
     assertThat(Sdp.withPtime("v=0\r\nm=audio 9 RTP/AVP 0\r\n", 10)).isEqualTo("v=0\r\nm=audio 9 RTP/AVP 0\r\na=ptime:10\r\n");
     assertThat(Sdp.withPtime("v=0\r\ns=-\r\n", 10)).as("no audio section").isEqualTo("v=0\r\ns=-\r\n");
   }
-
-  @Test
-  void opusParameters_getUsedtx_andNothingElseChanges() {
-    String munged = Sdp.withOpusDtx(OFFER);
-    assertThat(munged).isEqualTo(OFFER.replace("a=fmtp:111 minptime=10;useinbandfec=1",
-        "a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1"));
-    assertThat(Sdp.withOpusDtx(munged)).as("applying it twice changes nothing").isEqualTo(munged);
-    assertThat(Sdp.withOpusDtx("v=0\nm=audio 9 RTP/AVP 0 8\na=rtpmap:0 PCMU/8000\na=fmtp:0 x=1\n"))
-        .as("no Opus").isEqualTo("v=0\nm=audio 9 RTP/AVP 0 8\na=rtpmap:0 PCMU/8000\na=fmtp:0 x=1\n");
-    assertThat(Sdp.withOpusDtx("a=rtpmap:109 OPUS/48000/2\r\na=fmtp:109 usedtx=0\r\na=fmtp:1090 x=1"))
-        .as("the peer's own choice is kept; only payload type 109's line").isEqualTo("a=rtpmap:109 OPUS/48000/2\r\na=fmtp:109 usedtx=0\r\na=fmtp:1090 x=1");
-  }
 }
