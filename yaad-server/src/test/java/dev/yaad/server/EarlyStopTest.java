@@ -76,19 +76,7 @@ class EarlyStopTest {
   /** Runs {@code yaad serve} and sends this very JVM SIGTERM while the model is in native code. */
   static final class SigtermToServe {
     public static void main(String[] args) throws Exception {
-      Thread.ofPlatform().daemon().start(() -> {
-        try {
-          awaitNativeSessionCreation();
-          new ProcessBuilder("kill", "-TERM", String.valueOf(ProcessHandle.current().pid())).inheritIO().start().waitFor();
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      });
-      int code = Main.commandLine(Map.of()).execute("serve", "--port", "0", "--db-url", args[0]);
-      System.out.println("early-stop: serve returned " + code);
-      if (code != 0) {
-        System.exit(code);
-      }
+      serveAndSigterm(args[0], EarlyStopTest::awaitNativeSessionCreation);
     }
   }
 
@@ -96,24 +84,14 @@ class EarlyStopTest {
   static final class SigtermWhileStarting {
     public static void main(String[] args) throws Exception {
       Thread main = Thread.currentThread();
-      Thread.ofPlatform().daemon().start(() -> {
-        try {
-          long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-          while (!inServerStart(main) && System.nanoTime() < deadline) {
-            LockSupport.parkNanos(200_000); // a poll of the main thread's stack, not a wait for time to pass
-          }
-          System.out.println(STOPPING + " the server starts" + (inServerStart(main) ? "" : " (not caught inside start)"));
-          System.out.flush();
-          new ProcessBuilder("kill", "-TERM", String.valueOf(ProcessHandle.current().pid())).inheritIO().start().waitFor();
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
+      serveAndSigterm(args[0], () -> {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!inServerStart(main) && System.nanoTime() < deadline) {
+          LockSupport.parkNanos(200_000); // a poll of the main thread's stack, not a wait for time to pass
         }
+        System.out.println(STOPPING + " the server starts" + (inServerStart(main) ? "" : " (not caught inside start)"));
+        System.out.flush();
       });
-      int code = Main.commandLine(Map.of()).execute("serve", "--port", "0", "--db-url", args[0]);
-      System.out.println("early-stop: serve returned " + code);
-      if (code != 0) {
-        System.exit(code);
-      }
     }
 
     private static boolean inServerStart(Thread main) {
@@ -123,6 +101,23 @@ class EarlyStopTest {
         }
       }
       return false;
+    }
+  }
+
+  /** Runs {@code yaad serve} on {@code dbUrl}; once {@code awaitMoment} returns, sends this very JVM SIGTERM. */
+  static void serveAndSigterm(String dbUrl, Runnable awaitMoment) {
+    Thread.ofPlatform().daemon().start(() -> {
+      try {
+        awaitMoment.run();
+        new ProcessBuilder("kill", "-TERM", String.valueOf(ProcessHandle.current().pid())).inheritIO().start().waitFor();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    int code = Main.commandLine(Map.of()).execute("serve", "--port", "0", "--db-url", dbUrl);
+    System.out.println("early-stop: serve returned " + code);
+    if (code != 0) {
+      System.exit(code);
     }
   }
 
