@@ -21,6 +21,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -279,9 +280,17 @@ public final class ScriptedLlmServer implements AutoCloseable {
         answer = answer(call);
       }
       peakInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+      // The call leaves the count before its last bytes are written: a client that has read them
+      // may start its next call before this thread returns, and must not be counted twice.
+      AtomicBoolean counted = new AtomicBoolean(true);
+      Runnable ending = () -> {
+        if (counted.getAndSet(false)) {
+          inFlight.decrementAndGet();
+        }
+      };
       try {
         switch (answer) {
-          case Answer.Error e -> respond(exchange, e.status(), error(e.message()));
+          case Answer.Error e -> respond(exchange, e.status(), error(e.message()), ending);
           case Answer.Hang h -> {
             try {
               closed.await(HANG_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -289,19 +298,19 @@ public final class ScriptedLlmServer implements AutoCloseable {
               Thread.currentThread().interrupt();
             }
           }
-          case Answer.Text t when call.stream() -> streamText(exchange, body, t.text());
+          case Answer.Text t when call.stream() -> streamText(exchange, body, t.text(), ending);
           case Answer.Text t -> {
             pause(firstTokenNanos + perTokenNanos * Math.max(0, tokens(t.text()).size() - 1));
-            respond(exchange, 200, completion(body, t.text(), List.of()).toString());
+            respond(exchange, 200, completion(body, t.text(), List.of()).toString(), ending);
           }
-          case Answer.ToolCalls tc when call.stream() -> streamToolCalls(exchange, body, tc.calls());
+          case Answer.ToolCalls tc when call.stream() -> streamToolCalls(exchange, body, tc.calls(), ending);
           case Answer.ToolCalls tc -> {
             pause(firstTokenNanos);
-            respond(exchange, 200, completion(body, null, tc.calls()).toString());
+            respond(exchange, 200, completion(body, null, tc.calls()).toString(), ending);
           }
         }
       } finally {
-        inFlight.decrementAndGet();
+        ending.run();
       }
     } catch (IOException e) {
       // The client went away (a cancelled stream): nothing to answer.
@@ -364,7 +373,7 @@ public final class ScriptedLlmServer implements AutoCloseable {
 
   // ---------------------------------------------------------------- wire format
 
-  private void streamText(HttpExchange exchange, JsonNode request, String text) throws IOException {
+  private void streamText(HttpExchange exchange, JsonNode request, String text, Runnable ending) throws IOException {
     String id = "chatcmpl-" + ids.incrementAndGet();
     try (OutputStream out = startStream(exchange)) {
       pause(firstTokenNanos);
@@ -380,12 +389,14 @@ public final class ScriptedLlmServer implements AutoCloseable {
         delta.put("content", tokens.get(i));
         send(out, chunk(request, id, delta, null));
       }
+      ending.run(); // before the finish: a client may start its next call once it has read it
       send(out, chunk(request, id, JSON.createObjectNode(), "stop"));
       finishStream(out, request, id, tokens.size());
     }
   }
 
-  private void streamToolCalls(HttpExchange exchange, JsonNode request, List<ToolCall> toolCalls) throws IOException {
+  private void streamToolCalls(HttpExchange exchange, JsonNode request, List<ToolCall> toolCalls, Runnable ending)
+      throws IOException {
     String id = "chatcmpl-" + ids.incrementAndGet();
     try (OutputStream out = startStream(exchange)) {
       pause(firstTokenNanos);
@@ -411,6 +422,7 @@ public final class ScriptedLlmServer implements AutoCloseable {
           send(out, chunk(request, id, delta, null));
         }
       }
+      ending.run();
       send(out, chunk(request, id, JSON.createObjectNode(), "tool_calls"));
       finishStream(out, request, id, toolCalls.size() * 10);
     }
@@ -490,9 +502,15 @@ public final class ScriptedLlmServer implements AutoCloseable {
   }
 
   private static void respond(HttpExchange exchange, int status, String json) throws IOException {
+    respond(exchange, status, json, () -> { });
+  }
+
+  /** Answers {@code json}; {@code ending} runs just before its bytes are written. */
+  private static void respond(HttpExchange exchange, int status, String json, Runnable ending) throws IOException {
     byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
     exchange.getResponseHeaders().set("Content-Type", "application/json");
     exchange.sendResponseHeaders(status, bytes.length);
+    ending.run();
     try (OutputStream out = exchange.getResponseBody()) {
       out.write(bytes);
     }

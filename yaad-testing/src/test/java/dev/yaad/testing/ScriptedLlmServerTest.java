@@ -71,4 +71,21 @@ class ScriptedLlmServerTest {
           ScriptedLlmServer.Purpose.GREETING, ScriptedLlmServer.Purpose.PROFILE, ScriptedLlmServer.Purpose.CONVERSATION);
     }
   }
+
+  /**
+   * One client calling again the moment it has read an answer never has two calls in flight:
+   * the count must not still hold a call whose answer the client has read (a learner at its bound
+   * of 4 was once seen at 5).
+   */
+  @Test
+  void callsOneAfterAnother_areNeverTwoInFlight() throws Exception {
+    try (ScriptedLlmServer server = ScriptedLlmServer.start()) {
+      for (int i = 0; i < 300; i++) {
+        String stream = i % 2 == 0 ? "true" : "false";
+        assertThat(post(server, "{\"model\":\"m\",\"stream\":" + stream
+            + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").statusCode()).isEqualTo(200);
+      }
+      assertThat(server.peakInFlight()).isEqualTo(1);
+    }
+  }
 }
