@@ -110,11 +110,16 @@ class RankingTest {
 
   /** A tiny index with lexical ranking only, so that each test shows one component's effect exactly. */
   private static UserIndex tiny(String... texts) {
+    return dayApart(texts, null);
+  }
+
+  /** The texts as memories a day apart (no neighbours), with these vectors (null: none). */
+  private static UserIndex dayApart(String[] texts, List<float[]> vectors) {
     List<EmbeddedMemory> rows = new ArrayList<>();
     Instant t = Instant.parse("2023-01-01T10:00:00Z");
-    for (String text : texts) {
-      rows.add(row(text, t, null));
-      t = t.plusSeconds(86_400); // a day apart: no neighbours
+    for (int i = 0; i < texts.length; i++) {
+      rows.add(row(texts[i], t, vectors == null ? null : vectors.get(i)));
+      t = t.plusSeconds(86_400);
     }
     return UserIndex.build("u", rows, OnnxEmbedder.MINILM_MODEL_ID, OnnxEmbedder.DIMENSION, TextAnalysis.DEFAULT);
   }
@@ -247,14 +252,7 @@ class RankingTest {
   }
 
   private static UserIndex embedded(String... texts) {
-    List<float[]> vectors = OnnxEmbedder.allMiniLmL6V2().embed(List.of(texts));
-    List<EmbeddedMemory> rows = new ArrayList<>();
-    Instant t = Instant.parse("2023-01-01T10:00:00Z");
-    for (int i = 0; i < texts.length; i++) {
-      rows.add(row(texts[i], t, vectors.get(i)));
-      t = t.plusSeconds(86_400);
-    }
-    return UserIndex.build("u", rows, OnnxEmbedder.MINILM_MODEL_ID, OnnxEmbedder.DIMENSION, TextAnalysis.DEFAULT);
+    return dayApart(texts, OnnxEmbedder.allMiniLmL6V2().embed(List.of(texts)));
   }
 
   private String first(UserIndex in, String query, SearchConfig config) {
