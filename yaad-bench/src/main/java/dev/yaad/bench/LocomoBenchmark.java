@@ -125,7 +125,7 @@ final class LocomoBenchmark implements Callable<Integer> {
   int explain;
 
   @Option(names = "--model", defaultValue = OnnxEmbedder.DEFAULT_MODEL_ID, description = "the in-process embedding model: "
-      + OnnxEmbedder.MINILM_MODEL_ID + ", " + OnnxEmbedder.E5_MODEL_ID + " or " + OnnxEmbedder.BGE_MODEL_ID + " (default: ${DEFAULT-VALUE})")
+      + OnnxEmbedder.MODEL_IDS + " (default: ${DEFAULT-VALUE})")
   String modelName;
 
   @Option(names = "--embedding-cache", hidden = true, description = "development aid: keep the model's vectors in this file between runs")

@@ -98,7 +98,7 @@ final class SearchBenchmark implements Callable<Integer> {
   int k;
 
   @Option(names = "--model", description = "an in-process embedding model instead of the embedding options': "
-      + OnnxEmbedder.MINILM_MODEL_ID + ", " + OnnxEmbedder.E5_MODEL_ID + " or " + OnnxEmbedder.BGE_MODEL_ID)
+      + OnnxEmbedder.MODEL_IDS)
   String modelName;
 
   @Option(names = "--json", description = "end the output with one line of JSON holding every figure")

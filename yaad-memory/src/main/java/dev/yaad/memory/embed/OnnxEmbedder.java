@@ -44,16 +44,16 @@ import org.slf4j.LoggerFactory;
  * behind the instruction it was trained with ({@value #BGE_QUERY_INSTRUCTION}); memories as
  * they are.
  *
- * <p>The model is loaded once per process, on first use or by {@link #warmUpInBackground()}
- * (which a server calls at start-up so that no request waits the second or two it takes);
- * every instance shares it.
+ * <p>There is one instance per model, and each loads its model once per process, on first use
+ * or by {@link #warmUpInBackground()} (which a server calls at start-up so that no request
+ * waits the second or two it takes).
  *
  * <p>Why not LangChain4j's {@code AllMiniLmL6V2EmbeddingModel} itself: it runs the model once
  * per text. Here texts are sorted by length and run {@link #BATCH_SIZE} at a time, each batch
  * padded only to its longest text, which multiplies bulk throughput on a CPU; the result is
- * the same sentence embedding (mean of the token vectors, unit length). Texts longer than
- * {@link #MAX_TOKENS} word pieces are truncated: memories are short, and the model was
- * trained on pieces no longer than that. Background work's callers ({@link Embedder#inBackground})
+ * the same sentence embedding (the mean of the token vectors, or bge's first token; unit
+ * length). Texts longer than {@link #MAX_TOKENS} word pieces are truncated: memories are
+ * short, and the model was trained on pieces no longer than that. Background work's callers ({@link Embedder#inBackground})
  * share model calls (see {@code SharedRuns}): on a busy server, a learned memory's vector comes
  * out of a batch with other users' texts.
  *
@@ -72,6 +72,8 @@ public final class OnnxEmbedder implements Embedder {
   public static final String BGE_MODEL_ID = "bge-small-en-v1.5-q";
   /** The model of {@link #shared()}. */
   public static final String DEFAULT_MODEL_ID = BGE_MODEL_ID;
+  /** The in-process models' ids, for messages and help texts: those {@link #named} knows. */
+  public static final String MODEL_IDS = MINILM_MODEL_ID + ", " + E5_MODEL_ID + " or " + BGE_MODEL_ID;
   public static final int DIMENSION = 384;
   public static final int MAX_TOKENS = 256;
   public static final int BATCH_SIZE = 32;
@@ -137,7 +139,7 @@ public final class OnnxEmbedder implements Embedder {
   }
 
   /**
-   * The in-process model of this id: {@value #MINILM_MODEL_ID}, {@value #E5_MODEL_ID} or {@value #BGE_MODEL_ID}.
+   * The in-process model of this id: {@value #MODEL_IDS}.
    *
    * @throws IllegalArgumentException for any other id
    */
@@ -146,8 +148,7 @@ public final class OnnxEmbedder implements Embedder {
       case MINILM_MODEL_ID -> MINILM;
       case E5_MODEL_ID -> E5;
       case BGE_MODEL_ID -> BGE;
-      default -> throw new IllegalArgumentException("no in-process model '" + modelId + "'; there are " + MINILM_MODEL_ID
-          + ", " + E5_MODEL_ID + " and " + BGE_MODEL_ID);
+      default -> throw new IllegalArgumentException("no in-process model '" + modelId + "'; pick one of " + MODEL_IDS);
     };
   }
 
