@@ -29,7 +29,8 @@ final class VoiceOptions {
       Map.entry("--voice-endpointing-min-ms", "YAAD_VOICE_ENDPOINTING_MIN_MS"),
       Map.entry("--voice-endpointing-max-ms", "YAAD_VOICE_ENDPOINTING_MAX_MS"),
       Map.entry("--voice-barge-in-min-ms", "YAAD_VOICE_BARGE_IN_MIN_MS"),
-      Map.entry("--voice-barge-in-min-words", "YAAD_VOICE_BARGE_IN_MIN_WORDS"));
+      Map.entry("--voice-barge-in-min-words", "YAAD_VOICE_BARGE_IN_MIN_WORDS"),
+      Map.entry("--voice-max-utterance-ms", "YAAD_VOICE_MAX_UTTERANCE_MS"));
 
   static final String DEFAULT_STT_MODEL = "whisper-1";
   static final String DEFAULT_TTS_MODEL = "tts-1";
@@ -87,6 +88,11 @@ final class VoiceOptions {
           + " Env YAAD_VOICE_BARGE_IN_MIN_WORDS. Default: ${DEFAULT-VALUE}.")
   int bargeInMinWords;
 
+  @Option(names = "--voice-max-utterance-ms", paramLabel = "MS", defaultValue = "30000",
+      description = "The longest utterance kept for speech-to-text (a session holds 32 KB a second of it); longer speech is"
+          + " cut there. Env YAAD_VOICE_MAX_UTTERANCE_MS. Default: ${DEFAULT-VALUE}.")
+  long maxUtteranceMs;
+
   /** The voice configuration, or {@code null} for {@code --voice off}; bad values are usage errors naming the option. */
   VoiceConfig config() {
     String onOff = voice == null ? "on" : voice.strip().toLowerCase(Locale.ROOT);
@@ -99,7 +105,8 @@ final class VoiceOptions {
     VoiceConfig.Builder builder = VoiceConfig.builder();
     try {
       builder.endpointingDelay(Duration.ofMillis(endpointingMinMs), Duration.ofMillis(endpointingMaxMs))
-          .bargeIn(Duration.ofMillis(bargeInMinMs), bargeInMinWords);
+          .bargeIn(Duration.ofMillis(bargeInMinMs), bargeInMinWords)
+          .maxUtterance(Duration.ofMillis(maxUtteranceMs));
       if (Main.blankToNull(sttBaseUrl) != null) {
         builder.remoteStt(provider("--stt-base-url", sttBaseUrl, sttApiKey, sttModel, DEFAULT_STT_MODEL), true);
       } else if (Main.blankToNull(sttModel) != null) {
@@ -114,7 +121,8 @@ final class VoiceOptions {
     } catch (IllegalArgumentException e) {
       String message = e.getMessage();
       String option = message.startsWith("endpointing") ? "--voice-endpointing-min-ms/--voice-endpointing-max-ms"
-          : message.startsWith("bargeIn") ? "--voice-barge-in-min-ms/--voice-barge-in-min-words" : "--voice";
+          : message.startsWith("bargeIn") ? "--voice-barge-in-min-ms/--voice-barge-in-min-words"
+          : message.startsWith("maxUtterance") ? "--voice-max-utterance-ms" : "--voice";
       throw new ParameterException(spec.commandLine(), "Invalid value for option '" + option + "': " + message);
     }
   }

@@ -223,6 +223,22 @@ class MainTest {
     });
   }
 
+  static dev.yaad.voice.VoiceConfig voice(Map<String, String> env, String... args) {
+    Main.Serve serve = Main.commandLine(env).parseArgs(args).subcommand().commandSpec().commandLine().getCommand();
+    return serve.voice.config();
+  }
+
+  @Test
+  void voiceMaxUtterance_fromTheEnvironmentOrTheFlag_andTooShortIsAUsageError() {
+    assertThat(voice(Map.of(), "serve").maxUtterance()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(voice(Map.of("YAAD_VOICE_MAX_UTTERANCE_MS", "60000"), "serve").maxUtterance()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(voice(Map.of("YAAD_VOICE_MAX_UTTERANCE_MS", "60000"), "serve", "--voice-max-utterance-ms", "5000").maxUtterance())
+        .isEqualTo(Duration.ofSeconds(5));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> voice(Map.of(), "serve", "--voice-max-utterance-ms", "500"))
+        .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("'--voice-max-utterance-ms'")
+        .hasMessageContaining("at least 1 s");
+  }
+
   @Test
   void badValues_areUsageErrorsNamingTheOption() {
     assertThat(run(Map.of(), "serve", "--port", "eighty")).satisfies(r -> {

@@ -142,7 +142,7 @@ final class VoicePipeline implements VoiceSession, SessionListener {
       if (!tooLongReported) {
         tooLongReported = true;
         emit(new VoiceEvent.Error("utterance_too_long", "an utterance longer than "
-            + config.maxUtterance().toSeconds() + " s is cut there for speech-to-text"));
+            + config.maxUtterance().toMillis() + " ms is cut there for speech-to-text"));
       }
       n = Math.max(room, 0);
     }

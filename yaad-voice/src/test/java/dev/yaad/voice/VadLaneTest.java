@@ -132,6 +132,29 @@ class VadLaneTest {
   }
 
   /**
+   * A window the model fails on is lost, not retried for ever: the lane goes on to its next frame
+   * (without the fix the VAD thread ran the same full window again and again, and the session's
+   * audio went nowhere). A closed model fails every run.
+   */
+  @Test
+  void aWindowTheModelFailsOn_isLost_andTheLaneGoesOn() throws Exception {
+    SileroVad.Model failing = SileroVad.Model.load();
+    failing.close();
+    VadThreads threads = new VadThreads(failing, 1);
+    started.add(threads);
+    AtomicInteger frames = new AtomicInteger();
+    VadLane lane = lane(threads, (pcm, arrived) -> {
+      frames.incrementAndGet();
+      return pcm;
+    });
+    lane.add(new short[3 * 512]); // three windows at 16 kHz
+    lane.add(new short[3 * 512]);
+    Await.until(() -> frames.get() == 2, Duration.ofSeconds(10), "both frames reached the VAD");
+    Await.until(() -> threads.runs() >= 2, Duration.ofSeconds(10), "the second frame's window ran");
+    assertThat(threads.runs()).as("runs of the model: one per frame, whose first window failed").isEqualTo(2);
+  }
+
+  /**
    * Eight sessions of flite speech, in frames of different sizes (so windows straddle frames), all
    * handed over at once to one VAD thread: their windows run in batches, and each session gets the
    * probabilities the model gives its audio run alone, window by window.

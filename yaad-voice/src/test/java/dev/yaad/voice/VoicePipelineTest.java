@@ -216,6 +216,25 @@ class VoicePipelineTest extends PipelineTestSupport {
     voiceSession.close();
   }
 
+  /** An utterance over the limit is cut there: the client is told once, and what was kept is transcribed. */
+  @Test
+  void anUtteranceOverTheLimit_isCutThere_andTheClientIsTold() {
+    try (Voice shortLimit = Voice.start(VoiceConfig.builder().maxUtterance(Duration.ofSeconds(1)).build(), registry)) {
+      Session session = session("long-talker");
+      VoiceSession voiceSession = open(shortLimit, session, new PlayedOut(16_000), 16_000, 16_000);
+      short[] speech = Fixtures.english("I am going to Lahore next week to see my sister and my brother", 16_000, 700);
+      assertThat(speech.length).as("the fixture's samples").isGreaterThan(2 * 16_000);
+      Fixtures.feed(voiceSession, speech, 16_000, false);
+      Await.until(() -> !finalTranscripts().isEmpty(), Duration.ofSeconds(20), "a transcript");
+      assertThat(events(VoiceEvent.Error.class)).singleElement().satisfies(e -> {
+        assertThat(e.code()).isEqualTo("utterance_too_long");
+        assertThat(e.message()).contains("1000 ms");
+      });
+      assertThat(finalTranscripts().getFirst()).as("what the first second holds").isNotBlank();
+      voiceSession.close();
+    }
+  }
+
   @Test
   void input_at48k_isResampledAndTranscribed() {
     Session session = session("rate-48k");

@@ -256,7 +256,7 @@ public final class SearchIndex {
     long read = System.nanoTime();
     UserIndex index = UserIndex.build(userId, rows, embedder.modelId(), embedder.dimension(), TextAnalysis.DEFAULT);
     long end = System.nanoTime();
-    log.info("search: loaded user '{}' ({} memories, {} without a {} vector, {} KiB; read {} ms, indexed {} ms)",
+    log.debug("search: loaded user '{}' ({} memories, {} without a {} vector, {} KiB; read {} ms, indexed {} ms)",
         userId, index.size(), index.withoutVector, embedder.modelId(), index.weightBytes / 1024,
         (read - start) / 1_000_000, (end - read) / 1_000_000);
     return index;
