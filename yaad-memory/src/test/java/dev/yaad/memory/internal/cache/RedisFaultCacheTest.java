@@ -106,8 +106,8 @@ class RedisFaultCacheTest {
   }
 
   /**
-   * A write that waits on the broken Redis no longer than its few attempts bounded by the timeout;
-   * without that bound it would wait on a hung Redis forever. The margin is for a loaded machine.
+   * A write that waits on the broken Redis only for its few attempts, each bounded by the timeout
+   * (the margin is for a loaded machine, not for Redis).
    */
   static Memory timedAdd(Instance instance, String user, String content) {
     long start = System.nanoTime();
