@@ -139,6 +139,9 @@ final class PocketSphinx implements SpeechToText, AutoCloseable {
         }
       }
       lib.ps_end_utt(ps);
+      if (Thread.interrupted()) {
+        throw new InterruptedException(); // dropped while ending: what it heard must not move the shared mean
+      }
       if (cmn != null) {
         float[] after = new float[cmn.getInt(CMN_VECLEN)];
         lib.cmn_live_get(cmn, after);
