@@ -96,7 +96,7 @@ class WebRtcTransportTest {
     f.setAccessible(true);
     java.util.concurrent.CompletableFuture<dev.onvoid.webrtc.RTCStatsReport> report = new java.util.concurrent.CompletableFuture<>();
     ((dev.onvoid.webrtc.RTCPeerConnection) f.get(call)).getStats(report::complete);
-    return report.get(5, TimeUnit.SECONDS).getStats().values();
+    return report.get(30, TimeUnit.SECONDS).getStats().values();
   }
 
   /** The statistics of one type in a report (audio is the call's only media). */
