@@ -354,11 +354,16 @@ scenario('/docs shows the whole API in Swagger UI, from the jar', async () => {
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('request', (r) => { if (!r.url().startsWith(base)) errors.push('fetched from elsewhere: ' + r.url()); });
   try {
-    await page.goto(`${base}/docs`);
-    await page.locator('.swagger-ui .opblock').first().waitFor({ timeout: 20000 });
     const methods = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
     const documented = Object.values((await api('/openapi.json')).json.paths)
       .reduce((n, p) => n + Object.keys(p).filter((k) => methods.includes(k)).length, 0);
+    // The page's 'load' waits for the 1.4 MB bundle to be fetched and run, and the operations
+    // appear only after it fetched and rendered the document: on a loaded machine that takes
+    // longer than the default 10 s, so both waits are generous. Waiting for every operation
+    // (not the first) leaves the count below to what is shown, not to when it was counted.
+    await page.goto(`${base}/docs`, { timeout: 60000 });
+    await page.waitForFunction((n) => document.querySelectorAll('.swagger-ui .opblock').length >= n, documented,
+      { timeout: 60000, polling: 250 }).catch(() => {});
     check(await page.locator('.swagger-ui .opblock').count() === documented, 'Swagger UI does not show every operation');
     check(errors.length === 0, 'errors on /docs: ' + errors.join('; '));
   } finally {

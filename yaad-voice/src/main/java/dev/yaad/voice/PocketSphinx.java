@@ -17,9 +17,23 @@ import org.slf4j.LoggerFactory;
  * {@code ps_process_raw}, {@code ps_end_utt}, {@code ps_get_hyp}), called through JNA. A decoder
  * is not thread-safe and costs tens of megabytes, so decoders are pooled: one per concurrent
  * transcription, made on demand and kept. PocketSphinx writes no punctuation.
+ *
+ * <p>A decoder adapts to the audio it hears: its live cepstral mean normalisation carries an
+ * estimate from one utterance to the next, and an utterance is heard better once it has one (on
+ * flite's speech, 4 word errors in 67 against 8 from the model's default). The pooled decoders
+ * share one estimate, so that how many there are (how many transcriptions ever overlapped, which
+ * a busy machine changes) does not change what is heard: each utterance starts from the mean
+ * the last finished one ended with (through sphinxbase's {@code cmn_live_get} and
+ * {@code cmn_live_set}), an interrupted one leaves it as it was.
  */
 final class PocketSphinx implements SpeechToText, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PocketSphinx.class);
+  // Offsets in sphinxbase's public structs (feat.h, cmn.h) on x86-64: feat_t.cepsize,
+  // feat_t.cmn_struct, cmn_t.veclen; checked against each other before use.
+  private static final long FEAT_CEPSIZE = 16;
+  private static final long FEAT_CMN = 88;
+  private static final long CMN_VECLEN = 28;
+  private static volatile boolean layoutReported;
 
   /** The C functions used, as in pocketsphinx.h / cmd_ln.h of 5prealpha. */
   interface Lib extends Library {
@@ -38,11 +52,19 @@ final class PocketSphinx implements SpeechToText, AutoCloseable {
     String ps_get_hyp(Pointer ps, IntByReference score);
 
     int ps_free(Pointer ps);
+
+    Pointer ps_get_feat(Pointer ps);
+
+    void cmn_live_get(Pointer cmn, float[] mean);
+
+    void cmn_live_set(Pointer cmn, float[] mean);
   }
 
   private final Lib lib;
   private final Path model;
-  private final ConcurrentLinkedQueue<Pointer> idle = new ConcurrentLinkedQueue<>();
+  final ConcurrentLinkedQueue<Pointer> idle = new ConcurrentLinkedQueue<>(); // tests take one out to make the pool grow
+  /** The cepstral mean the last finished transcription ended with; every decoder starts from it. */
+  private volatile float[] cepstralMean;
 
   private PocketSphinx(Lib lib, Path model) {
     this.lib = lib;
@@ -94,7 +116,12 @@ final class PocketSphinx implements SpeechToText, AutoCloseable {
     if (ps == null) {
       ps = decoder();
     }
+    Pointer cmn = cmn(ps);
     try {
+      float[] mean = cepstralMean;
+      if (cmn != null && mean != null) {
+        lib.cmn_live_set(cmn, mean);
+      }
       if (lib.ps_start_utt(ps) < 0) {
         throw new EngineException("pocketsphinx: ps_start_utt failed");
       }
@@ -112,11 +139,34 @@ final class PocketSphinx implements SpeechToText, AutoCloseable {
         }
       }
       lib.ps_end_utt(ps);
+      if (Thread.interrupted()) {
+        throw new InterruptedException(); // dropped while ending: what it heard must not move the shared mean
+      }
+      if (cmn != null) {
+        float[] after = new float[cmn.getInt(CMN_VECLEN)];
+        lib.cmn_live_get(cmn, after);
+        cepstralMean = after;
+      }
       String hyp = lib.ps_get_hyp(ps, new IntByReference());
       return new Transcription(hyp == null ? "" : hyp.strip(), "en", false);
     } finally {
       idle.add(ps);
     }
+  }
+
+  /** The decoder's live CMN state, or {@code null} (said once) if the library's layout is not the expected one. */
+  private Pointer cmn(Pointer ps) {
+    Pointer feat = lib.ps_get_feat(ps);
+    Pointer cmn = feat == null ? null : feat.getPointer(FEAT_CMN);
+    int cepsize = feat == null ? -1 : feat.getInt(FEAT_CEPSIZE);
+    if (cmn != null && cepsize > 0 && cepsize <= 64 && cmn.getInt(CMN_VECLEN) == cepsize) {
+      return cmn;
+    }
+    if (!layoutReported) {
+      layoutReported = true;
+      log.warn("voice: PocketSphinx's feature layout is not the expected one; each decoder keeps its own cepstral mean");
+    }
+    return null;
   }
 
   private Pointer decoder() {

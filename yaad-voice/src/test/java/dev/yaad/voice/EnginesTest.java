@@ -70,6 +70,37 @@ class EnginesTest {
     }
   }
 
+  /**
+   * A decoder adapts to what it hears (its cepstral mean), and the pool grows when transcriptions
+   * overlap, which a busy machine makes more likely: a decoder made then must not start from the
+   * model's default and hear the next utterances otherwise (seen as a worse word error rate).
+   */
+  @Test
+  void pocketSphinx_aDecoderAddedToThePool_hearsAsTheOneBeforeIt() throws Exception {
+    List<String> sentences = List.of("i would like a cup of tea", "she is reading a good book", "the train leaves at seven",
+        "my favorite color is blue", "the children are playing outside", "he plays football every sunday");
+    List<short[]> audio = sentences.stream().map(s -> Fixtures.english(s, 16_000, 700)).toList();
+    List<String> oneDecoder = transcribeAll(audio, false);
+    List<String> twoDecoders = transcribeAll(audio, true);
+    assertThat(twoDecoders).isEqualTo(oneDecoder);
+  }
+
+  /** Transcribes {@code audio} in order on a new engine, with a second decoder made after the first utterance when asked. */
+  private static List<String> transcribeAll(List<short[]> audio, boolean grow) throws Exception {
+    try (PocketSphinx sphinx = PocketSphinx.load(VoiceConfig.DEFAULT_POCKETSPHINX_MODEL)) {
+      assertThat(sphinx).as("Debian's pocketsphinx and pocketsphinx-en-us must be installed").isNotNull();
+      List<String> texts = new ArrayList<>();
+      for (int i = 0; i < audio.size(); i++) {
+        com.sun.jna.Pointer first = grow && i == 1 ? sphinx.idle.poll() : null; // busy: the next one is made now
+        texts.add(sphinx.transcribe(audio.get(i), "en", p -> {}).text());
+        if (first != null) {
+          sphinx.idle.add(first); // from now on the two take turns
+        }
+      }
+      return texts;
+    }
+  }
+
   @Test
   void localTts_speaksEnglishAndUrdu_atTheAskedRate() throws Exception {
     List<ProcessTextToSpeech> engines = ProcessTextToSpeech.installed();

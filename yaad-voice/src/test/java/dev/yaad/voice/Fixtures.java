@@ -49,12 +49,13 @@ final class Fixtures {
       cmd.addAll(List.of(trailing));
       run(cmd);
       // 16 kHz, padded, mixed with noise about 40 dB under the speech, then at the asked rate.
+      // Repeatable (-R: the same noise and dither each run), so a word error rate is the same each run.
       Path padded = dir.resolve("padded.wav");
-      run(List.of("sox", spoken.toString(), "-r", "16000", "-c", "1", "-b", "16", padded.toString(),
+      run(List.of("sox", "-R", spoken.toString(), "-r", "16000", "-c", "1", "-b", "16", padded.toString(),
           "pad", "0.2", String.valueOf(padMs / 1000.0)));
       String seconds = run(List.of("soxi", "-D", padded.toString())).strip();
-      run(List.of("sox", "-n", "-r", "16000", "-c", "1", "-b", "16", noise.toString(), "synth", seconds, "whitenoise", "vol", "0.005"));
-      run(List.of("sox", "-m", padded.toString(), noise.toString(), "-r", String.valueOf(rate), "-c", "1", "-b", "16",
+      run(List.of("sox", "-R", "-n", "-r", "16000", "-c", "1", "-b", "16", noise.toString(), "synth", seconds, "whitenoise", "vol", "0.005"));
+      run(List.of("sox", "-R", "-m", padded.toString(), noise.toString(), "-r", String.valueOf(rate), "-c", "1", "-b", "16",
           "-e", "signed-integer", "-t", "raw", raw.toString()));
       byte[] bytes = Files.readAllBytes(raw);
       short[] pcm = new short[bytes.length / 2];

