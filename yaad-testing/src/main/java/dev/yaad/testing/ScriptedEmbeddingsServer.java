@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,7 +15,6 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -116,28 +113,20 @@ public final class ScriptedEmbeddingsServer implements AutoCloseable {
   private void handle(HttpExchange exchange) throws IOException {
     long arrived = System.nanoTime();
     try (exchange) {
-      String path = exchange.getRequestURI().getPath();
-      if (!"POST".equals(exchange.getRequestMethod()) || !path.endsWith("/embeddings")) {
-        respond(exchange, 404, error("no route " + exchange.getRequestMethod() + " " + path));
-        return;
-      }
-      JsonNode body;
-      try (InputStream in = exchange.getRequestBody()) {
-        body = JSON.readTree(in);
-      } catch (IOException e) {
-        respond(exchange, 400, error("request body is not JSON: " + e.getMessage()));
+      JsonNode body = Loopback.postedJson(exchange, "/embeddings");
+      if (body == null) {
         return;
       }
       List<String> inputs = inputs(body.path("input"));
       if (inputs == null) {
-        respond(exchange, 400, error("'input' must be a non-empty string or an array of non-empty strings"));
+        Loopback.respondJson(exchange, 400, Loopback.errorJson("'input' must be a non-empty string or an array of non-empty strings"));
         return;
       }
       requests.incrementAndGet();
       texts.addAndGet(inputs.size());
       String answer = answer(body.path("model").asText("scripted"), inputs);
-      pause(arrived + latencyNanos - System.nanoTime());
-      respond(exchange, 200, answer);
+      Loopback.pause(closed, arrived + latencyNanos - System.nanoTime());
+      Loopback.respondJson(exchange, 200, answer);
     } catch (IOException e) {
       // The client went away: nothing to answer.
     }
@@ -172,32 +161,6 @@ public final class ScriptedEmbeddingsServer implements AutoCloseable {
     }
     root.put("model", model);
     root.putObject("usage").put("prompt_tokens", tokens).put("total_tokens", tokens);
-    return root.toString();
-  }
-
-  private void pause(long nanos) {
-    if (nanos <= 0) {
-      return;
-    }
-    try {
-      closed.await(nanos, TimeUnit.NANOSECONDS); // returns early only when the server closes
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  private static void respond(HttpExchange exchange, int status, String json) throws IOException {
-    byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", "application/json");
-    exchange.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(bytes);
-    }
-  }
-
-  private static String error(String message) {
-    ObjectNode root = JSON.createObjectNode();
-    root.putObject("error").put("message", message).put("type", "invalid_request_error");
     return root.toString();
   }
 }
