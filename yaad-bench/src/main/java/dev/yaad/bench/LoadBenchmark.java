@@ -625,8 +625,8 @@ final class LoadBenchmark implements Callable<Integer> {
           out.path("turnOutcomes"), out.path("turnsPerS").asDouble(), out.path("errors").asInt(), out.path("errorsByCode"),
           out.path("toolFailures").asInt());
       p.printf(Locale.ROOT, "  overhead beyond the scripted LLM%s (ms): turn %s, chat turn %s, tool turn %s, greeting %s%n",
-          scripted() ? " and embeddings" : "", brief(out.path("turnOverheadMs")), brief(out.path("chatTurnOverheadMs")), brief(out.path("toolTurnOverheadMs")),
-          brief(out.path("greetingOverheadMs")));
+          scripted() ? " and embeddings" : "", brief(out.path("turnOverheadMs")), brief(out.path("chatTurnOverheadMs")),
+          brief(out.path("toolTurnOverheadMs")), brief(out.path("greetingOverheadMs")));
       p.printf(Locale.ROOT, "  the scripted LLM's own delay beyond its first-token time, asked directly each second (ms): %s%n",
           brief(out.path("llmDoubleOverheadMs")));
       if (scripted()) {
