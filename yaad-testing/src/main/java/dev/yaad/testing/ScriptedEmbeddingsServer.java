@@ -27,8 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * sent {@link #latency} after the request arrived. Each text's vector is {@link #vector}: the
  * same text always gets the same vector, and two different texts get vectors that are nearly
  * orthogonal (cosine about 0 ± 0.05), so de-duplication never takes two different texts for
- * one, and search ranks by words alone. Requests run on virtual threads: a request waiting out
- * its latency holds no OS thread.
+ * one (and the dense half of a search ranks no better than chance). Requests run on virtual
+ * threads: a request waiting out its latency holds no OS thread.
  */
 public final class ScriptedEmbeddingsServer implements AutoCloseable {
   /** The length of every vector, that of the in-process default model (bge-small-en-v1.5). */
