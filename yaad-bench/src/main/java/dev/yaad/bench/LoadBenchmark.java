@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.yaad.testing.PostgresProcess;
 import dev.yaad.testing.RedisProcess;
+import dev.yaad.testing.ScriptedEmbeddingsServer;
 import dev.yaad.testing.ScriptedLlmServer;
 import dev.yaad.testing.ScriptedLlmServer.Answer;
 import dev.yaad.testing.ScriptedLlmServer.Call;
@@ -14,6 +15,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -64,6 +67,10 @@ import picocli.CommandLine.Spec;
  * learning lag (oldest turn waiting in the outbox) over time; and, after the drain, turns
  * accepted (reply completed) against turns learned (seen by an extraction call) and memories
  * acknowledged ({@code saveMemory} ok) against stored (in the database): the lost ones.
+ * {@code --embeddings scripted} gives the server a remote embeddings provider instead of its
+ * in-process model: a {@link ScriptedEmbeddingsServer} in this JVM that answers after
+ * {@code --embeddings-ms}; turns that wait for it ({@code saveMemory} embeds the fact) have
+ * that latency subtracted too, and the double's own delay is probed as the LLM's is.
  * {@code --faults} kills Redis, stops PostgreSQL for 12 s, restarts it fast, and makes the
  * LLM answer 500 and then hang, each for a while, and reports every fault's window apart.
  *
@@ -78,6 +85,10 @@ final class LoadBenchmark implements Callable<Integer> {
   /** Targets of issue 12 on a 2-core machine. */
   static final double TARGET_OVERHEAD_P50_MS = 50;
   static final double TARGET_OVERHEAD_P99_MS = 300;
+  static final String IN_PROCESS = "in-process";
+  static final String SCRIPTED = "scripted";
+  /** The model name the server asks the scripted embeddings provider for. */
+  static final String SCRIPTED_EMBEDDINGS_MODEL = "scripted-384";
 
   @Spec CommandSpec spec;
 
@@ -104,6 +115,14 @@ final class LoadBenchmark implements Callable<Integer> {
 
   @Option(names = "--recall-share", defaultValue = "0.05", description = "share of turns asking what the companion knows: a getCompleteUserInfo call (default ${DEFAULT-VALUE})")
   double recallShare;
+
+  @Option(names = "--embeddings", defaultValue = IN_PROCESS, paramLabel = "in-process|scripted",
+      description = "the server's embeddings: its in-process model, or a scripted OpenAI-compatible /v1/embeddings provider in this JVM (default ${DEFAULT-VALUE})")
+  String embeddings;
+
+  @Option(names = "--embeddings-ms", defaultValue = "50",
+      description = "with --embeddings scripted: the provider's time per request, network included (default ${DEFAULT-VALUE}: a provider in the same region)")
+  int embeddingsMs;
 
   @Option(names = "--ramp", defaultValue = "5", description = "seconds over which the callers connect (default ${DEFAULT-VALUE})")
   int rampSeconds;
@@ -132,6 +151,8 @@ final class LoadBenchmark implements Callable<Integer> {
   private final Set<String> learned = ConcurrentHashMap.newKeySet();
   /** The scripted LLM's own delay beyond its time to first token, asked directly each second of the run. */
   private final ConcurrentLinkedQueue<Long> llmDoubleOverhead = new ConcurrentLinkedQueue<>();
+  /** The same for the scripted embeddings provider: its delay beyond {@code --embeddings-ms}. */
+  private final ConcurrentLinkedQueue<Long> embeddingsDoubleOverhead = new ConcurrentLinkedQueue<>();
   private volatile boolean probing;
   /** Turns the scripted extraction had seen when the callers were done. */
   private volatile int learnedWhileTalking;
@@ -154,20 +175,29 @@ final class LoadBenchmark implements Callable<Integer> {
     long perToken = TimeUnit.MILLISECONDS.toNanos(perTokenMs);
     try (PostgresProcess pg = PostgresProcess.start(true);
         RedisProcess redis = RedisProcess.start();
-        ScriptedLlmServer llm = ScriptedLlmServer.start().latency(Duration.ofNanos(ttft), Duration.ofNanos(perToken)).recordCalls(false)) {
+        ScriptedLlmServer llm = ScriptedLlmServer.start().latency(Duration.ofNanos(ttft), Duration.ofNanos(perToken)).recordCalls(false);
+        ScriptedEmbeddingsServer embedder = scripted() ? ScriptedEmbeddingsServer.start().latency(Duration.ofMillis(embeddingsMs)) : null) {
       llm.rule(c -> llmHangUntil - System.nanoTime() > 0, c -> new Answer.Hang());
       llm.rule(c -> llmFailUntil - System.nanoTime() > 0, c -> Answer.error(500));
       llm.rule(Purpose.EXTRACT, this::extract);
       List<String> serve = new ArrayList<>(List.of("--db-url", pg.jdbcUrl(), "--db-user", PostgresProcess.USER,
           "--redis-url", redis.url(), "--llm-base-url", llm.baseUrl(), "--max-connections-per-ip", Integer.toString(sessions + 64),
           "--learning-journal", work.resolve("turn-journal").toString()));
+      if (embedder != null) {
+        serve.addAll(List.of("--embeddings-base-url", embedder.baseUrl(), "--embeddings-model", SCRIPTED_EMBEDDINGS_MODEL));
+      }
       serve.addAll(serverArgs);
+      long embed = scripted() ? TimeUnit.MILLISECONDS.toNanos(embeddingsMs) : 0;
       try (ServerProcess server = ServerProcess.start(jvmOptions(), serve, work.resolve("server.log"), Duration.ofMinutes(3))) {
-        run(pg, redis, server, URI.create(llm.baseUrl() + "/chat/completions"), new LoadSession.Script(saveShare, recallShare, thinkMs, ttft, perToken),
-            loadBefore);
+        run(pg, redis, server, URI.create(llm.baseUrl() + "/chat/completions"), embedder,
+            new LoadSession.Script(saveShare, recallShare, thinkMs, ttft, perToken, embed), loadBefore);
       }
     }
     return 0;
+  }
+
+  private boolean scripted() {
+    return embeddings.equals(SCRIPTED);
   }
 
   private List<String> jvmOptions() {
@@ -182,6 +212,12 @@ final class LoadBenchmark implements Callable<Integer> {
     }
     if (saveShare < 0 || recallShare < 0 || saveShare + recallShare > 1) {
       throw new ParameterException(spec.commandLine(), "--save-share and --recall-share must be at least 0 and add up to at most 1");
+    }
+    if (!embeddings.equals(IN_PROCESS) && !embeddings.equals(SCRIPTED)) {
+      throw new ParameterException(spec.commandLine(), "--embeddings must be " + IN_PROCESS + " or " + SCRIPTED + " (was " + embeddings + ")");
+    }
+    if (embeddingsMs < 0) {
+      throw new ParameterException(spec.commandLine(), "--embeddings-ms must be at least 0 (was " + embeddingsMs + ")");
     }
     if (faults && duration < 60) {
       throw new ParameterException(spec.commandLine(), "--faults needs --duration of at least 60 s (was " + duration
@@ -211,8 +247,8 @@ final class LoadBenchmark implements Callable<Integer> {
     return Answer.text(root.toString());
   }
 
-  private void run(PostgresProcess pg, RedisProcess redis, ServerProcess server, URI llmChat, LoadSession.Script script,
-      double[] loadBefore) throws Exception {
+  private void run(PostgresProcess pg, RedisProcess redis, ServerProcess server, URI llmChat, ScriptedEmbeddingsServer embedder,
+      LoadSession.Script script, double[] loadBefore) throws Exception {
     HttpClient probeClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     List<Sample> samples = new ArrayList<>();
     OutboxProbe probe = new OutboxProbe(pg.jdbcUrl());
@@ -229,6 +265,9 @@ final class LoadBenchmark implements Callable<Integer> {
       }
       if (probing) {
         Thread.startVirtualThread(() -> probeLlm(probeClient, llmChat, script.ttftNanos()));
+        if (embedder != null) {
+          Thread.startVirtualThread(() -> probeEmbeddings(probeClient, URI.create(embedder.baseUrl() + "/embeddings"), script.embedNanos()));
+        }
       }
       long[] outbox = probe.turns();
       Sample s = new Sample(System.nanoTime(), outbox[0], outbox[1], server.cpuNanos(), server.readyStatus(), heap[0], server.rssBytes());
@@ -285,12 +324,22 @@ final class LoadBenchmark implements Callable<Integer> {
     sampler.awaitTermination(10, TimeUnit.SECONDS);
     Set<String> pending = probe.pendingMarkers();
     Set<String> stored = probe.storedMarkers();
+    Map<String, Long> storedByModel = probe.memoriesByEmbeddingModel();
     probe.close();
     clients.forEach(HttpClient::close);
     probeClient.close();
 
     ObjectNode out = report(record, samples, faultsDone, start, end, finished, cpuAfter - cpuBefore, benchCpuAfter - benchCpuBefore,
         metricsBefore, metricsAfter, left[0], drainSeconds, pending, stored, server, loadBefore, loadAfter);
+    ObjectNode used = out.putObject("embeddings");
+    used.put("provider", embeddings);
+    if (embedder != null) {
+      used.put("model", SCRIPTED_EMBEDDINGS_MODEL).put("latencyMs", embeddingsMs).put("requests", embedder.requests()).put("texts", embedder.texts());
+    }
+    used.set("memoriesByModel", JSON.valueToTree(storedByModel)); // every memory in the database by the model of its vector
+    Latencies embedOverhead = new Latencies(embeddingsDoubleOverhead.size() + 1);
+    embeddingsDoubleOverhead.forEach(embedOverhead::record);
+    out.set("embeddingsDoubleOverheadMs", summary(embedOverhead));
     print(out, server);
   }
 
@@ -307,6 +356,27 @@ final class LoadBenchmark implements Callable<Integer> {
       if (took >= 0) {
         llmDoubleOverhead.add(took - ttftNanos);
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * One single-text embeddings request straight to the scripted provider, timed to its whole
+   * answer, minus its scripted latency: the double's own delay under the same load, the
+   * baseline of what saveMemory turns add beyond it. Failures are not timed.
+   */
+  private void probeEmbeddings(HttpClient client, URI endpoint, long latencyNanos) {
+    HttpRequest request = HttpRequest.newBuilder(endpoint).timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + SCRIPTED_EMBEDDINGS_MODEL + "\",\"input\":[\"a latency probe\"]}")).build();
+    try {
+      long start = System.nanoTime();
+      HttpResponse<byte[]> response = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
+      if (response.statusCode() == 200) {
+        embeddingsDoubleOverhead.add(System.nanoTime() - start - latencyNanos);
+      }
+    } catch (IOException e) {
+      // not timed
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -547,17 +617,23 @@ final class LoadBenchmark implements Callable<Integer> {
   private void print(ObjectNode out, ServerProcess server) {
     PrintWriter p = spec.commandLine().getOut();
     if (!json) {
-      p.printf(Locale.ROOT, "load: %d sessions for %d s (think %d ms, scripted LLM %d ms + %d ms/token, %.0f%% save, %.0f%% recall)%s;"
-              + " load average %s -> %s%n", sessions, duration, thinkMs, ttftMs, perTokenMs, saveShare * 100, recallShare * 100,
+      p.printf(Locale.ROOT, "load: %d sessions for %d s (think %d ms, scripted LLM %d ms + %d ms/token, %s, %.0f%% save, %.0f%% recall)%s;"
+              + " load average %s -> %s%n", sessions, duration, thinkMs, ttftMs, perTokenMs,
+          scripted() ? "scripted embeddings " + embeddingsMs + " ms" : "in-process embeddings", saveShare * 100, recallShare * 100,
           faults ? " with faults" : "", out.path("loadAverageBefore"), out.path("loadAverageAfter"));
       p.printf(Locale.ROOT, "  turns %d (%s), %.1f completed/s; errors %d %s; tool calls failed %d%n", out.path("turns").asInt(),
           out.path("turnOutcomes"), out.path("turnsPerS").asDouble(), out.path("errors").asInt(), out.path("errorsByCode"),
           out.path("toolFailures").asInt());
-      p.printf(Locale.ROOT, "  overhead beyond the scripted LLM (ms): turn %s, chat turn %s, tool turn %s, greeting %s%n",
-          brief(out.path("turnOverheadMs")), brief(out.path("chatTurnOverheadMs")), brief(out.path("toolTurnOverheadMs")),
-          brief(out.path("greetingOverheadMs")));
+      p.printf(Locale.ROOT, "  overhead beyond the scripted LLM%s (ms): turn %s, chat turn %s, tool turn %s, greeting %s%n",
+          scripted() ? " and embeddings" : "", brief(out.path("turnOverheadMs")), brief(out.path("chatTurnOverheadMs")),
+          brief(out.path("toolTurnOverheadMs")), brief(out.path("greetingOverheadMs")));
       p.printf(Locale.ROOT, "  the scripted LLM's own delay beyond its first-token time, asked directly each second (ms): %s%n",
           brief(out.path("llmDoubleOverheadMs")));
+      if (scripted()) {
+        p.printf(Locale.ROOT, "  the scripted embeddings' own delay beyond its %d ms, asked directly each second (ms): %s%n", embeddingsMs,
+            brief(out.path("embeddingsDoubleOverheadMs")));
+      }
+      p.printf(Locale.ROOT, "  embeddings %s%n", out.path("embeddings"));
       p.printf(Locale.ROOT, "  tools (ms) %s; snapshot p99 <= %.1f ms (max %.1f)%n", out.path("toolMs"), out.path("snapshotP99Ms").asDouble(),
           out.path("snapshotMaxMs").asDouble());
       p.printf(Locale.ROOT, "  server %s%n", out.path("server"));
@@ -698,6 +774,19 @@ final class LoadBenchmark implements Callable<Integer> {
 
     synchronized Set<String> pendingMarkers() throws SQLException {
       return markers("SELECT payload FROM agent_outbox WHERE kind = 'TURN'");
+    }
+
+    /** Memories by the model of their vector ("none": stored without one). */
+    synchronized Map<String, Long> memoriesByEmbeddingModel() throws SQLException {
+      Map<String, Long> counts = new TreeMap<>();
+      try (Statement s = connection().createStatement();
+          ResultSet rs = s.executeQuery("SELECT CASE WHEN embedding IS NULL THEN 'none' ELSE embedding_model END, COUNT(*)"
+              + " FROM memories GROUP BY 1")) {
+        while (rs.next()) {
+          counts.put(rs.getString(1), rs.getLong(2));
+        }
+      }
+      return counts;
     }
 
     synchronized Set<String> storedMarkers() throws SQLException {

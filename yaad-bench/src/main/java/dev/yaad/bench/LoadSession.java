@@ -64,8 +64,11 @@ final class LoadSession implements WebSocket.Listener {
     }
   }
 
-  /** How sessions talk: shares of turn kinds, think time, the scripted model's latency (to compute each turn's share). */
-  record Script(double saveShare, double recallShare, int thinkMs, long ttftNanos, long perTokenNanos) {}
+  /**
+   * How sessions talk: shares of turn kinds, think time, and the scripted latencies (to compute each turn's share): the
+   * model's, and the embeddings provider's (0 for the server's in-process model, whose time is the server's own).
+   */
+  record Script(double saveShare, double recallShare, int thinkMs, long ttftNanos, long perTokenNanos, long embedNanos) {}
 
   private record Message(long nanos, JsonNode json) {}
 
@@ -186,9 +189,10 @@ final class LoadSession implements WebSocket.Listener {
       case SAVE -> {
         String fact = LoadTexts.fact(index, turnNumber, random) + " (ref " + marker + ")";
         text = "remember that " + fact;
-        // The scripted model calls saveMemory (first token, then its arguments 8 characters a token), then answers.
+        // The scripted model calls saveMemory (first token, then its arguments 8 characters a token), the tool
+        // embeds the fact (one request to a remote provider), then the model answers.
         String args = JSON.createObjectNode().put("category", "FACT").put("content", fact).toString();
-        scripted = 2 * script.ttftNanos() + (args.length() + 7) / 8 * script.perTokenNanos();
+        scripted = 2 * script.ttftNanos() + (args.length() + 7) / 8 * script.perTokenNanos() + script.embedNanos();
       }
       case RECALL -> {
         text = "what do you know about me? (ref " + marker + ")";

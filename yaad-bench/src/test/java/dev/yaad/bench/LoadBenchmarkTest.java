@@ -7,26 +7,52 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.yaad.memory.testing.Services;
 import dev.yaad.testing.PostgresProcess;
 import dev.yaad.testing.RedisProcess;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * A tiny run of {@code load} (3 callers for 15 s: a first greeting on a busy machine can take
- * several) so the benchmark cannot rot: it starts its own PostgreSQL, Redis, scripted LLM and
- * server, talks, drains, and accounts for every turn.
+ * Tiny runs of {@code load} (3 callers for 15 s: a first greeting on a busy machine can take
+ * several) so the benchmark cannot rot: it starts its own PostgreSQL, Redis, scripted LLM (and
+ * scripted embeddings provider) and server, talks, drains, and accounts for every turn.
  */
 class LoadBenchmarkTest {
 
   @Test
   void load_smallRun_losesNothing() throws Exception {
+    JsonNode r = smallRun();
+    assertThat(r.path("embeddings").path("provider").asText()).isEqualTo("in-process");
+    assertThat(r.path("embeddingsDoubleOverheadMs").has("p50")).isFalse();
+  }
+
+  @Test
+  void load_withScriptedEmbeddings_storesEveryMemoryWithTheirVectors() throws Exception {
+    JsonNode r = smallRun("--embeddings", "scripted", "--embeddings-ms", "20");
+    JsonNode embeddings = r.path("embeddings");
+    assertThat(embeddings.path("provider").asText()).isEqualTo("scripted");
+    long stored = r.path("accounting").path("memoriesStored").asLong();
+    assertThat(stored).isPositive();
+    assertThat(embeddings.path("texts").asLong()).isGreaterThanOrEqualTo(stored);
+    // Every memory in the database has a vector, and it is the scripted provider's.
+    assertThat(embeddings.path("memoriesByModel").properties()).singleElement()
+        .satisfies(e -> assertThat(e.getKey()).isEqualTo(LoadBenchmark.SCRIPTED_EMBEDDINGS_MODEL))
+        .satisfies(e -> assertThat(e.getValue().asLong()).isGreaterThanOrEqualTo(stored));
+    assertThat(r.path("embeddingsDoubleOverheadMs").path("samples").asInt()).isPositive();
+  }
+
+  /** A run of 3 callers for 15 s with these options, checked for what every run must hold. */
+  private static JsonNode smallRun(String... options) throws Exception {
     boolean installed = PostgresProcess.installed() && RedisProcess.installed();
     if (Services.required()) {
       assertThat(installed).as("PostgreSQL's server programs and redis-server are installed (CI requires them)").isTrue();
     }
     assumeThat(installed).as("PostgreSQL's server programs and redis-server are installed").isTrue();
 
-    BenchRun run = BenchRun.of("load", "--sessions", "3", "--duration", "15", "--think-ms", "300", "--ramp", "1", "--warmup", "0",
-        "--drain-timeout", "60", "--json");
+    List<String> args = new ArrayList<>(List.of("load", "--sessions", "3", "--duration", "15", "--think-ms", "300", "--ramp", "1",
+        "--warmup", "0", "--drain-timeout", "60", "--json"));
+    args.addAll(List.of(options));
+    BenchRun run = BenchRun.of(args.toArray(String[]::new));
     assertThat(run.exitCode()).as(run.err()).isZero();
     JsonNode r = run.lastLineJson();
     assertThat(r.path("greetings").asInt()).isEqualTo(3);
@@ -41,6 +67,14 @@ class LoadBenchmarkTest {
     assertThat(r.path("learning").path("drained").asBoolean()).isTrue();
     assertThat(r.path("turnOverheadMs").has("p99")).isTrue();
     assertThat(r.path("llmDoubleOverheadMs").path("samples").asInt()).isPositive();
+    return r;
+  }
+
+  @Test
+  void load_unknownEmbeddings_isAUsageError() {
+    BenchRun run = BenchRun.of("load", "--embeddings", "remote");
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err()).contains("--embeddings must be in-process or scripted (was remote)");
   }
 
   @Test

@@ -1,15 +1,26 @@
 package dev.yaad.testing;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
-/** What the fixtures share: free loopback ports, a JDK HTTP server on one, OpenAI-style base URLs. */
+/** What the fixtures share: free loopback ports, a JDK HTTP server on one, OpenAI-style base URLs, JSON answers. */
 final class Loopback {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   static {
     // Streamed answers are many small writes (a token, a word, 100 ms of audio): with Nagle's
     // algorithm each one after the first waits for the client's delayed ACK (40 ms on Linux), a
@@ -45,5 +56,54 @@ final class Loopback {
   /** The OpenAI-style base URL, e.g. {@code http://127.0.0.1:41234/v1}. */
   static String baseUrl(HttpServer http) {
     return "http://" + http.getAddress().getHostString() + ":" + http.getAddress().getPort() + "/v1";
+  }
+
+  /** The JSON body of a POST to a path ending in {@code route}; null once 404 (another route) or 400 (not JSON) is answered. */
+  static JsonNode postedJson(HttpExchange exchange, String route) throws IOException {
+    String path = exchange.getRequestURI().getPath();
+    if (!"POST".equals(exchange.getRequestMethod()) || !path.endsWith(route)) {
+      respondJson(exchange, 404, errorJson("no route " + exchange.getRequestMethod() + " " + path));
+      return null;
+    }
+    try (InputStream in = exchange.getRequestBody()) {
+      return JSON.readTree(in);
+    } catch (IOException e) {
+      respondJson(exchange, 400, errorJson("request body is not JSON: " + e.getMessage()));
+      return null;
+    }
+  }
+
+  static void respondJson(HttpExchange exchange, int status, String json) throws IOException {
+    respondJson(exchange, status, json, () -> { });
+  }
+
+  /** Answers {@code json}; {@code ending} runs just before its bytes are written. */
+  static void respondJson(HttpExchange exchange, int status, String json, Runnable ending) throws IOException {
+    byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", "application/json");
+    exchange.sendResponseHeaders(status, bytes.length);
+    ending.run();
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  /** An OpenAI-style error body. */
+  static String errorJson(String message) {
+    ObjectNode root = JSON.createObjectNode();
+    root.putObject("error").put("message", message).put("type", "scripted_error");
+    return root.toString();
+  }
+
+  /** A scripted latency: waits {@code nanos}, or less if {@code closed} opens (the server closes). */
+  static void pause(CountDownLatch closed, long nanos) {
+    if (nanos <= 0) {
+      return;
+    }
+    try {
+      closed.await(nanos, TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

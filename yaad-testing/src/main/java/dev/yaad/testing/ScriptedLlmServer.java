@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -256,18 +255,11 @@ public final class ScriptedLlmServer implements AutoCloseable {
     try (exchange) {
       String path = exchange.getRequestURI().getPath();
       if ("GET".equals(exchange.getRequestMethod()) && path.endsWith("/models")) {
-        respond(exchange, 200, "{\"object\":\"list\",\"data\":[{\"id\":\"scripted\",\"object\":\"model\"}]}");
+        Loopback.respondJson(exchange, 200, "{\"object\":\"list\",\"data\":[{\"id\":\"scripted\",\"object\":\"model\"}]}");
         return;
       }
-      if (!"POST".equals(exchange.getRequestMethod()) || !path.endsWith("/chat/completions")) {
-        respond(exchange, 404, error("no route " + exchange.getRequestMethod() + " " + path));
-        return;
-      }
-      JsonNode body;
-      try (InputStream in = exchange.getRequestBody()) {
-        body = JSON.readTree(in);
-      } catch (IOException e) {
-        respond(exchange, 400, error("request body is not JSON: " + e.getMessage()));
+      JsonNode body = Loopback.postedJson(exchange, "/chat/completions");
+      if (body == null) {
         return;
       }
       Call call = parse(body);
@@ -290,7 +282,7 @@ public final class ScriptedLlmServer implements AutoCloseable {
       };
       try {
         switch (answer) {
-          case Answer.Error e -> respond(exchange, e.status(), error(e.message()), ending);
+          case Answer.Error e -> Loopback.respondJson(exchange, e.status(), Loopback.errorJson(e.message()), ending);
           case Answer.Hang h -> {
             try {
               closed.await(HANG_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -301,12 +293,12 @@ public final class ScriptedLlmServer implements AutoCloseable {
           case Answer.Text t when call.stream() -> streamText(exchange, body, t.text(), ending);
           case Answer.Text t -> {
             pause(firstTokenNanos + perTokenNanos * Math.max(0, tokens(t.text()).size() - 1));
-            respond(exchange, 200, completion(body, t.text(), List.of()).toString(), ending);
+            Loopback.respondJson(exchange, 200, completion(body, t.text(), List.of()).toString(), ending);
           }
           case Answer.ToolCalls tc when call.stream() -> streamToolCalls(exchange, body, tc.calls(), ending);
           case Answer.ToolCalls tc -> {
             pause(firstTokenNanos);
-            respond(exchange, 200, completion(body, null, tc.calls()).toString(), ending);
+            Loopback.respondJson(exchange, 200, completion(body, null, tc.calls()).toString(), ending);
           }
         }
       } finally {
@@ -501,27 +493,6 @@ public final class ScriptedLlmServer implements AutoCloseable {
     return usage;
   }
 
-  private static void respond(HttpExchange exchange, int status, String json) throws IOException {
-    respond(exchange, status, json, () -> { });
-  }
-
-  /** Answers {@code json}; {@code ending} runs just before its bytes are written. */
-  private static void respond(HttpExchange exchange, int status, String json, Runnable ending) throws IOException {
-    byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", "application/json");
-    exchange.sendResponseHeaders(status, bytes.length);
-    ending.run();
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(bytes);
-    }
-  }
-
-  private static String error(String message) {
-    ObjectNode root = JSON.createObjectNode();
-    root.putObject("error").put("message", message).put("type", "scripted_error");
-    return root.toString();
-  }
-
   /** Words with their following space: one streamed chunk each, roughly a token. */
   static List<String> tokens(String text) {
     List<String> tokens = new ArrayList<>();
@@ -539,14 +510,7 @@ public final class ScriptedLlmServer implements AutoCloseable {
   }
 
   private void pause(long nanos) {
-    if (nanos <= 0) {
-      return;
-    }
-    try {
-      // Simulated model latency; returns early only when the server closes.
-      closed.await(nanos, TimeUnit.NANOSECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Loopback.pause(closed, nanos);
   }
+
 }
