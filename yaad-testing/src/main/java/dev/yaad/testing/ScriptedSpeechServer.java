@@ -125,7 +125,7 @@ public final class ScriptedSpeechServer implements AutoCloseable {
       Endpoint endpoint = path.endsWith("/audio/transcriptions") ? Endpoint.TRANSCRIPTIONS
           : path.endsWith("/audio/speech") ? Endpoint.SPEECH : null;
       if (endpoint == null || !"POST".equals(exchange.getRequestMethod())) {
-        respond(exchange, 404, "application/json", error("no route " + exchange.getRequestMethod() + " " + path));
+        Loopback.respondJson(exchange, 404, Loopback.errorJson("no route " + exchange.getRequestMethod() + " " + path));
         return;
       }
       byte[] body = exchange.getRequestBody().readAllBytes();
@@ -138,7 +138,7 @@ public final class ScriptedSpeechServer implements AutoCloseable {
       }
       Thread.sleep(latency.get(endpoint).toMillis());
       if (failures.get(endpoint).getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-        respond(exchange, failStatus.get(endpoint), "application/json", error("scripted failure"));
+        Loopback.respondJson(exchange, failStatus.get(endpoint), Loopback.errorJson("scripted failure"));
         return;
       }
       if (endpoint == Endpoint.SPEECH) {
@@ -146,7 +146,7 @@ public final class ScriptedSpeechServer implements AutoCloseable {
       } else if ("true".equals(fields.get("stream"))) {
         streamTranscript(exchange);
       } else {
-        respond(exchange, 200, "application/json", JSON.createObjectNode().put("text", transcript).toString());
+        Loopback.respondJson(exchange, 200, JSON.createObjectNode().put("text", transcript).toString());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -254,16 +254,5 @@ public final class ScriptedSpeechServer implements AutoCloseable {
       fields.put(name, file ? String.valueOf(value.length()) : new String(value.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8));
     }
     return fields;
-  }
-
-  private static void respond(HttpExchange exchange, int status, String contentType, String body) throws IOException {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", contentType);
-    exchange.sendResponseHeaders(status, bytes.length);
-    exchange.getResponseBody().write(bytes);
-  }
-
-  private static String error(String message) {
-    return JSON.createObjectNode().set("error", JSON.createObjectNode().put("message", message).put("type", "server_error")).toString();
   }
 }
