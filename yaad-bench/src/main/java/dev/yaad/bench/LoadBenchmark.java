@@ -26,6 +26,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -337,9 +338,6 @@ final class LoadBenchmark implements Callable<Integer> {
       used.put("model", SCRIPTED_EMBEDDINGS_MODEL).put("latencyMs", embeddingsMs).put("requests", embedder.requests()).put("texts", embedder.texts());
     }
     used.set("memoriesByModel", JSON.valueToTree(storedByModel)); // every memory in the database by the model of its vector
-    Latencies embedOverhead = new Latencies(embeddingsDoubleOverhead.size() + 1);
-    embeddingsDoubleOverhead.forEach(embedOverhead::record);
-    out.set("embeddingsDoubleOverheadMs", summary(embedOverhead));
     print(out, server);
   }
 
@@ -469,9 +467,8 @@ final class LoadBenchmark implements Callable<Integer> {
     }
     out.put("greetings", greetings.size());
     out.set("greetingOverheadMs", summary(greetingOverhead));
-    Latencies doubleOverhead = new Latencies(llmDoubleOverhead.size() + 1);
-    llmDoubleOverhead.forEach(doubleOverhead::record);
-    out.set("llmDoubleOverheadMs", summary(doubleOverhead));
+    out.set("llmDoubleOverheadMs", summary(llmDoubleOverhead));
+    out.set("embeddingsDoubleOverheadMs", summary(embeddingsDoubleOverhead));
     Latencies all = new Latencies(turns.size() + 1);
     Latencies chat = new Latencies(turns.size() + 1);
     Latencies withTool = new Latencies(turns.size() + 1);
@@ -654,6 +651,13 @@ final class LoadBenchmark implements Callable<Integer> {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /** The summary of durations in nanoseconds. */
+  private static ObjectNode summary(Collection<Long> nanos) {
+    Latencies latencies = new Latencies(nanos.size() + 1);
+    nanos.forEach(latencies::record);
+    return summary(latencies);
+  }
 
   private static ObjectNode summary(Latencies latencies) {
     ObjectNode n = JSON.createObjectNode();
