@@ -36,11 +36,13 @@ class MainTest {
     return new Run(code, out.toString(), err.toString());
   }
 
+  /** The {@code serve} command as {@code args} and {@code env} set it up, before it runs. */
+  static Main.Serve serve(Map<String, String> env, String... args) {
+    return Main.commandLine(env).parseArgs(args).subcommand().commandSpec().commandLine().getCommand();
+  }
+
   static YaadServer.Config config(Map<String, String> env, String... args) {
-    CommandLine cli = Main.commandLine(env);
-    CommandLine.ParseResult parsed = cli.parseArgs(args);
-    Main.Serve serve = parsed.subcommand().commandSpec().commandLine().getCommand();
-    return serve.config();
+    return serve(env, args).config();
   }
 
   @Test
@@ -53,9 +55,7 @@ class MainTest {
   }
 
   static YaadServer.AgentTuning tuning(Map<String, String> env, String... args) {
-    CommandLine cli = Main.commandLine(env);
-    Main.Serve serve = cli.parseArgs(args).subcommand().commandSpec().commandLine().getCommand();
-    return serve.tuning();
+    return serve(env, args).tuning();
   }
 
   @Test
@@ -224,8 +224,7 @@ class MainTest {
   }
 
   static dev.yaad.voice.VoiceConfig voice(Map<String, String> env, String... args) {
-    Main.Serve serve = Main.commandLine(env).parseArgs(args).subcommand().commandSpec().commandLine().getCommand();
-    return serve.voice.config();
+    return serve(env, args).voice.config();
   }
 
   @Test
