@@ -14,11 +14,16 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
-/** What the fixtures share: free loopback ports, a JDK HTTP server on one, OpenAI-style base URLs, JSON answers. */
-final class Loopback {
+/**
+ * What the fixtures share: free loopback ports; and, as an instance, a double's JDK HTTP server
+ * on one (virtual threads, an OpenAI-style base URL, scripted pauses that end when it closes)
+ * with the JSON answers the doubles give.
+ */
+final class Loopback implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   static {
@@ -28,7 +33,22 @@ final class Loopback {
     System.setProperty("sun.net.httpserver.nodelay", "true");
   }
 
-  private Loopback() {}
+  private final HttpServer http;
+  private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+  /** Opens when the server closes: a scripted pause or hang ends then. */
+  final CountDownLatch closed = new CountDownLatch(1);
+
+  /** Serves every path with {@code handler} on a free loopback port; {@code what} names the double in an error. */
+  Loopback(String what, HttpHandler handler) {
+    try {
+      http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot start the " + what + " on loopback: " + e.getMessage(), e);
+    }
+    http.createContext("/", handler);
+    http.setExecutor(threads);
+    http.start();
+  }
 
   /** A loopback port that nothing listens on now. */
   static int freePort() throws IOException {
@@ -37,25 +57,28 @@ final class Loopback {
     }
   }
 
-  /** Binds a server (not yet serving) on a free loopback port. */
-  static HttpServer bind(String what) {
+  /** The OpenAI-style base URL, e.g. {@code http://127.0.0.1:41234/v1}. */
+  String baseUrl() {
+    return "http://" + http.getAddress().getHostString() + ":" + http.getAddress().getPort() + "/v1";
+  }
+
+  /** A scripted latency: waits {@code nanos}, or less if the server closes. */
+  void pause(long nanos) {
+    if (nanos <= 0) {
+      return;
+    }
     try {
-      return HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot start the " + what + " on loopback: " + e.getMessage(), e);
+      closed.await(nanos, TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
-  /** Serves every path with {@code handler} on {@code threads}. */
-  static void serve(HttpServer http, HttpHandler handler, Executor threads) {
-    http.createContext("/", handler);
-    http.setExecutor(threads);
-    http.start();
-  }
-
-  /** The OpenAI-style base URL, e.g. {@code http://127.0.0.1:41234/v1}. */
-  static String baseUrl(HttpServer http) {
-    return "http://" + http.getAddress().getHostString() + ":" + http.getAddress().getPort() + "/v1";
+  @Override
+  public void close() {
+    closed.countDown();
+    http.stop(0);
+    threads.shutdownNow();
   }
 
   /** The JSON body of a POST to a path ending in {@code route}; null once 404 (another route) or 400 (not JSON) is answered. */
@@ -93,17 +116,5 @@ final class Loopback {
     ObjectNode root = JSON.createObjectNode();
     root.putObject("error").put("message", message).put("type", "scripted_error");
     return root.toString();
-  }
-
-  /** A scripted latency: waits {@code nanos}, or less if {@code closed} opens (the server closes). */
-  static void pause(CountDownLatch closed, long nanos) {
-    if (nanos <= 0) {
-      return;
-    }
-    try {
-      closed.await(nanos, TimeUnit.NANOSECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 }

@@ -5,16 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -35,27 +31,24 @@ public final class ScriptedEmbeddingsServer implements AutoCloseable {
   public static final int DIMENSION = 384;
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final HttpServer http;
-  private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
-  private final CountDownLatch closed = new CountDownLatch(1);
   private final AtomicLong requests = new AtomicLong();
   private final AtomicLong texts = new AtomicLong();
   private volatile long latencyNanos;
 
-  private ScriptedEmbeddingsServer(HttpServer http) {
-    this.http = http;
+  private final Loopback loopback;
+
+  private ScriptedEmbeddingsServer() {
+    loopback = new Loopback("scripted embeddings server", this::handle);
   }
 
   /** Starts a server on a free loopback port that answers at once. */
   public static ScriptedEmbeddingsServer start() {
-    ScriptedEmbeddingsServer server = new ScriptedEmbeddingsServer(Loopback.bind("scripted embeddings server"));
-    Loopback.serve(server.http, server::handle, server.threads);
-    return server;
+    return new ScriptedEmbeddingsServer();
   }
 
   /** The OpenAI-style base URL, e.g. {@code http://127.0.0.1:41234/v1}. */
   public String baseUrl() {
-    return Loopback.baseUrl(http);
+    return loopback.baseUrl();
   }
 
   /** Answers each request this long after it arrived (the provider's time, network included). */
@@ -105,9 +98,7 @@ public final class ScriptedEmbeddingsServer implements AutoCloseable {
 
   @Override
   public void close() {
-    closed.countDown();
-    http.stop(0);
-    threads.shutdownNow();
+    loopback.close();
   }
 
   private void handle(HttpExchange exchange) throws IOException {
@@ -125,7 +116,7 @@ public final class ScriptedEmbeddingsServer implements AutoCloseable {
       requests.incrementAndGet();
       texts.addAndGet(inputs.size());
       String answer = answer(body.path("model").asText("scripted"), inputs);
-      Loopback.pause(closed, arrived + latencyNanos - System.nanoTime());
+      loopback.pause(arrived + latencyNanos - System.nanoTime());
       Loopback.respondJson(exchange, 200, answer);
     } catch (IOException e) {
       // The client went away: nothing to answer.

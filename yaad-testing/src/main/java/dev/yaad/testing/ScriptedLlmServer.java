@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -16,9 +15,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -139,13 +135,10 @@ public final class ScriptedLlmServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration HANG_LIMIT = Duration.ofSeconds(60);
 
-  private final HttpServer http;
-  private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
   private final List<Rule> rules = new CopyOnWriteArrayList<>();
   private final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<Call> calls = new ConcurrentLinkedQueue<>();
   private final Map<Purpose, AtomicInteger> counts = new ConcurrentHashMap<>();
-  private final CountDownLatch closed = new CountDownLatch(1);
   private final AtomicLong ids = new AtomicLong();
   private volatile long firstTokenNanos;
   private volatile long perTokenNanos;
@@ -153,23 +146,23 @@ public final class ScriptedLlmServer implements AutoCloseable {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger peakInFlight = new AtomicInteger();
 
-  private ScriptedLlmServer(HttpServer http) {
-    this.http = http;
+  private final Loopback loopback;
+
+  private ScriptedLlmServer() {
     for (Purpose p : Purpose.values()) {
       counts.put(p, new AtomicInteger());
     }
+    loopback = new Loopback("scripted LLM server", this::handle); // last: it serves at once
   }
 
   /** Starts a server on a free loopback port with no latency and the built-in rules. */
   public static ScriptedLlmServer start() {
-    ScriptedLlmServer server = new ScriptedLlmServer(Loopback.bind("scripted LLM server"));
-    Loopback.serve(server.http, server::handle, server.threads);
-    return server;
+    return new ScriptedLlmServer();
   }
 
   /** The OpenAI-style base URL, e.g. {@code http://127.0.0.1:41234/v1}. */
   public String baseUrl() {
-    return Loopback.baseUrl(http);
+    return loopback.baseUrl();
   }
 
   /** Waits {@code firstToken} before the first chunk and {@code perToken} between chunks. */
@@ -244,9 +237,7 @@ public final class ScriptedLlmServer implements AutoCloseable {
 
   @Override
   public void close() {
-    closed.countDown();
-    http.stop(0);
-    threads.shutdownNow();
+    loopback.close();
   }
 
   // ---------------------------------------------------------------- request handling
@@ -285,19 +276,19 @@ public final class ScriptedLlmServer implements AutoCloseable {
           case Answer.Error e -> Loopback.respondJson(exchange, e.status(), Loopback.errorJson(e.message()), ending);
           case Answer.Hang h -> {
             try {
-              closed.await(HANG_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+              loopback.closed.await(HANG_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
               Thread.currentThread().interrupt();
             }
           }
           case Answer.Text t when call.stream() -> streamText(exchange, body, t.text(), ending);
           case Answer.Text t -> {
-            pause(firstTokenNanos + perTokenNanos * Math.max(0, tokens(t.text()).size() - 1));
+            loopback.pause(firstTokenNanos + perTokenNanos * Math.max(0, tokens(t.text()).size() - 1));
             Loopback.respondJson(exchange, 200, completion(body, t.text(), List.of()).toString(), ending);
           }
           case Answer.ToolCalls tc when call.stream() -> streamToolCalls(exchange, body, tc.calls(), ending);
           case Answer.ToolCalls tc -> {
-            pause(firstTokenNanos);
+            loopback.pause(firstTokenNanos);
             Loopback.respondJson(exchange, 200, completion(body, null, tc.calls()).toString(), ending);
           }
         }
@@ -368,11 +359,11 @@ public final class ScriptedLlmServer implements AutoCloseable {
   private void streamText(HttpExchange exchange, JsonNode request, String text, Runnable ending) throws IOException {
     String id = "chatcmpl-" + ids.incrementAndGet();
     try (OutputStream out = startStream(exchange)) {
-      pause(firstTokenNanos);
+      loopback.pause(firstTokenNanos);
       List<String> tokens = tokens(text);
       for (int i = 0; i < tokens.size(); i++) {
         if (i > 0) {
-          pause(perTokenNanos);
+          loopback.pause(perTokenNanos);
         }
         ObjectNode delta = JSON.createObjectNode();
         if (i == 0) {
@@ -391,7 +382,7 @@ public final class ScriptedLlmServer implements AutoCloseable {
       throws IOException {
     String id = "chatcmpl-" + ids.incrementAndGet();
     try (OutputStream out = startStream(exchange)) {
-      pause(firstTokenNanos);
+      loopback.pause(firstTokenNanos);
       for (int i = 0; i < toolCalls.size(); i++) {
         ToolCall tc = toolCalls.get(i);
         ObjectNode head = JSON.createObjectNode();
@@ -406,7 +397,7 @@ public final class ScriptedLlmServer implements AutoCloseable {
         // Arguments arrive in pieces, as real providers send them.
         String args = tc.argumentsJson();
         for (int from = 0; from < args.length(); from += 8) {
-          pause(perTokenNanos);
+          loopback.pause(perTokenNanos);
           ObjectNode delta = JSON.createObjectNode();
           ObjectNode part = delta.putArray("tool_calls").addObject();
           part.put("index", i);
@@ -508,9 +499,4 @@ public final class ScriptedLlmServer implements AutoCloseable {
     }
     return tokens;
   }
-
-  private void pause(long nanos) {
-    Loopback.pause(closed, nanos);
-  }
-
 }

@@ -3,7 +3,6 @@ package dev.yaad.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -14,9 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -51,36 +47,33 @@ public final class ScriptedSpeechServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration HANG_LIMIT = Duration.ofSeconds(60);
 
-  private final HttpServer http;
-  private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
   private final ConcurrentLinkedQueue<Request> requests = new ConcurrentLinkedQueue<>();
   private final Map<Endpoint, Duration> latency = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<Endpoint, AtomicInteger> failures = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<Endpoint, Integer> failStatus = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<Endpoint, AtomicInteger> hangs = new java.util.concurrent.ConcurrentHashMap<>();
-  private final CountDownLatch closed = new CountDownLatch(1);
   private volatile String transcript = "";
   private final Map<String, byte[]> spoken = new java.util.concurrent.ConcurrentHashMap<>();
 
-  private ScriptedSpeechServer(HttpServer http) {
-    this.http = http;
+  private final Loopback loopback;
+
+  private ScriptedSpeechServer() {
     for (Endpoint e : Endpoint.values()) {
       latency.put(e, Duration.ZERO);
       failures.put(e, new AtomicInteger());
       hangs.put(e, new AtomicInteger());
     }
+    loopback = new Loopback("scripted speech server", this::handle); // last: it serves at once
   }
 
   /** Starts a server on a free loopback port. */
   public static ScriptedSpeechServer start() {
-    ScriptedSpeechServer server = new ScriptedSpeechServer(Loopback.bind("scripted speech server"));
-    Loopback.serve(server.http, server::handle, server.threads);
-    return server;
+    return new ScriptedSpeechServer();
   }
 
   /** The OpenAI-style base URL, e.g. {@code http://127.0.0.1:41234/v1}. */
   public String baseUrl() {
-    return Loopback.baseUrl(http);
+    return loopback.baseUrl();
   }
 
   /** What transcriptions answer from now on. */
@@ -114,9 +107,7 @@ public final class ScriptedSpeechServer implements AutoCloseable {
 
   @Override
   public void close() {
-    closed.countDown();
-    http.stop(0);
-    threads.shutdownNow();
+    loopback.close();
   }
 
   private void handle(HttpExchange exchange) throws IOException {
@@ -133,7 +124,7 @@ public final class ScriptedSpeechServer implements AutoCloseable {
           : formFields(body, exchange.getRequestHeaders().getFirst("Content-Type"));
       requests.add(new Request(endpoint, fields));
       if (hangs.get(endpoint).getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-        closed.await(HANG_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+        loopback.closed.await(HANG_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
         return;
       }
       Thread.sleep(latency.get(endpoint).toMillis());
