@@ -45,7 +45,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Faults: every command is bounded by {@code redisTimeout}; {@link #FAILURES_BEFORE_DOWN}
  * failures in a row (or a lost connection) mark Redis down (one log line), so that one slow
- * command on a busy machine neither marks it down nor clears L1; once down, nothing waits on Redis: reads skip L2, and invalidations are
+ * command on a busy machine neither marks it down nor clears L1. A failure counts only if its
+ * command was sent after the last counted one had failed: the commands that were in flight
+ * together through one stall (a starved CPU, a short pause of Redis) fail together, and are one
+ * piece of evidence, not many; a hung Redis fails one command after another and is marked down
+ * after about {@link #FAILURES_BEFORE_DOWN} timeouts. Once down, nothing waits on Redis: reads skip L2, and invalidations are
  * remembered per user. A checker thread pings while up (a hung server keeps its sockets
  * open) and, while down, reconnects and resubscribes (Lettuce's own reconnection is off, so
  * an outage logs one line, not one per attempt), replays the remembered invalidations, has L1
@@ -57,7 +61,10 @@ final class RedisTier implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisTier.class);
   static final String GENERATION_FIELD = "g";
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(1);
-  /** Failed commands or pings in a row that mark Redis down; a success in between starts the count again. */
+  /**
+   * Failed commands or pings in a row, each sent after the one before had failed, that mark Redis
+   * down; a success in between starts the count again.
+   */
   static final int FAILURES_BEFORE_DOWN = 3;
   private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(2);
 
@@ -107,7 +114,8 @@ final class RedisTier implements AutoCloseable {
   private final RedisClient client;
   private final ScheduledExecutorService checker;
   private final AtomicInteger fillsInFlight = new AtomicInteger();
-  private final AtomicInteger failuresInARow = new AtomicInteger();
+  /** The run of failures: how many counted, and when the last counted one was seen; guarded by itself. */
+  private final FailureRun failures = new FailureRun();
 
   private volatile StatefulRedisConnection<String, String> commands;
   private volatile StatefulRedisPubSubConnection<String, String> pubsub;
@@ -197,12 +205,13 @@ final class RedisTier implements AutoCloseable {
     if (!up) {
       return null;
     }
+    long sent = System.nanoTime();
     try {
       List<KeyValue<String, String>> values = commands.sync().hmget(key(userId), GENERATION_FIELD, field);
-      failuresInARow.set(0);
+      failures.reset();
       return new Lookup(values.get(0).getValueOrElse(""), values.get(1).getValueOrElse(null));
     } catch (RuntimeException e) {
-      failed(e);
+      failed(e, sent);
       return null;
     }
   }
@@ -222,17 +231,18 @@ final class RedisTier implements AutoCloseable {
     args[1] = ttlMillis;
     System.arraycopy(fieldsAndValues, 0, args, 2, fieldsAndValues.length);
     fillsInFlight.incrementAndGet();
+    long sent = System.nanoTime();
     try {
       commands.async().<Long>eval(FILL, ScriptOutputType.INTEGER, new String[] {key(userId)}, args)
           .whenComplete((stored, error) -> {
             if (error != null) {
               metrics.fillFailed.increment();
-              failed(error);
+              failed(error, sent);
             } else if (stored == 1L) {
-              failuresInARow.set(0);
+              failures.reset();
               metrics.fillStored.increment();
             } else {
-              failuresInARow.set(0);
+              failures.reset();
               metrics.fillStale.increment();
             }
             fillsInFlight.decrementAndGet();
@@ -240,7 +250,7 @@ final class RedisTier implements AutoCloseable {
     } catch (RuntimeException e) {
       fillsInFlight.decrementAndGet();
       metrics.fillFailed.increment();
-      failed(e);
+      failed(e, sent);
     }
   }
 
@@ -253,12 +263,13 @@ final class RedisTier implements AutoCloseable {
     int attempts = 0;
     while (true) {
       if (up) {
+        long sent = System.nanoTime();
         try {
           invalidateNow(userId);
-          failuresInARow.set(0);
+          failures.reset();
           return;
         } catch (RuntimeException e) {
-          failed(e);
+          failed(e, sent);
           if (++attempts >= FAILURES_BEFORE_DOWN) {
             markDown(lastError); // an invalidation that cannot go out must be remembered, whatever else succeeds
           }
@@ -327,11 +338,14 @@ final class RedisTier implements AutoCloseable {
     }
   }
 
-  private void failed(Throwable e) {
+  /** @param sent when the failed command was sent ({@link System#nanoTime()}) */
+  private void failed(Throwable e, long sent) {
     metrics.redisErrors.increment();
     lastError = describe(e);
-    int inARow = failuresInARow.incrementAndGet();
-    if (inARow >= FAILURES_BEFORE_DOWN) {
+    int inARow = failures.count(sent);
+    if (inARow == 0) {
+      log.debug("cache: redis command failed, sent before the last counted failure (the same stall): {}", lastError);
+    } else if (inARow >= FAILURES_BEFORE_DOWN) {
       markDown(lastError + (inARow > 1 ? ", " + inARow + " failures in a row" : ""));
     } else {
       log.debug("cache: redis command failed ({} in a row; down at {}): {}", inARow, FAILURES_BEFORE_DOWN, lastError);
@@ -344,7 +358,7 @@ final class RedisTier implements AutoCloseable {
         return;
       }
       up = false;
-      failuresInARow.set(0);
+      failures.reset();
       downSince = System.nanoTime();
     }
     metrics.redisDown.increment();
@@ -358,12 +372,13 @@ final class RedisTier implements AutoCloseable {
     if (closed) {
       return;
     }
+    long sent = System.nanoTime();
     try {
       if (up) {
         // A hung server keeps its sockets open: only an answer proves it is alive.
         commands.sync().ping();
         pubsub.sync().ping();
-        failuresInARow.set(0);
+        failures.reset();
         if (!subscribed) {
           markDown("unsubscribed from " + channel);
         }
@@ -372,7 +387,7 @@ final class RedisTier implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       if (up) {
-        failed(e);
+        failed(e, sent);
       } else {
         lastError = describe(e);
         log.debug("cache: redis still down: {}", lastError);
@@ -536,5 +551,28 @@ final class RedisTier implements AutoCloseable {
       root = root.getCause();
     }
     return root.getClass().getSimpleName() + ": " + root.getMessage();
+  }
+
+  /** Failures in a row, where the commands in flight together through one stall count once. */
+  private static final class FailureRun {
+    private volatile int count; // read without the lock by reset(), which every successful command calls
+    private long lastCountedAt;
+
+    /** Counts a failure of a command sent at {@code sent}; the count so far, or 0 if it overlapped the last counted one. */
+    synchronized int count(long sent) {
+      if (count > 0 && sent - lastCountedAt < 0) {
+        return 0;
+      }
+      lastCountedAt = System.nanoTime();
+      return ++count;
+    }
+
+    void reset() {
+      if (count != 0) {
+        synchronized (this) {
+          count = 0;
+        }
+      }
+    }
   }
 }

@@ -19,6 +19,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -243,6 +247,39 @@ class RedisFaultCacheTest {
       redis.resume();
     }
     assertThat(a.count("yaad.cache.redis.errors")).isEqualTo(1);
+    assertThat(a.cache().redisUp()).isTrue();
+    assertThat(a.count("yaad.cache.clears", "reason", "redis-down")).isZero();
+    assertThat(a.count("yaad.cache.redis.state.changes", "to", "down")).isZero();
+  }
+
+  @Test
+  void commandsInFlightTogetherThroughOneStall_countAsOneFailure() throws Exception {
+    // A starved CPU or a short pause of Redis fails every command in flight at once: that is one
+    // stall, not many failures in a row, and must not mark Redis down (nor clear L1).
+    config = config.withRedisTimeouts(TIMEOUT, Duration.ofSeconds(30)); // no health ping during the test
+    Instance a = instance();
+    List<String> users = new ArrayList<>();
+    for (int i = 0; i < 2 * RedisTier.FAILURES_BEFORE_DOWN; i++) {
+      users.add(newUser());
+    }
+    CountDownLatch go = new CountDownLatch(1);
+    redis.hang();
+    try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<List<String>>> reads = new ArrayList<>();
+      for (String user : users) {
+        reads.add(callers.submit(() -> {
+          go.await();
+          return contents(a.cache().snapshot(user, ALL, 5));
+        }));
+      }
+      go.countDown();
+      for (Future<List<String>> read : reads) {
+        assertThat(read.get()).containsExactly("lives in Lahore");
+      }
+    } finally {
+      redis.resume();
+    }
+    assertThat(a.count("yaad.cache.redis.errors")).isGreaterThanOrEqualTo(users.size());
     assertThat(a.cache().redisUp()).isTrue();
     assertThat(a.count("yaad.cache.clears", "reason", "redis-down")).isZero();
     assertThat(a.count("yaad.cache.redis.state.changes", "to", "down")).isZero();
