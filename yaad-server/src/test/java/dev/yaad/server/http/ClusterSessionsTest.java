@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -131,7 +132,7 @@ class ClusterSessionsTest {
       holder.rollback(); // the deletion goes on
       assertThat(deletion.get()).isEqualTo(204);
 
-      try (WsClient after = active(b, user)) { // the id is a new user now
+      try (WsClient after = activeOnceDeletionIsOver(b, user)) { // the id is a new user now
         after.send("{\"type\":\"ping\",\"t\":2}");
         after.next("pong");
       }
@@ -139,6 +140,27 @@ class ClusterSessionsTest {
       assertThat(other.next("pong").path("t").asInt()).as("another user's session goes on").isEqualTo(3);
     }
     assertThat(httpA.get("/api/v1/users/" + user + "/memories").status()).isEqualTo(404);
+  }
+
+  /**
+   * A session of {@code user} on {@code server} once it takes one: an instance other than the one
+   * that deleted the user hears that the deletion is over through Redis, a moment after the
+   * deletion answered, and refuses the user ({@code 4410}) until then.
+   */
+  private static WsClient activeOnceDeletionIsOver(YaadServer server, String user) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      WsClient client = WsClient.connect(server.port(), "userId=" + user, null);
+      while (client.awaitMessageOrClose()) {
+        JsonNode m = client.next();
+        if (m.path("type").asText().equals("state") && m.path("state").asText().equals("active")) {
+          return client;
+        }
+      }
+      assertThat(client.awaitClose().code()).isEqualTo(SessionApi.CLOSE_USER_DELETED);
+      assertThat(System.nanoTime() - deadline).as("still refused 10 s after the deletion ended").isNegative();
+      Thread.sleep(50);
+    }
   }
 
   /** A session of {@code user} on {@code server}, read up to {@code active}. */
