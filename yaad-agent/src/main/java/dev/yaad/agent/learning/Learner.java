@@ -152,7 +152,8 @@ public final class Learner implements LearningSink, AutoCloseable {
     ObjectNode payload = Outbox.JSON.createObjectNode();
     payload.put("user", userText);
     payload.put("assistant", assistantText.length() > MAX_ASSISTANT_CHARS ? assistantText.substring(0, MAX_ASSISTANT_CHARS) : assistantText);
-    return turnBuffer.offer(new TurnBuffer.Turn(userId, sessionId, payload.toString(), clock.millis()));
+    return turnBuffer.offer(new TurnBuffer.Turn(userId, sessionId, payload.toString(), clock.millis(),
+        UUID.randomUUID().toString()));
   }
 
   /**

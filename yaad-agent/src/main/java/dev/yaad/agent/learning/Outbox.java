@@ -80,12 +80,15 @@ final class Outbox {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO agent_outbox (kind, user_id, session_id, payload, attempts, due_at, created_at)"
-              + " SELECT 'TURN', ?, ?, ?, 0, ?, ? FROM (VALUES (1)) one(x)"
-              + " WHERE NOT EXISTS (SELECT 1 FROM deleted_users WHERE user_id = ? AND deleted_at >= ?)")) {
-        for (TurnBuffer.Turn t : turns) { // a turn accepted before its user's deletion is not kept
-          bind(ps, t.userId(), t.sessionId(), t.payload(), t.acceptedAt() + pauseMillis, t.acceptedAt(),
-              t.userId(), t.acceptedAt());
+          "INSERT INTO agent_outbox (kind, user_id, session_id, payload, attempts, due_at, created_at, turn_key)"
+              + " SELECT 'TURN', ?, ?, ?, 0, ?, ?, ? FROM (VALUES (1)) one(x)"
+              + " WHERE NOT EXISTS (SELECT 1 FROM deleted_users WHERE user_id = ? AND deleted_at >= ?)"
+              + " AND NOT EXISTS (SELECT 1 FROM agent_outbox WHERE turn_key = ?)")) {
+        // A turn accepted before its user's deletion is not kept; one already written (a commit
+        // whose answer was lost, written again) is not written twice.
+        for (TurnBuffer.Turn t : turns) {
+          bind(ps, t.userId(), t.sessionId(), t.payload(), t.acceptedAt() + pauseMillis, t.acceptedAt(), t.key(),
+              t.userId(), t.acceptedAt(), t.key());
           ps.addBatch();
         }
         ps.executeBatch();

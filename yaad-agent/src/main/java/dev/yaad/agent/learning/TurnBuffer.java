@@ -35,10 +35,11 @@ final class TurnBuffer {
   private static final long MAX_BACKOFF_MS = 2_000;
 
   /** One finished turn; {@code bytes} is what it holds in memory here. */
-  record Turn(String userId, String sessionId, String payload, long acceptedAt) {
+  record Turn(String userId, String sessionId, String payload, long acceptedAt, String key) {
     long bytes() {
       // Strings as UTF-16 plus the objects around them: an estimate on the safe side.
-      return 2L * (payload.length() + userId.length() + (sessionId == null ? 0 : sessionId.length())) + 128;
+      return 2L * (payload.length() + userId.length() + (sessionId == null ? 0 : sessionId.length())
+          + (key == null ? 0 : key.length())) + 128;
     }
   }
 

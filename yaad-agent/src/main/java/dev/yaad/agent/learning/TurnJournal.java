@@ -129,7 +129,7 @@ final class TurnJournal implements AutoCloseable {
       try {
         JsonNode n = Outbox.JSON.readTree(line);
         turns.add(new TurnBuffer.Turn(n.get("user").asText(), n.path("session").isTextual() ? n.get("session").asText() : null,
-            n.get("payload").asText(), n.get("at").asLong()));
+            n.get("payload").asText(), n.get("at").asLong(), n.path("key").isTextual() ? n.get("key").asText() : null));
       } catch (IOException | RuntimeException e) {
         torn++; // a line cut short by the crash
       }
@@ -147,6 +147,7 @@ final class TurnJournal implements AutoCloseable {
     n.put("session", turn.sessionId());
     n.put("payload", turn.payload());
     n.put("at", turn.acceptedAt());
+    n.put("key", turn.key());
     ByteBuffer line = ByteBuffer.wrap((n + "\n").getBytes(StandardCharsets.UTF_8));
     try {
       while (line.hasRemaining()) {

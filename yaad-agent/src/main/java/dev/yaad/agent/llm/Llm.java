@@ -256,9 +256,6 @@ public final class Llm implements AutoCloseable {
         return; // an attempt that lost, or one a retry has superseded
       }
       cancelTimer(firstTokenTimer);
-      if (!cancelled && isRetriable(error)) {
-        outage.failed(error);
-      }
       long backoff = BASE_BACKOFF_MS << (n - 1);
       // A retry must still have time for its first token: else the user waits for nothing.
       if (!cancelled && n <= config.maxRetries() && isRetriable(error)
@@ -266,6 +263,9 @@ public final class Llm implements AutoCloseable {
         log.debug("llm: attempt {} failed ({}); retrying in {} ms", n, error.toString(), backoff);
         schedule(() -> attempt(n + 1), backoff);
         return;
+      }
+      if (!cancelled && isRetriable(error)) {
+        outage.failed(error); // the call failed, not just an attempt that a retry may yet make good
       }
       fail(error);
     }

@@ -1,6 +1,7 @@
 package dev.yaad.agent.learning;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.yaad.agent.AgentConfig;
 import dev.yaad.agent.AgentRuntime;
@@ -11,6 +12,7 @@ import dev.yaad.agent.llm.LlmConfig;
 import dev.yaad.agent.memory.MemoriesAccess;
 import dev.yaad.agent.memory.MemoryAccess;
 import dev.yaad.memory.Memories;
+import dev.yaad.memory.StoreUnavailableException;
 import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.memory.testing.Await;
 import dev.yaad.testing.ScriptedLlmServer.Answer;
@@ -315,6 +317,22 @@ abstract class LearnerContract {
     assertThat(store.list("survivor", null, 20, null).items()).extracting(m -> m.content()).containsExactlyInAnyOrder(
         "I want to open a small bakery", "My son Bilal starts school soon", "I love the smell of rain",
         "I am going to visit my mother tomorrow");
+  }
+
+  @Test
+  void turnsWhoseCommitAnswerWasLost_areWrittenAgain_butKeptOnce() throws Exception {
+    // The database restarts between committing a write of turns and answering it: the writer
+    // sees a failure and writes the same turns again, which must not make second rows.
+    CrashingDataSource database = new CrashingDataSource(store.dataSource());
+    Outbox outbox = Outbox.open(database);
+    List<TurnBuffer.Turn> turns = List.of(
+        new TurnBuffer.Turn("twice", null, "{\"user\":\"I keep bees\"}", 1_000, "key-1"),
+        new TurnBuffer.Turn("twice", null, "{\"user\":\"I grow figs\"}", 1_001, "key-2"));
+    database.loseTheNextCommitsAnswer();
+    assertThatThrownBy(() -> outbox.insertTurns(turns, 0)).isInstanceOf(StoreUnavailableException.class);
+    assertThat(outbox.count("TURN")).as("committed though its answer was lost").isEqualTo(2);
+    outbox.insertTurns(turns, 0);
+    assertThat(outbox.count("TURN")).isEqualTo(2);
   }
 
   @Test

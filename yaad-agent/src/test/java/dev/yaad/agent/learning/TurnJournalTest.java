@@ -10,7 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class TurnJournalTest {
   private static TurnBuffer.Turn turn(int i, String text) {
-    return new TurnBuffer.Turn("u" + i, i % 2 == 0 ? "s-" + i : null, "{\"user\":\"" + text + "\"}", 1_000L + i);
+    return new TurnBuffer.Turn("u" + i, i % 2 == 0 ? "s-" + i : null, "{\"user\":\"" + text + "\"}", 1_000L + i, "k-" + i);
   }
 
   @Test
