@@ -15,8 +15,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -90,6 +88,9 @@ final class LoadBenchmark implements Callable<Integer> {
   static final String SCRIPTED = "scripted";
   /** The model name the server asks the scripted embeddings provider for. */
   static final String SCRIPTED_EMBEDDINGS_MODEL = "scripted-384";
+  private static final String LLM_PROBE = "{\"model\":\"scripted\",\"stream\":true,\"messages\":["
+      + "{\"role\":\"system\",\"content\":\"You are a latency probe.\"},{\"role\":\"user\",\"content\":\"hello\"}]}";
+  private static final String EMBEDDINGS_PROBE = "{\"model\":\"" + SCRIPTED_EMBEDDINGS_MODEL + "\",\"input\":[\"a latency probe\"]}";
 
   @Spec CommandSpec spec;
 
@@ -265,9 +266,10 @@ final class LoadBenchmark implements Callable<Integer> {
         heap[0] = heapBytes(server.metrics());
       }
       if (probing) {
-        Thread.startVirtualThread(() -> probeLlm(probeClient, llmChat, script.ttftNanos()));
+        Thread.startVirtualThread(() -> probe(llmDoubleOverhead, probeClient, llmChat, LLM_PROBE, script.ttftNanos()));
         if (embedder != null) {
-          Thread.startVirtualThread(() -> probeEmbeddings(probeClient, URI.create(embedder.baseUrl() + "/embeddings"), script.embedNanos()));
+          Thread.startVirtualThread(() -> probe(embeddingsDoubleOverhead, probeClient, URI.create(embedder.baseUrl() + "/embeddings"),
+              EMBEDDINGS_PROBE, script.embedNanos()));
         }
       }
       long[] outbox = probe.turns();
@@ -342,39 +344,18 @@ final class LoadBenchmark implements Callable<Integer> {
   }
 
   /**
-   * One streamed conversation request (no tools) straight to the scripted LLM, timed to its first byte of
-   * text: the double's own queueing under the same load, the baseline of the server's
-   * overhead. Failures (an injected fault) are not timed.
+   * One request straight to a double, timed to the first byte of its answer, minus its scripted
+   * latency ({@link FirstByte}): the double's own queueing under the same load, the baseline of
+   * what the server's turns add beyond it. For the LLM a streamed conversation request (no
+   * tools), whose first byte is its first token; for the embeddings provider a single-text
+   * request, answered whole after its latency. Failures (an injected fault) are not timed.
    */
-  private void probeLlm(HttpClient client, URI chat, long ttftNanos) {
-    String body = "{\"model\":\"scripted\",\"stream\":true,\"messages\":[{\"role\":\"system\",\"content\":\"You are a latency probe.\"},"
-        + "{\"role\":\"user\",\"content\":\"hello\"}]}";
+  private static void probe(Collection<Long> into, HttpClient client, URI uri, String body, long scriptedNanos) {
     try {
-      long took = FirstByte.nanos(client, chat, body);
+      long took = FirstByte.nanos(client, uri, body);
       if (took >= 0) {
-        llmDoubleOverhead.add(took - ttftNanos);
+        into.add(took - scriptedNanos);
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  /**
-   * One single-text embeddings request straight to the scripted provider, timed to its whole
-   * answer, minus its scripted latency: the double's own delay under the same load, the
-   * baseline of what saveMemory turns add beyond it. Failures are not timed.
-   */
-  private void probeEmbeddings(HttpClient client, URI endpoint, long latencyNanos) {
-    HttpRequest request = HttpRequest.newBuilder(endpoint).timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + SCRIPTED_EMBEDDINGS_MODEL + "\",\"input\":[\"a latency probe\"]}")).build();
-    try {
-      long start = System.nanoTime();
-      HttpResponse<byte[]> response = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
-      if (response.statusCode() == 200) {
-        embeddingsDoubleOverhead.add(System.nanoTime() - start - latencyNanos);
-      }
-    } catch (IOException e) {
-      // not timed
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

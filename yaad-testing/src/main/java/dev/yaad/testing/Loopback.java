@@ -13,6 +13,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -35,8 +36,11 @@ final class Loopback implements AutoCloseable {
 
   private final HttpServer http;
   private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+  /** How long a scripted hang lasts at most, unless the client gives up or the server closes first. */
+  private static final Duration HANG_LIMIT = Duration.ofSeconds(60);
+
   /** Opens when the server closes: a scripted pause or hang ends then. */
-  final CountDownLatch closed = new CountDownLatch(1);
+  private final CountDownLatch closed = new CountDownLatch(1);
 
   /** Serves every path with {@code handler} on a free loopback port; {@code what} names the double in an error. */
   Loopback(String what, HttpHandler handler) {
@@ -72,6 +76,11 @@ final class Loopback implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** A scripted hang: returns when the server closes, or after {@link #HANG_LIMIT} (the client has given up by then). */
+  void hang() {
+    pause(HANG_LIMIT.toNanos());
   }
 
   @Override

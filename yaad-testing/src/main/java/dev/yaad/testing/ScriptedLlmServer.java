@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -133,7 +132,6 @@ public final class ScriptedLlmServer implements AutoCloseable {
   private record Failure(Purpose purpose, Answer answer, AtomicInteger remaining) {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Duration HANG_LIMIT = Duration.ofSeconds(60);
 
   private final List<Rule> rules = new CopyOnWriteArrayList<>();
   private final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
@@ -274,13 +272,7 @@ public final class ScriptedLlmServer implements AutoCloseable {
       try {
         switch (answer) {
           case Answer.Error e -> Loopback.respondJson(exchange, e.status(), Loopback.errorJson(e.message()), ending);
-          case Answer.Hang h -> {
-            try {
-              loopback.closed.await(HANG_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-          }
+          case Answer.Hang h -> loopback.hang();
           case Answer.Text t when call.stream() -> streamText(exchange, body, t.text(), ending);
           case Answer.Text t -> {
             loopback.pause(firstTokenNanos + perTokenNanos * Math.max(0, tokens(t.text()).size() - 1));

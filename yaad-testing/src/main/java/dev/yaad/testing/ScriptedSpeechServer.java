@@ -13,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -45,7 +44,6 @@ public final class ScriptedSpeechServer implements AutoCloseable {
   public record Request(Endpoint endpoint, Map<String, String> fields) {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Duration HANG_LIMIT = Duration.ofSeconds(60);
 
   private final ConcurrentLinkedQueue<Request> requests = new ConcurrentLinkedQueue<>();
   private final Map<Endpoint, Duration> latency = new java.util.concurrent.ConcurrentHashMap<>();
@@ -124,7 +122,7 @@ public final class ScriptedSpeechServer implements AutoCloseable {
           : formFields(body, exchange.getRequestHeaders().getFirst("Content-Type"));
       requests.add(new Request(endpoint, fields));
       if (hangs.get(endpoint).getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-        loopback.closed.await(HANG_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+        loopback.hang();
         return;
       }
       Thread.sleep(latency.get(endpoint).toMillis());

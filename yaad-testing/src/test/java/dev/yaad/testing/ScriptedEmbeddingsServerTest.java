@@ -17,9 +17,7 @@ class ScriptedEmbeddingsServerTest {
   final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   HttpResponse<String> post(ScriptedEmbeddingsServer server, String body) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/embeddings"))
-        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    return ScriptedLlmServerTest.postJson(http, server.baseUrl() + "/embeddings", body);
   }
 
   @Test

@@ -14,7 +14,12 @@ class ScriptedLlmServerTest {
   final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   HttpResponse<String> post(ScriptedLlmServer server, String body) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
+    return postJson(http, server.baseUrl() + "/chat/completions", body);
+  }
+
+  /** A JSON POST to {@code url}, its answer as text. */
+  static HttpResponse<String> postJson(HttpClient http, String url, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(url))
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
