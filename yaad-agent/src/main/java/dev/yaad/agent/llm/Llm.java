@@ -3,8 +3,6 @@ package dev.yaad.agent.llm;
 import dev.langchain4j.exception.HttpException;
 import dev.langchain4j.exception.RetriableException;
 import dev.langchain4j.exception.TimeoutException;
-import dev.langchain4j.http.client.jdk.JdkHttpClient;
-import dev.langchain4j.http.client.jdk.JdkHttpClientBuilder;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
@@ -21,6 +19,7 @@ import dev.yaad.memory.outage.OutageLog;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -74,11 +73,12 @@ public final class Llm implements AutoCloseable {
   private final ChatModel blocking;
   private final LlmConfig config;
   private final ScheduledExecutorService timers;
-  private final ExecutorService httpThreads;
+  /** The HTTP client's threads (its own tasks; the readers of streamed responses); none for {@link #of}. */
+  private final List<ExecutorService> httpThreads;
   /** An outage of the provider is logged once per change of state, not per failed call. */
   private final OutageLog outage;
 
-  private Llm(StreamingChatModel streaming, ChatModel blocking, LlmConfig config, ExecutorService httpThreads) {
+  private Llm(StreamingChatModel streaming, ChatModel blocking, LlmConfig config, List<ExecutorService> httpThreads) {
     this.streaming = Objects.requireNonNull(streaming, "streaming");
     this.blocking = Objects.requireNonNull(blocking, "blocking");
     this.config = Objects.requireNonNull(config, "config");
@@ -93,18 +93,21 @@ public final class Llm implements AutoCloseable {
     this.timers = t;
   }
 
-  /** The OpenAI-compatible provider behind {@code config}, over the JDK HTTP client on virtual threads. */
+  /** The OpenAI-compatible provider behind {@code config}, over the JDK HTTP client ({@link StreamingHttpClient}). */
   public static Llm openAiCompatible(LlmConfig config) {
     ExecutorService httpThreads = Executors.newVirtualThreadPerTaskExecutor();
+    // Platform threads, as many as streams are open: a reader waits for its next chunk, and under a
+    // full CPU each needs the fair share the OS gives a thread (two virtual-thread carriers would get less).
+    ExecutorService readers = Executors.newCachedThreadPool(Thread.ofPlatform().name("yaad-llm-stream-", 0).daemon(true).factory());
     HttpClient.Version version = config.baseUrl().startsWith("https") ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1;
     String key = config.apiKey() == null ? "none" : config.apiKey(); // local servers ignore it; the client requires one
     StreamingChatModel streaming = OpenAiStreamingChatModel.builder()
-        .httpClientBuilder(http(httpThreads, version, config.callTimeout()))
+        .httpClientBuilder(http(httpThreads, readers, version, config.callTimeout()))
         .baseUrl(config.baseUrl()).apiKey(key).modelName(config.model())
         .timeout(config.callTimeout())
         .build();
     ChatModel blocking = OpenAiChatModel.builder()
-        .httpClientBuilder(http(httpThreads, version, config.callTimeout()))
+        .httpClientBuilder(http(httpThreads, readers, version, config.callTimeout()))
         .baseUrl(config.baseUrl()).apiKey(key).modelName(config.model())
         .timeout(config.callTimeout())
         .maxRetries(config.maxRetries())
@@ -112,20 +115,17 @@ public final class Llm implements AutoCloseable {
     log.info("llm: {} at {} (first token within {} ms per attempt and {} ms in all, {} retries)",
         config.model(), config.baseUrl(), config.firstTokenTimeout().toMillis(), config.firstTokenBudget().toMillis(),
         config.maxRetries());
-    return new Llm(streaming, blocking, config, httpThreads);
+    return new Llm(streaming, blocking, config, List.of(httpThreads, readers));
   }
 
   /** Any LangChain4j models (a seam for tests and other providers). */
   public static Llm of(StreamingChatModel streaming, ChatModel blocking, LlmConfig config) {
-    return new Llm(streaming, blocking, config, null);
+    return new Llm(streaming, blocking, config, List.of());
   }
 
-  private static JdkHttpClientBuilder http(ExecutorService threads, HttpClient.Version version, Duration timeout) {
-    JdkHttpClientBuilder builder = JdkHttpClient.builder()
-        .httpClientBuilder(HttpClient.newBuilder().executor(threads).version(version));
-    builder.connectTimeout(Duration.ofSeconds(5));
-    builder.readTimeout(timeout);
-    return builder;
+  private static StreamingHttpClient.Builder http(ExecutorService threads, ExecutorService readers,
+      HttpClient.Version version, Duration timeout) {
+    return StreamingHttpClient.builder(threads, readers, version).connectTimeout(Duration.ofSeconds(5)).readTimeout(timeout);
   }
 
   public LlmConfig config() {
@@ -180,9 +180,7 @@ public final class Llm implements AutoCloseable {
   @Override
   public void close() {
     timers.shutdownNow();
-    if (httpThreads != null) {
-      httpThreads.shutdownNow();
-    }
+    httpThreads.forEach(ExecutorService::shutdownNow);
   }
 
   /**

@@ -87,6 +87,30 @@ class LlmTest {
     assertThat(server.calls().getFirst().toolNames()).containsExactly("searchMemories");
   }
 
+  /**
+   * More streams open at once than the JDK's common pool has threads to spare (256), each in the
+   * pause between its first and second token: every one has delivered its first token. Read on
+   * the common pool (LangChain4j's JdkHttpClient), 257 did, and the rest waited for one of them
+   * to end.
+   */
+  @Test
+  void manyStreamsOpenAtOnce_eachDeliversItsFirstToken() {
+    server.rule(Purpose.CONVERSATION, c -> Answer.text("One, and the rest much later."));
+    server.recordCalls(false).latency(Duration.ofMillis(20), Duration.ofSeconds(40));
+    llm.close();
+    llm = Llm.openAiCompatible(LlmConfig.of(server.baseUrl(), "k", "scripted")
+        .withTimeouts(Duration.ofSeconds(30), Duration.ofSeconds(60)).withFirstTokenBudget(Duration.ofSeconds(30)));
+    List<Collector> calls = new java.util.ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      Collector c = new Collector();
+      calls.add(c);
+      llm.stream(ask("count " + i), c);
+    }
+    dev.yaad.memory.testing.Await.until(() -> calls.stream().allMatch(c -> !c.tokens.isEmpty()),
+        Duration.ofSeconds(30), "a first token on each of 300 open streams");
+    assertThat(calls).noneMatch(c -> c.done.isDone());
+  }
+
   @Test
   void cancel_stopsDeliveryAtOnce() throws Exception {
     server.latency(Duration.ofMillis(10), Duration.ofMillis(30));
