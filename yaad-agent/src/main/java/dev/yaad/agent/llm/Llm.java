@@ -96,8 +96,8 @@ public final class Llm implements AutoCloseable {
   /** The OpenAI-compatible provider behind {@code config}, over the JDK HTTP client ({@link StreamingHttpClient}). */
   public static Llm openAiCompatible(LlmConfig config) {
     ExecutorService httpThreads = Executors.newVirtualThreadPerTaskExecutor();
-    // Platform threads, as many as streams are open: a reader waits for its next chunk, and under a
-    // full CPU each needs the fair share the OS gives a thread (two virtual-thread carriers would get less).
+    // Platform threads, as many as streams are open (the common pool's readers were platform threads
+    // too, so a reader's share of a busy CPU is as before; only the cap of 257 is gone).
     ExecutorService readers = Executors.newCachedThreadPool(Thread.ofPlatform().name("yaad-llm-stream-", 0).daemon(true).factory());
     HttpClient.Version version = config.baseUrl().startsWith("https") ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1;
     String key = config.apiKey() == null ? "none" : config.apiKey(); // local servers ignore it; the client requires one
