@@ -129,7 +129,7 @@ final class TurnJournal implements AutoCloseable {
       try {
         JsonNode n = Outbox.JSON.readTree(line);
         turns.add(new TurnBuffer.Turn(n.get("user").asText(), n.path("session").isTextual() ? n.get("session").asText() : null,
-            n.get("payload").asText(), n.get("at").asLong(), n.path("key").isTextual() ? n.get("key").asText() : null));
+            n.get("payload").asText(), n.get("at").asLong(), n.path("key").textValue()));
       } catch (IOException | RuntimeException e) {
         torn++; // a line cut short by the crash
       }

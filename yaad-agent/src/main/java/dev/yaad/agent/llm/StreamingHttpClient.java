@@ -66,10 +66,9 @@ final class StreamingHttpClient implements dev.langchain4j.http.client.HttpClien
       throw new RuntimeException(e);
     }
     if (!successful(response.statusCode())) {
-      throw new HttpException(response.statusCode(), new String(response.body(), StandardCharsets.UTF_8));
+      throw failure(response.statusCode(), response.body());
     }
-    return SuccessfulHttpResponse.builder().statusCode(response.statusCode())
-        .headers(response.headers().map()).body(response.body()).build();
+    return answer(response, response.body());
   }
 
   @Override
@@ -84,12 +83,11 @@ final class StreamingHttpClient implements dev.langchain4j.http.client.HttpClien
       HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
       try (InputStream body = response.body()) {
         if (!successful(response.statusCode())) {
-          HttpException e = new HttpException(response.statusCode(), new String(body.readAllBytes(), StandardCharsets.UTF_8));
+          HttpException e = failure(response.statusCode(), body.readAllBytes());
           quietly(() -> listener.onError(e));
           return;
         }
-        SuccessfulHttpResponse opened = SuccessfulHttpResponse.builder().statusCode(response.statusCode())
-            .headers(response.headers().map()).build();
+        SuccessfulHttpResponse opened = answer(response, null); // the body is the stream, read by the parser
         quietly(() -> listener.onOpen(opened));
         parser.parse(body, listener);
         quietly(listener::onClose);
@@ -117,6 +115,14 @@ final class StreamingHttpClient implements dev.langchain4j.http.client.HttpClien
 
   private static boolean successful(int status) {
     return status >= 200 && status < 300;
+  }
+
+  private static HttpException failure(int status, byte[] body) {
+    return new HttpException(status, new String(body, StandardCharsets.UTF_8));
+  }
+
+  private static SuccessfulHttpResponse answer(HttpResponse<?> response, byte[] body) {
+    return SuccessfulHttpResponse.builder().statusCode(response.statusCode()).headers(response.headers().map()).body(body).build();
   }
 
   /** A listener's exception must not end the stream (as LangChain4j's own clients do). */
