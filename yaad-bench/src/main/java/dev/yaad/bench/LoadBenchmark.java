@@ -153,6 +153,8 @@ final class LoadBenchmark implements Callable<Integer> {
   private final Set<String> learned = ConcurrentHashMap.newKeySet();
   /** The scripted LLM's own delay beyond its time to first token, asked directly each second of the run. */
   private final ConcurrentLinkedQueue<Long> llmDoubleOverhead = new ConcurrentLinkedQueue<>();
+  /** How late the scripted LLM wrote its chunks while the callers talked (after the warm-up). */
+  private ObjectNode llmBehindSchedule = JSON.createObjectNode();
   /** The same for the scripted embeddings provider: its delay beyond {@code --embeddings-ms}. */
   private final ConcurrentLinkedQueue<Long> embeddingsDoubleOverhead = new ConcurrentLinkedQueue<>();
   private volatile boolean probing;
@@ -191,7 +193,7 @@ final class LoadBenchmark implements Callable<Integer> {
       serve.addAll(serverArgs);
       long embed = scripted() ? TimeUnit.MILLISECONDS.toNanos(embeddingsMs) : 0;
       try (ServerProcess server = ServerProcess.start(jvmOptions(), serve, work.resolve("server.log"), Duration.ofMinutes(3))) {
-        run(pg, redis, server, URI.create(llm.baseUrl() + "/chat/completions"), embedder,
+        run(pg, redis, server, llm, embedder,
             new LoadSession.Script(saveShare, recallShare, thinkMs, ttft, perToken, embed), loadBefore);
       }
     }
@@ -249,8 +251,9 @@ final class LoadBenchmark implements Callable<Integer> {
     return Answer.text(root.toString());
   }
 
-  private void run(PostgresProcess pg, RedisProcess redis, ServerProcess server, URI llmChat, ScriptedEmbeddingsServer embedder,
-      LoadSession.Script script, double[] loadBefore) throws Exception {
+  private void run(PostgresProcess pg, RedisProcess redis, ServerProcess server, ScriptedLlmServer llm,
+      ScriptedEmbeddingsServer embedder, LoadSession.Script script, double[] loadBefore) throws Exception {
+    URI llmChat = URI.create(llm.baseUrl() + "/chat/completions");
     HttpClient probeClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     List<Sample> samples = new ArrayList<>();
     OutboxProbe probe = new OutboxProbe(pg.jdbcUrl());
@@ -286,6 +289,8 @@ final class LoadBenchmark implements Callable<Integer> {
     long start = System.nanoTime();
     long end = start + TimeUnit.SECONDS.toNanos(duration);
     probing = true;
+    long[][] lateAtWarmupEnd = {llm.behindScheduleMs()};
+    sampler.schedule(() -> lateAtWarmupEnd[0] = llm.behindScheduleMs(), Math.min(warmupSeconds, duration), TimeUnit.SECONDS);
     List<Fault> faultsDone = new ArrayList<>();
     Thread faultThread = faults ? Thread.ofPlatform().name("load-faults").start(() -> injectFaults(pg, redis, start, faultsDone)) : null;
     URI base = URI.create("ws://127.0.0.1:" + server.port());
@@ -306,6 +311,7 @@ final class LoadBenchmark implements Callable<Integer> {
       }
     } // waits for every caller: each ends within its reply timeout after the end
     long finished = System.nanoTime();
+    llmBehindSchedule = behindSchedule(lateAtWarmupEnd[0], llm.behindScheduleMs());
     learnedWhileTalking = learned.size();
     probing = false;
     long cpuAfter = server.cpuNanos();
@@ -449,6 +455,7 @@ final class LoadBenchmark implements Callable<Integer> {
     out.put("greetings", greetings.size());
     out.set("greetingOverheadMs", summary(greetingOverhead));
     out.set("llmDoubleOverheadMs", summary(llmDoubleOverhead));
+    out.set("llmDoubleBehindScheduleMs", llmBehindSchedule);
     out.set("embeddingsDoubleOverheadMs", summary(embeddingsDoubleOverhead));
     Latencies all = new Latencies(turns.size() + 1);
     Latencies chat = new Latencies(turns.size() + 1);
@@ -607,6 +614,8 @@ final class LoadBenchmark implements Callable<Integer> {
           brief(out.path("toolTurnOverheadMs")), brief(out.path("greetingOverheadMs")));
       p.printf(Locale.ROOT, "  the scripted LLM's own delay beyond its first-token time, asked directly each second (ms): %s%n",
           brief(out.path("llmDoubleOverheadMs")));
+      p.printf(Locale.ROOT, "  how late the scripted LLM wrote its chunks, against its schedule (ms): %s%n",
+          out.path("llmDoubleBehindScheduleMs"));
       if (scripted()) {
         p.printf(Locale.ROOT, "  the scripted embeddings' own delay beyond its %d ms, asked directly each second (ms): %s%n", embeddingsMs,
             brief(out.path("embeddingsDoubleOverheadMs")));
@@ -632,6 +641,38 @@ final class LoadBenchmark implements Callable<Integer> {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /**
+   * How late the scripted LLM wrote its chunks after the warm-up, from its counts per ms late
+   * at the warm-up's end and at the callers' end: the part of the turns' latency that is this
+   * machine's CPU starving the double, which a remote provider would not add.
+   */
+  private static ObjectNode behindSchedule(long[] before, long[] after) {
+    long[] counts = new long[after.length];
+    long chunks = 0;
+    for (int i = 0; i < counts.length; i++) {
+      counts[i] = after[i] - before[i];
+      chunks += counts[i];
+    }
+    ObjectNode n = JSON.createObjectNode().put("chunks", chunks);
+    if (chunks == 0) {
+      return n;
+    }
+    return n.put("p50", msAt(counts, chunks, 0.5)).put("p99", msAt(counts, chunks, 0.99)).put("max", msAt(counts, chunks, 1.0));
+  }
+
+  /** The ms slot the {@code q}-quantile of {@code total} counted chunks falls in. */
+  private static int msAt(long[] counts, long total, double q) {
+    long rank = Math.max(1, (long) Math.ceil(q * total));
+    long seen = 0;
+    for (int i = 0; i < counts.length; i++) {
+      seen += counts[i];
+      if (seen >= rank) {
+        return i;
+      }
+    }
+    return counts.length - 1;
+  }
 
   /** The summary of durations in nanoseconds. */
   private static ObjectNode summary(Collection<Long> nanos) {

@@ -78,6 +78,11 @@ final class Loopback implements AutoCloseable {
     }
   }
 
+  /** Waits until {@link System#nanoTime()} reaches {@code deadlineNanos}, not at all if it has, or less if the server closes. */
+  void pauseUntil(long deadlineNanos) {
+    pause(deadlineNanos - System.nanoTime());
+  }
+
   /** A scripted hang: returns when the server closes, or after {@link #HANG_LIMIT} (the client has given up by then). */
   void hang() {
     pause(HANG_LIMIT.toNanos());

@@ -15,9 +15,11 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -36,7 +38,8 @@ import java.util.function.Predicate;
  * is read from the request as a provider would see it; Yaad adds nothing to its prompts for
  * this server.
  *
- * <p>Latency ({@link #latency}: time to first token, then per token) and failures
+ * <p>Latency ({@link #latency}: time to first token, then per token, due from the request's
+ * arrival; {@link #behindScheduleMs} tells how late this server wrote) and failures
  * ({@link #fail}: an HTTP status such as 500 or 429; {@link #hang}: no answer until the
  * client gives up or the server closes) are configurable at any time and apply to the
  * next requests. Every request is recorded ({@link #calls}, {@link #count}).
@@ -143,6 +146,8 @@ public final class ScriptedLlmServer implements AutoCloseable {
   private volatile boolean recordCalls = true;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger peakInFlight = new AtomicInteger();
+  /** Chunks written behind their schedule, counted by whole milliseconds late (the last slot: that or more). */
+  private final AtomicLongArray behindSchedule = new AtomicLongArray(10_001);
 
   private final Loopback loopback;
 
@@ -229,6 +234,21 @@ public final class ScriptedLlmServer implements AutoCloseable {
     peakInFlight.set(inFlight.get());
   }
 
+  /**
+   * How far behind its schedule each scripted chunk (and each whole non-streamed answer) was
+   * written: element {@code i} counts those {@code i} ms late, the last element those
+   * {@code 10,000} ms or more. Only this server's own delays show here (its threads starved of
+   * CPU, its rules slow), never the client's: a benchmark on one machine reads it as the part of
+   * a turn's latency that a remote provider would not have added.
+   */
+  public long[] behindScheduleMs() {
+    long[] counts = new long[behindSchedule.length()];
+    for (int i = 0; i < counts.length; i++) {
+      counts[i] = behindSchedule.get(i);
+    }
+    return counts;
+  }
+
   public void clearCalls() {
     calls.clear();
   }
@@ -241,6 +261,7 @@ public final class ScriptedLlmServer implements AutoCloseable {
   // ---------------------------------------------------------------- request handling
 
   private void handle(HttpExchange exchange) throws IOException {
+    Schedule schedule = new Schedule(System.nanoTime());
     try (exchange) {
       String path = exchange.getRequestURI().getPath();
       if ("GET".equals(exchange.getRequestMethod()) && path.endsWith("/models")) {
@@ -273,14 +294,15 @@ public final class ScriptedLlmServer implements AutoCloseable {
         switch (answer) {
           case Answer.Error e -> Loopback.respondJson(exchange, e.status(), Loopback.errorJson(e.message()), ending);
           case Answer.Hang h -> loopback.hang();
-          case Answer.Text t when call.stream() -> streamText(exchange, body, t.text(), ending);
+          case Answer.Text t when call.stream() -> streamText(exchange, body, t.text(), ending, schedule);
           case Answer.Text t -> {
-            loopback.pause(firstTokenNanos + perTokenNanos * Math.max(0, tokens(t.text()).size() - 1));
+            schedule.skip(tokens(t.text()).size() - 1);
+            schedule.await();
             Loopback.respondJson(exchange, 200, completion(body, t.text(), List.of()).toString(), ending);
           }
-          case Answer.ToolCalls tc when call.stream() -> streamToolCalls(exchange, body, tc.calls(), ending);
+          case Answer.ToolCalls tc when call.stream() -> streamToolCalls(exchange, body, tc.calls(), ending, schedule);
           case Answer.ToolCalls tc -> {
-            loopback.pause(firstTokenNanos);
+            schedule.await();
             Loopback.respondJson(exchange, 200, completion(body, null, tc.calls()).toString(), ending);
           }
         }
@@ -348,15 +370,13 @@ public final class ScriptedLlmServer implements AutoCloseable {
 
   // ---------------------------------------------------------------- wire format
 
-  private void streamText(HttpExchange exchange, JsonNode request, String text, Runnable ending) throws IOException {
+  private void streamText(HttpExchange exchange, JsonNode request, String text, Runnable ending, Schedule schedule)
+      throws IOException {
     String id = "chatcmpl-" + ids.incrementAndGet();
     try (OutputStream out = startStream(exchange)) {
-      loopback.pause(firstTokenNanos);
       List<String> tokens = tokens(text);
       for (int i = 0; i < tokens.size(); i++) {
-        if (i > 0) {
-          loopback.pause(perTokenNanos);
-        }
+        schedule.await();
         ObjectNode delta = JSON.createObjectNode();
         if (i == 0) {
           delta.put("role", "assistant");
@@ -370,11 +390,11 @@ public final class ScriptedLlmServer implements AutoCloseable {
     }
   }
 
-  private void streamToolCalls(HttpExchange exchange, JsonNode request, List<ToolCall> toolCalls, Runnable ending)
-      throws IOException {
+  private void streamToolCalls(HttpExchange exchange, JsonNode request, List<ToolCall> toolCalls, Runnable ending,
+      Schedule schedule) throws IOException {
     String id = "chatcmpl-" + ids.incrementAndGet();
     try (OutputStream out = startStream(exchange)) {
-      loopback.pause(firstTokenNanos);
+      schedule.await();
       for (int i = 0; i < toolCalls.size(); i++) {
         ToolCall tc = toolCalls.get(i);
         ObjectNode head = JSON.createObjectNode();
@@ -389,7 +409,7 @@ public final class ScriptedLlmServer implements AutoCloseable {
         // Arguments arrive in pieces, as real providers send them.
         String args = tc.argumentsJson();
         for (int from = 0; from < args.length(); from += 8) {
-          loopback.pause(perTokenNanos);
+          schedule.await();
           ObjectNode delta = JSON.createObjectNode();
           ObjectNode part = delta.putArray("tool_calls").addObject();
           part.put("index", i);
@@ -400,6 +420,33 @@ public final class ScriptedLlmServer implements AutoCloseable {
       ending.run();
       send(out, chunk(request, id, JSON.createObjectNode(), "tool_calls"));
       finishStream(out, request, id, toolCalls.size() * 10);
+    }
+  }
+
+  /**
+   * When one answer's chunks are due: the first {@code firstToken} after the request arrived,
+   * each next one {@code perToken} after the one before was due. So a chunk written late (this
+   * server starved of CPU) does not push back the ones after it, as a remote provider's pace
+   * does not depend on the machine its client runs on.
+   */
+  private final class Schedule {
+    private long due;
+
+    Schedule(long arrived) {
+      due = arrived + firstTokenNanos;
+    }
+
+    /** Waits until the next chunk is due, notes how late that leaves it, and moves on to the one after. */
+    void await() {
+      loopback.pauseUntil(due);
+      long lateMs = Math.max(0, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - due));
+      behindSchedule.incrementAndGet((int) Math.min(lateMs, behindSchedule.length() - 1));
+      due += perTokenNanos;
+    }
+
+    /** Moves the next chunk's due time on by {@code chunks} tokens (an answer sent whole when its last token would be). */
+    void skip(int chunks) {
+      due += perTokenNanos * Math.max(0, chunks);
     }
   }
 

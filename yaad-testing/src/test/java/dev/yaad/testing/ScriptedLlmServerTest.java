@@ -52,6 +52,27 @@ class ScriptedLlmServerTest {
   }
 
   @Test
+  void chunksAreDueFromTheRequestsArrival_soOneWrittenLateDoesNotPushBackTheNext() throws Exception {
+    // Tokens due 0, 200 and 400 ms after the request arrived; the answer itself takes 1 s (a
+    // starved double): all three are then late, and none waits its 200 ms after the one before.
+    try (ScriptedLlmServer server = ScriptedLlmServer.start().latency(Duration.ZERO, Duration.ofMillis(200))) {
+      server.rule(ScriptedLlmServer.Purpose.CONVERSATION, c -> {
+        try {
+          Thread.sleep(1000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return ScriptedLlmServer.Answer.text("one two three");
+      });
+      HttpResponse<String> r = post(server, "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+      assertThat(r.body()).contains("\"content\":\"one \"").contains("\"content\":\"three\"");
+      long[] late = server.behindScheduleMs();
+      assertThat(java.util.Arrays.stream(late).sum()).isEqualTo(3);
+      assertThat(java.util.Arrays.stream(late, 0, 600).sum()).as("chunks less than 600 ms late").isZero();
+    }
+  }
+
+  @Test
   void unknownRoutesAndBadJson_areClientErrors() throws Exception {
     try (ScriptedLlmServer server = ScriptedLlmServer.start()) {
       assertThat(post(server, "not json").statusCode()).isEqualTo(400);
