@@ -4,8 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.yaad.memory.Memories;
+import dev.yaad.memory.outage.FailureRun;
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
@@ -24,6 +27,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -43,6 +47,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Faults</b>: Redis down costs one log line when it goes and one when it is back (a
  * checker reconnects every {@link #CHECK_INTERVAL}); meanwhile events reach this process only.
+ * Down is a lost connection, or {@link #FAILURES_BEFORE_DOWN} failed publishes or pings in a
+ * row, counted as the cache counts Redis failures ({@link FailureRun}: those in flight together
+ * through one stall count once), so that one slow command on a busy machine does not drop the
+ * subscription and with it the events that arrive while it is renewed.
  *
  * <p>Thread-safe. Subscribers must be quick and must not throw (a throw is logged).
  */
@@ -50,6 +58,8 @@ public final class ClusterEvents implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ClusterEvents.class);
   static final Duration CHECK_INTERVAL = Duration.ofSeconds(1);
   private static final Duration TIMEOUT = Duration.ofSeconds(1);
+  /** Failed publishes or pings in a row, each sent after the one before had failed, that mark Redis down (the cache's rule). */
+  static final int FAILURES_BEFORE_DOWN = 3;
   /** How many event ids are remembered for de-duplication: far more than arrive in the seconds an echo takes. */
   private static final int SEEN_IDS = 10_000;
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -83,6 +93,8 @@ public final class ClusterEvents implements AutoCloseable {
   private volatile StatefulRedisConnection<String, String> commands;
   private volatile StatefulRedisPubSubConnection<String, String> pubsub;
   private volatile boolean up;
+  private final FailureRun failures = new FailureRun();
+  private final AtomicInteger downs = new AtomicInteger();
   private boolean everUp; // checker thread only
   private volatile boolean closed;
   private final AtomicLong duplicates = new AtomicLong();
@@ -106,6 +118,14 @@ public final class ClusterEvents implements AutoCloseable {
         .timeoutOptions(TimeoutOptions.enabled(TIMEOUT))
         .socketOptions(SocketOptions.builder().connectTimeout(TIMEOUT).build())
         .build());
+    client.addListener(new RedisConnectionStateListener() {
+      @Override
+      public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+        if (connection == commands || connection == pubsub) {
+          down("connection lost");
+        }
+      }
+    });
     checker = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("yaad-cluster-events").factory());
     checker.scheduleWithFixedDelay(this::check, 0, CHECK_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
   }
@@ -159,18 +179,22 @@ public final class ClusterEvents implements AutoCloseable {
     if (c == null || !up) {
       return;
     }
+    long sent = System.nanoTime();
     try {
       if (wait) {
         c.sync().publish(channel, encode(id, event));
+        failures.reset();
       } else {
         c.async().publish(channel, encode(id, event)).whenComplete((n, error) -> {
-          if (error != null) {
-            down(error);
+          if (error == null) {
+            failures.reset();
+          } else {
+            failed(error, sent);
           }
         });
       }
     } catch (RuntimeException e) {
-      down(e);
+      failed(e, sent);
     }
   }
 
@@ -270,10 +294,12 @@ public final class ClusterEvents implements AutoCloseable {
     if (closed) {
       return;
     }
+    long sent = System.nanoTime();
     try {
       if (up) {
         commands.sync().ping();
         pubsub.sync().ping();
+        failures.reset();
         return;
       }
       disconnect();
@@ -295,7 +321,7 @@ public final class ClusterEvents implements AutoCloseable {
       everUp = true;
     } catch (RuntimeException e) {
       if (up) {
-        down(e);
+        failed(e, sent);
       } else if (!everUp && !closed) {
         everUp = true; // the first failure is the one logged; later attempts are quiet
         log.warn("cluster: redis at {} is not reachable ({}); events reach this instance only until it is", safeUrl, e.toString());
@@ -303,12 +329,27 @@ public final class ClusterEvents implements AutoCloseable {
     }
   }
 
-  private void down(Throwable e) {
+  /** @param sent when the failed publish or ping was sent ({@link System#nanoTime()}) */
+  private void failed(Throwable e, long sent) {
+    int inARow = failures.count(sent);
+    if (inARow >= FAILURES_BEFORE_DOWN) {
+      down(e + (inARow > 1 ? ", " + inARow + " failures in a row" : ""));
+    }
+  }
+
+  private void down(String reason) {
     if (up && !closed) {
       up = false;
+      failures.reset();
+      downs.incrementAndGet();
       log.warn("cluster: redis at {} is down ({}); events reach this instance only, reconnecting every {} ms", safeUrl,
-          e.toString(), CHECK_INTERVAL.toMillis());
+          reason, CHECK_INTERVAL.toMillis());
     }
+  }
+
+  /** How many times Redis was marked down since start. */
+  int timesDown() {
+    return downs.get();
   }
 
   private void disconnect() {

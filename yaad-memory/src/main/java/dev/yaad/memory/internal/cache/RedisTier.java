@@ -1,6 +1,7 @@
 package dev.yaad.memory.internal.cache;
 
 import dev.yaad.memory.cache.CacheConfig;
+import dev.yaad.memory.outage.FailureRun;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.KeyValue;
@@ -551,28 +552,5 @@ final class RedisTier implements AutoCloseable {
       root = root.getCause();
     }
     return root.getClass().getSimpleName() + ": " + root.getMessage();
-  }
-
-  /** Failures in a row, where the commands in flight together through one stall count once. */
-  private static final class FailureRun {
-    private volatile int count; // read without the lock by reset(), which every successful command calls
-    private long lastCountedAt;
-
-    /** Counts a failure of a command sent at {@code sent}; the count so far, or 0 if it overlapped the last counted one. */
-    synchronized int count(long sent) {
-      if (count > 0 && sent - lastCountedAt < 0) {
-        return 0;
-      }
-      lastCountedAt = System.nanoTime();
-      return ++count;
-    }
-
-    void reset() {
-      if (count != 0) {
-        synchronized (this) {
-          count = 0;
-        }
-      }
-    }
   }
 }
