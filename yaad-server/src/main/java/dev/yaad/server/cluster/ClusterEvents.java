@@ -333,7 +333,7 @@ public final class ClusterEvents implements AutoCloseable {
   private void failed(Throwable e, long sent) {
     int inARow = failures.count(sent);
     if (inARow >= FAILURES_BEFORE_DOWN) {
-      down(e + (inARow > 1 ? ", " + inARow + " failures in a row" : ""));
+      down(e + ", " + inARow + " failures in a row");
     }
   }
 
