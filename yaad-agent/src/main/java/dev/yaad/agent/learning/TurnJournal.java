@@ -128,7 +128,7 @@ final class TurnJournal implements AutoCloseable {
       }
       try {
         JsonNode n = Outbox.JSON.readTree(line);
-        turns.add(new TurnBuffer.Turn(n.get("user").asText(), n.path("session").isTextual() ? n.get("session").asText() : null,
+        turns.add(new TurnBuffer.Turn(n.get("user").asText(), n.path("session").textValue(),
             n.get("payload").asText(), n.get("at").asLong(), n.path("key").textValue()));
       } catch (IOException | RuntimeException e) {
         torn++; // a line cut short by the crash

@@ -9,10 +9,12 @@ import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
 import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.yaad.memory.testing.Await;
 import dev.yaad.testing.ScriptedLlmServer.Answer;
 import dev.yaad.testing.ScriptedLlmServer.Purpose;
 import dev.yaad.testing.ScriptedLlmServer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -100,13 +102,13 @@ class LlmTest {
     llm.close();
     llm = Llm.openAiCompatible(LlmConfig.of(server.baseUrl(), "k", "scripted")
         .withTimeouts(Duration.ofSeconds(30), Duration.ofSeconds(60)).withFirstTokenBudget(Duration.ofSeconds(30)));
-    List<Collector> calls = new java.util.ArrayList<>();
+    List<Collector> calls = new ArrayList<>();
     for (int i = 0; i < 300; i++) {
       Collector c = new Collector();
       calls.add(c);
       llm.stream(ask("count " + i), c);
     }
-    dev.yaad.memory.testing.Await.until(() -> calls.stream().allMatch(c -> !c.tokens.isEmpty()),
+    Await.until(() -> calls.stream().allMatch(c -> !c.tokens.isEmpty()),
         Duration.ofSeconds(30), "a first token on each of 300 open streams");
     assertThat(calls).noneMatch(c -> c.done.isDone());
   }
@@ -133,7 +135,7 @@ class LlmTest {
         c.onError(error);
       }
     });
-    dev.yaad.memory.testing.Await.until(() -> !c.tokens.isEmpty(), Duration.ofSeconds(5), "first token");
+    Await.until(() -> !c.tokens.isEmpty(), Duration.ofSeconds(5), "first token");
     // A second call on the same client finishes, proving the first stream no longer delivers.
     Collector next = new Collector();
     llm.stream(ask("again"), next);
