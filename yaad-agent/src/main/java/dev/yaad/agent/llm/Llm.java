@@ -20,12 +20,15 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -41,7 +44,9 @@ import org.slf4j.LoggerFactory;
  * <p>A streamed call is retried (with backoff) only while no token has reached the
  * listener, so a listener never sees text twice; an attempt that timed out waiting for its
  * first token still counts if it answers before the retry does. After {@link Stream#cancel()} the listener
- * receives nothing more; the HTTP stream is abandoned at its next chunk.
+ * receives nothing more. Once a call is over (answered, failed or cancelled) or one attempt has
+ * won, the other attempts' HTTP requests are aborted at once, hung or not: none keeps its
+ * connection and reader thread until the read timeout.
  *
  * <p>Thread-safe; one instance serves every session. {@link #close()} stops its timers.
  */
@@ -63,7 +68,7 @@ public final class Llm implements AutoCloseable {
 
   /** A streamed call in flight. */
   public interface Stream {
-    /** Stops delivery at once and abandons the HTTP stream; idempotent. */
+    /** Stops delivery and aborts the HTTP request at once; idempotent. */
     void cancel();
 
     boolean isCancelled();
@@ -132,6 +137,12 @@ public final class Llm implements AutoCloseable {
     return config;
   }
 
+  /** Streamed responses being sent or read now, on reader threads (for tests). */
+  int streamsInFlight() {
+    return httpThreads.stream().filter(ThreadPoolExecutor.class::isInstance)
+        .mapToInt(e -> ((ThreadPoolExecutor) e).getActiveCount()).sum();
+  }
+
   /**
    * Starts a streamed call; returns at once.
    *
@@ -186,7 +197,7 @@ public final class Llm implements AutoCloseable {
   /**
    * One streamed call across its attempts. An attempt that has had no first token within its
    * wait is not abandoned: the next attempt starts beside it, and whichever delivers a first
-   * token first is the one whose output counts (the other is cancelled at its first chunk).
+   * token first is the one whose output counts (the other's request is aborted then).
    * A provider that is only queueing (busy, not hung) answers the first attempt a little late;
    * throwing that answer away would put the retry at the back of the same queue, and the call
    * would fail for nothing.
@@ -199,6 +210,8 @@ public final class Llm implements AutoCloseable {
     private final AtomicInteger current = new AtomicInteger(1);
     /** The attempt that delivered the first token, whose output counts; 0 before. */
     private final AtomicInteger winner = new AtomicInteger();
+    /** Each attempt's HTTP request, by attempt number. */
+    private final Map<Integer, StreamingHttpClient.Exchange> exchanges = new ConcurrentHashMap<>();
     private volatile boolean cancelled;
     private volatile StreamingHandle handle;
     private volatile ScheduledFuture<?> firstTokenTimer;
@@ -231,10 +244,26 @@ public final class Llm implements AutoCloseable {
         }
       }, wait);
       try {
-        streaming.chat(request, new Handler(n));
+        StreamingHttpClient.startedBy(e -> exchanges.put(n, e), () -> streaming.chat(request, new Handler(n)));
       } catch (RuntimeException e) {
         attemptFailed(n, e);
       }
+      if (finished.get()) {
+        abortAttempts(winner.get()); // the call ended as this attempt started
+      }
+    }
+
+    /**
+     * Aborts the HTTP requests of every attempt but {@code except} (0: of all). The winner's own
+     * stream is closed through its handle instead: its reader may be in the listener, which an
+     * interrupt must not reach.
+     */
+    void abortAttempts(int except) {
+      exchanges.forEach((n, exchange) -> {
+        if (n != except) {
+          exchange.abort();
+        }
+      });
     }
 
     /**
@@ -281,6 +310,7 @@ public final class Llm implements AutoCloseable {
         if (h != null) {
           h.cancel();
         }
+        abortAttempts(winner.get());
         if (!cancelled) {
           listener.onError(error);
         }
@@ -298,6 +328,7 @@ public final class Llm implements AutoCloseable {
       if (h != null) {
         h.cancel();
       }
+      abortAttempts(winner.get());
     }
 
     @Override
@@ -319,6 +350,7 @@ public final class Llm implements AutoCloseable {
             handle = h;
             cancelTimer(firstTokenTimer);
             outage.succeeded();
+            abortAttempts(n); // the others can only lose now
           }
           return true;
         }
@@ -344,6 +376,7 @@ public final class Llm implements AutoCloseable {
           cancelTimer(firstTokenTimer);
           cancelTimer(callTimer);
           outage.succeeded();
+          abortAttempts(n);
           listener.onComplete(response);
         }
       }

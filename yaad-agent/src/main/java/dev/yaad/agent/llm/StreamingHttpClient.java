@@ -16,6 +16,7 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
+import java.util.function.Consumer;
 
 /**
  * The HTTP client LangChain4j's OpenAI models call the provider with: the JDK's client, as
@@ -28,12 +29,21 @@ import java.util.concurrent.ExecutorService;
  * once; the next waited, its tokens buffered, until another stream had ended (a whole reply
  * later).
  *
+ * <p>Each stream can be {@linkplain Exchange#abort aborted} at any moment, also before its first
+ * chunk, which LangChain4j's own handle cannot do (it closes the stream only once a chunk has
+ * come): {@link #startedBy} hands the caller the {@link Exchange} of each stream it starts. So an
+ * LLM call that has failed or been cancelled does not keep a hung request, its connection and
+ * its reader thread until the read timeout.
+ *
  * <p>Otherwise as {@code JdkHttpClient}: the request's timeout is the read timeout (until the
  * response's headers), a status outside 2xx is an {@link HttpException} with the body, a
  * timeout is LangChain4j's {@link TimeoutException}, and the listener's own exceptions do not
  * end the stream.
  */
 final class StreamingHttpClient implements dev.langchain4j.http.client.HttpClient {
+  /** Where the streams started on this thread are handed (see {@link #startedBy}); null: nowhere. */
+  private static final ThreadLocal<Consumer<Exchange>> STARTED = new ThreadLocal<>();
+
   private final HttpClient http;
   private final ExecutorService readers;
   private final Duration readTimeout;
@@ -71,11 +81,78 @@ final class StreamingHttpClient implements dev.langchain4j.http.client.HttpClien
     return answer(response, response.body());
   }
 
+  /**
+   * Runs {@code start} and hands {@code sink} the {@link Exchange} of each stream it starts on
+   * this thread (LangChain4j's streaming models start theirs on the caller's thread).
+   */
+  static void startedBy(Consumer<Exchange> sink, Runnable start) {
+    Consumer<Exchange> outer = STARTED.get();
+    STARTED.set(sink);
+    try {
+      start.run();
+    } finally {
+      STARTED.set(outer);
+    }
+  }
+
   @Override
   public void execute(dev.langchain4j.http.client.HttpRequest request, ServerSentEventParser parser,
       ServerSentEventListener listener) {
     HttpRequest jdkRequest = jdk(request);
-    readers.execute(() -> stream(jdkRequest, parser, listener));
+    Exchange exchange = new Exchange();
+    Consumer<Exchange> sink = STARTED.get();
+    if (sink != null) {
+      sink.accept(exchange);
+    }
+    readers.execute(() -> {
+      if (exchange.reading(Thread.currentThread())) {
+        try {
+          stream(jdkRequest, parser, listener);
+        } finally {
+          exchange.done();
+        }
+      }
+    });
+  }
+
+  /**
+   * One streamed request, from its send to the end of its body. {@link #abort} interrupts its
+   * reader: the JDK client then cancels the request (before the response's headers) or its body
+   * stream fails (after), the connection is closed, and the listener gets the error.
+   */
+  static final class Exchange {
+    private Thread reader;
+    private boolean aborted;
+    private boolean over;
+
+    /** Stops the stream now, or before it starts; idempotent, and a no-op once it has ended. */
+    synchronized void abort() {
+      if (!aborted && !over) {
+        aborted = true;
+        if (reader != null) {
+          reader.interrupt();
+        }
+      }
+    }
+
+    /** @return false if aborted before it started: then nothing is sent */
+    private synchronized boolean reading(Thread thread) {
+      if (aborted) {
+        over = true;
+        return false;
+      }
+      reader = thread;
+      return true;
+    }
+
+    /** The stream ended: a later abort must not interrupt the pooled thread's next stream. */
+    private void done() {
+      synchronized (this) {
+        over = true;
+        reader = null;
+      }
+      Thread.interrupted(); // an abort that came as the stream ended
+    }
   }
 
   private void stream(HttpRequest request, ServerSentEventParser parser, ServerSentEventListener listener) {

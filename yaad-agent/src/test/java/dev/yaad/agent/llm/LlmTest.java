@@ -161,6 +161,49 @@ class LlmTest {
         .withMessageContaining("no first token within 500 ms");
   }
 
+  /** An LLM whose hung requests would be given up only after a minute (the scripted hang's length too). */
+  private void withAMinutesCallTimeout() {
+    llm.close();
+    llm = Llm.openAiCompatible(LlmConfig.of(server.baseUrl(), "k", "scripted")
+        .withTimeouts(Duration.ofMillis(300), Duration.ofSeconds(60)).withMaxRetries(1));
+  }
+
+  @Test
+  void aCallThatFailed_abortsItsHungRequests_atOnce() throws Exception {
+    withAMinutesCallTimeout();
+    server.hang(Purpose.CONVERSATION, 2);
+    Collector failed = new Collector();
+    llm.stream(ask("hello?"), failed);
+    assertThat(failed.done).failsWithin(Duration.ofSeconds(10));
+    // Not held until the 60 s timeout: both attempts' requests, connections and reader threads are let go.
+    Await.until(() -> llm.streamsInFlight() == 0, Duration.ofSeconds(10), "the hung requests aborted");
+    Collector next = new Collector(); // and the readers serve the next call (no interrupt left behind)
+    llm.stream(ask("again"), next);
+    assertThat(next.await().aiMessage().text()).isNotBlank();
+  }
+
+  @Test
+  void cancelBeforeTheFirstToken_abortsTheRequest() throws Exception {
+    withAMinutesCallTimeout();
+    server.hang(Purpose.CONVERSATION, 1);
+    Collector c = new Collector();
+    Llm.Stream stream = llm.stream(ask("hello?"), c);
+    Await.until(() -> server.count(Purpose.CONVERSATION) == 1 && llm.streamsInFlight() == 1, Duration.ofSeconds(5), "the request sent");
+    stream.cancel();
+    Await.until(() -> llm.streamsInFlight() == 0, Duration.ofSeconds(10), "the hung request aborted");
+    assertThat(c.done).isNotDone(); // a cancelled call tells its listener nothing
+  }
+
+  @Test
+  void theRetrysAnswer_abortsTheHungFirstAttempt() throws Exception {
+    withAMinutesCallTimeout();
+    server.hang(Purpose.CONVERSATION, 1);
+    Collector c = new Collector();
+    llm.stream(ask("hello?"), c);
+    assertThat(c.await().aiMessage().text()).isNotBlank();
+    Await.until(() -> llm.streamsInFlight() == 0, Duration.ofSeconds(10), "the hung first attempt aborted");
+  }
+
   @Test
   void aSlowFirstToken_stillCounts_whenItComesBeforeTheRetrysOwn() throws Exception {
     // A provider that only queues: every request's first token after 1.5 s, past the 1 s wait. The retry
