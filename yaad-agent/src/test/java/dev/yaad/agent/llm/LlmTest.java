@@ -161,8 +161,12 @@ class LlmTest {
         .withMessageContaining("no first token within 500 ms");
   }
 
-  /** An LLM whose hung requests would be given up only after a minute (the scripted hang's length too). */
-  private void withAMinutesCallTimeout() {
+  /**
+   * The next {@code hangs} conversation requests hang, and the LLM would give a hung request up only
+   * after a minute (the scripted hang's length too).
+   */
+  private void hangingAMinute(int hangs) {
+    server.hang(Purpose.CONVERSATION, hangs);
     llm.close();
     llm = Llm.openAiCompatible(LlmConfig.of(server.baseUrl(), "k", "scripted")
         .withTimeouts(Duration.ofMillis(300), Duration.ofSeconds(60)).withMaxRetries(1));
@@ -170,8 +174,7 @@ class LlmTest {
 
   @Test
   void aCallThatFailed_abortsItsHungRequests_atOnce() throws Exception {
-    withAMinutesCallTimeout();
-    server.hang(Purpose.CONVERSATION, 2);
+    hangingAMinute(2);
     Collector failed = new Collector();
     llm.stream(ask("hello?"), failed);
     assertThat(failed.done).failsWithin(Duration.ofSeconds(10));
@@ -184,8 +187,7 @@ class LlmTest {
 
   @Test
   void cancelBeforeTheFirstToken_abortsTheRequest() throws Exception {
-    withAMinutesCallTimeout();
-    server.hang(Purpose.CONVERSATION, 1);
+    hangingAMinute(1);
     Collector c = new Collector();
     Llm.Stream stream = llm.stream(ask("hello?"), c);
     Await.until(() -> server.count(Purpose.CONVERSATION) == 1 && llm.streamsInFlight() == 1, Duration.ofSeconds(5), "the request sent");
@@ -196,8 +198,7 @@ class LlmTest {
 
   @Test
   void theRetrysAnswer_abortsTheHungFirstAttempt() throws Exception {
-    withAMinutesCallTimeout();
-    server.hang(Purpose.CONVERSATION, 1);
+    hangingAMinute(1);
     Collector c = new Collector();
     llm.stream(ask("hello?"), c);
     assertThat(c.await().aiMessage().text()).isNotBlank();
