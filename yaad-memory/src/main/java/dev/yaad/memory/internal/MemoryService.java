@@ -402,8 +402,12 @@ public final class MemoryService {
       }
     }
     // De-duplicated writes apply only if no other process wrote the user since the index was read.
+    long invalidations = search.invalidations(userId);
     List<Memory> written = writes.isEmpty() ? List.of()
         : store.write(userId, writes, deduplicate ? existing.seen() : null, begunAt);
+    if (deduplicate && !writes.isEmpty()) {
+      search.written(existing, invalidations, writes, written); // the state as it is now, not read again
+    }
     List<AddResult> results = new ArrayList<>(slots.size());
     int[] counts = new int[3];
     for (Slot slot : slots) {

@@ -6,6 +6,7 @@ import dev.yaad.memory.Memory;
 import dev.yaad.memory.embed.Embedder;
 import dev.yaad.memory.internal.store.EmbeddedMemory;
 import dev.yaad.memory.internal.store.MemoryStore;
+import dev.yaad.memory.internal.store.MemoryWrite;
 import dev.yaad.memory.internal.store.UserState;
 import dev.yaad.memory.search.ForgetRule;
 import dev.yaad.memory.search.Match;
@@ -21,6 +22,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,7 +38,10 @@ import org.slf4j.LoggerFactory;
  * reloads it. Every write for a user must therefore be followed by {@code invalidate(user)}
  * on every instance that may hold that user's state: {@code MemoryService} does it for the
  * writes it makes; a cross-instance bus calls it for writes made elsewhere. While that bus
- * is down, a state older than {@code maxAgeNanos} is loaded again at its next use.
+ * is down, a state older than {@code maxAgeNanos} is loaded again at its next use. After a
+ * de-duplicating write of its own, {@code MemoryService} gives the state back with the write
+ * applied ({@link #written}), so a user who is written to often is not read whole from the
+ * store again after every write.
  *
  * <p>Only vectors of the embedder's {@linkplain Embedder#modelId() model} are used; memories
  * without one are found by their words only until the re-embedding job has run. Each load
@@ -53,6 +59,10 @@ public final class SearchIndex {
   private final Cache<String, UserIndex> users;
   private final Clock clock;
   private final LongSupplier maxAgeNanos;
+  /** Invalidations so far, per stripe of users: tells {@link #written} whether any but the write's own came. */
+  private final AtomicLongArray invalidations = new AtomicLongArray(INVALIDATION_STRIPES);
+  private final AtomicLong loads = new AtomicLong();
+  private static final int INVALIDATION_STRIPES = 4096;
 
   public SearchIndex(MemoryStore store, Embedder embedder, SearchConfig config) {
     this(store, embedder, config, Clock.systemUTC(), () -> Long.MAX_VALUE);
@@ -139,12 +149,51 @@ public final class SearchIndex {
 
   /** Drops the user's in-memory state; the next search reloads it from the store. */
   public void invalidate(String userId) {
+    invalidations.incrementAndGet(stripe(userId)); // first: a state derived before it must not be kept (see written)
     users.invalidate(userId);
   }
 
   /** Drops every user's state (e.g. after re-embedding everything). */
   public void invalidateAll() {
+    for (int i = 0; i < INVALIDATION_STRIPES; i++) {
+      invalidations.incrementAndGet(i);
+    }
     users.invalidateAll();
+  }
+
+  /** A count of the user's invalidations (shared with some other users) to read just before a write: see {@link #written}. */
+  public long invalidations(String userId) {
+    return invalidations.get(stripe(userId));
+  }
+
+  /**
+   * Holds the user's state with a write applied, instead of reading it all from the store at
+   * its next use: for a write decided from {@code before} (which the store applied only if the
+   * user's memories were still as {@code before} saw them) and invalidated once by the store
+   * since {@code invalidationsBefore} was read. If any other invalidation came meanwhile (a write
+   * elsewhere; another user of the same stripe), or a state is held already, nothing changes.
+   *
+   * @param written the store's results, one per write
+   */
+  public void written(Duplicates before, long invalidationsBefore, List<MemoryWrite> writes, List<Memory> written) {
+    String userId = before.index.userId;
+    int stripe = stripe(userId);
+    if (invalidations.get(stripe) != invalidationsBefore + 1) {
+      return;
+    }
+    UserIndex after = UserIndex.build(userId, before.index.with(writes, written), embedder.modelId(), embedder.dimension(),
+        TextAnalysis.DEFAULT);
+    // Checked again under the map's lock: an invalidation after this check removes the state only once it is in.
+    users.asMap().compute(userId, (id, held) -> held == null && invalidations.get(stripe) == invalidationsBefore + 1 ? after : held);
+  }
+
+  /** How many times a user's state was read from the store (for metrics and tests). */
+  public long loads() {
+    return loads.get();
+  }
+
+  private static int stripe(String userId) {
+    return Math.floorMod(userId.hashCode(), INVALIDATION_STRIPES);
   }
 
   /** How many users' state is held now (for metrics and tests). */
@@ -205,14 +254,30 @@ public final class SearchIndex {
         }
       }
     }
-    return new Duplicates(out, index.state);
+    return new Duplicates(out, index);
   }
 
   /**
    * What {@link #duplicatesOf} found, one per new memory, and the user's memories as it saw them
    * (for a write that must not apply if they changed since: {@code MemoryStore.write(..., seen)}).
    */
-  public record Duplicates(List<Optional<Duplicate>> found, UserState seen) {}
+  public static final class Duplicates {
+    private final List<Optional<Duplicate>> found;
+    private final UserIndex index;
+
+    private Duplicates(List<Optional<Duplicate>> found, UserIndex index) {
+      this.found = found;
+      this.index = index;
+    }
+
+    public List<Optional<Duplicate>> found() {
+      return found;
+    }
+
+    public UserState seen() {
+      return index.state;
+    }
+  }
 
   /**
    * The user's memories that {@code description} matches under {@code rule}: none, exactly one
@@ -251,6 +316,7 @@ public final class SearchIndex {
   }
 
   private UserIndex load(String userId) {
+    loads.incrementAndGet();
     long start = System.nanoTime();
     var rows = store.embeddedMemories(userId);
     long read = System.nanoTime();

@@ -4,6 +4,7 @@ import dev.yaad.memory.Memory;
 import dev.yaad.memory.internal.Vectors;
 import dev.yaad.memory.internal.store.EmbeddedMemory;
 import dev.yaad.memory.internal.store.Embedding;
+import dev.yaad.memory.internal.store.MemoryWrite;
 import dev.yaad.memory.internal.store.UserState;
 import dev.yaad.memory.search.SearchConfig;
 import dev.yaad.memory.search.SearchHit;
@@ -18,6 +19,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.function.BiPredicate;
 import java.util.stream.IntStream;
 
@@ -134,6 +136,32 @@ final class UserIndex {
     float avg = n == 0 ? 0 : (float) totalLength / n;
     return new UserIndex(userId, modelId, dim, memories, matrix, hasVector, asks, without, occurred, created,
         postings, docLength, avg, weight, new UserState(n, lastUpdated));
+  }
+
+  /**
+   * The rows a load would read once {@code writes} (whose results are {@code written}) were
+   * applied to the memories of this index: each with this model's vector, or none.
+   */
+  List<EmbeddedMemory> with(List<MemoryWrite> writes, List<Memory> written) {
+    List<EmbeddedMemory> rows = new ArrayList<>(memories.length + writes.size());
+    Map<UUID, Integer> at = new HashMap<>();
+    for (int i = 0; i < memories.length; i++) {
+      rows.add(new EmbeddedMemory(memories[i], hasVector[i]
+          ? new Embedding(modelId, Arrays.copyOfRange(matrix, i * dimension, (i + 1) * dimension)) : null));
+      at.put(memories[i].id(), i);
+    }
+    for (int w = 0; w < writes.size(); w++) {
+      Memory result = written.get(w);
+      switch (writes.get(w)) {
+        case MemoryWrite.Insert insert -> rows.add(new EmbeddedMemory(result, insert.embedding()));
+        case MemoryWrite.Update update -> {
+          int i = at.get(update.id());
+          Embedding kept = result.content().equals(memories[i].content()) ? rows.get(i).embedding() : null;
+          rows.set(i, new EmbeddedMemory(result, update.embedding() != null ? update.embedding() : kept));
+        }
+      }
+    }
+    return rows;
   }
 
   /** A text that ends in a question mark, Latin or Arabic script's, after any closing quote or bracket. */

@@ -18,6 +18,7 @@ import dev.yaad.memory.internal.cache.CachingMemoryStore;
 import dev.yaad.memory.internal.store.EmbeddedMemory;
 import dev.yaad.memory.internal.store.Embedding;
 import dev.yaad.memory.internal.store.JdbcMemoryStore;
+import dev.yaad.memory.internal.store.MemoryWrite;
 import dev.yaad.memory.internal.store.TestWrites;
 import dev.yaad.memory.search.SearchHit;
 import dev.yaad.memory.search.SearchRequest;
@@ -367,9 +368,52 @@ abstract class MemoryServiceContract {
   }
 
   @Test
+  void add_keepsTheUsersSearchState_withTheWriteApplied_insteadOfReadingItAgain() {
+    String user = user();
+    service.add(user, NewMemory.of("FACT", "Has a cat called Biscuit"));
+    service.add(user, NewMemory.of("PREFERENCE", "Loves green tea with cardamom"));
+    service.preload(user);
+    long loads = service.searchIndex().loads();
+
+    Memory dog = service.add(user, NewMemory.of("FACT", "Adopted a dog named Sheru last week")).memory();
+    assertThat(contents(service.search(user, SearchRequest.of("Sheru", 5)))).contains(dog.content());
+    AddResult merged = service.add(user, NewMemory.of("PREFERENCE", "I love drinking green tea with cardamom"));
+    assertThat(merged.outcome()).isEqualTo(Outcome.UPDATED);
+    assertThat(contents(service.search(user, SearchRequest.of("green tea", 5))))
+        .contains("I love drinking green tea with cardamom").doesNotContain("Loves green tea with cardamom");
+    assertThat(service.add(user, NewMemory.of("FACT", "Has a cat called Biscuit")).outcome()).isEqualTo(Outcome.UNCHANGED);
+
+    // Never read again: and each guarded write found the store as the kept state said it was.
+    assertThat(service.searchIndex().loads()).isEqualTo(loads);
+    assertThat(store.embeddedMemories(user)).hasSize(3);
+  }
+
+  @Test
+  void written_keepsNothing_whenAnotherInvalidationCameDuringTheWrite() {
+    String user = user();
+    service.add(user, NewMemory.of("FACT", "Has a cat called Biscuit"));
+    SearchIndex index = service.searchIndex();
+    String text = "Adopted a dog named Sheru last week";
+    float[] vector = OnnxEmbedder.shared().embed(text);
+    SearchIndex.Duplicates before = index.duplicatesOf(user, List.of("FACT"), List.of(text), List.of(vector),
+        Embedder.DEFAULT_DUPLICATE_THRESHOLD);
+    long invalidations = index.invalidations(user);
+    List<MemoryWrite> writes = List.of(new MemoryWrite.Insert(NewMemory.of("FACT", text),
+        new Embedding(OnnxEmbedder.shared().modelId(), vector)));
+    List<Memory> written = store.write(user, writes, before.seen(), null); // the store invalidates once
+    service.invalidate(user); // and a write elsewhere once more
+    index.written(before, invalidations, writes, written);
+    long loads = index.loads();
+
+    assertThat(contents(service.search(user, SearchRequest.of("Sheru", 5)))).contains(text);
+    assertThat(index.loads()).isEqualTo(loads + 1); // read from the store: the derived state was not kept
+  }
+
+  @Test
   void preload_loadsTheUsersState_invalidateDropsIt() {
     String user = user();
     service.add(user, NewMemory.of("FACT", "Has a cat called Biscuit"));
+    service.invalidate(user); // the add left the user's state held
     long before = service.searchIndex().loadedUsers();
 
     service.preload(user);
