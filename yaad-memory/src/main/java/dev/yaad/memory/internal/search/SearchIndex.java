@@ -181,8 +181,11 @@ public final class SearchIndex {
     if (invalidations.get(stripe) != invalidationsBefore + 1) {
       return;
     }
-    UserIndex after = UserIndex.build(userId, before.index.with(writes, written), embedder.modelId(), embedder.dimension(),
-        TextAnalysis.DEFAULT);
+    List<EmbeddedMemory> rows = before.index.with(writes, written);
+    if (rows == null) {
+      return;
+    }
+    UserIndex after = UserIndex.build(userId, rows, embedder.modelId(), embedder.dimension(), TextAnalysis.DEFAULT);
     // Checked again under the map's lock: an invalidation after this check removes the state only once it is in.
     users.asMap().compute(userId, (id, held) -> held == null && invalidations.get(stripe) == invalidationsBefore + 1 ? after : held);
   }

@@ -140,7 +140,8 @@ final class UserIndex {
 
   /**
    * The rows a load would read once {@code writes} (whose results are {@code written}) were
-   * applied to the memories of this index: each with this model's vector, or none.
+   * applied to the memories of this index: each with this model's vector, or none; null if an
+   * update names a memory this index does not hold.
    */
   List<EmbeddedMemory> with(List<MemoryWrite> writes, List<Memory> written) {
     List<EmbeddedMemory> rows = new ArrayList<>(memories.length + writes.size());
@@ -155,7 +156,10 @@ final class UserIndex {
       switch (writes.get(w)) {
         case MemoryWrite.Insert insert -> rows.add(new EmbeddedMemory(result, insert.embedding()));
         case MemoryWrite.Update update -> {
-          int i = at.get(update.id());
+          Integer i = at.get(update.id());
+          if (i == null) {
+            return null; // not a memory of this index: the store is read again instead
+          }
           Embedding kept = result.content().equals(memories[i].content()) ? rows.get(i).embedding() : null;
           rows.set(i, new EmbeddedMemory(result, update.embedding() != null ? update.embedding() : kept));
         }
