@@ -164,6 +164,25 @@ public final class ClusterEvents implements AutoCloseable {
   }
 
   /**
+   * Asks Redis for an answer on this bus's own connection, within its timeout (1 s):
+   * for readiness, which must not mistake the cache's 100 ms judgement on a starved CPU for
+   * an unreachable Redis. Returns at once without Redis.
+   *
+   * @throws IllegalStateException if not connected now (the checker reconnects within a second)
+   * @throws RuntimeException      Lettuce's, if Redis does not answer in time
+   */
+  public void ping() {
+    if (client == null) {
+      return;
+    }
+    StatefulRedisConnection<String, String> c = commands;
+    if (c == null) {
+      throw new IllegalStateException("not connected to Redis at " + safeUrl);
+    }
+    c.sync().ping();
+  }
+
+  /**
    * Delivers the event to this process's subscribers now, then sends it to the other
    * instances without waiting (if Redis is down, they miss it).
    */

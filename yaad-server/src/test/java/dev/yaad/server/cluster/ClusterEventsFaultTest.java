@@ -1,6 +1,7 @@
 package dev.yaad.server.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.yaad.memory.testing.Await;
 import dev.yaad.memory.testing.Services;
@@ -65,6 +66,33 @@ class ClusterEventsFaultTest {
     }
     Await.until(events::connected, WAIT, "back once Redis answers");
     assertThat(events.timesDown()).isEqualTo(1);
+  }
+
+  @Test
+  void ping_waitsOutAStallShorterThanItsTimeout_forReadiness() throws Exception {
+    // What a starved CPU does to the cache's 100 ms commands: Redis answers, late. Readiness asks here.
+    redis.hang();
+    var resume = java.util.concurrent.CompletableFuture.runAsync(() -> {
+      try {
+        Thread.sleep(400);
+        redis.resume();
+      } catch (java.io.IOException | InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    events.ping(); // answered after the 400 ms stall, within the bus's 1 s
+    resume.join();
+    assertThat(events.connected()).isTrue();
+  }
+
+  @Test
+  void ping_fails_whileRedisIsGone() throws Exception {
+    redis.kill();
+    Await.until(() -> !events.connected(), Duration.ofSeconds(5), "down when the connection drops");
+    assertThatThrownBy(events::ping).isInstanceOf(RuntimeException.class);
+    redis.restart();
+    Await.until(events::connected, WAIT, "back once Redis is");
+    events.ping();
   }
 
   @Test
