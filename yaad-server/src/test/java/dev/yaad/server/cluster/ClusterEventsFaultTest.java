@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.yaad.memory.testing.Await;
 import dev.yaad.memory.testing.Services;
 import dev.yaad.testing.RedisProcess;
+import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -72,11 +74,11 @@ class ClusterEventsFaultTest {
   void ping_waitsOutAStallShorterThanItsTimeout_forReadiness() throws Exception {
     // What a starved CPU does to the cache's 100 ms commands: Redis answers, late. Readiness asks here.
     redis.hang();
-    var resume = java.util.concurrent.CompletableFuture.runAsync(() -> {
+    var resume = CompletableFuture.runAsync(() -> {
       try {
         Thread.sleep(400);
         redis.resume();
-      } catch (java.io.IOException | InterruptedException e) {
+      } catch (IOException | InterruptedException e) {
         throw new IllegalStateException(e);
       }
     });
