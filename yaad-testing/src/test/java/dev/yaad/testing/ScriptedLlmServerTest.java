@@ -7,6 +7,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /** The wire format, read with a plain HTTP client. */
@@ -67,8 +68,8 @@ class ScriptedLlmServerTest {
       HttpResponse<String> r = post(server, "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
       assertThat(r.body()).contains("\"content\":\"one \"").contains("\"content\":\"three\"");
       long[] late = server.behindScheduleMs();
-      assertThat(java.util.Arrays.stream(late).sum()).isEqualTo(3);
-      assertThat(java.util.Arrays.stream(late, 0, 600).sum()).as("chunks less than 600 ms late").isZero();
+      assertThat(Arrays.stream(late).sum()).isEqualTo(3);
+      assertThat(Arrays.stream(late, 0, 600).sum()).as("chunks less than 600 ms late").isZero();
     }
   }
 
