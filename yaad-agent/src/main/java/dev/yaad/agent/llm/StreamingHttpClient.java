@@ -138,7 +138,6 @@ final class StreamingHttpClient implements dev.langchain4j.http.client.HttpClien
     /** @return false if aborted before it started: then nothing is sent */
     private synchronized boolean reading(Thread thread) {
       if (aborted) {
-        over = true;
         return false;
       }
       reader = thread;
