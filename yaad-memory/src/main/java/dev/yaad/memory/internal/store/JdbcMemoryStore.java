@@ -203,9 +203,11 @@ public final class JdbcMemoryStore implements MemoryStore {
         case null -> throw new InvalidInputException(at + "write must not be null");
       }
     }
-    return inUserTransaction("write memories", userId, begunAt, begunAt != null || seen != null, c -> {
+    // A guarded write reads the user's state and tombstone in one statement (each round trip waits
+    // for the database's turn on a busy machine), and a user with memories exists: no ensureUser.
+    return inUserTransaction("write memories", userId, seen == null ? begunAt : null, begunAt != null || seen != null, c -> {
       if (seen != null) {
-        UserState now = userState(c, userId);
+        UserState now = userState(c, userId, begunAt);
         if (!now.equals(seen)) {
           throw new StaleStateException("the memories of user '" + userId + "' changed since they were read (" + seen
               + ", now " + now + ")");
@@ -213,7 +215,9 @@ public final class JdbcMemoryStore implements MemoryStore {
       }
       Memory[] results = new Memory[writes.size()];
       if (!inserts.isEmpty()) {
-        ensureUser(c, userId, inserts.getFirst().createdAt());
+        if (seen == null || seen.memories() == 0) {
+          ensureUser(c, userId, inserts.getFirst().createdAt());
+        }
         insert(c, inserts, insertEmbeddings);
         for (int j = 0; j < inserts.size(); j++) {
           results[insertPositions.get(j)] = inserts.get(j);
@@ -714,11 +718,18 @@ public final class JdbcMemoryStore implements MemoryStore {
     }
   }
 
-  private static UserState userState(Connection c, String userId) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*), MAX(updated_at) FROM memories WHERE user_id = ?")) {
+  /** The user's state; for work begun at {@code begunAt} (if not null), refused if they were deleted since. */
+  private static UserState userState(Connection c, String userId, Instant begunAt) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*), MAX(updated_at),"
+        + " (SELECT deleted_at FROM deleted_users WHERE user_id = ?) FROM memories WHERE user_id = ?")) {
       ps.setString(1, userId);
+      ps.setString(2, userId);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
+        long deletedAt = rs.getLong(3);
+        if (begunAt != null && !rs.wasNull()) {
+          refuseIfDeletedSince(deletedAt, userId, begunAt);
+        }
         return new UserState(rs.getLong(1), fromDb(rs.getObject(2, OffsetDateTime.class)));
       }
     }
@@ -855,11 +866,17 @@ public final class JdbcMemoryStore implements MemoryStore {
     try (PreparedStatement ps = c.prepareStatement("SELECT deleted_at FROM deleted_users WHERE user_id = ?")) {
       ps.setString(1, userId);
       try (ResultSet rs = ps.executeQuery()) {
-        if (rs.next() && rs.getLong(1) >= begunAt.toEpochMilli()) {
-          throw new UserDeletedException("user '" + userId + "' was deleted at " + Instant.ofEpochMilli(rs.getLong(1))
-              + ", after the work writing for them began (" + begunAt + "); nothing was written");
+        if (rs.next()) {
+          refuseIfDeletedSince(rs.getLong(1), userId, begunAt);
         }
       }
+    }
+  }
+
+  private static void refuseIfDeletedSince(long deletedAt, String userId, Instant begunAt) {
+    if (deletedAt >= begunAt.toEpochMilli()) {
+      throw new UserDeletedException("user '" + userId + "' was deleted at " + Instant.ofEpochMilli(deletedAt)
+          + ", after the work writing for them began (" + begunAt + "); nothing was written");
     }
   }
 
