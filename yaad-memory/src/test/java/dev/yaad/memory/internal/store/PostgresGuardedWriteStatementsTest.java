@@ -9,6 +9,7 @@ import dev.yaad.memory.store.StoreConfig;
 import dev.yaad.memory.testing.Services;
 import dev.yaad.memory.testing.TestStores;
 import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -16,6 +17,7 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,8 +45,8 @@ class PostgresGuardedWriteStatementsTest {
     database.setUrl(Services.postgresUrl());
     database.setUser(config.username());
     database.setCurrentSchema(config.schema());
-    javax.sql.DataSource counting = (javax.sql.DataSource) Proxy.newProxyInstance(getClass().getClassLoader(),
-        new Class<?>[] {javax.sql.DataSource.class}, (proxy, method, args) -> {
+    DataSource counting = (DataSource) Proxy.newProxyInstance(getClass().getClassLoader(),
+        new Class<?>[] {DataSource.class}, (proxy, method, args) -> {
           Object result = invoke(database, method, args);
           return result instanceof Connection c ? counting(c) : result;
         });
@@ -61,7 +63,7 @@ class PostgresGuardedWriteStatementsTest {
         });
   }
 
-  private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args) throws Throwable {
+  private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
     try {
       return method.invoke(target, args);
     } catch (InvocationTargetException e) {
