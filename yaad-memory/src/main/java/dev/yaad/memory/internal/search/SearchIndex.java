@@ -190,7 +190,7 @@ public final class SearchIndex {
     users.asMap().compute(userId, (id, held) -> held == null && invalidations.get(stripe) == invalidationsBefore + 1 ? after : held);
   }
 
-  /** How many times a user's state was read from the store (for metrics and tests). */
+  /** How many times a user's state was read from the store (for tests). */
   public long loads() {
     return loads.get();
   }
