@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.yaad.memory.testing.Services;
 import dev.yaad.testing.PostgresProcess;
 import dev.yaad.testing.RedisProcess;
+import dev.yaad.testing.ScriptedLlmServer.Call;
+import dev.yaad.testing.ScriptedLlmServer.Purpose;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +44,20 @@ class LoadBenchmarkTest {
     assertThat(r.path("embeddingsDoubleOverheadMs").path("samples").asInt()).isPositive();
   }
 
+  @Test
+  void noteLate_addsUpAConversationsCallsByTurn_andLeavesOtherCallsOut() {
+    LoadBenchmark bench = new LoadBenchmark();
+    bench.noteLate(call(Purpose.CONVERSATION, "remember that I like tea (ref q1x2)"), 5);
+    bench.noteLate(call(Purpose.CONVERSATION, "remember that I like tea (ref q1x2)"), 7); // the answer after the tool
+    bench.noteLate(call(Purpose.EXTRACT, "USER: remember that I like tea (ref q1x2)"), 100); // learning, not the turn
+    bench.noteLate(call(Purpose.CONVERSATION, "a probe without a marker"), 9);
+    assertThat(bench.llmLateByTurn).containsExactly(Map.entry("q1x2", 12L));
+  }
+
+  private static Call call(Purpose purpose, String lastUserMessage) {
+    return new Call(purpose, true, "", lastUserMessage, List.of(), List.of(), JsonNodeFactory.instance.objectNode());
+  }
+
   /** A run of 3 callers for 15 s with these options, checked for what every run must hold. */
   private static JsonNode smallRun(String... options) throws Exception {
     boolean installed = PostgresProcess.installed() && RedisProcess.installed();
@@ -66,6 +83,10 @@ class LoadBenchmarkTest {
     assertThat(accounting.path("memoriesLost").asInt()).isZero();
     assertThat(r.path("learning").path("drained").asBoolean()).isTrue();
     assertThat(r.path("turnOverheadMs").has("p99")).isTrue();
+    // Net of the double's lateness, turn by turn: never more than the overhead itself.
+    JsonNode net = r.path("turnOverheadNetOfDoubleMs");
+    assertThat(net.path("samples").asInt()).isEqualTo(r.path("turnOverheadMs").path("samples").asInt());
+    assertThat(net.path("p99").asDouble()).isLessThanOrEqualTo(r.path("turnOverheadMs").path("p99").asDouble());
     assertThat(r.path("llmDoubleOverheadMs").path("samples").asInt()).isPositive();
     return r;
   }

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -20,6 +21,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -144,6 +146,7 @@ public final class ScriptedLlmServer implements AutoCloseable {
   private volatile long firstTokenNanos;
   private volatile long perTokenNanos;
   private volatile boolean recordCalls = true;
+  private volatile BiConsumer<Call, Long> onLate = (call, nanos) -> { };
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger peakInFlight = new AtomicInteger();
   /** Chunks written behind their schedule, counted by whole milliseconds late (the last slot: that or more). */
@@ -209,6 +212,18 @@ public final class ScriptedLlmServer implements AutoCloseable {
   /** Whether to keep every {@link Call} (on by default; benchmarks turn it off to save memory). */
   public ScriptedLlmServer recordCalls(boolean record) {
     this.recordCalls = record;
+    return this;
+  }
+
+  /**
+   * Told, after each answer that kept a schedule, how many nanoseconds late (0 if on time) its
+   * chunk that the client waits for was written: a streamed reply's first, a streamed tool
+   * call's last (its arguments complete), a whole answer. A benchmark on the same machine
+   * subtracts it from the turn the call belongs to: the part of the turn's latency that a
+   * remote provider would not have added. Runs on the request's thread; keep it quick.
+   */
+  public ScriptedLlmServer onLate(BiConsumer<Call, Long> listener) {
+    this.onLate = Objects.requireNonNull(listener, "listener");
     return this;
   }
 
@@ -294,16 +309,24 @@ public final class ScriptedLlmServer implements AutoCloseable {
         switch (answer) {
           case Answer.Error e -> Loopback.respondJson(exchange, e.status(), Loopback.errorJson(e.message()), ending);
           case Answer.Hang h -> loopback.hang();
-          case Answer.Text t when call.stream() -> streamText(exchange, body, t.text(), ending, schedule);
+          case Answer.Text t when call.stream() -> {
+            streamText(exchange, body, t.text(), ending, schedule);
+            onLate.accept(call, schedule.firstLateNanos);
+          }
           case Answer.Text t -> {
             schedule.skip(tokens(t.text()).size() - 1);
             schedule.await();
             Loopback.respondJson(exchange, 200, completion(body, t.text(), List.of()).toString(), ending);
+            onLate.accept(call, schedule.lastLateNanos);
           }
-          case Answer.ToolCalls tc when call.stream() -> streamToolCalls(exchange, body, tc.calls(), ending, schedule);
+          case Answer.ToolCalls tc when call.stream() -> {
+            streamToolCalls(exchange, body, tc.calls(), ending, schedule);
+            onLate.accept(call, schedule.lastLateNanos);
+          }
           case Answer.ToolCalls tc -> {
             schedule.await();
             Loopback.respondJson(exchange, 200, completion(body, null, tc.calls()).toString(), ending);
+            onLate.accept(call, schedule.lastLateNanos);
           }
         }
       } finally {
@@ -431,6 +454,10 @@ public final class ScriptedLlmServer implements AutoCloseable {
    */
   private final class Schedule {
     private long due;
+    /** How late the first and the latest awaited chunk were written, in nanoseconds (0 before the first). */
+    long firstLateNanos;
+    long lastLateNanos;
+    private boolean awaited;
 
     Schedule(long arrived) {
       due = arrived + firstTokenNanos;
@@ -439,7 +466,12 @@ public final class ScriptedLlmServer implements AutoCloseable {
     /** Waits until the next chunk is due, notes how late that leaves it, and moves on to the one after. */
     void await() {
       loopback.pauseUntil(due);
-      long lateMs = Math.max(0, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - due));
+      lastLateNanos = Math.max(0, System.nanoTime() - due);
+      if (!awaited) {
+        awaited = true;
+        firstLateNanos = lastLateNanos;
+      }
+      long lateMs = TimeUnit.NANOSECONDS.toMillis(lastLateNanos);
       behindSchedule.incrementAndGet((int) Math.min(lateMs, behindSchedule.length() - 1));
       due += perTokenNanos;
     }

@@ -8,6 +8,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
 /** The wire format, read with a plain HTTP client. */
@@ -71,6 +73,45 @@ class ScriptedLlmServerTest {
       assertThat(Arrays.stream(late).sum()).isEqualTo(3);
       assertThat(Arrays.stream(late, 0, 600).sum()).as("chunks less than 600 ms late").isZero();
     }
+  }
+
+  @Test
+  void onLate_tellsHowLateTheChunkTheClientWaitedForWas_withItsCall() throws Exception {
+    // A starved double, as above: each answer takes 1 s. A reply's first chunk was due at once;
+    // a tool call's last chunk (15 characters of arguments: two pieces) 400 ms after arrival.
+    try (ScriptedLlmServer server = ScriptedLlmServer.start().latency(Duration.ZERO, Duration.ofMillis(200))) {
+      List<String> messages = new CopyOnWriteArrayList<>();
+      List<Long> late = new CopyOnWriteArrayList<>();
+      server.onLate((call, nanos) -> {
+        messages.add(call.lastUserMessage());
+        late.add(nanos);
+      });
+      server.rule(ScriptedLlmServer.Purpose.CONVERSATION, c -> {
+        try {
+          Thread.sleep(1000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return c.lastUserMessage().startsWith("remember")
+            ? ScriptedLlmServer.Answer.toolCall("saveMemory", "{\"content\":\"x\"}")
+            : ScriptedLlmServer.Answer.text("one two three");
+      });
+      post(server, "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi (ref q1x1)\"}]}");
+      awaitSize(late, 1);
+      post(server, "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"remember x (ref q1x2)\"}]}");
+      awaitSize(late, 2);
+      assertThat(messages).containsExactly("hi (ref q1x1)", "remember x (ref q1x2)");
+      assertThat(late.get(0)).as("the reply's first chunk").isGreaterThanOrEqualTo(Duration.ofMillis(1000).toNanos());
+      assertThat(late.get(1)).as("the tool call's last chunk").isGreaterThanOrEqualTo(Duration.ofMillis(600).toNanos());
+    }
+  }
+
+  /** The listener runs once the answer is written, so a client may have read it a moment before. */
+  private static void awaitSize(List<?> list, int size) throws InterruptedException {
+    for (int i = 0; i < 1000 && list.size() < size; i++) {
+      Thread.sleep(10);
+    }
+    assertThat(list).hasSize(size);
   }
 
   @Test
