@@ -7,6 +7,7 @@ import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandInterruptedException;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScanArgs;
@@ -259,16 +260,38 @@ final class RedisTier implements AutoCloseable {
    * Drops the user's L2 values and tells the other processes, waiting at most
    * {@code redisTimeout}; if Redis is down the invalidation is remembered and replayed before
    * Redis is used again.
+   *
+   * <p>It goes out even if the caller's thread is interrupted (a session closed in the middle of
+   * a saveMemory, a stopping learner): the write it follows has committed. The interrupt is set
+   * aside while it is sent and set again after; it is not a Redis failure.
    */
   void invalidate(String userId) {
+    boolean interrupted = Thread.interrupted();
+    try {
+      interrupted |= invalidateOrRemember(userId);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** @return whether the thread was interrupted while it waited (the interrupt is cleared, for the caller to set again) */
+  private boolean invalidateOrRemember(String userId) {
     int attempts = 0;
+    int interrupts = 0;
     while (true) {
       if (up) {
         long sent = System.nanoTime();
         try {
           invalidateNow(userId);
           failures.reset();
-          return;
+          return interrupts > 0;
+        } catch (RedisCommandInterruptedException e) {
+          Thread.interrupted(); // Lettuce set it again
+          if (++interrupts >= FAILURES_BEFORE_DOWN) {
+            markDown("an invalidation interrupted " + interrupts + " times"); // then remembered, below
+          }
         } catch (RuntimeException e) {
           failed(e, sent);
           if (++attempts >= FAILURES_BEFORE_DOWN) {
@@ -279,7 +302,7 @@ final class RedisTier implements AutoCloseable {
       synchronized (lock) {
         if (!up) {
           remember(userId);
-          return;
+          return interrupts > 0;
         }
       }
       // Still up: a single failure does not mark Redis down, so try again (a run of failures

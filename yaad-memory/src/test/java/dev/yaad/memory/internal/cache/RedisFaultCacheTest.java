@@ -121,6 +121,33 @@ class RedisFaultCacheTest {
     return memory;
   }
 
+  /**
+   * A session closed in the middle of a saveMemory, or a stopping learner, interrupts the thread
+   * whose write has just committed (Future.cancel(true)). Its invalidation must still go out, and
+   * the interrupt is the caller's, not a Redis failure: before the fix, Lettuce's three immediate
+   * "Command interrupted" marked Redis down for the whole process, cleared L1 and logged a WARN.
+   */
+  @Test
+  void anInterruptedWriter_stillInvalidates_andDoesNotMarkRedisDown() throws Exception {
+    Instance a = instance();
+    Instance b = instance();
+    String user = newUser();
+    b.cache().snapshot(user, ALL, 5);
+    Memory written = TestWrites.insert(database, user, NewMemory.of("FACT", "written just before the interrupt"));
+    b.heard().clear();
+
+    Thread.currentThread().interrupt();
+    try {
+      a.cache().invalidate(user);
+    } finally {
+      assertThat(Thread.interrupted()).as("the interrupt is left for the caller").isTrue();
+    }
+    assertThat(a.cache().redisUp()).isTrue();
+    assertThat(a.count("yaad.cache.redis.state.changes", "to", "down")).isZero();
+    assertThat(b.heard().poll(30, TimeUnit.SECONDS)).as("B hears the invalidation").isEqualTo(user);
+    assertThat(contents(b.cache().snapshot(user, ALL, 5))).contains(written.content());
+  }
+
   @Test
   void hungRedis_servesFromTheDatabase_thenReplaysTheMissedInvalidations() throws Exception {
     Instance a = instance();
