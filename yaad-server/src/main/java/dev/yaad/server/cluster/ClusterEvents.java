@@ -250,7 +250,11 @@ public final class ClusterEvents implements AutoCloseable {
       return;
     }
     checker.shutdownNow();
-    disconnect();
+    // Not disconnect(): its closes are asynchronous, and the client's shutdown would close the
+    // connections a second time while they are in flight (Lettuce warns "Connection is already
+    // closed", once for each). The shutdown closes every connection of the client, once.
+    pubsub = null;
+    commands = null;
     client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
     resources.shutdown(0, 2, TimeUnit.SECONDS);
   }

@@ -3,15 +3,21 @@ package dev.yaad.server.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.yaad.memory.testing.Await;
 import dev.yaad.memory.testing.Services;
 import dev.yaad.testing.RedisProcess;
+import io.lettuce.core.RedisChannelHandler;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** Redis failing under the event bus, on a Redis of the test's own (never the shared one). */
 class ClusterEventsFaultTest {
@@ -38,6 +44,22 @@ class ClusterEventsFaultTest {
     if (redis != null) {
       redis.close();
     }
+  }
+
+  @Test
+  void close_closesEachConnectionOnce_withoutLettuceWarning() {
+    Logger lettuce = (Logger) LoggerFactory.getLogger(RedisChannelHandler.class);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    lettuce.addAppender(logged);
+    try {
+      events.close();
+      events = null;
+    } finally {
+      lettuce.detachAppender(logged);
+    }
+    assertThat(logged.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+        .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
   }
 
   @Test
