@@ -84,6 +84,7 @@ import picocli.CommandLine.Spec;
 final class LoadBenchmark implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern MARKER = Pattern.compile("\\(ref (q\\d+x\\d+)\\)");
+  private static final String REMEMBER = "remember that ";
   private static final String[] CHAT_CATEGORIES = {"EXPERIENCE", "INTEREST", "PLAN"};
   /** Targets of issue 12 on a 2-core machine. */
   static final double TARGET_OVERHEAD_P50_MS = 50;
@@ -154,7 +155,8 @@ final class LoadBenchmark implements Callable<Integer> {
   @Option(names = "--json", description = "print the result as one JSON line (the last line)")
   boolean json;
 
-  private final Set<String> learned = ConcurrentHashMap.newKeySet();
+  /** The markers of the turns the scripted extraction has seen. */
+  final Set<String> learned = ConcurrentHashMap.newKeySet();
   /** The scripted LLM's own delay beyond its time to first token, asked directly each second of the run. */
   private final ConcurrentLinkedQueue<Long> llmDoubleOverhead = new ConcurrentLinkedQueue<>();
   /** How late the scripted LLM wrote its chunks while the callers talked (after the warm-up). */
@@ -190,6 +192,9 @@ final class LoadBenchmark implements Callable<Integer> {
       llm.rule(c -> llmHangUntil - System.nanoTime() > 0, c -> new Answer.Hang());
       llm.rule(c -> llmFailUntil - System.nanoTime() > 0, c -> Answer.error(500));
       llm.rule(Purpose.EXTRACT, this::extract);
+      llm.rule(c -> c.purpose() == Purpose.CONVERSATION && !c.hasToolResults() && c.toolNames().contains("saveMemory")
+          && c.lastUserMessage().startsWith(REMEMBER),
+          LoadBenchmark::remember);
       llm.onLate(this::noteLate);
       List<String> serve = new ArrayList<>(List.of("--db-url", pg.jdbcUrl(), "--db-user", PostgresProcess.USER,
           "--redis-url", redis.url(), "--llm-base-url", llm.baseUrl(), "--max-connections-per-ip", Integer.toString(sessions + 64),
@@ -246,8 +251,22 @@ final class LoadBenchmark implements Callable<Integer> {
     }
   }
 
-  /** The scripted extraction: notes the turns it sees (learned), and makes a memory of each chat line. */
-  private Answer extract(Call call) {
+  /**
+   * The scripted model's answer to "remember that <fact> (ref …)": a saveMemory call with the
+   * fact. The marker stays out, as a real model would leave it out: in the stored text it would
+   * make every text the server embeds about eight word pieces longer than a real one.
+   */
+  static Answer remember(Call call) {
+    String fact = withoutMarker(call.lastUserMessage().substring(REMEMBER.length()));
+    return Answer.toolCall("saveMemory", JSON.createObjectNode().put("category", "FACT").put("content", fact).toString());
+  }
+
+  private static String withoutMarker(String text) {
+    return MARKER.matcher(text).replaceAll("").strip();
+  }
+
+  /** The scripted extraction: notes the turns it sees (learned), and makes a memory of each chat line (marker left out). */
+  Answer extract(Call call) {
     ObjectNode root = JSON.createObjectNode();
     ArrayNode memories = root.putArray("memories");
     for (String line : call.lastUserMessage().split("\n")) {
@@ -260,9 +279,9 @@ final class LoadBenchmark implements Callable<Integer> {
       }
       String text = line.substring(6).strip();
       // Facts to remember are saveMemory's: re-extracting them could hide a memory the tool lost.
-      if (!text.startsWith("remember that") && !text.contains("?")) {
+      if (!text.startsWith(REMEMBER) && !text.contains("?")) {
         memories.addObject().put("category", CHAT_CATEGORIES[Math.floorMod(text.hashCode(), CHAT_CATEGORIES.length)])
-            .put("content", text).put("operation", "ADD");
+            .put("content", withoutMarker(text)).put("operation", "ADD");
       }
     }
     return Answer.text(root.toString());
@@ -349,7 +368,7 @@ final class LoadBenchmark implements Callable<Integer> {
     sampler.shutdownNow();
     sampler.awaitTermination(10, TimeUnit.SECONDS);
     Set<String> pending = probe.pendingMarkers();
-    Set<String> stored = probe.storedMarkers();
+    Set<String> stored = probe.storedMemories();
     Map<String, Long> storedByModel = probe.memoriesByEmbeddingModel();
     probe.close();
     clients.forEach(HttpClient::close);
@@ -554,7 +573,7 @@ final class LoadBenchmark implements Callable<Integer> {
     Set<String> accepted = new HashSet<>();
     turns.stream().filter(t -> t.outcome().equals("completed")).forEach(t -> accepted.add(t.marker()));
     Set<String> acknowledged = new HashSet<>();
-    tools.stream().filter(t -> t.name().equals("saveMemory") && t.ok()).forEach(t -> acknowledged.add(t.marker()));
+    tools.stream().filter(t -> t.name().equals("saveMemory") && t.ok()).forEach(t -> acknowledged.add(t.remembered()));
     ObjectNode lost = out.putObject("accounting");
     lost.put("turnsAccepted", accepted.size());
     lost.put("turnsLearned", accepted.stream().filter(learned::contains).count());
@@ -612,7 +631,7 @@ final class LoadBenchmark implements Callable<Integer> {
     w.put("turnsFailed", turns.stream().filter(t -> in.test(t.sentNanos()) && !t.outcome().equals("completed")).count());
     w.put("turnsLost", accepted.stream().filter(m -> !learned.contains(m) && !pending.contains(m)).count());
     List<String> acknowledged = tools.stream().filter(t -> in.test(t.nanos()) && t.name().equals("saveMemory") && t.ok())
-        .map(LoadSession.Tool::marker).toList();
+        .map(LoadSession.Tool::remembered).toList();
     w.put("memoriesAcknowledged", acknowledged.size());
     w.put("memoriesLost", acknowledged.stream().filter(m -> !stored.contains(m)).count());
     w.put("readyFailures", samples.stream().filter(s -> in.test(s.nanos()) && s.ready() != 200).count());
@@ -837,8 +856,15 @@ final class LoadBenchmark implements Callable<Integer> {
       return counts;
     }
 
-    synchronized Set<String> storedMarkers() throws SQLException {
-      return markers("SELECT content FROM memories WHERE content LIKE '%(ref q%'");
+    /** Every memory's {@link LoadSession#memoryKey}: its user and text. */
+    synchronized Set<String> storedMemories() throws SQLException {
+      Set<String> found = new HashSet<>();
+      try (Statement s = connection().createStatement(); ResultSet rs = s.executeQuery("SELECT user_id, content FROM memories")) {
+        while (rs.next()) {
+          found.add(LoadSession.memoryKey(rs.getString(1), rs.getString(2)));
+        }
+      }
+      return found;
     }
 
     private Set<String> markers(String sql) throws SQLException {

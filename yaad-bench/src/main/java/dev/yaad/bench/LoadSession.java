@@ -28,8 +28,9 @@ import java.util.concurrent.TimeoutException;
  * ends, and then ends the session. If the server closes the connection, it reconnects.
  *
  * <p>Every turn carries a marker {@code (ref q<session>x<turn>)} in its text: the scripted
- * model's extraction rule and the memories table show which turns were learned and which
- * acknowledged memories were stored. What it sees goes into the shared {@link Observed}.
+ * model's extraction rule shows which turns were learned. The scripted model leaves the marker
+ * out of what it saves and extracts, as a real one would, so a stored memory is found by its
+ * user and text. What it sees goes into the shared {@link Observed}.
  */
 final class LoadSession implements WebSocket.Listener {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -41,7 +42,13 @@ final class LoadSession implements WebSocket.Listener {
 
   record Greeting(long openNanos, long firstDeltaNanos, String outcome) {}
 
-  record Tool(long nanos, String name, long ms, boolean ok, String marker) {}
+  /** @param remembered for a fact to remember, its user and text ({@link #memoryKey}); else null */
+  record Tool(long nanos, String name, long ms, boolean ok, String remembered) {}
+
+  /** How the accounting names a memory: its user and its text. */
+  static String memoryKey(String userId, String content) {
+    return userId + "\u0000" + content;
+  }
 
   record Failure(long nanos, String code) {}
 
@@ -184,11 +191,13 @@ final class LoadSession implements WebSocket.Listener {
     double dice = random.nextDouble();
     Kind kind = dice < script.saveShare() ? Kind.SAVE : dice < script.saveShare() + script.recallShare() ? Kind.RECALL : Kind.CHAT;
     String text;
+    String remembered = null;
     long scripted;
     switch (kind) {
       case SAVE -> {
-        String fact = LoadTexts.fact(index, turnNumber, random) + " (ref " + marker + ")";
-        text = "remember that " + fact;
+        String fact = LoadTexts.fact(index, turnNumber, random);
+        text = "remember that " + fact + " (ref " + marker + ")";
+        remembered = memoryKey(userId, fact);
         // The scripted model calls saveMemory (first token, then its arguments 8 characters a token), the tool
         // embeds the fact (one request to a remote provider), then the model answers.
         String args = JSON.createObjectNode().put("category", "FACT").put("content", fact).toString();
@@ -227,7 +236,7 @@ final class LoadSession implements WebSocket.Listener {
       if (type.equals("reply_delta") && ours && firstDelta == 0) {
         firstDelta = m.nanos;
       } else if (type.equals("tool")) {
-        record.tools.add(new Tool(m.nanos, json.path("name").asText(), json.path("ms").asLong(), json.path("ok").asBoolean(), marker));
+        record.tools.add(new Tool(m.nanos, json.path("name").asText(), json.path("ms").asLong(), json.path("ok").asBoolean(), remembered));
       } else if (type.equals("reply_done") && ours) {
         record.turns.add(new Turn(sent, marker, kind, scripted, firstDelta, json.path("outcome").asText()));
         return true;

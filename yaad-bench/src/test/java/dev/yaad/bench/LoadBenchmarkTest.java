@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.yaad.memory.testing.Services;
 import dev.yaad.testing.PostgresProcess;
 import dev.yaad.testing.RedisProcess;
+import dev.yaad.testing.ScriptedLlmServer.Answer;
 import dev.yaad.testing.ScriptedLlmServer.Call;
 import dev.yaad.testing.ScriptedLlmServer.Purpose;
 import java.util.ArrayList;
@@ -54,6 +55,17 @@ class LoadBenchmarkTest {
     assertThat(bench.llmLateByTurn).containsExactly(Map.entry("q1x2", 12L));
   }
 
+  @Test
+  void theScriptedModel_leavesTheMarkerOutOfWhatItSavesAndExtracts_butNotesTheTurn() {
+    LoadBenchmark bench = new LoadBenchmark();
+    Answer saved = LoadBenchmark.remember(call(Purpose.CONVERSATION, "remember that my sister was born in Hunza (ref q3x7)"));
+    assertThat(saved).isEqualTo(Answer.toolCall("saveMemory", "{\"category\":\"FACT\",\"content\":\"my sister was born in Hunza\"}"));
+
+    Answer extracted = bench.extract(call(Purpose.EXTRACT, "USER: I tried a new recipe for lentil soup (ref q3x8)\nASSISTANT: Nice."));
+    assertThat(((Answer.Text) extracted).text()).contains("\"content\":\"I tried a new recipe for lentil soup\"").doesNotContain("ref");
+    assertThat(bench.learned).containsExactly("q3x8");
+  }
+
   private static Call call(Purpose purpose, String lastUserMessage) {
     return new Call(purpose, true, "", lastUserMessage, List.of(), List.of(), JsonNodeFactory.instance.objectNode());
   }
@@ -80,6 +92,7 @@ class LoadBenchmarkTest {
     assertThat(accounting.path("turnsAccepted").asInt()).isEqualTo(r.path("turnOutcomes").path("completed").asInt());
     assertThat(accounting.path("turnsLearned").asInt()).isEqualTo(accounting.path("turnsAccepted").asInt());
     assertThat(accounting.path("turnsLost").asInt()).isZero();
+    assertThat(accounting.path("memoriesAcknowledged").asInt()).isPositive();
     assertThat(accounting.path("memoriesLost").asInt()).isZero();
     assertThat(r.path("learning").path("drained").asBoolean()).isTrue();
     assertThat(r.path("turnOverheadMs").has("p99")).isTrue();
