@@ -4,11 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.yaad.memory.testing.Await;
 import dev.yaad.memory.testing.Services;
+import dev.yaad.server.http.ExpectedLog;
 import dev.yaad.testing.RedisProcess;
 import io.lettuce.core.RedisChannelHandler;
 import java.io.IOException;
@@ -17,7 +16,6 @@ import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /** Redis failing under the event bus, on a Redis of the test's own (never the shared one). */
 class ClusterEventsFaultTest {
@@ -48,18 +46,12 @@ class ClusterEventsFaultTest {
 
   @Test
   void close_closesEachConnectionOnce_withoutLettuceWarning() {
-    Logger lettuce = (Logger) LoggerFactory.getLogger(RedisChannelHandler.class);
-    ListAppender<ILoggingEvent> logged = new ListAppender<>();
-    logged.start();
-    lettuce.addAppender(logged);
-    try {
+    try (ExpectedLog lettuce = ExpectedLog.of(RedisChannelHandler.class)) {
       events.close();
       events = null;
-    } finally {
-      lettuce.detachAppender(logged);
+      assertThat(lettuce.events()).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+          .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
     }
-    assertThat(logged.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
-        .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
   }
 
   @Test

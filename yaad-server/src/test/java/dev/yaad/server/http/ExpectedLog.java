@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * build's output shows no stack trace for an expected failure, and lets the test check that
  * the server did log it (with its stack trace, as it must for a real one).
  */
-final class ExpectedLog implements AutoCloseable {
+public final class ExpectedLog implements AutoCloseable {
   private final Logger logger;
   private final ListAppender<ILoggingEvent> events = new ListAppender<>();
   private final boolean additive;
@@ -24,11 +24,11 @@ final class ExpectedLog implements AutoCloseable {
     logger.setAdditive(false);
   }
 
-  static ExpectedLog of(Class<?> source) {
+  public static ExpectedLog of(Class<?> source) {
     return new ExpectedLog(source);
   }
 
-  List<ILoggingEvent> events() {
+  public List<ILoggingEvent> events() {
     return List.copyOf(events.list);
   }
 
