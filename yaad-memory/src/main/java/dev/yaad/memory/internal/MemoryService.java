@@ -40,6 +40,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * The write path and search behind {@link dev.yaad.memory.Memories}: it embeds every memory it
@@ -328,10 +329,12 @@ public final class MemoryService {
 
     ReentrantLock lock = lockOf(userId);
     lock.lock();
+    long locked = System.nanoTime();
     try {
       for (int attempt = 1; ; attempt++) {
         try {
-          return decideAndWrite(userId, memories, categories, texts, vectors, deduplicate, begunAt, start, embedded);
+          return decideAndWrite(userId, memories, categories, texts, vectors, deduplicate, begunAt,
+              new Began(start, embedded, locked));
         } catch (StaleStateException e) {
           search.invalidate(userId); // another process wrote this user meanwhile: read again, decide again
           if (attempt == MAX_STALE_ATTEMPTS) {
@@ -345,15 +348,20 @@ public final class MemoryService {
     }
   }
 
-  /** De-duplicates against the user's memories as the search index holds them, and writes. */
+  /**
+   * De-duplicates against the user's memories as the search index holds them, and writes.
+   *
+   * @param began when the write started, its texts were embedded and the user's lock was taken, for its log line
+   */
   private List<AddResult> decideAndWrite(String userId, List<NewMemory> memories, List<String> categories, List<String> texts,
-      List<float[]> vectors, boolean deduplicate, Instant begunAt, long start, long embedded) {
+      List<float[]> vectors, boolean deduplicate, Instant begunAt, Began began) {
     List<MemoryWrite> writes = new ArrayList<>();
     List<Slot> slots = new ArrayList<>(memories.size());
     List<Pending> pending = new ArrayList<>();
     Map<UUID, Integer> updateOf = new HashMap<>();
     SearchIndex.Duplicates existing = deduplicate
         ? search.duplicatesOf(userId, categories, texts, vectors, duplicateThreshold) : null;
+    long deduplicated = System.nanoTime();
     for (int i = 0; i < memories.size(); i++) {
       NewMemory m = memories.get(i);
       String category = categories.get(i);
@@ -414,15 +422,23 @@ public final class MemoryService {
       counts[slot.outcome().ordinal()]++;
       results.add(new AddResult(slot.outcome(), slot.write() >= 0 ? written.get(slot.write()) : slot.unchanged()));
     }
-    long end = System.nanoTime();
-    if (memories.size() >= BULK_WRITE) {
-      log.info("memory: wrote {} memories for user '{}' ({} added, {} updated, {} unchanged; embedded in {} ms, stored in {} ms)",
-          memories.size(), userId, counts[0], counts[1], counts[2], (embedded - start) / 1_000_000, (end - embedded) / 1_000_000);
-    } else if (log.isDebugEnabled()) {
-      log.debug("memory: wrote {} memories for user '{}' ({} added, {} updated, {} unchanged; embedded in {} ms, stored in {} ms)",
-          memories.size(), userId, counts[0], counts[1], counts[2], (embedded - start) / 1_000_000, (end - embedded) / 1_000_000);
+    if (memories.size() >= BULK_WRITE || log.isDebugEnabled()) {
+      long end = System.nanoTime();
+      // Where a slow write's time went: the model, the user's lock (another write of this user), de-duplication (the
+      // user's index, read from the cache or the database), the transaction and what follows it.
+      log.atLevel(memories.size() >= BULK_WRITE ? Level.INFO : Level.DEBUG).log("memory: wrote {} memories for user '{}'"
+              + " ({} added, {} updated, {} unchanged; embedded in {} ms, stored in {} ms: lock {}, de-duplication {}, write {})",
+          memories.size(), userId, counts[0], counts[1], counts[2], ms(began.embedded() - began.start()), ms(end - began.embedded()),
+          ms(began.locked() - began.embedded()), ms(deduplicated - began.locked()), ms(end - deduplicated));
     }
     return results;
+  }
+
+  /** When a write started, its texts were embedded and it had the user's lock ({@link System#nanoTime}). */
+  private record Began(long start, long embedded, long locked) {}
+
+  private static long ms(long nanos) {
+    return nanos / 1_000_000;
   }
 
   private Pending inBatchDuplicate(List<Pending> pending, String category, String key, float[] vector, String content) {
