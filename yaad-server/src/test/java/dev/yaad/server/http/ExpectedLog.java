@@ -9,7 +9,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Holds back what one logger writes while a test provokes a failure on purpose, so that the
  * build's output shows no stack trace for an expected failure, and lets the test check that
- * the server did log it (with its stack trace, as it must for a real one).
+ * the server did log it (with its stack trace, as it must for a real one), or that a library
+ * logged nothing it should not have.
  */
 public final class ExpectedLog implements AutoCloseable {
   private final Logger logger;
